@@ -1,0 +1,96 @@
+/** Serialisation of a Graph to ONNX ModelProto bytes, through the protobufjs classes of `onnx-proto`. */
+import onnxProto from 'onnx-proto';
+import type { AttrValue, DType, Graph, Initializer, Value } from './graph.js';
+
+const { onnx } = onnxProto;
+const AT = onnx.AttributeProto.AttributeType;
+const DT = onnx.TensorProto.DataType;
+
+export const DEFAULT_OPSET = 23;
+/** IR version 10 is what ONNX 1.16+ writes for opset 21-23; onnxruntime 1.30 reads up to 13. */
+export const IR_VERSION = 10;
+
+const ELEM_TYPE: Record<DType, number> = {
+  float32: DT.FLOAT,
+  float64: DT.DOUBLE,
+  float16: DT.FLOAT16,
+  int64: DT.INT64,
+  int32: DT.INT32,
+  bool: DT.BOOL,
+};
+
+export interface ModelOptions {
+  opset?: number;
+  /** Extra opset imports, e.g. { 'com.microsoft': 1 }. */
+  domains?: Record<string, number>;
+  docString?: string;
+  metadata?: Record<string, string>;
+}
+
+export function serializeModel(graph: Graph, opts: ModelOptions = {}): Uint8Array {
+  const opsetImport = [{ domain: '', version: opts.opset ?? DEFAULT_OPSET }];
+  for (const [domain, version] of Object.entries(opts.domains ?? {})) opsetImport.push({ domain, version });
+  const model = onnx.ModelProto.create({
+    irVersion: IR_VERSION,
+    opsetImport,
+    producerName: 'tsallis-run',
+    docString: opts.docString ?? '',
+    graph: graphProto(graph),
+    metadataProps: Object.entries(opts.metadata ?? {}).map(([key, value]) => ({ key, value })),
+  });
+  return onnx.ModelProto.encode(model).finish();
+}
+
+function graphProto(g: Graph): onnxProto.onnx.IGraphProto {
+  return {
+    name: g.name,
+    input: g.inputs.map(valueInfo),
+    output: g.outputs.map(valueInfo),
+    initializer: g.initializers.map(tensorProto),
+    node: g.nodes.map((n) => ({
+      opType: n.opType,
+      domain: n.domain,
+      name: n.name,
+      input: n.inputs.map((i) => i?.name ?? ''),
+      output: n.outputs.map((o) => o.name),
+      attribute: Object.entries(n.attrs).map(([name, v]) => attribute(name, v)),
+    })),
+  };
+}
+
+function valueInfo(v: Value): onnxProto.onnx.IValueInfoProto {
+  return {
+    name: v.name,
+    type: {
+      tensorType: {
+        elemType: ELEM_TYPE[v.dtype],
+        shape: { dim: v.shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
+      },
+    },
+  };
+}
+
+function tensorProto(init: Initializer): onnxProto.onnx.ITensorProto {
+  const d = init.data;
+  return {
+    name: init.value.name,
+    dataType: ELEM_TYPE[init.value.dtype],
+    dims: init.dims,
+    rawData: new Uint8Array(d.buffer, d.byteOffset, d.byteLength),
+  };
+}
+
+const enc = new TextEncoder();
+
+function attribute(name: string, v: AttrValue): onnxProto.onnx.IAttributeProto {
+  if (typeof v === 'number') return Number.isInteger(v) ? { name, type: AT.INT, i: v } : { name, type: AT.FLOAT, f: v };
+  if (typeof v === 'string') return { name, type: AT.STRING, s: enc.encode(v) };
+  if (Array.isArray(v)) {
+    if (v.length > 0 && typeof v[0] === 'string') return { name, type: AT.STRINGS, strings: (v as string[]).map((s) => enc.encode(s)) };
+    return { name, type: AT.INTS, ints: v as number[] };
+  }
+  if ('floats' in v) return { name, type: AT.FLOATS, floats: v.floats };
+  if ('int' in v) return { name, type: AT.INT, i: v.int };
+  if ('float' in v) return { name, type: AT.FLOAT, f: v.float };
+  return { name, type: AT.GRAPH, g: graphProto(v) };
+}

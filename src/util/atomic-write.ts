@@ -1,0 +1,57 @@
+import { randomBytes } from 'node:crypto';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+/**
+ * Writes `path` so that a crash never leaves it half-written: the contents go to a temporary file
+ * in the same directory (so the rename stays on one file system), which is flushed to disk and then
+ * renamed over `path`. `contents` is either the bytes/text or a function that writes through the
+ * file handle (for files too big to hold in memory at once).
+ */
+export async function writeFileAtomic(
+  path: string,
+  contents: string | Uint8Array | ((file: FileHandle) => Promise<void>),
+): Promise<void> {
+  const dir = dirname(path);
+  const temp = join(dir, `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const file = await open(temp, 'wx');
+  try {
+    if (typeof contents === 'function') await contents(file);
+    else await file.writeFile(contents);
+    await file.sync();
+  } catch (err) {
+    await file.close().catch(() => {});
+    await unlink(temp).catch(() => {});
+    throw err;
+  }
+  await file.close();
+  try {
+    await rename(temp, path);
+  } catch (err) {
+    await unlink(temp).catch(() => {});
+    throw err;
+  }
+  await syncDirectory(dir);
+}
+
+/** Makes the rename itself durable. Some platforms (Windows) cannot open a directory; skip there. */
+async function syncDirectory(dir: string): Promise<void> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(dir, 'r');
+    await handle.sync();
+  } catch {
+    // best effort
+  } finally {
+    await handle?.close().catch(() => {});
+  }
+}
+
+/** Writes all of `bytes` at `position`, looping over partial writes. */
+export async function writeFully(file: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
+  let done = 0;
+  while (done < bytes.length) {
+    const { bytesWritten } = await file.write(bytes, done, bytes.length - done, position + done);
+    done += bytesWritten;
+  }
+}
