@@ -1,5 +1,12 @@
 import type { CommandModule } from 'yargs';
+import { dataCommand } from './data.js';
+import { metricsCommand } from './metrics.js';
+import { theoryCommand } from './theory.js';
 
 /** Every command of the CLI, in the order `--help` lists them. Each lives in its own module. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [];
+export const commands: CommandModule<any, any>[] = [
+  dataCommand,
+  metricsCommand,
+  theoryCommand,
+];

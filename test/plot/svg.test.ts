@@ -1,0 +1,47 @@
+import { axisRange, escapeXml, linePlot, ticks, toUnit } from '../../src/plot/svg.js';
+
+describe('linePlot', () => {
+  const spec = {
+    title: 'T <q> & "p"',
+    xLabel: 'p0', yLabel: 'T',
+    xScale: 'log' as const, yScale: 'log' as const,
+    series: [
+      { name: 'a', points: [[1e-3, 1e3], [1e-2, 1e2], [1e-1, 10]] as [number, number][] },
+      { name: 'b', points: [[1e-3, 5], [1e-2, -1], [1e-1, 2]] as [number, number][], dashed: true },
+    ],
+  };
+
+  it('is deterministic, well-formed and escapes text', () => {
+    const svg = linePlot(spec);
+    expect(linePlot(spec)).toBe(svg);
+    expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
+    expect(svg.trim().endsWith('</svg>')).toBe(true);
+    expect(svg).toContain('T &lt;q&gt; &amp; &quot;p&quot;');
+    // every opened element is self-closed or closed
+    const opened = (svg.match(/<(text|svg)\b/g) ?? []).length, closed = (svg.match(/<\/(text|svg)>/g) ?? []).length;
+    expect(opened).toBe(closed);
+  });
+
+  it('places points by the axis maps: default 800 x 460, plot area x 72..570, y 40..404', () => {
+    const svg = linePlot(spec);
+    // x decades 1e-3..1e-1 map to 72, 321, 570; y decades 1..1e3 map to 404, 282.67, 161.33, 40
+    expect(svg).toContain('<polyline points="72,40 321,161.33 570,282.67"');
+    // series b: the point with y = -1 cannot be drawn on a log axis, which breaks the line into single points
+    const b = svg.split('\n').filter((l) => l.includes('stroke-dasharray') && l.startsWith('<polyline'));
+    expect(b).toHaveLength(0);
+    expect((svg.match(/<circle /g) ?? []).length).toBe(5);
+  });
+
+  it('computes ranges, unit positions and ticks', () => {
+    expect(axisRange([0.002, 300], 'log')).toEqual({ lo: 0.001, hi: 1000 });
+    expect(toUnit(10, { lo: 1, hi: 1000 }, 'log')).toBeCloseTo(1 / 3, 15);
+    expect(toUnit(2, { lo: 0, hi: 8 }, 'linear')).toBe(0.25);
+    expect(ticks({ lo: 1e-6, hi: 1 }, 'log')).toEqual([1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1]);
+    expect(ticks({ lo: 1, hi: 10 }, 'log')).toEqual([1, 2, 5, 10]);
+    expect(ticks({ lo: 0, hi: 1 }, 'linear')).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1]);
+    expect(ticks({ lo: -0.05, hi: 1.05 }, 'linear')).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1]);
+    expect(ticks({ lo: 13, hi: 47 }, 'linear')).toEqual([15, 20, 25, 30, 35, 40, 45]);
+    expect(axisRange([3, 3], 'linear')).toEqual({ lo: 2.7, hi: 3.3 });
+    expect(escapeXml('<a&b>')).toBe('&lt;a&amp;b&gt;');
+  });
+});
