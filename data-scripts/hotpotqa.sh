@@ -1,0 +1,3 @@
+#!/usr/bin/env bash
+# hotpotqa: download from the Hugging Face Hub and prepare the study's subsets (see fetch-dataset.sh for options).
+exec "$(dirname "${BASH_SOURCE[0]}")/fetch-dataset.sh" hotpotqa "$@"
