@@ -59,7 +59,7 @@ const cases: [string, (xs: Value[]) => Value, InputSpec[], { h?: number; tol?: n
 ];
 
 describe('vector-Jacobian rules against central finite differences (float64)', () => {
-  it.each(cases)('%s', async (_name, build, specs, opts) => {
+  it.each(cases.map((c) => [c[0], c[1], c[2], c[3] ?? {}] as const))('%s', async (_name, build, specs, opts) => {
     const { maxRelErr, checked } = await gradCheck(build, specs, { h: opts?.h });
     expect(checked).toBeGreaterThan(0);
     expect(maxRelErr).toBeLessThan(opts?.tol ?? TOL);
