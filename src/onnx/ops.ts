@@ -464,3 +464,11 @@ export function range(start: Value, limit: Value, delta: Value, len: Dim): Value
 }
 
 export const nodeGraph = (v: Value): Graph => v.graph;
+
+export const cos = (x: Value) => emit1('Cos', [x], {}, x.dtype, x.shape);
+rules.Cos = (n, [dy]) => [neg(mul(dy!, sin(n.inputs[0]!)))];
+export const sin = (x: Value) => emit1('Sin', [x], {}, x.dtype, x.shape);
+rules.Sin = (n, [dy]) => [mul(dy!, cos(n.inputs[0]!))];
+
+/** Element `index` of a 1-D int64 tensor, as a scalar. */
+export const element = (x: Value, index: number) => emit1('Gather', [x, x.graph.constant([BigInt(index)], 'int64', [], 'idx')], { axis: 0 }, x.dtype, []);

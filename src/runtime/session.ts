@@ -13,6 +13,8 @@ export interface SessionOptions {
   profile?: boolean;
   /** Path to write the optimised graph to, for inspection. */
   optimizedModelPath?: string;
+  /** 'all' (default) lets onnxruntime fuse ops into its float32-only contrib kernels; float64 graphs need 'basic'. */
+  optimization?: 'basic' | 'extended' | 'all';
 }
 
 export type Feed = Record<string, ort.Tensor>;
@@ -35,7 +37,7 @@ export async function createSession(model: Uint8Array | string, opts: SessionOpt
   if (!ort.listSupportedBackends().some((b) => b.name === device)) {
     throw new UserError(`execution provider '${device}' is not available in this onnxruntime-node build. ${installHint(device)}`);
   }
-  const options: ort.InferenceSession.SessionOptions = { executionProviders: [device], graphOptimizationLevel: 'all' };
+  const options: ort.InferenceSession.SessionOptions = { executionProviders: [device], graphOptimizationLevel: opts.optimization ?? 'all' };
   if (opts.threads !== undefined) options.intraOpNumThreads = opts.threads;
   if (opts.profile) options.enableProfiling = true;
   if (opts.optimizedModelPath) options.optimizedModelFilePath = opts.optimizedModelPath;

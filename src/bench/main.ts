@@ -1,0 +1,62 @@
+/**
+ * `npm run bench -- [--preset tiny|small] [--only train|generate] [--threads N]`: speed figures, one
+ * JSON object per line. Timings are medians over repeated runs after a warm-up.
+ */
+import { parseArgs } from 'node:util';
+import { PRESET_CONFIGS, type Preset } from '../model/presets.js';
+import { parameterCount } from '../model/config.js';
+import { randomWeights } from '../model/init.js';
+import { Policy } from '../runtime/policy.js';
+import { padBatch } from '../runtime/batch.js';
+import { Rng } from '../util/rng.js';
+
+const { values } = parseArgs({
+  options: {
+    preset: { type: 'string', multiple: true },
+    only: { type: 'string' },
+    threads: { type: 'string', default: '2' },
+    repeats: { type: 'string', default: '5' },
+  },
+});
+const presets = (values.preset ?? ['tiny', 'small']) as Preset[];
+const threads = Number(values.threads);
+const repeats = Number(values.repeats);
+
+async function median(f: () => Promise<void>, n: number): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await f();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(n / 2)]!;
+}
+
+async function benchTrain(preset: Preset) {
+  const c = PRESET_CONFIGS[preset];
+  const policy = new Policy(c, randomWeights(c, 0), { threads });
+  const rng = new Rng(1);
+  const B = 8, T = 256;
+  const batch = padBatch(Array.from({ length: B }, () => Array.from({ length: T }, () => rng.int(c.vocabSize))), 0);
+  const coef = new Float32Array(B * (T - 1)).fill(1 / (B * (T - 1)));
+  const t0 = performance.now();
+  await policy.trainStep(batch, { coef }); // builds the session
+  const firstMs = performance.now() - t0;
+  const ms = await median(async () => void (await policy.trainStep(batch, { coef })), repeats);
+  const scoreMs = await median(async () => void (await policy.score(batch)), repeats);
+  return {
+    preset,
+    params: parameterCount(c),
+    threads,
+    batch: `${B}x${T}`,
+    train_tokens_per_s: Math.round((B * T) / (ms / 1000)),
+    train_step_ms: Math.round(ms),
+    score_tokens_per_s: Math.round((B * T) / (scoreMs / 1000)),
+    first_step_ms: Math.round(firstMs),
+  };
+}
+
+for (const preset of presets) {
+  if (!values.only || values.only === 'train') console.log(JSON.stringify(await benchTrain(preset)));
+}

@@ -1,0 +1,128 @@
+/**
+ * The decoder-only transformer (Qwen3; Qwen2 and Llama as variants) written once over the graph DSL.
+ * It reads top to bottom like modeling_qwen3.py: token embedding, then per layer RMSNorm ->
+ * grouped-query causal attention (q/k RMSNorm, RoPE) -> residual -> RMSNorm -> SwiGLU MLP -> residual,
+ * then the final norm. Tokens are flattened to [N = B*T, D] around every projection so each linear
+ * layer is one Gemm against the [out, in] Hugging Face weight.
+ */
+import type { Value } from '../onnx/graph.js';
+import * as op from '../onnx/ops.js';
+import type { ModelConfig } from './config.js';
+
+export type ParamValues = ReadonlyMap<string, Value>;
+
+export interface DecoderInputs {
+  /** Token ids [B, T], int64. */
+  ids: Value;
+  /** 1 for real tokens, 0 for padding [B, T], int64. Left or right padding both work. */
+  mask: Value;
+}
+
+/** Final hidden states [B*T, D] for every position. */
+export function decoder(c: ModelConfig, p: ParamValues, { ids, mask }: DecoderInputs): Value {
+  const w = (name: string) => {
+    const v = p.get(name);
+    if (!v) throw new Error(`missing parameter ${name}`);
+    return v;
+  };
+  const embed = w('model.embed_tokens.weight');
+  const dtype = embed.dtype;
+  const g = embed.graph;
+  const bt = op.shapeOf(ids); // [B, T]
+  const withTail = (...dims: number[]) => op.concat([bt, g.ints(dims)], 0);
+  const rope = rotaryTables(c, mask, dtype);
+  const bias = attentionBias(mask, bt, dtype);
+
+  let h = op.reshape(op.gather(embed, ids, 'embed'), [-1, c.hiddenSize], ['N', c.hiddenSize]);
+  for (let i = 0; i < c.numLayers; i++) {
+    const L = `model.layers.${i}`;
+    const x = rmsNorm(h, w(`${L}.input_layernorm.weight`), c.rmsNormEps);
+    const proj = (name: string) => op.gemm(x, w(`${L}.self_attn.${name}.weight`), c.attentionBias ? w(`${L}.self_attn.${name}.bias`) : undefined, { transB: true }, `${L}.${name}`);
+    let q = op.reshape(proj('q_proj'), withTail(c.numHeads, c.headDim), ['B', 'T', c.numHeads, c.headDim]);
+    let k = op.reshape(proj('k_proj'), withTail(c.numKvHeads, c.headDim), ['B', 'T', c.numKvHeads, c.headDim]);
+    const v = op.reshape(proj('v_proj'), withTail(c.numKvHeads, c.headDim), ['B', 'T', c.numKvHeads, c.headDim]);
+    if (c.qkNorm) {
+      q = rmsNorm(q, w(`${L}.self_attn.q_norm.weight`), c.rmsNormEps);
+      k = rmsNorm(k, w(`${L}.self_attn.k_norm.weight`), c.rmsNormEps);
+    }
+    q = applyRotary(q, rope);
+    k = applyRotary(k, rope);
+    const attn = groupedAttention(c, q, k, v, bias, bt);
+    h = op.add(h, op.gemm(attn, w(`${L}.self_attn.o_proj.weight`), undefined, { transB: true }, `${L}.o_proj`));
+    const y = rmsNorm(h, w(`${L}.post_attention_layernorm.weight`), c.rmsNormEps);
+    const gate = op.gemm(y, w(`${L}.mlp.gate_proj.weight`), undefined, { transB: true }, `${L}.gate_proj`);
+    const up = op.gemm(y, w(`${L}.mlp.up_proj.weight`), undefined, { transB: true }, `${L}.up_proj`);
+    const act = op.mul(op.mul(gate, op.sigmoid(gate)), up);
+    h = op.add(h, op.gemm(act, w(`${L}.mlp.down_proj.weight`), undefined, { transB: true }, `${L}.down_proj`));
+  }
+  return rmsNorm(h, w('model.norm.weight'), c.rmsNormEps);
+}
+
+/** The output projection: the tied embedding or lm_head. */
+export function lmHeadWeight(c: ModelConfig, p: ParamValues): Value {
+  return p.get(c.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight')!;
+}
+
+/** RMSNorm over the last axis: x / sqrt(mean(x^2) + eps) * weight. */
+export function rmsNorm(x: Value, weight: Value, eps: number): Value {
+  const meanSquare = op.reduceMean(op.mul(x, x), [-1], true);
+  const inv = op.reciprocal(op.sqrt(op.add(meanSquare, x.graph.scalar(eps, x.dtype))));
+  return op.mul(op.mul(x, inv), weight);
+}
+
+interface RotaryTables {
+  cos: Value; // [B, T, 1, headDim]
+  sin: Value;
+}
+
+/** cos/sin of position * inv_freq, positions counted over real tokens (cumsum(mask) - 1). */
+function rotaryTables(c: ModelConfig, mask: Value, dtype: Value['dtype']): RotaryTables {
+  const g = mask.graph;
+  const half = c.headDim / 2;
+  const invFreq = Array.from({ length: half }, (_, i) => 1 / Math.pow(c.ropeTheta, (2 * i) / c.headDim));
+  const positions = op.max(op.sub(op.cumSum(mask, 1), g.scalar(1, 'int64')), g.scalar(0, 'int64'));
+  const freqs = op.mul(op.unsqueeze(op.cast(positions, dtype), [-1]), g.constant(invFreq, dtype, [half], 'inv_freq'));
+  const emb = op.unsqueeze(op.concat([freqs, freqs], -1), [2]);
+  return { cos: op.cos(emb), sin: op.sin(emb) };
+}
+
+/** x * cos + rotate_half(x) * sin, rotate_half([a, b]) = [-b, a]; x is [B, T, H, headDim]. */
+function applyRotary(x: Value, { cos, sin }: RotaryTables): Value {
+  const half = (x.shape[3] as number) / 2;
+  const [a, b] = op.split(x, -1, [half, half]);
+  const rotated = op.concat([op.neg(b!), a!], -1);
+  return op.add(op.mul(x, cos), op.mul(rotated, sin));
+}
+
+/** Additive mask [B, 1, 1, T, T]: 0 where query i may attend key j (j <= i, key not padding), else -1e9. */
+function attentionBias(mask: Value, bt: Value, dtype: Value['dtype']): Value {
+  const g = mask.graph;
+  const t = op.element(bt, 1);
+  const idx = op.range(g.constant([0n], 'int64', [], 'zero'), t, g.constant([1n], 'int64', [], 'one'), 'T');
+  const causal = op.lessOrEqual(op.unsqueeze(idx, [0]), op.unsqueeze(idx, [1])); // [T(query), T(key)]
+  const keyValid = op.unsqueeze(op.equal(mask, g.scalar(1, 'int64')), [1, 2, 3]); // [B, 1, 1, 1, T]
+  const allowed = op.and(causal, keyValid);
+  return op.where(allowed, g.scalar(0, dtype), g.scalar(-1e9, dtype));
+}
+
+/**
+ * Grouped-query attention without repeating K/V: the G = numHeads / numKvHeads query heads that share
+ * a KV head are stacked along the query axis, so one batched MatMul per KV head serves them all.
+ * q: [B, T, Hq, hd], k, v: [B, T, Hkv, hd] -> [B*T, Hq*hd].
+ */
+function groupedAttention(c: ModelConfig, q: Value, k: Value, v: Value, bias: Value, bt: Value): Value {
+  const g = q.graph;
+  const G = c.numHeads / c.numKvHeads;
+  const hd = c.headDim;
+  const batch = op.slice(bt, 0, 0, 1), time = op.slice(bt, 0, 1, 2);
+  const scores5d = op.concat([batch, g.ints([c.numKvHeads, G]), time, time], 0); // [B, Hkv, G, T, T]
+  const scale = g.scalar(1 / Math.sqrt(hd), q.dtype);
+  const q5 = op.reshape(op.mul(q, scale), [0, 0, c.numKvHeads, G, hd], ['B', 'T', c.numKvHeads, G, hd]);
+  const qg = op.reshape(op.transpose(q5, [0, 2, 3, 1, 4]), [0, 0, -1, hd], ['B', c.numKvHeads, 'GT', hd]);
+  const kT = op.transpose(k, [0, 2, 3, 1]); // [B, Hkv, hd, T]
+  const vt = op.transpose(v, [0, 2, 1, 3]); // [B, Hkv, T, hd]
+  const scores = op.reshape(op.matmul(qg, kT), scores5d, ['B', c.numKvHeads, G, 'T', 'T']);
+  const probs = op.reshape(op.softmax(op.add(scores, bias), -1), [0, 0, -1, 0], ['B', c.numKvHeads, 'GT', 'T']);
+  const out = op.reshape(op.matmul(probs, vt), [0, 0, G, -1, hd], ['B', c.numKvHeads, G, 'T', hd]);
+  return op.reshape(op.transpose(out, [0, 3, 1, 2, 4]), [-1, c.numHeads * hd], ['N', c.numHeads * hd]);
+}

@@ -1,0 +1,97 @@
+/**
+ * The graphs the runtime executes, emitted from the one model definition in src/model/transformer.ts.
+ * Weights are graph inputs named by their Hugging Face names, so the optimizer's in-place updates are
+ * seen by the next run without rebuilding a session.
+ *
+ *   score: input_ids [B,T], attention_mask [B,T] -> logprobs [B,T-1]
+ *   train: score inputs + coef [B,T-1] (+ old_logprobs, clip_low, clip_high) (+ ref_logprobs, kl_coef [B,T-1])
+ *          -> loss, logprobs [B,T-1], grad.<param> for every parameter
+ *
+ * The train loss is  -sum coef * logp  (or the PPO clipped surrogate  -sum min(r coef, clip(r) coef),
+ * r = exp(logp - old_logprobs)) plus  sum kl_coef * (exp(ref - logp) - (ref - logp) - 1)  (k3).
+ */
+import { Graph, type DType, type Value } from '../onnx/graph.js';
+import * as op from '../onnx/ops.js';
+import { gradients } from '../onnx/autodiff.js';
+import { serializeModel } from '../onnx/serialize.js';
+import { parameterSpecs, type ModelConfig } from '../model/config.js';
+import { decoder, lmHeadWeight } from '../model/transformer.js';
+
+export interface TrainGraphOptions {
+  clip?: boolean;
+  kl?: boolean;
+}
+
+export interface BuiltGraph {
+  bytes: Uint8Array;
+  inputNames: string[];
+  outputNames: string[];
+}
+
+export const gradName = (param: string) => `grad.${param}`;
+
+function modelInputs(g: Graph, c: ModelConfig, dtype: DType) {
+  const ids = g.input('input_ids', 'int64', ['B', 'T']);
+  const mask = g.input('attention_mask', 'int64', ['B', 'T']);
+  const params = new Map<string, Value>(parameterSpecs(c).map((s) => [s.name, g.input(s.name, dtype, s.shape)]));
+  return { ids, mask, params };
+}
+
+/** log p(ids[:, t+1] | ids[:, ..t]) as [B, T-1]. */
+function nextTokenLogProbs(c: ModelConfig, params: ReadonlyMap<string, Value>, ids: Value, mask: Value): Value {
+  const g = ids.graph;
+  const hidden = decoder(c, params, { ids, mask }); // [B*T, D]
+  const bt = op.shapeOf(ids);
+  const perSeq = op.reshape(hidden, op.concat([bt, g.ints([c.hiddenSize])], 0), ['B', 'T', c.hiddenSize]);
+  const predicting = op.reshape(op.slice(perSeq, 1, 0, -1), [-1, c.hiddenSize], ['M', c.hiddenSize]);
+  const logits = op.gemm(predicting, lmHeadWeight(c, params), undefined, { transB: true }, 'lm_head');
+  const targets = op.reshape(op.slice(ids, 1, 1, op.TO_END), [-1, 1], ['M', 1]);
+  const picked = op.gatherElements(op.logSoftmax(logits, -1), targets, 1);
+  const tMinus1 = op.sub(op.slice(bt, 0, 1, 2), g.ints([1]));
+  return op.reshape(picked, op.concat([op.slice(bt, 0, 0, 1), tMinus1], 0), ['B', 'T-1']);
+}
+
+export function buildScoreGraph(c: ModelConfig, dtype: DType = 'float32'): BuiltGraph {
+  const g = new Graph('score');
+  const { ids, mask, params } = modelInputs(g, c, dtype);
+  g.output(nextTokenLogProbs(c, params, ids, mask), 'logprobs');
+  return finish(g);
+}
+
+export function buildTrainGraph(c: ModelConfig, opts: TrainGraphOptions = {}, dtype: DType = 'float32'): BuiltGraph {
+  const g = new Graph('train');
+  const { ids, mask, params } = modelInputs(g, c, dtype);
+  const coef = g.input('coef', dtype, ['B', 'T-1']);
+  const logp = nextTokenLogProbs(c, params, ids, mask);
+  let surrogate: Value;
+  if (opts.clip) {
+    const old = g.input('old_logprobs', dtype, ['B', 'T-1']);
+    const lo = g.input('clip_low', dtype, []);
+    const hi = g.input('clip_high', dtype, []);
+    const ratio = op.exp(op.sub(logp, old));
+    surrogate = op.min(op.mul(ratio, coef), op.mul(op.clip(ratio, lo, hi), coef));
+  } else {
+    surrogate = op.mul(logp, coef);
+  }
+  let loss = op.neg(op.reduceSum(surrogate, [0, 1], false));
+  if (opts.kl) {
+    const ref = g.input('ref_logprobs', dtype, ['B', 'T-1']);
+    const klCoef = g.input('kl_coef', dtype, ['B', 'T-1']);
+    const diff = op.sub(ref, logp);
+    const k3 = op.sub(op.sub(op.exp(diff), diff), g.scalar(1, dtype));
+    loss = op.add(loss, op.reduceSum(op.mul(k3, klCoef), [0, 1], false));
+  }
+  g.output(loss, 'loss');
+  g.output(logp, 'logprobs');
+  const names = [...params.keys()];
+  const grads = gradients(loss, names.map((n) => params.get(n)!));
+  grads.forEach((d, i) => {
+    if (!d) throw new Error(`parameter ${names[i]} has no gradient path`);
+    g.output(d, gradName(names[i]!));
+  });
+  return finish(g);
+}
+
+function finish(g: Graph): BuiltGraph {
+  return { bytes: serializeModel(g), inputNames: g.inputs.map((v) => v.name), outputNames: g.outputs.map((v) => v.name) };
+}

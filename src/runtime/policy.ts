@@ -1,0 +1,106 @@
+/**
+ * A causal LM held as one set of weights (typed arrays, Hugging Face names) and the onnxruntime
+ * sessions that run the score and train graphs over them. Weight tensors wrap the arrays without a
+ * copy, so the optimizer updating them in place is seen by the next run.
+ */
+import type ort from 'onnxruntime-node';
+import { parameterSpecs, type ModelConfig } from '../model/config.js';
+import type { DType } from '../onnx/graph.js';
+import type { TokenBatch } from './batch.js';
+import { buildScoreGraph, buildTrainGraph, gradName, type BuiltGraph, type TrainGraphOptions } from './graphs.js';
+import { createSession, tensor, type Device } from './session.js';
+
+export type WeightArray = Float32Array | Float64Array;
+
+export interface PolicyOptions {
+  device?: Device;
+  threads?: number;
+  /** float64 is for gradient checks. */
+  dtype?: 'float32' | 'float64';
+}
+
+export interface TrainInputs {
+  /** Per-token coefficients [B, T-1] (loss = -sum coef * logp). */
+  coef: WeightArray;
+  /** PPO-style ratio clipping against these log-probs, with ratio bounds [clipLow, clipHigh]. */
+  clip?: { oldLogprobs: WeightArray; low: number; high: number };
+  /** k3 KL to a reference model, weighted per token. */
+  kl?: { refLogprobs: WeightArray; coef: WeightArray };
+}
+
+export interface TrainOutputs {
+  loss: number;
+  logprobs: WeightArray;
+  grads: Map<string, WeightArray>;
+}
+
+export class Policy {
+  readonly dtype: DType;
+  private readonly weightTensors: Record<string, ort.Tensor>;
+  private readonly sessions = new Map<string, Promise<ort.InferenceSession>>();
+
+  constructor(
+    readonly config: ModelConfig,
+    readonly weights: Map<string, WeightArray>,
+    private readonly opts: PolicyOptions = {},
+  ) {
+    this.dtype = opts.dtype ?? 'float32';
+    this.weightTensors = {};
+    for (const spec of parameterSpecs(config)) {
+      const w = weights.get(spec.name);
+      if (!w) throw new Error(`weights: missing ${spec.name}`);
+      const n = spec.shape.reduce((a, b) => a * b, 1);
+      if (w.length !== n) throw new Error(`weights: ${spec.name} has ${w.length} values, expected ${n} for shape [${spec.shape}]`);
+      this.weightTensors[spec.name] = tensor(this.dtype, w, spec.shape);
+    }
+  }
+
+  private session(key: string, build: () => BuiltGraph): Promise<ort.InferenceSession> {
+    let s = this.sessions.get(key);
+    if (!s) {
+      s = createSession(build().bytes, { device: this.opts.device, threads: this.opts.threads, optimization: this.dtype === 'float64' ? 'basic' : 'all' });
+      this.sessions.set(key, s);
+    }
+    return s;
+  }
+
+  private batchFeeds(batch: TokenBatch): Record<string, ort.Tensor> {
+    const dims = [batch.batch, batch.length];
+    return { input_ids: tensor('int64', batch.ids, dims), attention_mask: tensor('int64', batch.mask, dims), ...this.weightTensors };
+  }
+
+  /** log p(ids[t+1] | ids[..t]) for every sequence, [B, T-1]. */
+  async score(batch: TokenBatch): Promise<WeightArray> {
+    const session = await this.session('score', () => buildScoreGraph(this.config, this.dtype));
+    const out = await session.run(this.batchFeeds(batch));
+    return out.logprobs!.data as WeightArray;
+  }
+
+  /** Loss, log-probs and the gradient of every parameter for one micro-batch. */
+  async trainStep(batch: TokenBatch, inputs: TrainInputs): Promise<TrainOutputs> {
+    const options: TrainGraphOptions = { clip: !!inputs.clip, kl: !!inputs.kl };
+    const key = `train:${options.clip ? 'clip' : ''}:${options.kl ? 'kl' : ''}`;
+    const session = await this.session(key, () => buildTrainGraph(this.config, options, this.dtype));
+    const tokenDims = [batch.batch, batch.length - 1];
+    const feeds = this.batchFeeds(batch);
+    feeds.coef = tensor(this.dtype, inputs.coef, tokenDims);
+    if (inputs.clip) {
+      feeds.old_logprobs = tensor(this.dtype, inputs.clip.oldLogprobs, tokenDims);
+      feeds.clip_low = tensor(this.dtype, this.array([inputs.clip.low]), []);
+      feeds.clip_high = tensor(this.dtype, this.array([inputs.clip.high]), []);
+    }
+    if (inputs.kl) {
+      feeds.ref_logprobs = tensor(this.dtype, inputs.kl.refLogprobs, tokenDims);
+      feeds.kl_coef = tensor(this.dtype, inputs.kl.coef, tokenDims);
+    }
+    const out = await session.run(feeds);
+    const grads = new Map<string, WeightArray>();
+    for (const name of Object.keys(this.weightTensors)) grads.set(name, out[gradName(name)]!.data as WeightArray);
+    return { loss: Number((out.loss!.data as WeightArray)[0]), logprobs: out.logprobs!.data as WeightArray, grads };
+  }
+
+  /** A typed array of this policy's dtype. */
+  array(values: ArrayLike<number> | number): WeightArray {
+    return this.dtype === 'float64' ? new Float64Array(values as ArrayLike<number>) : new Float32Array(values as ArrayLike<number>);
+  }
+}
