@@ -10,6 +10,9 @@
  */
 import type { Tensor } from '../model/safetensors.js';
 
+// Bound once: the hot loops below run per parameter element.
+const { fround, sqrt } = Math;
+
 /** Parameters exempt from weight decay: a set of names or a predicate on the name. */
 export type NoDecay = ReadonlySet<string> | ((name: string) => boolean);
 
@@ -179,11 +182,11 @@ export class AdamW extends SlotOptimizer {
     const n = p.length;
     for (let i = 0; i < n; i++) {
       const g = grad[i]!;
-      const mi = Math.fround(b1 * m[i]! + a1 * g);
-      const vi = Math.fround(b2 * v[i]! + a2 * g * g);
+      const mi = fround(b1 * m[i]! + a1 * g);
+      const vi = fround(b2 * v[i]! + a2 * g * g);
       m[i] = mi;
       v[i] = vi;
-      p[i] = Math.fround(p[i]! * decay) - (stepSize * mi) / (Math.sqrt(vi) * invBc2Sqrt + eps);
+      p[i] = fround(p[i]! * decay) - (stepSize * mi) / (sqrt(vi) * invBc2Sqrt + eps);
     }
   }
 }
@@ -214,17 +217,17 @@ export class Sgd extends SlotOptimizer {
     const wd = slot.decay ? this.weightDecay : 0;
     const n = p.length;
     if (this.momentum === 0) {
-      for (let i = 0; i < n; i++) p[i] = p[i]! - lr * Math.fround(grad[i]! + wd * p[i]!);
+      for (let i = 0; i < n; i++) p[i] = p[i]! - lr * fround(grad[i]! + wd * p[i]!);
       return;
     }
     const buf = slot.buffers[0]!;
     const mu = this.momentum, keep = 1 - this.dampening, nesterov = this.nesterov;
     const first = slot.steps === 1;
     for (let i = 0; i < n; i++) {
-      const d = Math.fround(grad[i]! + wd * p[i]!);
-      const b = first ? d : Math.fround(mu * buf[i]! + keep * d);
+      const d = fround(grad[i]! + wd * p[i]!);
+      const b = first ? d : fround(mu * buf[i]! + keep * d);
       buf[i] = b;
-      p[i] = p[i]! - lr * (nesterov ? Math.fround(d + mu * b) : b);
+      p[i] = p[i]! - lr * (nesterov ? fround(d + mu * b) : b);
     }
   }
 }
