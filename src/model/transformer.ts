@@ -52,7 +52,7 @@ export function decoder(c: ModelConfig, p: ParamValues, { ids, mask }: DecoderIn
     const y = rmsNorm(h, w(`${L}.post_attention_layernorm.weight`), c.rmsNormEps);
     const gate = op.gemm(y, w(`${L}.mlp.gate_proj.weight`), undefined, { transB: true }, `${L}.gate_proj`);
     const up = op.gemm(y, w(`${L}.mlp.up_proj.weight`), undefined, { transB: true }, `${L}.up_proj`);
-    const act = op.mul(op.mul(gate, op.sigmoid(gate)), up);
+    const act = swiGlu(gate, up);
     h = op.add(h, op.gemm(act, w(`${L}.mlp.down_proj.weight`), undefined, { transB: true }, `${L}.down_proj`));
   }
   return rmsNorm(h, w('model.norm.weight'), c.rmsNormEps);
@@ -65,14 +65,32 @@ export function lmHeadWeight(c: ModelConfig, p: ParamValues): Value {
 
 /** RMSNorm over the last axis: x / sqrt(mean(x^2) + eps) * weight. */
 export function rmsNorm(x: Value, weight: Value, eps: number): Value {
-  const meanSquare = op.reduceMean(op.mul(x, x), [-1], true);
-  const inv = op.reciprocal(op.sqrt(op.add(meanSquare, x.graph.scalar(eps, x.dtype))));
-  return op.mul(op.mul(x, inv), weight);
+  let inv!: Value, xhat!: Value;
+  const leading = Array.from({ length: x.shape.length - 1 }, (_, i) => i);
+  return op.composite(
+    'RMSNorm',
+    [x, weight],
+    () => {
+      const meanSquare = op.reduceMean(op.mul(x, x), [-1], true);
+      inv = op.reciprocal(op.sqrt(op.add(meanSquare, x.graph.scalar(eps, x.dtype))));
+      xhat = op.mul(x, inv);
+      return [op.mul(xhat, weight)];
+    },
+    // dx = r (gw - xhat mean(gw xhat)) with gw = dy w, r = 1/rms;  dw = sum over rows of dy xhat.
+    ([dy]) => {
+      const gw = op.mul(dy!, weight);
+      const proj = op.reduceMean(op.mul(gw, xhat), [-1], true);
+      const dx = op.mul(op.sub(gw, op.mul(xhat, proj)), inv);
+      return [dx, op.reduceSum(op.mul(dy!, xhat), leading, false)];
+    },
+  )[0]!;
 }
 
 interface RotaryTables {
   cos: Value; // [B, T, 1, headDim]
   sin: Value;
+  /** rotate_half as a [headDim, headDim] matrix: x @ R = [-x2, x1]. One MatMul instead of Split/Neg/Concat. */
+  rotateHalf: Value;
 }
 
 /** cos/sin of position * inv_freq, positions counted over real tokens (cumsum(mask) - 1). */
@@ -83,15 +101,35 @@ function rotaryTables(c: ModelConfig, mask: Value, dtype: Value['dtype']): Rotar
   const positions = op.max(op.sub(op.cumSum(mask, 1), g.scalar(1, 'int64')), g.scalar(0, 'int64'));
   const freqs = op.mul(op.unsqueeze(op.cast(positions, dtype), [-1]), g.constant(invFreq, dtype, [half], 'inv_freq'));
   const emb = op.unsqueeze(op.concat([freqs, freqs], -1), [2]);
-  return { cos: op.cos(emb), sin: op.sin(emb) };
+  const R = new Array<number>(c.headDim * c.headDim).fill(0);
+  for (let i = 0; i < half; i++) {
+    R[(i + half) * c.headDim + i] = -1; // out[i] = -x[i + half]
+    R[i * c.headDim + i + half] = 1; // out[i + half] = x[i]
+  }
+  return { cos: op.cos(emb), sin: op.sin(emb), rotateHalf: g.constant(R, dtype, [c.headDim, c.headDim], 'rotate_half') };
 }
 
 /** x * cos + rotate_half(x) * sin, rotate_half([a, b]) = [-b, a]; x is [B, T, H, headDim]. */
-function applyRotary(x: Value, { cos, sin }: RotaryTables): Value {
-  const half = (x.shape[3] as number) / 2;
-  const [a, b] = op.split(x, -1, [half, half]);
-  const rotated = op.concat([op.neg(b!), a!], -1);
-  return op.add(op.mul(x, cos), op.mul(rotated, sin));
+function applyRotary(x: Value, { cos, sin, rotateHalf }: RotaryTables): Value {
+  return op.add(op.mul(x, cos), op.mul(op.matmul(x, rotateHalf), sin));
+}
+
+/** silu(gate) * up with a fused backward: d gate = dy * up * (s + a - a s), d up = dy * a, s = sigmoid(gate), a = gate s. */
+export function swiGlu(gate: Value, up: Value): Value {
+  let s!: Value, a!: Value;
+  return op.composite(
+    'SwiGLU',
+    [gate, up],
+    () => {
+      s = op.sigmoid(gate);
+      a = op.mul(gate, s);
+      return [op.mul(a, up)];
+    },
+    ([dy]) => {
+      const t = op.mul(dy!, up);
+      return [op.mul(t, op.add(s, op.sub(a, op.mul(a, s)))), op.mul(dy!, a)];
+    },
+  )[0]!;
 }
 
 /** Additive mask [B, 1, 1, T, T]: 0 where query i may attend key j (j <= i, key not padding), else -1e9. */

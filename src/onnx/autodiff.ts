@@ -3,7 +3,7 @@
  * a path from a requested input to the differentiated output, in reverse creation order (which is a
  * topological order), accumulating each value's gradient from its consumers with the op rules of ops.ts.
  */
-import type { Node, Value } from './graph.js';
+import type { Composite, Node, Value } from './graph.js';
 import { rules, add, isFloat } from './ops.js';
 
 /**
@@ -12,9 +12,8 @@ import { rules, add, isFloat } from './ops.js';
  */
 export function gradients(y: Value, wrt: Value[], seed?: Value): (Value | undefined)[] {
   const g = y.graph;
-  const nodes = g.nodes;
-  const index = new Map<Node, number>(nodes.map((n, i) => [n, i]));
-  const lastForward = y.producer ? index.get(y.producer)! : -1;
+  const nodes = walkOrder(g.nodes, g.composites);
+  const lastForward = nodes.findIndex((n) => n.outputs.includes(y));
 
   // Forward: which values depend on a requested input.
   const dependsOnWrt = new Set<Value>(wrt);
@@ -55,7 +54,7 @@ export function gradients(y: Value, wrt: Value[], seed?: Value): (Value | undefi
     if (!needed.has(n)) continue;
     const dOut = n.outputs.map(total);
     if (dOut.every((d) => d === undefined)) continue;
-    const rule = rules[n.opType];
+    const rule = n.vjp ? (_n: Node, d: (Value | undefined)[]) => n.vjp!(d) : rules[n.opType];
     if (!rule) throw new Error(`no gradient rule for ${n.opType} (node ${n.name})`);
     const dIn = rule(n, dOut);
     n.inputs.forEach((v, k) => {
@@ -64,4 +63,20 @@ export function gradients(y: Value, wrt: Value[], seed?: Value): (Value | undefi
     });
   }
   return wrt.map(total);
+}
+
+/** The graph's nodes with each outermost composite standing in for the nodes it spans. */
+function walkOrder(nodes: readonly Node[], composites: readonly Composite[]): Node[] {
+  if (composites.length === 0) return nodes.slice();
+  const sorted = [...composites].sort((a, b) => a.start - b.start || b.end - a.end);
+  const out: Node[] = [];
+  let i = 0;
+  for (const c of sorted) {
+    if (c.start < i) continue; // nested inside an earlier composite
+    while (i < c.start) out.push(nodes[i++]!);
+    out.push(c.node);
+    i = c.end;
+  }
+  while (i < nodes.length) out.push(nodes[i++]!);
+  return out;
 }

@@ -26,6 +26,15 @@ export interface Node {
   readonly outputs: Value[];
   readonly attrs: Attrs;
   readonly name: string;
+  /** For a composite (see ops.composite): its own vector-Jacobian rule, used instead of the inner nodes'. */
+  readonly vjp?: (dOut: (Value | undefined)[]) => (Value | undefined)[];
+}
+
+/** A run of nodes [start, end) that autodiff treats as the single node `node`. */
+export interface Composite {
+  readonly start: number;
+  readonly end: number;
+  readonly node: Node;
 }
 
 export type TensorData = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array | Uint16Array;
@@ -41,6 +50,7 @@ export class Graph {
   readonly outputs: Value[] = [];
   readonly nodes: Node[] = [];
   readonly initializers: Initializer[] = [];
+  readonly composites: Composite[] = [];
   private counter = 0;
   private readonly names = new Set<string>();
   private readonly constCache = new Map<string, Value>();

@@ -32,6 +32,25 @@ function innermostGraph(inputs: (Value | undefined)[]): Graph {
   return best!;
 }
 
+/**
+ * A composite op: `forward` emits ordinary ONNX nodes, and autodiff differentiates the whole run with
+ * `vjp` instead of the inner nodes' rules. For fused backward formulas that take fewer passes over
+ * memory than the generic chain rule. Inner values must not be used outside the composite.
+ */
+export function composite(
+  name: string,
+  inputs: Value[],
+  forward: () => Value[],
+  vjp: (dOut: (Value | undefined)[], outputs: Value[]) => (Value | undefined)[],
+): Value[] {
+  const g = innermostGraph(inputs);
+  const start = g.nodes.length;
+  const outputs = forward();
+  const node: Node = { opType: name, domain: 'composite', inputs, outputs, attrs: {}, name: g.uniqueName(name), vjp: (dOut) => vjp(dOut, outputs) };
+  g.composites.push({ start, end: g.nodes.length, node });
+  return outputs;
+}
+
 let unknownDims = 0;
 /** A fresh symbolic dim for shapes the builder cannot know statically. */
 export function unknownDim(): string {
@@ -451,9 +470,13 @@ export function gatherElements(x: Value, indices: Value, axis: number): Value {
 }
 rules.GatherElements = (n, [dy]) => {
   const [x, idx] = n.inputs as Value[];
-  const zeros = zerosLike(x!);
-  return [emit1('ScatterElements', [zeros, idx!, dy!], { axis: n.attrs.axis!, reduction: 'add' }, x!.dtype, x!.shape), undefined];
+  return [scatterElementsAdd(zerosLike(x!), idx!, dy!, n.attrs.axis as number), undefined];
 };
+
+/** A copy of `x` with `updates` added at `indices` along `axis` (duplicates accumulate). */
+export function scatterElementsAdd(x: Value, indices: Value, updates: Value, axis: number): Value {
+  return emit1('ScatterElements', [x, indices, updates], { axis: normAxis(axis, x.shape.length), reduction: 'add' }, x.dtype, x.shape);
+}
 
 // ---------------------------------------------------------------- integer helpers (no gradient)
 

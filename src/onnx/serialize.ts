@@ -1,6 +1,6 @@
 /** Serialisation of a Graph to ONNX ModelProto bytes, through the protobufjs classes of `onnx-proto`. */
 import onnxProto from 'onnx-proto';
-import type { AttrValue, DType, Graph, Initializer, Value } from './graph.js';
+import type { AttrValue, DType, Graph, Initializer, Node, Value } from './graph.js';
 
 const { onnx } = onnxProto;
 const AT = onnx.AttributeProto.AttributeType;
@@ -41,13 +41,31 @@ export function serializeModel(graph: Graph, opts: ModelOptions = {}): Uint8Arra
   return onnx.ModelProto.encode(model).finish();
 }
 
+/** Nodes whose outputs reach a graph output (VJP rules may emit gradients nobody asked for). */
+function liveNodes(g: Graph): Node[] {
+  const needed = new Set<string>(g.outputs.map((o) => o.name));
+  const live: Node[] = [];
+  for (let i = g.nodes.length - 1; i >= 0; i--) {
+    const n = g.nodes[i]!;
+    // Nodes with subgraphs may read outer values implicitly; keep them whenever any output is needed.
+    if (!n.outputs.some((o) => needed.has(o.name))) continue;
+    live.push(n);
+    for (const v of n.inputs) if (v) needed.add(v.name);
+    for (const a of Object.values(n.attrs)) if (a && typeof a === 'object' && 'nodes' in a) for (const inner of (a as Graph).nodes) for (const v of inner.inputs) if (v) needed.add(v.name);
+  }
+  return live.reverse();
+}
+
 function graphProto(g: Graph): onnxProto.onnx.IGraphProto {
+  const nodes = liveNodes(g);
+  const used = new Set<string>(nodes.flatMap((n) => n.inputs.map((v) => v?.name ?? '')));
+  for (const o of g.outputs) used.add(o.name);
   return {
     name: g.name,
     input: g.inputs.map(valueInfo),
     output: g.outputs.map(valueInfo),
-    initializer: g.initializers.map(tensorProto),
-    node: g.nodes.map((n) => ({
+    initializer: g.initializers.filter((i) => used.has(i.value.name)).map(tensorProto),
+    node: nodes.map((n) => ({
       opType: n.opType,
       domain: n.domain,
       name: n.name,

@@ -46,9 +46,29 @@ function nextTokenLogProbs(c: ModelConfig, params: ReadonlyMap<string, Value>, i
   const predicting = op.reshape(op.slice(perSeq, 1, 0, -1), [-1, c.hiddenSize], ['M', c.hiddenSize]);
   const logits = op.gemm(predicting, lmHeadWeight(c, params), undefined, { transB: true }, 'lm_head');
   const targets = op.reshape(op.slice(ids, 1, 1, op.TO_END), [-1, 1], ['M', 1]);
-  const picked = op.gatherElements(op.logSoftmax(logits, -1), targets, 1);
+  const picked = targetLogProbs(logits, targets);
   const tMinus1 = op.sub(op.slice(bt, 0, 1, 2), g.ints([1]));
   return op.reshape(picked, op.concat([op.slice(bt, 0, 0, 1), tMinus1], 0), ['B', 'T-1']);
+}
+
+/**
+ * log_softmax(logits)[target] per row, with a fused backward that takes three passes over [M, V]:
+ * d logits = -softmax * g, then scatter-add g at the targets.
+ */
+function targetLogProbs(logits: Value, targets: Value): Value {
+  let logp!: Value;
+  return op.composite(
+    'TargetLogProbs',
+    [logits, targets],
+    () => {
+      logp = op.logSoftmax(logits, -1);
+      return [op.gatherElements(logp, targets, 1)];
+    },
+    ([dy]) => {
+      const spread = op.mul(op.exp(logp), op.neg(dy!));
+      return [op.scatterElementsAdd(spread, targets, dy!, 1), undefined];
+    },
+  )[0]!;
 }
 
 export function buildScoreGraph(c: ModelConfig, dtype: DType = 'float32'): BuiltGraph {

@@ -39,7 +39,10 @@ export async function createSession(model: Uint8Array | string, opts: SessionOpt
   }
   const options: ort.InferenceSession.SessionOptions = { executionProviders: [device], graphOptimizationLevel: opts.optimization ?? 'all' };
   if (opts.threads !== undefined) options.intraOpNumThreads = opts.threads;
-  if (opts.profile) options.enableProfiling = true;
+  if (opts.profile) {
+    options.enableProfiling = true;
+    options.profileFilePrefix = 'tsallis-run-profile';
+  }
   if (opts.optimizedModelPath) options.optimizedModelFilePath = opts.optimizedModelPath;
   try {
     return typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
