@@ -108,7 +108,7 @@ export async function writeEmbedded(
   dataPath?: string,
 ): Promise<void> {
   const model = onnx.ModelProto.decode(built.bytes);
-  const graph = model.graph!;
+  const graph = model.graph as onnxProto.onnx.GraphProto;
   const specs = new Map(parameterSpecs(config).map((s) => [s.name, s]));
   const moved = graph.input.filter((v) => specs.has(v.name!));
   graph.input = graph.input.filter((v) => !specs.has(v.name!));
@@ -191,7 +191,7 @@ export function describeModel(model: onnxProto.onnx.IModelProto, config: ModelCo
 const DESCRIPTIONS: Record<string, string> = {
   input_ids: 'token ids, right- or left-padded',
   attention_mask: '1 for real tokens, 0 for padding',
-  logprobs: 'log p(input_ids[:, t+1] | input_ids[:, ..t]); meaningless where the target is padding',
+  logprobs: 'log p(input_ids[:, t+1] \\| input_ids[:, ..t]); meaningless where the target is padding',
   coef: 'per-token loss coefficients: loss = -sum(coef * logprobs)',
   old_logprobs: 'log-probs of the sampling policy (PPO ratio clipping)',
   clip_low: 'lower bound of the clipped ratio',

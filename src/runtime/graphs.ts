@@ -78,6 +78,18 @@ export function buildScoreGraph(c: ModelConfig, dtype: DType = 'float32'): Built
   return finish(g);
 }
 
+/** Logits of the next token after the last position [B, V]; sequences must be left-padded. */
+export function buildNextTokenGraph(c: ModelConfig, dtype: DType = 'float32'): BuiltGraph {
+  const g = new Graph('next_token');
+  const { ids, mask, params } = modelInputs(g, c, dtype);
+  const hidden = decoder(c, params, { ids, mask });
+  const bt = op.shapeOf(ids);
+  const perSeq = op.reshape(hidden, op.concat([bt, g.ints([c.hiddenSize])], 0), ['B', 'T', c.hiddenSize]);
+  const last = op.reshape(op.slice(perSeq, 1, -1, op.TO_END), [-1, c.hiddenSize], ['B', c.hiddenSize]);
+  g.output(op.gemm(last, lmHeadWeight(c, params), undefined, { transB: true }, 'lm_head'), 'logits');
+  return finish(g);
+}
+
 export function buildTrainGraph(c: ModelConfig, opts: TrainGraphOptions = {}, dtype: DType = 'float32'): BuiltGraph {
   const g = new Graph('train');
   const { ids, mask, params } = modelInputs(g, c, dtype);
