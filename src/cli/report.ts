@@ -1,0 +1,32 @@
+/** `tsallis-run report DIR...`: the study's tables and curves from the run directories under DIR. */
+import { join } from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import { writeReport, type ReportFormat } from '../report/report.js';
+
+interface ReportArgs {
+  dirs: string[];
+  format: ReportFormat;
+  out?: string;
+}
+
+export const reportCommand: CommandModule<object, ReportArgs> = {
+  command: 'report <dirs..>',
+  describe: "Tables laid out like the study's Tables 1-3 (method and q by dataset, p@1 / p@16 / m@16; cold and warm start) and training curves, from run directories",
+  builder: (y: Argv) =>
+    y
+      .positional('dirs', { type: 'string', array: true, demandOption: true, describe: 'Run directories, or folders searched recursively for them' })
+      .option('format', { choices: ['md', 'csv'] as const, default: 'md' as const, describe: 'Tables as Markdown (report.md) or CSV (tables.csv and runs.csv)' })
+      .option('out', {
+        type: 'string',
+        describe: 'A .md/.csv file for the tables (SVG curves beside it), or a directory for all of them (default: <first DIR>/report)',
+      })
+      .epilogue('Runs without summary.json (still running, interrupted, failed) are listed as incomplete; unreadable ones as invalid.') as unknown as Argv<ReportArgs>,
+  handler: async (a) => {
+    const out = a.out ?? join(a.dirs[0]!, 'report');
+    const { runs, files } = await writeReport(a.dirs, { format: a.format, out });
+    const count = (s: string) => runs.filter((r) => r.status === s).length;
+    process.stderr.write(`${runs.length} runs (${count('finished')} finished, ${count('incomplete')} incomplete, ${count('invalid')} invalid)\n`);
+    for (const r of runs) if (r.status === 'invalid') process.stderr.write(`warning: ${r.problem}\n`);
+    for (const f of files) process.stderr.write(`wrote ${f}\n`);
+  },
+};

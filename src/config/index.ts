@@ -1,0 +1,4 @@
+/** The experiment config: one schema (schema.ts), its loading and overrides (load.ts), its docs table (walk.ts). */
+export * from './load.js';
+export * from './schema.js';
+export { allowedKeys, closest, configFields, configFieldsMarkdown, editDistance, type ConfigField } from './walk.js';

@@ -1,0 +1,86 @@
+/**
+ * The study's sampling-based metrics, from k extracted answers per question (k = 16 in the study):
+ *
+ *   p@1  mean over questions of the share of its k samples that are correct
+ *        (the expected accuracy of one sample);
+ *   p@k  share of questions with at least one correct sample;
+ *   m@k  share of questions whose majority-voted answer is correct.
+ *
+ * "Correct" is the study's relaxed match (src/tasks/rewards.ts relaxedMatch): a normalised gold
+ * answer or alias is a substring of the normalised prediction; an empty prediction is never correct.
+ *
+ * Voting (src/tasks/vote.ts majorityVote) is over normalised answers (src/tasks/normalize.ts: the
+ * official SQuAD normalisation for HotPotQA/MuSiQue; for FinQA lower-case, no "$" or thousands
+ * commas, "14.1 %" -> "14.1%", no trailing full stop), so "The Beatles" and "beatles" are one vote.
+ * Decisions:
+ *   - empty answers (nothing could be extracted) do not vote: a question with 10 empty samples and
+ *     6 saying "paris" votes "paris". When every answer is empty there is no vote and m@k counts
+ *     the question as wrong.
+ *   - ties go to the answer whose first sample comes earliest in sampling order; sampling order is
+ *     fixed by the seed, so the result is deterministic.
+ *   - the voted answer is then checked with the same relaxed match as single samples.
+ * All rates are reported in percent.
+ */
+import type { PredictionRecord } from '../experiment/layout.js';
+import type { TaskName } from '../tasks/record.js';
+import { relaxedMatch } from '../tasks/rewards.js';
+import { majorityVote } from '../tasks/vote.js';
+
+/** One question's samples: the extracted answers in sampling order, and its gold answer(s) (aliases included). */
+export interface QuestionSamples {
+  id: string;
+  answers: readonly string[];
+  golds: readonly string[];
+}
+
+/** The metrics over a set of questions, in percent. */
+export interface SamplingMetrics {
+  /** Questions. */
+  n: number;
+  /** Samples per question. */
+  k: number;
+  p1: number;
+  /** p@k (p@16 in the study). */
+  pk: number;
+  /** m@k (m@16 in the study). */
+  mk: number;
+}
+
+/** Scores one question: the line of the predictions file. */
+export function scoreQuestion(task: TaskName, q: QuestionSamples): PredictionRecord {
+  if (q.answers.length === 0) throw new RangeError(`sampling metrics: question ${q.id} has no samples`);
+  const correct = q.answers.map((a) => relaxedMatch(task, a, q.golds));
+  const vote = majorityVote(task, q.answers);
+  return {
+    id: q.id,
+    gold: [...q.golds],
+    answers: [...q.answers],
+    correct,
+    vote: vote.answer,
+    vote_count: vote.count,
+    vote_correct: vote.answer !== null && relaxedMatch(task, vote.answer, q.golds),
+  };
+}
+
+/** Aggregates scored questions (all with the same number of samples) into p@1, p@k and m@k. */
+export function aggregate(records: readonly PredictionRecord[]): SamplingMetrics {
+  if (records.length === 0) throw new RangeError('sampling metrics: no questions');
+  const k = records[0]!.correct.length;
+  let p1 = 0, pk = 0, mk = 0;
+  for (const r of records) {
+    if (r.correct.length !== k) throw new RangeError(`sampling metrics: question ${r.id} has ${r.correct.length} samples, the others ${k}`);
+    let hits = 0;
+    for (const c of r.correct) if (c) hits++;
+    p1 += hits / k;
+    if (hits > 0) pk++;
+    if (r.vote_correct) mk++;
+  }
+  const n = records.length;
+  return { n, k, p1: (100 * p1) / n, pk: (100 * pk) / n, mk: (100 * mk) / n };
+}
+
+/** p@1, p@k and m@k of a set of questions, with the per-question records for the predictions file. */
+export function samplingMetrics(task: TaskName, questions: readonly QuestionSamples[]): { metrics: SamplingMetrics; records: PredictionRecord[] } {
+  const records = questions.map((q) => scoreQuestion(task, q));
+  return { metrics: aggregate(records), records };
+}

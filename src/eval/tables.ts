@@ -1,0 +1,31 @@
+/** Evaluation results as the artefact the run directory keeps (EvalSummary) and as a table for people. */
+import type { EvalSummary, Split } from '../experiment/layout.js';
+import type { Table } from '../plot/table.js';
+import type { SamplingMetrics } from './sampling-metrics.js';
+
+/** The task's official metrics as fractions in [0, 1] (src/tasks/score.ts Scores), when computed. */
+export interface OfficialRates {
+  em?: number | null;
+  f1?: number | null;
+  exe_acc?: number | null;
+}
+
+/** An EvalSummary (percent throughout) from the sampling metrics and, optionally, the official rates. */
+export function evalSummary(split: Split, checkpointStep: number | null, m: SamplingMetrics, wallS: number, official: OfficialRates = {}): EvalSummary {
+  const out: EvalSummary = { split, checkpoint_step: checkpointStep, n: m.n, k: m.k, p1: m.p1, p16: m.pk, m16: m.mk, wall_s: wallS };
+  for (const key of ['em', 'f1', 'exe_acc'] as const) {
+    const v = official[key];
+    if (v !== null && v !== undefined) out[key] = 100 * v;
+  }
+  return out;
+}
+
+/** One row per summary: split, checkpoint, n, p@1, p@k, m@k and whichever official metrics are present. */
+export function evalSummaryTable(summaries: readonly EvalSummary[]): Table {
+  const k = summaries[0]?.k ?? 16;
+  const extra = (['em', 'f1', 'exe_acc'] as const).filter((key) => summaries.some((s) => s[key] !== undefined));
+  return {
+    columns: ['split', 'checkpoint', 'n', 'p@1', `p@${k}`, `m@${k}`, ...extra],
+    rows: summaries.map((s) => [s.split, s.checkpoint_step === null ? 'base' : `step ${s.checkpoint_step}`, s.n, s.p1, s.p16, s.m16, ...extra.map((key) => s[key] ?? '')]),
+  };
+}

@@ -1,0 +1,91 @@
+/**
+ * The report: the study's tables (Markdown or CSV), a table of every run, and the curves as SVG files
+ * beside them. `buildReport` is pure (runs in, files out); `writeReport` puts the files on disk.
+ *
+ * Where the files go (`out`):
+ *   a path ending in .md (Markdown) or .csv (CSV): the tables there, everything else beside it;
+ *   any other path: a directory, holding report.md (or tables.csv and runs.csv) and the SVGs.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { basename, dirname, extname, join } from 'node:path';
+import { toCsv, toMarkdown } from '../plot/table.js';
+import { buildCurves } from './curves.js';
+import { collectRuns, type RunRecord } from './runs.js';
+import { runsTable, STARTS, studyTable, studyTableMarkdownCells, studyTablesCsv, taskTitle } from './tables.js';
+
+export type ReportFormat = 'md' | 'csv';
+
+export interface ReportFile {
+  /** File name, relative to the report's directory. */
+  name: string;
+  text: string;
+}
+
+export interface Report {
+  /** The main file: report.md, or tables.csv. */
+  main: ReportFile;
+  /** The rest: runs.csv (CSV format) and the SVG curves. */
+  others: ReportFile[];
+}
+
+/** Builds every file of the report. `mainName` names the main file (default report.md / tables.csv). */
+export function buildReport(runs: readonly RunRecord[], format: ReportFormat, mainName?: string): Report {
+  const tables = STARTS.map((s) => studyTable(runs, s));
+  const curves = buildCurves(runs);
+  const svgs = curves.map((c) => ({ name: c.file, text: c.svg }));
+  if (format === 'csv') {
+    const main = mainName ?? 'tables.csv';
+    const runsName = `${basename(main, extname(main))}-runs.csv`.replace(/^tables-runs\.csv$/, 'runs.csv');
+    return { main: { name: main, text: toCsv(studyTablesCsv(tables)) }, others: [{ name: runsName, text: toCsv(runsTable(runs)) }, ...svgs] };
+  }
+  const finished = runs.filter((r) => r.status === 'finished').length;
+  const incomplete = runs.filter((r) => r.status === 'incomplete').length;
+  const invalid = runs.filter((r) => r.status === 'invalid').length;
+  const lines: string[] = ['# Results', ''];
+  lines.push(`${runs.length} runs: ${finished} finished, ${incomplete} incomplete, ${invalid} invalid. ` +
+    'Test set, percent, from the checkpoint with the best validation m@k; cells average the finished runs (n = how many when more than one); ' +
+    '"incomplete" marks a cell whose runs have not finished.', '');
+  for (const t of tables) {
+    lines.push(`## ${t.start === 'cold' ? 'Cold' : 'Warm'} start`, '');
+    if (t.rows.length === 0) lines.push('No runs.', '');
+    else lines.push(toMarkdown(studyTableMarkdownCells(t)));
+  }
+  const unplaced = runs.filter((r) => r.status !== 'invalid' && (r.start === null || r.task === null));
+  if (unplaced.length) lines.push(`Not in the tables (task or start unknown): ${unplaced.map((r) => r.dir).join(', ')}.`, '');
+  lines.push('## Runs', '', toMarkdown(runsTable(runs)));
+  if (curves.length) {
+    lines.push('## Curves', '');
+    let group = '';
+    for (const c of curves) {
+      const g = `${taskTitle(c.task === 'unknown' ? null : c.task)}, ${c.start} start`;
+      if (g !== group) {
+        lines.push(`### ${g}`, '');
+        group = g;
+      }
+      lines.push(`![${c.title}](${c.file})`, '');
+    }
+  }
+  return { main: { name: mainName ?? 'report.md', text: lines.join('\n').replace(/\n+$/, '\n') }, others: svgs };
+}
+
+/** Where the files of a report go, from --out (see the module comment). */
+export function reportLocation(out: string, format: ReportFormat): { dir: string; mainName: string } {
+  const ext = extname(out).toLowerCase();
+  if (ext === '.md' || ext === '.csv') return { dir: dirname(out), mainName: basename(out) };
+  return { dir: out, mainName: format === 'md' ? 'report.md' : 'tables.csv' };
+}
+
+/** Finds and reads the runs under `paths`, builds the report and writes it; returns the runs and the paths written. */
+export async function writeReport(paths: readonly string[], options: { format: ReportFormat; out: string }): Promise<{ runs: RunRecord[]; files: string[] }> {
+  const runs = await collectRuns(paths);
+  const { dir, mainName } = reportLocation(options.out, options.format);
+  const report = buildReport(runs, options.format, mainName);
+  await mkdir(dir, { recursive: true });
+  const files: string[] = [];
+  for (const f of [report.main, ...report.others]) {
+    const path = join(dir, f.name);
+    await writeFile(path, f.text);
+    files.push(path);
+  }
+  return { runs, files };
+}

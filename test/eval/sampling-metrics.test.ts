@@ -1,0 +1,98 @@
+import { aggregate, samplingMetrics, scoreQuestion } from '../../src/eval/sampling-metrics.js';
+import { evalSummary, evalSummaryTable } from '../../src/eval/tables.js';
+
+const rep = (n: number, s: string) => Array<string>(n).fill(s);
+
+describe('one question', () => {
+  it('counts relaxed matches, and votes over normalised answers', () => {
+    // 5 x "Paris" and 3 x "the city of Paris" are correct (gold is a substring), 6 x "London" and 2 empty are not.
+    const answers = [...rep(5, 'Paris'), ...rep(3, 'the city of Paris'), ...rep(6, 'London'), ...rep(2, '')];
+    const r = scoreQuestion('hotpotqa', { id: 'q1', answers, golds: ['Paris'] });
+    expect(r.correct.filter(Boolean)).toHaveLength(8);
+    // "paris" has 5 votes, "city of paris" 3, "london" 6: London wins, so m@16 misses although p@16 hits.
+    expect(r).toMatchObject({ vote: 'London', vote_count: 6, vote_correct: false });
+  });
+
+  it('breaks ties by the first appearance in sampling order', () => {
+    const a = scoreQuestion('hotpotqa', { id: 't', answers: ['London', 'Paris', 'Paris', 'London', ...rep(12, '')], golds: ['Paris'] });
+    expect(a).toMatchObject({ vote: 'London', vote_count: 2, vote_correct: false });
+    const b = scoreQuestion('hotpotqa', { id: 't', answers: ['Paris', 'London', 'London', 'Paris', ...rep(12, '')], golds: ['Paris'] });
+    expect(b).toMatchObject({ vote: 'Paris', vote_count: 2, vote_correct: true });
+  });
+
+  it('lets only non-empty answers vote', () => {
+    const r = scoreQuestion('hotpotqa', { id: 'e', answers: [...rep(12, ''), ...rep(4, 'paris')], golds: ['Paris'] });
+    expect(r).toMatchObject({ vote: 'paris', vote_count: 4, vote_correct: true });
+    expect(r.correct.filter(Boolean)).toHaveLength(4);
+  });
+
+  it('has no vote when every answer is empty', () => {
+    const r = scoreQuestion('musique', { id: 'z', answers: rep(16, ''), golds: ['x'] });
+    expect(r).toMatchObject({ vote: null, vote_count: 0, vote_correct: false });
+    expect(r.correct.every((c) => !c)).toBe(true);
+  });
+
+  it('accepts any alias, and merges spellings that normalise alike', () => {
+    const r = scoreQuestion('musique', { id: 'a', answers: ['usa', 'United States of America', 'The USA.', 'Canada'], golds: ['United States', 'USA'] });
+    expect(r.correct).toEqual([true, true, true, false]);
+    // "usa" and "The USA." normalise to "usa": two votes against one each.
+    expect(r).toMatchObject({ vote: 'usa', vote_count: 2, vote_correct: true });
+  });
+
+  it('votes FinQA numbers after their own normalisation', () => {
+    const r = scoreQuestion('finqa', { id: 'f', answers: ['$1,234', '1234', '1234.5', '14.1 %'], golds: ['1234'] });
+    expect(r.correct).toEqual([true, true, true, false]); // relaxed: "1234" is a substring of "1234.5"
+    expect(r).toMatchObject({ vote: '$1,234', vote_count: 2, vote_correct: true });
+  });
+
+  it('rejects a question without samples', () => {
+    expect(() => scoreQuestion('hotpotqa', { id: 'n', answers: [], golds: ['x'] })).toThrow(/question n has no samples/);
+  });
+});
+
+describe('over questions', () => {
+  it('gives p@1, p@16 and m@16 in percent', () => {
+    const { metrics, records } = samplingMetrics('hotpotqa', [
+      // 8/16 correct; Paris x8 and London x8 tie, and Paris came first
+      { id: 'q1', answers: [...rep(8, 'Paris'), ...rep(8, 'London')], golds: ['Paris'] },
+      // 16/16 correct
+      { id: 'q2', answers: rep(16, 'Berlin'), golds: ['Berlin'] },
+      // all wrong
+      { id: 'q3', answers: rep(16, 'Rome'), golds: ['Madrid'] },
+      // 1/16 correct, vote wrong
+      { id: 'q4', answers: ['Oslo', ...rep(15, 'Bergen')], golds: ['Oslo'] },
+    ]);
+    expect(records.map((r) => r.vote_correct)).toEqual([true, true, false, false]);
+    expect(metrics.n).toBe(4);
+    expect(metrics.k).toBe(16);
+    expect(metrics.p1).toBeCloseTo((100 * (8 / 16 + 1 + 0 + 1 / 16)) / 4, 12);
+    expect(metrics.pk).toBe(75);
+    expect(metrics.mk).toBe(50);
+  });
+
+  it('is 0 everywhere when everything is wrong', () => {
+    const { metrics } = samplingMetrics('hotpotqa', [{ id: 'a', answers: rep(16, 'no idea'), golds: ['yes'] }, { id: 'b', answers: rep(16, ''), golds: ['x'] }]);
+    expect(metrics).toEqual({ n: 2, k: 16, p1: 0, pk: 0, mk: 0 });
+  });
+
+  it('refuses uneven sample counts and empty sets', () => {
+    const a = scoreQuestion('hotpotqa', { id: 'a', answers: rep(16, 'x'), golds: ['x'] });
+    const b = scoreQuestion('hotpotqa', { id: 'b', answers: rep(15, 'x'), golds: ['x'] });
+    expect(() => aggregate([a, b])).toThrow(/question b has 15 samples, the others 16/);
+    expect(() => aggregate([])).toThrow(/no questions/);
+  });
+});
+
+describe('eval summaries', () => {
+  it('keeps percent throughout and lists the official metrics present', () => {
+    const s = evalSummary('test', 40, { n: 10, k: 16, p1: 30.5, pk: 61.1, mk: 38.3 }, 12.5, { em: 0.25, f1: 0.5, exe_acc: null });
+    expect(s).toEqual({ split: 'test', checkpoint_step: 40, n: 10, k: 16, p1: 30.5, p16: 61.1, m16: 38.3, em: 25, f1: 50, wall_s: 12.5 });
+    const base = evalSummary('validation', null, { n: 5, k: 16, p1: 1, pk: 2, mk: 3 }, 1);
+    const t = evalSummaryTable([s, base]);
+    expect(t.columns).toEqual(['split', 'checkpoint', 'n', 'p@1', 'p@16', 'm@16', 'em', 'f1']);
+    expect(t.rows).toEqual([
+      ['test', 'step 40', 10, 30.5, 61.1, 38.3, 25, 50],
+      ['validation', 'base', 5, 1, 2, 3, '', ''],
+    ]);
+  });
+});
