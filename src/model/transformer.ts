@@ -18,42 +18,81 @@ export interface DecoderInputs {
   mask: Value;
 }
 
-/** Final hidden states [B*T, D] for every position. */
-export function decoder(c: ModelConfig, p: ParamValues, { ids, mask }: DecoderInputs): Value {
+/** Per-layer attention cache: keys stored transposed [B, Hkv, hd, S] and values [B, Hkv, S, hd]. */
+export interface LayerCache {
+  keysT: Value;
+  values: Value;
+}
+
+/**
+ * Final hidden states [B*T, D] for every position. When `cache` is given it receives each layer's
+ * keys and values (the prefill of generation).
+ */
+export function decoder(c: ModelConfig, p: ParamValues, { ids, mask }: DecoderInputs, cache?: LayerCache[]): Value {
+  const embed = p.get('model.embed_tokens.weight')!;
+  const g = embed.graph;
+  const bt = op.shapeOf(ids); // [B, T]
+  const positions = op.max(op.sub(op.cumSum(mask, 1), g.scalar(1, 'int64')), g.scalar(0, 'int64'));
+  const bias = attentionBias(mask, bt, embed.dtype);
+  const shapeTail = (heads: number) => op.concat([bt, g.ints([heads, c.headDim])], 0);
+  return decoderLayers(c, p, ids, positions, shapeTail, ['B', 'T'], (layer, q, k, v) => {
+    const out = groupedAttention(c, q, k, v, bias, bt);
+    cache?.push({ keysT: out.keysT, values: out.values });
+    return out.output;
+  });
+}
+
+/**
+ * One decoding step with a KV cache: `ids` [B, 1] at `positions` [B, 1]; `mask` [B, S+1] covers the
+ * cached keys and the new token. Returns the final hidden states [B, D] and the extended caches.
+ */
+export function decoderStep(c: ModelConfig, p: ParamValues, ids: Value, positions: Value, mask: Value, past: LayerCache[]): { hidden: Value; cache: LayerCache[] } {
+  const embed = p.get('model.embed_tokens.weight')!;
+  const g = ids.graph;
+  const bias = op.unsqueeze(op.where(op.equal(mask, g.scalar(1, 'int64')), g.scalar(0, embed.dtype), g.scalar(-1e9, embed.dtype)), [1, 2]); // [B,1,1,S]
+  const G = c.numHeads / c.numKvHeads;
+  const cache: LayerCache[] = [];
+  const shapeTail = (heads: number) => g.ints([0, 1, heads, c.headDim]);
+  const hidden = decoderLayers(c, p, ids, positions, shapeTail, ['B', 1], (layer, q, k, v) => {
+    const keysT = op.concat([past[layer]!.keysT, op.transpose(k, [0, 2, 3, 1])], 3);
+    const values = op.concat([past[layer]!.values, op.transpose(v, [0, 2, 1, 3])], 2);
+    cache.push({ keysT, values });
+    const qg = op.reshape(op.mul(q, g.scalar(1 / Math.sqrt(c.headDim), q.dtype)), [0, c.numKvHeads, G, c.headDim], ['B', c.numKvHeads, G, c.headDim]);
+    const probs = op.softmax(op.add(op.matmul(qg, keysT), bias), -1); // [B, Hkv, G, S]
+    return op.reshape(op.matmul(probs, values), [-1, c.numHeads * c.headDim], ['N', c.numHeads * c.headDim]);
+  });
+  return { hidden, cache };
+}
+
+type Attend = (layer: number, q: Value, k: Value, v: Value) => Value;
+
+/** Embedding, the layers (with `attend` supplying attention over [B, T, H, hd] q/k/v) and the final norm. */
+function decoderLayers(c: ModelConfig, p: ParamValues, ids: Value, positions: Value, shapeTail: (heads: number) => Value, bt: [string, string | number], attend: Attend): Value {
   const w = (name: string) => {
     const v = p.get(name);
     if (!v) throw new Error(`missing parameter ${name}`);
     return v;
   };
   const embed = w('model.embed_tokens.weight');
-  const dtype = embed.dtype;
-  const g = embed.graph;
-  const bt = op.shapeOf(ids); // [B, T]
-  const withTail = (...dims: number[]) => op.concat([bt, g.ints(dims)], 0);
-  const rope = rotaryTables(c, mask, dtype);
-  const bias = attentionBias(mask, bt, dtype);
-
+  const rope = rotaryTables(c, positions, embed.dtype);
   let h = op.reshape(op.gather(embed, ids, 'embed'), [-1, c.hiddenSize], ['N', c.hiddenSize]);
   for (let i = 0; i < c.numLayers; i++) {
     const L = `model.layers.${i}`;
     const x = rmsNorm(h, w(`${L}.input_layernorm.weight`), c.rmsNormEps);
     const proj = (name: string) => op.gemm(x, w(`${L}.self_attn.${name}.weight`), c.attentionBias ? w(`${L}.self_attn.${name}.bias`) : undefined, { transB: true }, `${L}.${name}`);
-    let q = op.reshape(proj('q_proj'), withTail(c.numHeads, c.headDim), ['B', 'T', c.numHeads, c.headDim]);
-    let k = op.reshape(proj('k_proj'), withTail(c.numKvHeads, c.headDim), ['B', 'T', c.numKvHeads, c.headDim]);
-    const v = op.reshape(proj('v_proj'), withTail(c.numKvHeads, c.headDim), ['B', 'T', c.numKvHeads, c.headDim]);
+    let q = op.reshape(proj('q_proj'), shapeTail(c.numHeads), [...bt, c.numHeads, c.headDim]);
+    let k = op.reshape(proj('k_proj'), shapeTail(c.numKvHeads), [...bt, c.numKvHeads, c.headDim]);
+    const v = op.reshape(proj('v_proj'), shapeTail(c.numKvHeads), [...bt, c.numKvHeads, c.headDim]);
     if (c.qkNorm) {
       q = rmsNorm(q, w(`${L}.self_attn.q_norm.weight`), c.rmsNormEps);
       k = rmsNorm(k, w(`${L}.self_attn.k_norm.weight`), c.rmsNormEps);
     }
-    q = applyRotary(q, rope);
-    k = applyRotary(k, rope);
-    const attn = groupedAttention(c, q, k, v, bias, bt);
+    const attn = attend(i, applyRotary(q, rope), applyRotary(k, rope), v);
     h = op.add(h, op.gemm(attn, w(`${L}.self_attn.o_proj.weight`), undefined, { transB: true }, `${L}.o_proj`));
     const y = rmsNorm(h, w(`${L}.post_attention_layernorm.weight`), c.rmsNormEps);
     const gate = op.gemm(y, w(`${L}.mlp.gate_proj.weight`), undefined, { transB: true }, `${L}.gate_proj`);
     const up = op.gemm(y, w(`${L}.mlp.up_proj.weight`), undefined, { transB: true }, `${L}.up_proj`);
-    const act = swiGlu(gate, up);
-    h = op.add(h, op.gemm(act, w(`${L}.mlp.down_proj.weight`), undefined, { transB: true }, `${L}.down_proj`));
+    h = op.add(h, op.gemm(swiGlu(gate, up), w(`${L}.mlp.down_proj.weight`), undefined, { transB: true }, `${L}.down_proj`));
   }
   return rmsNorm(h, w('model.norm.weight'), c.rmsNormEps);
 }
@@ -93,20 +132,20 @@ interface RotaryTables {
   rotateHalf: Value;
 }
 
-/** cos/sin of position * inv_freq, positions counted over real tokens (cumsum(mask) - 1). */
-function rotaryTables(c: ModelConfig, mask: Value, dtype: Value['dtype']): RotaryTables {
-  const g = mask.graph;
+/** cos/sin of position * inv_freq for int64 positions [B, T] (counted over real tokens, so padding side does not matter). */
+function rotaryTables(c: ModelConfig, positions: Value, dtype: Value['dtype']): RotaryTables {
+  const g = positions.graph;
   const half = c.headDim / 2;
   const invFreq = Array.from({ length: half }, (_, i) => 1 / Math.pow(c.ropeTheta, (2 * i) / c.headDim));
-  const positions = op.max(op.sub(op.cumSum(mask, 1), g.scalar(1, 'int64')), g.scalar(0, 'int64'));
   const freqs = op.mul(op.unsqueeze(op.cast(positions, dtype), [-1]), g.constant(invFreq, dtype, [half], 'inv_freq'));
   const emb = op.unsqueeze(op.concat([freqs, freqs], -1), [2]);
+  const g2 = emb.graph;
   const R = new Array<number>(c.headDim * c.headDim).fill(0);
   for (let i = 0; i < half; i++) {
     R[(i + half) * c.headDim + i] = -1; // out[i] = -x[i + half]
     R[i * c.headDim + i + half] = 1; // out[i + half] = x[i]
   }
-  return { cos: op.cos(emb), sin: op.sin(emb), rotateHalf: g.constant(R, dtype, [c.headDim, c.headDim], 'rotate_half') };
+  return { cos: op.cos(emb), sin: op.sin(emb), rotateHalf: g2.constant(R, dtype, [c.headDim, c.headDim], 'rotate_half') };
 }
 
 /** x * cos + rotate_half(x) * sin, rotate_half([a, b]) = [-b, a]; x is [B, T, H, headDim]. */
@@ -148,7 +187,7 @@ function attentionBias(mask: Value, bt: Value, dtype: Value['dtype']): Value {
  * a KV head are stacked along the query axis, so one batched MatMul per KV head serves them all.
  * q: [B, T, Hq, hd], k, v: [B, T, Hkv, hd] -> [B*T, Hq*hd].
  */
-function groupedAttention(c: ModelConfig, q: Value, k: Value, v: Value, bias: Value, bt: Value): Value {
+function groupedAttention(c: ModelConfig, q: Value, k: Value, v: Value, bias: Value, bt: Value): { output: Value; keysT: Value; values: Value } {
   const g = q.graph;
   const G = c.numHeads / c.numKvHeads;
   const hd = c.headDim;
@@ -162,5 +201,5 @@ function groupedAttention(c: ModelConfig, q: Value, k: Value, v: Value, bias: Va
   const scores = op.reshape(op.matmul(qg, kT), scores5d, ['B', c.numKvHeads, G, 'T', 'T']);
   const probs = op.reshape(op.softmax(op.add(scores, bias), -1), [0, 0, -1, 0], ['B', c.numKvHeads, 'GT', 'T']);
   const out = op.reshape(op.matmul(probs, vt), [0, 0, G, -1, hd], ['B', c.numKvHeads, G, 'T', hd]);
-  return op.reshape(op.transpose(out, [0, 3, 1, 2, 4]), [-1, c.numHeads * hd], ['N', c.numHeads * hd]);
+  return { output: op.reshape(op.transpose(out, [0, 3, 1, 2, 4]), [-1, c.numHeads * hd], ['N', c.numHeads * hd]), keysT: kT, values: vt };
 }

@@ -495,3 +495,8 @@ rules.Sin = (n, [dy]) => [mul(dy!, cos(n.inputs[0]!))];
 
 /** Element `index` of a 1-D int64 tensor, as a scalar. */
 export const element = (x: Value, index: number) => emit1('Gather', [x, x.graph.constant([BigInt(index)], 'int64', [], 'idx')], { axis: 0 }, x.dtype, []);
+
+/** Any ONNX op with no gradient rule (integer logic, sampling, control flow); `outs` gives result types. */
+export function apply(opType: string, inputs: (Value | undefined)[], attrs: Attrs, outs: { dtype: DType; shape: Shape }[], hint?: string): Value[] {
+  return emit(opType, inputs, attrs, outs, hint);
+}

@@ -1,9 +1,77 @@
-/** Batched generation of rollouts. */
+/**
+ * Batched generation of rollouts through the loop graph (generate-graph.ts): one session.run per
+ * batch. The sampled tokens come back with their log-probs; finish reasons and spans are recovered by
+ * replaying the rollout rules on the tokens.
+ */
+import type ort from 'onnxruntime-node';
+import { Rng } from '../util/rng.js';
+import { padBatch } from './batch.js';
+import { buildGenerateGraph, type SamplingMode } from './generate-graph.js';
 import type { Policy } from './policy.js';
-import type { GenerateOptions, Rollout } from './rollout.js';
-import { generateReference } from './generate-reference.js';
+import { advance, initialState, Phase, spans, type GenerateOptions, type Rollout } from './rollout.js';
+import { tensor } from './session.js';
+
+/** Stand-in for "no budget": larger than any token count. */
+const UNLIMITED = 1n << 40n;
+
+export function samplingMode(o: GenerateOptions): SamplingMode {
+  if (o.temperature === 0) return 'greedy';
+  return o.topP < 1 || o.topK > 0 ? 'filtered' : 'sample';
+}
 
 /** M rollouts for each prompt (token ids, e.g. a chat-templated prompt), in prompt-major order. */
 export async function generate(policy: Policy, prompts: readonly (readonly number[])[], o: GenerateOptions, padId = 0): Promise<Rollout[]> {
-  return generateReference(policy, prompts, o, padId);
+  if (prompts.length === 0) return [];
+  const mode = samplingMode(o);
+  const session = await policy.session(`generate:${mode}`, () => buildGenerateGraph(policy.config, mode, policy.dtype));
+  const M = o.samplesPerPrompt;
+  const BM = prompts.length * M;
+  const rng = new Rng(o.seed);
+  const uniforms = new Float32Array(o.maxNewTokens * BM);
+  for (let i = 0; i < uniforms.length; i++) uniforms[i] = Math.min(rng.uniform(), 0.99999994);
+  const batch = padBatch(prompts, padId, 'left');
+  const i64 = (x: number | bigint) => tensor('int64', BigInt64Array.of(BigInt(x)), []);
+  const scalar = (x: number) => tensor(policy.dtype, policy.array([x]), []);
+  const V = policy.config.vocabSize;
+  const feeds: Record<string, ort.Tensor> = {
+    ...policy.weightFeeds(),
+    prompt_ids: tensor('int64', batch.ids, [batch.batch, batch.length]),
+    prompt_mask: tensor('int64', batch.mask, [batch.batch, batch.length]),
+    row_prompt: tensor('int64', BigInt64Array.from({ length: BM }, (_, r) => BigInt(Math.floor(r / M))), [BM]),
+    uniforms: tensor('float32', uniforms, [o.maxNewTokens, BM]),
+    max_new: i64(o.maxNewTokens),
+    think_budget: i64(o.thinkingBudget ?? UNLIMITED),
+    answer_budget: i64(o.answerBudget ?? UNLIMITED),
+    think_end: i64(o.stop.thinkEndId ?? -1),
+    pad_id: i64(padId),
+    temperature: scalar(o.temperature === 0 ? 1 : o.temperature),
+    top_p: scalar(o.topP),
+    sort_k: tensor('int64', BigInt64Array.of(BigInt(o.topK > 0 ? Math.min(o.topK, V) : V)), [1]),
+    eos_ids: tensor('int64', BigInt64Array.from(o.stop.eosIds.map(BigInt)), [o.stop.eosIds.length]),
+    force_ids: tensor('int64', BigInt64Array.from(o.stop.forceCloseIds.map(BigInt)), [o.stop.forceCloseIds.length]),
+  };
+  const out = await session.run(feeds);
+  const tokens = out.tokens!.data as BigInt64Array;
+  const logprobs = out.logprobs!.data as Float32Array;
+  const samplingLogprobs = out.sampling_logprobs!.data as Float32Array;
+  const steps = out.tokens!.dims[0]!;
+  const rollouts: Rollout[] = [];
+  for (let r = 0; r < BM; r++) {
+    const state = initialState();
+    const t: number[] = [], lp: number[] = [], slp: number[] = [];
+    for (let s = 0; s < steps && state.phase !== Phase.Done; s++) {
+      const token = Number(tokens[s * BM + r]);
+      t.push(token);
+      lp.push(logprobs[s * BM + r]!);
+      slp.push(samplingLogprobs[s * BM + r]!);
+      if (state.phase === Phase.Thinking && o.thinkingBudget !== undefined && state.generated >= o.thinkingBudget && o.stop.forceCloseIds.length > 0) {
+        state.phase = Phase.Forcing;
+        state.thinkingForced = true;
+      }
+      advance(state, token, o);
+    }
+    const finish = state.finish ?? 'length';
+    rollouts.push({ prompt: Math.floor(r / M), sample: r % M, tokens: t, logprobs: lp, samplingLogprobs: slp, ...spans(t, state.thinkingForced, finish, o), finishReason: finish, thinkingForced: state.thinkingForced });
+  }
+  return rollouts;
 }

@@ -55,7 +55,13 @@ export class Policy {
     }
   }
 
-  private session(key: string, build: () => BuiltGraph): Promise<ort.InferenceSession> {
+  /** The weights as feeds for a graph run (wrapping the arrays, no copy). */
+  weightFeeds(): Record<string, ort.Tensor> {
+    return { ...this.weightTensors };
+  }
+
+  /** A session for the graph `build` emits, created once per key and reused. */
+  session(key: string, build: () => BuiltGraph): Promise<ort.InferenceSession> {
     let s = this.sessions.get(key);
     if (!s) {
       s = createSession(build().bytes, { device: this.opts.device, threads: this.opts.threads, optimization: this.dtype === 'float64' ? 'basic' : 'all' });
