@@ -33,6 +33,10 @@ export async function generate(policy: Policy, prompts: readonly (readonly numbe
   const i64 = (x: number | bigint) => tensor('int64', BigInt64Array.of(BigInt(x)), []);
   const scalar = (x: number) => tensor(policy.dtype, policy.array([x]), []);
   const V = policy.config.vocabSize;
+  // Empty lists become one id that never matches (eos) or is never reached (force: no budget then).
+  const forceIds = o.stop.forceCloseIds.length > 0 ? o.stop.forceCloseIds : [padId];
+  const eosIds = o.stop.eosIds.length > 0 ? o.stop.eosIds : [-1];
+  const thinkBudget = o.thinkingBudget !== undefined && o.stop.forceCloseIds.length > 0 ? BigInt(o.thinkingBudget) : UNLIMITED;
   const feeds: Record<string, ort.Tensor> = {
     ...policy.weightFeeds(),
     prompt_ids: tensor('int64', batch.ids, [batch.batch, batch.length]),
@@ -40,15 +44,15 @@ export async function generate(policy: Policy, prompts: readonly (readonly numbe
     row_prompt: tensor('int64', BigInt64Array.from({ length: BM }, (_, r) => BigInt(Math.floor(r / M))), [BM]),
     uniforms: tensor('float32', uniforms, [o.maxNewTokens, BM]),
     max_new: i64(o.maxNewTokens),
-    think_budget: i64(o.thinkingBudget ?? UNLIMITED),
+    think_budget: i64(thinkBudget),
     answer_budget: i64(o.answerBudget ?? UNLIMITED),
     think_end: i64(o.stop.thinkEndId ?? -1),
     pad_id: i64(padId),
     temperature: scalar(o.temperature === 0 ? 1 : o.temperature),
     top_p: scalar(o.topP),
     sort_k: tensor('int64', BigInt64Array.of(BigInt(o.topK > 0 ? Math.min(o.topK, V) : V)), [1]),
-    eos_ids: tensor('int64', BigInt64Array.from(o.stop.eosIds.map(BigInt)), [o.stop.eosIds.length]),
-    force_ids: tensor('int64', BigInt64Array.from(o.stop.forceCloseIds.map(BigInt)), [o.stop.forceCloseIds.length]),
+    eos_ids: tensor('int64', BigInt64Array.from(eosIds.map(BigInt)), [eosIds.length]),
+    force_ids: tensor('int64', BigInt64Array.from(forceIds.map(BigInt)), [forceIds.length]),
   };
   const out = await session.run(feeds);
   const tokens = out.tokens!.data as BigInt64Array;

@@ -1,0 +1,137 @@
+import { PRESET_CONFIGS } from '../../src/model/presets.js';
+import { randomWeights } from '../../src/model/init.js';
+import { Policy } from '../../src/runtime/policy.js';
+import { padBatch } from '../../src/runtime/batch.js';
+import { generate } from '../../src/runtime/generate.js';
+import { generateReference } from '../../src/runtime/generate-reference.js';
+import { buildNextTokenGraph } from '../../src/runtime/graphs.js';
+import type { GenerateOptions } from '../../src/runtime/rollout.js';
+import { tensor } from '../../src/runtime/session.js';
+import { Rng } from '../../src/util/rng.js';
+
+const tiny = PRESET_CONFIGS.tiny;
+const base: GenerateOptions = { samplesPerPrompt: 1, maxNewTokens: 10, temperature: 0, topP: 1, topK: 0, stop: { eosIds: [], forceCloseIds: [] }, seed: 1 };
+const prompts = (rng: Rng, lengths: number[], vocab: number) => lengths.map((n) => Array.from({ length: n }, () => 1 + rng.int(vocab - 1)));
+
+describe('greedy decoding by the loop graph equals repeated full forward passes', () => {
+  it.each([['tiny', 0.1, 12], ['small', 0.05, 6]] as const)('%s preset, mixed prompt lengths', async (preset, std, steps) => {
+    const c = PRESET_CONFIGS[preset];
+    const policy = new Policy(c, randomWeights(c, 7, std), { threads: 2 });
+    const ps = prompts(new Rng(3), [9, 3, 6], c.vocabSize);
+    const o = { ...base, maxNewTokens: steps };
+    const fast = await generate(policy, ps, o);
+    const slow = await generateReference(policy, ps, o);
+    expect(fast.map((r) => r.tokens)).toEqual(slow.map((r) => r.tokens));
+    fast.forEach((r, i) => r.logprobs.forEach((lp, t) => expect(Math.abs(lp - slow[i]!.logprobs[t]!)).toBeLessThan(1e-4)));
+  });
+});
+
+describe('sampling', () => {
+  const policy = new Policy(tiny, randomWeights(tiny, 11, 0.25), { threads: 2 });
+  const prompt = [5, 9, 17, 33];
+
+  async function nextTokenProbs(temperature: number): Promise<Float64Array> {
+    const session = await policy.session('next', () => buildNextTokenGraph(tiny));
+    const b = padBatch([prompt], 0, 'left');
+    const out = await session.run({ ...policy.weightFeeds(), input_ids: tensor('int64', b.ids, [1, b.length]), attention_mask: tensor('int64', b.mask, [1, b.length]) });
+    const logits = out.logits!.data as Float32Array;
+    const m = Math.max(...logits);
+    const p = Float64Array.from(logits, (l) => Math.exp((l - m) / temperature));
+    const z = p.reduce((a, x) => a + x, 0);
+    return p.map((x) => x / z);
+  }
+
+  it('draws next tokens with the frequencies of softmax(logits / T) (chi-square, fixed seed)', async () => {
+    const T = 0.7, n = 20000;
+    const p = await nextTokenProbs(T);
+    const rollouts = await generate(policy, [prompt], { ...base, temperature: T, samplesPerPrompt: n, maxNewTokens: 1, seed: 42 });
+    const counts = new Float64Array(tiny.vocabSize);
+    for (const r of rollouts) counts[r.tokens[0]!]!++;
+    // Pool tokens with expected count < 5 into one bin.
+    let chi2 = 0, bins = 0, pooledObs = 0, pooledExp = 0;
+    for (let v = 0; v < p.length; v++) {
+      const e = n * p[v]!;
+      if (e < 5) { pooledObs += counts[v]!; pooledExp += e; continue; }
+      chi2 += (counts[v]! - e) ** 2 / e;
+      bins++;
+    }
+    if (pooledExp > 0) { chi2 += (pooledObs - pooledExp) ** 2 / pooledExp; bins++; }
+    const dof = bins - 1;
+    // Wilson-Hilferty: the 99.9% quantile of chi-square(dof).
+    const z = 3.09, h = 2 / (9 * dof);
+    const critical = dof * (1 - h + z * Math.sqrt(h)) ** 3;
+    expect(dof).toBeGreaterThan(20);
+    expect(chi2).toBeLessThan(critical);
+    // And it is not merely uniform: the most likely token is drawn far more than 1/V of the time.
+    const top = p.indexOf(Math.max(...p));
+    expect(counts[top]! / n).toBeGreaterThan(5 / tiny.vocabSize);
+  });
+
+  it('top-k and top-p never emit a token outside the kept set', async () => {
+    const p = await nextTokenProbs(1);
+    const order = Array.from(p.keys()).sort((a, b) => p[b]! - p[a]!);
+    const topK = new Set(order.slice(0, 5));
+    const k = await generate(policy, [prompt], { ...base, temperature: 1, topK: 5, samplesPerPrompt: 2000, maxNewTokens: 1, seed: 3 });
+    expect(k.every((r) => topK.has(r.tokens[0]!))).toBe(true);
+    expect(new Set(k.map((r) => r.tokens[0])).size).toBeGreaterThan(1);
+    let cum = 0;
+    const nucleus = new Set<number>();
+    for (const t of order) { if (cum >= 0.3) break; nucleus.add(t); cum += p[t]!; }
+    const q = await generate(policy, [prompt], { ...base, temperature: 1, topP: 0.3, samplesPerPrompt: 2000, maxNewTokens: 1, seed: 4 });
+    expect(q.every((r) => nucleus.has(r.tokens[0]!))).toBe(true);
+    // The sampling log-prob is that of the renormalised kept distribution.
+    const mass = [...nucleus].reduce((a, t) => a + p[t]!, 0);
+    for (const r of q.slice(0, 20)) expect(Math.abs(r.samplingLogprobs[0]! - Math.log(p[r.tokens[0]!]! / mass))).toBeLessThan(1e-4);
+  });
+
+  it('the same seed gives identical rollouts, another seed different ones', async () => {
+    const o = { ...base, temperature: 1, samplesPerPrompt: 4, maxNewTokens: 8, seed: 9 };
+    const a = await generate(policy, [prompt, [7, 8]], o);
+    const b = await generate(policy, [prompt, [7, 8]], o);
+    const c = await generate(policy, [prompt, [7, 8]], { ...o, seed: 10 });
+    expect(a).toEqual(b);
+    expect(a.map((r) => r.tokens)).not.toEqual(c.map((r) => r.tokens));
+  });
+});
+
+describe('decoding rules', () => {
+  const policy = new Policy(tiny, randomWeights(tiny, 5, 0.1), { threads: 2 });
+  const ps = [[3, 4, 5, 6], [8, 9]];
+
+  it('returns log-probs equal to the score graph on the same sequences', async () => {
+    const rs = await generate(policy, ps, { ...base, temperature: 1, samplesPerPrompt: 2, maxNewTokens: 9, seed: 2 });
+    const seqs = rs.map((r) => [...ps[r.prompt]!, ...r.tokens]);
+    const batch = padBatch(seqs, 0);
+    const lp = await policy.score(batch);
+    rs.forEach((r, b) => {
+      const P = ps[r.prompt]!.length;
+      r.tokens.forEach((_, t) => expect(Math.abs(lp[b * (batch.length - 1) + P - 1 + t]! - r.logprobs[t]!)).toBeLessThan(1e-4));
+    });
+  });
+
+  it('forces the close of thinking after the budget, then stops after the answer budget', async () => {
+    const o: GenerateOptions = { ...base, maxNewTokens: 30, thinkingBudget: 4, answerBudget: 3, stop: { eosIds: [], forceCloseIds: [1000, 1001, 1002], thinkStartId: 1010, thinkEndId: 1011 } };
+    const rs = await generate(policy, ps, o);
+    for (const r of rs) {
+      expect(r.tokens.length).toBe(4 + 3 + 3);
+      expect(r.tokens.slice(4, 7)).toEqual([1000, 1001, 1002]);
+      expect(r.thinkingForced).toBe(true);
+      expect(r.finishReason).toBe('answer-budget');
+      expect(r.rationale).toEqual([r.tokens[0] === 1010 ? 1 : 0, 4]);
+      expect(r.answer).toEqual([7, 10]);
+      expect(r.samplingLogprobs.slice(4, 7)).toEqual([0, 0, 0]);
+    }
+    const ref = await generateReference(policy, ps, o);
+    expect(rs.map((r) => r.tokens)).toEqual(ref.map((r) => r.tokens));
+  });
+
+  it('ends a sequence at a stop token, and at max new tokens', async () => {
+    const free = await generate(policy, ps, { ...base, maxNewTokens: 6 });
+    expect(free.every((r) => r.tokens.length === 6 && r.finishReason === 'length')).toBe(true);
+    const stop = free[0]!.tokens[2]!;
+    const stopped = await generate(policy, ps, { ...base, maxNewTokens: 6, stop: { eosIds: [stop], forceCloseIds: [] } });
+    expect(stopped[0]!.tokens).toEqual(free[0]!.tokens.slice(0, free[0]!.tokens.indexOf(stop) + 1));
+    expect(stopped[0]!.finishReason).toBe('eos');
+    expect(stopped[0]!.answer[1]).toBe(stopped[0]!.tokens.length - 1);
+  });
+});
