@@ -2,6 +2,9 @@
  * Seeded pseudo-random numbers: xoshiro128** (Blackman & Vigna) seeded through splitmix32.
  * The whole state is four uint32s, so it can be saved in a checkpoint and restored exactly.
  */
+// Bound once: normal() runs per weight when initialising models, and global lookups are slow in some realms (Jest's vm).
+const { sqrt, log, cos, floor, imul, PI } = Math;
+
 export class Rng {
   private s: Uint32Array;
 
@@ -12,8 +15,8 @@ export class Rng {
       for (let i = 0; i < 4; i++) {
         x = (x + 0x9e3779b9) >>> 0;
         let z = x;
-        z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-        z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+        z = imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+        z = imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
         this.s[i] = (z ^ (z >>> 16)) >>> 0;
       }
       if (this.s.every((v) => v === 0)) this.s[0] = 1;
@@ -31,7 +34,7 @@ export class Rng {
   /** A uniform uint32. */
   nextUint32(): number {
     const s = this.s;
-    const result = Math.imul(rotl(Math.imul(s[1]!, 5) >>> 0, 7), 9) >>> 0;
+    const result = imul(rotl(imul(s[1]!, 5) >>> 0, 7), 9) >>> 0;
     const t = (s[1]! << 9) >>> 0;
     s[2]! ^= s[0]!;
     s[3]! ^= s[1]!;
@@ -51,14 +54,14 @@ export class Rng {
 
   /** A uniform integer in [0, n). */
   int(n: number): number {
-    return Math.floor(this.uniform() * n);
+    return floor(this.uniform() * n);
   }
 
   /** A standard normal draw (Box-Muller). */
   normal(): number {
     let u = this.uniform();
     while (u === 0) u = this.uniform();
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.uniform());
+    return sqrt(-2 * log(u)) * cos(2 * PI * this.uniform());
   }
 
   /** Fisher-Yates shuffle of a copy of `items`. */
