@@ -8,6 +8,8 @@ import { parameterCount } from '../model/config.js';
 import { randomWeights } from '../model/init.js';
 import { Policy } from '../runtime/policy.js';
 import { padBatch } from '../runtime/batch.js';
+import { generate } from '../runtime/generate.js';
+import type { GenerateOptions } from '../runtime/rollout.js';
 import { Rng } from '../util/rng.js';
 
 const { values } = parseArgs({
@@ -57,6 +59,39 @@ async function benchTrain(preset: Preset) {
   };
 }
 
+/** 32 sequences, 64 prompt tokens, 128 sampled tokens with no early stop; plus the prefill/decode split and per-step cost against length. */
+async function benchGenerate(preset: Preset) {
+  const c = PRESET_CONFIGS[preset];
+  const policy = new Policy(c, randomWeights(c, 0), { threads });
+  const rng = new Rng(2);
+  const prompts = Array.from({ length: 32 }, () => Array.from({ length: 64 }, () => 1 + rng.int(c.vocabSize - 1)));
+  const options = (maxNewTokens: number): GenerateOptions => ({ samplesPerPrompt: 1, maxNewTokens, temperature: 1, topP: 1, topK: 0, stop: { eosIds: [], forceCloseIds: [] }, seed: 3 });
+  await generate(policy, prompts, options(2)); // builds the session
+  const time = (n: number) => median(async () => void (await generate(policy, prompts, options(n))), repeats);
+  const ms128 = await time(128);
+  const ms1 = await time(1);
+  const steps: Record<string, number> = {};
+  let prev = ms1, prevN = 1;
+  for (const n of [32, 64, 128, 256]) {
+    const ms = n === 128 ? ms128 : await time(n);
+    steps[`decode_step_ms_${prevN + 1}_${n}`] = Number(((ms - prev) / (n - prevN)).toFixed(2));
+    prev = ms;
+    prevN = n;
+  }
+  return {
+    preset,
+    threads,
+    sequences: 32,
+    prompt_tokens: 64,
+    new_tokens: 128,
+    generate_tokens_per_s: Math.round((32 * 128) / (ms128 / 1000)),
+    generate_ms: Math.round(ms128),
+    prefill_plus_first_step_ms: Math.round(ms1),
+    ...steps,
+  };
+}
+
 for (const preset of presets) {
   if (!values.only || values.only === 'train') console.log(JSON.stringify(await benchTrain(preset)));
+  if (!values.only || values.only === 'generate') console.log(JSON.stringify(await benchGenerate(preset)));
 }
