@@ -2,6 +2,7 @@ import yargs from 'yargs';
 import type { CommandModule } from 'yargs';
 import { UserError } from '../errors.js';
 import { commands } from './commands.js';
+import { formatYargsMessage } from './options.js';
 
 /** Entry point of the `tsallis-run` command line. */
 export async function main(argv: string[]): Promise<void> {
@@ -13,8 +14,10 @@ export async function main(argv: string[]): Promise<void> {
     .recommendCommands()
     .wrap(Math.min(110, process.stdout.columns ?? 110))
     .fail((msg, err) => {
-      if (err) throw err;
-      process.stderr.write(`tsallis-run: ${msg}\nRun with --help for usage.\n`);
+      // Errors of command handlers arrive here too: user errors print one line, bugs keep their stack.
+      if (err && !(err instanceof UserError) && err.name !== 'YError') throw err;
+      if (err instanceof UserError) process.stderr.write(`tsallis-run: ${err.message}\n`);
+      else process.stderr.write(`tsallis-run: ${formatYargsMessage(err?.message ?? msg ?? 'invalid arguments', argv)}\nRun with --help for usage.\n`);
       process.exit(2);
     });
   for (const c of commands) cli.command(c as CommandModule);
