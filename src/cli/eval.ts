@@ -1,0 +1,51 @@
+/**
+ * `tsallis-run eval --config FILE --checkpoint DIR [--split validation|test] [--samples 16]`:
+ * p@1, p@k and m@k (relaxed match, majority vote of normalised answers) and the task's official
+ * metrics of one checkpoint, with per-question predictions (src/experiment/eval-run.ts).
+ */
+import type { Argv, CommandModule } from 'yargs';
+import { loadConfig } from '../config/load.js';
+import { runEvaluation, type EvalRunResult } from '../experiment/eval-run.js';
+import type { Split } from '../experiment/layout.js';
+import { choiceFlag, integerFlag, pathFlag } from './options.js';
+
+const SPLITS = ['validation', 'test'] as const;
+
+export interface EvalArgs {
+  config: string;
+  set?: string[];
+  checkpoint: string;
+  split?: Split;
+  samples?: number;
+  out?: string;
+  limit?: number;
+}
+
+export async function runEvalCommand(a: EvalArgs): Promise<EvalRunResult> {
+  const config = await loadConfig(a.config, a.set ?? []);
+  return runEvaluation(config, { checkpoint: a.checkpoint, split: a.split, samples: a.samples, out: a.out, limit: a.limit });
+}
+
+const pct = (x: number | undefined) => (x === undefined ? '' : x.toFixed(1));
+
+export const evalCommand: CommandModule<object, EvalArgs> = {
+  command: 'eval',
+  describe: 'Evaluate a checkpoint: p@1, p@k, m@k (relaxed match) and the official EM/F1, with per-question predictions',
+  builder: (y: Argv) =>
+    y
+      .option('config', { type: 'string', demandOption: true, describe: 'Experiment config (YAML): task, prompts, eval sampling, seed', coerce: pathFlag('config') })
+      .option('set', { type: 'string', array: true, describe: 'Override a config field (repeatable)' })
+      .option('checkpoint', { type: 'string', demandOption: true, describe: 'Checkpoint or model directory (Hugging Face layout)', coerce: pathFlag('checkpoint') })
+      .option('split', { type: 'string', choices: SPLITS, describe: 'Split to evaluate (default: eval.split of the config)', coerce: choiceFlag('split', SPLITS) })
+      .option('samples', { describe: 'Samples per question, k (default: eval.samples, 16)', coerce: integerFlag('samples', { min: 1 }) })
+      .option('limit', { describe: 'Evaluate only the first n questions', coerce: integerFlag('limit', { min: 1 }) })
+      .option('out', { type: 'string', describe: 'Directory for eval/<split>.json and eval/<split>.predictions.jsonl (default: output.dir of the config)', coerce: pathFlag('out') })
+      .epilogue('A sample is correct when a normalised gold answer is a substring of its normalised extracted answer; m@k votes over normalised answers (empty ones do not vote; ties go to the earliest).') as unknown as Argv<EvalArgs>,
+  handler: async (a) => {
+    const r = await runEvalCommand(a);
+    const s = r.summary;
+    const official = [s.em !== undefined ? `EM ${pct(s.em)}` : '', s.f1 !== undefined ? `F1 ${pct(s.f1)}` : '', s.exe_acc !== undefined ? `exe ${pct(s.exe_acc)}` : ''].filter(Boolean).join(' ');
+    process.stdout.write(`${s.split}: n ${s.n}, p@1 ${pct(s.p1)}, p@${s.k} ${pct(s.p16)}, m@${s.k} ${pct(s.m16)}${official ? `, ${official}` : ''}\n`);
+    process.stderr.write(`${r.summaryPath}\n${r.predictionsPath}\n`);
+  },
+};

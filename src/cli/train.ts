@@ -1,0 +1,59 @@
+/**
+ * `tsallis-run train --config FILE [--set key=value ...] [--out DIR] [--resume]`: one training run
+ * (src/experiment/train.ts). Ctrl-C finishes the current step, writes a checkpoint and exits with
+ * status 130 (a second Ctrl-C quits at once); `--resume` continues from that checkpoint.
+ */
+import type { Argv, CommandModule } from 'yargs';
+import { loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { runTraining, type TrainResult } from '../experiment/train.js';
+import { pathFlag } from './options.js';
+
+export interface TrainArgs {
+  config: string;
+  set?: string[];
+  out?: string;
+  resume: boolean;
+}
+
+/** The config of a train command: the file, the --set overrides, then --out for output.dir. */
+export async function trainConfig(a: Pick<TrainArgs, 'config' | 'set' | 'out'>): Promise<Config> {
+  const config = await loadConfig(a.config, a.set ?? []);
+  return a.out === undefined ? config : { ...config, output: { dir: a.out } };
+}
+
+/** What the command does, callable from tests. */
+export async function runTrainCommand(a: TrainArgs, signal?: AbortSignal): Promise<TrainResult> {
+  return runTraining(await trainConfig(a), { resume: a.resume, signal });
+}
+
+export const trainCommand: CommandModule<object, TrainArgs> = {
+  command: 'train',
+  describe: 'Train a model with GRPO, RLOO, GARL(q), PAFT(q) or SFT as a config describes',
+  builder: (y: Argv) =>
+    y
+      .option('config', { type: 'string', demandOption: true, describe: 'Experiment config (YAML)', coerce: pathFlag('config') })
+      .option('set', { type: 'string', array: true, describe: 'Override a config field, e.g. --set algorithm.q=0.75 (repeatable)' })
+      .option('out', { type: 'string', describe: 'Run directory (overrides output.dir)', coerce: pathFlag('out') })
+      .option('resume', { type: 'boolean', default: false, describe: 'Continue the run in its directory from its newest checkpoint' })
+      .epilogue(
+        'The run directory gets config.yaml, metrics.csv, validation.csv, checkpoints/, eval/ and log.jsonl; summary.json marks a finished run. ' +
+          'Ctrl-C finishes the current step, writes a checkpoint and exits with status 130.',
+      ) as unknown as Argv<TrainArgs>,
+  handler: async (a) => {
+    const controller = new AbortController();
+    const onSigint = () => {
+      if (controller.signal.aborted) process.exit(130);
+      process.stderr.write('\ntsallis-run: finishing the current step, then writing a checkpoint (Ctrl-C again to quit at once)\n');
+      controller.abort();
+    };
+    process.on('SIGINT', onSigint);
+    try {
+      const r = await runTrainCommand(a, controller.signal);
+      if (r.interrupted) process.exitCode = 130;
+      else if (r.summary) process.stderr.write(`${r.paths.summary}\n`);
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
+  },
+};

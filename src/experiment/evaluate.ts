@@ -1,0 +1,108 @@
+/**
+ * Sampling-based evaluation of a policy on a set of records: k samples per question (16 in the
+ * study), answers extracted from each, then p@1, p@k and m@k with the study's relaxed match and
+ * majority vote over normalised answers (src/eval/sampling-metrics.ts documents both), and the
+ * task's official metrics (EM/F1, FinQA execution accuracy) of the voted answer (src/tasks/score.ts).
+ */
+import { samplingMetrics, type QuestionSamples, type SamplingMetrics } from '../eval/sampling-metrics.js';
+import type { Tokenizer } from '../model/tokenizer.js';
+import { generate } from '../runtime/generate.js';
+import type { Policy } from '../runtime/policy.js';
+import type { GenerateOptions } from '../runtime/rollout.js';
+import { extractAnswer } from '../tasks/extract.js';
+import type { Prediction } from '../tasks/predictions.js';
+import { goldAnswers, type TaskRecord } from '../tasks/record.js';
+import { scorePredictions, type Scores } from '../tasks/score.js';
+import { Rng } from '../util/rng.js';
+import type { EvalSummary, PredictionRecord, Split } from './layout.js';
+import { promptIds, stopTokensOf } from './prompting.js';
+import type { TaskContext } from './task-data.js';
+
+export interface EvalSettings {
+  /** Samples per question (k). */
+  samples: number;
+  temperature: number;
+  topP: number;
+  topK: number;
+  maxNewTokens: number;
+  thinkingBudget?: number;
+  answerBudget?: number;
+  seed: number;
+  /** Most sequences (questions x samples) per generate call; default 256. */
+  sequencesPerCall?: number;
+}
+
+export interface EvalResult {
+  metrics: SamplingMetrics;
+  records: PredictionRecord[];
+  official: Scores;
+  wall_s: number;
+  generatedTokens: number;
+}
+
+/** k extracted answers for every record, in record order. */
+export async function sampleAnswers(
+  policy: Policy,
+  tokenizer: Tokenizer,
+  task: TaskContext,
+  records: readonly TaskRecord[],
+  s: EvalSettings,
+): Promise<{ questions: QuestionSamples[]; generatedTokens: number }> {
+  const stop = stopTokensOf(tokenizer);
+  const perCall = Math.max(1, Math.floor((s.sequencesPerCall ?? 256) / s.samples));
+  const rng = new Rng(s.seed);
+  const questions: QuestionSamples[] = [];
+  let generatedTokens = 0;
+  for (let start = 0; start < records.length; start += perCall) {
+    const chunk = records.slice(start, start + perCall);
+    const o: GenerateOptions = {
+      temperature: s.temperature,
+      topP: s.topP,
+      topK: s.topK,
+      samplesPerPrompt: s.samples,
+      maxNewTokens: s.maxNewTokens,
+      thinkingBudget: s.thinkingBudget,
+      answerBudget: s.answerBudget,
+      stop,
+      seed: rng.nextUint32(),
+    };
+    const prompts = chunk.map((r) => promptIds(tokenizer, task.template, task.mode, r));
+    const rollouts = await generate(policy, prompts, o, tokenizer.padTokenId);
+    chunk.forEach((r, i) => {
+      const group = rollouts.slice(i * s.samples, (i + 1) * s.samples);
+      for (const ro of group) generatedTokens += ro.tokens.length;
+      questions.push({ id: r.id, golds: goldAnswers(r), answers: group.map((ro) => extractAnswer(tokenizer.decode(ro.tokens)).answer) });
+    });
+  }
+  return { questions, generatedTokens };
+}
+
+/** Samples, scores and aggregates. */
+export async function evaluateRecords(policy: Policy, tokenizer: Tokenizer, task: TaskContext, records: readonly TaskRecord[], s: EvalSettings): Promise<EvalResult> {
+  const t0 = performance.now();
+  const { questions, generatedTokens } = await sampleAnswers(policy, tokenizer, task, records, s);
+  const { metrics, records: predictions } = samplingMetrics(task.task, questions);
+  const voted: Prediction[] = predictions.map((p) => ({ id: p.id, answer: p.vote ?? '', program: null, where: `vote of ${p.id}` }));
+  const official = scorePredictions(task.task, records, voted);
+  return { metrics, records: predictions, official, wall_s: (performance.now() - t0) / 1000, generatedTokens };
+}
+
+/** The eval/<split>.json summary of a result (percentages). */
+export function evalSummaryOf(split: Split, checkpointStep: number | null, r: EvalResult): EvalSummary {
+  const pct = (x: number | null | undefined) => (x === null || x === undefined ? undefined : 100 * x);
+  const summary: EvalSummary = {
+    split,
+    checkpoint_step: checkpointStep,
+    n: r.metrics.n,
+    k: r.metrics.k,
+    p1: r.metrics.p1,
+    p16: r.metrics.pk,
+    m16: r.metrics.mk,
+    wall_s: r.wall_s,
+  };
+  const em = pct(r.official.em), f1 = pct(r.official.f1), exe = pct(r.official.exe_acc);
+  if (em !== undefined) summary.em = em;
+  if (f1 !== undefined) summary.f1 = f1;
+  if (exe !== undefined) summary.exe_acc = exe;
+  return summary;
+}

@@ -1,0 +1,83 @@
+/**
+ * Gradients of one step, accumulated over micro-batches. The per-token coefficients already carry
+ * the loss aggregation over the whole step's batch (sequences.ts, objectives/coefficients.ts), so the
+ * micro-batches' gradients simply add up. Sequences whose coefficients are all zero are skipped
+ * (they contribute nothing) unless a KL term applies to them.
+ */
+import { padBatch } from '../runtime/batch.js';
+import type { Policy, TrainInputs, WeightArray } from '../runtime/policy.js';
+import { packByTokens } from './micro-batches.js';
+import { scatterRow, scatterSampled, type TrainingSequence } from './sequences.js';
+import type { PhaseTimer } from './timer.js';
+
+const { exp } = Math;
+
+export interface GradientJob {
+  sequences: readonly TrainingSequence[];
+  /** Per sequence, one coefficient per position (rationale first, then answer). */
+  coefficients: readonly Float64Array[];
+  /** PPO ratio bounds [low, high] against the sequences' sampling log-probs. */
+  clip?: { low: number; high: number };
+  /** k3 KL to `reference`: per sequence, one KL weight per position (same layout). */
+  kl?: { reference: Policy; coefficients: readonly Float64Array[] };
+}
+
+export interface GradientResult {
+  /** Summed gradients by parameter; all zeros when nothing was trained. */
+  grads: Map<string, Float32Array>;
+  loss: number;
+  /** Mean k3 KL per weighted token (null without a KL term). */
+  kl: number | null;
+  /** Sequences and tokens that went through the train graph. */
+  sequences: number;
+  tokens: number;
+}
+
+export async function accumulateGradients(policy: Policy, job: GradientJob, padId: number, tokenBudget: number, timer: PhaseTimer): Promise<GradientResult> {
+  const { sequences, coefficients } = job;
+  const active = sequences.map((_, i) => i).filter((i) => job.kl !== undefined || coefficients[i]!.some((c) => c !== 0));
+  const grads = new Map<string, Float32Array>();
+  let loss = 0, klSum = 0, klTokens = 0, tokens = 0;
+  for (const micro of packByTokens(active.map((i) => sequences[i]!.ids.length), tokenBudget)) {
+    const rows = micro.map((k) => active[k]!);
+    const batch = padBatch(rows.map((i) => sequences[i]!.ids), padId);
+    const T = batch.length;
+    const n = batch.batch * (T - 1);
+    const coef = policy.array(n);
+    rows.forEach((i, r) => scatterRow(sequences[i]!, coefficients[i]!, coef, r, T));
+    const inputs: TrainInputs = { coef };
+    if (job.clip) {
+      const old = policy.array(n);
+      rows.forEach((i, r) => scatterSampled(sequences[i]!, old, r, T));
+      inputs.clip = { oldLogprobs: old, low: job.clip.low, high: job.clip.high };
+    }
+    let ref: WeightArray | undefined;
+    if (job.kl) {
+      const reference = job.kl.reference;
+      ref = await timer.time('score', () => reference.score(batch));
+      const klCoef = policy.array(n);
+      rows.forEach((i, r) => scatterRow(sequences[i]!, job.kl!.coefficients[i]!, klCoef, r, T));
+      inputs.kl = { refLogprobs: ref, coef: klCoef };
+    }
+    const out = await timer.time('train', () => policy.trainStep(batch, inputs));
+    loss += out.loss;
+    for (const [name, g] of out.grads) {
+      const acc = grads.get(name);
+      if (acc === undefined) grads.set(name, Float32Array.from(g));
+      else for (let j = 0; j < acc.length; j++) acc[j] = acc[j]! + g[j]!;
+    }
+    rows.forEach((i, r) => {
+      const s = sequences[i]!;
+      tokens += s.rationale.length + s.answer.length;
+      if (!ref) return;
+      const base = r * (T - 1) - 1;
+      for (const t of [...s.rationale, ...s.answer]) {
+        const d = ref[base + t]! - out.logprobs[base + t]!;
+        klSum += exp(d) - d - 1;
+        klTokens++;
+      }
+    });
+  }
+  if (grads.size === 0) for (const [name, w] of policy.weights) grads.set(name, new Float32Array(w.length));
+  return { grads, loss, kl: job.kl ? (klTokens === 0 ? 0 : klSum / klTokens) : null, sequences: active.length, tokens };
+}

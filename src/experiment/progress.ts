@@ -1,0 +1,59 @@
+/**
+ * The training progress bar (cli-progress, on stderr, only when stderr is a terminal): step, mean
+ * reward, mean W, the last validation m@k and generation tokens/s. Log lines are printed above it.
+ */
+import cliProgress from 'cli-progress';
+
+export interface ProgressFields {
+  reward?: number | null;
+  W?: number | null;
+  val?: number | null;
+  tps?: number | null;
+}
+
+const show = (x: number | null | undefined, digits: number): string => (x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(digits));
+
+export class ProgressBar {
+  private readonly multi?: cliProgress.MultiBar;
+  private readonly bar?: cliProgress.SingleBar;
+  private fields: ProgressFields = {};
+
+  constructor(total: number, start: number, enabled: boolean) {
+    if (!enabled) return;
+    this.multi = new cliProgress.MultiBar(
+      {
+        stream: process.stderr,
+        format: 'step {value}/{total} [{bar}] reward {reward} | W {W} | val m@k {val} | {tps} tok/s | eta {eta_formatted}',
+        barsize: 24,
+        hideCursor: true,
+        clearOnComplete: false,
+        etaBuffer: 20,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    this.bar = this.multi.create(total, start, this.payload());
+  }
+
+  get enabled(): boolean {
+    return this.bar !== undefined;
+  }
+
+  private payload(): Record<string, string> {
+    const f = this.fields;
+    return { reward: show(f.reward, 3), W: f.W === null || f.W === undefined ? '-' : f.W.toExponential(2), val: show(f.val, 1), tps: show(f.tps, 0) };
+  }
+
+  update(completedSteps: number, fields: ProgressFields): void {
+    this.fields = { ...this.fields, ...Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) };
+    this.bar?.update(completedSteps, this.payload());
+  }
+
+  /** Prints a line above the bar. */
+  log(line: string): void {
+    this.multi?.log(line.endsWith('\n') ? line : `${line}\n`);
+  }
+
+  stop(): void {
+    this.multi?.stop();
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * Training sequences and where their coefficients go.
+ *
+ * A training sequence is a list of token ids with two lists of positions: the rationale tokens and
+ * the answer tokens whose log-probabilities the loss weighs. Position t (t >= 1) is the token ids[t],
+ * whose log-probability is row t - 1 of the [B, T-1] log-probs the graphs return. Every other
+ * position (prompt, forced tokens, padding) gets coefficient 0.
+ *
+ * Three shapes:
+ * - completion (GRPO, RLOO): prompt ++ the rollout's tokens as generated. Rationale: the completion
+ *   tokens before the answer span (`<think>` and a self-generated `</think>` included) except those
+ *   forced by the thinking budget, which the policy did not choose; answer: the answer span and the
+ *   end-of-sequence token that ended it. The rollout's log-probs go along for PPO ratio clipping.
+ * - teacher-forced (GARL, PAFT): prompt ++ z_m ++ close ++ y*. z_m is the completion up to the end of
+ *   the rationale (with `</think>` when the model closed its thinking itself); close is the separator
+ *   after a self-closed `</think>`, or the whole forced close `\n</think>\n\n` when the rationale did
+ *   not close itself (cut at its budget, or ended otherwise); y* is the gold answer with the
+ *   end-of-turn token. Rationale: z_m; answer: y*. log w_m is the sum of the answer positions' log-probs.
+ * - SFT: prompt ++ target. Rationale: the target up to and including its first `</think>`; answer:
+ *   the rest.
+ */
+import type { Aggregation, BatchGroup, SequenceCoefficient } from '../objectives/coefficients.js';
+import { tokenCoefficients } from '../objectives/coefficients.js';
+import type { Rollout, StopTokens } from '../runtime/rollout.js';
+import { closeSuffix } from './prompting.js';
+
+export interface TrainingSequence {
+  ids: number[];
+  /** Positions (indices into ids, >= 1) of rationale tokens, increasing. */
+  rationale: number[];
+  /** Positions of answer tokens, increasing, after the rationale's. */
+  answer: number[];
+  /** Sampling-time log-probs (temperature 1) of generated tokens: logprob of ids[start + j] is logprobs[j]. */
+  sampled?: { start: number; logprobs: readonly number[] };
+}
+
+function span(from: number, to: number): number[] {
+  const out: number[] = [];
+  for (let t = from; t < to; t++) out.push(t);
+  return out;
+}
+
+/** The completion indices forced by the thinking budget. */
+export function forcedRange(rollout: Rollout, thinkingBudget: number | undefined, stop: StopTokens): [number, number] {
+  if (!rollout.thinkingForced || thinkingBudget === undefined) return [0, 0];
+  return [thinkingBudget, Math.min(thinkingBudget + stop.forceCloseIds.length, rollout.tokens.length)];
+}
+
+/** GRPO / RLOO: the rollout as generated. */
+export function completionSequence(prompt: readonly number[], rollout: Rollout, thinkingBudget: number | undefined, stop: StopTokens): TrainingSequence {
+  const P = prompt.length;
+  const [f0, f1] = forcedRange(rollout, thinkingBudget, stop);
+  const a0 = rollout.answer[0];
+  const keep = (j: number) => (j < f0 || j >= f1) && P + j >= 1;
+  const rationale = span(0, a0).filter(keep).map((j) => P + j);
+  const answer = span(a0, rollout.tokens.length).filter(keep).map((j) => P + j);
+  return { ids: [...prompt, ...rollout.tokens], rationale, answer, sampled: { start: P, logprobs: rollout.logprobs } };
+}
+
+/** Whether the rollout closed its thinking with a `</think>` it generated itself. */
+export function selfClosed(rollout: Rollout, stop: StopTokens): boolean {
+  return !rollout.thinkingForced && stop.thinkEndId !== undefined && rollout.tokens[rollout.rationale[1]] === stop.thinkEndId;
+}
+
+/** GARL / PAFT: prompt ++ z_m ++ close ++ y*. */
+export function teacherForcedSequence(prompt: readonly number[], rollout: Rollout, answerIds: readonly number[], stop: StopTokens): TrainingSequence {
+  const closed = selfClosed(rollout, stop);
+  const z = rollout.tokens.slice(0, closed ? rollout.rationale[1] + 1 : rollout.rationale[1]);
+  const close = closed ? closeSuffix(stop) : stop.forceCloseIds;
+  const P = prompt.length;
+  const a0 = P + z.length + close.length;
+  return {
+    ids: [...prompt, ...z, ...close, ...answerIds],
+    rationale: span(P, P + z.length),
+    answer: span(a0, a0 + answerIds.length),
+  };
+}
+
+/** SFT: prompt ++ target, split at the target's first `</think>`. */
+export function sftSequence(prompt: readonly number[], target: readonly number[], thinkEndId: number | undefined): TrainingSequence {
+  const P = prompt.length;
+  const close = thinkEndId === undefined ? -1 : target.indexOf(thinkEndId);
+  const split = P + close + 1;
+  return { ids: [...prompt, ...target], rationale: span(P, split), answer: span(split, P + target.length) };
+}
+
+/** Sum of the log-probs at the answer positions of sequence `row` in a [B, T-1] log-prob array (in double). */
+export function answerLogLikelihood(seq: TrainingSequence, logprobs: ArrayLike<number>, row: number, T: number): number {
+  let sum = 0;
+  const base = row * (T - 1) - 1;
+  for (const t of seq.answer) sum += logprobs[base + t]!;
+  return sum;
+}
+
+/** Groups of sequences with their coefficients: what `tokenCoefficients` aggregates. */
+export interface CoefficientGroup {
+  sequences: readonly TrainingSequence[];
+  coefficients: readonly SequenceCoefficient[];
+}
+
+/**
+ * Per-token coefficients of every sequence, in the order of the groups: values[i] holds one value per
+ * position of sequence i, rationale positions first, then answer positions (as tokenCoefficients
+ * lays them out).
+ */
+export function sequenceCoefficients(groups: readonly CoefficientGroup[], aggregation: Aggregation): Float64Array[] {
+  const batch: BatchGroup[] = groups.map((g) => ({
+    coefficients: g.coefficients,
+    segments: g.sequences.map((s) => ({ rationaleTokens: s.rationale.length, answerTokens: s.answer.length })),
+  }));
+  return tokenCoefficients(batch, aggregation).flat();
+}
+
+/** Writes one sequence's per-position values into row `row` of a [B, T-1] array. */
+export function scatterRow(seq: TrainingSequence, values: ArrayLike<number>, out: Float32Array | Float64Array, row: number, T: number): void {
+  const base = row * (T - 1) - 1;
+  let i = 0;
+  for (const t of seq.rationale) out[base + t] = values[i++]!;
+  for (const t of seq.answer) out[base + t] = values[i++]!;
+}
+
+/** The sampling-time log-probs of a sequence's generated tokens into row `row` (0 elsewhere). */
+export function scatterSampled(seq: TrainingSequence, out: Float32Array | Float64Array, row: number, T: number): void {
+  if (!seq.sampled) return;
+  const { start, logprobs } = seq.sampled;
+  const base = row * (T - 1) - 1;
+  for (let j = 0; j < logprobs.length; j++) if (start + j >= 1) out[base + start + j] = logprobs[j]!;
+}

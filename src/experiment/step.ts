@@ -1,0 +1,193 @@
+/**
+ * One training step: a batch of questions -> M rollouts each -> the signal the algorithm needs
+ * (exact-match rewards, or answer log-likelihoods log w_m) -> group coefficients -> per-token
+ * coefficients on the training sequences -> gradients accumulated over micro-batches -> grad-norm
+ * clipping -> one optimizer step. SFT skips generation: its sequences are prompt ++ target.
+ */
+import type { Tokenizer } from '../model/tokenizer.js';
+import { groupCoefficients, SIGNAL, type Algorithm, type GroupDiagnostics } from '../objectives/algorithm.js';
+import type { Aggregation, SequenceCoefficient } from '../objectives/coefficients.js';
+import { generate } from '../runtime/generate.js';
+import { clipGradNorm, gradNorm, type Optimizer } from '../runtime/optimizer.js';
+import type { Policy } from '../runtime/policy.js';
+import type { GenerateOptions, Rollout, StopTokens } from '../runtime/rollout.js';
+import { extractAnswer } from '../tasks/extract.js';
+import type { TaskName } from '../tasks/record.js';
+import { exactMatchReward } from '../tasks/rewards.js';
+import { accumulateGradients } from './gradients.js';
+import type { MetricsRow } from './layout.js';
+import { answerLogLikelihoods } from './likelihood.js';
+import { completionSequence, sequenceCoefficients, sftSequence, teacherForcedSequence, type CoefficientGroup, type TrainingSequence } from './sequences.js';
+import type { RandomStreams } from './streams.js';
+import { PhaseTimer } from './timer.js';
+
+/** One question of a step: its prompt ids and, for rollout algorithms, its gold answers; for SFT, the target ids. */
+export interface StepItem {
+  id: string;
+  prompt: number[];
+  /** Gold answer and aliases (the exact-match reward). */
+  golds?: string[];
+  /** y*: the gold answer ids teacher-forced after a rationale (GARL, PAFT). */
+  answerIds?: number[];
+  /** SFT: the assistant turn to learn. */
+  target?: number[];
+}
+
+/** Sampling settings of training rollouts (everything of GenerateOptions but the seed and stop tokens). */
+export type RolloutSettings = Omit<GenerateOptions, 'seed' | 'stop'>;
+
+export interface StepContext {
+  algorithm: Algorithm;
+  aggregation: Aggregation;
+  /** PPO ratio bounds for algorithms that clip (GRPO): [1 - eps_low, 1 + eps_high]. */
+  clip?: { low: number; high: number };
+  /** k3 KL to a frozen reference, weight beta (GRPO with kl_beta > 0). */
+  kl?: { reference: Policy; beta: number };
+  policy: Policy;
+  optimizer: Optimizer;
+  lr: (step: number) => number;
+  /** Clip the global gradient norm to this (0: off). */
+  gradClip: number;
+  tokenizer: Tokenizer;
+  task: TaskName;
+  stop: StopTokens;
+  rollout: RolloutSettings;
+  microBatchTokens: number;
+  streams: RandomStreams;
+}
+
+/** A step's rollouts, per question (prompt-major), with their extracted answers and rewards. */
+export interface StepRollouts {
+  rollouts: Rollout[][];
+  answers: string[][];
+  rewards: number[][];
+}
+
+export interface StepResult {
+  metrics: MetricsRow;
+  diagnostics: GroupDiagnostics[];
+  rollouts?: StepRollouts;
+  /** Whether the optimizer stepped (false when the gradient norm was not finite). */
+  updated: boolean;
+  generatedTokens: number;
+}
+
+const mean = (xs: readonly number[]): number | null => (xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length);
+
+/** Generates M rollouts per item and scores their answers with the exact-match reward. */
+export async function sampleRollouts(ctx: StepContext, items: readonly StepItem[], timer: PhaseTimer): Promise<StepRollouts> {
+  const M = ctx.rollout.samplesPerPrompt;
+  const seed = ctx.streams.sampling.nextUint32();
+  const flat = await timer.time('generate', () => generate(ctx.policy, items.map((it) => it.prompt), { ...ctx.rollout, stop: ctx.stop, seed }, ctx.tokenizer.padTokenId));
+  const rollouts = items.map((_, g) => flat.slice(g * M, (g + 1) * M));
+  const answers = rollouts.map((group) => group.map((r) => extractAnswer(ctx.tokenizer.decode(r.tokens)).answer));
+  const rewards = answers.map((group, g) => group.map((a) => exactMatchReward(ctx.task, a, items[g]!.golds ?? [])));
+  return { rollouts, answers, rewards };
+}
+
+/**
+ * The training sequences and per-sequence coefficients of a step, from its rollouts (pure apart from
+ * the answer-likelihood scoring and PAFT's draws): what the layout tests check.
+ */
+export async function stepCoefficients(
+  ctx: StepContext,
+  step: number,
+  items: readonly StepItem[],
+  sampled: StepRollouts | undefined,
+  timer: PhaseTimer,
+): Promise<{ groups: CoefficientGroup[]; diagnostics: GroupDiagnostics[] }> {
+  const signal = SIGNAL[ctx.algorithm.name];
+  const context = { step, rng: ctx.streams.paft };
+  if (signal === 'none') {
+    const groups = items.map((it) => {
+      if (!it.target) throw new Error(`sft: item ${it.id} has no target`);
+      const sequences = [sftSequence(it.prompt, it.target, ctx.stop.thinkEndId)];
+      return { sequences, coefficients: groupCoefficients(ctx.algorithm, { weights: [1] }, context).sequences };
+    });
+    return { groups, diagnostics: groups.map(() => ({})) };
+  }
+  if (!sampled) throw new Error(`${ctx.algorithm.name}: a step needs rollouts`);
+  if (signal === 'reward') {
+    const groups: CoefficientGroup[] = [];
+    const diagnostics: GroupDiagnostics[] = [];
+    items.forEach((it, g) => {
+      const r = groupCoefficients(ctx.algorithm, { rewards: sampled.rewards[g]! }, context);
+      groups.push({ sequences: sampled.rollouts[g]!.map((ro) => completionSequence(it.prompt, ro, ctx.rollout.thinkingBudget, ctx.stop)), coefficients: r.sequences });
+      diagnostics.push(r.diagnostics);
+    });
+    return { groups, diagnostics };
+  }
+  // answer-log-likelihood: score every teacher-forced sequence, then one group per question.
+  const sequences = items.map((it, g) => {
+    if (!it.answerIds) throw new Error(`${ctx.algorithm.name}: item ${it.id} has no gold answer ids`);
+    return sampled.rollouts[g]!.map((ro) => teacherForcedSequence(it.prompt, ro, it.answerIds!, ctx.stop));
+  });
+  const flat = sequences.flat();
+  const logW = await timer.time('score', () => answerLogLikelihoods(ctx.policy, flat, ctx.tokenizer.padTokenId, ctx.microBatchTokens));
+  const M = ctx.rollout.samplesPerPrompt;
+  const groups: CoefficientGroup[] = [];
+  const diagnostics: GroupDiagnostics[] = [];
+  sequences.forEach((seqs, g) => {
+    const r = groupCoefficients(ctx.algorithm, { logAnswerLikelihoods: logW.slice(g * M, (g + 1) * M) }, context);
+    groups.push({ sequences: seqs, coefficients: r.sequences });
+    diagnostics.push(r.diagnostics);
+  });
+  return { groups, diagnostics };
+}
+
+/** Runs one whole step and returns its metrics row. */
+export async function trainingStep(ctx: StepContext, step: number, items: readonly StepItem[]): Promise<StepResult> {
+  const timer = new PhaseTimer();
+  const signal = SIGNAL[ctx.algorithm.name];
+  const sampled = signal === 'none' ? undefined : await sampleRollouts(ctx, items, timer);
+  const { groups, diagnostics } = await stepCoefficients(ctx, step, items, sampled, timer);
+
+  const sequences: TrainingSequence[] = groups.flatMap((g) => [...g.sequences]);
+  const coefficients = sequenceCoefficients(groups, ctx.aggregation);
+  const usesClip = ctx.clip !== undefined && ctx.algorithm.name === 'grpo';
+  const kl = ctx.kl && ctx.kl.beta > 0
+    ? {
+        reference: ctx.kl.reference,
+        coefficients: sequenceCoefficients(
+          groups.map((g) => ({ sequences: g.sequences, coefficients: g.sequences.map((): SequenceCoefficient => ({ rationale: ctx.kl!.beta, answer: ctx.kl!.beta })) })),
+          ctx.aggregation,
+        ),
+      }
+    : undefined;
+  const g = await accumulateGradients(ctx.policy, { sequences, coefficients, clip: usesClip ? ctx.clip : undefined, kl }, ctx.tokenizer.padTokenId, ctx.microBatchTokens, timer);
+
+  const lr = ctx.lr(step);
+  let norm = 0;
+  let updated = false;
+  await timer.time('optimizer', () => {
+    norm = ctx.gradClip > 0 ? clipGradNorm(g.grads, ctx.gradClip) : gradNorm(g.grads.values());
+    if (!Number.isFinite(norm)) return;
+    ctx.optimizer.step(g.grads, lr);
+    updated = true;
+  });
+
+  const all = sampled?.rollouts.flat() ?? [];
+  const generatedTokens = all.reduce((a, r) => a + r.tokens.length, 0);
+  const ws = diagnostics.map((d) => d.W).filter((w): w is number => w !== undefined);
+  const cs = diagnostics.map((d) => d.maxScaledC).filter((c): c is number => c !== undefined);
+  const q = diagnostics.find((d) => d.q !== undefined)?.q ?? null;
+  const metrics: MetricsRow = {
+    step,
+    q,
+    mean_reward: sampled ? mean(sampled.rewards.flat()) : null,
+    mean_W: ws.length ? mean(ws) : null,
+    no_success_share: sampled ? mean(sampled.rewards.map((r) => (r.some((x) => x > 0) ? 0 : 1))) : null,
+    max_scaled_c: cs.length ? Math.max(...cs) : null,
+    loss: g.loss,
+    grad_norm: norm,
+    kl: g.kl,
+    mean_rationale_tokens: sampled ? mean(all.map((r) => r.rationale[1] - r.rationale[0])) : null,
+    tokens_per_s: sampled && timer.seconds.generate > 0 ? generatedTokens / timer.seconds.generate : null,
+    t_generate: timer.seconds.generate,
+    t_score: timer.seconds.score,
+    t_train: timer.seconds.train,
+    t_optimizer: timer.seconds.optimizer,
+    lr,
+  };
+  return { metrics, diagnostics, rollouts: sampled, updated, generatedTokens };
+}

@@ -1,0 +1,78 @@
+/**
+ * A config's task: the records of its splits (`<data_dir>/{train,validation,test}.jsonl`, as
+ * `data prepare` writes them), the prompt template, and the dataset whose normalisation, rewards and
+ * metrics apply (mini-finqa scores like finqa).
+ */
+import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import type { Config } from '../config/schema.js';
+import { scoringTask } from '../config/schema.js';
+import { UserError } from '../errors.js';
+import { loadPromptTemplate, type PromptMode, type PromptTemplate } from '../tasks/prompts.js';
+import { readAllTaskRecords } from '../tasks/readers.js';
+import type { TaskName, TaskRecord } from '../tasks/record.js';
+
+export const SPLITS = ['train', 'validation', 'test'] as const;
+export type DataSplit = (typeof SPLITS)[number];
+
+export interface TaskContext {
+  /** The dataset rules that apply (normalisation, rewards, official metrics). */
+  task: TaskName;
+  template: PromptTemplate;
+  mode: PromptMode;
+  dataDir: string;
+}
+
+export async function loadTaskContext(config: Pick<Config, 'task'>): Promise<TaskContext> {
+  const task = scoringTask(config.task.name);
+  const template = await loadPromptTemplate(task, config.task.prompts);
+  return { task, template, mode: config.task.start, dataDir: config.task.data_dir };
+}
+
+/** The records of one split; a missing or empty file is a UserError naming it. */
+export async function loadSplit(ctx: Pick<TaskContext, 'task' | 'dataDir'>, split: DataSplit): Promise<TaskRecord[]> {
+  const path = join(ctx.dataDir, `${split}.jsonl`);
+  let records: TaskRecord[];
+  try {
+    records = await readAllTaskRecords(ctx.task, path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError(`${path}: no ${split} split (task.data_dir holds the output of \`tsallis-run data prepare\`)`);
+    throw err;
+  }
+  if (records.length === 0) throw new UserError(`${path}: the ${split} split is empty`);
+  return records;
+}
+
+/** One SFT example: the user message and the assistant text to learn. */
+export interface SftPair {
+  id: string;
+  prompt: string;
+  target: string;
+}
+
+/** A JSONL file of {"prompt", "target"} objects (algorithm.sft.data). */
+export async function loadSftPairs(path: string): Promise<SftPair[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new UserError(`${path}: cannot read the SFT data (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  const pairs: SftPair[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (line.trim() === '') return;
+    let v: unknown;
+    try {
+      v = JSON.parse(line);
+    } catch {
+      throw new UserError(`${path}:${i + 1}: not valid JSON`);
+    }
+    const o = v as Record<string, unknown>;
+    if (!o || typeof o !== 'object' || typeof o.prompt !== 'string' || typeof o.target !== 'string') {
+      throw new UserError(`${path}:${i + 1}: expected an object with string fields "prompt" and "target"`);
+    }
+    pairs.push({ id: typeof o.id === 'string' ? o.id : String(i + 1), prompt: o.prompt, target: o.target });
+  });
+  if (pairs.length === 0) throw new UserError(`${path}: no SFT pairs`);
+  return pairs;
+}

@@ -1,0 +1,290 @@
+/**
+ * The training loop of `tsallis-run train`: steps, validation m@k every `train.eval_every` steps (and
+ * after the last), the best checkpoint by validation m@k (the study's selection rule), checkpoints
+ * for exact resume, and the final evaluation of the selected checkpoint. See layout.ts for the run
+ * directory.
+ *
+ * Step numbers are 0-based optimizer steps throughout: metrics.csv row `step`, validation.csv row
+ * `step` (taken after that step), checkpoints/step-<step> (the state after that step).
+ *
+ * Checkpoints: checkpoints/step-<N> is written after every validation, every `checkpoint_every`
+ * steps, after the last step and when the run is interrupted; only the newest one and those at
+ * multiples of `checkpoint_every` are kept. checkpoints/best holds the best validation so far.
+ * Each holds everything `--resume` needs to continue bit for bit (trainer-checkpoint.ts).
+ *
+ * Interruption (`signal`, SIGINT in the CLI): the current step finishes (with its validation, if
+ * one is due), a checkpoint is written, and the result says `interrupted`.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { resolvedConfigYaml } from '../config/load.js';
+import { aggregationOf, algorithmOf, lrScheduleOf, optimizerOf, type Config } from '../config/schema.js';
+import { UserError } from '../errors.js';
+import { loadModel } from '../model/checkpoint.js';
+import type { WriteDtype } from '../model/safetensors.js';
+import { createOptimizer, isNormOrBias, lrSchedule } from '../runtime/optimizer.js';
+import { Policy } from '../runtime/policy.js';
+import type { TaskRecord } from '../tasks/record.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { DataOrder } from './data-order.js';
+import { evalSummaryOf, evaluateRecords, type EvalSettings } from './evaluate.js';
+import { questionItem, sftPairItem, sftRecordItem } from './items.js';
+import {
+  claimRunDir,
+  openMetricsCsv,
+  openValidationCsv,
+  readRunSummary,
+  truncateCsvAfterStep,
+  writeEvalSummary,
+  writePredictions,
+  writeRunSummary,
+  type RunPaths,
+  type RunSummary,
+} from './layout.js';
+import { createRunLogger } from './logging.js';
+import { ProgressBar } from './progress.js';
+import { stopTokensOf } from './prompting.js';
+import { trainingStep, type StepContext, type StepItem, type StepResult } from './step.js';
+import { evalSeed, RandomStreams } from './streams.js';
+import { loadSftPairs, loadSplit, loadTaskContext, type SftPair } from './task-data.js';
+import { latestCheckpoint, pruneCheckpoints, readTrainerCheckpoint, writeTrainerCheckpoint, type TrainerState } from './trainer-checkpoint.js';
+
+export interface TrainOptions {
+  /** Continue the run in config.output.dir from its newest checkpoint (or start it, if it has none). */
+  resume?: boolean;
+  /** Aborting finishes the current step, writes a checkpoint and returns `interrupted`. */
+  signal?: AbortSignal;
+  /** Stop like an interruption after this many steps of this session (for tests and smoke runs). */
+  stopAfterSteps?: number;
+  /** Called after each step's metrics are written (and before its validation and checkpoint). */
+  onStep?: (step: number, result: StepResult) => void;
+  /** Readable log lines on stderr (default true). */
+  console?: boolean;
+  /** The progress bar (default: when stderr is a terminal). */
+  progress?: boolean;
+}
+
+export interface TrainResult {
+  paths: RunPaths;
+  /** Optimizer steps completed so far (all sessions). */
+  completedSteps: number;
+  interrupted: boolean;
+  /** summary.json, once the run has finished. */
+  summary: RunSummary | null;
+}
+
+const SAVE_DTYPE: Record<Config['model']['save_dtype'], WriteDtype> = { f32: 'F32', f16: 'F16', bf16: 'BF16' };
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The evaluation settings of a config (budgets of the training rollouts, sampling of the eval section). */
+export function evalSettingsOf(config: Config, samples = config.eval.samples): EvalSettings {
+  return {
+    samples,
+    temperature: config.eval.temperature,
+    topP: config.eval.top_p,
+    topK: config.eval.top_k,
+    maxNewTokens: config.rollout.max_new_tokens,
+    thinkingBudget: config.rollout.thinking_budget,
+    answerBudget: config.rollout.answer_budget,
+    seed: evalSeed(config.seed),
+  };
+}
+
+export async function runTraining(config: Config, options: TrainOptions = {}): Promise<TrainResult> {
+  const t0 = performance.now();
+  const paths = await claimRunDir(config.output.dir, { resume: options.resume });
+  const yaml = resolvedConfigYaml(config);
+  if (options.resume && (await exists(paths.config))) {
+    const previous = await readFile(paths.config, 'utf8');
+    if (previous !== yaml) {
+      const a = previous.split('\n'), b = yaml.split('\n');
+      const i = a.findIndex((line, k) => line !== b[k]);
+      throw new UserError(`${paths.config}: --resume needs the config the run started with; line ${i + 1} differs ("${(a[i] ?? '').trim()}" in the run, "${(b[i] ?? '').trim()}" now)`);
+    }
+    const done = await readRunSummary(paths.summary);
+    if (done) return { paths, completedSteps: done.steps, interrupted: false, summary: done };
+  } else {
+    await writeFileAtomic(paths.config, yaml);
+  }
+
+  const run = createRunLogger({ file: paths.log, console: options.console ?? true });
+  const log = run.logger;
+  const progress = new ProgressBar(config.train.steps, 0, options.progress ?? process.stderr.isTTY === true);
+  if (progress.enabled) run.setConsoleWriter((line) => progress.log(line));
+  try {
+    return await trainLoop(config, options, paths, run.logger, progress, t0);
+  } catch (err) {
+    log.error({ err }, 'training failed');
+    throw err;
+  } finally {
+    progress.stop();
+    run.close();
+  }
+}
+
+async function trainLoop(config: Config, options: TrainOptions, paths: RunPaths, log: ReturnType<typeof createRunLogger>['logger'], progress: ProgressBar, t0: number): Promise<TrainResult> {
+  const task = await loadTaskContext(config);
+  const a = config.algorithm;
+  const isSft = a.name === 'sft';
+  const sftPairs: SftPair[] | null = a.name === 'sft' && a.data !== undefined ? await loadSftPairs(a.data) : null;
+  const trainRecords: TaskRecord[] = sftPairs ? [] : await loadSplit(task, 'train');
+  const validation = config.train.eval_every > 0 ? await loadSplit(task, 'validation') : [];
+  const valRecords = config.train.eval_questions > 0 ? validation.slice(0, config.train.eval_questions) : validation;
+  const finalSplit = config.eval.split;
+  const finalRecords = await loadSplit(task, finalSplit);
+
+  const start = await loadModel(config.model.path);
+  const tokenizer = start.tokenizer;
+  const makeItem = (i: number): StepItem =>
+    sftPairs ? sftPairItem(tokenizer, task, sftPairs[i]!) : isSft ? sftRecordItem(tokenizer, task, trainRecords[i]!) : questionItem(tokenizer, task, trainRecords[i]!);
+  const itemCount = sftPairs ? sftPairs.length : trainRecords.length;
+
+  const ck = options.resume ? await latestCheckpoint(paths) : null;
+  const loaded = ck ? await readTrainerCheckpoint(ck.dir) : null;
+  const reference = a.name === 'grpo' && a.kl_beta > 0 ? new Policy(start.config, new Map([...start.weights].map(([k, v]) => [k, Float32Array.from(v)])), { device: config.device, threads: config.threads || undefined }) : undefined;
+  const weights = loaded ? loaded.weights : start.weights;
+  const optimizer = createOptimizer([...weights], { ...optimizerOf(config), noDecay: isNormOrBias });
+  const streams = loaded ? RandomStreams.fromState(loaded.state.rng) : RandomStreams.fromSeed(config.seed);
+  const order = loaded ? DataOrder.restore(loaded.state.data_order, itemCount, streams.data) : DataOrder.start(itemCount, streams.data);
+  if (loaded) {
+    optimizer.loadStateTensors(loaded.optimizerTensors);
+    optimizer.loadScalarState(loaded.state.optimizer);
+  }
+  let best = loaded?.state.best ?? null;
+  const elapsedBefore = loaded?.state.elapsed_s ?? 0;
+  const startStep = loaded ? loaded.state.step + 1 : 0;
+  if (options.resume) {
+    await truncateCsvAfterStep(paths.metrics, startStep - 1);
+    await truncateCsvAfterStep(paths.validation, startStep - 1);
+  }
+  const policy = new Policy(start.config, weights, { device: config.device, threads: config.threads || undefined });
+
+  const ctx: StepContext = {
+    algorithm: algorithmOf(config),
+    aggregation: aggregationOf(config),
+    clip: a.name === 'grpo' ? { low: 1 - a.eps_low, high: 1 + a.eps_high } : undefined,
+    kl: reference && a.name === 'grpo' ? { reference, beta: a.kl_beta } : undefined,
+    policy,
+    optimizer,
+    lr: lrSchedule(lrScheduleOf(config)),
+    gradClip: config.optimizer.grad_clip,
+    tokenizer,
+    task: task.task,
+    stop: stopTokensOf(tokenizer),
+    rollout: {
+      temperature: config.rollout.temperature,
+      topP: config.rollout.top_p,
+      topK: config.rollout.top_k,
+      samplesPerPrompt: config.rollout.m,
+      maxNewTokens: config.rollout.max_new_tokens,
+      thinkingBudget: config.rollout.thinking_budget,
+      answerBudget: config.rollout.answer_budget,
+    },
+    microBatchTokens: config.train.micro_batch_tokens,
+    streams,
+  };
+  const evalSettings = evalSettingsOf(config);
+  const S = config.train.steps;
+  const every = config.train.checkpoint_every;
+  const kept = (s: number) => every > 0 && (s + 1) % every === 0;
+
+  const checkpointModel = () => ({ config: start.config, weights: weights as Map<string, Float32Array>, tokenizerDir: config.model.path, hfConfig: start.hfConfig, dtype: SAVE_DTYPE[config.model.save_dtype] });
+  const state = (step: number): TrainerState => ({
+    version: 1,
+    step,
+    optimizer: optimizer.scalarState(),
+    rng: streams.state(),
+    data_order: order.state(),
+    best,
+    elapsed_s: elapsedBefore + (performance.now() - t0) / 1000,
+  });
+
+  log.info(
+    { run: paths.dir, algorithm: a.name, task: config.task.name, start: config.task.start, steps: S, resumed_from: ck?.step ?? null, items: itemCount },
+    ck ? `resuming ${config.name} after step ${ck.step}` : `training ${config.name}: ${a.name} on ${config.task.name} (${config.task.start}), ${S} steps`,
+  );
+  const metricsCsv = await openMetricsCsv(paths);
+  const validationCsv = await openValidationCsv(paths);
+  progress.update(startStep, { val: best?.m16 ?? null });
+
+  let lastStep = startStep - 1;
+  let ranThisSession = 0;
+  const stopRequested = () => options.signal?.aborted === true || (options.stopAfterSteps !== undefined && ranThisSession >= options.stopAfterSteps);
+  for (let step = startStep; step < S && !stopRequested(); step++) {
+    const items = order.next(config.train.questions_per_step).map(makeItem);
+    const r = await trainingStep(ctx, step, items);
+    await metricsCsv.append(r.metrics);
+    lastStep = step;
+    ranThisSession++;
+    options.onStep?.(step, r);
+    const m = r.metrics;
+    const line = `step ${step + 1}/${S}` + (m.mean_reward !== null ? ` reward ${m.mean_reward.toFixed(3)}` : '') + (m.mean_W !== null ? ` W ${m.mean_W.toExponential(2)}` : '') + ` loss ${m.loss?.toPrecision(4)} |g| ${m.grad_norm?.toPrecision(3)}`;
+    if ((step + 1) % config.train.log_every === 0 || step === S - 1) log.info({ metrics: m }, line);
+    else log.debug({ metrics: m }, line);
+    if (!r.updated) log.warn({ step, grad_norm: m.grad_norm }, `step ${step}: the gradient norm is not finite; the optimizer step was skipped`);
+    progress.update(step + 1, { reward: m.mean_reward, W: m.mean_W, tps: m.tokens_per_s });
+
+    const last = step === S - 1;
+    const validate = config.train.eval_every > 0 && ((step + 1) % config.train.eval_every === 0 || last);
+    if (validate) {
+      const v = await evaluateRecords(policy, tokenizer, task, valRecords, evalSettings);
+      await validationCsv.append({ step, p1: v.metrics.p1, p16: v.metrics.pk, m16: v.metrics.mk });
+      const improved = best === null || v.metrics.mk > best.m16;
+      log.info({ validation: { step, ...v.metrics, wall_s: v.wall_s } }, `validation after step ${step}: p@1 ${v.metrics.p1.toFixed(1)} p@${v.metrics.k} ${v.metrics.pk.toFixed(1)} m@${v.metrics.k} ${v.metrics.mk.toFixed(1)}${improved ? ' (best)' : ''}`);
+      progress.update(step + 1, { val: v.metrics.mk });
+      if (improved) {
+        best = { step, m16: v.metrics.mk };
+        await writeTrainerCheckpoint(paths.best, checkpointModel(), state(step), optimizer);
+      }
+    }
+    if (validate || kept(step) || last || stopRequested()) {
+      await writeTrainerCheckpoint(paths.checkpoint(step), checkpointModel(), state(step), optimizer);
+      await pruneCheckpoints(paths, (s) => s === step || kept(s));
+      log.debug({ step }, `checkpoint after step ${step}`);
+    }
+  }
+
+  const completedSteps = lastStep + 1;
+  if (completedSteps < S || options.signal?.aborted) {
+    log.info({ step: lastStep }, `interrupted after step ${lastStep}; continue with --resume`);
+    return { paths, completedSteps, interrupted: true, summary: null };
+  }
+
+  // The final evaluation of the selected checkpoint (the best by validation m@k, else the last).
+  const selected = best ? paths.best : paths.checkpoint(S - 1);
+  const selectedStep = best ? best.step : S - 1;
+  const model = await loadModel(selected);
+  const testPolicy = new Policy(model.config, model.weights, { device: config.device, threads: config.threads || undefined });
+  const result = await evaluateRecords(testPolicy, model.tokenizer, task, finalRecords, evalSettings);
+  const evalSummary = evalSummaryOf(finalSplit, selectedStep, result);
+  await writeEvalSummary(paths, evalSummary);
+  await writePredictions(paths.predictions(finalSplit), result.records);
+  log.info({ eval: evalSummary }, `${finalSplit} (checkpoint after step ${selectedStep}): p@1 ${evalSummary.p1.toFixed(1)} p@${evalSummary.k} ${evalSummary.p16.toFixed(1)} m@${evalSummary.k} ${evalSummary.m16.toFixed(1)}`);
+
+  const q = a.name === 'garl' || a.name === 'paft' ? a.q : undefined;
+  const summary: RunSummary = {
+    name: config.name,
+    task: config.task.name,
+    start: config.task.start,
+    method: a.name,
+    q: typeof q === 'number' ? q : null,
+    ...(q !== undefined && typeof q !== 'number' ? { q_schedule: q } : {}),
+    seed: config.seed,
+    steps: S,
+    best_step: best?.step ?? null,
+    best_validation_m16: best?.m16 ?? null,
+    test: evalSummary,
+    wall_s: elapsedBefore + (performance.now() - t0) / 1000,
+    finished_at: new Date().toISOString(),
+  };
+  await writeRunSummary(paths, summary);
+  log.info({ summary: paths.summary }, `done: ${paths.dir}`);
+  return { paths, completedSteps, interrupted: false, summary };
+}

@@ -1,0 +1,152 @@
+/**
+ * Trainer checkpoints: a model directory in Hugging Face layout (model/checkpoint.ts saveModel) plus
+ * what an exact resume needs:
+ *
+ *   trainer_state.json         TrainerState: step, optimizer scalars, RNG stream states, data order, best so far
+ *   optimizer.safetensors      the optimizer's per-parameter buffers (exp_avg, exp_avg_sq / momentum_buffer)
+ *   weights.f32.safetensors    the float32 weights, only when model.save_dtype is not f32 (so a resume
+ *                              continues from the exact weights, not their bf16/f16 rounding)
+ *
+ * A checkpoint is written whole into `<dir>.partial-<pid>` and renamed into place (an existing `dir`
+ * is moved aside first and deleted after), so a directory named step-N or best is always complete.
+ */
+import { readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { UserError } from '../errors.js';
+import type { ModelConfig } from '../model/config.js';
+import { loadModel, saveModel } from '../model/checkpoint.js';
+import { readSafetensors, writeSafetensors, type Tensor, type WriteDtype } from '../model/safetensors.js';
+import type { Optimizer, OptimizerScalarState } from '../runtime/optimizer.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import type { DataOrderState } from './data-order.js';
+import { checkpointStep, type RunPaths } from './layout.js';
+import type { StreamStates } from './streams.js';
+
+export const TRAINER_STATE_FILE = 'trainer_state.json';
+export const OPTIMIZER_FILE = 'optimizer.safetensors';
+export const FULL_WEIGHTS_FILE = 'weights.f32.safetensors';
+
+export interface TrainerState {
+  version: 1;
+  /** The 0-based step this checkpoint was taken after (the next step to run is step + 1). */
+  step: number;
+  optimizer: OptimizerScalarState;
+  rng: StreamStates;
+  /** The order over the training items (questions, or SFT pairs). */
+  data_order: DataOrderState;
+  /** Best validation so far (m@k in percent, and its step); null before the first validation. */
+  best: { step: number; m16: number } | null;
+  /** Wall-clock seconds of training so far, summed over resumed sessions. */
+  elapsed_s: number;
+}
+
+export interface CheckpointModel {
+  config: ModelConfig;
+  weights: ReadonlyMap<string, Float32Array>;
+  /** The directory whose tokenizer files are copied (the starting model's). */
+  tokenizerDir: string;
+  hfConfig?: Record<string, unknown>;
+  dtype: WriteDtype;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Writes a complete checkpoint at `dir` (replacing one that is there). */
+export async function writeTrainerCheckpoint(dir: string, model: CheckpointModel, state: TrainerState, optimizer: Optimizer): Promise<void> {
+  const target = resolve(dir);
+  const partial = `${target}.partial-${process.pid}`;
+  const old = `${target}.old-${process.pid}`;
+  await rm(partial, { recursive: true, force: true });
+  try {
+    await saveModel(partial, { config: model.config, weights: model.weights, tokenizerDir: model.tokenizerDir, hfConfig: model.hfConfig, dtype: model.dtype });
+    await writeSafetensors(join(partial, OPTIMIZER_FILE), optimizer.stateTensors());
+    if (model.dtype !== 'F32') {
+      const tensors = new Map<string, Tensor>();
+      for (const [name, w] of model.weights) tensors.set(name, { shape: [w.length], data: w });
+      await writeSafetensors(join(partial, FULL_WEIGHTS_FILE), tensors);
+    }
+    await writeFileAtomic(join(partial, TRAINER_STATE_FILE), JSON.stringify(state) + '\n');
+  } catch (err) {
+    await rm(partial, { recursive: true, force: true });
+    throw err;
+  }
+  const had = await exists(target);
+  if (had) {
+    await rm(old, { recursive: true, force: true });
+    await rename(target, old);
+  }
+  await rename(partial, target);
+  if (had) await rm(old, { recursive: true, force: true });
+}
+
+export interface LoadedCheckpoint {
+  dir: string;
+  state: TrainerState;
+  /** Exact float32 weights (from the model file, or weights.f32.safetensors when the model file is rounded). */
+  weights: Map<string, Float32Array>;
+  optimizerTensors: Map<string, Tensor>;
+}
+
+/** trainer_state.json of a checkpoint directory, or null when it has none (a plain model directory). */
+export async function readTrainerState(dir: string): Promise<TrainerState | null> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, TRAINER_STATE_FILE), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  let state: TrainerState;
+  try {
+    state = JSON.parse(text) as TrainerState;
+  } catch (err) {
+    throw new UserError(`${join(dir, TRAINER_STATE_FILE)}: not valid JSON (${(err as Error).message})`);
+  }
+  if (state.version !== 1 || !Number.isInteger(state.step)) throw new UserError(`${join(dir, TRAINER_STATE_FILE)}: not a trainer state of this version`);
+  return state;
+}
+
+export async function readTrainerCheckpoint(dir: string): Promise<LoadedCheckpoint> {
+  const state = await readTrainerState(dir);
+  if (!state) throw new UserError(`${dir}: no ${TRAINER_STATE_FILE}; not a trainer checkpoint`);
+  let weights: Map<string, Float32Array>;
+  const full = join(dir, FULL_WEIGHTS_FILE);
+  if (await exists(full)) {
+    weights = new Map([...(await readSafetensors(full))].map(([name, t]) => [name, t.data]));
+  } else {
+    weights = (await loadModel(dir)).weights;
+  }
+  const optimizerTensors = await readSafetensors(join(dir, OPTIMIZER_FILE));
+  return { dir, state, weights, optimizerTensors };
+}
+
+/** The checkpoint with the highest step among checkpoints/step-N that hold a trainer state, or null. */
+export async function latestCheckpoint(paths: Pick<RunPaths, 'checkpoints' | 'checkpoint'>): Promise<{ dir: string; step: number } | null> {
+  let names: string[];
+  try {
+    names = await readdir(paths.checkpoints);
+  } catch {
+    return null;
+  }
+  const steps = names.map(checkpointStep).filter((s): s is number => s !== null).sort((a, b) => b - a);
+  for (const step of steps) {
+    const dir = paths.checkpoint(step);
+    if (await exists(join(dir, TRAINER_STATE_FILE))) return { dir, step };
+  }
+  return null;
+}
+
+/** Deletes checkpoints/step-N directories other than those `keep` accepts. */
+export async function pruneCheckpoints(paths: Pick<RunPaths, 'checkpoints' | 'checkpoint'>, keep: (step: number) => boolean): Promise<void> {
+  for (const name of await readdir(paths.checkpoints)) {
+    const step = checkpointStep(name);
+    if (step !== null && !keep(step)) await rm(paths.checkpoint(step), { recursive: true, force: true });
+  }
+}

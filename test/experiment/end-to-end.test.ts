@@ -1,0 +1,121 @@
+/** Each algorithm for 2 steps on the tiny model and the synthetic task: every artefact of the run directory. */
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { trainConfig } from '../../src/cli/train.js';
+import { runEvaluation } from '../../src/experiment/eval-run.js';
+import {
+  METRICS_COLUMNS,
+  readEvalSummary,
+  readMetricsCsv,
+  readPredictionRecords,
+  readRunSummary,
+  readValidationCsv,
+  runPaths,
+  VALIDATION_COLUMNS,
+} from '../../src/experiment/layout.js';
+import { runTraining } from '../../src/experiment/train.js';
+import { OPTIMIZER_FILE, readTrainerState, TRAINER_STATE_FILE } from '../../src/experiment/trainer-checkpoint.js';
+import { FIXTURES, scratchWithModel, testConfig, type Scratch } from './helpers.js';
+
+let s: Scratch;
+beforeAll(async () => {
+  s = await scratchWithModel();
+});
+afterAll(async () => s.cleanup());
+
+const MODEL_FILES = ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'generation_config.json', OPTIMIZER_FILE, TRAINER_STATE_FILE];
+
+/** Which metrics columns each algorithm fills (the rest must be empty). */
+const FILLED: Record<string, string[]> = {
+  grpo: ['mean_reward', 'no_success_share', 'kl', 'mean_rationale_tokens', 'tokens_per_s'],
+  rloo: ['mean_reward', 'no_success_share', 'mean_rationale_tokens', 'tokens_per_s'],
+  garl: ['q', 'mean_reward', 'mean_W', 'no_success_share', 'max_scaled_c', 'mean_rationale_tokens', 'tokens_per_s'],
+  paft: ['q', 'mean_reward', 'mean_W', 'no_success_share', 'mean_rationale_tokens', 'tokens_per_s'],
+  sft: [],
+};
+const OPTIONAL = ['q', 'mean_reward', 'mean_W', 'no_success_share', 'max_scaled_c', 'kl', 'mean_rationale_tokens', 'tokens_per_s'];
+
+describe('train: every algorithm end to end (2 steps)', () => {
+  it.each([['grpo'], ['rloo'], ['garl'], ['paft'], ['sft']])('%s writes every artefact', async (algorithm) => {
+    const out = join(s.dir, 'runs', algorithm);
+    const result = await runTraining(testConfig(s, algorithm, out), { console: false, progress: false });
+    expect(result.interrupted).toBe(false);
+    expect(result.completedSteps).toBe(2);
+    const p = runPaths(out);
+
+    expect(await readFile(p.config, 'utf8')).toContain(`name: ${algorithm}`);
+    const header = (await readFile(p.metrics, 'utf8')).split('\n')[0];
+    expect(header).toBe(METRICS_COLUMNS.join(','));
+    const rows = await readMetricsCsv(p.metrics);
+    expect(rows.map((r) => r.step)).toEqual([0, 1]);
+    for (const r of rows) {
+      for (const c of ['loss', 'grad_norm', 't_generate', 't_score', 't_train', 't_optimizer', 'lr'] as const) expect(Number.isFinite(r[c])).toBe(true);
+      for (const c of OPTIONAL) {
+        const v = (r as Record<string, number | null>)[c];
+        if (FILLED[algorithm]!.includes(c)) expect(Number.isFinite(v)).toBe(true);
+        else expect(v).toBeNull();
+      }
+      expect(r.lr).toBe(0.001);
+    }
+    if (algorithm === 'garl') expect(rows[0]!.q).toBe(0.75);
+
+    expect((await readFile(p.validation, 'utf8')).split('\n')[0]).toBe(VALIDATION_COLUMNS.join(','));
+    const validation = await readValidationCsv(p.validation);
+    expect(validation.map((v) => v.step)).toEqual([0, 1]);
+
+    const test = await readEvalSummary(p.evalSummary('test'));
+    expect(test).not.toBeNull();
+    expect(test!.n).toBe(2);
+    expect(test!.k).toBe(16);
+    expect(test!.em).toBeDefined();
+    expect(test!.f1).toBeDefined();
+    const predictions = await readPredictionRecords(p.predictions('test'));
+    expect(predictions.map((q) => q.id)).toEqual(['q8', 'q9']);
+    expect(predictions.every((q) => q.answers.length === 16 && q.correct.length === 16)).toBe(true);
+
+    const summary = await readRunSummary(p.summary);
+    expect(summary).toMatchObject({ method: algorithm, task: 'mini-hotpotqa', start: 'cold', seed: 7, steps: 2, best_step: 0 });
+    expect(summary!.test.checkpoint_step).toBe(0);
+    expect(summary!.q).toBe(algorithm === 'garl' ? 0.75 : algorithm === 'paft' ? 0.5 : null);
+
+    expect((await readdir(p.checkpoints)).sort()).toEqual(['best', 'step-1']);
+    for (const dir of [p.best, p.checkpoint(1)]) expect((await readdir(dir)).sort()).toEqual([...MODEL_FILES].sort());
+    expect((await readTrainerState(p.checkpoint(1)))!.step).toBe(1);
+    expect((await readTrainerState(p.best))!.best).toEqual({ step: 0, m16: validation[0]!.m16 });
+
+    const log = (await readFile(p.log, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { msg: string });
+    expect(log.some((l) => l.msg.startsWith('validation after step 1'))).toBe(true);
+    expect(log.at(-1)!.msg).toMatch(/^done/);
+  });
+
+  it('SFT on a {prompt, target} file', async () => {
+    const out = join(s.dir, 'runs', 'sft-data');
+    const config = testConfig(s, `{name: sft, data: ${JSON.stringify(join(FIXTURES, 'sft.jsonl'))}}`, out, ['train.eval_every=0']);
+    const result = await runTraining(config, { console: false, progress: false });
+    expect(result.summary).toMatchObject({ method: 'sft', best_step: null, best_validation_m16: null });
+    expect(result.summary!.test.checkpoint_step).toBe(1);
+    expect(await readValidationCsv(runPaths(out).validation)).toEqual([]);
+  });
+
+  it('eval: a checkpoint on a split, with predictions', async () => {
+    const config = testConfig(s, 'garl', join(s.dir, 'runs', 'garl'));
+    const out = join(s.dir, 'eval-out');
+    const r = await runEvaluation(config, { checkpoint: join(s.dir, 'runs', 'garl', 'checkpoints', 'step-1'), split: 'validation', samples: 4, out });
+    expect(r.summary).toMatchObject({ split: 'validation', checkpoint_step: 1, n: 2, k: 4 });
+    expect(await readEvalSummary(join(out, 'eval', 'validation.json'))).toEqual(r.summary);
+    expect((await readPredictionRecords(r.predictionsPath)).map((q) => q.answers.length)).toEqual([4, 4]);
+    const base = await runEvaluation(config, { checkpoint: s.model, split: 'test', samples: 2, out });
+    expect(base.summary.checkpoint_step).toBeNull();
+  });
+
+  it('a second run into the same directory is refused; --set and --out reach the config', async () => {
+    await expect(runTraining(testConfig(s, 'rloo', join(s.dir, 'runs', 'rloo')), { console: false, progress: false })).rejects.toThrow(/already exists/);
+    const path = join(s.dir, 'cfg.yaml');
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(path, `model: {path: ${JSON.stringify(s.model)}}\ntask: {name: mini-hotpotqa}\nalgorithm: {name: garl, q: 1}\n`);
+    const c = await trainConfig({ config: path, set: ['algorithm.q=0.25', 'rollout.m=3'], out: join(s.dir, 'elsewhere') });
+    expect(c.algorithm).toMatchObject({ name: 'garl', q: 0.25 });
+    expect(c.rollout.m).toBe(3);
+    expect(c.output.dir).toBe(join(s.dir, 'elsewhere'));
+  });
+});

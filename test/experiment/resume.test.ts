@@ -1,0 +1,65 @@
+/** --resume: a run interrupted after k steps and resumed ends bit for bit where an uninterrupted run ends. */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { readMetricsCsv, readValidationCsv, runPaths } from '../../src/experiment/layout.js';
+import { runTraining } from '../../src/experiment/train.js';
+import { OPTIMIZER_FILE, readTrainerState } from '../../src/experiment/trainer-checkpoint.js';
+import { scratchWithModel, testConfig, type Scratch } from './helpers.js';
+
+let s: Scratch;
+beforeAll(async () => {
+  s = await scratchWithModel(3);
+});
+afterAll(async () => s.cleanup());
+
+const quiet = { console: false, progress: false };
+// PAFT draws from all three random streams (data order, sampling, PAFT draws); validation every 2 steps.
+const extra = ['train.steps=4', 'train.eval_every=2', 'train.checkpoint_every=1'];
+const TIMES = ['tokens_per_s', 't_generate', 't_score', 't_train', 't_optimizer'];
+const untimed = (rows: Record<string, unknown>[]) => rows.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !TIMES.includes(k))));
+
+describe('resume', () => {
+  it.each([['paft'], ['grpo']])('%s: interrupted after 2 of 4 steps and resumed = uninterrupted', async (algorithm) => {
+    const whole = join(s.dir, `${algorithm}-whole`);
+    const split = join(s.dir, `${algorithm}-split`);
+    const a = await runTraining(testConfig(s, algorithm, whole, extra), quiet);
+    expect(a.completedSteps).toBe(4);
+
+    // Interrupted through the abort signal during step 1 (0-based): the step finishes and is checkpointed.
+    const controller = new AbortController();
+    const b1 = await runTraining(testConfig(s, algorithm, split, extra), { ...quiet, signal: controller.signal, onStep: (step) => step === 1 && controller.abort() });
+    expect(b1).toMatchObject({ interrupted: true, completedSteps: 2, summary: null });
+    expect((await readTrainerState(runPaths(split).checkpoint(1)))!.step).toBe(1);
+    const b2 = await runTraining(testConfig(s, algorithm, split, extra), { ...quiet, resume: true });
+    expect(b2.interrupted).toBe(false);
+    expect(b2.completedSteps).toBe(4);
+
+    const pa = runPaths(whole), pb = runPaths(split);
+    for (const step of [0, 1, 2, 3]) {
+      const [wa, wb] = await Promise.all([readFile(join(pa.checkpoint(step), 'model.safetensors')), readFile(join(pb.checkpoint(step), 'model.safetensors'))]);
+      expect(wb.equals(wa)).toBe(true);
+    }
+    const [oa, ob] = await Promise.all([readFile(join(pa.checkpoint(3), OPTIMIZER_FILE)), readFile(join(pb.checkpoint(3), OPTIMIZER_FILE))]);
+    expect(ob.equals(oa)).toBe(true);
+    const [sa, sb] = await Promise.all([readTrainerState(pa.checkpoint(3)), readTrainerState(pb.checkpoint(3))]);
+    expect({ ...sb!, elapsed_s: 0 }).toEqual({ ...sa!, elapsed_s: 0 });
+    expect(untimed(await readMetricsCsv(pb.metrics) as never)).toEqual(untimed(await readMetricsCsv(pa.metrics) as never));
+    expect(await readValidationCsv(pb.validation)).toEqual(await readValidationCsv(pa.validation));
+    expect({ ...b2.summary!, wall_s: 0, finished_at: '', test: { ...b2.summary!.test, wall_s: 0 } }).toEqual({ ...a.summary!, wall_s: 0, finished_at: '', test: { ...a.summary!.test, wall_s: 0 } });
+  });
+
+  it('resuming a finished run returns its summary; a changed config is refused', async () => {
+    const dir = join(s.dir, 'paft-whole');
+    const again = await runTraining(testConfig(s, 'paft', dir, extra), { ...quiet, resume: true });
+    expect(again.summary!.steps).toBe(4);
+    await expect(runTraining(testConfig(s, 'paft', dir, [...extra, 'algorithm.q=0.25']), { ...quiet, resume: true })).rejects.toThrow(/--resume needs the config the run started with/);
+  });
+
+  it('stopAfterSteps stops like an interruption; resume without a checkpoint starts over', async () => {
+    const dir = join(s.dir, 'garl-stop');
+    const r = await runTraining(testConfig(s, 'garl', dir, ['train.steps=3']), { ...quiet, stopAfterSteps: 1 });
+    expect(r).toMatchObject({ interrupted: true, completedSteps: 1 });
+    const fresh = await runTraining(testConfig(s, 'rloo', join(s.dir, 'fresh'), ['train.steps=1']), { ...quiet, resume: true });
+    expect(fresh.completedSteps).toBe(1);
+  });
+});
