@@ -2,6 +2,8 @@
  * `npm run bench -- [--preset tiny|small] [--only train|generate] [--threads N]`: speed figures, one
  * JSON object per line. Timings are medians over repeated runs after a warm-up.
  */
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { PRESET_CONFIGS, type Preset } from '../model/presets.js';
 import { parameterCount } from '../model/config.js';
@@ -91,7 +93,17 @@ async function benchGenerate(preset: Preset) {
   };
 }
 
-for (const preset of presets) {
+/** Peak memory of a score pass and a train step, each measured in its own process. */
+function benchMemory(preset: Preset, batch: number, length: number) {
+  const script = fileURLToPath(new URL('./memory.js', import.meta.url));
+  return execFileSync(process.execPath, [script, preset, String(batch), String(length)], { encoding: 'utf8' }).trim();
+}
+
+if (values.only === 'memory') {
+  console.log(benchMemory('small', 8, 256));
+  console.log(benchMemory('qwen3-0.6b', 1, 128));
+}
+for (const preset of values.only === 'memory' ? [] : presets) {
   if (!values.only || values.only === 'train') console.log(JSON.stringify(await benchTrain(preset)));
   if (!values.only || values.only === 'generate') console.log(JSON.stringify(await benchGenerate(preset)));
 }
