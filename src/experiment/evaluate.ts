@@ -15,7 +15,8 @@ import { goldAnswers, type TaskRecord } from '../tasks/record.js';
 import { scorePredictions, type Scores } from '../tasks/score.js';
 import { Rng } from '../util/rng.js';
 import type { EvalSummary, PredictionRecord, Split } from './layout.js';
-import { promptIds, stopTokensOf } from './prompting.js';
+import { stopTokensFor } from '../runtime/stop-tokens.js';
+import { promptIds } from './prompting.js';
 import type { TaskContext } from './task-data.js';
 
 export interface EvalSettings {
@@ -48,7 +49,7 @@ export async function sampleAnswers(
   records: readonly TaskRecord[],
   s: EvalSettings,
 ): Promise<{ questions: QuestionSamples[]; generatedTokens: number }> {
-  const stop = stopTokensOf(tokenizer);
+  const stop = stopTokensFor(tokenizer);
   const perCall = Math.max(1, Math.floor((s.sequencesPerCall ?? 256) / s.samples));
   const rng = new Rng(s.seed);
   const questions: QuestionSamples[] = [];

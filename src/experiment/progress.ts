@@ -17,13 +17,15 @@ export class ProgressBar {
   private readonly multi?: cliProgress.MultiBar;
   private readonly bar?: cliProgress.SingleBar;
   private fields: ProgressFields = {};
+  private stopped = false;
 
-  constructor(total: number, start: number, enabled: boolean) {
+  /** `k`: samples per validation question, for the m@k label. */
+  constructor(total: number, start: number, enabled: boolean, k = 16) {
     if (!enabled) return;
     this.multi = new cliProgress.MultiBar(
       {
         stream: process.stderr,
-        format: 'step {value}/{total} [{bar}] reward {reward} | W {W} | val m@k {val} | {tps} tok/s | eta {eta_formatted}',
+        format: `step {value}/{total} [{bar}] reward {reward} | W {W} | val m@${k} {val} | {tps} tok/s | eta {eta_formatted}`,
         barsize: 24,
         hideCursor: true,
         clearOnComplete: false,
@@ -53,7 +55,11 @@ export class ProgressBar {
     this.multi?.log(line.endsWith('\n') ? line : `${line}\n`);
   }
 
+  /** Prints the lines still waiting for a redraw, draws the bar a last time and leaves it. */
   stop(): void {
-    this.multi?.stop();
+    if (!this.multi || this.stopped) return;
+    this.stopped = true;
+    this.multi.update();
+    this.multi.stop();
   }
 }

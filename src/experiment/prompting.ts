@@ -1,9 +1,9 @@
 /**
  * From records to token ids: the prompt (warm or cold, through the model's chat template), the gold
- * answer as it is teacher-forced after a rationale, SFT targets, and the stop tokens generation needs.
+ * answer as it is teacher-forced after a rationale, and SFT targets.
  *
  * Decisions (the paper is silent on them):
- * - The close of thinking is the chat template's own separator, `\n</think>\n\n` (Qwen3 renders
+ * - The close of thinking is src/runtime/stop-tokens.ts's FORCED_CLOSE_TEXT, `\n</think>\n\n` (Qwen3 renders
  *   `<think>\n...\n</think>\n\n<answer>`); it is what generation forces when the thinking budget runs out.
  * - The gold answer y* is `renderAnswer(template, answer)` followed by the end-of-turn token
  *   (`<|im_end|>`, else the first eos id). So w_m = p(y* | x*, z_m) is the probability of answering
@@ -14,19 +14,6 @@ import type { Tokenizer } from '../model/tokenizer.js';
 import type { StopTokens } from '../runtime/rollout.js';
 import { renderAnswer, renderPrompt, type PromptMode, type PromptTemplate, type RenderedPrompt } from '../tasks/prompts.js';
 import type { TaskRecord } from '../tasks/record.js';
-
-/** The text forced when the thinking budget runs out. */
-export const CLOSE_THINKING_TEXT = '\n</think>\n\n';
-
-/** Stop and forced-close tokens of a tokenizer. */
-export function stopTokensOf(tokenizer: Tokenizer): StopTokens {
-  return {
-    eosIds: [...tokenizer.eosTokenIds],
-    thinkStartId: tokenizer.thinkStartId,
-    thinkEndId: tokenizer.thinkEndId,
-    forceCloseIds: tokenizer.thinkEndId === undefined ? [] : tokenizer.encode(CLOSE_THINKING_TEXT),
-  };
-}
 
 /** The tokens after `</think>` in the forced close (the separator a self-closed rationale is followed by). */
 export function closeSuffix(stop: StopTokens): number[] {

@@ -23,6 +23,7 @@ import { loadModel } from '../model/checkpoint.js';
 import type { WriteDtype } from '../model/safetensors.js';
 import { createOptimizer, isNormOrBias, lrSchedule } from '../runtime/optimizer.js';
 import { Policy } from '../runtime/policy.js';
+import { stopTokensFor } from '../runtime/stop-tokens.js';
 import type { TaskRecord } from '../tasks/record.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { DataOrder } from './data-order.js';
@@ -42,7 +43,6 @@ import {
 } from './layout.js';
 import { createRunLogger } from './logging.js';
 import { ProgressBar } from './progress.js';
-import { stopTokensOf } from './prompting.js';
 import { trainingStep, type StepContext, type StepItem, type StepResult } from './step.js';
 import { evalSeed, RandomStreams } from './streams.js';
 import { loadSftPairs, loadSplit, loadTaskContext, type SftPair } from './task-data.js';
@@ -116,10 +116,13 @@ export async function runTraining(config: Config, options: TrainOptions = {}): P
 
   const run = createRunLogger({ file: paths.log, console: options.console ?? true });
   const log = run.logger;
-  const progress = new ProgressBar(config.train.steps, 0, options.progress ?? process.stderr.isTTY === true);
+  const progress = new ProgressBar(config.train.steps, 0, options.progress ?? process.stderr.isTTY === true, config.eval.samples);
   if (progress.enabled) run.setConsoleWriter((line) => progress.log(line));
   try {
-    return await trainLoop(config, options, paths, run.logger, progress, t0);
+    return await trainLoop(config, options, paths, run.logger, t0, progress, () => {
+      progress.stop();
+      run.setConsoleWriter(undefined);
+    });
   } catch (err) {
     log.error({ err }, 'training failed');
     throw err;
@@ -129,7 +132,15 @@ export async function runTraining(config: Config, options: TrainOptions = {}): P
   }
 }
 
-async function trainLoop(config: Config, options: TrainOptions, paths: RunPaths, log: ReturnType<typeof createRunLogger>['logger'], progress: ProgressBar, t0: number): Promise<TrainResult> {
+async function trainLoop(
+  config: Config,
+  options: TrainOptions,
+  paths: RunPaths,
+  log: ReturnType<typeof createRunLogger>['logger'],
+  t0: number,
+  progress: ProgressBar,
+  endProgress: () => void,
+): Promise<TrainResult> {
   const task = await loadTaskContext(config);
   const a = config.algorithm;
   const isSft = a.name === 'sft';
@@ -177,7 +188,7 @@ async function trainLoop(config: Config, options: TrainOptions, paths: RunPaths,
     gradClip: config.optimizer.grad_clip,
     tokenizer,
     task: task.task,
-    stop: stopTokensOf(tokenizer),
+    stop: stopTokensFor(tokenizer),
     rollout: {
       temperature: config.rollout.temperature,
       topP: config.rollout.top_p,
@@ -251,6 +262,7 @@ async function trainLoop(config: Config, options: TrainOptions, paths: RunPaths,
     }
   }
 
+  endProgress();
   const completedSteps = lastStep + 1;
   if (completedSteps < S || options.signal?.aborted) {
     log.info({ step: lastStep }, `interrupted after step ${lastStep}; continue with --resume`);
