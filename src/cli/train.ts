@@ -7,6 +7,8 @@ import type { Argv, CommandModule } from 'yargs';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { runTraining, type TrainResult } from '../experiment/train.js';
+import { evalSummaryTable } from '../eval/tables.js';
+import { toMarkdown } from '../plot/table.js';
 import { pathFlag } from './options.js';
 
 export interface TrainArgs {
@@ -51,7 +53,11 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     try {
       const r = await runTrainCommand(a, controller.signal);
       if (r.interrupted) process.exitCode = 130;
-      else if (r.summary) process.stderr.write(`${r.paths.summary}\n`);
+      else if (r.summary) {
+        process.stderr.write(`${r.paths.summary}\n`);
+        // The final table (percent) on stdout: the selected checkpoint's p@1 / p@k / m@k on eval.split.
+        process.stdout.write(`\n${r.summary.name}\n${toMarkdown(evalSummaryTable([r.summary.test]), 3)}`);
+      }
     } finally {
       process.off('SIGINT', onSigint);
     }

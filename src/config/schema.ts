@@ -412,7 +412,7 @@ export function algorithmOf(c: Pick<Config, 'algorithm'>): Algorithm {
     case 'garl':
       return { name: 'garl', q: a.q, baseline: a.baseline, scaleByMq: a.scale_by_mq };
     case 'paft':
-      return { name: 'paft', q: a.q, k: a.k };
+      return { name: 'paft', q: a.q, k: a.k, scaleByMq: a.scale_by_mq };
     case 'sft':
       return { name: 'sft' };
   }

@@ -270,11 +270,14 @@ async function trainLoop(
   }
 
   // The final evaluation of the selected checkpoint (the best by validation m@k, else the last).
+  await policy.release();
+  await reference?.release();
   const selected = best ? paths.best : paths.checkpoint(S - 1);
   const selectedStep = best ? best.step : S - 1;
   const model = await loadModel(selected);
   const testPolicy = new Policy(model.config, model.weights, { device: config.device, threads: config.threads || undefined });
   const result = await evaluateRecords(testPolicy, model.tokenizer, task, finalRecords, evalSettings);
+  await testPolicy.release();
   const evalSummary = evalSummaryOf(finalSplit, selectedStep, result);
   await writeEvalSummary(paths, evalSummary);
   await writePredictions(paths.predictions(finalSplit), result.records);

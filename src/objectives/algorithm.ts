@@ -16,7 +16,7 @@ export type Algorithm =
   | ({ name: 'grpo' } & GrpoOptions)
   | { name: 'rloo' }
   | { name: 'garl'; q: QSchedule; baseline?: 'leave-one-out' | 'none'; scaleByMq?: boolean }
-  | { name: 'paft'; q: QSchedule; k?: number }
+  | { name: 'paft'; q: QSchedule; k?: number; scaleByMq?: boolean }
   | { name: 'sft' };
 
 export type AlgorithmName = Algorithm['name'];
@@ -83,7 +83,7 @@ export function groupCoefficients(algorithm: Algorithm, signal: GroupSignal, con
     }
     case 'paft': {
       const q = qAt(algorithm.q, context.step);
-      const g = paft(need(signal.logAnswerLikelihoods, 'paft', 'logAnswerLikelihoods'), { q, k: algorithm.k }, context.rng);
+      const g = paft(need(signal.logAnswerLikelihoods, 'paft', 'logAnswerLikelihoods'), { q, k: algorithm.k, scaleByMq: algorithm.scaleByMq }, context.rng);
       return { sequences: g.sequences, ratioClipping: false, diagnostics: { q, W: g.W, degenerate: g.degenerate } };
     }
     case 'sft': {

@@ -105,6 +105,13 @@ export class Policy {
     return { loss: Number((out.loss!.data as WeightArray)[0]), logprobs: out.logprobs!.data as WeightArray, grads };
   }
 
+  /** Frees the onnxruntime sessions (they are created again on demand). */
+  async release(): Promise<void> {
+    const sessions = [...this.sessions.values()];
+    this.sessions.clear();
+    for (const s of sessions) await (await s).release();
+  }
+
   /** A typed array of this policy's dtype. */
   array(values: ArrayLike<number> | number): WeightArray {
     return this.dtype === 'float64' ? new Float64Array(values as ArrayLike<number>) : new Float32Array(values as ArrayLike<number>);

@@ -167,7 +167,7 @@ describe('good configs', () => {
     const c = parseConfig(BASE, 'x', ['algorithm.name=paft', 'algorithm.q=0.25', 'rollout.m=8', 'optimizer.name=sgd', 'optimizer.momentum=0.9']);
     expect(c.algorithm).toEqual({ name: 'paft', q: 0.25, k: 8, scale_by_mq: true });
     expect(c.optimizer).toEqual({ name: 'sgd', lr: 1e-6, warmup_steps: 0, decay: 'constant', min_lr: 0, grad_clip: 1, momentum: 0.9, weight_decay: 0 });
-    expect(algorithmOf(c)).toEqual({ name: 'paft', q: 0.25, k: 8 });
+    expect(algorithmOf(c)).toEqual({ name: 'paft', q: 0.25, k: 8, scaleByMq: true });
     expect(optimizerOf(c)).toEqual({ kind: 'sgd', momentum: 0.9, weightDecay: 0 });
   });
 
