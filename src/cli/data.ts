@@ -6,6 +6,7 @@ import { prepareSubsets, SUBSET_SOURCE } from '../data/prepare.js';
 import { parseSizes } from '../data/sizes.js';
 import { SOURCES } from '../data/sources.js';
 import { TASKS, type TaskName } from '../tasks/record.js';
+import { sftMixCommand, synthCommand } from './synth.js';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -72,7 +73,13 @@ export const downloadCommand: CommandModule<object, DownloadArgs> = {
 
 export const dataCommand: CommandModule = {
   command: 'data <command>',
-  describe: 'Download datasets and prepare the study subsets',
-  builder: (y: Argv) => y.command(prepareCommand as CommandModule).command(downloadCommand as CommandModule).demandCommand(1),
+  describe: 'Download datasets and prepare the study subsets; write the synthetic mini-tasks',
+  builder: (y: Argv) =>
+    y
+      .command(prepareCommand as CommandModule)
+      .command(downloadCommand as CommandModule)
+      .command(synthCommand as CommandModule)
+      .command(sftMixCommand as CommandModule)
+      .demandCommand(1),
   handler: () => {},
 };

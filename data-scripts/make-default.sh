@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Regenerates the embedded default's committed artefacts from seeds:
+#   data/mini-{finqa,hotpotqa,musique}/   synthetic tasks (train/validation/test.jsonl + manifest.json)
+#   models/tiny-base/                     the tiny base model: init-model --preset tiny, then a short SFT
+#                                         run with the project's own trainer on gold rationales
+#   configs/mini/                         the 48 mini experiment configs
+# Usage: data-scripts/make-default.sh [--data-only]   (run from anywhere; needs `npm ci` done, i.e. dist/ built)
+#
+# Everything is deterministic: the data is pure TypeScript over src/util/rng.ts and regenerates bit for bit
+# (test/tasks/synthetic/committed.test.ts checks it). The model is bit for bit on the same CPU kind and
+# thread count (threads: 2 in the SFT config); onnxruntime's float reductions may round differently on a
+# CPU with other vector instructions. The SFT run takes about 10-15 minutes on 2 cores.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+RUN="./bin/tsallis-run"
+WORK="results/runs/tiny-base"          # scratch (git-ignored)
+
+# 1. The synthetic tasks: 256 train, 32 validation, 64 test questions each, seed 0.
+"$RUN" data synth --task all --out data --seed 0 --sizes 256/32/64
+node data-scripts/make-mini-configs.mjs configs/mini
+[[ "${1:-}" == "--data-only" ]] && exit 0
+
+# 2. The randomly initialised tiny Qwen3 (0.9M parameters, the project tokenizer with 1024 ids).
+rm -rf "$WORK"
+mkdir -p "$WORK"
+"$RUN" init-model --preset tiny --seed 0 --out "$WORK/init"
+
+# 3. The SFT mixture: gold rationales + answers on fresh generator records (split "sft", never a
+#    train/validation/test record), warm prompts of the three tasks, half of them mini-FinQA.
+"$RUN" data sft-mix --seed 1 --prompts configs/prompts/mini --out "$WORK/sft.jsonl" \
+  --part mini-finqa:warm:6000 --part mini-hotpotqa:warm:3000 --part mini-musique:warm:3000
+
+# 4. SFT with the project's trainer (data-scripts/tiny-base-sft.yaml), then keep the Hugging Face files
+#    of its last checkpoint (bf16) as models/tiny-base.
+"$RUN" train --config data-scripts/tiny-base-sft.yaml
+LAST="$(ls -d "$WORK"/sft/checkpoints/step-* | sort -t- -k2 -n | tail -1)"
+rm -rf models/tiny-base
+mkdir -p models/tiny-base
+for f in config.json generation_config.json model.safetensors tokenizer.json tokenizer_config.json; do
+  cp "$LAST/$f" models/tiny-base/
+done
+sha256sum models/tiny-base/model.safetensors

@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+// Writes configs/mini/<task>-<start>-<method>.yaml: the mini experiments of issue 7, for each synthetic
+// task x {cold, warm} x {GRPO, GARL at q in {0, 0.25, 0.5, 0.75, 1}, PAFT at q in {0.25, 0.75}} (48 files).
+// Every run shares the settings below (tiny base model, committed synthetic data, short prompts) and
+// differs only in task, start and algorithm. Usage: node data-scripts/make-mini-configs.mjs [OUT_DIR]
+// (default configs/mini). Deterministic: the output is committed and regenerated bit for bit.
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const out = process.argv[2] ?? 'configs/mini';
+const TASKS = ['mini-finqa', 'mini-hotpotqa', 'mini-musique'];
+const STARTS = ['cold', 'warm'];
+const METHODS = [
+  { file: 'grpo', yaml: '{name: grpo}' },
+  ...[0, 0.25, 0.5, 0.75, 1].map((q) => ({ file: `garl-q${q}`, yaml: `{name: garl, q: ${q}}` })),
+  ...[0.25, 0.75].map((q) => ({ file: `paft-q${q}`, yaml: `{name: paft, q: ${q}}` })),
+];
+
+/** The shared body: see configs/default.yaml for what each setting is for. */
+export function miniConfig(task, start, method) {
+  return [
+    `# ${task}, ${start} start, ${method.file}: one of the 48 mini experiments (written by data-scripts/make-mini-configs.mjs).`,
+    `# Run: ./bin/tsallis-run train --config configs/mini/${task}-${start}-${method.file}.yaml`,
+    'model: {path: models/tiny-base}',
+    'seed: 0',
+    'threads: 2',
+    `task: {name: ${task}, start: ${start}, data_dir: data/${task}, prompts: configs/prompts/mini}`,
+    `algorithm: ${method.yaml}`,
+    'rollout: {m: 16, max_new_tokens: 112, answer_budget: 16}',
+    'train: {steps: 40, questions_per_step: 4, micro_batch_tokens: 8192, eval_every: 10, eval_questions: 32}',
+    'optimizer: {lr: 0.0005, warmup_steps: 0, grad_clip: 1, weight_decay: 0}',
+    'eval: {samples: 16, split: test}',
+    'output: {dir: "results/runs/mini/{name}"}',
+    '',
+  ].join('\n');
+}
+
+mkdirSync(out, { recursive: true });
+for (const f of readdirSync(out)) if (f.endsWith('.yaml')) rmSync(join(out, f));
+let n = 0;
+for (const task of TASKS) for (const start of STARTS) for (const method of METHODS) {
+  writeFileSync(join(out, `${task}-${start}-${method.file}.yaml`), miniConfig(task, start, method));
+  n++;
+}
+process.stderr.write(`${n} configs written to ${out}\n`);

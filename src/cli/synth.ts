@@ -1,0 +1,116 @@
+/**
+ * `tsallis-run data synth` and `tsallis-run data sft-mix`: the synthetic mini-tasks (src/tasks/synthetic).
+ *
+ * - synth writes a mini-task's train/validation/test.jsonl (normalised TaskRecords plus a `rationale`
+ *   field, which the readers ignore) and manifest.json, deterministically from --seed.
+ * - sft-mix writes {"id", "prompt", "target"} pairs for `algorithm: {name: sft, data: FILE}` from fresh
+ *   records of the generators (split name "sft", so they never repeat a train/validation/test record):
+ *   each --part TASK:MODE:N takes N records of TASK with the MODE (warm or cold) prompt of --prompts, and
+ *   the target is the gold rationale in a thinking block followed by the answer. The pairs are shuffled
+ *   with --seed.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import { UserError } from '../errors.js';
+import { scoringTask } from '../config/schema.js';
+import { loadPromptTemplate, type PromptMode } from '../tasks/prompts.js';
+import { DEFAULT_SYNTHETIC_SIZES, generateSplit, isSyntheticTask, sftPairs, SYNTHETIC_TASKS, toJsonl, writeSyntheticTask, type SftPairLine, type SyntheticSizes, type SyntheticTask } from '../tasks/synthetic/index.js';
+import { Rng } from '../util/rng.js';
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+function checkSeed(seed: number): void {
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new UserError(`--seed: expected an integer in [0, 2^32), got ${seed}`);
+}
+
+/** "2000/64/128" -> sizes. */
+export function parseSyntheticSizes(text: string): SyntheticSizes {
+  const parts = text.split('/').map((s) => Number(s));
+  if (parts.length !== 3 || parts.some((n) => !Number.isInteger(n) || n < 1)) throw new UserError(`--sizes: expected TRAIN/VAL/TEST (positive integers), got ${JSON.stringify(text)}`);
+  return { train: parts[0]!, validation: parts[1]!, test: parts[2]! };
+}
+
+interface SynthArgs {
+  task: SyntheticTask | 'all';
+  out: string;
+  seed: number;
+  sizes: string;
+}
+
+export const synthCommand: CommandModule<object, SynthArgs> = {
+  command: 'synth',
+  describe: 'Write a synthetic mini-task (train/validation/test.jsonl with gold rationales), deterministic from --seed',
+  builder: (y: Argv) =>
+    y
+      .option('task', { choices: [...SYNTHETIC_TASKS, 'all'], demandOption: true, describe: 'Mini-task, or all three' })
+      .option('out', { type: 'string', default: 'data', describe: 'Parent folder: the task goes to <out>/<task>/' })
+      .option('seed', { type: 'number', default: 0, describe: 'Seed of the generator' })
+      .option('sizes', { type: 'string', default: `${DEFAULT_SYNTHETIC_SIZES.train}/${DEFAULT_SYNTHETIC_SIZES.validation}/${DEFAULT_SYNTHETIC_SIZES.test}`, describe: 'TRAIN/VAL/TEST' })
+      .epilogue('Records are normalised TaskRecords (src/tasks/README.md) with an extra "rationale" field; train with task.data_dir: <out>/<task> and task.prompts: configs/prompts/mini.') as unknown as Argv<SynthArgs>,
+  handler: async (a) => {
+    checkSeed(a.seed);
+    const sizes = parseSyntheticSizes(a.sizes);
+    const tasks = a.task === 'all' ? SYNTHETIC_TASKS : [a.task];
+    for (const task of tasks) {
+      const dir = join(a.out, task);
+      await writeSyntheticTask(task, dir, a.seed, sizes);
+      log(`${task}: train ${sizes.train}, validation ${sizes.validation}, test ${sizes.test} written to ${dir}`);
+    }
+  },
+};
+
+export interface SftPart {
+  task: SyntheticTask;
+  mode: PromptMode;
+  n: number;
+}
+
+/** "mini-finqa:warm:600" -> a part. */
+export function parseSftPart(text: string): SftPart {
+  const [task, mode, n] = text.split(':');
+  const count = Number(n);
+  if (!task || !isSyntheticTask(task) || (mode !== 'warm' && mode !== 'cold') || !Number.isInteger(count) || count < 1) {
+    throw new UserError(`--part: expected TASK:MODE:N with TASK one of ${SYNTHETIC_TASKS.join(', ')}, MODE warm or cold, N >= 1; got ${JSON.stringify(text)}`);
+  }
+  return { task, mode, n: count };
+}
+
+/** The pairs of a mixture, shuffled with `seed`. Records of a task come from its "sft" split, numbered across parts. */
+export async function sftMixture(parts: readonly SftPart[], promptsDir: string, seed: number): Promise<SftPairLine[]> {
+  const pairs: SftPairLine[] = [];
+  const used = new Map<SyntheticTask, number>();
+  for (const part of parts) {
+    const from = used.get(part.task) ?? 0;
+    const records = generateSplit(part.task, 'sft', from + part.n, seed).slice(from);
+    used.set(part.task, from + part.n);
+    const template = await loadPromptTemplate(scoringTask(part.task), promptsDir);
+    pairs.push(...sftPairs(template, part.mode, records).map((p) => ({ ...p, id: `${p.id}-${part.mode}` })));
+  }
+  return new Rng(seed).shuffle(pairs);
+}
+
+interface SftMixArgs {
+  part: string[];
+  out: string;
+  prompts: string;
+  seed: number;
+}
+
+export const sftMixCommand: CommandModule<object, SftMixArgs> = {
+  command: 'sft-mix',
+  describe: 'Write SFT pairs (prompt, gold rationale + answer) from the mini-task generators, for the base model',
+  builder: (y: Argv) =>
+    y
+      .option('part', { type: 'string', array: true, demandOption: true, describe: 'TASK:MODE:N, e.g. mini-finqa:warm:600 (repeatable)' })
+      .option('out', { type: 'string', demandOption: true, describe: 'JSONL file to write' })
+      .option('prompts', { type: 'string', default: 'configs/prompts/mini', describe: 'Prompt templates (<task>.yaml)' })
+      .option('seed', { type: 'number', default: 0, describe: 'Seed of the generator and of the shuffle' }) as unknown as Argv<SftMixArgs>,
+  handler: async (a) => {
+    checkSeed(a.seed);
+    const pairs = await sftMixture(a.part.map(parseSftPart), a.prompts, a.seed);
+    await mkdir(dirname(a.out), { recursive: true });
+    await writeFile(a.out, toJsonl(pairs));
+    log(`${pairs.length} SFT pairs written to ${a.out}`);
+  },
+};

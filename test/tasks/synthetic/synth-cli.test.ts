@@ -1,0 +1,41 @@
+/** `data synth` / `data sft-mix` helpers: size and part parsing, and the SFT mixture (deterministic, disjoint from the splits). */
+import { fileURLToPath } from 'node:url';
+import { parseSftPart, parseSyntheticSizes, sftMixture } from '../../../src/cli/synth.js';
+import { UserError } from '../../../src/errors.js';
+import { generateSplit } from '../../../src/tasks/synthetic/index.js';
+
+const PROMPTS = fileURLToPath(new URL('../../../configs/prompts/mini/', import.meta.url));
+
+describe('synth CLI helpers', () => {
+  it('parses sizes and parts, and names the flag when they are wrong', () => {
+    expect(parseSyntheticSizes('10/2/3')).toEqual({ train: 10, validation: 2, test: 3 });
+    expect(() => parseSyntheticSizes('10/2')).toThrow(UserError);
+    expect(() => parseSyntheticSizes('10/0/3')).toThrow(/--sizes/);
+    expect(parseSftPart('mini-musique:cold:7')).toEqual({ task: 'mini-musique', mode: 'cold', n: 7 });
+    expect(() => parseSftPart('finqa:warm:7')).toThrow(/--part/);
+    expect(() => parseSftPart('mini-finqa:hot:7')).toThrow(/--part/);
+    expect(() => parseSftPart('mini-finqa:warm:x')).toThrow(/--part/);
+  });
+
+  it('mixes pairs deterministically: prompt in the chosen mode, target = <think> rationale </think> answer', async () => {
+    const parts = [parseSftPart('mini-finqa:warm:4'), parseSftPart('mini-finqa:cold:3'), parseSftPart('mini-hotpotqa:warm:2')];
+    const a = await sftMixture(parts, PROMPTS, 5);
+    expect(await sftMixture(parts, PROMPTS, 5)).toEqual(a);
+    expect(a).toHaveLength(9);
+    expect(new Set(a.map((p) => p.id)).size).toBe(9);
+    const sft = generateSplit('mini-finqa', 'sft', 7, 5);
+    const warm = a.filter((p) => p.id.startsWith('mini-finqa') && p.id.endsWith('-warm'));
+    const cold = a.filter((p) => p.id.startsWith('mini-finqa') && p.id.endsWith('-cold'));
+    expect(warm).toHaveLength(4);
+    expect(cold).toHaveLength(3);
+    for (const p of warm) expect(p.prompt.startsWith('Calculate the answer')).toBe(true);
+    for (const p of cold) {
+      const r = sft.find((x) => p.id === `${x.id}-cold`)!;
+      expect(p.prompt).toBe(`${r.context}\n\n${r.question}`);
+      expect(p.target).toBe(`<think>\n${r.rationale}\n</think>\n\n${r.answer}`);
+    }
+    // The SFT records never repeat the train split's.
+    const train = new Set(generateSplit('mini-finqa', 'train', 50, 5).map((r) => r.context));
+    for (const r of sft) expect(train.has(r.context)).toBe(false);
+  });
+});
