@@ -7,9 +7,10 @@
 # Usage: data-scripts/make-default.sh [--data-only]   (run from anywhere; needs `npm ci` done, i.e. dist/ built)
 #
 # Everything is deterministic: the data is pure TypeScript over src/util/rng.ts and regenerates bit for bit
-# (test/tasks/synthetic/committed.test.ts checks it). The model is bit for bit on the same CPU kind and
-# thread count (threads: 2 in the SFT config); onnxruntime's float reductions may round differently on a
-# CPU with other vector instructions. The SFT run takes about 10-15 minutes on 2 cores.
+# (test/tasks/synthetic/committed.test.ts checks it). The SFT runs with threads: 1, because onnxruntime's
+# multi-threaded reductions round differently from run to run (two runs with threads: 2 differ in the last
+# bits after one step); with one thread two runs give the same bytes. A CPU with other vector instructions
+# may still round differently. The SFT run takes about 10-15 minutes.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 RUN="./bin/tsallis-run"

@@ -78,7 +78,7 @@ describe('configs/', () => {
     const c = await loadConfig(join(ROOT, 'data-scripts/tiny-base-sft.yaml'));
     expect(c.algorithm).toMatchObject({ name: 'sft', data: 'results/runs/tiny-base/sft.jsonl' });
     expect(c.model).toMatchObject({ path: 'results/runs/tiny-base/init', save_dtype: 'bf16' });
-    expect(c.threads).toBe(2);
+    expect(c.threads).toBe(1);
   });
 
   it('default.yaml: cold start, GARL q = 0.75, mini-FinQA, the committed tiny base model and data, validation and a final test', async () => {
