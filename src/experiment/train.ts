@@ -15,7 +15,7 @@
  * Interruption (`signal`, SIGINT in the CLI): the current step finishes (with its validation, if
  * one is due), a checkpoint is written, and the result says `interrupted`.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { resolvedConfigYaml } from '../config/load.js';
 import { aggregationOf, algorithmOf, lrScheduleOf, optimizerOf, type Config } from '../config/schema.js';
 import { UserError } from '../errors.js';
@@ -25,7 +25,7 @@ import { createOptimizer, isNormOrBias, lrSchedule } from '../runtime/optimizer.
 import { Policy } from '../runtime/policy.js';
 import { stopTokensFor } from '../runtime/stop-tokens.js';
 import type { TaskRecord } from '../tasks/record.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
+import { pathExists, writeFileAtomic } from '../util/atomic-write.js';
 import { DataOrder } from './data-order.js';
 import { evalSummaryOf, evaluateRecords, type EvalSettings } from './evaluate.js';
 import { questionItem, sftPairItem, sftRecordItem } from './items.js';
@@ -74,14 +74,6 @@ export interface TrainResult {
 
 const SAVE_DTYPE: Record<Config['model']['save_dtype'], WriteDtype> = { f32: 'F32', f16: 'F16', bf16: 'BF16' };
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The evaluation settings of a config (budgets of the training rollouts, sampling of the eval section). */
 export function evalSettingsOf(config: Config, samples = config.eval.samples): EvalSettings {
@@ -101,7 +93,7 @@ export async function runTraining(config: Config, options: TrainOptions = {}): P
   const t0 = performance.now();
   const paths = await claimRunDir(config.output.dir, { resume: options.resume });
   const yaml = resolvedConfigYaml(config);
-  if (options.resume && (await exists(paths.config))) {
+  if (options.resume && (await pathExists(paths.config))) {
     const previous = await readFile(paths.config, 'utf8');
     if (previous !== yaml) {
       const a = previous.split('\n'), b = yaml.split('\n');

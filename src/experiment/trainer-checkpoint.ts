@@ -10,14 +10,14 @@
  * A checkpoint is written whole into `<dir>.partial-<pid>` and renamed into place (an existing `dir`
  * is moved aside first and deleted after), so a directory named step-N or best is always complete.
  */
-import { readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { UserError } from '../errors.js';
 import type { ModelConfig } from '../model/config.js';
 import { loadModel, saveModel } from '../model/checkpoint.js';
 import { readSafetensors, writeSafetensors, type Tensor, type WriteDtype } from '../model/safetensors.js';
 import type { Optimizer, OptimizerScalarState } from '../runtime/optimizer.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
+import { pathExists, replaceDirectory, writeFileAtomic } from '../util/atomic-write.js';
 import type { DataOrderState } from './data-order.js';
 import { checkpointStep, type RunPaths } from './layout.js';
 import type { StreamStates } from './streams.js';
@@ -49,20 +49,11 @@ export interface CheckpointModel {
   dtype: WriteDtype;
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Writes a complete checkpoint at `dir` (replacing one that is there). */
 export async function writeTrainerCheckpoint(dir: string, model: CheckpointModel, state: TrainerState, optimizer: Optimizer): Promise<void> {
   const target = resolve(dir);
   const partial = `${target}.partial-${process.pid}`;
-  const old = `${target}.old-${process.pid}`;
   await rm(partial, { recursive: true, force: true });
   try {
     await saveModel(partial, { config: model.config, weights: model.weights, tokenizerDir: model.tokenizerDir, hfConfig: model.hfConfig, dtype: model.dtype });
@@ -77,13 +68,7 @@ export async function writeTrainerCheckpoint(dir: string, model: CheckpointModel
     await rm(partial, { recursive: true, force: true });
     throw err;
   }
-  const had = await exists(target);
-  if (had) {
-    await rm(old, { recursive: true, force: true });
-    await rename(target, old);
-  }
-  await rename(partial, target);
-  if (had) await rm(old, { recursive: true, force: true });
+  await replaceDirectory(partial, target);
 }
 
 export interface LoadedCheckpoint {
@@ -118,7 +103,7 @@ export async function readTrainerCheckpoint(dir: string): Promise<LoadedCheckpoi
   if (!state) throw new UserError(`${dir}: no ${TRAINER_STATE_FILE}; not a trainer checkpoint`);
   let weights: Map<string, Float32Array>;
   const full = join(dir, FULL_WEIGHTS_FILE);
-  if (await exists(full)) {
+  if (await pathExists(full)) {
     weights = new Map([...(await readSafetensors(full))].map(([name, t]) => [name, t.data]));
   } else {
     weights = (await loadModel(dir)).weights;
@@ -138,7 +123,7 @@ export async function latestCheckpoint(paths: Pick<RunPaths, 'checkpoints' | 'ch
   const steps = names.map(checkpointStep).filter((s): s is number => s !== null).sort((a, b) => b - a);
   for (const step of steps) {
     const dir = paths.checkpoint(step);
-    if (await exists(join(dir, TRAINER_STATE_FILE))) return { dir, step };
+    if (await pathExists(join(dir, TRAINER_STATE_FILE))) return { dir, step };
   }
   return null;
 }

@@ -9,10 +9,10 @@
  * - initModel writes a randomly initialised model of a preset with a tokenizer whose ids fit.
  */
 import { createRequire } from 'node:module';
-import { copyFile, mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from '../errors.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
+import { replaceDirectory, writeFileAtomic } from '../util/atomic-write.js';
 import { parameterSpecs, parseModelConfig, toHfConfig, type ModelConfig } from './config.js';
 import { randomWeights } from './init.js';
 import { PRESET_CONFIGS, PRESETS, type Preset } from './presets.js';
@@ -148,7 +148,6 @@ const TORCH_DTYPE: Record<WriteDtype, string> = { F32: 'float32', F16: 'float16'
 export async function saveModel(dir: string, opts: SaveOptions): Promise<void> {
   const target = resolve(dir);
   const temp = `${target}.tmp-${process.pid}`;
-  const old = `${target}.old-${process.pid}`;
   if (!opts.tokenizerDir && !opts.tokenizerFiles) throw new Error('saveModel: give tokenizerDir or tokenizerFiles');
   const dtype = opts.dtype ?? 'F32';
   await rm(temp, { recursive: true, force: true });
@@ -201,18 +200,7 @@ export async function saveModel(dir: string, opts: SaveOptions): Promise<void> {
     throw err;
   }
 
-  const hadOld = await exists(target);
-  if (hadOld) {
-    await rm(old, { recursive: true, force: true });
-    await rename(target, old);
-  }
-  try {
-    await rename(temp, target);
-  } catch (err) {
-    if (hadOld) await rename(old, target).catch(() => {});
-    throw err;
-  }
-  if (hadOld) await rm(old, { recursive: true, force: true });
+  await replaceDirectory(temp, target);
 }
 
 /** generation_config.json as transformers writes it for Qwen3, from the tokenizer's end and pad ids. */
@@ -316,14 +304,6 @@ async function isDirectory(path: string): Promise<boolean> {
   }
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** True when `dir` is missing or an empty directory. */
 export async function isEmptyOrMissing(dir: string): Promise<boolean> {

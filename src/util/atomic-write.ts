@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { open, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /**
@@ -54,4 +54,33 @@ export async function writeFully(file: FileHandle, bytes: Uint8Array, position: 
     const { bytesWritten } = await file.write(bytes, done, bytes.length - done, position + done);
     done += bytesWritten;
   }
+}
+
+export async function pathExists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Puts the finished directory `ready` at `target`, replacing what is there: the old directory is moved
+ * aside first and removed last, so a crash leaves either the old or the new directory, never a mix.
+ */
+export async function replaceDirectory(ready: string, target: string): Promise<void> {
+  const old = `${target}.old-${process.pid}`;
+  const hadOld = await pathExists(target);
+  if (hadOld) {
+    await rm(old, { recursive: true, force: true });
+    await rename(target, old);
+  }
+  try {
+    await rename(ready, target);
+  } catch (err) {
+    if (hadOld) await rename(old, target).catch(() => {});
+    throw err;
+  }
+  if (hadOld) await rm(old, { recursive: true, force: true });
 }
