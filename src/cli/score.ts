@@ -16,7 +16,7 @@ import cliProgress from 'cli-progress';
 import { UserError } from '../errors.js';
 import { loadModel } from '../model/checkpoint.js';
 import type { Tokenizer } from '../model/tokenizer.js';
-import { padBatch } from '../runtime/batch.js';
+import { packByTokens, padBatch } from '../runtime/batch.js';
 import { Policy } from '../runtime/policy.js';
 import type { Device } from '../runtime/session.js';
 import { writeFileAtomic, writeFully } from '../util/atomic-write.js';
@@ -99,23 +99,8 @@ function kindOf(v: unknown): string {
  * `batchTokens` once padded to its longest (a sequence longer than the budget gets a batch alone).
  */
 export function planBatches(lengths: readonly number[], batchTokens: number): number[][] {
-  const order = lengths.map((_, i) => i).filter((i) => lengths[i]! >= 2).sort((a, b) => lengths[b]! - lengths[a]! || a - b);
-  const batches: number[][] = [];
-  let current: number[] = [];
-  let longest = 0;
-  for (const i of order) {
-    const n = lengths[i]!;
-    const width = Math.max(longest, n);
-    if (current.length > 0 && width * (current.length + 1) > batchTokens) {
-      batches.push(current);
-      current = [];
-      longest = 0;
-    }
-    current.push(i);
-    longest = Math.max(longest, n);
-  }
-  if (current.length > 0) batches.push(current);
-  return batches;
+  const scorable = lengths.map((_, i) => i).filter((i) => lengths[i]! >= 2);
+  return packByTokens(scorable.map((i) => lengths[i]!), batchTokens).map((batch) => batch.map((k) => scorable[k]!));
 }
 
 /** A budget that keeps the [tokens, vocab] float32 logits near 1 GiB at most (and 16384 tokens). */

@@ -4,9 +4,8 @@
  * micro-batches' gradients simply add up. Sequences whose coefficients are all zero are skipped
  * (they contribute nothing) unless a KL term applies to them.
  */
-import { padBatch } from '../runtime/batch.js';
 import type { Policy, TrainInputs, WeightArray } from '../runtime/policy.js';
-import { packByTokens } from './micro-batches.js';
+import { packByTokens, padBatch } from '../runtime/batch.js';
 import { scatterRow, scatterSampled, type TrainingSequence } from './sequences.js';
 import type { PhaseTimer } from './timer.js';
 

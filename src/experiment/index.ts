@@ -6,7 +6,6 @@ export * from './gradients.js';
 export * from './items.js';
 export * from './likelihood.js';
 export * from './logging.js';
-export * from './micro-batches.js';
 export * from './progress.js';
 export * from './prompting.js';
 export * from './sequences.js';

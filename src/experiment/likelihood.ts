@@ -3,9 +3,8 @@
  * prompt, rationale and close (see sequences.ts for the layout), summed over the answer tokens in
  * double. Sequences are scored in micro-batches of the training token budget.
  */
-import { padBatch } from '../runtime/batch.js';
 import type { Policy } from '../runtime/policy.js';
-import { packByTokens } from './micro-batches.js';
+import { packByTokens, padBatch } from '../runtime/batch.js';
 import { answerLogLikelihood, type TrainingSequence } from './sequences.js';
 
 export async function answerLogLikelihoods(policy: Policy, seqs: readonly TrainingSequence[], padId: number, tokenBudget: number): Promise<number[]> {

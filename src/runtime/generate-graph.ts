@@ -12,18 +12,17 @@
  */
 import { Graph, type DType, type Value } from '../onnx/graph.js';
 import * as op from '../onnx/ops.js';
-import { serializeModel } from '../onnx/serialize.js';
-import { parameterSpecs, type ModelConfig } from '../model/config.js';
+import type { ModelConfig } from '../model/config.js';
 import { decoder, decoderStep, lmHeadWeight, type LayerCache } from '../model/transformer.js';
 import { Phase } from './rollout.js';
-import type { BuiltGraph } from './graphs.js';
+import { finish, weightInputs, type BuiltGraph } from './graphs.js';
 
 /** greedy: argmax; sample: inverse CDF over the whole vocabulary; filtered: top-k / top-p over sorted probabilities. */
 export type SamplingMode = 'greedy' | 'sample' | 'filtered';
 
 export function buildGenerateGraph(c: ModelConfig, mode: SamplingMode, dtype: DType = 'float32'): BuiltGraph {
   const g = new Graph('generate');
-  const params = new Map<string, Value>(parameterSpecs(c).map((s) => [s.name, g.input(s.name, dtype, s.shape)]));
+  const params = weightInputs(g, c, dtype);
   const promptIds = g.input('prompt_ids', 'int64', ['P', 'Tp']);
   const promptMask = g.input('prompt_mask', 'int64', ['P', 'Tp']);
   const rowPrompt = g.input('row_prompt', 'int64', ['BM']);
@@ -141,7 +140,7 @@ export function buildGenerateGraph(c: ModelConfig, mode: SamplingMode, dtype: DT
   g.output(outs[n]!, 'tokens');
   g.output(outs[n + 1]!, 'logprobs');
   g.output(outs[n + 2]!, 'sampling_logprobs');
-  return { bytes: serializeModel(g), inputNames: g.inputs.map((v) => v.name), outputNames: g.outputs.map((v) => v.name) };
+  return finish(g);
 }
 
 /** The next token of each row and its log-probability under the sampling distribution. */

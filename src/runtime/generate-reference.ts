@@ -8,16 +8,15 @@ import { padBatch } from './batch.js';
 import { buildNextTokenGraph } from './graphs.js';
 import type { Policy } from './policy.js';
 import { advance, forcedToken, initialState, logSoftmaxAt, Phase, sampleToken, spans, type GenerateOptions, type Rollout } from './rollout.js';
-import { createSession, tensor } from './session.js';
-import { parameterSpecs } from '../model/config.js';
+import { tensor } from './session.js';
 
 export async function generateReference(policy: Policy, prompts: readonly (readonly number[])[], o: GenerateOptions, padId = 0): Promise<Rollout[]> {
-  const session = await createSession(buildNextTokenGraph(policy.config, policy.dtype).bytes, { optimization: policy.dtype === 'float64' ? 'basic' : 'all' });
+  const session = await policy.session('next-token', () => buildNextTokenGraph(policy.config, policy.dtype));
   const rng = new Rng(o.seed);
   const rows = prompts.flatMap((p, i) => Array.from({ length: o.samplesPerPrompt }, (_, m) => ({ prompt: i, sample: m, ids: [...p] })));
   const states = rows.map(() => initialState());
   const out = rows.map(() => ({ tokens: [] as number[], logprobs: [] as number[], samplingLogprobs: [] as number[] }));
-  const weightFeeds = Object.fromEntries(parameterSpecs(policy.config).map((s) => [s.name, tensor(policy.dtype, policy.weights.get(s.name)!, s.shape)]));
+  const weightFeeds = policy.weightFeeds();
   for (let step = 0; step < o.maxNewTokens && states.some((s) => s.phase !== Phase.Done); step++) {
     const uniforms = rows.map(() => rng.uniform());
     const batch = padBatch(rows.map((r) => r.ids), padId, 'left');

@@ -8,7 +8,7 @@ import { Rng } from '../util/rng.js';
 import { padBatch } from './batch.js';
 import { buildGenerateGraph, type SamplingMode } from './generate-graph.js';
 import type { Policy } from './policy.js';
-import { advance, initialState, Phase, spans, type GenerateOptions, type Rollout } from './rollout.js';
+import { advance, forcedToken, initialState, Phase, spans, type GenerateOptions, type Rollout } from './rollout.js';
 import { tensor } from './session.js';
 
 /** Stand-in for "no budget": larger than any token count. */
@@ -68,10 +68,7 @@ export async function generate(policy: Policy, prompts: readonly (readonly numbe
       t.push(token);
       lp.push(logprobs[s * BM + r]!);
       slp.push(samplingLogprobs[s * BM + r]!);
-      if (state.phase === Phase.Thinking && o.thinkingBudget !== undefined && state.generated >= o.thinkingBudget && o.stop.forceCloseIds.length > 0) {
-        state.phase = Phase.Forcing;
-        state.thinkingForced = true;
-      }
+      forcedToken(state, o); // enters the forcing phase when the budget is spent, as the graph did
       advance(state, token, o);
     }
     const finish = state.finish ?? 'length';

@@ -30,11 +30,15 @@ export interface BuiltGraph {
 
 export const gradName = (param: string) => `grad.${param}`;
 
+/** Every parameter as a graph input named by its Hugging Face name. */
+export function weightInputs(g: Graph, c: ModelConfig, dtype: DType): Map<string, Value> {
+  return new Map<string, Value>(parameterSpecs(c).map((s) => [s.name, g.input(s.name, dtype, s.shape)]));
+}
+
 function modelInputs(g: Graph, c: ModelConfig, dtype: DType) {
   const ids = g.input('input_ids', 'int64', ['B', 'T']);
   const mask = g.input('attention_mask', 'int64', ['B', 'T']);
-  const params = new Map<string, Value>(parameterSpecs(c).map((s) => [s.name, g.input(s.name, dtype, s.shape)]));
-  return { ids, mask, params };
+  return { ids, mask, params: weightInputs(g, c, dtype) };
 }
 
 /** log p(ids[:, t+1] | ids[:, ..t]) as [B, T-1]. */
@@ -124,6 +128,6 @@ export function buildTrainGraph(c: ModelConfig, opts: TrainGraphOptions = {}, dt
   return finish(g);
 }
 
-function finish(g: Graph): BuiltGraph {
+export function finish(g: Graph): BuiltGraph {
   return { bytes: serializeModel(g), inputNames: g.inputs.map((v) => v.name), outputNames: g.outputs.map((v) => v.name) };
 }

@@ -1,7 +1,7 @@
 /** The token layout of coefficients, checked by hand on small sequences. */
 import { groupCoefficients } from '../../src/objectives/algorithm.js';
 import type { Rollout, StopTokens } from '../../src/runtime/rollout.js';
-import { packByTokens } from '../../src/experiment/micro-batches.js';
+import { packByTokens } from '../../src/runtime/batch.js';
 import {
   completionSequence,
   scatterRow,

@@ -31,7 +31,7 @@ describe('sampling', () => {
   const prompt = [5, 9, 17, 33];
 
   async function nextTokenProbs(temperature: number): Promise<Float64Array> {
-    const session = await policy.session('next', () => buildNextTokenGraph(tiny));
+    const session = await policy.session('next-token', () => buildNextTokenGraph(tiny));
     const b = padBatch([prompt], 0, 'left');
     const out = await session.run({ ...policy.weightFeeds(), input_ids: tensor('int64', b.ids, [1, b.length]), attention_mask: tensor('int64', b.mask, [1, b.length]) });
     const logits = out.logits!.data as Float32Array;

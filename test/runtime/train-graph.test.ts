@@ -1,7 +1,7 @@
 import { parameterSpecs, type ModelConfig } from '../../src/model/config.js';
 import { PRESET_CONFIGS } from '../../src/model/presets.js';
 import { randomWeights } from '../../src/model/init.js';
-import { Policy, type TrainInputs, type WeightArray } from '../../src/runtime/policy.js';
+import { Policy, type TrainInputs } from '../../src/runtime/policy.js';
 import { padBatch, type TokenBatch } from '../../src/runtime/batch.js';
 import { createOptimizer } from '../../src/runtime/optimizer.js';
 import { Rng } from '../../src/util/rng.js';
