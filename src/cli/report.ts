@@ -1,12 +1,15 @@
-/** `tsallis-run report DIR...`: the study's tables and curves from the run directories under DIR. */
+/** `tsallis-run report DIR...`: the study's tables and curves (and, with --summary, a flat CSV) from the run directories under DIR. */
 import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { writeReport, type ReportFormat } from '../report/report.js';
+import { SUMMARY_COLUMNS } from '../report/summary.js';
+import { pathFlag } from './options.js';
 
 interface ReportArgs {
   dirs: string[];
   format: ReportFormat;
   out?: string;
+  summary?: string;
 }
 
 export const reportCommand: CommandModule<object, ReportArgs> = {
@@ -20,10 +23,15 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
         type: 'string',
         describe: 'A .md/.csv file for the tables (SVG curves beside it), or a directory for all of them (default: <first DIR>/report)',
       })
-      .epilogue('Runs without summary.json (still running, interrupted, failed) are listed as incomplete; unreadable ones as invalid.') as unknown as Argv<ReportArgs>,
+      .option('summary', {
+        type: 'string',
+        coerce: pathFlag('summary'),
+        describe: `Also write a flat CSV here, one row per finished run: ${SUMMARY_COLUMNS.join(',')} (test numbers in percent; q empty without a constant q; wall_s rounded to 0.1 s)`,
+      })
+      .epilogue('Runs without summary.json (still running, interrupted, failed) are listed as incomplete; unreadable ones as invalid. --summary leaves both out.') as unknown as Argv<ReportArgs>,
   handler: async (a) => {
     const out = a.out ?? join(a.dirs[0]!, 'report');
-    const { runs, files } = await writeReport(a.dirs, { format: a.format, out });
+    const { runs, files } = await writeReport(a.dirs, { format: a.format, out, summary: a.summary });
     const count = (s: string) => runs.filter((r) => r.status === s).length;
     process.stderr.write(`${runs.length} runs (${count('finished')} finished, ${count('incomplete')} incomplete, ${count('invalid')} invalid)\n`);
     for (const r of runs) if (r.status === 'invalid') process.stderr.write(`warning: ${r.problem}\n`);

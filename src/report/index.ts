@@ -1,5 +1,6 @@
-/** The report: study tables, a table of runs and training curves from run directories. */
+/** The report: study tables, a table of runs, training curves and a flat summary CSV from run directories. */
 export * from './curves.js';
 export * from './report.js';
 export * from './runs.js';
+export * from './summary.js';
 export * from './tables.js';

@@ -5,12 +5,15 @@
  * Where the files go (`out`):
  *   a path ending in .md (Markdown) or .csv (CSV): the tables there, everything else beside it;
  *   any other path: a directory, holding report.md (or tables.csv and runs.csv) and the SVGs.
+ * `summary` (report --summary FILE), when given, is a path of its own: the flat CSV of summary.ts.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import { basename, dirname, extname, join } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { UserError } from '../errors.js';
 import { toCsv, toMarkdown } from '../plot/table.js';
 import { buildCurves } from './curves.js';
 import { collectRuns, type RunRecord } from './runs.js';
+import { writeSummaryCsv } from './summary.js';
 import { runsTable, STARTS, studyTable, studyTableMarkdownCells, studyTablesCsv, taskTitle } from './tables.js';
 
 export type ReportFormat = 'md' | 'csv';
@@ -75,17 +78,29 @@ export function reportLocation(out: string, format: ReportFormat): { dir: string
   return { dir: out, mainName: format === 'md' ? 'report.md' : 'tables.csv' };
 }
 
-/** Finds and reads the runs under `paths`, builds the report and writes it; returns the runs and the paths written. */
-export async function writeReport(paths: readonly string[], options: { format: ReportFormat; out: string }): Promise<{ runs: RunRecord[]; files: string[] }> {
+/**
+ * Finds and reads the runs under `paths`, builds the report and writes it; with `summary`, also the
+ * flat summary CSV there (summary.ts). Returns the runs and the paths written.
+ */
+export async function writeReport(
+  paths: readonly string[],
+  options: { format: ReportFormat; out: string; summary?: string },
+): Promise<{ runs: RunRecord[]; files: string[] }> {
   const runs = await collectRuns(paths);
   const { dir, mainName } = reportLocation(options.out, options.format);
   const report = buildReport(runs, options.format, mainName);
+  const clash = [report.main, ...report.others].find((f) => options.summary !== undefined && resolve(dir, f.name) === resolve(options.summary));
+  if (clash) throw new UserError(`--summary ${options.summary}: the report writes ${join(dir, clash.name)} itself; choose another path`);
   await mkdir(dir, { recursive: true });
   const files: string[] = [];
   for (const f of [report.main, ...report.others]) {
     const path = join(dir, f.name);
     await writeFile(path, f.text);
     files.push(path);
+  }
+  if (options.summary !== undefined) {
+    await writeSummaryCsv(options.summary, runs);
+    files.push(options.summary);
   }
   return { runs, files };
 }

@@ -1,0 +1,193 @@
+#!/usr/bin/env bash
+# sweep.sh: train a set of experiment configs, one run directory each under one folder, then report.
+#
+# Usage: data-scripts/sweep.sh [-j N] [--threads T] [--q Q1,Q2,...] [--out DIR] [--dry-run] CONFIG|DIR|GLOB...
+#
+#   CONFIG|DIR|GLOB  experiment configs: YAML files, folders (their *.yaml and *.yml, not recursive) or
+#                    glob patterns (expanded here too when quoted). Run in the order given, each folder
+#                    or pattern sorted; a config named twice runs once.
+#   -j, --jobs N     runs at a time (default 1). Each run also uses the config's `threads`; mind the cores.
+#   --threads T      passes --set threads=T to every run (ONNX Runtime CPU threads).
+#   --q LIST         a q sweep: each config once per q in the comma-separated LIST (each in [0, 1]),
+#                    with --set algorithm.q=Q, in its own run directory <name>-q<Q>.
+#   --out DIR        the sweep's folder (default results/runs/sweep). Each run goes to
+#                    DIR/<config file name without .yaml>[-q<Q>] (train --out), its output to that
+#                    path plus .log; the report to DIR/report and DIR/summary.csv.
+#   --dry-run        print what would run, one command a line (skipped runs as # comments), and stop.
+#   -h, --help       print this text.
+#
+# Per run: a run directory with summary.json is finished and skipped; one without it (interrupted,
+# failed, or still running elsewhere) is continued with train --resume, which needs the same config:
+# rerun a sweep with the same --threads and --q. A failed run does not stop the others; after all of
+# them the script runs
+#   ./bin/tsallis-run report DIR --out DIR/report --summary DIR/summary.csv
+# and exits 1 naming the failed runs (0 when none failed, 2 for a usage error, 130 on Ctrl-C, which
+# lets running trainers write a checkpoint and starts no further run; rerun to resume).
+#
+# Run it from the repository root: configs name the model and data relative to it. TSALLIS_RUN
+# overrides the CLI (default ./bin/tsallis-run; the tests put a stand-in there).
+#
+# Examples:
+#   data-scripts/sweep.sh -j 2 --threads 1 configs/mini/mini-finqa-*.yaml
+#   data-scripts/sweep.sh --out results/runs/mini-all -j 4 --threads 1 configs/mini
+#   data-scripts/sweep.sh --q 0,0.25,0.5,0.75,1 --out results/runs/q-sweep configs/default.yaml
+#   data-scripts/sweep.sh --dry-run -j 2 'configs/mini/*-cold-*.yaml'
+set -uo pipefail
+shopt -s nullglob
+
+PROG=sweep.sh
+RUN="${TSALLIS_RUN:-./bin/tsallis-run}"
+
+usage() { sed -n '2,/^set -uo/{/^set -uo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"; }
+die() { printf '%s: %s (see -h)\n' "$PROG" "$1" >&2; exit 2; }
+is_posint() { [[ $1 =~ ^[1-9][0-9]*$ ]]; }
+is_q() { [[ $1 =~ ^([0-9]+(\.[0-9]*)?|\.[0-9]+)$ ]] && awk -v q="$1" 'BEGIN { exit !(q + 0 >= 0 && q + 0 <= 1) }'; }
+# A command as one line a shell would read back.
+show() { local out="" a; for a in "$@"; do out+="${out:+ }$(printf '%q' "$a")"; done; printf '%s' "$out"; }
+
+JOBS=1 THREADS="" QS="" OUT="results/runs/sweep" DRY=0
+ARGS=()
+while (($#)); do
+  case $1 in
+    -h|--help) usage; exit 0 ;;
+    -j|--jobs|--threads|--q|--out)
+      (($# >= 2)) || die "$1 needs a value"
+      opt=$1 val=$2; shift 2 ;;
+    -j*) opt=-j val=${1#-j}; shift ;;
+    --jobs=*|--threads=*|--q=*|--out=*) opt=${1%%=*} val=${1#*=}; shift ;;
+    --dry-run) DRY=1; shift; continue ;;
+    --) shift; ARGS+=("$@"); break ;;
+    -?*) die "unknown option $1" ;;
+    *) ARGS+=("$1"); shift; continue ;;
+  esac
+  case $opt in
+    -j|--jobs) is_posint "$val" || die "$opt: expected a positive integer, got \"$val\""; JOBS=$val ;;
+    --threads) is_posint "$val" || die "--threads: expected a positive integer, got \"$val\""; THREADS=$val ;;
+    --q)
+      [[ $val =~ ^[^,]+(,[^,]+)*$ ]] || die "--q: expected a comma-separated list of q in [0, 1], got \"$val\""
+      IFS=, read -r -a qlist <<<"$val"
+      for q in "${qlist[@]}"; do is_q "$q" || die "--q: expected q in [0, 1], got \"$q\""; done
+      QS=$val ;;
+    --out) [[ -n $val ]] || die "--out: expected a path"; OUT=${val%/} ;;
+  esac
+done
+((${#ARGS[@]})) || die "no configs given"
+[[ $DRY == 1 || -x $RUN ]] || die "$RUN not found; run from the repository root (with dist/ built)"
+
+# Configs, in order, without repeats.
+CONFIGS=()
+add_config() { local c; for c in "${CONFIGS[@]}"; do [[ $c == "$1" ]] && return; done; CONFIGS+=("$1"); }
+for arg in "${ARGS[@]}"; do
+  if [[ -d $arg ]]; then
+    files=("${arg%/}"/*.yaml "${arg%/}"/*.yml)
+    ((${#files[@]})) || die "$arg: no *.yaml or *.yml in this folder"
+    mapfile -t files < <(printf '%s\n' "${files[@]}" | LC_ALL=C sort)
+    for f in "${files[@]}"; do add_config "$f"; done
+  elif [[ -f $arg ]]; then
+    add_config "$arg"
+  else
+    # shellcheck disable=SC2206 # deliberate glob expansion of a quoted pattern
+    files=($arg)
+    ((${#files[@]})) && [[ $arg == *[*?[]* ]] || die "$arg: no such config, folder or matching file"
+    mapfile -t files < <(printf '%s\n' "${files[@]}" | LC_ALL=C sort)
+    for f in "${files[@]}"; do [[ -f $f ]] && add_config "$f"; done
+  fi
+done
+
+# The runs: name, config and q (empty: none), in order.
+NAMES=() RCONF=() RQ=()
+if [[ -n $QS ]]; then IFS=, read -r -a QLIST <<<"$QS"; else QLIST=(""); fi
+for c in "${CONFIGS[@]}"; do
+  base=$(basename "$c"); base=${base%.yaml}; base=${base%.yml}
+  for q in "${QLIST[@]}"; do
+    name=$base${q:+-q$q}
+    for i in "${!NAMES[@]}"; do
+      [[ ${NAMES[i]} == "$name" && ${RCONF[i]} == "$c" ]] && die "--q names $q twice"
+      [[ ${NAMES[i]} == "$name" ]] && die "$c and ${RCONF[i]} would both run in $OUT/$name; give them different file names or sweep them separately"
+    done
+    NAMES+=("$name") RCONF+=("$c") RQ+=("$q")
+  done
+done
+
+# The train command of run $1, in CMD (--resume when its directory is already there).
+train_cmd() {
+  local i=$1 dir=$OUT/${NAMES[$1]}
+  CMD=("$RUN" train --config "${RCONF[i]}" --out "$dir")
+  [[ -n ${RQ[i]} ]] && CMD+=(--set "algorithm.q=${RQ[i]}")
+  [[ -n $THREADS ]] && CMD+=(--set "threads=$THREADS")
+  [[ -e $dir ]] && CMD+=(--resume)
+}
+REPORT=("$RUN" report "$OUT" --out "$OUT/report" --summary "$OUT/summary.csv")
+
+TODO=() SKIPPED=()
+for i in "${!NAMES[@]}"; do
+  if [[ -f $OUT/${NAMES[i]}/summary.json ]]; then SKIPPED+=("$i"); else TODO+=("$i"); fi
+done
+
+if ((DRY)); then
+  echo "# ${#NAMES[@]} runs in $OUT: ${#TODO[@]} to run, $JOBS at a time; ${#SKIPPED[@]} finished"
+  for i in "${!NAMES[@]}"; do
+    if [[ -f $OUT/${NAMES[i]}/summary.json ]]; then
+      echo "# skip $OUT/${NAMES[i]}: finished"
+    else
+      train_cmd "$i"
+      echo "$(show "${CMD[@]}") >> $(show "$OUT/${NAMES[i]}.log") 2>&1"
+    fi
+  done
+  show "${REPORT[@]}"; echo
+  exit 0
+fi
+
+mkdir -p "$OUT" || exit 1
+STATUS=$(mktemp -d "${TMPDIR:-/tmp}/sweep-status.XXXXXX") || exit 1
+trap 'rm -rf "$STATUS"' EXIT
+INTERRUPTED=0
+trap 'INTERRUPTED=1' INT
+stamp() { date '+%H:%M:%S'; }
+running() { jobs -pr | wc -l; }
+
+# One run in the background: its output appended to <rundir>.log, its exit status to $STATUS/<index>.
+run_one() {
+  local i=$1 name=${NAMES[$1]} log=$OUT/${NAMES[$1]}.log code
+  train_cmd "$i"
+  echo "$(stamp) start $name$([[ ${CMD[*]} == *--resume ]] && echo ' (resume)'): $(show "${CMD[@]}")" >&2
+  { echo "# $(date '+%Y-%m-%dT%H:%M:%S%z') $(show "${CMD[@]}")"; } >>"$log"
+  (
+    trap '' INT # outlive Ctrl-C to record the trainer's status (the trainer itself handles it)
+    "${CMD[@]}" >>"$log" 2>&1
+    code=$?
+    echo "$code" >"$STATUS/$i"
+    if ((code == 0)); then echo "$(stamp) done  $name" >&2; else echo "$(stamp) FAILED $name (exit $code; see $log)" >&2; fi
+  ) &
+}
+
+for i in "${SKIPPED[@]}"; do echo "$(stamp) skip  ${NAMES[i]}: finished" >&2; done
+echo "$(stamp) ${#TODO[@]} runs in $OUT, $JOBS at a time" >&2
+for i in "${TODO[@]}"; do
+  while ((INTERRUPTED == 0 && $(running) >= JOBS)); do wait -n; done
+  ((INTERRUPTED)) && break
+  run_one "$i"
+done
+while [[ -n $(jobs -pr) ]]; do wait; done
+
+FAILED=() UNFINISHED=0
+for i in "${TODO[@]}"; do
+  code=$(cat "$STATUS/$i" 2>/dev/null || echo none)
+  [[ $code == 0 ]] || ((UNFINISHED += 1))
+  [[ $code == 0 || $code == none ]] || FAILED+=("${NAMES[i]} (exit $code, log $OUT/${NAMES[i]}.log)")
+done
+if ((INTERRUPTED)); then
+  echo "$PROG: interrupted; $UNFINISHED of ${#TODO[@]} runs not finished. Rerun the same command to resume them." >&2
+  exit 130
+fi
+
+echo "$(stamp) report: $(show "${REPORT[@]}")" >&2
+"${REPORT[@]}"
+REPORT_CODE=$?
+if ((${#FAILED[@]})); then
+  echo "$PROG: ${#FAILED[@]} of ${#TODO[@]} runs failed:" >&2
+  printf '  %s\n' "${FAILED[@]}" >&2
+  exit 1
+fi
+((REPORT_CODE == 0)) || { echo "$PROG: the report failed (exit $REPORT_CODE)" >&2; exit 1; }
+echo "$(stamp) all ${#TODO[@]} runs finished; report in $OUT/report, summary in $OUT/summary.csv" >&2

@@ -1,0 +1,171 @@
+/** data-scripts/sweep.sh: the commands it runs (--dry-run, and with a stand-in CLI), and its usage errors. No training runs here. */
+import { execFile } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const ROOT = process.cwd();
+const SCRIPT = join(ROOT, 'data-scripts', 'sweep.sh');
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function sweep(args: string[], env: Record<string, string> = {}): Promise<Result> {
+  return new Promise((resolve) => {
+    execFile('bash', [SCRIPT, ...args], { cwd: ROOT, env: { ...process.env, ...env } }, (err, stdout, stderr) => {
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+let tmp: string;
+beforeEach(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'tsallis-sweep-'));
+});
+afterEach(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+const GRPO = 'configs/mini/mini-finqa-cold-grpo.yaml';
+const GARL = 'configs/mini/mini-finqa-cold-garl-q0.5.yaml';
+
+describe('sweep.sh --dry-run', () => {
+  it('prints the train command of each config, -j 2 and --threads, then the report', async () => {
+    const out = join(tmp, 'sweep');
+    const r = await sweep(['--dry-run', '-j', '2', '--threads', '1', '--out', out, GRPO, GARL]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe([
+      `# 2 runs in ${out}: 2 to run, 2 at a time; 0 finished`,
+      `./bin/tsallis-run train --config ${GRPO} --out ${out}/mini-finqa-cold-grpo --set threads=1 >> ${out}/mini-finqa-cold-grpo.log 2>&1`,
+      `./bin/tsallis-run train --config ${GARL} --out ${out}/mini-finqa-cold-garl-q0.5 --set threads=1 >> ${out}/mini-finqa-cold-garl-q0.5.log 2>&1`,
+      `./bin/tsallis-run report ${out} --out ${out}/report --summary ${out}/summary.csv`,
+      '',
+    ].join('\n'));
+  });
+
+  it('skips finished runs, resumes unfinished ones, and sweeps q with a directory per value', async () => {
+    const out = join(tmp, 'q');
+    await mkdir(join(out, 'mini-finqa-cold-garl-q0.5-q0'), { recursive: true });
+    await writeFile(join(out, 'mini-finqa-cold-garl-q0.5-q0', 'summary.json'), '{}');
+    await mkdir(join(out, 'mini-finqa-cold-garl-q0.5-q1'), { recursive: true });
+    const r = await sweep(['--out', `${out}/`, '--q', '0,0.25,1', '--dry-run', GARL]);
+    expect(r.code).toBe(0);
+    const run = (q: string, extra = '') =>
+      `./bin/tsallis-run train --config ${GARL} --out ${out}/mini-finqa-cold-garl-q0.5-q${q} --set algorithm.q=${q}${extra} >> ${out}/mini-finqa-cold-garl-q0.5-q${q}.log 2>&1`;
+    expect(r.stdout.split('\n')).toEqual([
+      `# 3 runs in ${out}: 2 to run, 1 at a time; 1 finished`,
+      `# skip ${out}/mini-finqa-cold-garl-q0.5-q0: finished`,
+      run('0.25'),
+      run('1', ' --resume'),
+      `./bin/tsallis-run report ${out} --out ${out}/report --summary ${out}/summary.csv`,
+      '',
+    ]);
+  });
+
+  it('expands folders and quoted globs, sorted, each config once', async () => {
+    const r = await sweep(['--dry-run', '--out', tmp, 'configs/mini/mini-musique-warm-paft-*.yaml', 'configs/mini/mini-musique-warm-paft-q0.25.yaml']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n').filter((l) => l.includes(' train ')).map((l) => l.split(' ')[3])).toEqual([
+      'configs/mini/mini-musique-warm-paft-q0.25.yaml',
+      'configs/mini/mini-musique-warm-paft-q0.75.yaml',
+    ]);
+    const all = await sweep(['--dry-run', '--out', tmp, 'configs/mini/']);
+    expect(all.stdout.split('\n')[0]).toBe(`# 48 runs in ${tmp}: 48 to run, 1 at a time; 0 finished`);
+  });
+});
+
+describe('sweep.sh usage', () => {
+  it.each([
+    [['-j', '0', GRPO], 'sweep.sh: -j: expected a positive integer, got "0" (see -h)'],
+    [['--threads', 'two', GRPO], 'sweep.sh: --threads: expected a positive integer, got "two" (see -h)'],
+    [['--q', '0,1.5', GRPO], 'sweep.sh: --q: expected q in [0, 1], got "1.5" (see -h)'],
+    [['--bogus', GRPO], 'sweep.sh: unknown option --bogus (see -h)'],
+    [['--dry-run'], 'sweep.sh: no configs given (see -h)'],
+    [['configs/mini/nope.yaml'], 'sweep.sh: configs/mini/nope.yaml: no such config, folder or matching file (see -h)'],
+    [['--out'], 'sweep.sh: --out needs a value (see -h)'],
+  ])('%j exits 2 with a one-line message', async (args, message) => {
+    const r = await sweep(['--dry-run', ...args]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`${message}\n`);
+  });
+
+  it('-h prints the header: usage and examples', async () => {
+    const r = await sweep(['-h']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^sweep\.sh: /);
+    expect(r.stdout).toContain('Usage: data-scripts/sweep.sh [-j N] [--threads T]');
+    expect(r.stdout).toContain('data-scripts/sweep.sh -j 2 --threads 1 configs/mini/mini-finqa-*.yaml');
+    expect(r.stdout).not.toMatch(/^#|set -uo/m);
+  });
+});
+
+describe('sweep.sh running (a stand-in for tsallis-run)', () => {
+  it('runs N at a time, logs each run, goes past a failure, reports, and exits 1 naming it', async () => {
+    const calls = join(tmp, 'calls.txt');
+    const fake = join(tmp, 'fake-tsallis-run');
+    // Records its arguments; `train` makes the run directory, takes a moment (and says when it ends), fails for configs named *fail*, else writes summary.json.
+    await writeFile(fake, [
+      '#!/usr/bin/env bash',
+      'echo "$*" >> "$CALLS"',
+      '[[ $1 == train ]] || exit 0',
+      'while (($#)); do case $1 in --out) out=$2; shift;; --config) cfg=$2; shift;; esac; shift; done',
+      'mkdir -p "$out"; echo "training $cfg"; sleep 0.5; echo "end $out" >> "$CALLS"',
+      '[[ $cfg == *fail* ]] && { echo "boom" >&2; exit 3; }',
+      'echo "{}" > "$out/summary.json"',
+      '',
+    ].join('\n'));
+    await chmod(fake, 0o755);
+    const cfg = join(tmp, 'cfg');
+    await mkdir(cfg);
+    for (const n of ['a', 'b', 'c-fail', 'd']) await writeFile(join(cfg, `${n}.yaml`), `# ${n}\n`);
+    const out = join(tmp, 'out');
+    await mkdir(join(out, 'b'), { recursive: true });
+    await writeFile(join(out, 'b', 'summary.json'), '{}');
+    await mkdir(join(out, 'd'));
+
+    const r = await sweep(['-j', '2', '--threads', '1', '--out', out, cfg], { TSALLIS_RUN: fake, CALLS: calls });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('skip  b: finished');
+    expect(r.stderr).toContain('3 runs in');
+    expect(r.stderr.split('\n').slice(-3)).toEqual(['sweep.sh: 1 of 3 runs failed:', `  c-fail (exit 3, log ${out}/c-fail.log)`, '']);
+    const all = (await readFile(calls, 'utf8')).trim().split('\n');
+    // Two at a time: both first runs start before either ends, the third after one of them ended.
+    expect(all.slice(0, 3).map((l) => l.split(' ')[0])).toEqual(['train', 'train', 'end']);
+    const lines = all.filter((l) => !l.startsWith('end '));
+    // Runs may finish in any order; the report comes last.
+    expect(lines.slice(0, 3).sort()).toEqual([
+      `train --config ${cfg}/a.yaml --out ${out}/a --set threads=1`,
+      `train --config ${cfg}/c-fail.yaml --out ${out}/c-fail --set threads=1`,
+      `train --config ${cfg}/d.yaml --out ${out}/d --set threads=1 --resume`,
+    ]);
+    expect(lines[3]).toBe(`report ${out} --out ${out}/report --summary ${out}/summary.csv`);
+    expect(lines).toHaveLength(4);
+    const log = await readFile(join(out, 'c-fail.log'), 'utf8');
+    expect(log).toMatch(/^# \S+ .*fake-tsallis-run train --config .*c-fail\.yaml/);
+    expect(log).toContain(`training ${cfg}/c-fail.yaml\nboom\n`);
+
+    // Again: a and d are finished now, c-fail is resumed; it fails again.
+    await rm(calls);
+    const again = await sweep(['-j', '2', '--threads', '1', '--out', out, cfg], { TSALLIS_RUN: fake, CALLS: calls });
+    expect(again.code).toBe(1);
+    expect((await readFile(calls, 'utf8')).trim().split('\n')).toEqual([
+      `train --config ${cfg}/c-fail.yaml --out ${out}/c-fail --set threads=1 --resume`,
+      `end ${out}/c-fail`,
+      `report ${out} --out ${out}/report --summary ${out}/summary.csv`,
+    ]);
+  });
+
+  it('exits 0 when every run finishes', async () => {
+    const fake = join(tmp, 'ok');
+    await writeFile(fake, '#!/usr/bin/env bash\nif [[ $1 == train ]]; then mkdir -p "$5"; echo {} > "$5/summary.json"; fi\n');
+    await chmod(fake, 0o755);
+    const r = await sweep(['--out', join(tmp, 'out'), GRPO, GARL], { TSALLIS_RUN: fake });
+    expect(r.stderr).toContain('all 2 runs finished');
+    expect(r.code).toBe(0);
+  });
+});
