@@ -114,6 +114,18 @@ export class Graph {
 
   /** Values of an enclosing graph may be read by a subgraph (ONNX outer-scope references). */
   parent?: Graph;
+
+  /**
+   * Set on graphs that are never differentiated (score, generation): composites may then emit one fused
+   * standard op (e.g. RMSNormalization) instead of the primitives their backward rule reuses.
+   */
+  inferenceOnly = false;
+
+  /** Whether this graph or an enclosing one is inference-only. */
+  isInferenceOnly(): boolean {
+    for (let g: Graph | undefined = this; g; g = g.parent) if (g.inferenceOnly) return true;
+    return false;
+  }
 }
 
 function isOuterScope(g: Graph, other: Graph): boolean {
