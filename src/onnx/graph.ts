@@ -75,6 +75,11 @@ export class Graph {
 
   output(v: Value, name?: string): Value {
     if (v.graph !== this) throw new Error(`output ${v.name} belongs to another graph`);
+    if (name && name !== v.name && v.producer && !this.outputs.includes(v) && !this.names.has(name)) {
+      // Rename the node's output rather than add an Identity: in a Loop body every node costs each step.
+      (v as { name: string }).name = name;
+      this.names.add(name);
+    }
     const out = name && name !== v.name ? this.node('Identity', [v], {}, [{ dtype: v.dtype, shape: v.shape }], name)[0]! : v;
     this.outputs.push(out);
     return out;
