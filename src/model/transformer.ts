@@ -5,7 +5,7 @@
  * then the final norm. Tokens are flattened to [N = B*T, D] around every projection so each linear
  * layer is one Gemm against the [out, in] Hugging Face weight.
  */
-import type { Value } from '../onnx/graph.js';
+import type { Graph, Value } from '../onnx/graph.js';
 import * as op from '../onnx/ops.js';
 import type { ModelConfig } from './config.js';
 
@@ -45,34 +45,93 @@ export function decoder(c: ModelConfig, p: ParamValues, { ids, mask }: DecoderIn
 /**
  * One decoding step with a KV cache: `ids` [B, 1] at `positions` [B, 1]; `mask` [B, S+1] covers the
  * cached keys and the new token. Returns the final hidden states [B, D] and the extended caches.
+ *
+ * Written for the one-token case: with T = 1 the projections reshape straight to [B, heads, 1, hd]
+ * (the layout of the cache and of RotaryEmbedding), keys to [B, Hkv, hd, 1] without a Transpose, and
+ * the attention scale is folded into the query's cos / sin tables. Generation runs this body once per
+ * token, and per-node overhead dominates small models, so every node saved counts.
  */
 export function decoderStep(c: ModelConfig, p: ParamValues, ids: Value, positions: Value, mask: Value, past: LayerCache[]): { hidden: Value; cache: LayerCache[] } {
-  const embed = p.get('model.embed_tokens.weight')!;
+  const w = param(p);
+  const embed = w('model.embed_tokens.weight');
   const g = ids.graph;
-  const bias = op.unsqueeze(op.where(op.equal(mask, g.scalar(1, 'int64')), g.scalar(0, embed.dtype), g.scalar(-1e9, embed.dtype)), [1, 2]); // [B,1,1,S]
+  const dtype = embed.dtype;
+  const bias = op.unsqueeze(op.where(op.equal(mask, g.scalar(1, 'int64')), g.scalar(0, dtype), g.scalar(-1e9, dtype)), [1, 2]); // [B,1,1,S]
   const G = c.numHeads / c.numKvHeads;
+  const hd = c.headDim;
+  const rope = stepRotary(c, positions, dtype);
   const cache: LayerCache[] = [];
-  const shapeTail = (heads: number) => g.ints([0, 1, heads, c.headDim]);
-  const hidden = decoderLayers(c, p, ids, positions, shapeTail, ['B', 1], (layer, q, k, v) => {
-    const keysT = op.concat([past[layer]!.keysT, op.transpose(k, [0, 2, 3, 1])], 3);
-    const values = op.concat([past[layer]!.values, op.transpose(v, [0, 2, 1, 3])], 2);
+  let h = op.reshape(op.gather(embed, ids, 'embed'), [-1, c.hiddenSize], ['B', c.hiddenSize]);
+  for (let i = 0; i < c.numLayers; i++) {
+    const L = `model.layers.${i}`;
+    const x = rmsNorm(h, w(`${L}.input_layernorm.weight`), c.rmsNormEps);
+    const proj = (name: string, heads: number) =>
+      op.reshape(op.gemm(x, w(`${L}.self_attn.${name}.weight`), c.attentionBias ? w(`${L}.self_attn.${name}.bias`) : undefined, { transB: true }, `${L}.${name}`), [-1, heads, 1, hd], ['B', heads, 1, hd]);
+    let q = proj('q_proj', c.numHeads);
+    let k = proj('k_proj', c.numKvHeads);
+    const v = proj('v_proj', c.numKvHeads);
+    if (c.qkNorm) {
+      q = rmsNorm(q, w(`${L}.self_attn.q_norm.weight`), c.rmsNormEps);
+      k = rmsNorm(k, w(`${L}.self_attn.k_norm.weight`), c.rmsNormEps);
+    }
+    q = rope.apply(q, rope.cosQ, rope.sinQ); // already scaled by 1/sqrt(hd)
+    k = rope.apply(k, rope.cos, rope.sin);
+    const keysT = op.concat([past[i]!.keysT, op.reshape(k, [-1, c.numKvHeads, hd, 1], ['B', c.numKvHeads, hd, 1])], 3);
+    const values = op.concat([past[i]!.values, v], 2);
     cache.push({ keysT, values });
-    const qg = op.reshape(op.mul(q, g.scalar(1 / Math.sqrt(c.headDim), q.dtype)), [0, c.numKvHeads, G, c.headDim], ['B', c.numKvHeads, G, c.headDim]);
+    const qg = op.reshape(q, [-1, c.numKvHeads, G, hd], ['B', c.numKvHeads, G, hd]);
     const probs = op.softmax(op.add(op.matmul(qg, keysT), bias), -1); // [B, Hkv, G, S]
-    return op.reshape(op.matmul(probs, values), [-1, c.numHeads * c.headDim], ['N', c.numHeads * c.headDim]);
-  });
-  return { hidden, cache };
+    const attn = op.reshape(op.matmul(probs, values), [-1, c.numHeads * hd], ['B', c.numHeads * hd]);
+    h = op.add(h, op.gemm(attn, w(`${L}.self_attn.o_proj.weight`), undefined, { transB: true }, `${L}.o_proj`));
+    h = mlpBlock(c, w, L, h);
+  }
+  return { hidden: rmsNorm(h, w('model.norm.weight'), c.rmsNormEps), cache };
+}
+
+/** The parameter lookup, failing loudly on a missing name. */
+function param(p: ParamValues): (name: string) => Value {
+  return (name) => {
+    const v = p.get(name);
+    if (!v) throw new Error(`missing parameter ${name}`);
+    return v;
+  };
+}
+
+/** h + down(silu(gate(y)) * up(y)), y = RMSNorm(h): the second half of a layer. */
+function mlpBlock(c: ModelConfig, w: (name: string) => Value, L: string, h: Value): Value {
+  const y = rmsNorm(h, w(`${L}.post_attention_layernorm.weight`), c.rmsNormEps);
+  const gate = op.gemm(y, w(`${L}.mlp.gate_proj.weight`), undefined, { transB: true }, `${L}.gate_proj`);
+  const up = op.gemm(y, w(`${L}.mlp.up_proj.weight`), undefined, { transB: true }, `${L}.up_proj`);
+  return op.add(h, op.gemm(swiGlu(gate, up), w(`${L}.mlp.down_proj.weight`), undefined, { transB: true }, `${L}.down_proj`));
+}
+
+/**
+ * RoPE for one new token per row, on x [B, heads, 1, hd]. cos / sin are [B, 1, hd/2]: the
+ * RotaryEmbedding(23) cache layout, used as is in inference-only graphs; elsewhere (float64) the same
+ * rotation from primitives. cosQ / sinQ carry the attention scale 1/sqrt(hd).
+ */
+function stepRotary(c: ModelConfig, positions: Value, dtype: Value['dtype']) {
+  const g = positions.graph;
+  const half = c.headDim / 2;
+  const invFreq = Array.from({ length: half }, (_, i) => 1 / Math.pow(c.ropeTheta, (2 * i) / c.headDim));
+  const freqs = op.mul(op.unsqueeze(op.cast(positions, dtype), [-1]), g.constant(invFreq, dtype, [half], 'inv_freq')); // [B, 1, half]
+  const cos = op.cos(freqs), sin = op.sin(freqs);
+  const scale = g.scalar(1 / Math.sqrt(c.headDim), dtype);
+  const R = g.isInferenceOnly() ? undefined : rotateHalfMatrix(c, g, dtype);
+  const apply = (x: Value, cosHalf: Value, sinHalf: Value): Value => {
+    if (!R) return op.apply('RotaryEmbedding', [x, cosHalf, sinHalf], {}, [{ dtype: x.dtype, shape: x.shape }])[0]!;
+    const full = (t: Value) => op.unsqueeze(op.concat([t, t], -1), [1]); // [B, 1, 1, hd]
+    const rotated = op.matmul(x, R);
+    return op.add(op.mul(x, full(cosHalf)), op.mul(rotated, full(sinHalf)));
+  };
+  return { cos, sin, cosQ: op.mul(cos, scale), sinQ: op.mul(sin, scale), apply };
 }
 
 type Attend = (layer: number, q: Value, k: Value, v: Value) => Value;
 
 /** Embedding, the layers (with `attend` supplying attention over [B, T, H, hd] q/k/v) and the final norm. */
 function decoderLayers(c: ModelConfig, p: ParamValues, ids: Value, positions: Value, shapeTail: (heads: number) => Value, bt: [string, string | number], attend: Attend): Value {
-  const w = (name: string) => {
-    const v = p.get(name);
-    if (!v) throw new Error(`missing parameter ${name}`);
-    return v;
-  };
+  const w = param(p);
   const embed = w('model.embed_tokens.weight');
   const rope = rotaryTables(c, positions, embed.dtype);
   let h = op.reshape(op.gather(embed, ids, 'embed'), [-1, c.hiddenSize], ['N', c.hiddenSize]);
@@ -89,10 +148,7 @@ function decoderLayers(c: ModelConfig, p: ParamValues, ids: Value, positions: Va
     }
     const attn = attend(i, applyRotary(q, rope), applyRotary(k, rope), v);
     h = op.add(h, op.gemm(attn, w(`${L}.self_attn.o_proj.weight`), undefined, { transB: true }, `${L}.o_proj`));
-    const y = rmsNorm(h, w(`${L}.post_attention_layernorm.weight`), c.rmsNormEps);
-    const gate = op.gemm(y, w(`${L}.mlp.gate_proj.weight`), undefined, { transB: true }, `${L}.gate_proj`);
-    const up = op.gemm(y, w(`${L}.mlp.up_proj.weight`), undefined, { transB: true }, `${L}.up_proj`);
-    h = op.add(h, op.gemm(swiGlu(gate, up), w(`${L}.mlp.down_proj.weight`), undefined, { transB: true }, `${L}.down_proj`));
+    h = mlpBlock(c, w, L, h);
   }
   return rmsNorm(h, w('model.norm.weight'), c.rmsNormEps);
 }
@@ -145,13 +201,18 @@ function rotaryTables(c: ModelConfig, positions: Value, dtype: Value['dtype']): 
   const invFreq = Array.from({ length: half }, (_, i) => 1 / Math.pow(c.ropeTheta, (2 * i) / c.headDim));
   const freqs = op.mul(op.unsqueeze(op.cast(positions, dtype), [-1]), g.constant(invFreq, dtype, [half], 'inv_freq'));
   const emb = op.unsqueeze(op.concat([freqs, freqs], -1), [2]);
-  const g2 = emb.graph;
+  return { cos: op.cos(emb), sin: op.sin(emb), rotateHalf: rotateHalfMatrix(c, emb.graph, dtype) };
+}
+
+/** rotate_half as a [headDim, headDim] constant: x @ R = [-x2, x1]. */
+function rotateHalfMatrix(c: ModelConfig, g: Graph, dtype: Value['dtype']): Value {
+  const half = c.headDim / 2;
   const R = new Array<number>(c.headDim * c.headDim).fill(0);
   for (let i = 0; i < half; i++) {
     R[(i + half) * c.headDim + i] = -1; // out[i] = -x[i + half]
     R[i * c.headDim + i + half] = 1; // out[i + half] = x[i]
   }
-  return { cos: op.cos(emb), sin: op.sin(emb), rotateHalf: g2.constant(R, dtype, [c.headDim, c.headDim], 'rotate_half') };
+  return g.constant(R, dtype, [c.headDim, c.headDim], 'rotate_half');
 }
 
 /** x * cos + rotate_half(x) * sin, rotate_half([a, b]) = [-b, a]; x is [B, T, H, headDim]. */

@@ -24,6 +24,17 @@ describe('greedy decoding by the loop graph equals repeated full forward passes'
     expect(fast.map((r) => r.tokens)).toEqual(slow.map((r) => r.tokens));
     fast.forEach((r, i) => r.logprobs.forEach((lp, t) => expect(Math.abs(lp - slow[i]!.logprobs[t]!)).toBeLessThan(1e-4)));
   });
+
+  it('in float64 too (the step graph then builds RMSNorm and RoPE from primitives, not fused ops)', async () => {
+    const w = new Map([...randomWeights(tiny, 7, 0.1)].map(([k, v]) => [k, Float64Array.from(v)]));
+    const policy = new Policy(tiny, w, { threads: 2, dtype: 'float64' });
+    const ps = prompts(new Rng(4), [7, 2, 5], tiny.vocabSize);
+    const o = { ...base, maxNewTokens: 12 };
+    const fast = await generate(policy, ps, o);
+    const slow = await generateReference(policy, ps, o);
+    expect(fast.map((r) => r.tokens)).toEqual(slow.map((r) => r.tokens));
+    fast.forEach((r, i) => r.logprobs.forEach((lp, t) => expect(Math.abs(lp - slow[i]!.logprobs[t]!)).toBeLessThan(1e-9)));
+  });
 });
 
 describe('sampling', () => {
