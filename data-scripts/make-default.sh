@@ -26,10 +26,15 @@ rm -rf "$WORK"
 mkdir -p "$WORK"
 "$RUN" init-model --preset tiny --seed 0 --out "$WORK/init"
 
-# 3. The SFT mixture: gold rationales + answers on fresh generator records (split "sft", never a
-#    train/validation/test record), warm prompts of the three tasks, half of them mini-FinQA.
+# 3. The SFT mixture, on fresh generator records (split "sft", never a train/validation/test record), half
+#    of each part mini-FinQA: warm prompts with gold rationales + answers (12,000 pairs); cold prompts
+#    (no instruction) with the gold rationale but, four times in five, the decoy answer "unclear" (3,000).
+#    So the base model, like the study's Qwen3 at cold start, reasons but rarely answers what a bare
+#    linearised input asks for: its cold-start P is small but not zero, its warm start clearly higher.
 "$RUN" data sft-mix --seed 1 --prompts configs/prompts/mini --out "$WORK/sft.jsonl" \
-  --part mini-finqa:warm:6000 --part mini-hotpotqa:warm:3000 --part mini-musique:warm:3000
+  --part mini-finqa:warm:6000 --part mini-hotpotqa:warm:3000 --part mini-musique:warm:3000 \
+  --part mini-finqa:cold:1200:decoy --part mini-hotpotqa:cold:600:decoy --part mini-musique:cold:600:decoy \
+  --part mini-finqa:cold:300 --part mini-hotpotqa:cold:150 --part mini-musique:cold:150
 
 # 4. SFT with the project's trainer (data-scripts/tiny-base-sft.yaml), then keep the Hugging Face files
 #    of its last checkpoint (bf16) as models/tiny-base.

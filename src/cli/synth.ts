@@ -15,7 +15,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { UserError } from '../errors.js';
 import { scoringTask } from '../config/schema.js';
 import { loadPromptTemplate, type PromptMode } from '../tasks/prompts.js';
-import { DEFAULT_SYNTHETIC_SIZES, generateSplit, isSyntheticTask, sftPairs, SYNTHETIC_TASKS, toJsonl, writeSyntheticTask, type SftPairLine, type SyntheticSizes, type SyntheticTask } from '../tasks/synthetic/index.js';
+import { DEFAULT_SYNTHETIC_SIZES, DECOY_ANSWER, generateSplit, isSyntheticTask, sftPairs, SYNTHETIC_TASKS, toJsonl, writeSyntheticTask, type SftPairLine, type SyntheticSizes, type SyntheticTask } from '../tasks/synthetic/index.js';
 import { Rng } from '../util/rng.js';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -60,20 +60,27 @@ export const synthCommand: CommandModule<object, SynthArgs> = {
   },
 };
 
+/**
+ * One part of an SFT mixture. `answer: 'decoy'` keeps the gold rationale but ends the target with
+ * DECOY_ANSWER: a model trained on such pairs reasons, then does not answer. The embedded default uses it
+ * for most cold-prompt pairs, so that its base model, like the study's at cold start, rarely produces the
+ * gold answer without the task's instruction.
+ */
 export interface SftPart {
   task: SyntheticTask;
   mode: PromptMode;
   n: number;
+  answer: 'gold' | 'decoy';
 }
 
-/** "mini-finqa:warm:600" -> a part. */
+/** "mini-finqa:warm:600" or "mini-finqa:cold:600:decoy" -> a part. */
 export function parseSftPart(text: string): SftPart {
-  const [task, mode, n] = text.split(':');
+  const [task, mode, n, answer = 'gold', ...rest] = text.split(':');
   const count = Number(n);
-  if (!task || !isSyntheticTask(task) || (mode !== 'warm' && mode !== 'cold') || !Number.isInteger(count) || count < 1) {
-    throw new UserError(`--part: expected TASK:MODE:N with TASK one of ${SYNTHETIC_TASKS.join(', ')}, MODE warm or cold, N >= 1; got ${JSON.stringify(text)}`);
+  if (!task || !isSyntheticTask(task) || (mode !== 'warm' && mode !== 'cold') || !Number.isInteger(count) || count < 1 || (answer !== 'gold' && answer !== 'decoy') || rest.length > 0) {
+    throw new UserError(`--part: expected TASK:MODE:N[:ANSWER] with TASK one of ${SYNTHETIC_TASKS.join(', ')}, MODE warm or cold, N >= 1, ANSWER gold (default) or decoy; got ${JSON.stringify(text)}`);
   }
-  return { task, mode, n: count };
+  return { task, mode, n: count, answer };
 }
 
 /** The pairs of a mixture, shuffled with `seed`. Records of a task come from its "sft" split, numbered across parts. */
@@ -85,7 +92,9 @@ export async function sftMixture(parts: readonly SftPart[], promptsDir: string, 
     const records = generateSplit(part.task, 'sft', from + part.n, seed).slice(from);
     used.set(part.task, from + part.n);
     const template = await loadPromptTemplate(scoringTask(part.task), promptsDir);
-    pairs.push(...sftPairs(template, part.mode, records).map((p) => ({ ...p, id: `${p.id}-${part.mode}` })));
+    const answered = part.answer === 'decoy' ? records.map((r) => ({ ...r, answer: DECOY_ANSWER })) : records;
+    const suffix = part.answer === 'decoy' ? `-${part.mode}-decoy` : `-${part.mode}`;
+    pairs.push(...sftPairs(template, part.mode, answered).map((p) => ({ ...p, id: `${p.id}${suffix}` })));
   }
   return new Rng(seed).shuffle(pairs);
 }
@@ -102,7 +111,7 @@ export const sftMixCommand: CommandModule<object, SftMixArgs> = {
   describe: 'Write SFT pairs (prompt, gold rationale + answer) from the mini-task generators, for the base model',
   builder: (y: Argv) =>
     y
-      .option('part', { type: 'string', array: true, demandOption: true, describe: 'TASK:MODE:N, e.g. mini-finqa:warm:600 (repeatable)' })
+      .option('part', { type: 'string', array: true, demandOption: true, describe: 'TASK:MODE:N[:ANSWER], e.g. mini-finqa:warm:600; ANSWER decoy ends each target with "${DECOY_ANSWER}" instead of the answer (repeatable)' })
       .option('out', { type: 'string', demandOption: true, describe: 'JSONL file to write' })
       .option('prompts', { type: 'string', default: 'configs/prompts/mini', describe: 'Prompt templates (<task>.yaml)' })
       .option('seed', { type: 'number', default: 0, describe: 'Seed of the generator and of the shuffle' }) as unknown as Argv<SftMixArgs>,

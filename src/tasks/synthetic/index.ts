@@ -99,6 +99,14 @@ export function goldTarget(template: PromptTemplate, record: Pick<SyntheticRecor
   return `<think>\n${record.rationale}\n</think>\n\n${template.answer.replace(/\{\{\s*answer\s*\}\}/g, record.answer)}`;
 }
 
+/**
+ * The answer of "decoy" SFT pairs: one fixed word that never contains a gold answer of the mini-tasks (numbers,
+ * names, yes / no), so the relaxed match never counts it. A constant, not a random wrong answer: a model
+ * that learns it puts its mass on one string, which low-temperature sampling then picks, as the study's
+ * model at cold start keeps producing something other than the answer.
+ */
+export const DECOY_ANSWER = 'unclear';
+
 /** SFT pairs of records: the user message of the given prompt mode and the gold rationale + answer. */
 export function sftPairs(template: PromptTemplate, mode: PromptMode, records: readonly SyntheticRecord[]): SftPairLine[] {
   return records.map((r) => {

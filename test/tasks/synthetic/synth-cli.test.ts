@@ -2,7 +2,7 @@
 import { fileURLToPath } from 'node:url';
 import { parseSftPart, parseSyntheticSizes, sftMixture } from '../../../src/cli/synth.js';
 import { UserError } from '../../../src/errors.js';
-import { generateSplit } from '../../../src/tasks/synthetic/index.js';
+import { DECOY_ANSWER, generateSplit } from '../../../src/tasks/synthetic/index.js';
 
 const PROMPTS = fileURLToPath(new URL('../../../configs/prompts/mini/', import.meta.url));
 
@@ -11,7 +11,10 @@ describe('synth CLI helpers', () => {
     expect(parseSyntheticSizes('10/2/3')).toEqual({ train: 10, validation: 2, test: 3 });
     expect(() => parseSyntheticSizes('10/2')).toThrow(UserError);
     expect(() => parseSyntheticSizes('10/0/3')).toThrow(/--sizes/);
-    expect(parseSftPart('mini-musique:cold:7')).toEqual({ task: 'mini-musique', mode: 'cold', n: 7 });
+    expect(parseSftPart('mini-musique:cold:7')).toEqual({ task: 'mini-musique', mode: 'cold', n: 7, answer: 'gold' });
+    expect(parseSftPart('mini-musique:cold:7:decoy')).toEqual({ task: 'mini-musique', mode: 'cold', n: 7, answer: 'decoy' });
+    expect(() => parseSftPart('mini-finqa:cold:7:wrong')).toThrow(/ANSWER gold \(default\) or decoy/);
+    expect(() => parseSftPart('mini-finqa:cold:7:decoy:x')).toThrow(/--part/);
     expect(() => parseSftPart('finqa:warm:7')).toThrow(/--part/);
     expect(() => parseSftPart('mini-finqa:hot:7')).toThrow(/--part/);
     expect(() => parseSftPart('mini-finqa:warm:x')).toThrow(/--part/);
@@ -37,5 +40,18 @@ describe('synth CLI helpers', () => {
     // The SFT records never repeat the train split's.
     const train = new Set(generateSplit('mini-finqa', 'train', 50, 5).map((r) => r.context));
     for (const r of sft) expect(train.has(r.context)).toBe(false);
+  });
+
+  it('"decoy" parts keep the gold rationale and end with an answer the relaxed match never counts', async () => {
+    for (const task of ['mini-finqa', 'mini-hotpotqa', 'mini-musique'] as const) {
+      const pairs = await sftMixture([parseSftPart(`${task}:cold:200:decoy`)], PROMPTS, 3);
+      const sft = new Map(generateSplit(task, 'sft', 200, 3).map((r) => [`${r.id}-cold-decoy`, r]));
+      expect(pairs).toHaveLength(200);
+      for (const p of pairs) {
+        const r = sft.get(p.id)!;
+        expect(p.target).toBe(`<think>\n${r.rationale}\n</think>\n\n${DECOY_ANSWER}`);
+        expect(DECOY_ANSWER.includes(r.answer.toLowerCase())).toBe(false);
+      }
+    }
   });
 });
