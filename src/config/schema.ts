@@ -212,7 +212,7 @@ const rollout = z
 
 const train = z
   .strictObject({
-    steps: int(1).default(200).describe('Optimizer steps.'),
+    steps: int(0).default(200).describe('Optimizer steps. 0: no training; the starting model is tested (the report\'s "Base model" row).'),
     questions_per_step: int(1).default(8).describe('Questions per step (each gets rollout.m rollouts).'),
     micro_batch_tokens: int(1).default(16384).describe('Token budget of one forward/backward micro-batch; gradients are accumulated over micro-batches. At least rollout.max_new_tokens.'),
     eval_every: int(0).default(20).describe('Validation (m@k on the validation split) every this many steps, and after the last (0: never; the final weights are then tested).'),
@@ -270,7 +270,7 @@ const output = z
 
 /** The config as written (stage 1): shapes, ranges, unknown keys and static defaults. Used for the docs. */
 export const configShapeSchema = z.strictObject({
-  name: runName.optional().describe('Run name. Default: <task>-<start>-<algorithm>[-q<q>]-seed<seed>, e.g. finqa-cold-garl-q0.75-seed0.'),
+  name: runName.optional().describe('Run name. Default: <task>-<start>-<algorithm>[-q<q>]-seed<seed>, e.g. finqa-cold-garl-q0.75-seed0 (<task>-<start>-base-seed<seed> with train.steps 0).'),
   model: model,
   device: oneOf(['cpu', 'cuda', 'webgpu']).default('cpu').describe('ONNX Runtime execution provider.'),
   threads: int(0).default(0).describe('CPU threads for ONNX Runtime (0: its default).'),
@@ -294,9 +294,10 @@ export function qTag(q: QSchedule): string {
   return typeof q === 'number' ? String(q) : 'sched';
 }
 
-/** The default run name: <task>-<start>-<algorithm>[-q<q>]-seed<seed>. */
-export function defaultRunName(c: Pick<Shape, 'task' | 'algorithm' | 'seed'>): string {
+/** The default run name: <task>-<start>-<algorithm>[-q<q>]-seed<seed>, or <task>-<start>-base-seed<seed> with 0 steps. */
+export function defaultRunName(c: Pick<Shape, 'task' | 'algorithm' | 'seed' | 'train'>): string {
   const a = c.algorithm;
+  if (c.train.steps === 0) return `${c.task.name}-${c.task.start}-base-seed${c.seed}`;
   const q = a.name === 'garl' || a.name === 'paft' ? `-q${qTag(a.q)}` : '';
   return `${c.task.name}-${c.task.start}-${a.name}${q}-seed${c.seed}`;
 }
@@ -375,10 +376,10 @@ export function crossFieldIssues(c: ReturnType<typeof deriveDefaults>): CrossFie
       message: `expected at least rollout.max_new_tokens (${r.max_new_tokens}) so that one rollout fits a micro-batch, got ${t.micro_batch_tokens}`,
     });
   }
-  if (t.eval_every > t.steps) out.push({ path: ['train', 'eval_every'], message: `expected at most train.steps (${t.steps}) or 0 (never), got ${t.eval_every}` });
-  if (t.checkpoint_every > t.steps) out.push({ path: ['train', 'checkpoint_every'], message: `expected at most train.steps (${t.steps}) or 0, got ${t.checkpoint_every}` });
+  if (t.steps > 0 && t.eval_every > t.steps) out.push({ path: ['train', 'eval_every'], message: `expected at most train.steps (${t.steps}) or 0 (never), got ${t.eval_every}` });
+  if (t.steps > 0 && t.checkpoint_every > t.steps) out.push({ path: ['train', 'checkpoint_every'], message: `expected at most train.steps (${t.steps}) or 0, got ${t.checkpoint_every}` });
   const o = c.optimizer;
-  if (o.decay === 'constant' ? o.warmup_steps > t.steps : o.warmup_steps >= t.steps) {
+  if (t.steps > 0 && (o.decay === 'constant' ? o.warmup_steps > t.steps : o.warmup_steps >= t.steps)) {
     const bound = o.decay === 'constant' ? `at most train.steps (${t.steps})` : `less than train.steps (${t.steps}) with a ${o.decay} decay`;
     out.push({ path: ['optimizer', 'warmup_steps'], message: `expected ${bound}, got ${o.warmup_steps}` });
   }

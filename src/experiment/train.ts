@@ -176,7 +176,7 @@ async function trainLoop(
     kl: reference && a.name === 'grpo' ? { reference, beta: a.kl_beta } : undefined,
     policy,
     optimizer,
-    lr: lrSchedule(lrScheduleOf(config)),
+    lr: config.train.steps > 0 ? lrSchedule(lrScheduleOf(config)) : () => 0,
     gradClip: config.optimizer.grad_clip,
     tokenizer,
     task: task.task,
@@ -264,23 +264,24 @@ async function trainLoop(
   // The final evaluation of the selected checkpoint (the best by validation m@k, else the last).
   await policy.release();
   await reference?.release();
-  const selected = best ? paths.best : paths.checkpoint(S - 1);
-  const selectedStep = best ? best.step : S - 1;
-  const model = await loadModel(selected);
+  // With 0 steps the starting model itself is tested: the "Base model" row.
+  const selected = S === 0 ? null : best ? paths.best : paths.checkpoint(S - 1);
+  const selectedStep = S === 0 ? null : best ? best.step : S - 1;
+  const model = selected ? await loadModel(selected) : start;
   const testPolicy = new Policy(model.config, model.weights, { device: config.device, threads: config.threads || undefined });
   const result = await evaluateRecords(testPolicy, model.tokenizer, task, finalRecords, evalSettings);
   await testPolicy.release();
   const evalSummary = evalSummaryOf(finalSplit, selectedStep, result);
   await writeEvalSummary(paths, evalSummary);
   await writePredictions(paths.predictions(finalSplit), result.records);
-  log.info({ eval: evalSummary }, `${finalSplit} (checkpoint after step ${selectedStep}): p@1 ${evalSummary.p1.toFixed(1)} p@${evalSummary.k} ${evalSummary.p16.toFixed(1)} m@${evalSummary.k} ${evalSummary.m16.toFixed(1)}`);
+  log.info({ eval: evalSummary }, `${finalSplit} (${selectedStep === null ? 'the starting model' : `checkpoint after step ${selectedStep}`}): p@1 ${evalSummary.p1.toFixed(1)} p@${evalSummary.k} ${evalSummary.p16.toFixed(1)} m@${evalSummary.k} ${evalSummary.m16.toFixed(1)}`);
 
-  const q = a.name === 'garl' || a.name === 'paft' ? a.q : undefined;
+  const q = S > 0 && (a.name === 'garl' || a.name === 'paft') ? a.q : undefined;
   const summary: RunSummary = {
     name: config.name,
     task: config.task.name,
     start: config.task.start,
-    method: a.name,
+    method: S === 0 ? 'base' : a.name,
     q: typeof q === 'number' ? q : null,
     ...(q !== undefined && typeof q !== 'number' ? { q_schedule: q } : {}),
     seed: config.seed,

@@ -70,7 +70,7 @@ describe('bad configs are rejected with the field and the expected value', () =>
     ['top_p above 1', BASE, ['rollout.top_p=1.5'], /rollout\.top_p: expected a number in \(0, 1\], got 1\.5/],
     ['budgets over max_new_tokens', BASE + 'rollout:\n  thinking_budget: 4000\n  max_new_tokens: 4096\n', [], /configs\/x\.yaml:8:3: rollout\.thinking_budget: expected thinking_budget \+ answer_budget <= max_new_tokens \(4096\), so at most 3968, got 4000 \+ 128/],
     ['answer budget over max_new_tokens', BASE + 'rollout:\n  answer_budget: 300\n  max_new_tokens: 256\n', [], /rollout\.answer_budget: expected at most rollout\.max_new_tokens \(256\), got 300/],
-    ['steps = 0', BASE + 'train:\n  steps: 0\n', [], /train\.steps: expected an integer >= 1, got 0/],
+    ['steps = -1', BASE + 'train:\n  steps: -1\n', [], /train\.steps: expected an integer >= 0, got -1/],
     ['micro-batch smaller than a rollout', BASE, ['train.micro_batch_tokens=1024'], /train\.micro_batch_tokens: expected at least rollout\.max_new_tokens \(4096\) so that one rollout fits a micro-batch, got 1024/],
     ['eval_every beyond steps', BASE + 'train:\n  steps: 10\n  eval_every: 20\n', [], /train\.eval_every: expected at most train\.steps \(10\) or 0 \(never\), got 20/],
     ['warmup beyond steps', BASE + 'train:\n  steps: 10\n  eval_every: 5\noptimizer:\n  warmup_steps: 20\n', [], /configs\/x\.yaml:11:3: optimizer\.warmup_steps: expected at most train\.steps \(10\), got 20/],
@@ -98,10 +98,10 @@ describe('bad configs are rejected with the field and the expected value', () =>
   });
 
   it('reports every problem, one per line, in file order', () => {
-    const lines = errorOf(BASE + 'train:\n  stepz: 3\n  steps: 0\nseed: -1\n').split('\n');
+    const lines = errorOf(BASE + 'train:\n  stepz: 3\n  steps: -1\nseed: -1\n').split('\n');
     expect(lines).toEqual([
       expect.stringMatching(/^configs\/x\.yaml:8:3: train\.stepz: unknown key/),
-      expect.stringMatching(/^configs\/x\.yaml:9:3: train\.steps: expected an integer >= 1, got 0$/),
+      expect.stringMatching(/^configs\/x\.yaml:9:3: train\.steps: expected an integer >= 0, got -1$/),
       expect.stringMatching(/^configs\/x\.yaml:10:1: seed: expected an integer in \[0, 4294967295\], got -1$/),
     ]);
   });

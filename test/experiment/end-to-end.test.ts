@@ -108,6 +108,19 @@ describe('train: every algorithm end to end (2 steps)', () => {
     expect(base.summary.checkpoint_step).toBeNull();
   });
 
+  it('0 steps tests the starting model: the "Base model" row, equal to eval of the model directory', async () => {
+    const out = join(s.dir, 'runs', 'base');
+    const config = testConfig(s, 'garl', out, ['train.steps=0', 'optimizer.decay=cosine']);
+    expect(config.name).toBe('mini-hotpotqa-cold-base-seed7');
+    const result = await runTraining(config, { console: false, progress: false });
+    expect(result.completedSteps).toBe(0);
+    expect(result.summary).toMatchObject({ method: 'base', q: null, steps: 0, best_step: null, best_validation_m16: null });
+    expect(result.summary!.test.checkpoint_step).toBeNull();
+    expect(await readMetricsCsv(runPaths(out).metrics)).toEqual([]);
+    const direct = await runEvaluation(config, { checkpoint: s.model, split: 'test', out: join(s.dir, 'base-eval') });
+    expect({ ...result.summary!.test, wall_s: 0 }).toEqual({ ...direct.summary, wall_s: 0 });
+  });
+
   it('a second run into the same directory is refused; --set and --out reach the config', async () => {
     await expect(runTraining(testConfig(s, 'rloo', join(s.dir, 'runs', 'rloo')), { console: false, progress: false })).rejects.toThrow(/already exists/);
     const path = join(s.dir, 'cfg.yaml');
