@@ -4,7 +4,8 @@
 #   2. the base model on each task x {cold, warm} (train.steps 0: the report's "Base model" row);
 #   3. each finished run's small artefacts (config.yaml, metrics.csv, validation.csv, summary.json) copied
 #      to results/mini/runs/<run>/ (the checkpoints stay in the git-ignored results/runs/mini/);
-#   4. the report (tables, curves) and summary.csv written from those copies to results/mini/.
+#   4. the report (tables, curves), summary.csv and dynamics.md (data-scripts/mini-dynamics.mjs) written
+#      from those copies to results/mini/.
 # Usage: data-scripts/mini-sweep.sh [TASK...]   TASK: mini-finqa, mini-hotpotqa, mini-musique (default: all)
 # Finished runs are skipped and interrupted ones resumed, so the sweep can be run task by task.
 # Two runs at a time on one thread each: about 25 minutes per task on 2 cores.
@@ -36,3 +37,4 @@ for dir in "$WORK"/*/; do
   cp "$dir"/{config.yaml,metrics.csv,validation.csv,summary.json} "$dest/"
 done
 "$RUN" report "$OUT/runs" --out "$OUT/report" --summary "$OUT/summary.csv"
+node data-scripts/mini-dynamics.mjs "$OUT/runs" "$OUT/dynamics.md"
