@@ -6,20 +6,23 @@
 #      to results/mini/runs/<run>/ (the checkpoints stay in the git-ignored results/runs/mini/);
 #   4. the report (tables, curves), summary.csv and dynamics.md (data-scripts/mini-dynamics.mjs) written
 #      from those copies to results/mini/.
-# Usage: data-scripts/mini-sweep.sh [TASK...]   TASK: mini-finqa, mini-hotpotqa, mini-musique (default: all)
-# Finished runs are skipped and interrupted ones resumed, so the sweep can be run task by task.
-# Two runs at a time on one thread each: about 25 minutes per task on 2 cores.
+# Usage: data-scripts/mini-sweep.sh [--no-train] [TASK...]   TASK: mini-finqa, mini-hotpotqa, mini-musique
+# (default: all). Finished runs are skipped and interrupted ones resumed, so the sweep can be run task by
+# task; --no-train skips step 1 (base rows and collection only, e.g. while a sweep of another task runs).
+# Two runs at a time on one thread each: about 30 minutes per task on 2 cores.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-RUN=./bin/tsallis-run
+RUN="${TSALLIS_RUN:-./bin/tsallis-run}"
 WORK=results/runs/mini
 OUT=results/mini
+TRAIN=1
+[[ ${1:-} == --no-train ]] && { TRAIN=0; shift; }
 TASKS=("$@")
 ((${#TASKS[@]})) || TASKS=(mini-finqa mini-hotpotqa mini-musique)
 
 for t in "${TASKS[@]}"; do
   [[ -f configs/mini/$t-cold-grpo.yaml ]] || { echo "mini-sweep.sh: unknown task $t (expected mini-finqa, mini-hotpotqa or mini-musique)" >&2; exit 2; }
-  data-scripts/sweep.sh -j 2 --threads 1 --out "$WORK" "configs/mini/$t-"*.yaml || echo "mini-sweep.sh: some $t runs failed (see $WORK/*.log)" >&2
+  ((TRAIN)) && { data-scripts/sweep.sh -j 2 --threads 1 --out "$WORK" "configs/mini/$t-"*.yaml || echo "mini-sweep.sh: some $t runs failed (see $WORK/*.log)" >&2; }
   for s in cold warm; do
     dir=$WORK/$t-$s-base
     [[ -f $dir/summary.json ]] && continue
