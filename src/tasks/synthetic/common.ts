@@ -84,11 +84,6 @@ export function listJoin(items: readonly string[]): string {
   return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
 }
 
-/** Paragraphs in HotPotQA / MuSiQue's linearised layout: `Title: T\n<text>`, separated by blank lines. */
-export function linearise(paragraphs: readonly { title: string; text: string }[]): string {
-  return paragraphs.map((p) => `Title: ${p.title}\n${p.text}`).join('\n\n');
-}
-
 /** A record id: task, split and index, zero-padded (e.g. "mini-finqa-train-00042"). */
 export function recordId(task: SyntheticTask, split: string, i: number): string {
   return `${task}-${split}-${String(i).padStart(5, '0')}`;

@@ -15,6 +15,7 @@
  */
 import type { Rng } from '../../util/rng.js';
 import { pyRound } from '../finqa-program.js';
+import { lineariseFinqa } from '../linearise.js';
 import { COMPANIES, intIn, pick, sample, weighted, type SyntheticRecord } from './common.js';
 
 const YEARS = ['2018', '2019', '2020'] as const;
@@ -139,7 +140,7 @@ export function generateFinqa(rng: Rng, id: string): SyntheticRecord {
   const rows: string[][] = [['year', ...YEARS], ...table.metrics.map((name, i) => [name, ...table.values[i]!.map(num)])];
   const pre = [`${company} makes ${goods}.`, 'figures are in millions.'];
   const post = [`${company} had ${intIn(rng, 3, 40)} stores at the end of ${YEARS[2]}.`];
-  const context = [pre.join('\n'), rows.map((r) => r.join(' | ')).join('\n'), post.join('\n')].join('\n\n');
+  const context = lineariseFinqa(pre, rows, post);
   return {
     task: 'finqa',
     id,

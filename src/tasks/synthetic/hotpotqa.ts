@@ -13,7 +13,8 @@
  * so the answer is unique). meta.supportingFacts holds [title, 0] for the two supporting paragraphs.
  */
 import type { Rng } from '../../util/rng.js';
-import { intIn, linearise, people, sample, TOWNS, type SyntheticRecord } from './common.js';
+import { lineariseParagraphs } from '../linearise.js';
+import { intIn, people, sample, TOWNS, type SyntheticRecord } from './common.js';
 
 const ADJECTIVES = ['Red', 'Silver', 'Long', 'Quiet', 'Last', 'Green', 'Cold', 'Golden', 'Hidden', 'Broken', 'Open', 'Dark'] as const;
 const NOUNS = ['Gate', 'River', 'Road', 'House', 'Bridge', 'Garden', 'Winter', 'Harbor', 'Field', 'Tower', 'Market', 'Storm'] as const;
@@ -95,7 +96,7 @@ export function generateHotpotqa(rng: Rng, id: string, paragraphs = intIn(rng, 8
   }
   const distractors = sample(rng, pool, Math.min(pool.length, paragraphs - gold.length));
   const all = rng.shuffle([...gold, ...distractors]);
-  const context = linearise(all);
+  const context = lineariseParagraphs(all);
   return {
     task: 'hotpotqa',
     id,

@@ -13,7 +13,8 @@
  * meta.supportingIdx the indices of the paragraphs the chain reads, in chain order.
  */
 import type { Rng } from '../../util/rng.js';
-import { intIn, linearise, people, REGIONS, sample, TOWNS, type SyntheticRecord } from './common.js';
+import { lineariseParagraphs } from '../linearise.js';
+import { intIn, people, REGIONS, sample, TOWNS, type SyntheticRecord } from './common.js';
 
 interface Person {
   name: string;
@@ -66,7 +67,7 @@ export function generateMusique(rng: Rng, id: string, hops = intIn(rng, 2, 4)): 
     task: 'musique',
     id: `${hops}hop-${id}`,
     question,
-    context: linearise(all),
+    context: lineariseParagraphs(all),
     answer,
     aliases: [],
     meta: { hops, answerable: true, supportingIdx },
