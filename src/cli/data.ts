@@ -1,11 +1,11 @@
 /** `tsallis-run data prepare` and `tsallis-run data download`: the datasets, from the Hub to the study's subsets. */
 import type { Argv, CommandModule } from 'yargs';
-import { UserError } from '../errors.js';
 import { downloadDataset } from '../data/download.js';
 import { prepareSubsets, SUBSET_SOURCE } from '../data/prepare.js';
 import { parseSizes } from '../data/sizes.js';
 import { SOURCES } from '../data/sources.js';
 import { TASKS, type TaskName } from '../tasks/record.js';
+import { seedOption } from './options.js';
 import { sftMixCommand, synthCommand } from './synth.js';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -28,14 +28,13 @@ export const prepareCommand: CommandModule<object, PrepareArgs> = {
       .option('input', { type: 'string', array: true, demandOption: true, describe: 'Files or folders holding the official splits (as downloaded)' })
       .option('out', { type: 'string', demandOption: true, describe: 'Folder for train.jsonl, validation.jsonl, test.jsonl and manifest.json' })
       .option('sizes', { type: 'string', default: 'paper', describe: '"paper" or TRAIN/VAL/TEST, e.g. 200/50/50' })
-      .option('seed', { type: 'number', default: 0, describe: 'Seed of the draw' })
+      .option('seed', seedOption('Seed of the draw'))
       .option('ids', { type: 'string', describe: 'Rebuild the subsets listed in this manifest.json instead of drawing' })
       .epilogue(
         'Subsets come from: FinQA train<-train, validation<-dev, test<-test; HotPotQA and MuSiQue train<-train, validation and test<-dev (disjoint), ' +
           'since their official test answers are not public. See src/tasks/README.md.',
       ) as unknown as Argv<PrepareArgs>,
   handler: async (a) => {
-    if (!Number.isInteger(a.seed) || a.seed < 0 || a.seed > 0xffffffff) throw new UserError(`--seed: expected an integer in [0, 2^32), got ${a.seed}`);
     const m = await prepareSubsets({ task: a.task, inputs: a.input, outDir: a.out, sizes: parseSizes(a.sizes, a.task), seed: a.seed, idsFrom: a.ids, log });
     const src = SUBSET_SOURCE[a.task];
     log(`${a.task}: train ${m.subsets.train.ids.length} (official ${src.train}), validation ${m.subsets.validation.ids.length} (official ${src.validation}), test ${m.subsets.test.ids.length} (official ${src.test}); ids in ${a.out}/manifest.json`);

@@ -5,7 +5,7 @@ import { initModel, isEmptyOrMissing } from '../model/checkpoint.js';
 import { parameterCount } from '../model/config.js';
 import { PRESETS, type Preset } from '../model/presets.js';
 import type { WriteDtype } from '../model/safetensors.js';
-import { choiceFlag, integerFlag, pathFlag } from './options.js';
+import { choiceFlag, pathFlag, seedOption } from './options.js';
 
 const DTYPES = ['f32', 'bf16', 'f16'] as const;
 type DtypeFlag = (typeof DTYPES)[number];
@@ -38,7 +38,7 @@ export const initModelCommand: CommandModule<object, InitModelArgs> = {
     y
       .option('preset', { type: 'string', choices: PRESETS, demandOption: true, describe: 'Model shape', coerce: choiceFlag('preset', PRESETS) })
       .option('out', { type: 'string', demandOption: true, describe: 'Model directory to write', coerce: pathFlag('out') })
-      .option('seed', { default: 0, describe: 'Seed of the random weights', coerce: integerFlag('seed', { min: 0, max: 0xffffffff }) })
+      .option('seed', seedOption('Seed of the random weights'))
       .option('dtype', { type: 'string', choices: DTYPES, default: 'f32', describe: 'On-disk dtype of the weights', coerce: choiceFlag('dtype', DTYPES) })
       .option('force', { type: 'boolean', default: false, describe: 'Replace --out if it already holds files' })
       .epilogue(

@@ -17,19 +17,18 @@ import { scoringTask } from '../config/schema.js';
 import { loadPromptTemplate, type PromptMode } from '../tasks/prompts.js';
 import { DEFAULT_SYNTHETIC_SIZES, DECOY_ANSWER, generateSplit, isSyntheticTask, sftPairs, SYNTHETIC_TASKS, toJsonl, writeSyntheticTask, type SftPairLine, type SyntheticSizes, type SyntheticTask } from '../tasks/synthetic/index.js';
 import { Rng } from '../util/rng.js';
+import { splitSizes } from '../data/sizes.js';
+import { seedOption } from './options.js';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-function checkSeed(seed: number): void {
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new UserError(`--seed: expected an integer in [0, 2^32), got ${seed}`);
+/** "2000/64/128" -> sizes (each at least 1). */
+export function parseSyntheticSizes(text: string): SyntheticSizes {
+  const sizes = splitSizes(text);
+  if (!sizes || Object.values(sizes).some((n) => n < 1)) throw new UserError(`--sizes: expected TRAIN/VAL/TEST (positive integers), got ${JSON.stringify(text)}`);
+  return sizes;
 }
 
-/** "2000/64/128" -> sizes. */
-export function parseSyntheticSizes(text: string): SyntheticSizes {
-  const parts = text.split('/').map((s) => Number(s));
-  if (parts.length !== 3 || parts.some((n) => !Number.isInteger(n) || n < 1)) throw new UserError(`--sizes: expected TRAIN/VAL/TEST (positive integers), got ${JSON.stringify(text)}`);
-  return { train: parts[0]!, validation: parts[1]!, test: parts[2]! };
-}
 
 interface SynthArgs {
   task: SyntheticTask | 'all';
@@ -45,11 +44,10 @@ export const synthCommand: CommandModule<object, SynthArgs> = {
     y
       .option('task', { choices: [...SYNTHETIC_TASKS, 'all'], demandOption: true, describe: 'Mini-task, or all three' })
       .option('out', { type: 'string', default: 'data', describe: 'Parent folder: the task goes to <out>/<task>/' })
-      .option('seed', { type: 'number', default: 0, describe: 'Seed of the generator' })
+      .option('seed', seedOption('Seed of the generator'))
       .option('sizes', { type: 'string', default: `${DEFAULT_SYNTHETIC_SIZES.train}/${DEFAULT_SYNTHETIC_SIZES.validation}/${DEFAULT_SYNTHETIC_SIZES.test}`, describe: 'TRAIN/VAL/TEST' })
       .epilogue('Records are normalised TaskRecords (src/tasks/README.md) with an extra "rationale" field; train with task.data_dir: <out>/<task> and task.prompts: configs/prompts/mini.') as unknown as Argv<SynthArgs>,
   handler: async (a) => {
-    checkSeed(a.seed);
     const sizes = parseSyntheticSizes(a.sizes);
     const tasks = a.task === 'all' ? SYNTHETIC_TASKS : [a.task];
     for (const task of tasks) {
@@ -114,9 +112,8 @@ export const sftMixCommand: CommandModule<object, SftMixArgs> = {
       .option('part', { type: 'string', array: true, demandOption: true, describe: 'TASK:MODE:N[:ANSWER], e.g. mini-finqa:warm:600; ANSWER decoy ends each target with "${DECOY_ANSWER}" instead of the answer (repeatable)' })
       .option('out', { type: 'string', demandOption: true, describe: 'JSONL file to write' })
       .option('prompts', { type: 'string', default: 'configs/prompts/mini', describe: 'Prompt templates (<task>.yaml)' })
-      .option('seed', { type: 'number', default: 0, describe: 'Seed of the generator and of the shuffle' }) as unknown as Argv<SftMixArgs>,
+      .option('seed', seedOption('Seed of the generator and of the shuffle')) as unknown as Argv<SftMixArgs>,
   handler: async (a) => {
-    checkSeed(a.seed);
     const pairs = await sftMixture(a.part.map(parseSftPart), a.prompts, a.seed);
     await mkdir(dirname(a.out), { recursive: true });
     await writeFile(a.out, toJsonl(pairs));

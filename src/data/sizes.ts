@@ -15,10 +15,16 @@ export const PAPER_SIZES: Record<TaskName, SubsetSizes> = {
   musique: { train: 9985, validation: 579, test: 445 },
 };
 
+/** "TRAIN/VAL/TEST" (non-negative integers, e.g. "200/50/50"), or null when `spec` is not of that form. */
+export function splitSizes(spec: string): SubsetSizes | null {
+  const m = /^(\d+)\/(\d+)\/(\d+)$/.exec(spec.trim());
+  return m ? { train: Number(m[1]), validation: Number(m[2]), test: Number(m[3]) } : null;
+}
+
 /** "paper" or "TRAIN/VAL/TEST" (non-negative integers, e.g. "200/50/50"). */
 export function parseSizes(spec: string, task: TaskName): SubsetSizes {
   if (spec === 'paper') return { ...PAPER_SIZES[task] };
-  const m = /^(\d+)\/(\d+)\/(\d+)$/.exec(spec.trim());
-  if (!m) throw new UserError(`--sizes: expected "paper" or TRAIN/VAL/TEST such as 200/50/50, got "${spec}"`);
-  return { train: Number(m[1]), validation: Number(m[2]), test: Number(m[3]) };
+  const sizes = splitSizes(spec);
+  if (!sizes) throw new UserError(`--sizes: expected "paper" or TRAIN/VAL/TEST such as 200/50/50, got "${spec}"`);
+  return sizes;
 }
