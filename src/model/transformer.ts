@@ -29,17 +29,23 @@ export interface LayerCache {
  * keys and values (the prefill of generation).
  */
 export function decoder(c: ModelConfig, p: ParamValues, { ids, mask }: DecoderInputs, cache?: LayerCache[]): Value {
-  const embed = p.get('model.embed_tokens.weight')!;
+  const w = param(p);
+  const embed = w('model.embed_tokens.weight');
   const g = embed.graph;
   const bt = op.shapeOf(ids); // [B, T]
   const positions = op.max(op.sub(op.cumSum(mask, 1), g.scalar(1, 'int64')), g.scalar(0, 'int64'));
   const bias = attentionBias(mask, bt, embed.dtype);
-  const shapeTail = (heads: number) => op.concat([bt, g.ints([heads, c.headDim])], 0);
-  return decoderLayers(c, p, ids, positions, shapeTail, ['B', 'T'], (layer, q, k, v) => {
-    const out = groupedAttention(c, q, k, v, bias, bt);
+  const rope = rotaryTables(c, positions, embed.dtype);
+  const toHeads = (x: Value, heads: number) => op.reshape(x, op.concat([bt, g.ints([heads, c.headDim])], 0), ['B', 'T', heads, c.headDim]);
+  let h = op.reshape(op.gather(embed, ids, 'embed'), [-1, c.hiddenSize], ['N', c.hiddenSize]);
+  for (let i = 0; i < c.numLayers; i++) {
+    const L = `model.layers.${i}`;
+    const { q, k, v } = attentionInputs(c, w, L, h, toHeads);
+    const out = groupedAttention(c, applyRotary(q, rope), applyRotary(k, rope), v, bias, bt);
     cache?.push({ keysT: out.keysT, values: out.values });
-    return out.output;
-  });
+    h = layerOutput(c, w, L, h, out.output);
+  }
+  return rmsNorm(h, w('model.norm.weight'), c.rmsNormEps);
 }
 
 /**
@@ -60,30 +66,18 @@ export function decoderStep(c: ModelConfig, p: ParamValues, ids: Value, position
   const G = c.numHeads / c.numKvHeads;
   const hd = c.headDim;
   const rope = stepRotary(c, positions, dtype);
+  const toHeads = (x: Value, heads: number) => op.reshape(x, [-1, heads, 1, hd], ['B', heads, 1, hd]);
   const cache: LayerCache[] = [];
   let h = op.reshape(op.gather(embed, ids, 'embed'), [-1, c.hiddenSize], ['B', c.hiddenSize]);
   for (let i = 0; i < c.numLayers; i++) {
     const L = `model.layers.${i}`;
-    const x = rmsNorm(h, w(`${L}.input_layernorm.weight`), c.rmsNormEps);
-    const proj = (name: string, heads: number) =>
-      op.reshape(op.gemm(x, w(`${L}.self_attn.${name}.weight`), c.attentionBias ? w(`${L}.self_attn.${name}.bias`) : undefined, { transB: true }, `${L}.${name}`), [-1, heads, 1, hd], ['B', heads, 1, hd]);
-    let q = proj('q_proj', c.numHeads);
-    let k = proj('k_proj', c.numKvHeads);
-    const v = proj('v_proj', c.numKvHeads);
-    if (c.qkNorm) {
-      q = rmsNorm(q, w(`${L}.self_attn.q_norm.weight`), c.rmsNormEps);
-      k = rmsNorm(k, w(`${L}.self_attn.k_norm.weight`), c.rmsNormEps);
-    }
-    q = rope.apply(q, rope.cosQ, rope.sinQ); // already scaled by 1/sqrt(hd)
-    k = rope.apply(k, rope.cos, rope.sin);
-    const keysT = op.concat([past[i]!.keysT, op.reshape(k, [-1, c.numKvHeads, hd, 1], ['B', c.numKvHeads, hd, 1])], 3);
+    const { q, k, v } = attentionInputs(c, w, L, h, toHeads);
+    const keysT = op.concat([past[i]!.keysT, op.reshape(rope.key(k), [-1, c.numKvHeads, hd, 1], ['B', c.numKvHeads, hd, 1])], 3);
     const values = op.concat([past[i]!.values, v], 2);
     cache.push({ keysT, values });
-    const qg = op.reshape(q, [-1, c.numKvHeads, G, hd], ['B', c.numKvHeads, G, hd]);
+    const qg = op.reshape(rope.query(q), [-1, c.numKvHeads, G, hd], ['B', c.numKvHeads, G, hd]);
     const probs = op.softmax(op.add(op.matmul(qg, keysT), bias), -1); // [B, Hkv, G, S]
-    const attn = op.reshape(op.matmul(probs, values), [-1, c.numHeads * hd], ['B', c.numHeads * hd]);
-    h = op.add(h, op.gemm(attn, w(`${L}.self_attn.o_proj.weight`), undefined, { transB: true }, `${L}.o_proj`));
-    h = mlpBlock(c, w, L, h);
+    h = layerOutput(c, w, L, h, op.reshape(op.matmul(probs, values), [-1, c.numHeads * hd], ['B', c.numHeads * hd]));
   }
   return { hidden: rmsNorm(h, w('model.norm.weight'), c.rmsNormEps), cache };
 }
@@ -97,60 +91,62 @@ function param(p: ParamValues): (name: string) => Value {
   };
 }
 
-/** h + down(silu(gate(y)) * up(y)), y = RMSNorm(h): the second half of a layer. */
-function mlpBlock(c: ModelConfig, w: (name: string) => Value, L: string, h: Value): Value {
-  const y = rmsNorm(h, w(`${L}.post_attention_layernorm.weight`), c.rmsNormEps);
+/** The first half of layer L up to RoPE: RMSNorm(h), the q / k / v projections split into heads by `toHeads`, the q / k norms. */
+function attentionInputs(c: ModelConfig, w: (name: string) => Value, L: string, h: Value, toHeads: (x: Value, heads: number) => Value): { q: Value; k: Value; v: Value } {
+  const x = rmsNorm(h, w(`${L}.input_layernorm.weight`), c.rmsNormEps);
+  const proj = (name: string, heads: number) =>
+    toHeads(op.gemm(x, w(`${L}.self_attn.${name}.weight`), c.attentionBias ? w(`${L}.self_attn.${name}.bias`) : undefined, { transB: true }, `${L}.${name}`), heads);
+  let q = proj('q_proj', c.numHeads);
+  let k = proj('k_proj', c.numKvHeads);
+  const v = proj('v_proj', c.numKvHeads);
+  if (c.qkNorm) {
+    q = rmsNorm(q, w(`${L}.self_attn.q_norm.weight`), c.rmsNormEps);
+    k = rmsNorm(k, w(`${L}.self_attn.k_norm.weight`), c.rmsNormEps);
+  }
+  return { q, k, v };
+}
+
+/** The rest of layer L from the attention output [N, Hq*hd]: o_proj and residual, then RMSNorm, SwiGLU MLP and residual. */
+function layerOutput(c: ModelConfig, w: (name: string) => Value, L: string, h: Value, attn: Value): Value {
+  const h1 = op.add(h, op.gemm(attn, w(`${L}.self_attn.o_proj.weight`), undefined, { transB: true }, `${L}.o_proj`));
+  const y = rmsNorm(h1, w(`${L}.post_attention_layernorm.weight`), c.rmsNormEps);
   const gate = op.gemm(y, w(`${L}.mlp.gate_proj.weight`), undefined, { transB: true }, `${L}.gate_proj`);
   const up = op.gemm(y, w(`${L}.mlp.up_proj.weight`), undefined, { transB: true }, `${L}.up_proj`);
-  return op.add(h, op.gemm(swiGlu(gate, up), w(`${L}.mlp.down_proj.weight`), undefined, { transB: true }, `${L}.down_proj`));
+  return op.add(h1, op.gemm(swiGlu(gate, up), w(`${L}.mlp.down_proj.weight`), undefined, { transB: true }, `${L}.down_proj`));
 }
 
 /**
- * RoPE for one new token per row, on x [B, heads, 1, hd]. cos / sin are [B, 1, hd/2]: the
- * RotaryEmbedding(23) cache layout, used as is in inference-only graphs; elsewhere (float64) the same
- * rotation from primitives. cosQ / sinQ carry the attention scale 1/sqrt(hd).
+ * Whether `x` may use a fused standard op (RMSNormalization, RotaryEmbedding) instead of the primitives
+ * a backward rule reuses: its graph is never differentiated, and it is float32, which onnxruntime's CPU
+ * kernels of those ops cover (float64 graphs keep the primitives).
  */
-function stepRotary(c: ModelConfig, positions: Value, dtype: Value['dtype']) {
+function fusable(x: Value): boolean {
+  return x.dtype === 'float32' && x.graph.isInferenceOnly();
+}
+
+/**
+ * RoPE for one new token per row, on x [B, heads, 1, hd], from cos / sin tables [B, 1, hd/2] (the
+ * RotaryEmbedding(23) cache layout). The query's tables carry the attention scale 1/sqrt(hd).
+ */
+function stepRotary(c: ModelConfig, positions: Value, dtype: Value['dtype']): { query: (x: Value) => Value; key: (x: Value) => Value } {
   const g = positions.graph;
   const half = c.headDim / 2;
   const invFreq = Array.from({ length: half }, (_, i) => 1 / Math.pow(c.ropeTheta, (2 * i) / c.headDim));
   const freqs = op.mul(op.unsqueeze(op.cast(positions, dtype), [-1]), g.constant(invFreq, dtype, [half], 'inv_freq')); // [B, 1, half]
   const cos = op.cos(freqs), sin = op.sin(freqs);
   const scale = g.scalar(1 / Math.sqrt(c.headDim), dtype);
-  const R = g.isInferenceOnly() ? undefined : rotateHalfMatrix(c, g, dtype);
-  const apply = (x: Value, cosHalf: Value, sinHalf: Value): Value => {
-    if (!R) return op.apply('RotaryEmbedding', [x, cosHalf, sinHalf], {}, [{ dtype: x.dtype, shape: x.shape }])[0]!;
+  let rotate: (cosHalf: Value, sinHalf: Value) => (x: Value) => Value;
+  if (fusable(freqs)) {
+    rotate = (cosHalf, sinHalf) => (x) => op.apply('RotaryEmbedding', [x, cosHalf, sinHalf], {}, [{ dtype: x.dtype, shape: x.shape }])[0]!;
+  } else {
+    const R = rotateHalfMatrix(c, g, dtype);
     const full = (t: Value) => op.unsqueeze(op.concat([t, t], -1), [1]); // [B, 1, 1, hd]
-    const rotated = op.matmul(x, R);
-    return op.add(op.mul(x, full(cosHalf)), op.mul(rotated, full(sinHalf)));
-  };
-  return { cos, sin, cosQ: op.mul(cos, scale), sinQ: op.mul(sin, scale), apply };
-}
-
-type Attend = (layer: number, q: Value, k: Value, v: Value) => Value;
-
-/** Embedding, the layers (with `attend` supplying attention over [B, T, H, hd] q/k/v) and the final norm. */
-function decoderLayers(c: ModelConfig, p: ParamValues, ids: Value, positions: Value, shapeTail: (heads: number) => Value, bt: [string, string | number], attend: Attend): Value {
-  const w = param(p);
-  const embed = w('model.embed_tokens.weight');
-  const rope = rotaryTables(c, positions, embed.dtype);
-  let h = op.reshape(op.gather(embed, ids, 'embed'), [-1, c.hiddenSize], ['N', c.hiddenSize]);
-  for (let i = 0; i < c.numLayers; i++) {
-    const L = `model.layers.${i}`;
-    const x = rmsNorm(h, w(`${L}.input_layernorm.weight`), c.rmsNormEps);
-    const proj = (name: string) => op.gemm(x, w(`${L}.self_attn.${name}.weight`), c.attentionBias ? w(`${L}.self_attn.${name}.bias`) : undefined, { transB: true }, `${L}.${name}`);
-    let q = op.reshape(proj('q_proj'), shapeTail(c.numHeads), [...bt, c.numHeads, c.headDim]);
-    let k = op.reshape(proj('k_proj'), shapeTail(c.numKvHeads), [...bt, c.numKvHeads, c.headDim]);
-    const v = op.reshape(proj('v_proj'), shapeTail(c.numKvHeads), [...bt, c.numKvHeads, c.headDim]);
-    if (c.qkNorm) {
-      q = rmsNorm(q, w(`${L}.self_attn.q_norm.weight`), c.rmsNormEps);
-      k = rmsNorm(k, w(`${L}.self_attn.k_norm.weight`), c.rmsNormEps);
-    }
-    const attn = attend(i, applyRotary(q, rope), applyRotary(k, rope), v);
-    h = op.add(h, op.gemm(attn, w(`${L}.self_attn.o_proj.weight`), undefined, { transB: true }, `${L}.o_proj`));
-    h = mlpBlock(c, w, L, h);
+    rotate = (cosHalf, sinHalf) => {
+      const cosFull = full(cosHalf), sinFull = full(sinHalf);
+      return (x) => op.add(op.mul(x, cosFull), op.mul(op.matmul(x, R), sinFull));
+    };
   }
-  return rmsNorm(h, w('model.norm.weight'), c.rmsNormEps);
+  return { query: rotate(op.mul(cos, scale), op.mul(sin, scale)), key: rotate(cos, sin) };
 }
 
 /** The output projection: the tied embedding or lm_head. */
@@ -159,11 +155,11 @@ export function lmHeadWeight(c: ModelConfig, p: ParamValues): Value {
 }
 
 /**
- * RMSNorm over the last axis: x / sqrt(mean(x^2) + eps) * weight. In an inference-only graph it is the
- * one RMSNormalization(23) node (seven fewer nodes per norm: generation is bound by per-node overhead).
+ * RMSNorm over the last axis: x / sqrt(mean(x^2) + eps) * weight. Where `fusable`, it is the one
+ * RMSNormalization(23) node (seven fewer nodes per norm: generation is bound by per-node overhead).
  */
 export function rmsNorm(x: Value, weight: Value, eps: number): Value {
-  if (x.graph.isInferenceOnly()) {
+  if (fusable(x)) {
     return op.apply('RMSNormalization', [x, weight], { axis: -1, epsilon: { float: eps } }, [{ dtype: x.dtype, shape: x.shape }])[0]!;
   }
   let inv!: Value, xhat!: Value;

@@ -22,7 +22,7 @@ export type SamplingMode = 'greedy' | 'sample' | 'filtered';
 
 export function buildGenerateGraph(c: ModelConfig, mode: SamplingMode, dtype: DType = 'float32'): BuiltGraph {
   const g = new Graph('generate');
-  g.inferenceOnly = dtype === 'float32'; // fused ops (RMSNormalization) where onnxruntime has float32 kernels
+  g.inferenceOnly = true;
   const params = weightInputs(g, c, dtype);
   const promptIds = g.input('prompt_ids', 'int64', ['P', 'Tp']);
   const promptMask = g.input('prompt_mask', 'int64', ['P', 'Tp']);

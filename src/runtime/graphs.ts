@@ -77,7 +77,7 @@ function targetLogProbs(logits: Value, targets: Value): Value {
 
 export function buildScoreGraph(c: ModelConfig, dtype: DType = 'float32'): BuiltGraph {
   const g = new Graph('score');
-  g.inferenceOnly = dtype === 'float32';
+  g.inferenceOnly = true;
   const { ids, mask, params } = modelInputs(g, c, dtype);
   g.output(nextTokenLogProbs(c, params, ids, mask), 'logprobs');
   return finish(g);
@@ -86,7 +86,7 @@ export function buildScoreGraph(c: ModelConfig, dtype: DType = 'float32'): Built
 /** Logits of the next token after the last position [B, V]; sequences must be left-padded. */
 export function buildNextTokenGraph(c: ModelConfig, dtype: DType = 'float32'): BuiltGraph {
   const g = new Graph('next_token');
-  g.inferenceOnly = dtype === 'float32';
+  g.inferenceOnly = true;
   const { ids, mask, params } = modelInputs(g, c, dtype);
   const hidden = decoder(c, params, { ids, mask });
   const bt = op.shapeOf(ids);
