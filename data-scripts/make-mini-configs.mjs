@@ -4,16 +4,14 @@
 // Every run shares the settings below (tiny base model, committed synthetic data, short prompts) and
 // differs only in task, start and algorithm. Usage: node data-scripts/make-mini-configs.mjs [OUT_DIR]
 // (default configs/mini). Deterministic: the output is committed and regenerated bit for bit.
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { GARL_QS, PAFT_QS, writeGrid } from './experiment-grid.mjs';
 
 const out = process.argv[2] ?? 'configs/mini';
 const TASKS = ['mini-finqa', 'mini-hotpotqa', 'mini-musique'];
-const STARTS = ['cold', 'warm'];
 const METHODS = [
   { file: 'grpo', yaml: '{name: grpo}' },
-  ...[0, 0.25, 0.5, 0.75, 1].map((q) => ({ file: `garl-q${q}`, yaml: `{name: garl, q: ${q}}` })),
-  ...[0.25, 0.75].map((q) => ({ file: `paft-q${q}`, yaml: `{name: paft, q: ${q}}` })),
+  ...GARL_QS.map((q) => ({ file: `garl-q${q}`, yaml: `{name: garl, q: ${q}}` })),
+  ...PAFT_QS.map((q) => ({ file: `paft-q${q}`, yaml: `{name: paft, q: ${q}}` })),
 ];
 
 /** The shared body: see configs/default.yaml for what each setting is for. */
@@ -35,11 +33,4 @@ export function miniConfig(task, start, method) {
   ].join('\n');
 }
 
-mkdirSync(out, { recursive: true });
-for (const f of readdirSync(out)) if (f.endsWith('.yaml')) rmSync(join(out, f));
-let n = 0;
-for (const task of TASKS) for (const start of STARTS) for (const method of METHODS) {
-  writeFileSync(join(out, `${task}-${start}-${method.file}.yaml`), miniConfig(task, start, method));
-  n++;
-}
-process.stderr.write(`${n} configs written to ${out}\n`);
+writeGrid(out, TASKS, METHODS, miniConfig);

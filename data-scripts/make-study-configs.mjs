@@ -7,8 +7,7 @@
 // temperatures) is the project's choice, listed in configs/study/README.md. Usage:
 // node data-scripts/make-study-configs.mjs [OUT_DIR] (default configs/study). Deterministic: the output is
 // committed and regenerated bit for bit.
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { GARL_QS, PAFT_QS, writeGrid } from './experiment-grid.mjs';
 
 const out = process.argv[2] ?? 'configs/study';
 /** The study's token budgets ("4096-128": 4096 new tokens, of which 128 are kept for the answer). */
@@ -19,11 +18,10 @@ const TASKS = [
 ];
 const ANSWER_BUDGET = 128;
 const M = 32;
-const STARTS = ['cold', 'warm'];
 const METHODS = [
   { file: 'grpo', title: 'GRPO', yaml: '{name: grpo, eps_low: 0.2, eps_high: 0.2, kl_beta: 0, aggregation: token-mean}' },
-  ...[0, 0.25, 0.5, 0.75, 1].map((q) => ({ file: `garl-q${q}`, title: `GARL q = ${q}`, yaml: `{name: garl, q: ${q}}` })),
-  ...[0.25, 0.75].map((q) => ({ file: `paft-q${q}`, title: `PAFT q = ${q}`, yaml: `{name: paft, q: ${q}, k: ${M}}` })),
+  ...GARL_QS.map((q) => ({ file: `garl-q${q}`, title: `GARL q = ${q}`, yaml: `{name: garl, q: ${q}}` })),
+  ...PAFT_QS.map((q) => ({ file: `paft-q${q}`, title: `PAFT q = ${q}`, yaml: `{name: paft, q: ${q}, k: ${M}}` })),
 ];
 
 /** One config: the settings every study run shares, then the task's budgets and the method. */
@@ -52,11 +50,4 @@ export function studyConfig(task, start, method) {
   ].join('\n');
 }
 
-mkdirSync(out, { recursive: true });
-for (const f of readdirSync(out)) if (f.endsWith('.yaml')) rmSync(join(out, f));
-let n = 0;
-for (const task of TASKS) for (const start of STARTS) for (const method of METHODS) {
-  writeFileSync(join(out, `${task.name}-${start}-${method.file}.yaml`), studyConfig(task, start, method));
-  n++;
-}
-process.stderr.write(`${n} configs written to ${out}\n`);
+writeGrid(out, TASKS, METHODS, studyConfig, (task) => task.name);

@@ -20,9 +20,15 @@ TRAIN=1
 TASKS=("$@")
 ((${#TASKS[@]})) || TASKS=(mini-finqa mini-hotpotqa mini-musique)
 
+CONFIGS=()
 for t in "${TASKS[@]}"; do
   [[ -f configs/mini/$t-cold-grpo.yaml ]] || { echo "mini-sweep.sh: unknown task $t (expected mini-finqa, mini-hotpotqa or mini-musique)" >&2; exit 2; }
-  ((TRAIN)) && { data-scripts/sweep.sh -j 2 --threads 1 --out "$WORK" "configs/mini/$t-"*.yaml || echo "mini-sweep.sh: some $t runs failed (see $WORK/*.log)" >&2; }
+  CONFIGS+=("configs/mini/$t-"*.yaml)
+done
+if ((TRAIN)); then
+  data-scripts/sweep.sh -j 2 --threads 1 --out "$WORK" "${CONFIGS[@]}" || echo "mini-sweep.sh: some runs failed (see $WORK/*.log)" >&2
+fi
+for t in "${TASKS[@]}"; do
   for s in cold warm; do
     dir=$WORK/$t-$s-base
     [[ -f $dir/summary.json ]] && continue
