@@ -265,8 +265,9 @@ async function trainLoop(
   await policy.release();
   await reference?.release();
   // With 0 steps the starting model itself is tested: the "Base model" row.
-  const selected = S === 0 ? null : best ? paths.best : paths.checkpoint(S - 1);
-  const selectedStep = S === 0 ? null : best ? best.step : S - 1;
+  const base = S === 0;
+  const selected = base ? null : best ? paths.best : paths.checkpoint(S - 1);
+  const selectedStep = base ? null : best ? best.step : S - 1;
   const model = selected ? await loadModel(selected) : start;
   const testPolicy = new Policy(model.config, model.weights, { device: config.device, threads: config.threads || undefined });
   const result = await evaluateRecords(testPolicy, model.tokenizer, task, finalRecords, evalSettings);
@@ -276,12 +277,12 @@ async function trainLoop(
   await writePredictions(paths.predictions(finalSplit), result.records);
   log.info({ eval: evalSummary }, `${finalSplit} (${selectedStep === null ? 'the starting model' : `checkpoint after step ${selectedStep}`}): p@1 ${evalSummary.p1.toFixed(1)} p@${evalSummary.k} ${evalSummary.p16.toFixed(1)} m@${evalSummary.k} ${evalSummary.m16.toFixed(1)}`);
 
-  const q = S > 0 && (a.name === 'garl' || a.name === 'paft') ? a.q : undefined;
+  const q = !base && (a.name === 'garl' || a.name === 'paft') ? a.q : undefined;
   const summary: RunSummary = {
     name: config.name,
     task: config.task.name,
     start: config.task.start,
-    method: S === 0 ? 'base' : a.name,
+    method: base ? 'base' : a.name,
     q: typeof q === 'number' ? q : null,
     ...(q !== undefined && typeof q !== 'number' ? { q_schedule: q } : {}),
     seed: config.seed,
