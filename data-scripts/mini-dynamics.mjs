@@ -6,49 +6,39 @@
 //   no success          share of questions whose M rollouts all failed, over all steps
 //   |g| median          median gradient norm before clipping (grad_clip 1 in the mini configs)
 //   val p@1             validation p@1 at each validation, in order
-// Usage: node data-scripts/mini-dynamics.mjs [RUNS_DIR] [OUT.md]   (default results/mini/runs, results/mini/dynamics.md)
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parse } from 'csv-parse/sync';
+// Usage: node data-scripts/mini-dynamics.mjs [RUNS_DIR] [OUT.md]   (default results/mini/runs, results/mini/dynamics.md;
+// reads the runs with the report's own reader in dist/, so `npm run build` first)
+import { writeFileSync } from 'node:fs';
+import { collectRuns } from '../dist/report/runs.js';
+import { compareRuns, compareTasks } from '../dist/report/tables.js';
 
 const runsDir = process.argv[2] ?? 'results/mini/runs';
 const out = process.argv[3] ?? 'results/mini/dynamics.md';
 
-const num = (v) => (v === '' || v === undefined ? null : Number(v));
 const mean = (xs) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
 const median = (xs) => (xs.length ? [...xs].sort((a, b) => a - b)[xs.length >> 1] : null);
-const fmt = (x, digits = 3) => (x === null ? '' : x.toPrecision(digits));
-const TASKS = ['mini-finqa', 'mini-hotpotqa', 'mini-musique'];
-const METHODS = ['base', 'grpo', 'garl', 'paft'];
+const fmt = (x) => (x === null ? '' : x.toPrecision(2));
+const column = (rows, c) => rows.map((r) => r[c]).filter((x) => x !== null);
 
-const rows = [];
-for (const name of readdirSync(runsDir).sort()) {
-  const dir = join(runsDir, name);
-  if (!existsSync(join(dir, 'summary.json'))) continue;
-  const s = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
-  if (s.method === 'base') continue;
-  const metrics = parse(readFileSync(join(dir, 'metrics.csv'), 'utf8'), { columns: true });
-  const validation = parse(readFileSync(join(dir, 'validation.csv'), 'utf8'), { columns: true });
-  const col = (rs, c) => rs.map((r) => num(r[c])).filter((x) => x !== null);
-  const quarter = Math.max(1, Math.floor(metrics.length / 4));
-  const first = metrics.slice(0, quarter), last = metrics.slice(-quarter);
-  rows.push({
-    task: s.task,
-    start: s.start,
-    method: s.method,
-    label: s.method === 'grpo' ? 'GRPO' : `${s.method.toUpperCase()} q=${s.q}`,
-    q: s.q ?? -1,
-    rewardFirst: mean(col(first, 'mean_reward')),
-    rewardLast: mean(col(last, 'mean_reward')),
-    wFirst: mean(col(first, 'mean_W')),
-    wLast: mean(col(last, 'mean_W')),
-    noSuccess: mean(col(metrics, 'no_success_share')),
-    grad: median(col(metrics, 'grad_norm')),
-    val: validation.map((v) => Number(v.p1).toFixed(1)).join(' / '),
-    test: s.test.p1,
-  });
-}
-rows.sort((a, b) => TASKS.indexOf(a.task) - TASKS.indexOf(b.task) || a.start.localeCompare(b.start) || METHODS.indexOf(a.method) - METHODS.indexOf(b.method) || a.q - b.q);
+const runs = (await collectRuns([runsDir])).filter((r) => r.status === 'finished' && r.method !== 'base');
+runs.sort((a, b) => compareTasks(a.task, b.task) || a.start.localeCompare(b.start) || compareRuns(a, b));
+const rows = runs.map((r) => {
+  const quarter = Math.max(1, Math.floor(r.metrics.length / 4));
+  const first = r.metrics.slice(0, quarter), last = r.metrics.slice(-quarter);
+  return {
+    task: r.task,
+    start: r.start,
+    label: r.label,
+    rewardFirst: mean(column(first, 'mean_reward')),
+    rewardLast: mean(column(last, 'mean_reward')),
+    wFirst: mean(column(first, 'mean_W')),
+    wLast: mean(column(last, 'mean_W')),
+    noSuccess: mean(column(r.metrics, 'no_success_share')),
+    grad: median(column(r.metrics, 'grad_norm')),
+    val: r.validation.map((v) => v.p1.toFixed(1)).join(' / '),
+    test: r.summary.test.p1,
+  };
+});
 
 const lines = [
   '# Training dynamics of the mini sweep',
@@ -60,7 +50,7 @@ const lines = [
   '',
   '| task | start | run | reward first | reward last | W first | W last | no success | \\|g\\| median | validation p@1 | test p@1 |',
   '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-  ...rows.map((r) => `| ${r.task} | ${r.start} | ${r.label} | ${fmt(r.rewardFirst, 2)} | ${fmt(r.rewardLast, 2)} | ${fmt(r.wFirst, 2)} | ${fmt(r.wLast, 2)} | ${fmt(r.noSuccess, 2)} | ${fmt(r.grad, 2)} | ${r.val} | ${r.test.toFixed(2)} |`),
+  ...rows.map((r) => `| ${r.task} | ${r.start} | ${r.label} | ${fmt(r.rewardFirst)} | ${fmt(r.rewardLast)} | ${fmt(r.wFirst)} | ${fmt(r.wLast)} | ${fmt(r.noSuccess)} | ${fmt(r.grad)} | ${r.val} | ${r.test.toFixed(2)} |`),
   '',
 ];
 writeFileSync(out, lines.join('\n'));
