@@ -97,7 +97,11 @@ function checkTokenizerJson(json: JsonObject, path: string): void {
 export async function loadTokenizer(dir: string): Promise<Tokenizer> {
   const jsonPath = join(dir, 'tokenizer.json');
   const configPath = join(dir, 'tokenizer_config.json');
-  const [tokenizerJson, tokenizerConfig] = await Promise.all([readJsonObject(jsonPath), readJsonObject(configPath)]);
+  // Read together, but report a problem in a fixed order (tokenizer.json first): Promise.all would reject
+  // with whichever read failed first in time, so the message would depend on the disk.
+  const reads = await Promise.allSettled([readJsonObject(jsonPath), readJsonObject(configPath)]);
+  for (const r of reads) if (r.status === 'rejected') throw r.reason;
+  const [tokenizerJson, tokenizerConfig] = reads.map((r) => (r as PromiseFulfilledResult<JsonObject>).value) as [JsonObject, JsonObject];
   checkTokenizerJson(tokenizerJson, jsonPath);
 
   let inner: ReturnType<typeof TokenizerLoader.fromPreTrained>;
