@@ -49,37 +49,60 @@ export function decoder(c: ModelConfig, p: ParamValues, { ids, mask }: DecoderIn
 }
 
 /**
- * One decoding step with a KV cache: `ids` [B, 1] at `positions` [B, 1]; `mask` [B, S+1] covers the
- * cached keys and the new token. Returns the final hidden states [B, D] and the extended caches.
+ * The KV cache of generation in two levels, so that a step copies only the short recent level: `long`
+ * (keys and values up to the current chunk, read-only during it, with its additive bias [B, 1, 1, S])
+ * and `recent` (the chunk's own steps so far, extended by every step). A caller merges recent into long
+ * once per chunk; one flat cache that every step extends copies the whole cache each step instead.
+ */
+export interface StepCache {
+  long: LayerCache[];
+  longBias: Value;
+  recent: LayerCache[];
+}
+
+/**
+ * One decoding step: `ids` [B, 1] at `positions` [B, 1]; `recentMask` [B, s+1] covers the recent level
+ * and the new token (the long level's mask is in `longBias`). Returns the final hidden states [B, D]
+ * and the recent level extended by this token.
  *
  * Written for the one-token case: with T = 1 the projections reshape straight to [B, heads, 1, hd]
  * (the layout of the cache and of RotaryEmbedding), keys to [B, Hkv, hd, 1] without a Transpose, and
  * the attention scale is folded into the query's cos / sin tables. Generation runs this body once per
- * token, and per-node overhead dominates small models, so every node saved counts.
+ * token, and per-node overhead dominates small models, so every node saved counts. Attention scores
+ * against both levels are concatenated for one softmax, then split for the two value products.
  */
-export function decoderStep(c: ModelConfig, p: ParamValues, ids: Value, positions: Value, mask: Value, past: LayerCache[]): { hidden: Value; cache: LayerCache[] } {
+export function decoderStep(c: ModelConfig, p: ParamValues, ids: Value, positions: Value, recentMask: Value, cache: StepCache): { hidden: Value; recent: LayerCache[] } {
   const w = param(p);
   const embed = w('model.embed_tokens.weight');
   const g = ids.graph;
   const dtype = embed.dtype;
-  const bias = op.unsqueeze(op.where(op.equal(mask, g.scalar(1, 'int64')), g.scalar(0, dtype), g.scalar(-1e9, dtype)), [1, 2]); // [B,1,1,S]
+  const recentBias = op.unsqueeze(op.where(op.equal(recentMask, g.scalar(1, 'int64')), g.scalar(0, dtype), g.scalar(-1e9, dtype)), [1, 2]); // [B,1,1,s+1]
+  const bias = op.concat([cache.longBias, recentBias], 3);
+  const lastDim = (x: Value) => op.apply('Shape', [x], { start: 3 }, [{ dtype: 'int64', shape: [1] }])[0]!;
+  const sizes = op.concat([lastDim(cache.longBias), lastDim(recentBias)], 0);
   const G = c.numHeads / c.numKvHeads;
   const hd = c.headDim;
   const rope = stepRotary(c, positions, dtype);
   const toHeads = (x: Value, heads: number) => op.reshape(x, [-1, heads, 1, hd], ['B', heads, 1, hd]);
-  const cache: LayerCache[] = [];
+  const recent: LayerCache[] = [];
   let h = op.reshape(op.gather(embed, ids, 'embed'), [-1, c.hiddenSize], ['B', c.hiddenSize]);
   for (let i = 0; i < c.numLayers; i++) {
     const L = `model.layers.${i}`;
     const { q, k, v } = attentionInputs(c, w, L, h, toHeads);
-    const keysT = op.concat([past[i]!.keysT, op.reshape(rope.key(k), [-1, c.numKvHeads, hd, 1], ['B', c.numKvHeads, hd, 1])], 3);
-    const values = op.concat([past[i]!.values, v], 2);
-    cache.push({ keysT, values });
+    const long = cache.long[i]!;
+    const keysT = op.concat([cache.recent[i]!.keysT, op.reshape(rope.key(k), [-1, c.numKvHeads, hd, 1], ['B', c.numKvHeads, hd, 1])], 3);
+    const values = op.concat([cache.recent[i]!.values, v], 2);
+    recent.push({ keysT, values });
     const qg = op.reshape(rope.query(q), [-1, c.numKvHeads, G, hd], ['B', c.numKvHeads, G, hd]);
-    const probs = op.softmax(op.add(op.matmul(qg, keysT), bias), -1); // [B, Hkv, G, S]
-    h = layerOutput(c, w, L, h, op.reshape(op.matmul(probs, values), [-1, c.numHeads * hd], ['B', c.numHeads * hd]));
+    const scores = op.concat([op.matmul(qg, long.keysT), op.matmul(qg, keysT)], 3); // [B, Hkv, G, S + s+1]
+    const [probsLong, probsRecent] = op.apply('Split', [op.softmax(op.add(scores, bias), -1), sizes], { axis: 3 }, [
+      { dtype, shape: ['B', c.numKvHeads, G, 'S'] },
+      { dtype, shape: ['B', c.numKvHeads, G, 's'] },
+    ]);
+    const attn = op.add(op.matmul(probsLong!, long.values), op.matmul(probsRecent!, values));
+    h = layerOutput(c, w, L, h, op.reshape(attn, [-1, c.numHeads * hd], ['B', c.numHeads * hd]));
   }
-  return { hidden: rmsNorm(h, w('model.norm.weight'), c.rmsNormEps), cache };
+  return { hidden: rmsNorm(h, w('model.norm.weight'), c.rmsNormEps), recent };
 }
 
 /** The parameter lookup, failing loudly on a missing name. */

@@ -51,14 +51,27 @@ function liveNodes(g: Graph): Node[] {
     if (!n.outputs.some((o) => needed.has(o.name))) continue;
     live.push(n);
     for (const v of n.inputs) if (v) needed.add(v.name);
-    for (const a of Object.values(n.attrs)) if (a && typeof a === 'object' && 'nodes' in a) for (const inner of (a as Graph).nodes) for (const v of inner.inputs) if (v) needed.add(v.name);
+    for (const name of subgraphReads(n)) needed.add(name);
   }
   return live.reverse();
 }
 
+/** Names read by the nodes of n's subgraphs, at any depth (a nested Loop body may read the weights). */
+function subgraphReads(n: Node): string[] {
+  const names: string[] = [];
+  for (const a of Object.values(n.attrs)) {
+    if (!a || typeof a !== 'object' || !('nodes' in a)) continue;
+    for (const inner of (a as Graph).nodes) {
+      for (const v of inner.inputs) if (v) names.push(v.name);
+      names.push(...subgraphReads(inner));
+    }
+  }
+  return names;
+}
+
 function graphProto(g: Graph): onnxProto.onnx.IGraphProto {
   const nodes = liveNodes(g);
-  const used = new Set<string>(nodes.flatMap((n) => n.inputs.map((v) => v?.name ?? '')));
+  const used = new Set<string>(nodes.flatMap((n) => [...n.inputs.map((v) => v?.name ?? ''), ...subgraphReads(n)]));
   for (const o of g.outputs) used.add(o.name);
   return {
     name: g.name,

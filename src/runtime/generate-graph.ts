@@ -38,6 +38,7 @@ export function buildGenerateGraph(c: ModelConfig, mode: SamplingMode, dtype: DT
   const sortK = g.input('sort_k', 'int64', [1]);
   const eosIds = g.input('eos_ids', 'int64', ['E']);
   const forceIds = g.input('force_ids', 'int64', ['F']);
+  const chunk = g.input('chunk', 'int64', []);
 
   // Prefill once per prompt, then give each of the prompt's M rows its copy of the cache.
   const prefill: LayerCache[] = [];
@@ -50,40 +51,62 @@ export function buildGenerateGraph(c: ModelConfig, mode: SamplingMode, dtype: DT
   const mask0 = rows(promptMask);
   const pos0 = op.reduceSum(mask0, [1], false);
   const zeros = op.mul(pos0, g.scalar(0, 'int64'));
+  const zeros0 = g.constant([0n], 'int64', [], 'zero');
   const cache0 = prefill.flatMap((l) => [rows(l.keysT), rows(l.values)]);
   const forceCount = op.apply('Size', [forceIds], {}, [{ dtype: 'int64', shape: [] }])[0]!;
+  const trueCond = g.constant([1], 'bool', [], 'true');
+  const i64 = (graph: Graph, x: number) => graph.constant([BigInt(x)], 'int64', [], 'k');
+  const ROW_STATE = ['logits', 'pos', 'phase', 'generated', 'forced', 'answered'] as const;
+  const rowState = (graph: Graph, prefix: string) => ({
+    logits: graph.input(`${prefix}logits`, dtype, ['BM', c.vocabSize]),
+    pos: graph.input(`${prefix}pos`, 'int64', ['BM']),
+    phase: graph.input(`${prefix}phase`, 'int64', ['BM']),
+    generated: graph.input(`${prefix}generated`, 'int64', ['BM']),
+    forced: graph.input(`${prefix}forced`, 'int64', ['BM']),
+    answered: graph.input(`${prefix}answered`, 'int64', ['BM']),
+  });
 
-  // The loop body.
-  const body = new Graph('decode_step', 'step/');
-  body.parent = g;
-  body.input('iter', 'int64', []);
-  body.input('cond_in', 'bool', []);
-  const logits = body.input('logits', dtype, ['BM', c.vocabSize]);
-  const mask = body.input('mask', 'int64', ['BM', 'S']);
-  const pos = body.input('pos', 'int64', ['BM']);
-  const phase = body.input('phase', 'int64', ['BM']);
-  const generated = body.input('generated', 'int64', ['BM']);
-  const forced = body.input('forced', 'int64', ['BM']);
-  const answered = body.input('answered', 'int64', ['BM']);
-  const past: LayerCache[] = prefill.map((_, i) => ({
-    keysT: body.input(`keys_t_${i}`, dtype, ['BM', c.numKvHeads, c.headDim, 'S']),
-    values: body.input(`values_${i}`, dtype, ['BM', c.numKvHeads, 'S', c.headDim]),
+  // The outer loop runs chunks of up to `chunk` steps; its body holds the long cache still, runs the inner
+  // (per-token) loop over a short recent cache, then merges recent into long. Scan outputs of the inner
+  // loop are padded to `chunk` rows so that every outer iteration emits the same shape.
+  const outer = new Graph('decode_chunk', 'chunk/');
+  outer.parent = g;
+  outer.input('chunk_iter', 'int64', []);
+  outer.input('chunk_cond_in', 'bool', []);
+  const mask = outer.input('mask', 'int64', ['BM', 'S']);
+  const steps = outer.input('steps', 'int64', []);
+  const state = rowState(outer, 'chunk_');
+  const long: LayerCache[] = prefill.map((_, i) => ({
+    keysT: outer.input(`keys_t_${i}`, dtype, ['BM', c.numKvHeads, c.headDim, 'S']),
+    values: outer.input(`values_${i}`, dtype, ['BM', c.numKvHeads, 'S', c.headDim]),
   }));
-  const i64 = (x: number) => body.constant([BigInt(x)], 'int64', [], 'k');
-  const is = (x: Value, v: number) => op.equal(x, i64(v));
+  const longBias = op.unsqueeze(op.where(op.equal(mask, outer.scalar(1, 'int64')), outer.scalar(0, dtype), outer.scalar(-1e9, dtype)), [1, 2]);
+
+  const body = new Graph('decode_step', 'step/');
+  body.parent = outer;
+  const iter = body.input('iter', 'int64', []);
+  body.input('cond_in', 'bool', []);
+  const recentMask = body.input('recent_mask', 'int64', ['BM', 's']);
+  const { logits, pos, phase, generated, forced, answered } = rowState(body, '');
+  const recentPast: LayerCache[] = prefill.map((_, i) => ({
+    keysT: body.input(`recent_keys_t_${i}`, dtype, ['BM', c.numKvHeads, c.headDim, 's']),
+    values: body.input(`recent_values_${i}`, dtype, ['BM', c.numKvHeads, 's', c.headDim]),
+  }));
+  const k = (x: number) => i64(body, x);
+  const is = (x: Value, v: number) => op.equal(x, k(v));
   const where = (cond: Value, a: Value, b: Value) => op.where(cond, a, b);
 
-  const u = op.apply('Gather', [uniforms, body.inputs[0]!], { axis: 0 }, [{ dtype: 'float32', shape: ['BM'] }])[0]!;
+  const u = op.apply('Gather', [uniforms, op.add(steps, iter)], { axis: 0 }, [{ dtype: 'float32', shape: ['BM'] }])[0]!;
   const { token: sampled, logprob: samplingLogprob } = sampleTokens(mode, logits, u, temperature, topP, sortK, dtype);
   const logp1 = op.logSoftmax(logits, -1);
 
   // Rules of rollout.ts, vectorised.
-  const startForce = op.and(op.and(is(phase, Phase.Thinking), op.greaterOrEqual(generated, thinkBudget)), op.greater(forceCount, i64(0)));
-  const phase1 = where(startForce, i64(Phase.Forcing), phase);
+  const startForce = op.and(op.and(is(phase, Phase.Thinking), op.greaterOrEqual(generated, thinkBudget)), op.greater(forceCount, k(0)));
+  const phase1 = where(startForce, k(Phase.Forcing), phase);
   const forcing = is(phase1, Phase.Forcing);
   const done = is(phase1, Phase.Done);
   const emitted = op.not(done);
-  const forcedToken = op.apply('Gather', [forceIds, op.min(forced, op.sub(forceCount, i64(1)))], { axis: 0 }, [{ dtype: 'int64', shape: ['BM'] }])[0]!;
+  const forcedToken = op.apply('Gather', [forceIds, op.min(forced, op.sub(forceCount, k(1)))], { axis: 0 }, [{ dtype: 'int64', shape: ['BM'] }])[0]!;
   const token = where(done, padId, where(forcing, forcedToken, sampled));
   const zero = body.scalar(0, dtype);
   const tokenLogprob = where(done, zero, op.squeeze(op.gatherElements(logp1, op.unsqueeze(token, [1]), 1), [1]));
@@ -92,7 +115,7 @@ export function buildGenerateGraph(c: ModelConfig, mode: SamplingMode, dtype: DT
   const asInt = (b: Value) => op.cast(b, 'int64');
   const generated2 = op.add(generated, asInt(emitted));
   const forced2 = op.add(forced, asInt(forcing));
-  const isEos = op.greater(op.reduceSum(asInt(op.equal(op.unsqueeze(token, [1]), op.unsqueeze(eosIds, [0]))), [1], false), i64(0));
+  const isEos = op.greater(op.reduceSum(asInt(op.equal(op.unsqueeze(token, [1]), op.unsqueeze(eosIds, [0]))), [1], false), k(0));
   const freeToken = op.and(emitted, op.not(forcing));
   const eosHit = op.and(freeToken, isEos);
   const closeHit = op.and(op.and(is(phase1, Phase.Thinking), op.and(freeToken, op.not(isEos))), op.equal(token, thinkEnd));
@@ -100,47 +123,78 @@ export function buildGenerateGraph(c: ModelConfig, mode: SamplingMode, dtype: DT
   const answered2 = op.add(answered, asInt(answerToken));
   const budgetHit = op.and(answerToken, op.greaterOrEqual(answered2, answerBudget));
   const forceDone = op.and(forcing, op.equal(forced2, forceCount));
-  let phase2 = where(forceDone, i64(Phase.Answer), phase1);
-  phase2 = where(closeHit, i64(Phase.Answer), phase2);
-  phase2 = where(op.or(eosHit, budgetHit), i64(Phase.Done), phase2);
+  let phase2 = where(forceDone, k(Phase.Answer), phase1);
+  phase2 = where(closeHit, k(Phase.Answer), phase2);
+  phase2 = where(op.or(eosHit, budgetHit), k(Phase.Done), phase2);
   const lengthHit = op.and(op.and(op.not(is(phase2, Phase.Done)), emitted), op.greaterOrEqual(generated2, maxNew));
-  phase2 = where(lengthHit, i64(Phase.Done), phase2);
-  const anyLeft = op.greater(op.apply('ReduceMax', [asInt(op.not(is(phase2, Phase.Done)))], { keepdims: 0 }, [{ dtype: 'int64', shape: [] }])[0]!, i64(0));
+  phase2 = where(lengthHit, k(Phase.Done), phase2);
+  const anyLeft = (graph: Graph, p: Value) =>
+    op.greater(op.apply('ReduceMax', [op.cast(op.not(op.equal(p, i64(graph, Phase.Done))), 'int64')], { keepdims: 0 }, [{ dtype: 'int64', shape: [] }])[0]!, i64(graph, 0));
 
   // Run the model on the emitted token; a finished row's token is masked out of its own future.
-  const mask2 = op.concat([mask, op.unsqueeze(asInt(emitted), [1])], 1);
-  const step = decoderStep(c, params, op.unsqueeze(token, [1]), op.unsqueeze(pos, [1]), mask2, past);
+  const recentMask2 = op.concat([recentMask, op.unsqueeze(asInt(emitted), [1])], 1);
+  const step = decoderStep(c, params, op.unsqueeze(token, [1]), op.unsqueeze(pos, [1]), recentMask2, { long, longBias, recent: recentPast });
   const logits2 = op.gemm(step.hidden, head, undefined, { transB: true }, 'lm_head_step');
 
-  body.output(anyLeft, 'cond_out');
+  body.output(anyLeft(body, phase2), 'cond_out');
+  body.output(recentMask2, 'recent_mask_out');
   body.output(logits2, 'logits_out');
-  body.output(mask2, 'mask_out');
-  body.output(op.add(pos, i64(1)), 'pos_out');
+  body.output(op.add(pos, k(1)), 'pos_out');
   body.output(phase2, 'phase_out');
   body.output(generated2, 'generated_out');
   body.output(forced2, 'forced_out');
   body.output(answered2, 'answered_out');
-  step.cache.forEach((l, i) => {
-    body.output(l.keysT, `keys_t_${i}_out`);
-    body.output(l.values, `values_${i}_out`);
+  step.recent.forEach((l, i) => {
+    body.output(l.keysT, `recent_keys_t_${i}_out`);
+    body.output(l.values, `recent_values_${i}_out`);
   });
   body.output(token, 'token_scan');
   body.output(tokenLogprob, 'logprob_scan');
   body.output(tokenSamplingLogprob, 'sampling_logprob_scan');
 
-  const carried = [logits0, mask0, pos0, zeros, zeros, zeros, zeros, ...cache0];
-  const trueCond = g.constant([1], 'bool', [], 'true');
-  const outs = op.apply(
+  // The outer body: one chunk through the inner loop, then the merge.
+  const emptyRecent = long.flatMap((l) => [op.slice(l.keysT, 3, 0, 0), op.slice(l.values, 2, 0, 0)]);
+  const rowValues = [state.logits, state.pos, state.phase, state.generated, state.forced, state.answered];
+  const innerCarried = [op.slice(mask, 1, 0, 0), ...rowValues, ...emptyRecent];
+  const trips = op.min(chunk, op.sub(maxNew, steps));
+  const inner = op.apply(
     'Loop',
-    [maxNew, trueCond, ...carried],
+    [trips, trueCond, ...innerCarried],
     { body },
-    [...carried.map((v) => ({ dtype: v.dtype, shape: v.shape })), { dtype: 'int64', shape: ['steps', 'BM'] }, { dtype, shape: ['steps', 'BM'] }, { dtype, shape: ['steps', 'BM'] }],
+    [...innerCarried.map((v) => ({ dtype: v.dtype, shape: v.shape })), { dtype: 'int64', shape: ['s', 'BM'] }, { dtype, shape: ['s', 'BM'] }, { dtype, shape: ['s', 'BM'] }],
     'decode_loop',
   );
+  const m = innerCarried.length;
+  const stepsRun = op.apply('Shape', [inner[m]!], { end: 1 }, [{ dtype: 'int64', shape: [1] }])[0]!;
+  const pads = op.concat([outer.ints([0, 0]), op.sub(op.unsqueeze(chunk, [0]), stepsRun), outer.ints([0])], 0);
+  const padded = (x: Value) => op.apply('Pad', [x, pads], {}, [{ dtype: x.dtype, shape: ['C', 'BM'] }])[0]!;
+  const [, ...rowsAfter] = inner.slice(0, 7);
+  outer.output(anyLeft(outer, rowsAfter[2]!), 'chunk_cond_out');
+  outer.output(op.concat([mask, inner[0]!], 1), 'mask_out');
+  outer.output(op.add(steps, op.squeeze(stepsRun, [0])), 'steps_out');
+  rowsAfter.forEach((v, i) => outer.output(v, `chunk_${ROW_STATE[i]}_out`));
+  long.forEach((l, i) => {
+    outer.output(op.concat([l.keysT, inner[7 + 2 * i]!], 3), `keys_t_${i}_out`);
+    outer.output(op.concat([l.values, inner[8 + 2 * i]!], 2), `values_${i}_out`);
+  });
+  for (const [j, name] of ['token', 'logprob', 'sampling_logprob'].entries()) outer.output(padded(inner[m + j]!), `${name}_chunk`);
+
+  const chunks = op.div(op.sub(op.add(maxNew, chunk), g.scalar(1, 'int64')), chunk);
+  const carried = [mask0, zeros0, logits0, pos0, zeros, zeros, zeros, zeros, ...cache0];
+  const outs = op.apply(
+    'Loop',
+    [chunks, trueCond, ...carried],
+    { body: outer },
+    [...carried.map((v) => ({ dtype: v.dtype, shape: v.shape })), { dtype: 'int64', shape: ['chunks', 'C', 'BM'] }, { dtype, shape: ['chunks', 'C', 'BM'] }, { dtype, shape: ['chunks', 'C', 'BM'] }],
+    'chunk_loop',
+  );
   const n = carried.length;
-  g.output(outs[n]!, 'tokens');
-  g.output(outs[n + 1]!, 'logprobs');
-  g.output(outs[n + 2]!, 'sampling_logprobs');
+  const totalSteps = op.unsqueeze(outs[1]!, [0]);
+  const flat = (x: Value) => op.apply('Flatten', [x], { axis: 2 }, [{ dtype: x.dtype, shape: ['CS', 'BM'] }])[0]!;
+  const firstSteps = (x: Value) => op.apply('Slice', [flat(x), g.ints([0]), totalSteps, g.ints([0])], {}, [{ dtype: x.dtype, shape: ['steps', 'BM'] }])[0]!;
+  g.output(firstSteps(outs[n]!), 'tokens');
+  g.output(firstSteps(outs[n + 1]!), 'logprobs');
+  g.output(firstSteps(outs[n + 2]!), 'sampling_logprobs');
   return finish(g);
 }
 

@@ -19,8 +19,11 @@ export function samplingMode(o: GenerateOptions): SamplingMode {
   return o.topP < 1 || o.topK > 0 ? 'filtered' : 'sample';
 }
 
-/** M rollouts for each prompt (token ids, e.g. a chat-templated prompt), in prompt-major order. */
-export async function generate(policy: Policy, prompts: readonly (readonly number[])[], o: GenerateOptions, padId = 0): Promise<Rollout[]> {
+/**
+ * M rollouts for each prompt (token ids, e.g. a chat-templated prompt), in prompt-major order. `chunk`
+ * (decode steps per merge of the two-level KV cache) changes the speed, never the rollouts.
+ */
+export async function generate(policy: Policy, prompts: readonly (readonly number[])[], o: GenerateOptions, padId = 0, chunk?: number): Promise<Rollout[]> {
   if (prompts.length === 0) return [];
   const mode = samplingMode(o);
   const session = await policy.session(`generate:${mode}`, () => buildGenerateGraph(policy.config, mode, policy.dtype));
@@ -53,6 +56,7 @@ export async function generate(policy: Policy, prompts: readonly (readonly numbe
     sort_k: tensor('int64', BigInt64Array.of(BigInt(o.topK > 0 ? Math.min(o.topK, V) : V)), [1]),
     eos_ids: tensor('int64', BigInt64Array.from(eosIds.map(BigInt)), [eosIds.length]),
     force_ids: tensor('int64', BigInt64Array.from(forceIds.map(BigInt)), [forceIds.length]),
+    chunk: i64(chunk ?? cacheChunk(batch.length, o.maxNewTokens)),
   };
   const out = await session.run(feeds);
   const tokens = out.tokens!.data as BigInt64Array;
@@ -75,4 +79,14 @@ export async function generate(policy: Policy, prompts: readonly (readonly numbe
     rollouts.push({ prompt: Math.floor(r / M), sample: r % M, tokens: t, logprobs: lp, samplingLogprobs: slp, ...spans(t, state.thinkingForced, finish, o), finishReason: finish, thinkingForced: state.thinkingForced });
   }
   return rollouts;
+}
+
+/**
+ * Decode steps per chunk of the two-level KV cache (generate-graph.ts). A step copies the recent level
+ * (about chunk / 2 positions on average) and each chunk copies the whole cache once, so the copy per
+ * step is about chunk / 2 + length / chunk positions, least at chunk = sqrt(2 * length); length is the
+ * mean cache length over the run.
+ */
+export function cacheChunk(promptLength: number, maxNewTokens: number): number {
+  return Math.max(4, Math.round(Math.sqrt(2 * (promptLength + maxNewTokens / 2))));
 }

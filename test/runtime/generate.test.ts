@@ -136,6 +136,20 @@ describe('decoding rules', () => {
     expect(rs.map((r) => r.tokens)).toEqual(ref.map((r) => r.tokens));
   });
 
+  it('gives the same rollouts whatever the chunk length of the two-level KV cache', async () => {
+    const o: GenerateOptions = { ...base, temperature: 1, samplesPerPrompt: 3, maxNewTokens: 11, seed: 6 };
+    const free = await generate(policy, ps, o, 0, 11);
+    // A stop token met mid-chunk by some rows, so rows finish at different steps.
+    const stop = { eosIds: [free[0]!.tokens[4]!, free[3]!.tokens[6]!], forceCloseIds: [] };
+    const runs = await Promise.all([11, 1, 3, 4, 64].map((chunk) => generate(policy, ps, { ...o, stop }, 0, chunk)));
+    expect(runs[0]!.some((r) => r.finishReason === 'eos')).toBe(true);
+    expect(runs[0]!.some((r) => r.tokens.length === 11)).toBe(true);
+    for (const run of runs.slice(1)) {
+      expect(run.map((r) => r.tokens)).toEqual(runs[0]!.map((r) => r.tokens));
+      run.forEach((r, i) => r.logprobs.forEach((lp, t) => expect(Math.abs(lp - runs[0]![i]!.logprobs[t]!)).toBeLessThan(1e-5)));
+    }
+  });
+
   it('ends a sequence at a stop token, and at max new tokens', async () => {
     const free = await generate(policy, ps, { ...base, maxNewTokens: 6 });
     expect(free.every((r) => r.tokens.length === 6 && r.finishReason === 'length')).toBe(true);
