@@ -163,6 +163,7 @@ export async function trainingStep(ctx: StepContext, step: number, items: readon
     norm = ctx.gradClip > 0 ? clipGradNorm(g.grads, ctx.gradClip) : gradNorm(g.grads.values());
     if (!Number.isFinite(norm)) return;
     ctx.optimizer.step(g.grads, lr);
+    ctx.policy.weightsChanged();
     updated = true;
   });
 

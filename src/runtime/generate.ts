@@ -6,7 +6,7 @@
 import type ort from 'onnxruntime-node';
 import { Rng } from '../util/rng.js';
 import { padBatch } from './batch.js';
-import { buildGenerateGraph, type SamplingMode } from './generate-graph.js';
+import type { SamplingMode } from './generate-graph.js';
 import type { Policy } from './policy.js';
 import { advance, forcedToken, initialState, Phase, spans, type GenerateOptions, type Rollout } from './rollout.js';
 import { tensor } from './session.js';
@@ -26,7 +26,7 @@ export function samplingMode(o: GenerateOptions): SamplingMode {
 export async function generate(policy: Policy, prompts: readonly (readonly number[])[], o: GenerateOptions, padId = 0, chunk?: number): Promise<Rollout[]> {
   if (prompts.length === 0) return [];
   const mode = samplingMode(o);
-  const session = await policy.session(`generate:${mode}`, () => buildGenerateGraph(policy.config, mode, policy.dtype));
+  const session = await policy.generateSession(mode);
   const M = o.samplesPerPrompt;
   const BM = prompts.length * M;
   const rng = new Rng(o.seed);

@@ -35,6 +35,14 @@ export function weightInputs(g: Graph, c: ModelConfig, dtype: DType): Map<string
   return new Map<string, Value>(parameterSpecs(c).map((s) => [s.name, g.input(s.name, dtype, s.shape)]));
 }
 
+/**
+ * The weights as initializers of `g` (named `<prefix>/<HF name>` by the graph), so onnxruntime can
+ * pre-pack them for its Gemm kernels; the graph then holds a copy of the weights as of this call.
+ */
+export function weightConstants(g: Graph, c: ModelConfig, dtype: DType, weights: ReadonlyMap<string, Float32Array | Float64Array>): Map<string, Value> {
+  return new Map<string, Value>(parameterSpecs(c).map((s) => [s.name, g.constant(weights.get(s.name)!, dtype, s.shape, s.name)]));
+}
+
 function modelInputs(g: Graph, c: ModelConfig, dtype: DType) {
   const ids = g.input('input_ids', 'int64', ['B', 'T']);
   const mask = g.input('attention_mask', 'int64', ['B', 'T']);

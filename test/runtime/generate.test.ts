@@ -37,6 +37,41 @@ describe('greedy decoding by the loop graph equals repeated full forward passes'
   });
 });
 
+describe('weights held by the decode step', () => {
+  const ps = prompts(new Rng(8), [5, 8], tiny.vocabSize);
+  const o = { ...base, maxNewTokens: 10 };
+  const same = async (policy: Policy) => {
+    const fast = await generate(policy, ps, o);
+    const slow = await generateReference(policy, ps, o);
+    expect(fast.map((r) => r.tokens)).toEqual(slow.map((r) => r.tokens));
+    return fast.map((r) => r.tokens);
+  };
+
+  it('as inputs or as initializers, greedy decoding equals full forward passes', async () => {
+    const w = randomWeights(tiny, 12, 0.1);
+    const inputs = await same(new Policy(tiny, w, { threads: 2, embedGenerateWeights: false }));
+    const embedded = await same(new Policy(tiny, w, { threads: 2, embedGenerateWeights: true }));
+    expect(embedded).toEqual(inputs);
+  });
+
+  it('follows weights changed in place, announced or not', async () => {
+    const w = randomWeights(tiny, 13, 0.1);
+    const policy = new Policy(tiny, w, { threads: 2, embedGenerateWeights: true });
+    const before = await same(policy);
+    const perturb = (seed: number) => {
+      const rng = new Rng(seed);
+      for (const a of w.values()) for (let i = 0; i < a.length; i++) a[i]! += 0.05 * rng.normal();
+    };
+    perturb(1);
+    policy.weightsChanged();
+    const announced = await same(policy);
+    expect(announced).not.toEqual(before);
+    perturb(2);
+    const silent = await same(policy);
+    expect(silent).not.toEqual(announced);
+  });
+});
+
 describe('sampling', () => {
   const policy = new Policy(tiny, randomWeights(tiny, 11, 0.25), { threads: 2 });
   const prompt = [5, 9, 17, 33];
