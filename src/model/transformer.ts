@@ -76,9 +76,9 @@ export function decoderStep(c: ModelConfig, p: ParamValues, ids: Value, position
   const embed = w('model.embed_tokens.weight');
   const g = ids.graph;
   const dtype = embed.dtype;
-  const recentBias = op.unsqueeze(op.where(op.equal(recentMask, g.scalar(1, 'int64')), g.scalar(0, dtype), g.scalar(-1e9, dtype)), [1, 2]); // [B,1,1,s+1]
-  const bias = op.concat([cache.longBias, recentBias], 3);
-  const lastDim = (x: Value) => op.apply('Shape', [x], { start: 3 }, [{ dtype: 'int64', shape: [1] }])[0]!;
+  const recentBias = op.unsqueeze(op.where(op.equal(recentMask, g.scalar(1, 'int64')), g.scalar(0, dtype), g.scalar(-1e9, dtype)), [1, 2, 3]); // [B,1,1,1,s+1]
+  const bias = op.concat([cache.longBias, recentBias], 4);
+  const lastDim = (x: Value) => op.apply('Shape', [x], { start: 4 }, [{ dtype: 'int64', shape: [1] }])[0]!;
   const sizes = op.concat([lastDim(cache.longBias), lastDim(recentBias)], 0);
   const G = c.numHeads / c.numKvHeads;
   const hd = c.headDim;
@@ -93,13 +93,16 @@ export function decoderStep(c: ModelConfig, p: ParamValues, ids: Value, position
     const keysT = op.concat([cache.recent[i]!.keysT, op.reshape(rope.key(k), [-1, c.numKvHeads, hd, 1], ['B', c.numKvHeads, hd, 1])], 3);
     const values = op.concat([cache.recent[i]!.values, v], 2);
     recent.push({ keysT, values });
-    const qg = op.reshape(rope.query(q), [-1, c.numKvHeads, G, hd], ['B', c.numKvHeads, G, hd]);
-    const scores = op.concat([op.matmul(qg, long.keysT), op.matmul(qg, keysT)], 3); // [B, Hkv, G, S + s+1]
-    const [probsLong, probsRecent] = op.apply('Split', [op.softmax(op.add(scores, bias), -1), sizes], { axis: 3 }, [
-      { dtype, shape: ['B', c.numKvHeads, G, 'S'] },
-      { dtype, shape: ['B', c.numKvHeads, G, 's'] },
+    // One query row per product ([G, 1, hd] x [1, hd, S], broadcast over G): onnxruntime then runs
+    // matrix-vector kernels on the cache instead of packing it for a 2-row Gemm.
+    const qg = op.reshape(rope.query(q), [-1, c.numKvHeads, G, 1, hd], ['B', c.numKvHeads, G, 1, hd]);
+    const per5 = (x: Value) => op.unsqueeze(x, [2]);
+    const scores = op.concat([op.matmul(qg, per5(long.keysT)), op.matmul(qg, per5(keysT))], 4); // [B, Hkv, G, 1, S + s+1]
+    const [probsLong, probsRecent] = op.apply('Split', [op.softmax(op.add(scores, bias), -1), sizes], { axis: 4 }, [
+      { dtype, shape: ['B', c.numKvHeads, G, 1, 'S'] },
+      { dtype, shape: ['B', c.numKvHeads, G, 1, 's'] },
     ]);
-    const attn = op.add(op.matmul(probsLong!, long.values), op.matmul(probsRecent!, values));
+    const attn = op.add(op.matmul(probsLong!, per5(long.values)), op.matmul(probsRecent!, per5(values)));
     h = layerOutput(c, w, L, h, op.reshape(attn, [-1, c.numHeads * hd], ['B', c.numHeads * hd]));
   }
   return { hidden: rmsNorm(h, w('model.norm.weight'), c.rmsNormEps), recent };

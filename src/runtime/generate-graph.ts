@@ -85,7 +85,7 @@ export function buildGenerateGraph(c: ModelConfig, mode: SamplingMode, dtype: DT
     keysT: outer.input(`keys_t_${i}`, dtype, ['BM', c.numKvHeads, c.headDim, 'S']),
     values: outer.input(`values_${i}`, dtype, ['BM', c.numKvHeads, 'S', c.headDim]),
   }));
-  const longBias = op.unsqueeze(op.where(op.equal(mask, outer.scalar(1, 'int64')), outer.scalar(0, dtype), outer.scalar(-1e9, dtype)), [1, 2]);
+  const longBias = op.unsqueeze(op.where(op.equal(mask, outer.scalar(1, 'int64')), outer.scalar(0, dtype), outer.scalar(-1e9, dtype)), [1, 2, 3]); // [BM, 1, 1, 1, S]
 
   const body = new Graph('decode_step', 'step/');
   body.parent = outer;
