@@ -76,22 +76,25 @@ describe('sampling', () => {
   const policy = new Policy(tiny, randomWeights(tiny, 11, 0.25), { threads: 2 });
   const prompt = [5, 9, 17, 33];
 
-  async function nextTokenProbs(temperature: number): Promise<Float64Array> {
-    const session = await policy.session('next-token', () => buildNextTokenGraph(tiny));
+  async function nextTokenProbs(temperature: number, p: Policy = policy): Promise<Float64Array> {
+    const session = await p.session('next-token', () => buildNextTokenGraph(p.config));
     const b = padBatch([prompt], 0, 'left');
-    const out = await session.run({ ...policy.weightFeeds(), input_ids: tensor('int64', b.ids, [1, b.length]), attention_mask: tensor('int64', b.mask, [1, b.length]) });
+    const out = await session.run({ ...p.weightFeeds(), input_ids: tensor('int64', b.ids, [1, b.length]), attention_mask: tensor('int64', b.mask, [1, b.length]) });
     const logits = out.logits!.data as Float32Array;
     const m = Math.max(...logits);
-    const p = Float64Array.from(logits, (l) => Math.exp((l - m) / temperature));
-    const z = p.reduce((a, x) => a + x, 0);
-    return p.map((x) => x / z);
+    const probs = Float64Array.from(logits, (l) => Math.exp((l - m) / temperature));
+    const z = probs.reduce((a, x) => a + x, 0);
+    return probs.map((x) => x / z);
   }
 
-  it('draws next tokens with the frequencies of softmax(logits / T) (chi-square, fixed seed)', async () => {
+  // 1000 is not a multiple of the sampler's 128-token blocks, so its last block is padded.
+  it.each([[1024], [1000]])('draws next tokens with the frequencies of softmax(logits / T) (chi-square, fixed seed), vocabulary %d', async (vocabSize) => {
+    const c = { ...tiny, vocabSize };
+    const sampler = vocabSize === tiny.vocabSize ? policy : new Policy(c, randomWeights(c, 11, 0.25), { threads: 2 });
     const T = 0.7, n = 20000;
-    const p = await nextTokenProbs(T);
-    const rollouts = await generate(policy, [prompt], { ...base, temperature: T, samplesPerPrompt: n, maxNewTokens: 1, seed: 42 });
-    const counts = new Float64Array(tiny.vocabSize);
+    const p = await nextTokenProbs(T, sampler);
+    const rollouts = await generate(sampler, [prompt], { ...base, temperature: T, samplesPerPrompt: n, maxNewTokens: 1, seed: 42 });
+    const counts = new Float64Array(vocabSize);
     for (const r of rollouts) counts[r.tokens[0]!]!++;
     // Pool tokens with expected count < 5 into one bin.
     let chi2 = 0, bins = 0, pooledObs = 0, pooledExp = 0;
@@ -110,7 +113,9 @@ describe('sampling', () => {
     expect(chi2).toBeLessThan(critical);
     // And it is not merely uniform: the most likely token is drawn far more than 1/V of the time.
     const top = p.indexOf(Math.max(...p));
-    expect(counts[top]! / n).toBeGreaterThan(5 / tiny.vocabSize);
+    expect(counts[top]! / n).toBeGreaterThan(5 / vocabSize);
+    // The sampling log-prob is that of softmax(logits / T).
+    for (const r of rollouts.slice(0, 20)) expect(Math.abs(r.samplingLogprobs[0]! - Math.log(p[r.tokens[0]!]!))).toBeLessThan(1e-4);
   });
 
   it('top-k and top-p never emit a token outside the kept set', async () => {
