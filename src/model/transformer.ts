@@ -287,8 +287,32 @@ function groupedAttention(c: ModelConfig, q: Value, k: Value, v: Value, bias: Va
   const qg = op.reshape(op.transpose(q5, [0, 2, 3, 1, 4]), [0, 0, -1, hd], ['B', c.numKvHeads, 'GT', hd]);
   const kT = op.transpose(k, [0, 2, 3, 1]); // [B, Hkv, hd, T]
   const vt = op.transpose(v, [0, 2, 1, 3]); // [B, Hkv, T, hd]
-  const scores = op.reshape(op.matmul(qg, kT), scores5d, ['B', c.numKvHeads, G, 'T', 'T']);
-  const probs = op.reshape(op.softmax(op.add(scores, bias), -1), [0, 0, -1, 0], ['B', c.numKvHeads, 'GT', 'T']);
-  const out = op.reshape(op.matmul(probs, vt), [0, 0, G, -1, hd], ['B', c.numKvHeads, G, 'T', hd]);
+  const out = op.reshape(attentionCore(qg, kT, vt, bias, scores5d), [0, 0, G, -1, hd], ['B', c.numKvHeads, G, 'T', hd]);
   return { output: op.reshape(op.transpose(out, [0, 3, 1, 2, 4]), [-1, c.numHeads * hd], ['N', c.numHeads * hd]), keysT: kT, values: vt };
+}
+
+/**
+ * softmax(q kT + bias) v for q [B, Hkv, GT, hd], kT [B, Hkv, hd, T], v [B, Hkv, T, hd], with scores
+ * viewed as `scores5d` [B, Hkv, G, T, T] for the bias. Its backward takes the row sums that softmax's
+ * rule needs, sum_j dP_ij P_ij, as dO_i . O_i (the identity FlashAttention uses): one pass over
+ * [.., GT, hd] instead of a product and a reduction over the [.., GT, T] probabilities.
+ */
+function attentionCore(q: Value, kT: Value, v: Value, bias: Value, scores5d: Value): Value {
+  let probs!: Value, out!: Value;
+  return op.composite(
+    'Attention',
+    [q, kT, v],
+    () => {
+      const scores = op.reshape(op.matmul(q, kT), scores5d, ['B', q.shape[1]!, '?G', 'T', 'T']);
+      probs = op.reshape(op.softmax(op.add(scores, bias), -1), [0, 0, -1, 0], q.shape.slice(0, 3).concat(['T']));
+      out = op.matmul(probs, v);
+      return [out];
+    },
+    ([dOut]) => {
+      const dProbs = op.matmul(dOut!, op.transposeLast2(v));
+      const rowDot = op.reduceSum(op.mul(dOut!, out), [-1], true);
+      const dScores = op.mul(probs, op.sub(dProbs, rowDot));
+      return [op.matmul(dScores, op.transposeLast2(kT)), op.matmul(op.transposeLast2(q), dScores), op.matmul(op.transposeLast2(probs), dOut!)];
+    },
+  )[0]!;
 }

@@ -460,9 +460,14 @@ export function gather(table: Value, indices: Value, hint?: string): Value {
 rules.Gather = (n, [dy]) => {
   if (n.attrs.axis !== 0) throw new Error('Gather: gradient only along axis 0');
   const [table, idx] = n.inputs as Value[];
-  const zeros = zerosLike(table!);
-  const scatter = emit1('ScatterND', [zeros, unsqueeze(idx!, [-1]), dy!], { reduction: 'add' }, table!.dtype, table!.shape);
-  return [scatter, undefined];
+  if (table!.shape.length !== 2) throw new Error('Gather: gradient only for a [V, D] table');
+  // ScatterElements along axis 0, each index repeated across its row, rather than ScatterND:
+  // onnxruntime's ScatterND adds update rows on several threads, so a repeated index (the same token
+  // twice in a batch) races and loses updates.
+  const D = table!.shape[1]!;
+  const flatDy = reshape(dy!, [-1, D], [unknownDim(), D]);
+  const spread = expand(reshape(idx!, [-1, 1], [flatDy.shape[0]!, 1]), shapeOf(flatDy), flatDy.shape);
+  return [scatterElementsAdd(zerosLike(table!), spread, flatDy, 0), undefined];
 };
 
 export function gatherElements(x: Value, indices: Value, axis: number): Value {
