@@ -62,7 +62,8 @@ export async function accumulateGradients(policy: Policy, job: GradientJob, padI
     loss += out.loss;
     for (const [name, g] of out.grads) {
       const acc = grads.get(name);
-      if (acc === undefined) grads.set(name, Float32Array.from(g));
+      // Each run returns fresh arrays: keep a float32 one as the accumulator instead of copying it.
+      if (acc === undefined) grads.set(name, g instanceof Float32Array ? g : Float32Array.from(g));
       else for (let j = 0; j < acc.length; j++) acc[j] = acc[j]! + g[j]!;
     }
     rows.forEach((i, r) => {
