@@ -18,7 +18,12 @@ export interface DecoderInputs {
   mask: Value;
 }
 
-/** Per-layer attention cache: keys stored transposed [B, Hkv, hd, S] and values [B, Hkv, S, hd]. */
+/**
+ * Per-layer attention cache: keys stored transposed [B, Hkv, 1, hd, S] and values [B, Hkv, 1, S, hd].
+ * The unit axis broadcasts against the G query heads that share a KV head ([B, Hkv, G, 1, hd] queries),
+ * so each product is one query row against the cache: onnxruntime runs matrix-vector kernels on the
+ * cache instead of packing it for a G-row Gemm.
+ */
 export interface LayerCache {
   keysT: Value;
   values: Value;
@@ -42,7 +47,7 @@ export function decoder(c: ModelConfig, p: ParamValues, { ids, mask }: DecoderIn
     const L = `model.layers.${i}`;
     const { q, k, v } = attentionInputs(c, w, L, h, toHeads);
     const out = groupedAttention(c, applyRotary(q, rope), applyRotary(k, rope), v, bias, bt);
-    cache?.push({ keysT: out.keysT, values: out.values });
+    cache?.push({ keysT: op.unsqueeze(out.keysT, [2]), values: op.unsqueeze(out.values, [2]) });
     h = layerOutput(c, w, L, h, out.output);
   }
   return rmsNorm(h, w('model.norm.weight'), c.rmsNormEps);
@@ -90,19 +95,16 @@ export function decoderStep(c: ModelConfig, p: ParamValues, ids: Value, position
     const L = `model.layers.${i}`;
     const { q, k, v } = attentionInputs(c, w, L, h, toHeads);
     const long = cache.long[i]!;
-    const keysT = op.concat([cache.recent[i]!.keysT, op.reshape(rope.key(k), [-1, c.numKvHeads, hd, 1], ['B', c.numKvHeads, hd, 1])], 3);
-    const values = op.concat([cache.recent[i]!.values, v], 2);
+    const keysT = op.concat([cache.recent[i]!.keysT, op.reshape(rope.key(k), [-1, c.numKvHeads, 1, hd, 1], ['B', c.numKvHeads, 1, hd, 1])], 4);
+    const values = op.concat([cache.recent[i]!.values, op.reshape(v, [-1, c.numKvHeads, 1, 1, hd], ['B', c.numKvHeads, 1, 1, hd])], 3);
     recent.push({ keysT, values });
-    // One query row per product ([G, 1, hd] x [1, hd, S], broadcast over G): onnxruntime then runs
-    // matrix-vector kernels on the cache instead of packing it for a 2-row Gemm.
     const qg = op.reshape(rope.query(q), [-1, c.numKvHeads, G, 1, hd], ['B', c.numKvHeads, G, 1, hd]);
-    const per5 = (x: Value) => op.unsqueeze(x, [2]);
-    const scores = op.concat([op.matmul(qg, per5(long.keysT)), op.matmul(qg, per5(keysT))], 4); // [B, Hkv, G, 1, S + s+1]
+    const scores = op.concat([op.matmul(qg, long.keysT), op.matmul(qg, keysT)], 4); // [B, Hkv, G, 1, S + s+1]
     const [probsLong, probsRecent] = op.apply('Split', [op.softmax(op.add(scores, bias), -1), sizes], { axis: 4 }, [
       { dtype, shape: ['B', c.numKvHeads, G, 1, 'S'] },
       { dtype, shape: ['B', c.numKvHeads, G, 1, 's'] },
     ]);
-    const attn = op.add(op.matmul(probsLong!, per5(long.values)), op.matmul(probsRecent!, per5(values)));
+    const attn = op.add(op.matmul(probsLong!, long.values), op.matmul(probsRecent!, values));
     h = layerOutput(c, w, L, h, op.reshape(attn, [-1, c.numHeads * hd], ['B', c.numHeads * hd]));
   }
   return { hidden: rmsNorm(h, w('model.norm.weight'), c.rmsNormEps), recent };

@@ -82,8 +82,8 @@ export function buildGenerateGraph(c: ModelConfig, mode: SamplingMode, dtype: DT
   const steps = outer.input('steps', 'int64', []);
   const state = rowState(outer, 'chunk_');
   const long: LayerCache[] = prefill.map((_, i) => ({
-    keysT: outer.input(`keys_t_${i}`, dtype, ['BM', c.numKvHeads, c.headDim, 'S']),
-    values: outer.input(`values_${i}`, dtype, ['BM', c.numKvHeads, 'S', c.headDim]),
+    keysT: outer.input(`keys_t_${i}`, dtype, ['BM', c.numKvHeads, 1, c.headDim, 'S']),
+    values: outer.input(`values_${i}`, dtype, ['BM', c.numKvHeads, 1, 'S', c.headDim]),
   }));
   const longBias = op.unsqueeze(op.where(op.equal(mask, outer.scalar(1, 'int64')), outer.scalar(0, dtype), outer.scalar(-1e9, dtype)), [1, 2, 3]); // [BM, 1, 1, 1, S]
 
@@ -94,8 +94,8 @@ export function buildGenerateGraph(c: ModelConfig, mode: SamplingMode, dtype: DT
   const recentMask = body.input('recent_mask', 'int64', ['BM', 's']);
   const { logits, pos, phase, generated, forced, answered } = rowState(body, '');
   const recentPast: LayerCache[] = prefill.map((_, i) => ({
-    keysT: body.input(`recent_keys_t_${i}`, dtype, ['BM', c.numKvHeads, c.headDim, 's']),
-    values: body.input(`recent_values_${i}`, dtype, ['BM', c.numKvHeads, 's', c.headDim]),
+    keysT: body.input(`recent_keys_t_${i}`, dtype, ['BM', c.numKvHeads, 1, c.headDim, 's']),
+    values: body.input(`recent_values_${i}`, dtype, ['BM', c.numKvHeads, 1, 's', c.headDim]),
   }));
   const stepParams = stepWeights ? weightConstants(body, c, dtype, stepWeights) : params;
   const k = (x: number) => i64(body, x);
@@ -159,7 +159,7 @@ export function buildGenerateGraph(c: ModelConfig, mode: SamplingMode, dtype: DT
   body.output(tokenSamplingLogprob, 'sampling_logprob_scan');
 
   // The outer body: one chunk through the inner loop, then the merge.
-  const emptyRecent = long.flatMap((l) => [op.slice(l.keysT, 3, 0, 0), op.slice(l.values, 2, 0, 0)]);
+  const emptyRecent = long.flatMap((l) => [op.slice(l.keysT, 4, 0, 0), op.slice(l.values, 3, 0, 0)]);
   const rowValues = [state.logits, state.pos, state.phase, state.generated, state.forced, state.answered];
   const innerCarried = [op.slice(mask, 1, 0, 0), ...rowValues, ...emptyRecent];
   const trips = op.min(chunk, op.sub(maxNew, steps));
@@ -180,8 +180,8 @@ export function buildGenerateGraph(c: ModelConfig, mode: SamplingMode, dtype: DT
   outer.output(op.add(steps, op.squeeze(stepsRun, [0])), 'steps_out');
   rowsAfter.forEach((v, i) => outer.output(v, `chunk_${ROW_STATE[i]}_out`));
   long.forEach((l, i) => {
-    outer.output(op.concat([l.keysT, inner[7 + 2 * i]!], 3), `keys_t_${i}_out`);
-    outer.output(op.concat([l.values, inner[8 + 2 * i]!], 2), `values_${i}_out`);
+    outer.output(op.concat([l.keysT, inner[7 + 2 * i]!], 4), `keys_t_${i}_out`);
+    outer.output(op.concat([l.values, inner[8 + 2 * i]!], 3), `values_${i}_out`);
   });
   for (const [j, name] of ['token', 'logprob', 'sampling_logprob'].entries()) outer.output(padded(inner[m + j]!), `${name}_chunk`);
 
