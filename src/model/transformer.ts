@@ -55,7 +55,7 @@ export function decoder(c: ModelConfig, p: ParamValues, { ids, mask }: DecoderIn
 
 /**
  * The KV cache of generation in two levels, so that a step copies only the short recent level: `long`
- * (keys and values up to the current chunk, read-only during it, with its additive bias [B, 1, 1, S])
+ * (keys and values up to the current chunk, read-only during it, with its additive bias [B, 1, 1, 1, S])
  * and `recent` (the chunk's own steps so far, extended by every step). A caller merges recent into long
  * once per chunk; one flat cache that every step extends copies the whole cache each step instead.
  */

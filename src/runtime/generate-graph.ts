@@ -1,13 +1,17 @@
 /**
- * The generate graph: prefill of the prompts, then an ONNX Loop over decode steps that carries the
- * KV cache, the last logits, the attention mask and each sequence's decoding state (rollout.ts rules:
- * thinking budget with forced close, answer budget, stop tokens) inside the runtime, and exits as soon
+ * The generate graph: prefill of the prompts, then ONNX Loops over decode steps that carry the KV
+ * cache, the last logits, the attention mask and each sequence's decoding state (rollout.ts rules:
+ * thinking budget with forced close, answer budget, stop tokens) inside the runtime, and exit as soon
  * as every sequence is done. One session.run samples a whole batch; only the sampled tokens and their
  * log-probs come back. Randomness enters as uniforms [max_new, BM].
  *
+ * Two nested Loops keep the KV cache in two levels (transformer.ts StepCache): the inner loop runs up
+ * to `chunk` decode steps, each extending a short recent cache; the outer loop merges it into the long
+ * cache after each chunk. A step thus copies about chunk / 2 cached positions instead of all of them.
+ *
  * Inputs: weights; prompt_ids / prompt_mask [P, Tp] (left-padded); row_prompt [BM] (prompt of each
- * rollout row); uniforms [N, BM]; max_new, think_budget, answer_budget, think_end, pad_id (int64
- * scalars); temperature, top_p (float scalars); sort_k [1] (int64, filtered mode); eos_ids [E];
+ * rollout row); uniforms [N, BM]; max_new, think_budget, answer_budget, think_end, pad_id, chunk
+ * (int64 scalars); temperature, top_p (float scalars); sort_k [1] (int64, filtered mode); eos_ids [E];
  * force_ids [F]. Outputs: tokens, logprobs, sampling_logprobs, each [steps, BM].
  */
 import { Graph, type DType, type Value } from '../onnx/graph.js';
