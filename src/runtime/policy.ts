@@ -74,19 +74,18 @@ export class Policy {
 
   /**
    * The generate session for a sampling mode. With embedded weights it is keyed by the weights' version
-   * and a fingerprint of them (a safety net for in-place changes nobody announced), and the session
-   * of older weights is released first.
+   * and a fingerprint of them (a safety net for in-place changes nobody announced), and every generate
+   * session holding older weights, of any mode, is released first.
    */
   async generateSession(mode: SamplingMode): Promise<ort.InferenceSession> {
     if (!this.embedGenerateWeights) return this.session(`generate:${mode}`, () => buildGenerateGraph(this.config, mode, this.dtype));
-    const prefix = `generate:${mode}:`;
-    const key = `${prefix}${this.weightsVersion}:${weightsFingerprint(this.weights.values())}`;
+    const version = `${this.weightsVersion}:${weightsFingerprint(this.weights.values())}`;
     for (const [k, s] of [...this.sessions]) {
-      if (!k.startsWith(prefix) || k === key) continue;
+      if (!k.startsWith('generate:') || k.endsWith(`:${version}`)) continue;
       this.sessions.delete(k);
       await (await s).release();
     }
-    return this.session(key, () => buildGenerateGraph(this.config, mode, this.dtype, this.weights));
+    return this.session(`generate:${mode}:${version}`, () => buildGenerateGraph(this.config, mode, this.dtype, this.weights));
   }
 
   /** The weights as feeds for a graph run (wrapping the arrays, no copy). */
