@@ -39,14 +39,14 @@ export function decoder(c: ModelConfig, p: ParamValues, { ids, mask }: DecoderIn
   const g = embed.graph;
   const bt = op.shapeOf(ids); // [B, T]
   const positions = op.max(op.sub(op.cumSum(mask, 1), g.scalar(1, 'int64')), g.scalar(0, 'int64'));
-  const bias = attentionBias(mask, bt, embed.dtype);
+  const bias = attentionBias(mask, bt, c.numHeads / c.numKvHeads, embed.dtype);
   const rope = rotaryTables(c, positions, embed.dtype);
   const toHeads = (x: Value, heads: number) => op.reshape(x, op.concat([bt, g.ints([heads, c.headDim])], 0), ['B', 'T', heads, c.headDim]);
   let h = op.reshape(op.gather(embed, ids, 'embed'), [-1, c.hiddenSize], ['N', c.hiddenSize]);
   for (let i = 0; i < c.numLayers; i++) {
     const L = `model.layers.${i}`;
     const { q, k, v } = attentionInputs(c, w, L, h, toHeads);
-    const out = groupedAttention(c, applyRotary(q, rope), applyRotary(k, rope), v, bias, bt);
+    const out = groupedAttention(c, applyRotary(q, rope), applyRotary(k, rope), v, bias);
     cache?.push({ keysT: op.unsqueeze(out.keysT, [2]), values: op.unsqueeze(out.values, [2]) });
     h = layerOutput(c, w, L, h, out.output);
   }
@@ -262,15 +262,36 @@ export function swiGlu(gate: Value, up: Value): Value {
   )[0]!;
 }
 
-/** Additive mask [B, 1, 1, T, T]: 0 where query i may attend key j (j <= i, key not padding), else -1e9. */
-function attentionBias(mask: Value, bt: Value, dtype: Value['dtype']): Value {
+/**
+ * The additive attention mask (0 where query i may attend key j: j <= i and key j is not padding, else
+ * -1e9) for the two causal blocks of attentionCore: queries [0, h) against keys [0, h), and queries
+ * [h, T) against all keys, with h = floor(T / 2). The rows repeat for the G query heads that share a
+ * KV head (the query axis of attentionCore is G x rows, head-major).
+ */
+interface BlockBias {
+  /** [h, T - h], int64 [2]. */
+  sizes: Value;
+  /** h as int64 [1]. */
+  half: Value;
+  /** [B, 1, G*h, h] and [B, 1, G*(T-h), T]. */
+  first: Value;
+  second: Value;
+}
+
+function attentionBias(mask: Value, bt: Value, G: number, dtype: Value['dtype']): BlockBias {
   const g = mask.graph;
+  const zero = g.constant([0n], 'int64', [], 'zero'), one = g.constant([1n], 'int64', [], 'one');
   const t = op.element(bt, 1);
-  const idx = op.range(g.constant([0n], 'int64', [], 'zero'), t, g.constant([1n], 'int64', [], 'one'), 'T');
-  const causal = op.lessOrEqual(op.unsqueeze(idx, [0]), op.unsqueeze(idx, [1])); // [T(query), T(key)]
-  const keyValid = op.unsqueeze(op.equal(mask, g.scalar(1, 'int64')), [1, 2, 3]); // [B, 1, 1, 1, T]
-  const allowed = op.and(causal, keyValid);
-  return op.where(allowed, g.scalar(0, dtype), g.scalar(-1e9, dtype));
+  const h = op.div(t, g.constant([2n], 'int64', [], 'two'));
+  const half = op.unsqueeze(h, [0]);
+  const keyValid = op.unsqueeze(op.equal(mask, g.scalar(1, 'int64')), [1, 2]); // [B, 1, 1, T]
+  const block = (qStart: Value, qEnd: Value, keys: Value, rows: string) => {
+    const causal = op.lessOrEqual(op.unsqueeze(op.range(zero, keys, one, 'c'), [0]), op.unsqueeze(op.range(qStart, qEnd, one, 'r'), [1])); // [r, c]
+    const perHead = op.apply('Flatten', [op.expand(op.unsqueeze(causal, [0]), [G, 1, 1], [G, 'r', 'c'])], { axis: 2 }, [{ dtype: 'bool', shape: [rows, 'c'] }])[0]!;
+    const valid = op.apply('Slice', [keyValid, g.ints([0]), op.unsqueeze(keys, [0]), g.ints([3])], {}, [{ dtype: 'bool', shape: ['B', 1, 1, 'c'] }])[0]!;
+    return op.where(op.and(perHead, valid), g.scalar(0, dtype), g.scalar(-1e9, dtype));
+  };
+  return { sizes: op.concat([half, op.sub(op.unsqueeze(t, [0]), half)], 0), half, first: block(zero, h, h, 'Gh'), second: block(h, t, t, 'Gr') };
 }
 
 /**
@@ -278,43 +299,69 @@ function attentionBias(mask: Value, bt: Value, dtype: Value['dtype']): Value {
  * a KV head are stacked along the query axis, so one batched MatMul per KV head serves them all.
  * q: [B, T, Hq, hd], k, v: [B, T, Hkv, hd] -> [B*T, Hq*hd].
  */
-function groupedAttention(c: ModelConfig, q: Value, k: Value, v: Value, bias: Value, bt: Value): { output: Value; keysT: Value; values: Value } {
+function groupedAttention(c: ModelConfig, q: Value, k: Value, v: Value, bias: BlockBias): { output: Value; keysT: Value; values: Value } {
   const g = q.graph;
   const G = c.numHeads / c.numKvHeads;
   const hd = c.headDim;
-  const batch = op.slice(bt, 0, 0, 1), time = op.slice(bt, 0, 1, 2);
-  const scores5d = op.concat([batch, g.ints([c.numKvHeads, G]), time, time], 0); // [B, Hkv, G, T, T]
   const scale = g.scalar(1 / Math.sqrt(hd), q.dtype);
   const q5 = op.reshape(op.mul(q, scale), [0, 0, c.numKvHeads, G, hd], ['B', 'T', c.numKvHeads, G, hd]);
   const qg = op.reshape(op.transpose(q5, [0, 2, 3, 1, 4]), [0, 0, -1, hd], ['B', c.numKvHeads, 'GT', hd]);
   const kT = op.transpose(k, [0, 2, 3, 1]); // [B, Hkv, hd, T]
   const vt = op.transpose(v, [0, 2, 1, 3]); // [B, Hkv, T, hd]
-  const out = op.reshape(attentionCore(qg, kT, vt, bias, scores5d), [0, 0, G, -1, hd], ['B', c.numKvHeads, G, 'T', hd]);
+  const out = op.reshape(attentionCore(qg, kT, vt, bias, G), [0, 0, G, -1, hd], ['B', c.numKvHeads, G, 'T', hd]);
   return { output: op.reshape(op.transpose(out, [0, 3, 1, 2, 4]), [-1, c.numHeads * hd], ['N', c.numHeads * hd]), keysT: kT, values: vt };
 }
 
 /**
- * softmax(q kT + bias) v for q [B, Hkv, GT, hd], kT [B, Hkv, hd, T], v [B, Hkv, T, hd], with scores
- * viewed as `scores5d` [B, Hkv, G, T, T] for the bias. Its backward takes the row sums that softmax's
- * rule needs, sum_j dP_ij P_ij, as dO_i . O_i (the identity FlashAttention uses): one pass over
- * [.., GT, hd] instead of a product and a reduction over the [.., GT, T] probabilities.
+ * Causal attention softmax(q kT + bias) v for q [B, Hkv, G*T, hd] (head-major), kT [B, Hkv, hd, T],
+ * v [B, Hkv, T, hd], in two blocks: the first half of the queries attends only the first half of the
+ * keys, which skips the masked upper-right quarter of the T x T scores (a quarter of the work).
+ * Its backward takes the row sums that softmax's rule needs, sum_j dP_ij P_ij, as dO_i . O_i (the
+ * identity FlashAttention uses): one pass over [.., rows, hd] instead of a product and a reduction
+ * over the [.., rows, T] probabilities.
  */
-function attentionCore(q: Value, kT: Value, v: Value, bias: Value, scores5d: Value): Value {
-  let probs!: Value, out!: Value;
+function attentionCore(q: Value, kT: Value, v: Value, bias: BlockBias, G: number): Value {
+  const dtype = q.dtype;
+  const [B, H, hd] = [q.shape[0]!, q.shape[1]!, q.shape[3]!];
+  const g = q.graph;
+  const byHead = (x: Value) => op.reshape(x, [0, 0, G, -1, hd], [B, H, G, 'r', hd]);
+  const flat = (x: Value) => op.reshape(x, [0, 0, -1, hd], [B, H, 'Gr', hd]);
+  const halves = (x: Value) => op.apply('Split', [byHead(x), bias.sizes], { axis: 3 }, [0, 1].map(() => ({ dtype, shape: [B, H, G, 'r', hd] }))).map(flat);
+  const joined = (a: Value, b: Value) => flat(op.concat([byHead(a), byHead(b)], 3));
+  const firstKeys = (x: Value, axis: number) => op.apply('Slice', [x, g.ints([0]), bias.half, g.ints([axis])], {}, [{ dtype, shape: x.shape.map((d, i) => (i === axis ? 'h' : d)) }])[0]!;
+  // Gradient of a first-block key tensor, zero-padded to all T keys along `axis` (of 4).
+  const padKeys = (x: Value, axis: number) => {
+    const rest = op.slice(bias.sizes, 0, 1, 2);
+    const pads = op.concat([g.ints(Array(4 + axis).fill(0)), rest, g.ints(Array(3 - axis).fill(0))], 0);
+    return op.apply('Pad', [x, pads], {}, [{ dtype, shape: x.shape.map((d, i) => (i === axis ? 'T' : d)) }])[0]!;
+  };
+  interface Block { q: Value; kT: Value; v: Value; probs: Value; out: Value }
+  let blocks: Block[] = [];
   return op.composite(
     'Attention',
     [q, kT, v],
     () => {
-      const scores = op.reshape(op.matmul(q, kT), scores5d, ['B', q.shape[1]!, '?G', 'T', 'T']);
-      probs = op.reshape(op.softmax(op.add(scores, bias), -1), [0, 0, -1, 0], q.shape.slice(0, 3).concat(['T']));
-      out = op.matmul(probs, v);
-      return [out];
+      const [q1, q2] = halves(q);
+      const inputs = [
+        { q: q1!, kT: firstKeys(kT, 3), v: firstKeys(v, 2), bias: bias.first },
+        { q: q2!, kT, v, bias: bias.second },
+      ];
+      blocks = inputs.map((b) => {
+        const probs = op.softmax(op.add(op.matmul(b.q, b.kT), b.bias), -1);
+        return { ...b, probs, out: op.matmul(probs, b.v) };
+      });
+      return [joined(blocks[0]!.out, blocks[1]!.out)];
     },
     ([dOut]) => {
-      const dProbs = op.matmul(dOut!, op.transposeLast2(v));
-      const rowDot = op.reduceSum(op.mul(dOut!, out), [-1], true);
-      const dScores = op.mul(probs, op.sub(dProbs, rowDot));
-      return [op.matmul(dScores, op.transposeLast2(kT)), op.matmul(op.transposeLast2(q), dScores), op.matmul(op.transposeLast2(probs), dOut!)];
+      const dOuts = halves(dOut!);
+      const grads = blocks.map((b, i) => {
+        const dO = dOuts[i]!;
+        const rowDot = op.reduceSum(op.mul(dO, b.out), [-1], true);
+        const dScores = op.mul(b.probs, op.sub(op.matmul(dO, op.transposeLast2(b.v)), rowDot));
+        return { dq: op.matmul(dScores, op.transposeLast2(b.kT)), dkT: op.matmul(op.transposeLast2(b.q), dScores), dv: op.matmul(op.transposeLast2(b.probs), dO) };
+      });
+      const [a, b] = grads as [(typeof grads)[0], (typeof grads)[0]];
+      return [joined(a.dq, b.dq), op.add(b.dkT, padKeys(a.dkT, 3)), op.add(b.dv, padKeys(a.dv, 2))];
     },
   )[0]!;
 }

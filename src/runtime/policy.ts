@@ -110,6 +110,7 @@ export class Policy {
 
   /** log p(ids[t+1] | ids[..t]) for every sequence, [B, T-1]. */
   async score(batch: TokenBatch): Promise<WeightArray> {
+    if (batch.length < 2) return this.array(0); // no sequence has a next token to score
     const session = await this.session('score', () => buildScoreGraph(this.config, this.dtype));
     const out = await session.run(this.batchFeeds(batch));
     return out.logprobs!.data as WeightArray;

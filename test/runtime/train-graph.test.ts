@@ -149,6 +149,21 @@ describe('score and train graphs (tiny preset, float32)', () => {
   });
 });
 
+describe('edge lengths', () => {
+  it('scores sequences of 1, 2 and 3 tokens (the causal blocks of attention may be empty)', async () => {
+    const policy = new Policy(tiny, randomWeights(tiny, 6), { threads: 2 });
+    expect((await policy.score(padBatch([[5]], 0))).length).toBe(0);
+    const two = await policy.score(padBatch([[5, 6]], 0));
+    const three = await policy.score(padBatch([[5, 6, 7]], 0));
+    const mixed = await policy.score(padBatch([[5, 6], [5, 6, 7]], 0, 'left'));
+    expect(two.length).toBe(1);
+    expect(three.length).toBe(2);
+    // The same prefix scores the same, whatever the batch length (T = 2 puts one query in each block; T = 3 splits 1 + 2).
+    expect(Math.abs(three[0]! - two[0]!)).toBeLessThan(1e-5);
+    expect(Math.abs(mixed[1]! - two[0]!)).toBeLessThan(1e-5);
+  });
+});
+
 describe('gradients on several threads', () => {
   it('the embedding gradient adds every occurrence of a repeated token (no lost updates)', async () => {
     // 2,048 positions drawn from 12 tokens: each row of the embedding gradient sums ~170 updates.
