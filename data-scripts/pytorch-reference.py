@@ -17,8 +17,10 @@ back to back on the same machine and compared as ratios:
   cache and no early stop, keeping the log-prob of each sampled token as the project's generator does.
 
 Written the way Hugging Face's eager Qwen3 code is (nn.Linear projections, q/k RMSNorm, rotate_half
-RoPE, repeated KV heads, SwiGLU, tied embeddings), fp32, random weights. Needs PyTorch (Debian:
-`apt-get install python3-torch`, 1.13 with OpenBLAS); it is not used by the project or its tests.
+RoPE, repeated KV heads, SwiGLU, tied embeddings), fp32, random weights. Needs PyTorch and an
+optimised BLAS (Debian: `apt-get install python3-torch libopenblas0-pthread`, then run it with
+/usr/bin/python3; with Debian's generic libblas alone a GEMM runs at about 5 GFLOP/s). It is not used
+by the project or its tests.
 """
 import argparse
 import json
