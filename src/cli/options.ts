@@ -35,12 +35,12 @@ export function integerFlag(flag: string, { min = -Infinity, max = Infinity }: {
   };
 }
 
-/** Parses a flag that must be one of `choices` (case-insensitive); for yargs `coerce`. */
 /** --seed: an integer in [0, 2^32), default 0 (the seeds of src/util/rng.ts). */
 export function seedOption(describe: string): Options {
   return { default: 0, describe, coerce: integerFlag('seed', { min: 0, max: 0xffffffff }) };
 }
 
+/** Parses a flag that must be one of `choices` (case-insensitive); for yargs `coerce`. */
 export function choiceFlag<T extends string>(flag: string, choices: readonly T[]): (v: unknown) => T {
   return (raw) => {
     const v = single(flag, raw);

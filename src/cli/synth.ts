@@ -29,7 +29,6 @@ export function parseSyntheticSizes(text: string): SyntheticSizes {
   return sizes;
 }
 
-
 interface SynthArgs {
   task: SyntheticTask | 'all';
   out: string;
