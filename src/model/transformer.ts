@@ -81,7 +81,7 @@ export function decoderStep(c: ModelConfig, p: ParamValues, ids: Value, position
   const embed = w('model.embed_tokens.weight');
   const g = ids.graph;
   const dtype = embed.dtype;
-  const recentBias = op.unsqueeze(op.where(op.equal(recentMask, g.scalar(1, 'int64')), g.scalar(0, dtype), g.scalar(-1e9, dtype)), [1, 2, 3]); // [B,1,1,1,s+1]
+  const recentBias = keyBias(recentMask, dtype);
   const bias = op.concat([cache.longBias, recentBias], 4);
   const lastDim = (x: Value) => op.apply('Shape', [x], { start: 4 }, [{ dtype: 'int64', shape: [1] }])[0]!;
   const sizes = op.concat([lastDim(cache.longBias), lastDim(recentBias)], 0);
@@ -108,6 +108,12 @@ export function decoderStep(c: ModelConfig, p: ParamValues, ids: Value, position
     h = layerOutput(c, w, L, h, op.reshape(attn, [-1, c.numHeads * hd], ['B', c.numHeads * hd]));
   }
   return { hidden: rmsNorm(h, w('model.norm.weight'), c.rmsNormEps), recent };
+}
+
+/** The additive bias of a decode step's keys from their mask [B, S] (1 real, 0 padding): [B, 1, 1, 1, S] of 0 or -1e9. */
+export function keyBias(mask: Value, dtype: Value['dtype']): Value {
+  const g = mask.graph;
+  return op.unsqueeze(op.where(op.equal(mask, g.scalar(1, 'int64')), g.scalar(0, dtype), g.scalar(-1e9, dtype)), [1, 2, 3]);
 }
 
 /** The parameter lookup, failing loudly on a missing name. */
@@ -269,10 +275,10 @@ export function swiGlu(gate: Value, up: Value): Value {
  * KV head (the query axis of attentionCore is G x rows, head-major).
  */
 interface BlockBias {
-  /** [h, T - h], int64 [2]. */
-  sizes: Value;
-  /** h as int64 [1]. */
+  /** h and T - h, each int64 [1], and both as [2]. */
   half: Value;
+  rest: Value;
+  sizes: Value;
   /** [B, 1, G*h, h] and [B, 1, G*(T-h), T]. */
   first: Value;
   second: Value;
@@ -285,13 +291,14 @@ function attentionBias(mask: Value, bt: Value, G: number, dtype: Value['dtype'])
   const h = op.div(t, g.constant([2n], 'int64', [], 'two'));
   const half = op.unsqueeze(h, [0]);
   const keyValid = op.unsqueeze(op.equal(mask, g.scalar(1, 'int64')), [1, 2]); // [B, 1, 1, T]
-  const block = (qStart: Value, qEnd: Value, keys: Value, rows: string) => {
+  const block = (qStart: Value, qEnd: Value, keys: Value, valid: Value, rows: string) => {
     const causal = op.lessOrEqual(op.unsqueeze(op.range(zero, keys, one, 'c'), [0]), op.unsqueeze(op.range(qStart, qEnd, one, 'r'), [1])); // [r, c]
     const perHead = op.apply('Flatten', [op.expand(op.unsqueeze(causal, [0]), [G, 1, 1], [G, 'r', 'c'])], { axis: 2 }, [{ dtype: 'bool', shape: [rows, 'c'] }])[0]!;
-    const valid = op.apply('Slice', [keyValid, g.ints([0]), op.unsqueeze(keys, [0]), g.ints([3])], {}, [{ dtype: 'bool', shape: ['B', 1, 1, 'c'] }])[0]!;
     return op.where(op.and(perHead, valid), g.scalar(0, dtype), g.scalar(-1e9, dtype));
   };
-  return { sizes: op.concat([half, op.sub(op.unsqueeze(t, [0]), half)], 0), half, first: block(zero, h, h, 'Gh'), second: block(h, t, t, 'Gr') };
+  const firstValid = op.apply('Slice', [keyValid, g.ints([0]), half, g.ints([3])], {}, [{ dtype: 'bool', shape: ['B', 1, 1, 'h'] }])[0]!;
+  const rest = op.sub(op.unsqueeze(t, [0]), half);
+  return { half, rest, sizes: op.concat([half, rest], 0), first: block(zero, h, h, firstValid, 'Gh'), second: block(h, t, t, keyValid, 'Gr') };
 }
 
 /**
@@ -331,8 +338,7 @@ function attentionCore(q: Value, kT: Value, v: Value, bias: BlockBias, G: number
   const firstKeys = (x: Value, axis: number) => op.apply('Slice', [x, g.ints([0]), bias.half, g.ints([axis])], {}, [{ dtype, shape: x.shape.map((d, i) => (i === axis ? 'h' : d)) }])[0]!;
   // Gradient of a first-block key tensor, zero-padded to all T keys along `axis` (of 4).
   const padKeys = (x: Value, axis: number) => {
-    const rest = op.slice(bias.sizes, 0, 1, 2);
-    const pads = op.concat([g.ints(Array(4 + axis).fill(0)), rest, g.ints(Array(3 - axis).fill(0))], 0);
+    const pads = op.concat([g.ints(Array(4 + axis).fill(0)), bias.rest, g.ints(Array(3 - axis).fill(0))], 0);
     return op.apply('Pad', [x, pads], {}, [{ dtype, shape: x.shape.map((d, i) => (i === axis ? 'T' : d)) }])[0]!;
   };
   interface Block { q: Value; kT: Value; v: Value; probs: Value; out: Value }

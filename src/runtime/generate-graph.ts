@@ -17,7 +17,7 @@
 import { Graph, type DType, type Value } from '../onnx/graph.js';
 import * as op from '../onnx/ops.js';
 import type { ModelConfig } from '../model/config.js';
-import { decoder, decoderStep, lmHeadWeight, type LayerCache } from '../model/transformer.js';
+import { decoder, decoderStep, keyBias, lmHeadWeight, type LayerCache } from '../model/transformer.js';
 import { Phase } from './rollout.js';
 import { finish, weightConstants, weightInputs, type BuiltGraph } from './graphs.js';
 
@@ -60,20 +60,19 @@ export function buildGenerateGraph(c: ModelConfig, mode: SamplingMode, dtype: DT
   const mask0 = rows(promptMask);
   const pos0 = op.reduceSum(mask0, [1], false);
   const zeros = op.mul(pos0, g.scalar(0, 'int64'));
-  const zeros0 = g.constant([0n], 'int64', [], 'zero');
   const cache0 = prefill.flatMap((l) => [rows(l.keysT), rows(l.values)]);
   const forceCount = op.apply('Size', [forceIds], {}, [{ dtype: 'int64', shape: [] }])[0]!;
   const trueCond = g.constant([1], 'bool', [], 'true');
-  const i64 = (graph: Graph, x: number) => graph.constant([BigInt(x)], 'int64', [], 'k');
+  // Each row's decoding state, carried by both loops in this order.
   const ROW_STATE = ['logits', 'pos', 'phase', 'generated', 'forced', 'answered'] as const;
-  const rowState = (graph: Graph, prefix: string) => ({
-    logits: graph.input(`${prefix}logits`, dtype, ['BM', c.vocabSize]),
-    pos: graph.input(`${prefix}pos`, 'int64', ['BM']),
-    phase: graph.input(`${prefix}phase`, 'int64', ['BM']),
-    generated: graph.input(`${prefix}generated`, 'int64', ['BM']),
-    forced: graph.input(`${prefix}forced`, 'int64', ['BM']),
-    answered: graph.input(`${prefix}answered`, 'int64', ['BM']),
-  });
+  const rowState = (graph: Graph, prefix: string) =>
+    ROW_STATE.map((name) => (name === 'logits' ? graph.input(`${prefix}logits`, dtype, ['BM', c.vocabSize]) : graph.input(`${prefix}${name}`, 'int64', ['BM'])));
+  const PHASE = ROW_STATE.indexOf('phase');
+  const anyLeft = (phase: Value) => {
+    const graph = phase.graph;
+    const left = op.cast(op.not(op.equal(phase, graph.scalar(Phase.Done, 'int64'))), 'int64');
+    return op.greater(op.apply('ReduceMax', [left], { keepdims: 0 }, [{ dtype: 'int64', shape: [] }])[0]!, graph.scalar(0, 'int64'));
+  };
 
   // The outer loop runs chunks of up to `chunk` steps; its body holds the long cache still, runs the inner
   // (per-token) loop over a short recent cache, then merges recent into long. Scan outputs of the inner
@@ -89,20 +88,20 @@ export function buildGenerateGraph(c: ModelConfig, mode: SamplingMode, dtype: DT
     keysT: outer.input(`keys_t_${i}`, dtype, ['BM', c.numKvHeads, 1, c.headDim, 'S']),
     values: outer.input(`values_${i}`, dtype, ['BM', c.numKvHeads, 1, 'S', c.headDim]),
   }));
-  const longBias = op.unsqueeze(op.where(op.equal(mask, outer.scalar(1, 'int64')), outer.scalar(0, dtype), outer.scalar(-1e9, dtype)), [1, 2, 3]); // [BM, 1, 1, 1, S]
+  const longBias = keyBias(mask, dtype);
 
   const body = new Graph('decode_step', 'step/');
   body.parent = outer;
   const iter = body.input('iter', 'int64', []);
   body.input('cond_in', 'bool', []);
   const recentMask = body.input('recent_mask', 'int64', ['BM', 's']);
-  const { logits, pos, phase, generated, forced, answered } = rowState(body, '');
+  const [logits, pos, phase, generated, forced, answered] = rowState(body, '') as [Value, Value, Value, Value, Value, Value];
   const recentPast: LayerCache[] = prefill.map((_, i) => ({
     keysT: body.input(`recent_keys_t_${i}`, dtype, ['BM', c.numKvHeads, 1, c.headDim, 's']),
     values: body.input(`recent_values_${i}`, dtype, ['BM', c.numKvHeads, 1, 's', c.headDim]),
   }));
   const stepParams = stepWeights ? weightConstants(body, c, dtype, stepWeights) : params;
-  const k = (x: number) => i64(body, x);
+  const k = (x: number) => body.scalar(x, 'int64');
   const is = (x: Value, v: number) => op.equal(x, k(v));
   const where = (cond: Value, a: Value, b: Value) => op.where(cond, a, b);
 
@@ -138,15 +137,13 @@ export function buildGenerateGraph(c: ModelConfig, mode: SamplingMode, dtype: DT
   phase2 = where(op.or(eosHit, budgetHit), k(Phase.Done), phase2);
   const lengthHit = op.and(op.and(op.not(is(phase2, Phase.Done)), emitted), op.greaterOrEqual(generated2, maxNew));
   phase2 = where(lengthHit, k(Phase.Done), phase2);
-  const anyLeft = (graph: Graph, p: Value) =>
-    op.greater(op.apply('ReduceMax', [op.cast(op.not(op.equal(p, i64(graph, Phase.Done))), 'int64')], { keepdims: 0 }, [{ dtype: 'int64', shape: [] }])[0]!, i64(graph, 0));
 
   // Run the model on the emitted token; a finished row's token is masked out of its own future.
   const recentMask2 = op.concat([recentMask, op.unsqueeze(asInt(emitted), [1])], 1);
   const step = decoderStep(c, stepParams, op.unsqueeze(token, [1]), op.unsqueeze(pos, [1]), recentMask2, { long, longBias, recent: recentPast });
   const logits2 = op.gemm(step.hidden, lmHeadWeight(c, stepParams), undefined, { transB: true }, 'lm_head_step');
 
-  body.output(anyLeft(body, phase2), 'cond_out');
+  body.output(anyLeft(phase2), 'cond_out');
   body.output(recentMask2, 'recent_mask_out');
   body.output(logits2, 'logits_out');
   body.output(op.add(pos, k(1)), 'pos_out');
@@ -164,8 +161,7 @@ export function buildGenerateGraph(c: ModelConfig, mode: SamplingMode, dtype: DT
 
   // The outer body: one chunk through the inner loop, then the merge.
   const emptyRecent = long.flatMap((l) => [op.slice(l.keysT, 4, 0, 0), op.slice(l.values, 3, 0, 0)]);
-  const rowValues = [state.logits, state.pos, state.phase, state.generated, state.forced, state.answered];
-  const innerCarried = [op.slice(mask, 1, 0, 0), ...rowValues, ...emptyRecent];
+  const innerCarried = [op.slice(mask, 1, 0, 0), ...state, ...emptyRecent];
   const trips = op.min(chunk, op.sub(maxNew, steps));
   const inner = op.apply(
     'Loop',
@@ -174,23 +170,25 @@ export function buildGenerateGraph(c: ModelConfig, mode: SamplingMode, dtype: DT
     [...innerCarried.map((v) => ({ dtype: v.dtype, shape: v.shape })), { dtype: 'int64', shape: ['s', 'BM'] }, { dtype, shape: ['s', 'BM'] }, { dtype, shape: ['s', 'BM'] }],
     'decode_loop',
   );
+  // Loop outputs: the carried values in innerCarried's order, then the scans.
   const m = innerCarried.length;
+  const rowsAfter = inner.slice(1, 1 + ROW_STATE.length);
+  const recentAfter = inner.slice(1 + ROW_STATE.length, m);
   const stepsRun = op.apply('Shape', [inner[m]!], { end: 1 }, [{ dtype: 'int64', shape: [1] }])[0]!;
   const pads = op.concat([outer.ints([0, 0]), op.sub(op.unsqueeze(chunk, [0]), stepsRun), outer.ints([0])], 0);
   const padded = (x: Value) => op.apply('Pad', [x, pads], {}, [{ dtype: x.dtype, shape: ['C', 'BM'] }])[0]!;
-  const [, ...rowsAfter] = inner.slice(0, 7);
-  outer.output(anyLeft(outer, rowsAfter[2]!), 'chunk_cond_out');
+  outer.output(anyLeft(rowsAfter[PHASE]!), 'chunk_cond_out');
   outer.output(op.concat([mask, inner[0]!], 1), 'mask_out');
   outer.output(op.add(steps, op.squeeze(stepsRun, [0])), 'steps_out');
   rowsAfter.forEach((v, i) => outer.output(v, `chunk_${ROW_STATE[i]}_out`));
   long.forEach((l, i) => {
-    outer.output(op.concat([l.keysT, inner[7 + 2 * i]!], 4), `keys_t_${i}_out`);
-    outer.output(op.concat([l.values, inner[8 + 2 * i]!], 3), `values_${i}_out`);
+    outer.output(op.concat([l.keysT, recentAfter[2 * i]!], 4), `keys_t_${i}_out`);
+    outer.output(op.concat([l.values, recentAfter[2 * i + 1]!], 3), `values_${i}_out`);
   });
   for (const [j, name] of ['token', 'logprob', 'sampling_logprob'].entries()) outer.output(padded(inner[m + j]!), `${name}_chunk`);
 
   const chunks = op.div(op.sub(op.add(maxNew, chunk), g.scalar(1, 'int64')), chunk);
-  const carried = [mask0, zeros0, logits0, pos0, zeros, zeros, zeros, zeros, ...cache0];
+  const carried = [mask0, g.scalar(0, 'int64'), logits0, pos0, zeros, zeros, zeros, zeros, ...cache0];
   const outs = op.apply(
     'Loop',
     [chunks, trueCond, ...carried],
