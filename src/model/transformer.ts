@@ -46,7 +46,7 @@ export function decoder(c: ModelConfig, p: ParamValues, { ids, mask }: DecoderIn
   for (let i = 0; i < c.numLayers; i++) {
     const L = `model.layers.${i}`;
     const { q, k, v } = attentionInputs(c, w, L, h, toHeads);
-    const out = groupedAttention(c, applyRotary(q, rope), applyRotary(k, rope), v, bias);
+    const out = groupedAttention(c, applyRotary(q, rope.query), applyRotary(k, rope.key), v, bias);
     cache?.push({ keysT: op.unsqueeze(out.keysT, [2]), values: op.unsqueeze(out.values, [2]) });
     h = layerOutput(c, w, L, h, out.output);
   }
@@ -197,22 +197,25 @@ export function rmsNorm(x: Value, weight: Value, eps: number): Value {
     return op.apply('RMSNormalization', [x, weight], { axis: -1, epsilon: { float: eps } }, [{ dtype: x.dtype, shape: x.shape }])[0]!;
   }
   let inv!: Value, xhat!: Value;
+  const g = x.graph;
+  const D = x.shape[x.shape.length - 1] as number;
   const leading = Array.from({ length: x.shape.length - 1 }, (_, i) => i);
   return op.composite(
     'RMSNorm',
     [x, weight],
     () => {
-      const meanSquare = op.reduceMean(op.mul(x, x), [-1], true);
-      inv = op.reciprocal(op.sqrt(op.add(meanSquare, x.graph.scalar(eps, x.dtype))));
+      const sumSquares = op.apply('ReduceSumSquare', [x, g.ints([-1])], { keepdims: 1 }, [{ dtype: x.dtype, shape: [...x.shape.slice(0, -1), 1] }])[0]!;
+      inv = op.reciprocal(op.sqrt(op.add(op.mul(sumSquares, g.scalar(1 / D, x.dtype)), g.scalar(eps, x.dtype))));
       xhat = op.mul(x, inv);
       return [op.mul(xhat, weight)];
     },
-    // dx = r (gw - xhat mean(gw xhat)) with gw = dy w, r = 1/rms;  dw = sum over rows of dy xhat.
+    // dx = r (dy w - xhat mean(dy w xhat)) with r = 1/rms; dw = sum over rows of dy xhat. The row means
+    // are one matrix-vector product of p = dy xhat with w / D, so p serves both.
     ([dy]) => {
-      const gw = op.mul(dy!, weight);
-      const proj = op.reduceMean(op.mul(gw, xhat), [-1], true);
-      const dx = op.mul(op.sub(gw, op.mul(xhat, proj)), inv);
-      return [dx, op.reduceSum(op.mul(dy!, xhat), leading, false)];
+      const p = op.mul(dy!, xhat);
+      const rowMean = op.matmul(p, op.reshape(op.mul(weight, g.scalar(1 / D, x.dtype)), [D, 1], [D, 1]));
+      const dx = op.mul(op.sub(op.mul(dy!, weight), op.mul(xhat, rowMean)), inv);
+      return [dx, op.reduceSum(p, leading, false)];
     },
   )[0]!;
 }
@@ -224,14 +227,20 @@ interface RotaryTables {
   rotateHalf: Value;
 }
 
-/** cos/sin of position * inv_freq for int64 positions [B, T] (counted over real tokens, so padding side does not matter). */
-function rotaryTables(c: ModelConfig, positions: Value, dtype: Value['dtype']): RotaryTables {
+/**
+ * cos/sin of position * inv_freq for int64 positions [B, T] (counted over real tokens, so padding side
+ * does not matter). The query's tables carry the attention scale 1/sqrt(hd) (RoPE is linear), which
+ * saves scaling the queries and their gradient.
+ */
+function rotaryTables(c: ModelConfig, positions: Value, dtype: Value['dtype']): { query: RotaryTables; key: RotaryTables } {
   const g = positions.graph;
   const half = c.headDim / 2;
   const invFreq = Array.from({ length: half }, (_, i) => 1 / Math.pow(c.ropeTheta, (2 * i) / c.headDim));
   const freqs = op.mul(op.unsqueeze(op.cast(positions, dtype), [-1]), g.constant(invFreq, dtype, [half], 'inv_freq'));
   const emb = op.unsqueeze(op.concat([freqs, freqs], -1), [2]);
-  return { cos: op.cos(emb), sin: op.sin(emb), rotateHalf: rotateHalfMatrix(c, emb.graph, dtype) };
+  const key = { cos: op.cos(emb), sin: op.sin(emb), rotateHalf: rotateHalfMatrix(c, g, dtype) };
+  const scale = g.scalar(1 / Math.sqrt(c.headDim), dtype);
+  return { key, query: { ...key, cos: op.mul(key.cos, scale), sin: op.mul(key.sin, scale) } };
 }
 
 /** rotate_half as a [headDim, headDim] constant: x @ R = [-x2, x1]. */
@@ -290,15 +299,17 @@ function attentionBias(mask: Value, bt: Value, G: number, dtype: Value['dtype'])
   const t = op.element(bt, 1);
   const h = op.div(t, g.constant([2n], 'int64', [], 'two'));
   const half = op.unsqueeze(h, [0]);
-  const keyValid = op.unsqueeze(op.equal(mask, g.scalar(1, 'int64')), [1, 2]); // [B, 1, 1, T]
-  const block = (qStart: Value, qEnd: Value, keys: Value, valid: Value, rows: string) => {
+  const padBias = op.unsqueeze(op.where(op.equal(mask, g.scalar(1, 'int64')), g.scalar(0, dtype), g.scalar(-1e9, dtype)), [1, 2]); // [B, 1, 1, T]
+  // Each block's bias is the minimum of a causal bias over rows and keys and the padding bias over the
+  // batch: one float pass over [B, 1, rows, keys] (a boolean And and a Where over it cost more).
+  const block = (qStart: Value, qEnd: Value, keys: Value, padBias: Value, rows: string) => {
     const causal = op.lessOrEqual(op.unsqueeze(op.range(zero, keys, one, 'c'), [0]), op.unsqueeze(op.range(qStart, qEnd, one, 'r'), [1])); // [r, c]
     const perHead = op.apply('Flatten', [op.expand(op.unsqueeze(causal, [0]), [G, 1, 1], [G, 'r', 'c'])], { axis: 2 }, [{ dtype: 'bool', shape: [rows, 'c'] }])[0]!;
-    return op.where(op.and(perHead, valid), g.scalar(0, dtype), g.scalar(-1e9, dtype));
+    return op.apply('Min', [op.where(perHead, g.scalar(0, dtype), g.scalar(-1e9, dtype)), padBias], {}, [{ dtype, shape: ['B', 1, rows, 'c'] }])[0]!;
   };
-  const firstValid = op.apply('Slice', [keyValid, g.ints([0]), half, g.ints([3])], {}, [{ dtype: 'bool', shape: ['B', 1, 1, 'h'] }])[0]!;
+  const firstPadBias = op.apply('Slice', [padBias, g.ints([0]), half, g.ints([3])], {}, [{ dtype, shape: ['B', 1, 1, 'h'] }])[0]!;
   const rest = op.sub(op.unsqueeze(t, [0]), half);
-  return { half, rest, sizes: op.concat([half, rest], 0), first: block(zero, h, h, firstValid, 'Gh'), second: block(h, t, t, keyValid, 'Gr') };
+  return { half, rest, sizes: op.concat([half, rest], 0), first: block(zero, h, h, firstPadBias, 'Gh'), second: block(h, t, t, padBias, 'Gr') };
 }
 
 /**
@@ -307,11 +318,9 @@ function attentionBias(mask: Value, bt: Value, G: number, dtype: Value['dtype'])
  * q: [B, T, Hq, hd], k, v: [B, T, Hkv, hd] -> [B*T, Hq*hd].
  */
 function groupedAttention(c: ModelConfig, q: Value, k: Value, v: Value, bias: BlockBias): { output: Value; keysT: Value; values: Value } {
-  const g = q.graph;
   const G = c.numHeads / c.numKvHeads;
   const hd = c.headDim;
-  const scale = g.scalar(1 / Math.sqrt(hd), q.dtype);
-  const q5 = op.reshape(op.mul(q, scale), [0, 0, c.numKvHeads, G, hd], ['B', 'T', c.numKvHeads, G, hd]);
+  const q5 = op.reshape(q, [0, 0, c.numKvHeads, G, hd], ['B', 'T', c.numKvHeads, G, hd]); // already scaled by 1/sqrt(hd) (its RoPE tables)
   const qg = op.reshape(op.transpose(q5, [0, 2, 3, 1, 4]), [0, 0, -1, hd], ['B', c.numKvHeads, 'GT', hd]);
   const kT = op.transpose(k, [0, 2, 3, 1]); // [B, Hkv, hd, T]
   const vt = op.transpose(v, [0, 2, 1, 3]); // [B, Hkv, T, hd]

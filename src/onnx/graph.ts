@@ -117,6 +117,19 @@ export class Graph {
     return outputs;
   }
 
+  /**
+   * Values whose shapes the serializer writes as value_info. onnxruntime reuses an input's buffer for
+   * an op's output (in place) only when it can prove the two sizes equal, and its own inference loses
+   * a dim at every Reshape with -1; declaring the shape restores that. Only for values whose symbolic
+   * dims mean the same size wherever the name appears in the graph: onnxruntime trusts them.
+   */
+  readonly declaredShapes = new Set<Value>();
+
+  declareShape(v: Value): Value {
+    this.declaredShapes.add(v);
+    return v;
+  }
+
   /** Values of an enclosing graph may be read by a subgraph (ONNX outer-scope references). */
   parent?: Graph;
 

@@ -78,6 +78,7 @@ function graphProto(g: Graph): onnxProto.onnx.IGraphProto {
     input: g.inputs.map(valueInfo),
     output: g.outputs.map(valueInfo),
     initializer: g.initializers.filter((i) => used.has(i.value.name)).map(tensorProto),
+    valueInfo: [...g.declaredShapes].filter((v) => used.has(v.name) && !g.outputs.includes(v)).map(valueInfo),
     node: nodes.map((n) => ({
       opType: n.opType,
       domain: n.domain,

@@ -77,7 +77,8 @@ function targetLogProbs(logits: Value, targets: Value): Value {
       return [op.gatherElements(logp, targets, 1)];
     },
     ([dy]) => {
-      const spread = op.mul(op.exp(logp), op.neg(dy!));
+      // Declared [M, V] so that onnxruntime scatters into it in place instead of copying M x V floats.
+      const spread = logits.graph.declareShape(op.mul(op.exp(logp), op.neg(dy!)));
       return [op.scatterElementsAdd(spread, targets, dy!, 1), undefined];
     },
   )[0]!;

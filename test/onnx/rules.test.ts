@@ -1,5 +1,6 @@
 import * as op from '../../src/onnx/ops.js';
-import type { Value } from '../../src/onnx/graph.js';
+import { Graph, type Value } from '../../src/onnx/graph.js';
+import { gradients } from '../../src/onnx/autodiff.js';
 import { gradCheck, type InputSpec } from './gradcheck.js';
 
 // Central differences in float64 with h = 1e-5: truncation ~ h^2 |f'''| ~ 1e-10 and round-off
@@ -55,6 +56,8 @@ const cases: [string, (xs: Value[]) => Value, InputSpec[], { h?: number; tol?: n
     // x^2 is quadratic, so central differences are exact for any h; h = 0.01 keeps float32 rounding
     // of the middle value (~6e-8 relative) below 1e-5 of the difference quotient.
     { h: 1e-2, tol: 1e-4 }],
+  // A tied embedding: the Gather's scatter-add is folded into the Gemm's weight gradient (autodiff's sum2).
+  ['Gather and Gemm on one table (tied embedding)', ([t, i]) => op.gemm(op.reshape(op.gather(t!, i!), [-1, 3]), t!, undefined, { transB: true }), [{ shape: [5, 3] }, { shape: [2, 3], int: true, data: [0, 4, 0, 2, 2, 2] }]],
   ['a chain reusing a value (accumulation)', ([a, b]) => op.mul(op.add(op.mul(a!, b!), a!), op.exp(a!)), [{ shape: [4] }, { shape: [4] }]],
 ];
 
@@ -63,5 +66,17 @@ describe('vector-Jacobian rules against central finite differences (float64)', (
     const { maxRelErr, checked } = await gradCheck(build, specs, { h: opts?.h });
     expect(checked).toBeGreaterThan(0);
     expect(maxRelErr).toBeLessThan(opts?.tol ?? TOL);
+  });
+});
+
+describe('gradient accumulation', () => {
+  it('scatters a tied table\'s Gather gradient into its other gradient instead of adding a scattered zero table', () => {
+    const g = new Graph('tied');
+    const table = g.input('table', 'float32', [5, 3]);
+    const ids = g.input('ids', 'int64', [4]);
+    const loss = op.reduceSum(op.gemm(op.gather(table, ids), table, undefined, { transB: true }), [0, 1], false);
+    const [d] = gradients(loss, [table]);
+    expect(d!.producer?.opType).toBe('ScatterElements');
+    expect(d!.producer!.inputs[0]!.producer?.opType).toBe('Gemm');
   });
 });
