@@ -204,8 +204,8 @@ export function rmsNorm(x: Value, weight: Value, eps: number): Value {
     'RMSNorm',
     [x, weight],
     () => {
-      const sumSquares = op.apply('ReduceSumSquare', [x, g.ints([-1])], { keepdims: 1 }, [{ dtype: x.dtype, shape: [...x.shape.slice(0, -1), 1] }])[0]!;
-      inv = op.reciprocal(op.sqrt(op.add(op.mul(sumSquares, g.scalar(1 / D, x.dtype)), g.scalar(eps, x.dtype))));
+      // Mul + ReduceMean: onnxruntime's ReduceSumSquare takes 1.7x as long as the pair.
+      inv = op.reciprocal(op.sqrt(op.add(op.reduceMean(op.mul(x, x), [-1], true), g.scalar(eps, x.dtype))));
       xhat = op.mul(x, inv);
       return [op.mul(xhat, weight)];
     },

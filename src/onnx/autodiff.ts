@@ -41,7 +41,8 @@ export function gradients(y: Value, wrt: Value[], seed?: Value): (Value | undefi
     const list = contributions.get(v);
     if (!list) return undefined;
     if (list.length > 1) {
-      const summed = list.length === 2 ? sum2(list[0]!, list[1]!) : g.node('Sum', list, {}, [{ dtype: v.dtype, shape: v.shape }])[0]!;
+      // Chained Adds: onnxruntime's Sum of three takes 1.25x as long as two Adds.
+      const summed = list.reduce((a, b) => sum2(a, b));
       contributions.set(v, [summed]);
       return summed;
     }
