@@ -1,16 +1,20 @@
 /**
- * `npm run bench -- [--preset tiny|small] [--only train|generate] [--threads N]`: speed figures, one
- * JSON object per line. Timings are medians over repeated runs after a warm-up.
+ * `npm run bench -- [--preset tiny|small] [--only train|generate|profile|memory] [--threads N]`: speed
+ * figures, one JSON object per line. Timings are medians over repeated runs after a warm-up. `profile`
+ * (not part of the default run) breaks the train step's kernel time down by op type and gives its Gemm
+ * kernels' share of the machine's Gemm peak.
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { PRESET_CONFIGS, type Preset } from '../model/presets.js';
-import { parameterCount } from '../model/config.js';
 import { randomWeights } from '../model/init.js';
 import { Policy } from '../runtime/policy.js';
 import { padBatch } from '../runtime/batch.js';
 import { generate } from '../runtime/generate.js';
+import { tensor } from '../runtime/session.js';
+import { parameterCount, parameterSpecs } from '../model/config.js';
+import { profileTrainStep } from './profile.js';
 import type { GenerateOptions } from '../runtime/rollout.js';
 import { Rng } from '../util/rng.js';
 
@@ -96,6 +100,22 @@ async function benchGenerate(preset: Preset) {
   };
 }
 
+/** The train step of benchTrain under onnxruntime's profiler. */
+async function benchProfile(preset: Preset) {
+  const c = PRESET_CONFIGS[preset];
+  const weights = randomWeights(c, 0);
+  const rng = new Rng(1);
+  const B = 8, T = 256;
+  const batch = padBatch(Array.from({ length: B }, () => Array.from({ length: T }, () => rng.int(c.vocabSize))), 0);
+  const feeds = {
+    input_ids: tensor('int64', batch.ids, [B, T]),
+    attention_mask: tensor('int64', batch.mask, [B, T]),
+    coef: tensor('float32', new Float32Array(B * (T - 1)).fill(1 / (B * (T - 1))), [B, T - 1]),
+    ...Object.fromEntries(parameterSpecs(c).map((s) => [s.name, tensor('float32', weights.get(s.name)!, s.shape)])),
+  };
+  return { preset, threads, batch: `${B}x${T}`, ...(await profileTrainStep(c, feeds, B, T, threads)) };
+}
+
 /** Peak memory of a score pass and a train step, each measured in its own process. */
 function benchMemory(preset: Preset, batch: number, length: number) {
   const script = fileURLToPath(new URL('./memory.js', import.meta.url));
@@ -106,7 +126,8 @@ if (values.only === 'memory') {
   console.log(benchMemory('small', 8, 256));
   console.log(benchMemory('qwen3-0.6b', 1, 128));
 }
-for (const preset of values.only === 'memory' ? [] : presets) {
+if (values.only === 'profile') for (const preset of presets) console.log(JSON.stringify(await benchProfile(preset)));
+for (const preset of values.only === 'memory' || values.only === 'profile' ? [] : presets) {
   if (!values.only || values.only === 'train') console.log(JSON.stringify(await benchTrain(preset)));
   if (!values.only || values.only === 'generate') console.log(JSON.stringify(await benchGenerate(preset)));
 }

@@ -10,7 +10,8 @@ export interface SessionOptions {
   device?: Device;
   /** Intra-op threads; defaults to onnxruntime's choice (all cores). */
   threads?: number;
-  profile?: boolean;
+  /** Write onnxruntime's profile (JSON): true for tsallis-run-profile_*.json here, or a path prefix. */
+  profile?: boolean | string;
   /** Path to write the optimised graph to, for inspection. */
   optimizedModelPath?: string;
   /** 'all' (default) lets onnxruntime fuse ops into its float32-only contrib kernels; float64 graphs need 'basic'. */
@@ -41,7 +42,7 @@ export async function createSession(model: Uint8Array | string, opts: SessionOpt
   if (opts.threads !== undefined) options.intraOpNumThreads = opts.threads;
   if (opts.profile) {
     options.enableProfiling = true;
-    options.profileFilePrefix = 'tsallis-run-profile';
+    options.profileFilePrefix = typeof opts.profile === 'string' ? opts.profile : 'tsallis-run-profile';
   }
   if (opts.optimizedModelPath) options.optimizedModelFilePath = opts.optimizedModelPath;
   try {
