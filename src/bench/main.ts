@@ -12,8 +12,7 @@ import { randomWeights } from '../model/init.js';
 import { Policy } from '../runtime/policy.js';
 import { padBatch } from '../runtime/batch.js';
 import { generate } from '../runtime/generate.js';
-import { tensor } from '../runtime/session.js';
-import { parameterCount, parameterSpecs } from '../model/config.js';
+import { parameterCount, type ModelConfig } from '../model/config.js';
 import { profileTrainStep } from './profile.js';
 import type { GenerateOptions } from '../runtime/rollout.js';
 import { Rng } from '../util/rng.js';
@@ -41,13 +40,19 @@ async function median(f: () => Promise<void>, n: number): Promise<number> {
   return times[Math.floor(n / 2)]!;
 }
 
-async function benchTrain(preset: Preset) {
-  const c = PRESET_CONFIGS[preset];
-  const policy = new Policy(c, randomWeights(c, 0), { threads });
+/** The train workload: 8 x 256 random tokens, every next-token log-prob weighted 1 / (8 x 255). */
+function trainBatch(c: ModelConfig) {
   const rng = new Rng(1);
   const B = 8, T = 256;
   const batch = padBatch(Array.from({ length: B }, () => Array.from({ length: T }, () => rng.int(c.vocabSize))), 0);
-  const coef = new Float32Array(B * (T - 1)).fill(1 / (B * (T - 1)));
+  return { batch, coef: new Float32Array(B * (T - 1)).fill(1 / (B * (T - 1))) };
+}
+
+async function benchTrain(preset: Preset) {
+  const c = PRESET_CONFIGS[preset];
+  const policy = new Policy(c, randomWeights(c, 0), { threads });
+  const { batch, coef } = trainBatch(c);
+  const B = batch.batch, T = batch.length;
   const t0 = performance.now();
   await policy.trainStep(batch, { coef }); // builds the session
   const firstMs = performance.now() - t0;
@@ -103,17 +108,8 @@ async function benchGenerate(preset: Preset) {
 /** The train step of benchTrain under onnxruntime's profiler. */
 async function benchProfile(preset: Preset) {
   const c = PRESET_CONFIGS[preset];
-  const weights = randomWeights(c, 0);
-  const rng = new Rng(1);
-  const B = 8, T = 256;
-  const batch = padBatch(Array.from({ length: B }, () => Array.from({ length: T }, () => rng.int(c.vocabSize))), 0);
-  const feeds = {
-    input_ids: tensor('int64', batch.ids, [B, T]),
-    attention_mask: tensor('int64', batch.mask, [B, T]),
-    coef: tensor('float32', new Float32Array(B * (T - 1)).fill(1 / (B * (T - 1))), [B, T - 1]),
-    ...Object.fromEntries(parameterSpecs(c).map((s) => [s.name, tensor('float32', weights.get(s.name)!, s.shape)])),
-  };
-  return { preset, threads, batch: `${B}x${T}`, ...(await profileTrainStep(c, feeds, B, T, threads)) };
+  const { batch, coef } = trainBatch(c);
+  return { preset, threads, batch: `${batch.batch}x${batch.length}`, ...(await profileTrainStep(c, batch, coef, threads)) };
 }
 
 /** Peak memory of a score pass and a train step, each measured in its own process. */

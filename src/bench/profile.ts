@@ -7,12 +7,13 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type ort from 'onnxruntime-node';
 import { Graph } from '../onnx/graph.js';
 import * as op from '../onnx/ops.js';
 import { serializeModel } from '../onnx/serialize.js';
 import { parameterSpecs, type ModelConfig } from '../model/config.js';
-import { buildTrainGraph } from '../runtime/graphs.js';
+import { randomWeights } from '../model/init.js';
+import type { TokenBatch } from '../runtime/batch.js';
+import { Policy } from '../runtime/policy.js';
 import { createSession, tensor } from '../runtime/session.js';
 
 interface ProfileEvent {
@@ -36,14 +37,11 @@ function kernelMsByOp(events: ProfileEvent[], runs: number): Map<string, number>
   return byOp;
 }
 
-/** Runs `feeds` through the model `warmup + runs` times with profiling on; kernel ms per op type. */
-async function profileRuns(model: Uint8Array, feeds: Record<string, ort.Tensor>, threads: number, runs: number, warmup = 2): Promise<Map<string, number>> {
+/** Kernel ms per op type of the last `runs` session runs that `run` makes while writing a profile to the prefix it is given. */
+async function profiled(run: (prefix: string) => Promise<void>, runs: number): Promise<Map<string, number>> {
   const dir = mkdtempSync(join(tmpdir(), 'tsallis-run-profile-'));
   try {
-    const session = await createSession(model, { threads, profile: join(dir, 'p') });
-    for (let i = 0; i < warmup + runs; i++) await session.run(feeds);
-    session.endProfiling();
-    await session.release();
+    await run(join(dir, 'p'));
     const file = readdirSync(dir).find((f) => f.endsWith('.json'))!;
     return kernelMsByOp(JSON.parse(readFileSync(join(dir, file), 'utf8')) as ProfileEvent[], runs);
   } finally {
@@ -51,14 +49,20 @@ async function profileRuns(model: Uint8Array, feeds: Record<string, ort.Tensor>,
   }
 }
 
-/** GFLOP/s of one [2048, 512] x [512, 1536] Gemm (kernel time, median of the profiled runs' mean). */
+/** GFLOP/s of one [2048, 512] x [512, 1536] Gemm (kernel time, mean of 20 profiled runs after 2). */
 export async function gemmPeak(threads: number): Promise<number> {
   const [M, K, N] = [2048, 512, 1536];
   const g = new Graph('gemm');
   g.output(op.gemm(g.input('a', 'float32', [M, K]), g.input('w', 'float32', [N, K]), undefined, { transB: true }), 'y');
   const fill = (n: number) => Float32Array.from({ length: n }, (_, i) => ((i * 7919) % 1000) / 1000 - 0.5);
-  const ms = (await profileRuns(serializeModel(g), { a: tensor('float32', fill(M * K), [M, K]), w: tensor('float32', fill(N * K), [N, K]) }, threads, 20)).get('Gemm')!;
-  return (2 * M * K * N) / ms / 1e6;
+  const feeds = { a: tensor('float32', fill(M * K), [M, K]), w: tensor('float32', fill(N * K), [N, K]) };
+  const runs = 20;
+  const byOp = await profiled(async (prefix) => {
+    const session = await createSession(serializeModel(g), { threads, profile: prefix });
+    for (let i = 0; i < 2 + runs; i++) await session.run(feeds);
+    await session.release(); // writes the profile
+  }, runs);
+  return (2 * M * K * N) / byOp.get('Gemm')! / 1e6;
 }
 
 /** Multiply-adds x 2 of the projections and the lm_head in forward, input gradient and weight gradient. */
@@ -67,14 +71,18 @@ export function linearFlops(c: ModelConfig, batch: number, length: number): numb
   return 3 * 2 * (batch * length * projections + batch * (length - 1) * c.vocabSize * c.hiddenSize);
 }
 
-/** The bench's train step (feeds as Policy builds them), profiled: kernel ms by op type and the Gemm figures. */
-export async function profileTrainStep(c: ModelConfig, feeds: Record<string, ort.Tensor>, batch: number, length: number, threads: number, runs = 3) {
-  const byOp = await profileRuns(buildTrainGraph(c, {}).bytes, feeds, threads, runs);
+/** Policy.trainStep on `batch` (random weights, seed 0) under the profiler: kernel ms by op type and the Gemm figures. */
+export async function profileTrainStep(c: ModelConfig, batch: TokenBatch, coef: Float32Array, threads: number, runs = 3) {
+  const byOp = await profiled(async (prefix) => {
+    const policy = new Policy(c, randomWeights(c, 0), { threads, profile: prefix });
+    for (let i = 0; i < 2 + runs; i++) await policy.trainStep(batch, { coef });
+    await policy.release(); // writes the profile
+  }, runs);
   const kernelMs = [...byOp.values()].reduce((a, b) => a + b, 0);
   const gemmMs = byOp.get('Gemm') ?? 0;
   const peak = await gemmPeak(threads);
-  const gemmGflops = linearFlops(c, batch, length) / gemmMs / 1e6;
-  const ops = Object.fromEntries([...byOp].sort((a, b) => b[1] - a[1]).slice(0, 14).map(([k, v]) => [k, Number(v.toFixed(1))]));
+  const gemmGflops = linearFlops(c, batch.batch, batch.length) / gemmMs / 1e6;
+  const ops = Object.fromEntries([...byOp].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, Number(v.toFixed(2))]));
   return {
     kernel_ms: Number(kernelMs.toFixed(1)),
     gemm_share: Number((gemmMs / kernelMs).toFixed(3)),

@@ -112,8 +112,13 @@ export function decoderStep(c: ModelConfig, p: ParamValues, ids: Value, position
 
 /** The additive bias of a decode step's keys from their mask [B, S] (1 real, 0 padding): [B, 1, 1, 1, S] of 0 or -1e9. */
 export function keyBias(mask: Value, dtype: Value['dtype']): Value {
+  return op.unsqueeze(paddingBias(mask, dtype), [1, 2, 3]);
+}
+
+/** 0 for real tokens and -1e9 for padding, from a mask [B, S] of 1 / 0: [B, S]. */
+function paddingBias(mask: Value, dtype: Value['dtype']): Value {
   const g = mask.graph;
-  return op.unsqueeze(op.where(op.equal(mask, g.scalar(1, 'int64')), g.scalar(0, dtype), g.scalar(-1e9, dtype)), [1, 2, 3]);
+  return op.where(op.equal(mask, g.scalar(1, 'int64')), g.scalar(0, dtype), g.scalar(-1e9, dtype));
 }
 
 /** The parameter lookup, failing loudly on a missing name. */
@@ -164,9 +169,7 @@ function fusable(x: Value): boolean {
  */
 function stepRotary(c: ModelConfig, positions: Value, dtype: Value['dtype']): { query: (x: Value) => Value; key: (x: Value) => Value } {
   const g = positions.graph;
-  const half = c.headDim / 2;
-  const invFreq = Array.from({ length: half }, (_, i) => 1 / Math.pow(c.ropeTheta, (2 * i) / c.headDim));
-  const freqs = op.mul(op.unsqueeze(op.cast(positions, dtype), [-1]), g.constant(invFreq, dtype, [half], 'inv_freq')); // [B, 1, half]
+  const freqs = ropeAngles(c, positions, dtype); // [B, 1, hd/2]
   const cos = op.cos(freqs), sin = op.sin(freqs);
   const scale = g.scalar(1 / Math.sqrt(c.headDim), dtype);
   let rotate: (cosHalf: Value, sinHalf: Value) => (x: Value) => Value;
@@ -234,13 +237,18 @@ interface RotaryTables {
  */
 function rotaryTables(c: ModelConfig, positions: Value, dtype: Value['dtype']): { query: RotaryTables; key: RotaryTables } {
   const g = positions.graph;
-  const half = c.headDim / 2;
-  const invFreq = Array.from({ length: half }, (_, i) => 1 / Math.pow(c.ropeTheta, (2 * i) / c.headDim));
-  const freqs = op.mul(op.unsqueeze(op.cast(positions, dtype), [-1]), g.constant(invFreq, dtype, [half], 'inv_freq'));
+  const freqs = ropeAngles(c, positions, dtype);
   const emb = op.unsqueeze(op.concat([freqs, freqs], -1), [2]);
   const key = { cos: op.cos(emb), sin: op.sin(emb), rotateHalf: rotateHalfMatrix(c, g, dtype) };
   const scale = g.scalar(1 / Math.sqrt(c.headDim), dtype);
   return { key, query: { ...key, cos: op.mul(key.cos, scale), sin: op.mul(key.sin, scale) } };
+}
+
+/** RoPE's angles position * inv_freq for int64 positions [...]: [..., hd/2]. */
+function ropeAngles(c: ModelConfig, positions: Value, dtype: Value['dtype']): Value {
+  const half = c.headDim / 2;
+  const invFreq = Array.from({ length: half }, (_, i) => 1 / Math.pow(c.ropeTheta, (2 * i) / c.headDim));
+  return op.mul(op.unsqueeze(op.cast(positions, dtype), [-1]), positions.graph.constant(invFreq, dtype, [half], 'inv_freq'));
 }
 
 /** rotate_half as a [headDim, headDim] constant: x @ R = [-x2, x1]. */
@@ -299,13 +307,13 @@ function attentionBias(mask: Value, bt: Value, G: number, dtype: Value['dtype'])
   const t = op.element(bt, 1);
   const h = op.div(t, g.constant([2n], 'int64', [], 'two'));
   const half = op.unsqueeze(h, [0]);
-  const padBias = op.unsqueeze(op.where(op.equal(mask, g.scalar(1, 'int64')), g.scalar(0, dtype), g.scalar(-1e9, dtype)), [1, 2]); // [B, 1, 1, T]
+  const padBias = op.unsqueeze(paddingBias(mask, dtype), [1, 2]); // [B, 1, 1, T]
   // Each block's bias is the minimum of a causal bias over rows and keys and the padding bias over the
   // batch: one float pass over [B, 1, rows, keys] (a boolean And and a Where over it cost more).
-  const block = (qStart: Value, qEnd: Value, keys: Value, padBias: Value, rows: string) => {
+  const block = (qStart: Value, qEnd: Value, keys: Value, keysPadBias: Value, rows: string) => {
     const causal = op.lessOrEqual(op.unsqueeze(op.range(zero, keys, one, 'c'), [0]), op.unsqueeze(op.range(qStart, qEnd, one, 'r'), [1])); // [r, c]
     const perHead = op.apply('Flatten', [op.expand(op.unsqueeze(causal, [0]), [G, 1, 1], [G, 'r', 'c'])], { axis: 2 }, [{ dtype: 'bool', shape: [rows, 'c'] }])[0]!;
-    return op.apply('Min', [op.where(perHead, g.scalar(0, dtype), g.scalar(-1e9, dtype)), padBias], {}, [{ dtype, shape: ['B', 1, rows, 'c'] }])[0]!;
+    return op.apply('Min', [op.where(perHead, g.scalar(0, dtype), g.scalar(-1e9, dtype)), keysPadBias], {}, [{ dtype, shape: ['B', 1, rows, 'c'] }])[0]!;
   };
   const firstPadBias = op.apply('Slice', [padBias, g.ints([0]), half, g.ints([3])], {}, [{ dtype, shape: ['B', 1, 1, 'h'] }])[0]!;
   const rest = op.sub(op.unsqueeze(t, [0]), half);

@@ -4,7 +4,7 @@
  * topological order), accumulating each value's gradient from its consumers with the op rules of ops.ts.
  */
 import type { Composite, Node, Value } from './graph.js';
-import { rules, add, isFloat, scatterElementsAdd } from './ops.js';
+import { rules, add, isFloat, isZeros, scatterElementsAdd } from './ops.js';
 
 /**
  * Emits into `y`'s graph the gradients of `sum(y * seed)` (seed defaults to ones, i.e. y a scalar
@@ -74,17 +74,12 @@ export function gradients(y: Value, wrt: Value[], seed?: Value): (Value | undefi
 function sum2(a: Value, b: Value): Value {
   const intoZeros = (x: Value) => {
     const n = x.producer;
-    return n?.opType === 'ScatterElements' && n.attrs.reduction === 'add' && n.inputs[0]?.producer?.opType === 'Expand' && isZeroScalar(n.inputs[0].producer.inputs[0]) ? n : undefined;
+    return n?.opType === 'ScatterElements' && n.attrs.reduction === 'add' && isZeros(n.inputs[0]) ? n : undefined;
   };
   const s = intoZeros(a) ?? intoZeros(b);
   if (!s) return add(a, b);
   const [, indices, updates] = s.inputs as Value[];
   return scatterElementsAdd(s === a.producer ? b : a, indices!, updates!, s.attrs.axis as number);
-}
-
-function isZeroScalar(v: Value | undefined): boolean {
-  const init = v && v.producer === undefined ? v.graph.initializers.find((i) => i.value === v) : undefined;
-  return !!init && init.dims.length === 0 && Number(init.data[0]) === 0;
 }
 
 /** The graph's nodes with each outermost composite standing in for the nodes it spans. */

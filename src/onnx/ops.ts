@@ -392,9 +392,16 @@ export function expand(x: Value, shape: Value | number[], outShape?: Shape): Val
 }
 rules.Expand = (n, [dy]) => [unbroadcast(dy!, n.inputs[0]!.shape), undefined];
 
+const zeroTensors = new WeakSet<Value>();
+
 export function zerosLike(x: Value): Value {
-  return expand(x.graph.scalar(0, x.dtype), shapeOf(x), x.shape);
+  const z = expand(x.graph.scalar(0, x.dtype), shapeOf(x), x.shape);
+  zeroTensors.add(z);
+  return z;
 }
+
+/** Whether v is a zerosLike tensor (autodiff folds a scatter-add into zeros into another gradient). */
+export const isZeros = (v: Value | undefined): boolean => v !== undefined && zeroTensors.has(v);
 
 // ---------------------------------------------------------------- reductions
 

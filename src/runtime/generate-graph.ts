@@ -216,7 +216,6 @@ function sampleTokens(mode: SamplingMode, logits: Value, u: Value, temperature: 
   }
   const probs = op.softmax(op.div(logits, temperature), -1);
   const target = op.unsqueeze(op.cast(u, dtype), [1]);
-  const count = (cdf: Value, mass: Value) => op.reduceSum(op.cast(op.lessOrEqual(cdf, op.mul(target, mass)), 'int64'), [1], true);
   if (mode === 'sample') {
     const { index, mass } = inverseCdf(probs, target);
     return { token: rowsOf(index), logprob: rowsOf(op.log(op.div(op.gatherElements(probs, index, 1), mass))) };
@@ -225,12 +224,10 @@ function sampleTokens(mode: SamplingMode, logits: Value, u: Value, temperature: 
     { dtype, shape: ['BM', 'K'] },
     { dtype: 'int64', shape: ['BM', 'K'] },
   ]);
-  const axis1 = g.constant([1n], 'int64', [], 'axis1');
-  const cum = op.apply('CumSum', [values!, axis1], {}, [{ dtype, shape: values!.shape }])[0]!;
+  const cum = op.cumSum(values!, 1);
   const kept = op.mul(values!, op.cast(op.less(op.sub(cum, values!), topP), dtype));
   const mass = op.reduceSum(kept, [1], true);
-  const cdf = op.apply('CumSum', [kept, axis1], {}, [{ dtype, shape: kept.shape }])[0]!;
-  const rank = op.min(count(cdf, mass), op.sub(sortK, g.constant([1n], 'int64', [1], 'one1')));
+  const rank = op.min(countAtMost(op.cumSum(kept, 1), op.mul(target, mass)), op.sub(sortK, g.constant([1n], 'int64', [1], 'one1')));
   return { token: rowsOf(op.gatherElements(indices!, rank, 1)), logprob: rowsOf(op.log(op.div(op.gatherElements(kept, rank, 1), mass))) };
 }
 
@@ -248,17 +245,20 @@ function inverseCdf(probs: Value, target: Value): { index: Value; mass: Value } 
   const blocks = Math.ceil(V / BLOCK);
   const padded = blocks * BLOCK === V ? probs : op.apply('Pad', [probs, g.ints([0, 0, 0, blocks * BLOCK - V])], {}, [{ dtype, shape: ['BM', blocks * BLOCK] }])[0]!;
   const byBlock = op.reshape(padded, [-1, blocks, BLOCK], ['BM', blocks, BLOCK]);
-  const axis1 = g.constant([1n], 'int64', [], 'axis1');
-  const cumSum = (x: Value) => op.apply('CumSum', [x, axis1], {}, [{ dtype, shape: x.shape }])[0]!;
   const blockMass = op.reduceSum(byBlock, [2], false); // [BM, blocks]
-  const blockCdf = cumSum(blockMass);
+  const blockCdf = op.cumSum(blockMass, 1);
   const mass = op.slice(blockCdf, 1, -1, op.TO_END); // [BM, 1]
   const limit = op.mul(target, mass);
-  const below = (cdf: Value, last: number) => op.min(op.reduceSum(op.cast(op.lessOrEqual(cdf, limit), 'int64'), [1], true), g.constant([BigInt(last)], 'int64', [], 'last'));
+  const below = (cdf: Value, last: number) => op.min(countAtMost(cdf, limit), g.constant([BigInt(last)], 'int64', [], 'last'));
   const block = below(blockCdf, blocks - 1); // [BM, 1]
   const massBefore = op.gatherElements(op.sub(blockCdf, blockMass), block, 1);
   const inBlock = op.apply('GatherND', [byBlock, block], { batch_dims: 1 }, [{ dtype, shape: ['BM', BLOCK] }])[0]!;
-  const offset = below(op.add(cumSum(inBlock), massBefore), BLOCK - 1);
+  const offset = below(op.add(op.cumSum(inBlock, 1), massBefore), BLOCK - 1);
   const index = op.min(op.add(op.mul(block, g.constant([BigInt(BLOCK)], 'int64', [], 'block')), offset), g.constant([BigInt(V - 1)], 'int64', [], 'last_token'));
   return { index, mass };
+}
+
+/** Per row, how many entries of cdf [BM, n] are at most limit [BM, 1]: the index the inverse CDF picks, [BM, 1]. */
+function countAtMost(cdf: Value, limit: Value): Value {
+  return op.reduceSum(op.cast(op.lessOrEqual(cdf, limit), 'int64'), [1], true);
 }

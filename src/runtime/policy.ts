@@ -25,6 +25,8 @@ export interface PolicyOptions {
    * to 1 GB of weights (an inline ONNX model must stay under 2 GB).
    */
   embedGenerateWeights?: boolean;
+  /** onnxruntime's profiler: each session of this policy writes its profile (JSON) to this path prefix when released. */
+  profile?: string;
 }
 
 export interface TrainInputs {
@@ -97,7 +99,7 @@ export class Policy {
   session(key: string, build: () => BuiltGraph): Promise<ort.InferenceSession> {
     let s = this.sessions.get(key);
     if (!s) {
-      s = createSession(build().bytes, { device: this.opts.device, threads: this.opts.threads, optimization: this.dtype === 'float64' ? 'basic' : 'all' });
+      s = createSession(build().bytes, { device: this.opts.device, threads: this.opts.threads, optimization: this.dtype === 'float64' ? 'basic' : 'all', profile: this.opts.profile });
       this.sessions.set(key, s);
     }
     return s;
