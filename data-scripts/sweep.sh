@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # sweep.sh: train a set of experiment configs, one run directory each under one folder, then report.
 #
-# Usage: data-scripts/sweep.sh [-j N] [--threads T] [--q Q1,Q2,...] [--out DIR] [--dry-run] CONFIG|DIR|GLOB...
+# Usage: data-scripts/sweep.sh [-j N] [--threads T] [--q Q1,Q2,...] [--seeds S1,S2,...] [--set KEY=VALUE]...
+#                              [--out DIR] [--dry-run] CONFIG|DIR|GLOB...
 #
 #   CONFIG|DIR|GLOB  experiment configs: YAML files, folders (their *.yaml and *.yml, not recursive) or
 #                    glob patterns (expanded here too when quoted). Run in the order given, each folder
@@ -10,17 +11,25 @@
 #   --threads T      passes --set threads=T to every run (ONNX Runtime CPU threads).
 #   --q LIST         a q sweep: each config once per q in the comma-separated LIST (each in [0, 1]),
 #                    with --set algorithm.q=Q, in its own run directory <name>-q<Q>.
+#   --seeds LIST     a seed sweep: each config (and each q of --q) once per seed in the comma-separated
+#                    LIST (distinct integers in [0, 2^32)), with --set seed=S, in its own run directory
+#                    <name>[-q<Q>]-seed<S>. Without it each config runs once with its own seed.
+#   --set KEY=VALUE  passes --set KEY=VALUE to every run, after the script's own (algorithm.q, seed,
+#                    threads), in the order given; repeatable, also --set=KEY=VALUE. KEY must not be
+#                    one that --q, --seeds or --threads sets; the run directory names do not show it.
 #   --out DIR        the sweep's folder (default results/runs/sweep). Each run goes to
-#                    DIR/<config file name without .yaml>[-q<Q>] (train --out), its output to that
-#                    path plus .log; the report to DIR/report and DIR/summary.csv.
+#                    DIR/<config file name without .yaml>[-q<Q>][-seed<S>] (train --out), its output
+#                    to that path plus .log; the report to DIR/report and DIR/summary.csv.
 #   --dry-run        print what would run, one command a line (skipped runs as # comments), and stop.
 #   -h, --help       print this text.
 #
 # Per run: a run directory with summary.json is finished and skipped; one without it (interrupted,
 # failed, or still running elsewhere) is continued with train --resume, which needs the same config:
-# rerun a sweep with the same --threads and --q. A failed run does not stop the others; after all of
-# them the script runs
+# rerun a sweep with the same --seeds, --q, --set and --threads. A failed run does not stop the
+# others; after all of them the script runs
 #   ./bin/tsallis-run report DIR --out DIR/report --summary DIR/summary.csv
+# (with --seeds: summary.csv keeps one row per run, with its seed in the seed column, as each run's
+# summary.json records it; the report's tables average the seeds of a cell, "n=3").
 # and exits 1 naming the failed runs (0 when none failed, 2 for a usage error, 130 on Ctrl-C, which
 # lets running trainers write a checkpoint and starts no further run; rerun to resume).
 #
@@ -31,6 +40,7 @@
 #   data-scripts/sweep.sh -j 2 --threads 1 configs/mini/mini-finqa-*.yaml
 #   data-scripts/sweep.sh --out results/runs/mini-all -j 4 --threads 1 configs/mini
 #   data-scripts/sweep.sh --q 0,0.25,0.5,0.75,1 --out results/runs/q-sweep configs/default.yaml
+#   data-scripts/sweep.sh -j 2 --threads 1 --seeds 0,1,2 --set train.steps=120 --out results/runs/t1 'configs/mini/mini-finqa-cold-*.yaml'
 #   data-scripts/sweep.sh --dry-run -j 2 'configs/mini/*-cold-*.yaml'
 set -uo pipefail
 shopt -s nullglob
@@ -45,16 +55,16 @@ is_q() { [[ $1 =~ ^([0-9]+(\.[0-9]*)?|\.[0-9]+)$ ]] && awk -v q="$1" 'BEGIN { ex
 # A command as one line a shell would read back.
 show() { local out="" a; for a in "$@"; do out+="${out:+ }$(printf '%q' "$a")"; done; printf '%s' "$out"; }
 
-JOBS=1 THREADS="" QS="" OUT="results/runs/sweep" DRY=0
-ARGS=()
+JOBS=1 THREADS="" QS="" SEEDS=() OUT="results/runs/sweep" DRY=0
+ARGS=() SETS=()
 while (($#)); do
   case $1 in
     -h|--help) usage; exit 0 ;;
-    -j|--jobs|--threads|--q|--out)
+    -j|--jobs|--threads|--q|--seeds|--set|--out)
       (($# >= 2)) || die "$1 needs a value"
       opt=$1 val=$2; shift 2 ;;
     -j*) opt=-j val=${1#-j}; shift ;;
-    --jobs=*|--threads=*|--q=*|--out=*) opt=${1%%=*} val=${1#*=}; shift ;;
+    --jobs=*|--threads=*|--q=*|--seeds=*|--set=*|--out=*) opt=${1%%=*} val=${1#*=}; shift ;;
     --dry-run) DRY=1; shift; continue ;;
     --) shift; ARGS+=("$@"); break ;;
     -?*) die "unknown option $1" ;;
@@ -68,10 +78,32 @@ while (($#)); do
       IFS=, read -r -a qlist <<<"$val"
       for q in "${qlist[@]}"; do is_q "$q" || die "--q: expected q in [0, 1], got \"$q\""; done
       QS=$val ;;
+    --seeds)
+      [[ $val =~ ^[^,]+(,[^,]+)*$ ]] || die "--seeds: expected a comma-separated list of seeds (integers in [0, 2^32)), got \"$val\""
+      IFS=, read -r -a slist <<<"$val"
+      SEEDS=()
+      for s in "${slist[@]}"; do
+        [[ $s =~ ^[0-9]+$ ]] || die "--seeds: expected a seed (an integer in [0, 2^32)), got \"$s\""
+        n=$s; while [[ $n == 0?* ]]; do n=${n#0}; done # 007 is seed 7
+        ((${#n} <= 10 && 10#$n <= 4294967295)) || die "--seeds: expected a seed (an integer in [0, 2^32)), got \"$s\""
+        for t in "${SEEDS[@]}"; do [[ $t == "$n" ]] && die "--seeds names $n twice"; done
+        SEEDS+=("$n")
+      done ;;
+    --set)
+      key=${val%%=*}
+      [[ $val == *=* && -n ${key//[[:space:]]/} ]] || die "--set: expected KEY=VALUE, got \"$val\""
+      SETS+=("$val") ;;
     --out) [[ -n $val ]] || die "--out: expected a path"; OUT=${val%/} ;;
   esac
 done
 ((${#ARGS[@]})) || die "no configs given"
+# A --set of a field that --q, --seeds or --threads sets would override it behind the run directory names.
+for kv in "${SETS[@]}"; do
+  key=${kv%%=*}; key=${key#"${key%%[![:space:]]*}"}; key=${key%"${key##*[![:space:]]}"}
+  [[ -n $QS && $key == algorithm.q ]] && die "--set $kv: --q sets algorithm.q"
+  ((${#SEEDS[@]})) && [[ $key == seed ]] && die "--set $kv: --seeds sets seed"
+  [[ -n $THREADS && $key == threads ]] && die "--set $kv: --threads sets threads"
+done
 [[ $DRY == 1 || -x $RUN ]] || die "$RUN not found; run from the repository root (with dist/ built)"
 
 # Configs, in order, without repeats.
@@ -94,18 +126,21 @@ for arg in "${ARGS[@]}"; do
   fi
 done
 
-# The runs: name, config and q (empty: none), in order.
-NAMES=() RCONF=() RQ=()
+# The runs: name, config, q and seed (empty: none), in order.
+NAMES=() RCONF=() RQ=() RSEED=()
 if [[ -n $QS ]]; then IFS=, read -r -a QLIST <<<"$QS"; else QLIST=(""); fi
+if ((${#SEEDS[@]})); then SLIST=("${SEEDS[@]}"); else SLIST=(""); fi
 for c in "${CONFIGS[@]}"; do
   base=$(basename "$c"); base=${base%.yaml}; base=${base%.yml}
   for q in "${QLIST[@]}"; do
-    name=$base${q:+-q$q}
-    for i in "${!NAMES[@]}"; do
-      [[ ${NAMES[i]} == "$name" && ${RCONF[i]} == "$c" ]] && die "--q names $q twice"
-      [[ ${NAMES[i]} == "$name" ]] && die "$c and ${RCONF[i]} would both run in $OUT/$name; give them different file names or sweep them separately"
+    for s in "${SLIST[@]}"; do
+      name=$base${q:+-q$q}${s:+-seed$s}
+      for i in "${!NAMES[@]}"; do
+        [[ ${NAMES[i]} == "$name" && ${RCONF[i]} == "$c" ]] && die "--q names $q twice"
+        [[ ${NAMES[i]} == "$name" ]] && die "$c and ${RCONF[i]} would both run in $OUT/$name; give them different file names or sweep them separately"
+      done
+      NAMES+=("$name") RCONF+=("$c") RQ+=("$q") RSEED+=("$s")
     done
-    NAMES+=("$name") RCONF+=("$c") RQ+=("$q")
   done
 done
 
@@ -114,7 +149,10 @@ train_cmd() {
   local i=$1 dir=$OUT/${NAMES[$1]}
   CMD=("$RUN" train --config "${RCONF[i]}" --out "$dir")
   [[ -n ${RQ[i]} ]] && CMD+=(--set "algorithm.q=${RQ[i]}")
+  [[ -n ${RSEED[i]} ]] && CMD+=(--set "seed=${RSEED[i]}")
   [[ -n $THREADS ]] && CMD+=(--set "threads=$THREADS")
+  local kv
+  for kv in "${SETS[@]}"; do CMD+=(--set "$kv"); done
   [[ -e $dir ]] && CMD+=(--resume)
 }
 REPORT=("$RUN" report "$OUT" --out "$OUT/report" --summary "$OUT/summary.csv")

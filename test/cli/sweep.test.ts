@@ -66,6 +66,59 @@ describe('sweep.sh --dry-run', () => {
     ]);
   });
 
+  it('sweeps seeds within each q: a directory per q and seed, --set algorithm.q then --set seed', async () => {
+    const out = join(tmp, 'seeds');
+    const r = await sweep(['--dry-run', '--q', '0,1', '--seeds', '0,1', '--threads', '2', '--out', out, GARL]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const run = (q: string, s: string) => {
+      const dir = `${out}/mini-finqa-cold-garl-q0.5-q${q}-seed${s}`;
+      return `./bin/tsallis-run train --config ${GARL} --out ${dir} --set algorithm.q=${q} --set seed=${s} --set threads=2 >> ${dir}.log 2>&1`;
+    };
+    expect(r.stdout.split('\n')).toEqual([
+      `# 4 runs in ${out}: 4 to run, 1 at a time; 0 finished`,
+      run('0', '0'),
+      run('0', '1'),
+      run('1', '0'),
+      run('1', '1'),
+      `./bin/tsallis-run report ${out} --out ${out}/report --summary ${out}/summary.csv`,
+      '',
+    ]);
+  });
+
+  it('passes each --set through after its own, in order, quoted', async () => {
+    const out = join(tmp, 'set');
+    const r = await sweep(['--dry-run', '--seeds=3', '--set', 'train.steps=120', '--threads', '1', '--set=task.prompt=a b', '--set', 'x=$(y);*', '--out', out, GRPO]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const dir = `${out}/mini-finqa-cold-grpo-seed3`;
+    expect(r.stdout.split('\n')[1]).toBe(
+      `./bin/tsallis-run train --config ${GRPO} --out ${dir} --set seed=3 --set threads=1 --set train.steps=120 --set task.prompt=a\\ b --set x=\\$\\(y\\)\\;\\* >> ${dir}.log 2>&1`,
+    );
+  });
+
+  it('skips finished seed runs and resumes unfinished ones', async () => {
+    const out = join(tmp, 'resume');
+    await mkdir(join(out, 'mini-finqa-cold-grpo-seed0'), { recursive: true });
+    await writeFile(join(out, 'mini-finqa-cold-grpo-seed0', 'summary.json'), '{}');
+    await mkdir(join(out, 'mini-finqa-cold-grpo-seed2'), { recursive: true });
+    // A directory without the seed suffix is another run: it neither skips nor resumes seed runs.
+    await mkdir(join(out, 'mini-finqa-cold-grpo'), { recursive: true });
+    await writeFile(join(out, 'mini-finqa-cold-grpo', 'summary.json'), '{}');
+    const r = await sweep(['--dry-run', '--seeds', '0,1,2', '--out', out, GRPO]);
+    expect(r.code).toBe(0);
+    const run = (s: string, extra = '') =>
+      `./bin/tsallis-run train --config ${GRPO} --out ${out}/mini-finqa-cold-grpo-seed${s} --set seed=${s}${extra} >> ${out}/mini-finqa-cold-grpo-seed${s}.log 2>&1`;
+    expect(r.stdout.split('\n')).toEqual([
+      `# 3 runs in ${out}: 2 to run, 1 at a time; 1 finished`,
+      `# skip ${out}/mini-finqa-cold-grpo-seed0: finished`,
+      run('1'),
+      run('2', ' --resume'),
+      `./bin/tsallis-run report ${out} --out ${out}/report --summary ${out}/summary.csv`,
+      '',
+    ]);
+  });
+
   it('expands folders and quoted globs, sorted, each config once', async () => {
     const r = await sweep(['--dry-run', '--out', tmp, 'configs/mini/mini-musique-warm-paft-*.yaml', 'configs/mini/mini-musique-warm-paft-q0.25.yaml']);
     expect(r.code).toBe(0);
@@ -87,6 +140,17 @@ describe('sweep.sh usage', () => {
     [['--dry-run'], 'sweep.sh: no configs given (see -h)'],
     [['configs/mini/nope.yaml'], 'sweep.sh: configs/mini/nope.yaml: no such config, folder or matching file (see -h)'],
     [['--out'], 'sweep.sh: --out needs a value (see -h)'],
+    [['--seeds', '1,,2', GRPO], 'sweep.sh: --seeds: expected a comma-separated list of seeds (integers in [0, 2^32)), got "1,,2" (see -h)'],
+    [['--seeds', '-1', GRPO], 'sweep.sh: --seeds: expected a seed (an integer in [0, 2^32)), got "-1" (see -h)'],
+    [['--seeds', '0,1.5', GRPO], 'sweep.sh: --seeds: expected a seed (an integer in [0, 2^32)), got "1.5" (see -h)'],
+    [['--seeds', '4294967296', GRPO], 'sweep.sh: --seeds: expected a seed (an integer in [0, 2^32)), got "4294967296" (see -h)'],
+    [['--seeds', '0,0', GRPO], 'sweep.sh: --seeds names 0 twice (see -h)'],
+    [['--seeds', '1,01', GRPO], 'sweep.sh: --seeds names 1 twice (see -h)'],
+    [['--set', 'foo', GRPO], 'sweep.sh: --set: expected KEY=VALUE, got "foo" (see -h)'],
+    [['--set', '=1', GRPO], 'sweep.sh: --set: expected KEY=VALUE, got "=1" (see -h)'],
+    [['--set'], 'sweep.sh: --set needs a value (see -h)'],
+    [['--seeds', '0,1', '--set', 'seed=2', GRPO], 'sweep.sh: --set seed=2: --seeds sets seed (see -h)'],
+    [['--q', '0', '--set', 'algorithm.q=1', GRPO], 'sweep.sh: --set algorithm.q=1: --q sets algorithm.q (see -h)'],
   ])('%j exits 2 with a one-line message', async (args, message) => {
     const r = await sweep(['--dry-run', ...args]);
     expect(r.code).toBe(2);
@@ -100,6 +164,7 @@ describe('sweep.sh usage', () => {
     expect(r.stdout).toMatch(/^sweep\.sh: /);
     expect(r.stdout).toContain('Usage: data-scripts/sweep.sh [-j N] [--threads T]');
     expect(r.stdout).toContain('data-scripts/sweep.sh -j 2 --threads 1 configs/mini/mini-finqa-*.yaml');
+    expect(r.stdout).toContain('--seeds 0,1,2 --set train.steps=120');
     expect(r.stdout).not.toMatch(/^#|set -uo/m);
   });
 });
@@ -158,6 +223,28 @@ describe('sweep.sh running (a stand-in for tsallis-run)', () => {
       `end ${out}/c-fail`,
       `report ${out} --out ${out}/report --summary ${out}/summary.csv`,
     ]);
+  });
+
+  it('gives the stand-in each seed and --set as separate arguments, a value with a space intact', async () => {
+    const calls = join(tmp, 'calls.txt');
+    const fake = join(tmp, 'args');
+    // One line per argument of each call (an empty line after each); train writes summary.json in its --out.
+    await writeFile(fake, [
+      '#!/usr/bin/env bash',
+      '{ printf "%s\\n" "$@"; echo; } >> "$CALLS"',
+      '[[ $1 == train ]] || exit 0',
+      'while (($#)); do [[ $1 == --out ]] && out=$2; shift; done',
+      'mkdir -p "$out"; echo {} > "$out/summary.json"',
+      '',
+    ].join('\n'));
+    await chmod(fake, 0o755);
+    const out = join(tmp, 'out');
+    const r = await sweep(['--seeds', '0,1', '--set', 'train.steps=120', '--set=task.prompt=a b', '--out', out, GRPO], { TSALLIS_RUN: fake, CALLS: calls });
+    expect(r.stderr).toContain('all 2 runs finished');
+    expect(r.code).toBe(0);
+    const runs = (await readFile(calls, 'utf8')).split('\n\n').filter((c) => c.trim() !== '').map((c) => c.trim().split('\n'));
+    const train = (s: string) => ['train', '--config', GRPO, '--out', `${out}/mini-finqa-cold-grpo-seed${s}`, '--set', `seed=${s}`, '--set', 'train.steps=120', '--set', 'task.prompt=a b'];
+    expect(runs).toEqual([train('0'), train('1'), ['report', out, '--out', `${out}/report`, '--summary', `${out}/summary.csv`]]);
   });
 
   it('exits 0 when every run finishes', async () => {
