@@ -5,6 +5,7 @@ import { exportCommand } from './export.js';
 import { generateCommand } from './generate.js';
 import { initModelCommand } from './init-model.js';
 import { metricsCommand } from './metrics.js';
+import { probeCommand } from './probe.js';
 import { reportCommand } from './report.js';
 import { scoreCommand } from './score.js';
 import { theoryCommand } from './theory.js';
@@ -15,6 +16,7 @@ import { trainCommand } from './train.js';
 export const commands: CommandModule<any, any>[] = [
   trainCommand,
   evalCommand,
+  probeCommand,
   initModelCommand,
   scoreCommand,
   generateCommand,

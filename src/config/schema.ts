@@ -433,6 +433,11 @@ export function optimizerOf(c: Pick<Config, 'optimizer'>): OptimizerConfig {
     : { kind: 'sgd', momentum: o.momentum, weightDecay: o.weight_decay };
 }
 
+/** AdamW's eps, or PyTorch's Adam default 1e-8 under SGD: the threshold of the `above_eps` diagnostics. */
+export function optimizerEps(c: Pick<Config, 'optimizer'>): number {
+  return c.optimizer.name === 'adamw' ? c.optimizer.eps : 1e-8;
+}
+
 /** The learning-rate schedule in src/runtime/optimizer's type. */
 export function lrScheduleOf(c: Pick<Config, 'optimizer' | 'train'>): LrScheduleConfig {
   const o = c.optimizer;

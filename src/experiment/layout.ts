@@ -132,6 +132,11 @@ export const METRICS_COLUMNS = [
   't_train',
   't_optimizer',
   'lr',
+  'entropy',
+  'log_W_p10',
+  'log_W_p50',
+  'log_W_p90',
+  'above_eps',
 ] as const;
 
 export type MetricsColumn = (typeof METRICS_COLUMNS)[number];
@@ -151,6 +156,11 @@ export type MetricsColumn = (typeof METRICS_COLUMNS)[number];
  *   tokens_per_s           generated tokens per second of generation
  *   t_generate, t_score, t_train, t_optimizer   seconds spent in each phase
  *   lr                     learning rate of the step
+ *   entropy                mean over the rollouts' sampled tokens of -log p under the sampling distribution
+ *                          (an unbiased estimate of the policy's per-token entropy, nats; forced tokens excluded)
+ *   log_W_p10, log_W_p50, log_W_p90   quantiles over the step's questions of log W (natural log; GARL, PAFT)
+ *   above_eps              share of gradient coordinates with |g| > the optimizer's eps after clipping (1e-8 under
+ *                          SGD): near 1, AdamW's step is sign-like and the same for every q; near 0, it is SGD at lr/eps
  */
 export type MetricsRow = { step: number } & { [K in Exclude<MetricsColumn, 'step'>]: number | null };
 
@@ -301,7 +311,10 @@ export const evalSummarySchema = z.object({
   k: z.number().int().min(1),
   p1: percent,
   p16: percent,
+  /** m@k with every sample voting (an unparsable answer votes for "no answer", never correct). */
   m16: percent,
+  /** m@k with unparsable answers abstaining (the earlier rule, kept for comparison); absent in files written before it. */
+  m16_abstain: percent.optional(),
   /** The task's official metrics of the majority-voted answer, in percent: EM and F1 (HotPotQA, MuSiQue), execution accuracy (FinQA). */
   em: percent.optional(),
   f1: percent.optional(),
@@ -348,11 +361,14 @@ export const predictionRecordSchema = z.object({
   answers: z.array(z.string()),
   /** Relaxed match of each sample. */
   correct: z.array(z.boolean()),
-  /** The majority-voted answer (the first sample's raw text with the winning normalised form); null when every answer was empty. */
+  /** The majority-voted answer (the first sample's raw text with the winning normalised form); null when "no answer" won. */
   vote: z.string().nullable(),
   /** How many samples voted for it. */
   vote_count: count,
   vote_correct: z.boolean(),
+  /** The vote with empty answers abstaining (null when every answer was empty), and whether it is correct; absent in older files. */
+  vote_abstain: z.string().nullable().optional(),
+  vote_abstain_correct: z.boolean().optional(),
 });
 export type PredictionRecord = z.infer<typeof predictionRecordSchema>;
 

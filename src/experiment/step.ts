@@ -20,6 +20,7 @@ import { answerLogLikelihoods } from './likelihood.js';
 import { completionSequence, sequenceCoefficients, sftSequence, teacherForcedSequence, type CoefficientGroup, type TrainingSequence } from './sequences.js';
 import type { RandomStreams } from './streams.js';
 import { PhaseTimer } from './timer.js';
+import { quantiles, rolloutEntropy, shareAbove } from './stats.js';
 
 /** One question of a step: its prompt ids and, for rollout algorithms, its gold answers; for SFT, the target ids. */
 export interface StepItem {
@@ -54,6 +55,8 @@ export interface StepContext {
   rollout: RolloutSettings;
   microBatchTokens: number;
   streams: RandomStreams;
+  /** The `above_eps` metric's threshold: the optimizer's eps (AdamW), 1e-8 otherwise. */
+  eps: number;
 }
 
 /** A step's rollouts, per question (prompt-major), with their extracted answers and rewards. */
@@ -118,21 +121,32 @@ export async function stepCoefficients(
     return { groups, diagnostics };
   }
   // answer-log-likelihood: score every teacher-forced sequence, then one group per question.
-  const sequences = items.map((it, g) => {
-    if (!it.answerIds) throw new Error(`${ctx.algorithm.name}: item ${it.id} has no gold answer ids`);
-    return sampled.rollouts[g]!.map((ro) => teacherForcedSequence(it.prompt, ro, it.answerIds!, ctx.stop));
-  });
-  const flat = sequences.flat();
-  const logW = await timer.time('score', () => answerLogLikelihoods(ctx.policy, flat, ctx.tokenizer.padTokenId, ctx.microBatchTokens));
-  const M = ctx.rollout.samplesPerPrompt;
+  const { sequences, logW } = await answerWeights(ctx, items, sampled, timer);
   const groups: CoefficientGroup[] = [];
   const diagnostics: GroupDiagnostics[] = [];
   sequences.forEach((seqs, g) => {
-    const r = groupCoefficients(ctx.algorithm, { logAnswerLikelihoods: logW.slice(g * M, (g + 1) * M) }, context);
+    const r = groupCoefficients(ctx.algorithm, { logAnswerLikelihoods: logW[g]! }, context);
     groups.push({ sequences: seqs, coefficients: r.sequences });
     diagnostics.push(r.diagnostics);
   });
   return { groups, diagnostics };
+}
+
+/** Per question, the teacher-forced sequences (rollout's rationale, then y*) and their log w_m = log p(y* | x*, z_m). */
+export async function answerWeights(
+  ctx: Pick<StepContext, 'algorithm' | 'policy' | 'stop' | 'tokenizer' | 'microBatchTokens'>,
+  items: readonly StepItem[],
+  sampled: StepRollouts,
+  timer: PhaseTimer,
+): Promise<{ sequences: TrainingSequence[][]; logW: number[][] }> {
+  const sequences = items.map((it, g) => {
+    if (!it.answerIds) throw new Error(`${ctx.algorithm.name}: item ${it.id} has no gold answer ids`);
+    return sampled.rollouts[g]!.map((ro) => teacherForcedSequence(it.prompt, ro, it.answerIds!, ctx.stop));
+  });
+  const flat = await timer.time('score', () => answerLogLikelihoods(ctx.policy, sequences.flat(), ctx.tokenizer.padTokenId, ctx.microBatchTokens));
+  let at = 0;
+  const logW = sequences.map((seqs) => flat.slice(at, (at += seqs.length)));
+  return { sequences, logW };
 }
 
 /** Runs one whole step and returns its metrics row. */
@@ -170,6 +184,14 @@ export async function trainingStep(ctx: StepContext, step: number, items: readon
   const all = sampled?.rollouts.flat() ?? [];
   const generatedTokens = all.reduce((a, r) => a + r.tokens.length, 0);
   const ws = diagnostics.map((d) => d.W).filter((w): w is number => w !== undefined);
+  const logWs = diagnostics.map((d) => d.logW).filter((w): w is number => w !== undefined);
+  const logW = logWs.length ? quantiles(logWs) : null;
+  let entropySum = 0, entropyTokens = 0;
+  for (const group of sampled?.rollouts ?? []) {
+    const e = rolloutEntropy(group, ctx.stop.forceCloseIds.length);
+    entropySum += e.sum;
+    entropyTokens += e.tokens;
+  }
   const cs = diagnostics.map((d) => d.maxScaledC).filter((c): c is number => c !== undefined);
   const q = diagnostics.find((d) => d.q !== undefined)?.q ?? null;
   const metrics: MetricsRow = {
@@ -189,6 +211,11 @@ export async function trainingStep(ctx: StepContext, step: number, items: readon
     t_train: timer.seconds.train,
     t_optimizer: timer.seconds.optimizer,
     lr,
+    entropy: entropyTokens > 0 ? entropySum / entropyTokens : null,
+    log_W_p10: logW?.p10 ?? null,
+    log_W_p50: logW?.p50 ?? null,
+    log_W_p90: logW?.p90 ?? null,
+    above_eps: updated ? shareAbove(g.grads.values(), ctx.eps) : null,
   };
   return { metrics, diagnostics, rollouts: sampled, updated, generatedTokens };
 }

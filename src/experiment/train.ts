@@ -17,7 +17,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolvedConfigYaml } from '../config/load.js';
-import { aggregationOf, algorithmOf, lrScheduleOf, optimizerOf, type Config } from '../config/schema.js';
+import { aggregationOf, algorithmOf, lrScheduleOf, optimizerEps, optimizerOf, type Config } from '../config/schema.js';
 import { UserError } from '../errors.js';
 import { loadModel } from '../model/checkpoint.js';
 import type { WriteDtype } from '../model/safetensors.js';
@@ -192,6 +192,7 @@ async function trainLoop(
     },
     microBatchTokens: config.train.micro_batch_tokens,
     streams,
+    eps: optimizerEps(config),
   };
   const evalSettings = evalSettingsOf(config);
   const S = config.train.steps;

@@ -55,6 +55,8 @@ export interface GroupDiagnostics {
   meanReward?: number;
   /** W = mean w_m (GARL, PAFT). */
   W?: number;
+  /** log W, exact where W underflows (GARL, PAFT). */
+  logW?: number;
   /** max_m c_m / M^q (GARL). */
   maxScaledC?: number;
   /** W = 0: no signal (GARL, PAFT). */
@@ -79,12 +81,12 @@ export function groupCoefficients(algorithm: Algorithm, signal: GroupSignal, con
     case 'garl': {
       const q = qAt(algorithm.q, context.step);
       const g = garl(need(signal.logAnswerLikelihoods, 'garl', 'logAnswerLikelihoods'), { q, baseline: algorithm.baseline, scaleByMq: algorithm.scaleByMq });
-      return { sequences: g.sequences, ratioClipping: false, diagnostics: { q, W: g.W, maxScaledC: g.maxScaledC, degenerate: g.degenerate } };
+      return { sequences: g.sequences, ratioClipping: false, diagnostics: { q, W: g.W, logW: g.logW, maxScaledC: g.maxScaledC, degenerate: g.degenerate } };
     }
     case 'paft': {
       const q = qAt(algorithm.q, context.step);
       const g = paft(need(signal.logAnswerLikelihoods, 'paft', 'logAnswerLikelihoods'), { q, k: algorithm.k, scaleByMq: algorithm.scaleByMq }, context.rng);
-      return { sequences: g.sequences, ratioClipping: false, diagnostics: { q, W: g.W, degenerate: g.degenerate } };
+      return { sequences: g.sequences, ratioClipping: false, diagnostics: { q, W: g.W, logW: g.logW, degenerate: g.degenerate } };
     }
     case 'sft': {
       const g = sft(need(signal.weights, 'sft', 'weights'));

@@ -26,14 +26,15 @@ afterAll(async () => s.cleanup());
 const MODEL_FILES = ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'generation_config.json', OPTIMIZER_FILE, TRAINER_STATE_FILE];
 
 /** Which metrics columns each algorithm fills (the rest must be empty). */
+const LOG_W = ['log_W_p10', 'log_W_p50', 'log_W_p90'];
 const FILLED: Record<string, string[]> = {
-  grpo: ['mean_reward', 'no_success_share', 'kl', 'mean_rationale_tokens', 'tokens_per_s'],
-  rloo: ['mean_reward', 'no_success_share', 'mean_rationale_tokens', 'tokens_per_s'],
-  garl: ['q', 'mean_reward', 'mean_W', 'no_success_share', 'max_scaled_c', 'mean_rationale_tokens', 'tokens_per_s'],
-  paft: ['q', 'mean_reward', 'mean_W', 'no_success_share', 'mean_rationale_tokens', 'tokens_per_s'],
+  grpo: ['mean_reward', 'no_success_share', 'kl', 'mean_rationale_tokens', 'tokens_per_s', 'entropy'],
+  rloo: ['mean_reward', 'no_success_share', 'mean_rationale_tokens', 'tokens_per_s', 'entropy'],
+  garl: ['q', 'mean_reward', 'mean_W', 'no_success_share', 'max_scaled_c', 'mean_rationale_tokens', 'tokens_per_s', 'entropy', ...LOG_W],
+  paft: ['q', 'mean_reward', 'mean_W', 'no_success_share', 'mean_rationale_tokens', 'tokens_per_s', 'entropy', ...LOG_W],
   sft: [],
 };
-const OPTIONAL = ['q', 'mean_reward', 'mean_W', 'no_success_share', 'max_scaled_c', 'kl', 'mean_rationale_tokens', 'tokens_per_s'];
+const OPTIONAL = ['q', 'mean_reward', 'mean_W', 'no_success_share', 'max_scaled_c', 'kl', 'mean_rationale_tokens', 'tokens_per_s', 'entropy', ...LOG_W];
 
 describe('train: every algorithm end to end (2 steps)', () => {
   it.each([['grpo'], ['rloo'], ['garl'], ['paft'], ['sft']])('%s writes every artefact', async (algorithm) => {
@@ -49,7 +50,10 @@ describe('train: every algorithm end to end (2 steps)', () => {
     const rows = await readMetricsCsv(p.metrics);
     expect(rows.map((r) => r.step)).toEqual([0, 1]);
     for (const r of rows) {
-      for (const c of ['loss', 'grad_norm', 't_generate', 't_score', 't_train', 't_optimizer', 'lr'] as const) expect(Number.isFinite(r[c])).toBe(true);
+      for (const c of ['loss', 'grad_norm', 't_generate', 't_score', 't_train', 't_optimizer', 'lr', 'above_eps'] as const) expect(Number.isFinite(r[c])).toBe(true);
+      expect(r.above_eps).toBeGreaterThanOrEqual(0);
+      expect(r.above_eps).toBeLessThanOrEqual(1);
+      if (r.log_W_p50 !== null) expect(r.log_W_p10! <= r.log_W_p50 && r.log_W_p50 <= r.log_W_p90!).toBe(true);
       for (const c of OPTIONAL) {
         const v = (r as Record<string, number | null>)[c];
         if (FILLED[algorithm]!.includes(c)) expect(Number.isFinite(v)).toBe(true);

@@ -1,0 +1,187 @@
+/**
+ * How cold a start is, and which q can move, before a single training step (`tsallis-run probe`).
+ *
+ * Rollouts are sampled exactly as training samples them: the config's seed gives the same data
+ * order and sampling stream, and the probe's first rounds are the run's first steps (questions_per_step
+ * questions, M rollouts each) at the starting weights. Each of the `questions` questions gets
+ * `rounds` x M rollouts, one round after another. Per rollout: the exact-match reward at the
+ * training temperature, and log w = log p(y* | x*, z) (the gold answer teacher-forced after the
+ * rationale). Per question: log W = log of the mean w over its rollouts (an estimate of log P) and
+ * the best rollout's log w.
+ *
+ * `above_eps`: GARL's gradient on the step-0 batch (the first questions_per_step questions, their
+ * first M rollouts) for each q, clipped as the trainer clips it, and the share of its coordinates
+ * whose magnitude exceeds the optimizer's eps. Where that share is large AdamW's first step is
+ * sign-like (about lr per coordinate) whatever q is; where it is near zero AdamW acts as SGD with
+ * learning rate lr / eps and the P^-q scale of the theory decides how fast q moves.
+ */
+import { algorithmOf, optimizerEps, optimizerOf, type Config } from '../config/schema.js';
+import { loadModel } from '../model/checkpoint.js';
+import { DEFAULT_AGGREGATION, groupCoefficients, type Algorithm } from '../objectives/algorithm.js';
+import { clipGradNorm, gradNorm } from '../runtime/optimizer.js';
+import { Policy } from '../runtime/policy.js';
+import { stopTokensFor } from '../runtime/stop-tokens.js';
+import { DataOrder } from './data-order.js';
+import { accumulateGradients } from './gradients.js';
+import { questionItem } from './items.js';
+import { sequenceCoefficients, type CoefficientGroup, type TrainingSequence } from './sequences.js';
+import { binomialUpper95, logMeanExp, quantiles, rolloutEntropy, shareAbove, type Quantiles } from './stats.js';
+import { answerWeights, sampleRollouts, type StepContext } from './step.js';
+import { RandomStreams } from './streams.js';
+import { loadSplit, loadTaskContext } from './task-data.js';
+import { PhaseTimer } from './timer.js';
+
+export type { Quantiles };
+
+export const PROBE_QS = [0, 0.25, 0.5, 0.75, 1] as const;
+
+export interface ProbeOptions {
+  /** Rollouts wanted in all; rounded up to whole rounds of questions x M. */
+  rollouts: number;
+  /** Training questions probed (the run's first ones, in its data order). */
+  questions: number;
+  /** Progress lines (one per batch of questions). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+
+export interface ProbeResult {
+  model: string;
+  task: string;
+  start: string;
+  temperature: number;
+  top_p: number;
+  top_k: number;
+  m: number;
+  questions: number;
+  rollouts: number;
+  successes: number;
+  success_rate: number;
+  /** One-sided 95% upper bound of the success probability (exact binomial; 3 / n when there is none). */
+  success_rate_upper95: number;
+  /** Share of questions with at least one success among their rollouts. */
+  questions_with_success: number;
+  /** Per question, natural log of the mean w over its rollouts. */
+  log_w: Quantiles;
+  /** Per question, the largest log w of its rollouts. */
+  best_log_w: Quantiles;
+  /** Mean over generated tokens of -log p under the sampling distribution (an unbiased estimate of the per-token entropy, nats). */
+  entropy: number;
+  optimizer: { name: 'adamw' | 'sgd'; lr: number; eps: number; lr_over_eps: number | null; grad_clip: number };
+  /** Per q: share of GARL's step-0 gradient coordinates with |g| > eps (after clipping), and the gradient norm before clipping. */
+  above_eps: Record<string, number>;
+  grad_norm: Record<string, number>;
+  wall_s: number;
+}
+
+export async function runProbe(config: Config, options: ProbeOptions): Promise<ProbeResult> {
+  const t0 = performance.now();
+  const task = await loadTaskContext(config);
+  const records = await loadSplit(task, 'train');
+  const model = await loadModel(config.model.path);
+  const tokenizer = model.tokenizer;
+  const policy = new Policy(model.config, model.weights, { device: config.device, threads: config.threads || undefined });
+  const M = config.rollout.m;
+  const perStep = config.train.questions_per_step;
+  const Q = Math.min(options.questions, records.length);
+  const rounds = Math.max(1, Math.ceil(options.rollouts / (Q * M)));
+  const streams = RandomStreams.fromSeed(config.seed);
+  const questions = DataOrder.start(records.length, streams.data).next(Q).map((i) => questionItem(tokenizer, task, records[i]!));
+  const opt = optimizerOf(config);
+  const eps = optimizerEps(config);
+  const ctx: StepContext = {
+    algorithm: { name: 'garl', q: 1 },
+    aggregation: 'group-mean',
+    policy,
+    optimizer: undefined as never, // the probe never steps
+    lr: () => 0,
+    gradClip: config.optimizer.grad_clip,
+    tokenizer,
+    task: task.task,
+    stop: stopTokensFor(tokenizer),
+    rollout: {
+      temperature: config.rollout.temperature,
+      topP: config.rollout.top_p,
+      topK: config.rollout.top_k,
+      samplesPerPrompt: M,
+      maxNewTokens: config.rollout.max_new_tokens,
+      thinkingBudget: config.rollout.thinking_budget,
+      answerBudget: config.rollout.answer_budget,
+    },
+    microBatchTokens: config.train.micro_batch_tokens,
+    streams,
+    eps,
+  };
+
+  const logW: number[][] = questions.map(() => []);
+  const succeeded = new Set<number>();
+  let successes = 0, entropySum = 0, entropyTokens = 0;
+  let stepZero: { sequences: TrainingSequence[][]; logW: number[][] } | null = null;
+  const batches = rounds * Math.ceil(Q / perStep);
+  let done = 0;
+  try {
+    for (let round = 0; round < rounds; round++) {
+      for (let from = 0; from < Q; from += perStep) {
+        const items = questions.slice(from, from + perStep);
+        const timer = new PhaseTimer();
+        const sampled = await sampleRollouts(ctx, items, timer);
+        sampled.rewards.forEach((rs, g) => {
+          const s = rs.reduce((a, b) => a + b, 0);
+          successes += s;
+          if (s > 0) succeeded.add(from + g);
+        });
+        for (const group of sampled.rollouts) {
+          const e = rolloutEntropy(group, ctx.stop.forceCloseIds.length);
+          entropySum += e.sum;
+          entropyTokens += e.tokens;
+        }
+        const w = await answerWeights(ctx, items, sampled, timer);
+        w.logW.forEach((ws, g) => logW[from + g]!.push(...ws));
+        stepZero ??= w;
+        options.onProgress?.(++done, batches);
+      }
+    }
+
+    // GARL's step-0 gradient at each q: the same sequences and weights, only the coefficients change.
+    const above: Record<string, number> = {};
+    const norms: Record<string, number> = {};
+    const own = config.algorithm.name === 'garl' ? algorithmOf(config) : undefined;
+    for (const q of PROBE_QS) {
+      const algorithm: Algorithm = own?.name === 'garl' ? { ...own, q } : { name: 'garl', q };
+      const groups: CoefficientGroup[] = stepZero!.sequences.map((sequences, g) => ({
+        sequences,
+        coefficients: groupCoefficients(algorithm, { logAnswerLikelihoods: stepZero!.logW[g]! }, { step: 0, rng: streams.paft }).sequences,
+      }));
+      const coefficients = sequenceCoefficients(groups, DEFAULT_AGGREGATION.garl);
+      const grads = (await accumulateGradients(policy, { sequences: groups.flatMap((g) => g.sequences), coefficients }, tokenizer.padTokenId, ctx.microBatchTokens, new PhaseTimer())).grads;
+      norms[String(q)] = config.optimizer.grad_clip > 0 ? clipGradNorm(grads, config.optimizer.grad_clip) : gradNorm(grads.values());
+      above[String(q)] = shareAbove(grads.values(), eps);
+    }
+
+    const rollouts = rounds * Q * M;
+    return {
+      model: config.model.path,
+      task: config.task.name,
+      start: config.task.start,
+      temperature: config.rollout.temperature,
+      top_p: config.rollout.top_p,
+      top_k: config.rollout.top_k,
+      m: M,
+      questions: Q,
+      rollouts,
+      successes,
+      success_rate: successes / rollouts,
+      success_rate_upper95: binomialUpper95(successes, rollouts),
+      questions_with_success: succeeded.size / Q,
+      log_w: quantiles(logW.map(logMeanExp)),
+      best_log_w: quantiles(logW.map((ws) => Math.max(...ws))),
+      entropy: entropyTokens > 0 ? entropySum / entropyTokens : NaN,
+      optimizer: { name: opt.kind, lr: config.optimizer.lr, eps, lr_over_eps: opt.kind === 'adamw' ? config.optimizer.lr / eps : null, grad_clip: config.optimizer.grad_clip },
+      above_eps: above,
+      grad_norm: norms,
+      wall_s: (performance.now() - t0) / 1000,
+    };
+  } finally {
+    await policy.release();
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * Small statistics of training and probing: quantiles, log-mean-exp, a binomial upper bound, the
+ * rollouts' entropy estimate and the share of gradient coordinates above the optimizer's eps.
+ */
+import type { Rollout } from '../runtime/rollout.js';
+
+export interface Quantiles {
+  p10: number;
+  p50: number;
+  p90: number;
+}
+
+/** Quantile by linear interpolation between order statistics (numpy's default). */
+export function quantile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const h = (sorted.length - 1) * p;
+  const lo = Math.floor(h);
+  const hi = Math.min(lo + 1, sorted.length - 1);
+  return sorted[lo]! + (h - lo) * (sorted[hi]! - sorted[lo]!);
+}
+
+export function quantiles(xs: readonly number[]): Quantiles {
+  const s = [...xs].sort((a, b) => a - b);
+  return { p10: quantile(s, 0.1), p50: quantile(s, 0.5), p90: quantile(s, 0.9) };
+}
+
+/** log(mean(exp(xs))) without underflow. */
+export function logMeanExp(xs: readonly number[]): number {
+  const m = Math.max(...xs);
+  if (m === -Infinity) return -Infinity;
+  let s = 0;
+  for (const x of xs) s += Math.exp(x - m);
+  return m + Math.log(s / xs.length);
+}
+
+/** One-sided 95% upper confidence bound of a binomial proportion (Clopper-Pearson), by bisection. */
+export function binomialUpper95(k: number, n: number): number {
+  if (n === 0) return 1;
+  if (k >= n) return 1;
+  // P(X <= k | p) = 0.05, decreasing in p.
+  const cdf = (p: number): number => {
+    let term = Math.pow(1 - p, n), sum = term;
+    for (let i = 1; i <= k; i++) {
+      term *= ((n - i + 1) / i) * (p / (1 - p));
+      sum += term;
+    }
+    return sum;
+  };
+  let lo = k / n, hi = 1;
+  for (let it = 0; it < 100; it++) {
+    const mid = (lo + hi) / 2;
+    if (cdf(mid) > 0.05) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
+
+/** Mean of -log p(token) over the sampled (not forced) tokens of rollouts. */
+export function rolloutEntropy(rollouts: readonly Rollout[], forcedCount: number): { sum: number; tokens: number } {
+  let sum = 0, tokens = 0;
+  for (const r of rollouts) {
+    for (const lp of r.samplingLogprobs) sum -= lp;
+    tokens += r.tokens.length - (r.thinkingForced ? forcedCount : 0);
+  }
+  return { sum, tokens };
+}
+
+/** Share of the coordinates of `grads` with |g| > eps. */
+export function shareAbove(grads: Iterable<Float32Array>, eps: number): number {
+  let n = 0, above = 0;
+  for (const g of grads) {
+    n += g.length;
+    for (let i = 0; i < g.length; i++) if (Math.abs(g[i]!) > eps) above++;
+  }
+  return n === 0 ? 0 : above / n;
+}

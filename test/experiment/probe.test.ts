@@ -1,0 +1,55 @@
+/**
+ * tsallis-run probe: its first batch is the run's step 0 (same questions, same rollouts, same
+ * weights), so its figures over one batch equal what the trainer logs for step 0.
+ */
+import { join } from 'node:path';
+import { runProbe } from '../../src/experiment/probe.js';
+import { runTraining } from '../../src/experiment/train.js';
+import type { StepResult } from '../../src/experiment/step.js';
+import { scratchWithModel, testConfig, type Scratch } from './helpers.js';
+
+let s: Scratch;
+beforeAll(async () => {
+  s = await scratchWithModel(3);
+});
+afterAll(async () => s.cleanup());
+
+describe('probe', () => {
+  it("over one batch reproduces the run's step 0: rewards, log W quantiles and the share above eps at the run's q", async () => {
+    // GARL q = 0.75, M = 4, 2 questions a step; eps large enough that the share is neither 0 nor 1.
+    const config = testConfig(s, 'garl', join(s.dir, 'run'), ['optimizer.eps=1e-4']);
+    let step0: StepResult | undefined;
+    await runTraining(config, { console: false, progress: false, stopAfterSteps: 1, onStep: (step, r) => (step === 0 ? (step0 = r) : undefined) });
+    const probe = await runProbe(config, { questions: 2, rollouts: 8 });
+
+    expect(probe.rollouts).toBe(8);
+    const m = step0!.metrics;
+    expect(probe.success_rate).toBeCloseTo(m.mean_reward!, 12);
+    expect(probe.log_w.p10).toBeCloseTo(m.log_W_p10!, 6);
+    expect(probe.log_w.p50).toBeCloseTo(m.log_W_p50!, 6);
+    expect(probe.log_w.p90).toBeCloseTo(m.log_W_p90!, 6);
+    expect(probe.above_eps['0.75']).toBeCloseTo(m.above_eps!, 12);
+    expect(probe.entropy).toBeCloseTo(m.entropy!, 6);
+    expect(probe.optimizer).toEqual({ name: 'adamw', lr: 0.001, eps: 1e-4, lr_over_eps: 10, grad_clip: 1 });
+    // Per question log W is the log-mean-exp of its rollouts' log w: the trainer's diagnostics say the same.
+    const perQuestion = step0!.diagnostics.map((d) => d.logW!);
+    expect(perQuestion).toHaveLength(2);
+    expect(probe.log_w.p50).toBeCloseTo((perQuestion[0]! + perQuestion[1]!) / 2, 6); // the median of two
+    // Shares are shares; q = 0's gradient is (M W)^(1-q) times smaller per coordinate (M W < 1 on a random model), so fewer clear eps.
+    for (const q of ['0', '0.25', '0.5', '0.75', '1']) {
+      expect(probe.above_eps[q]).toBeGreaterThanOrEqual(0);
+      expect(probe.above_eps[q]).toBeLessThanOrEqual(1);
+    }
+    expect(probe.above_eps['0']).toBeLessThan(probe.above_eps['1']!);
+  }, 120_000);
+
+  it('rounds the rollouts up to whole rounds of questions x M and keeps the best log w at least the mean', async () => {
+    const config = testConfig(s, 'grpo', join(s.dir, 'unused'));
+    const probe = await runProbe(config, { questions: 3, rollouts: 13 });
+    expect(probe.questions).toBe(3);
+    expect(probe.rollouts).toBe(24); // 2 rounds of 3 questions x M = 4
+    expect(probe.best_log_w.p50).toBeGreaterThanOrEqual(probe.log_w.p50);
+    expect(probe.success_rate).toBe(probe.successes / 24);
+    expect(probe.questions_with_success).toBeGreaterThanOrEqual(probe.success_rate);
+  }, 120_000);
+});

@@ -1,0 +1,61 @@
+/** src/experiment/stats.ts against hand-worked values and direct formulas. */
+import { binomialUpper95, logMeanExp, quantile, quantiles, rolloutEntropy, shareAbove } from '../../src/experiment/stats.js';
+import type { Rollout } from '../../src/runtime/rollout.js';
+
+describe('quantiles', () => {
+  it('interpolates between order statistics like numpy', () => {
+    // numpy.quantile([1, 2, 3, 4, 10], [0.1, 0.5, 0.9]) = [1.4, 3.0, 7.6]
+    const q = quantiles([10, 3, 1, 4, 2]);
+    expect(q.p10).toBeCloseTo(1.4, 12);
+    expect(q.p50).toBe(3);
+    expect(q.p90).toBeCloseTo(7.6, 12);
+    expect(quantile([5], 0.9)).toBe(5);
+    expect(quantile([], 0.5)).toBeNaN();
+  });
+});
+
+describe('logMeanExp', () => {
+  it('equals log(mean(exp)) where that is representable, and stays finite where exp underflows', () => {
+    const xs = [-1, -2, -3.5];
+    expect(logMeanExp(xs)).toBeCloseTo(Math.log((Math.exp(-1) + Math.exp(-2) + Math.exp(-3.5)) / 3), 14);
+    // exp(-900) underflows to 0 in double: the shift keeps the answer -900 + log(mean(exp([0, -1]))).
+    expect(logMeanExp([-900, -901])).toBeCloseTo(-900 + Math.log((1 + Math.exp(-1)) / 2), 10);
+    expect(logMeanExp([-Infinity, -Infinity])).toBe(-Infinity);
+  });
+});
+
+describe('binomialUpper95', () => {
+  it('with no success is 1 - 0.05^(1/n) (the exact one-sided bound)', () => {
+    expect(binomialUpper95(0, 5120)).toBeCloseTo(1 - Math.pow(0.05, 1 / 5120), 9);
+    expect(binomialUpper95(0, 10)).toBeCloseTo(0.2589, 4);
+  });
+  it('matches the Clopper-Pearson bound: P(X <= k | p) = 0.05', () => {
+    const p = binomialUpper95(1, 10);
+    expect(p).toBeCloseTo(0.3942, 4); // 1 success in 10
+    const cdf = Math.pow(1 - p, 10) + 10 * p * Math.pow(1 - p, 9);
+    expect(cdf).toBeCloseTo(0.05, 8);
+    expect(binomialUpper95(10, 10)).toBe(1);
+  });
+});
+
+describe('shareAbove', () => {
+  it('counts coordinates with |g| > eps over every tensor', () => {
+    const grads = [Float32Array.of(1e-9, -2e-8, 0, 1), Float32Array.of(-1e-7, 1e-8)];
+    expect(shareAbove(grads, 1e-8)).toBeCloseTo(3 / 6, 12); // -2e-8, 1 and -1e-7; 1e-8 rounds to 9.99999994e-9 in float32, not above
+    expect(shareAbove([Float32Array.of(0.5, 0.25)], 0.3)).toBe(0.5);
+    expect(shareAbove([], 1)).toBe(0);
+  });
+});
+
+describe('rolloutEntropy', () => {
+  const rollout = (samplingLogprobs: number[], forced: boolean): Rollout => ({
+    prompt: 0, sample: 0, tokens: samplingLogprobs.map((_, i) => i), logprobs: samplingLogprobs, samplingLogprobs,
+    rationale: [0, 0], answer: [0, 0], finishReason: 'eos', thinkingForced: forced,
+  });
+  it('sums -log p over sampled tokens and leaves the forced close out of the count', () => {
+    // Second rollout: two sampled tokens, then a forced close of 3 tokens (log p 0 by convention).
+    const e = rolloutEntropy([rollout([-0.5, -1.5], false), rollout([-1, -2, 0, 0, 0], true)], 3);
+    expect(e.tokens).toBe(4);
+    expect(e.sum).toBeCloseTo(5, 12);
+  });
+});
