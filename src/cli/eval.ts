@@ -40,12 +40,12 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
       .option('samples', { describe: 'Samples per question, k (default: eval.samples, 16)', coerce: integerFlag('samples', { min: 1 }) })
       .option('limit', { describe: 'Evaluate only the first n questions', coerce: integerFlag('limit', { min: 1 }) })
       .option('out', { type: 'string', describe: 'Directory for eval/<split>.json and eval/<split>.predictions.jsonl (default: output.dir of the config)', coerce: pathFlag('out') })
-      .epilogue('A sample is correct when a normalised gold answer is a substring of its normalised extracted answer; m@k votes over normalised answers (empty ones do not vote; ties go to the earliest).') as unknown as Argv<EvalArgs>,
+      .epilogue('A sample is correct when a normalised gold answer is a substring of its normalised extracted answer; m@k votes over normalised answers, every sample voting (an empty answer votes for "no answer", which is never correct; ties go to the earliest); m@k abstaining, where empty answers do not vote, is printed and kept beside it.') as unknown as Argv<EvalArgs>,
   handler: async (a) => {
     const r = await runEvalCommand(a);
     const s = r.summary;
     const official = [s.em !== undefined ? `EM ${pct(s.em)}` : '', s.f1 !== undefined ? `F1 ${pct(s.f1)}` : '', s.exe_acc !== undefined ? `exe ${pct(s.exe_acc)}` : ''].filter(Boolean).join(' ');
-    process.stdout.write(`${s.split}: n ${s.n}, p@1 ${pct(s.p1)}, p@${s.k} ${pct(s.p16)}, m@${s.k} ${pct(s.m16)}${official ? `, ${official}` : ''}\n`);
+    process.stdout.write(`${s.split}: n ${s.n}, p@1 ${pct(s.p1)}, p@${s.k} ${pct(s.p16)}, m@${s.k} ${pct(s.m16)}${s.m16_abstain !== undefined ? ` (abstaining ${pct(s.m16_abstain)})` : ''}${official ? `, ${official}` : ''}\n`);
     process.stderr.write(`${r.summaryPath}\n${r.predictionsPath}\n`);
   },
 };

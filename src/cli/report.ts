@@ -1,4 +1,4 @@
-/** `tsallis-run report DIR...`: the study's tables and curves (and, with --summary, a flat CSV) from the run directories under DIR. */
+/** `tsallis-run report DIR...`: the study's tables, curves and diagnostics (and, with --summary, flat CSVs) from the run directories under DIR. */
 import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { writeReport, type ReportFormat } from '../report/report.js';
@@ -14,7 +14,7 @@ interface ReportArgs {
 
 export const reportCommand: CommandModule<object, ReportArgs> = {
   command: 'report <dirs..>',
-  describe: "Tables laid out like the study's Tables 1-3 (method and q by dataset, p@1 / p@16 / m@16; cold and warm start) and training curves, from run directories",
+  describe: "Tables laid out like the study's Tables 1-3 (method and q by dataset, p@1 / p@16 / m@16 as mean ± sd over seeds with 95% intervals; cold and warm start), training curves and GARL diagnostics, from run directories",
   builder: (y: Argv) =>
     y
       .positional('dirs', { type: 'string', array: true, demandOption: true, describe: 'Run directories, or folders searched recursively for them' })
@@ -26,7 +26,9 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
       .option('summary', {
         type: 'string',
         coerce: pathFlag('summary'),
-        describe: `Also write a flat CSV here, one row per finished run: ${SUMMARY_COLUMNS.join(',')} (test numbers in percent; q empty without a constant q; wall_s rounded to 0.1 s)`,
+        describe:
+          `Also write a flat CSV here, one row per finished run: ${SUMMARY_COLUMNS.join(',')} (test numbers in percent; q empty without a constant q; wall_s rounded to 0.1 s; ` +
+          'm16_abstain: m@k with empty answers abstaining), and beside it <base>-seeds.csv, one row per task, start, method and q over the seeds: n, and mean, sd, ci95_low, ci95_high of p1, p16, m16',
       })
       .epilogue('Runs without summary.json (still running, interrupted, failed) are listed as incomplete; unreadable ones as invalid. --summary leaves both out.') as unknown as Argv<ReportArgs>,
   handler: async (a) => {

@@ -13,11 +13,17 @@
  * official SQuAD normalisation for HotPotQA/MuSiQue; for FinQA lower-case, no "$" or thousands
  * commas, "14.1 %" -> "14.1%", no trailing full stop), so "The Beatles" and "beatles" are one vote.
  * Decisions:
- *   - empty answers (nothing could be extracted) do not vote: a question with 10 empty samples and
- *     6 saying "paris" votes "paris". When every answer is empty there is no vote and m@k counts
- *     the question as wrong.
- *   - ties go to the answer whose first sample comes earliest in sampling order; sampling order is
- *     fixed by the seed, so the result is deterministic.
+ *   - every one of the k samples votes. An empty answer (nothing could be extracted, or nothing is
+ *     left after normalisation) votes for "no answer", a candidate that is never correct: 15 empty
+ *     samples and 1 saying "paris" vote "no answer", and m@k counts the question as wrong. The paper
+ *     says only "majority vote over the 16 extracted answers", so counting every sample, an
+ *     unparsable one as a wrong vote, is the reading that matches it; it also keeps m@k from
+ *     crediting a model that almost never answers (cold start) with its one lucky answer.
+ *   - mk_abstain keeps the earlier rule for comparison: empty answers do not vote (15 empty + 1
+ *     "paris" votes "paris"); a question whose answers are all empty has no vote and is wrong.
+ *   - ties go to the candidate whose first sample comes earliest in sampling order ("no answer"
+ *     included, by its first empty sample); sampling order is fixed by the seed, so the result is
+ *     deterministic.
  *   - the voted answer is then checked with the same relaxed match as single samples.
  * All rates are reported in percent.
  */
@@ -42,15 +48,22 @@ export interface SamplingMetrics {
   p1: number;
   /** p@k (p@16 in the study). */
   pk: number;
-  /** m@k (m@16 in the study). */
+  /** m@k (m@16 in the study): every sample votes, an empty answer for "no answer". */
   mk: number;
+  /** m@k with empty answers abstaining, for comparison. */
+  mk_abstain: number;
 }
 
+/** A scored question: a PredictionRecord that always carries the abstaining vote. */
+export type ScoredQuestion = PredictionRecord & Required<Pick<PredictionRecord, 'vote_abstain' | 'vote_abstain_correct'>>;
+
 /** Scores one question: the line of the predictions file. */
-export function scoreQuestion(task: TaskName, q: QuestionSamples): PredictionRecord {
+export function scoreQuestion(task: TaskName, q: QuestionSamples): ScoredQuestion {
   if (q.answers.length === 0) throw new RangeError(`sampling metrics: question ${q.id} has no samples`);
   const correct = q.answers.map((a) => relaxedMatch(task, a, q.golds));
   const vote = majorityVote(task, q.answers);
+  const abstain = majorityVote(task, q.answers, { abstain: true });
+  const isCorrect = (answer: string | null) => answer !== null && relaxedMatch(task, answer, q.golds);
   return {
     id: q.id,
     gold: [...q.golds],
@@ -58,15 +71,17 @@ export function scoreQuestion(task: TaskName, q: QuestionSamples): PredictionRec
     correct,
     vote: vote.answer,
     vote_count: vote.count,
-    vote_correct: vote.answer !== null && relaxedMatch(task, vote.answer, q.golds),
+    vote_correct: isCorrect(vote.answer),
+    vote_abstain: abstain.answer,
+    vote_abstain_correct: isCorrect(abstain.answer),
   };
 }
 
 /** Aggregates scored questions (all with the same number of samples) into p@1, p@k and m@k. */
-export function aggregate(records: readonly PredictionRecord[]): SamplingMetrics {
+export function aggregate(records: readonly ScoredQuestion[]): SamplingMetrics {
   if (records.length === 0) throw new RangeError('sampling metrics: no questions');
   const k = records[0]!.correct.length;
-  let p1 = 0, pk = 0, mk = 0;
+  let p1 = 0, pk = 0, mk = 0, mkAbstain = 0;
   for (const r of records) {
     if (r.correct.length !== k) throw new RangeError(`sampling metrics: question ${r.id} has ${r.correct.length} samples, the others ${k}`);
     let hits = 0;
@@ -74,13 +89,14 @@ export function aggregate(records: readonly PredictionRecord[]): SamplingMetrics
     p1 += hits / k;
     if (hits > 0) pk++;
     if (r.vote_correct) mk++;
+    if (r.vote_abstain_correct) mkAbstain++;
   }
   const n = records.length;
-  return { n, k, p1: (100 * p1) / n, pk: (100 * pk) / n, mk: (100 * mk) / n };
+  return { n, k, p1: (100 * p1) / n, pk: (100 * pk) / n, mk: (100 * mk) / n, mk_abstain: (100 * mkAbstain) / n };
 }
 
-/** p@1, p@k and m@k of a set of questions, with the per-question records for the predictions file. */
-export function samplingMetrics(task: TaskName, questions: readonly QuestionSamples[]): { metrics: SamplingMetrics; records: PredictionRecord[] } {
+/** p@1, p@k and m@k (both votes) of a set of questions, with the per-question records for the predictions file. */
+export function samplingMetrics(task: TaskName, questions: readonly QuestionSamples[]): { metrics: SamplingMetrics; records: ScoredQuestion[] } {
   const records = questions.map((q) => scoreQuestion(task, q));
   return { metrics: aggregate(records), records };
 }

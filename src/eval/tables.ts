@@ -12,7 +12,7 @@ export interface OfficialRates {
 
 /** An EvalSummary (percent throughout) from the sampling metrics and, optionally, the official rates. */
 export function evalSummary(split: Split, checkpointStep: number | null, m: SamplingMetrics, wallS: number, official: OfficialRates = {}): EvalSummary {
-  const out: EvalSummary = { split, checkpoint_step: checkpointStep, n: m.n, k: m.k, p1: m.p1, p16: m.pk, m16: m.mk, wall_s: wallS };
+  const out: EvalSummary = { split, checkpoint_step: checkpointStep, n: m.n, k: m.k, p1: m.p1, p16: m.pk, m16: m.mk, m16_abstain: m.mk_abstain, wall_s: wallS };
   for (const key of ['em', 'f1', 'exe_acc'] as const) {
     const v = official[key];
     if (v !== null && v !== undefined) out[key] = 100 * v;
@@ -20,12 +20,16 @@ export function evalSummary(split: Split, checkpointStep: number | null, m: Samp
   return out;
 }
 
-/** One row per summary: split, checkpoint, n, p@1, p@k, m@k and whichever official metrics are present. */
+/**
+ * One row per summary: split, checkpoint, n, p@1, p@k, m@k, then whichever of m@k abstaining (absent
+ * from older files) and the official metrics are present.
+ */
 export function evalSummaryTable(summaries: readonly EvalSummary[]): Table {
   const k = summaries[0]?.k ?? 16;
-  const extra = (['em', 'f1', 'exe_acc'] as const).filter((key) => summaries.some((s) => s[key] !== undefined));
+  const extra = (['m16_abstain', 'em', 'f1', 'exe_acc'] as const).filter((key) => summaries.some((s) => s[key] !== undefined));
+  const names = { m16_abstain: `m@${k} abstain`, em: 'em', f1: 'f1', exe_acc: 'exe_acc' };
   return {
-    columns: ['split', 'checkpoint', 'n', 'p@1', `p@${k}`, `m@${k}`, ...extra],
+    columns: ['split', 'checkpoint', 'n', 'p@1', `p@${k}`, `m@${k}`, ...extra.map((key) => names[key])],
     rows: summaries.map((s) => [s.split, s.checkpoint_step === null ? 'base' : `step ${s.checkpoint_step}`, s.n, s.p1, s.p16, s.m16, ...extra.map((key) => s[key] ?? '')]),
   };
 }

@@ -1,8 +1,9 @@
 /**
  * Sampling-based evaluation of a policy on a set of records: k samples per question (16 in the
  * study), answers extracted from each, then p@1, p@k and m@k with the study's relaxed match and
- * majority vote over normalised answers (src/eval/sampling-metrics.ts documents both), and the
- * task's official metrics (EM/F1, FinQA execution accuracy) of the voted answer (src/tasks/score.ts).
+ * majority vote over normalised answers (src/eval/sampling-metrics.ts documents both, and the
+ * abstaining m@k beside it), and the task's official metrics (EM/F1, FinQA execution accuracy) of
+ * the voted answer (src/tasks/score.ts; "no answer" scores as an empty prediction).
  */
 import { samplingMetrics, type QuestionSamples, type SamplingMetrics } from '../eval/sampling-metrics.js';
 import type { Tokenizer } from '../model/tokenizer.js';
@@ -99,6 +100,7 @@ export function evalSummaryOf(split: Split, checkpointStep: number | null, r: Ev
     p1: r.metrics.p1,
     p16: r.metrics.pk,
     m16: r.metrics.mk,
+    m16_abstain: r.metrics.mk_abstain,
     wall_s: r.wall_s,
   };
   const em = pct(r.official.em), f1 = pct(r.official.f1), exe = pct(r.official.exe_acc);

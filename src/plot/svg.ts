@@ -1,6 +1,6 @@
 /**
  * A small, dependency-free SVG line plot: linear or logarithmic axes, one polyline (with point
- * markers) per series, a legend. Pure: a spec in, an SVG document (string) out, byte-for-byte
+ * markers) per series, optionally a shaded band around it, a legend. Pure: a spec in, an SVG document (string) out, byte-for-byte
  * deterministic. Points that cannot be drawn (not finite, or <= 0 on a log axis) are skipped and
  * break the line there.
  */
@@ -18,6 +18,8 @@ export interface Series {
   line?: boolean;
   /** CSS colour; by default the palette colour of the series index */
   color?: string;
+  /** a shaded band [x, low, high] under the lines, in the series' colour (e.g. a p10-p90 range) */
+  band?: readonly (readonly [number, number, number])[];
 }
 
 export interface PlotSpec {
@@ -42,7 +44,11 @@ export function linePlot(spec: PlotSpec): string {
   const plotW = width - MARGIN.left - MARGIN.right, plotH = height - MARGIN.top - MARGIN.bottom;
   const drawable = (v: number, s: Scale) => Number.isFinite(v) && (s === 'linear' || v > 0);
   const xs: number[] = [], ys: number[] = [];
-  for (const s of spec.series) for (const [x, y] of s.points) if (drawable(x, xScale) && drawable(y, yScale)) { xs.push(x); ys.push(y); }
+  const bandOk = ([x, lo, hi]: readonly [number, number, number]) => drawable(x, xScale) && drawable(lo, yScale) && drawable(hi, yScale);
+  for (const s of spec.series) {
+    for (const [x, y] of s.points) if (drawable(x, xScale) && drawable(y, yScale)) { xs.push(x); ys.push(y); }
+    for (const b of s.band ?? []) if (bandOk(b)) { xs.push(b[0]); ys.push(b[1], b[2]); }
+  }
   const xr = axisRange(xs, xScale), yr = axisRange(ys, yScale);
   const tx = (x: number) => MARGIN.left + toUnit(x, xr, xScale) * plotW;
   const ty = (y: number) => MARGIN.top + (1 - toUnit(y, yr, yScale)) * plotH;
@@ -65,12 +71,22 @@ export function linePlot(spec: PlotSpec): string {
   out.push(`<rect x="${MARGIN.left}" y="${MARGIN.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#333"/>`);
   out.push(`<text x="${fmt(MARGIN.left + plotW / 2)}" y="${height - 14}" text-anchor="middle">${escapeXml(spec.xLabel)}</text>`);
   out.push(`<text x="16" y="${fmt(MARGIN.top + plotH / 2)}" text-anchor="middle" transform="rotate(-90 16 ${fmt(MARGIN.top + plotH / 2)})">${escapeXml(spec.yLabel)}</text>`);
+  const colorOf = (s: Series, i: number) => s.color ?? PALETTE[i % PALETTE.length]!;
+  // bands first, so that every line stays visible
+  spec.series.forEach((s, i) => {
+    for (const run of runs(s.band ?? [], bandOk)) {
+      if (run.length < 2) continue;
+      // along the top edge, then back along the bottom one
+      const edge = [...run.map(([x, , hi]) => `${fmt(tx(x))},${fmt(ty(hi))}`), ...[...run].reverse().map(([x, lo]) => `${fmt(tx(x))},${fmt(ty(lo))}`)];
+      out.push(`<polygon points="${edge.join(' ')}" fill="${colorOf(s, i)}" fill-opacity="0.15" stroke="none"/>`);
+    }
+  });
   // series
   spec.series.forEach((s, i) => {
-    const color = s.color ?? PALETTE[i % PALETTE.length]!;
+    const color = colorOf(s, i);
     const dash = s.dashed ? ' stroke-dasharray="6 4"' : '';
     if (s.line !== false) {
-      for (const run of runs(s.points, (x, y) => drawable(x, xScale) && drawable(y, yScale))) {
+      for (const run of runs(s.points, ([x, y]) => drawable(x, xScale) && drawable(y, yScale))) {
         if (run.length < 2) continue;
         const d = run.map(([x, y]) => `${fmt(tx(x))},${fmt(ty(y))}`).join(' ');
         out.push(`<polyline points="${d}" fill="none" stroke="${color}" stroke-width="1.8"${dash}/>`);
@@ -152,11 +168,11 @@ function tickLabel(t: number, scale: Scale): string {
 }
 
 /** Maximal runs of consecutive drawable points. */
-function runs(points: readonly (readonly [number, number])[], ok: (x: number, y: number) => boolean): (readonly [number, number])[][] {
-  const out: (readonly [number, number])[][] = [];
-  let cur: (readonly [number, number])[] = [];
+function runs<P>(points: readonly P[], ok: (p: P) => boolean): P[][] {
+  const out: P[][] = [];
+  let cur: P[] = [];
   for (const p of points) {
-    if (ok(p[0], p[1])) cur.push(p);
+    if (ok(p)) cur.push(p);
     else { if (cur.length) out.push(cur); cur = []; }
   }
   if (cur.length) out.push(cur);

@@ -73,6 +73,7 @@ function legendNames(group: readonly RunRecord[]): string[] {
   });
 }
 
-function slug(s: string): string {
+/** A file-name-safe form of a task or start name. */
+export function slug(s: string): string {
   return s.replace(/[^A-Za-z0-9._-]+/g, '_');
 }

@@ -1,6 +1,8 @@
-/** The report: study tables, a table of runs, training curves and a flat summary CSV from run directories. */
+/** The report: study tables (seeds aggregated), a table of runs, training curves, diagnostic figures and flat summary CSVs from run directories. */
 export * from './curves.js';
+export * from './diagnostics.js';
 export * from './report.js';
 export * from './runs.js';
+export * from './stats.js';
 export * from './summary.js';
 export * from './tables.js';

@@ -1,20 +1,23 @@
 /**
- * The report: the study's tables (Markdown or CSV), a table of every run, and the curves as SVG files
- * beside them. `buildReport` is pure (runs in, files out); `writeReport` puts the files on disk.
+ * The report: the study's tables (Markdown or CSV; seeds aggregated as mean ± sd with 95% confidence
+ * intervals), a table of every run, and the curves and diagnostic figures as SVG files beside them.
+ * `buildReport` is pure (runs in, files out); `writeReport` puts the files on disk.
  *
  * Where the files go (`out`):
  *   a path ending in .md (Markdown) or .csv (CSV): the tables there, everything else beside it;
  *   any other path: a directory, holding report.md (or tables.csv and runs.csv) and the SVGs.
- * `summary` (report --summary FILE), when given, is a path of its own: the flat CSV of summary.ts.
+ * `summary` (report --summary FILE), when given, is a path of its own: the flat CSV of summary.ts,
+ * with the seeds summary beside it (<FILE base>-seeds.csv).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { UserError } from '../errors.js';
 import { toCsv, toMarkdown } from '../plot/table.js';
 import { buildCurves } from './curves.js';
+import { buildDiagnostics, DIAGNOSTIC_READINGS } from './diagnostics.js';
 import { collectRuns, type RunRecord } from './runs.js';
-import { writeSummaryCsv } from './summary.js';
-import { runsTable, STARTS, studyTable, studyTableMarkdownCells, studyTablesCsv, taskTitle } from './tables.js';
+import { seedsSummaryPath, writeSummaryCsv } from './summary.js';
+import { runsTable, STARTS, studyTable, studyTableCiMarkdownCells, studyTableMarkdownCells, studyTablesCsv, taskTitle } from './tables.js';
 
 export type ReportFormat = 'md' | 'csv';
 
@@ -27,7 +30,7 @@ export interface ReportFile {
 export interface Report {
   /** The main file: report.md, or tables.csv. */
   main: ReportFile;
-  /** The rest: runs.csv (CSV format) and the SVG curves. */
+  /** The rest: runs.csv (CSV format), the SVG curves and the diagnostic figures. */
   others: ReportFile[];
 }
 
@@ -35,7 +38,8 @@ export interface Report {
 export function buildReport(runs: readonly RunRecord[], format: ReportFormat, mainName?: string): Report {
   const tables = STARTS.map((s) => studyTable(runs, s));
   const curves = buildCurves(runs);
-  const svgs = curves.map((c) => ({ name: c.file, text: c.svg }));
+  const diagnostics = buildDiagnostics(runs);
+  const svgs = [...curves, ...diagnostics].map((c) => ({ name: c.file, text: c.svg }));
   if (format === 'csv') {
     const main = mainName ?? 'tables.csv';
     const runsName = `${basename(main, extname(main))}-runs.csv`.replace(/^tables-runs\.csv$/, 'runs.csv');
@@ -46,12 +50,18 @@ export function buildReport(runs: readonly RunRecord[], format: ReportFormat, ma
   const invalid = runs.filter((r) => r.status === 'invalid').length;
   const lines: string[] = ['# Results', ''];
   lines.push(`${runs.length} runs: ${finished} finished, ${incomplete} incomplete, ${invalid} invalid. ` +
-    'Test set, percent, from the checkpoint with the best validation m@k; cells average the finished runs (n = how many when more than one); ' +
-    '"incomplete" marks a cell whose runs have not finished.', '');
+    'Test set, percent, from the checkpoint with the best validation m@k. Cells are mean ± sd over the finished runs (seeds; sd with n - 1), ' +
+    'n the seeds per row ("3 / – / 2": per dataset, in column order, where they differ); where a cell has several seeds, a second table gives the 95% ' +
+    'confidence interval of the mean (Student t, n - 1 degrees of freedom; one seed: its value, no interval). "incomplete" marks a cell whose runs have not finished.', '');
   for (const t of tables) {
-    lines.push(`## ${t.start === 'cold' ? 'Cold' : 'Warm'} start`, '');
-    if (t.rows.length === 0) lines.push('No runs.', '');
-    else lines.push(toMarkdown(studyTableMarkdownCells(t)));
+    const name = t.start === 'cold' ? 'Cold' : 'Warm';
+    lines.push(`## ${name} start`, '');
+    if (t.rows.length === 0) {
+      lines.push('No runs.', '');
+      continue;
+    }
+    lines.push(toMarkdown(studyTableMarkdownCells(t)));
+    if (t.rows.some((r) => r.cells.some((c) => c.runs > 1))) lines.push(`### ${name} start, 95% confidence intervals`, '', toMarkdown(studyTableCiMarkdownCells(t)));
   }
   const unplaced = runs.filter((r) => r.status !== 'invalid' && (r.start === null || r.task === null));
   if (unplaced.length) lines.push(`Not in the tables (task or start unknown): ${unplaced.map((r) => r.dir).join(', ')}.`, '');
@@ -68,6 +78,20 @@ export function buildReport(runs: readonly RunRecord[], format: ReportFormat, ma
       lines.push(`![${c.title}](${c.file})`, '');
     }
   }
+  if (diagnostics.length) {
+    lines.push('## Diagnostics', '', 'Against step, one line per q (GARL; the entropy figure: every method, PAFT dashed), the mean over seeds; a q has the same colour in every figure.', '');
+    for (const kind of [...new Set(diagnostics.map((d) => d.kind))]) lines.push(`- ${DIAGNOSTIC_READINGS[kind]}`);
+    lines.push('');
+    let group = '';
+    for (const d of diagnostics) {
+      const g = `${taskTitle(d.task)}, ${d.start} start`;
+      if (g !== group) {
+        lines.push(`### ${g}`, '');
+        group = g;
+      }
+      lines.push(`![${d.title}](${d.file})`, '');
+    }
+  }
   return { main: { name: mainName ?? 'report.md', text: lines.join('\n').replace(/\n+$/, '\n') }, others: svgs };
 }
 
@@ -80,7 +104,7 @@ export function reportLocation(out: string, format: ReportFormat): { dir: string
 
 /**
  * Finds and reads the runs under `paths`, builds the report and writes it; with `summary`, also the
- * flat summary CSV there (summary.ts). Returns the runs and the paths written.
+ * flat summary CSV there and the seeds summary beside it (summary.ts). Returns the runs and the paths written.
  */
 export async function writeReport(
   paths: readonly string[],
@@ -89,7 +113,8 @@ export async function writeReport(
   const runs = await collectRuns(paths);
   const { dir, mainName } = reportLocation(options.out, options.format);
   const report = buildReport(runs, options.format, mainName);
-  const clash = [report.main, ...report.others].find((f) => options.summary !== undefined && resolve(dir, f.name) === resolve(options.summary));
+  const summaries = options.summary === undefined ? [] : [options.summary, seedsSummaryPath(options.summary)].map((p) => resolve(p));
+  const clash = [report.main, ...report.others].find((f) => summaries.includes(resolve(dir, f.name)));
   if (clash) throw new UserError(`--summary ${options.summary}: the report writes ${join(dir, clash.name)} itself; choose another path`);
   await mkdir(dir, { recursive: true });
   const files: string[] = [];
@@ -98,9 +123,6 @@ export async function writeReport(
     await writeFile(path, f.text);
     files.push(path);
   }
-  if (options.summary !== undefined) {
-    await writeSummaryCsv(options.summary, runs);
-    files.push(options.summary);
-  }
+  if (options.summary !== undefined) files.push(...(await writeSummaryCsv(options.summary, runs)));
   return { runs, files };
 }

@@ -2,10 +2,12 @@
  * The study's tables from finished runs: one table per start (cold, warm), rows "method and q"
  * (GRPO, GARL q=0.75, PAFT q=0.25, ...), columns the datasets, each with p@1 / p@k / m@k of the test
  * evaluation (the checkpoint with the best validation m@k). Several runs of one cell (seeds) are
- * averaged; the cell says how many. Pure: runs in, tables out.
+ * aggregated: mean, sd and the 95% confidence interval of the mean (stats.ts), with n per row. Pure:
+ * runs in, tables out.
  */
 import type { Table } from '../plot/table.js';
 import type { RunRecord } from './runs.js';
+import { seedStats, type SeedStats } from './stats.js';
 
 export type Start = 'cold' | 'warm';
 export const STARTS: readonly Start[] = ['cold', 'warm'];
@@ -39,12 +41,17 @@ export function compareRuns(a: Pick<RunRecord, 'method' | 'q' | 'label'>, b: Pic
   return a.label.localeCompare(b.label);
 }
 
-/** One cell of a study table: the mean of the finished runs, how many there were, and the incomplete ones. */
+/** The study's three metrics, as named in summary.json's test evaluation. */
+export const STUDY_METRICS = ['p1', 'p16', 'm16'] as const;
+export type StudyMetric = (typeof STUDY_METRICS)[number];
+
+/** One cell of a study table: each metric over the finished runs (seeds), and the incomplete ones. */
 export interface Cell {
-  p1: number | null;
-  p16: number | null;
-  m16: number | null;
-  /** Finished runs averaged. */
+  /** Mean, sd and 95% interval over the finished runs; null when none has finished. */
+  p1: SeedStats | null;
+  p16: SeedStats | null;
+  m16: SeedStats | null;
+  /** Finished runs aggregated (n, the seeds). */
   runs: number;
   /** Runs of this cell without test numbers yet. */
   incomplete: number;
@@ -70,11 +77,10 @@ export function studyTable(runs: readonly RunRecord[], start: Start): StudyTable
     cells: tasks.map((task) => {
       const here = mine.filter((r) => r.label === label && r.task === task);
       const done = here.filter((r) => r.summary !== null).map((r) => r.summary!.test);
-      const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
       return {
-        p1: mean(done.map((t) => t.p1)),
-        p16: mean(done.map((t) => t.p16)),
-        m16: mean(done.map((t) => t.m16)),
+        p1: seedStats(done.map((t) => t.p1)),
+        p16: seedStats(done.map((t) => t.p16)),
+        m16: seedStats(done.map((t) => t.m16)),
         runs: done.length,
         incomplete: here.length - done.length,
       };
@@ -83,45 +89,76 @@ export function studyTable(runs: readonly RunRecord[], start: Start): StudyTable
   return { start, k: ks.size === 1 ? String([...ks][0]) : ks.size === 0 ? '16' : 'k', tasks, rows };
 }
 
-/** The table for people: one decimal, as in the paper; "n=3" when seeds were averaged; "running" for cells with no finished run. */
-export function studyTableMarkdownCells(t: StudyTable): Table {
-  const columns = ['method', ...t.tasks.flatMap((task) => ['p@1', `p@${t.k}`, `m@${t.k}`].map((m) => `${taskTitle(task)} ${m}`))];
+/** n of a row: one number when every dataset with finished runs has as many, else "3 / – / 2" in column order. */
+function rowSeeds(cells: readonly Cell[]): string {
+  const ns = [...new Set(cells.filter((c) => c.runs > 0).map((c) => c.runs))];
+  if (ns.length <= 1) return String(ns[0] ?? 0);
+  return cells.map((c) => (c.runs > 0 ? String(c.runs) : '–')).join(' / ');
+}
+
+/**
+ * A table for people, one decimal as in the paper: each cell formatted by `show` (given a cell with
+ * finished runs), "incomplete" for cells whose runs have not finished, "–" for none; n per row.
+ */
+function markdownCells(t: StudyTable, show: (s: SeedStats) => string): Table {
+  const columns = ['method', 'n', ...t.tasks.flatMap((task) => ['p@1', `p@${t.k}`, `m@${t.k}`].map((m) => `${taskTitle(task)} ${m}`))];
   const rows = t.rows.map((r) => [
     r.label,
+    rowSeeds(r.cells),
     ...r.cells.flatMap((c) => {
       if (c.runs === 0) return c.incomplete > 0 ? ['incomplete', 'incomplete', 'incomplete'] : ['–', '–', '–'];
-      const note = c.runs > 1 ? ` (n=${c.runs})` : '';
-      return [c.p1, c.p16, c.m16].map((v) => `${v!.toFixed(1)}${note}`);
+      return STUDY_METRICS.map((m) => show(c[m]!));
     }),
   ]);
   return { columns, rows };
 }
 
+/** Cells "mean ± sd" over seeds ("mean" alone for one seed). */
+export function studyTableMarkdownCells(t: StudyTable): Table {
+  return markdownCells(t, (s) => (s.sd === null ? s.mean.toFixed(1) : `${s.mean.toFixed(1)} ± ${s.sd.toFixed(1)}`));
+}
+
+/** Cells "[low, high]", the 95% confidence interval of the mean over seeds (the value alone for one seed). */
+export function studyTableCiMarkdownCells(t: StudyTable): Table {
+  return markdownCells(t, (s) => (s.ci95Low === null ? s.mean.toFixed(1) : `[${s.ci95Low.toFixed(1)}, ${s.ci95High!.toFixed(1)}]`));
+}
+
 /**
- * The tables for machines, as one CSV: a `start` column, then per dataset p@1, p@k, m@k at full
- * precision, the number of finished runs averaged and of incomplete ones. Empty cells: no run.
+ * The tables for machines, as one CSV: a `start` column, then per dataset and metric the mean, sd
+ * and 95% interval over seeds at full precision, then the number of finished runs and of incomplete
+ * ones. Empty cells: no run (sd and interval: fewer than two).
  */
 export function studyTablesCsv(tables: readonly StudyTable[]): Table {
   const tasks = [...new Set(tables.flatMap((t) => t.tasks))].sort(compareTasks);
   const k = [...new Set(tables.map((t) => t.k))].length === 1 ? tables[0]?.k ?? '16' : 'k';
-  const columns = ['start', 'method', ...tasks.flatMap((task) => [`${task} p@1`, `${task} p@${k}`, `${task} m@${k}`, `${task} runs`, `${task} incomplete`])];
+  const names = { p1: 'p@1', p16: `p@${k}`, m16: `m@${k}` };
+  const columns = ['start', 'method', ...tasks.flatMap((task) => [
+    ...STUDY_METRICS.flatMap((m) => ['', ' sd', ' ci95_low', ' ci95_high'].map((x) => `${task} ${names[m]}${x}`)),
+    `${task} runs`,
+    `${task} incomplete`,
+  ])];
   const rows = tables.flatMap((t) =>
     t.rows.map((r) => [
       t.start,
       r.label,
       ...tasks.flatMap((task) => {
         const i = t.tasks.indexOf(task);
-        const c = i >= 0 ? r.cells[i]! : { p1: null, p16: null, m16: null, runs: 0, incomplete: 0 };
-        return [c.p1 ?? '', c.p16 ?? '', c.m16 ?? '', c.runs, c.incomplete];
+        const c: Cell = i >= 0 ? r.cells[i]! : { p1: null, p16: null, m16: null, runs: 0, incomplete: 0 };
+        return [...STUDY_METRICS.flatMap((m) => statsCells(c[m])), c.runs, c.incomplete];
       }),
     ]),
   );
   return { columns, rows };
 }
 
+/** mean, sd, ci95_low, ci95_high as CSV cells, empty where absent. */
+export function statsCells(s: SeedStats | null): (number | string)[] {
+  return [s?.mean ?? '', s?.sd ?? '', s?.ci95Low ?? '', s?.ci95High ?? ''];
+}
+
 /** Every run, one row each, finished or not: where it stands and its test numbers. */
 export function runsTable(runs: readonly RunRecord[]): Table {
-  const columns = ['run', 'task', 'start', 'method', 'seed', 'status', 'steps', 'best step', 'test p@1', 'test p@16', 'test m@16', 'wall s', 'dir'];
+  const columns = ['run', 'task', 'start', 'method', 'seed', 'status', 'steps', 'best step', 'test p@1', 'test p@16', 'test m@16', 'test m@16 abstain', 'wall s', 'dir'];
   const sorted = [...runs].sort((a, b) => compareTasks(a.task ?? '', b.task ?? '') || (a.start ?? '').localeCompare(b.start ?? '') || compareRuns(a, b) || (a.seed ?? 0) - (b.seed ?? 0) || a.dir.localeCompare(b.dir));
   const rows = sorted.map((r) => {
     const s = r.summary;
@@ -139,6 +176,7 @@ export function runsTable(runs: readonly RunRecord[]): Table {
       s ? s.test.p1 : '',
       s ? s.test.p16 : '',
       s ? s.test.m16 : '',
+      s?.test.m16_abstain ?? '',
       s ? s.wall_s : '',
       r.dir,
     ];

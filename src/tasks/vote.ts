@@ -3,23 +3,34 @@ import { normalizeAnswer } from './normalize.js';
 import type { TaskName } from './record.js';
 
 export interface Vote {
-  /** The winning normalised answer; null when no sample produced a non-empty answer. */
+  /** The winning normalised answer; null when "no answer" won (or, abstaining, when no sample had an answer). */
   key: string | null;
-  /** The first raw answer with the winning key. */
+  /** The first raw answer with the winning key; null when key is null. */
   answer: string | null;
-  /** How many samples voted for it. */
+  /** How many samples voted for it (for "no answer": the empty samples). */
   count: number;
 }
 
+export interface VoteOptions {
+  /**
+   * false (default): every sample votes, and an answer that is empty after normalisation votes for
+   * "no answer", a candidate that is never correct. true: empty answers abstain.
+   */
+  abstain?: boolean;
+}
+
 /**
- * The most frequent normalised answer. Empty answers do not vote; a tie goes to the answer that appeared
- * first among the samples (so the result depends only on the samples and their order).
+ * The most frequent normalised answer. A tie goes to the candidate that appeared first among the
+ * samples ("no answer" included, at its first empty sample), so the result depends only on the
+ * samples and their order.
  */
-export function majorityVote(task: TaskName, answers: readonly string[]): Vote {
-  const counts = new Map<string, { count: number; first: number }>();
+export function majorityVote(task: TaskName, answers: readonly string[], options: VoteOptions = {}): Vote {
+  // "no answer" is the key null; no normalised answer is null, so it cannot collide with a real one.
+  const counts = new Map<string | null, { count: number; first: number }>();
   answers.forEach((a, i) => {
-    const k = normalizeAnswer(task, a);
-    if (k === '') return;
+    const n = normalizeAnswer(task, a);
+    if (n === '' && options.abstain) return;
+    const k = n === '' ? null : n;
     const c = counts.get(k);
     if (c) c.count++;
     else counts.set(k, { count: 1, first: i });

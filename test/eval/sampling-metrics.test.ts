@@ -1,5 +1,6 @@
 import { aggregate, samplingMetrics, scoreQuestion } from '../../src/eval/sampling-metrics.js';
 import { evalSummary, evalSummaryTable } from '../../src/eval/tables.js';
+import { evalSummarySchema, predictionRecordSchema } from '../../src/experiment/layout.js';
 
 const rep = (n: number, s: string) => Array<string>(n).fill(s);
 
@@ -14,21 +15,43 @@ describe('one question', () => {
   });
 
   it('breaks ties by the first appearance in sampling order', () => {
+    // 12 empty answers: "no answer" (12) wins; the abstaining vote is a tie of London and Paris (2 each).
     const a = scoreQuestion('hotpotqa', { id: 't', answers: ['London', 'Paris', 'Paris', 'London', ...rep(12, '')], golds: ['Paris'] });
-    expect(a).toMatchObject({ vote: 'London', vote_count: 2, vote_correct: false });
+    expect(a).toMatchObject({ vote: null, vote_count: 12, vote_correct: false, vote_abstain: 'London', vote_abstain_correct: false });
     const b = scoreQuestion('hotpotqa', { id: 't', answers: ['Paris', 'London', 'London', 'Paris', ...rep(12, '')], golds: ['Paris'] });
-    expect(b).toMatchObject({ vote: 'Paris', vote_count: 2, vote_correct: true });
+    expect(b).toMatchObject({ vote: null, vote_correct: false, vote_abstain: 'Paris', vote_abstain_correct: true });
+    const c = scoreQuestion('hotpotqa', { id: 't', answers: ['London', 'Paris', 'Paris', 'London'], golds: ['Paris'] });
+    expect(c).toMatchObject({ vote: 'London', vote_count: 2, vote_correct: false });
   });
 
-  it('lets only non-empty answers vote', () => {
-    const r = scoreQuestion('hotpotqa', { id: 'e', answers: [...rep(12, ''), ...rep(4, 'paris')], golds: ['Paris'] });
-    expect(r).toMatchObject({ vote: 'paris', vote_count: 4, vote_correct: true });
-    expect(r.correct.filter(Boolean)).toHaveLength(4);
+  it('15 empty answers and 1 right one: "no answer" wins m@16, the abstaining vote is right', () => {
+    const r = scoreQuestion('hotpotqa', { id: 'e', answers: [...rep(15, ''), 'Paris'], golds: ['Paris'] });
+    expect(r).toMatchObject({ vote: null, vote_count: 15, vote_correct: false, vote_abstain: 'Paris', vote_abstain_correct: true });
+    expect(r.correct.filter(Boolean)).toHaveLength(1);
   });
 
-  it('has no vote when every answer is empty', () => {
+  it('9 empty answers and 7 right ones: 9 votes for "no answer" beat 7; 7 empty and 9 right: both votes right', () => {
+    const r = scoreQuestion('hotpotqa', { id: 'e', answers: [...rep(7, 'paris'), ...rep(9, '')], golds: ['Paris'] });
+    expect(r).toMatchObject({ vote: null, vote_count: 9, vote_correct: false, vote_abstain: 'paris', vote_abstain_correct: true });
+    const s = scoreQuestion('hotpotqa', { id: 'e', answers: [...rep(9, 'paris'), ...rep(7, '')], golds: ['Paris'] });
+    expect(s).toMatchObject({ vote: 'paris', vote_count: 9, vote_correct: true, vote_abstain: 'paris', vote_abstain_correct: true });
+  });
+
+  it('a tie between "no answer" and a real answer goes to whichever came first', () => {
+    const empty = scoreQuestion('hotpotqa', { id: 't', answers: ['', ...rep(8, 'Paris'), ...rep(7, '')], golds: ['Paris'] });
+    expect(empty).toMatchObject({ vote: null, vote_count: 8, vote_correct: false, vote_abstain_correct: true });
+    const paris = scoreQuestion('hotpotqa', { id: 't', answers: ['Paris', ...rep(8, ''), ...rep(7, 'Paris')], golds: ['Paris'] });
+    expect(paris).toMatchObject({ vote: 'Paris', vote_count: 8, vote_correct: true, vote_abstain_correct: true });
+  });
+
+  it('votes "no answer" for answers that normalise to nothing', () => {
+    const r = scoreQuestion('hotpotqa', { id: 'n', answers: ['the', ' . ', 'Paris'], golds: ['Paris'] });
+    expect(r).toMatchObject({ vote: null, vote_count: 2, vote_correct: false, vote_abstain: 'Paris', vote_abstain_correct: true });
+  });
+
+  it('is wrong both ways when every answer is empty', () => {
     const r = scoreQuestion('musique', { id: 'z', answers: rep(16, ''), golds: ['x'] });
-    expect(r).toMatchObject({ vote: null, vote_count: 0, vote_correct: false });
+    expect(r).toMatchObject({ vote: null, vote_count: 16, vote_correct: false, vote_abstain: null, vote_abstain_correct: false });
     expect(r.correct.every((c) => !c)).toBe(true);
   });
 
@@ -68,11 +91,24 @@ describe('over questions', () => {
     expect(metrics.p1).toBeCloseTo((100 * (8 / 16 + 1 + 0 + 1 / 16)) / 4, 12);
     expect(metrics.pk).toBe(75);
     expect(metrics.mk).toBe(50);
+    expect(metrics.mk_abstain).toBe(50);
+  });
+
+  it('m@16 and its abstaining variant part where empty answers decide the vote', () => {
+    const { metrics } = samplingMetrics('hotpotqa', [
+      { id: 'a', answers: [...rep(15, ''), 'Paris'], golds: ['Paris'] }, // m@16 wrong, abstaining right
+      { id: 'b', answers: [...rep(9, ''), ...rep(7, 'Paris')], golds: ['Paris'] }, // m@16 wrong (9 > 7), abstaining right
+      { id: 'c', answers: [...rep(7, ''), ...rep(9, 'Paris')], golds: ['Paris'] }, // both right
+      { id: 'd', answers: rep(16, ''), golds: ['Paris'] }, // both wrong
+    ]);
+    expect(metrics.pk).toBe(75);
+    expect(metrics.mk).toBe(25);
+    expect(metrics.mk_abstain).toBe(75);
   });
 
   it('is 0 everywhere when everything is wrong', () => {
     const { metrics } = samplingMetrics('hotpotqa', [{ id: 'a', answers: rep(16, 'no idea'), golds: ['yes'] }, { id: 'b', answers: rep(16, ''), golds: ['x'] }]);
-    expect(metrics).toEqual({ n: 2, k: 16, p1: 0, pk: 0, mk: 0 });
+    expect(metrics).toEqual({ n: 2, k: 16, p1: 0, pk: 0, mk: 0, mk_abstain: 0 });
   });
 
   it('refuses uneven sample counts and empty sets', () => {
@@ -85,14 +121,22 @@ describe('over questions', () => {
 
 describe('eval summaries', () => {
   it('keeps percent throughout and lists the official metrics present', () => {
-    const s = evalSummary('test', 40, { n: 10, k: 16, p1: 30.5, pk: 61.1, mk: 38.3 }, 12.5, { em: 0.25, f1: 0.5, exe_acc: null });
-    expect(s).toEqual({ split: 'test', checkpoint_step: 40, n: 10, k: 16, p1: 30.5, p16: 61.1, m16: 38.3, em: 25, f1: 50, wall_s: 12.5 });
-    const base = evalSummary('validation', null, { n: 5, k: 16, p1: 1, pk: 2, mk: 3 }, 1);
+    const s = evalSummary('test', 40, { n: 10, k: 16, p1: 30.5, pk: 61.1, mk: 38.3, mk_abstain: 45 }, 12.5, { em: 0.25, f1: 0.5, exe_acc: null });
+    expect(s).toEqual({ split: 'test', checkpoint_step: 40, n: 10, k: 16, p1: 30.5, p16: 61.1, m16: 38.3, m16_abstain: 45, em: 25, f1: 50, wall_s: 12.5 });
+    const base = evalSummary('validation', null, { n: 5, k: 16, p1: 1, pk: 2, mk: 3, mk_abstain: 4 }, 1);
     const t = evalSummaryTable([s, base]);
-    expect(t.columns).toEqual(['split', 'checkpoint', 'n', 'p@1', 'p@16', 'm@16', 'em', 'f1']);
+    expect(t.columns).toEqual(['split', 'checkpoint', 'n', 'p@1', 'p@16', 'm@16', 'm@16 abstain', 'em', 'f1']);
     expect(t.rows).toEqual([
-      ['test', 'step 40', 10, 30.5, 61.1, 38.3, 25, 50],
-      ['validation', 'base', 5, 1, 2, 3, '', ''],
+      ['test', 'step 40', 10, 30.5, 61.1, 38.3, 45, 25, 50],
+      ['validation', 'base', 5, 1, 2, 3, 4, '', ''],
     ]);
+  });
+
+  it('reads files written before m16_abstain, and leaves its column out when no summary has it', () => {
+    const old = evalSummarySchema.parse({ split: 'test', checkpoint_step: 4, n: 2, k: 16, p1: 10, p16: 50, m16: 50, wall_s: 1 });
+    expect(old.m16_abstain).toBeUndefined();
+    expect(evalSummaryTable([old]).columns).toEqual(['split', 'checkpoint', 'n', 'p@1', 'p@16', 'm@16']);
+    const rec = predictionRecordSchema.parse({ id: 'q', gold: ['x'], answers: ['x'], correct: [true], vote: 'x', vote_count: 1, vote_correct: true });
+    expect(rec.vote_abstain_correct).toBeUndefined();
   });
 });

@@ -32,6 +32,16 @@ describe('linePlot', () => {
     expect((svg.match(/<circle /g) ?? []).length).toBe(5);
   });
 
+  it('shades a band under the lines, and takes its extent into the axis range', () => {
+    const svg = linePlot({ title: 'b', xLabel: 'x', yLabel: 'y', series: [{ name: 'm', color: '#123456', points: [[0, 0], [1, 1]], band: [[0, -1, 1], [1, 0, 2]] }] });
+    // x 0..1 padded to -0.05..1.05; y -1..2 (the band) padded to -1.15..2.15 over the plot area x 72..570, y 40..404:
+    // tx(0) = 72 + 498 * 0.05 / 1.1 = 94.64, tx(1) = 547.36; ty(v) = 40 + 364 * (2.15 - v) / 3.3: 2 -> 56.55, 1 -> 166.85, 0 -> 277.15, -1 -> 387.45
+    const polygon = '<polygon points="94.64,166.85 547.36,56.55 547.36,277.15 94.64,387.45" fill="#123456" fill-opacity="0.15" stroke="none"/>';
+    expect(svg).toContain(polygon);
+    expect(svg).toContain('<polyline points="94.64,277.15 547.36,166.85"');
+    expect(svg.indexOf(polygon)).toBeLessThan(svg.indexOf('<polyline'));
+  });
+
   it('computes ranges, unit positions and ticks', () => {
     expect(axisRange([0.002, 300], 'log')).toEqual({ lo: 0.001, hi: 1000 });
     expect(toUnit(10, { lo: 1, hi: 1000 }, 'log')).toBeCloseTo(1 / 3, 15);

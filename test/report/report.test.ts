@@ -12,10 +12,13 @@ import {
   reportLocation,
   runsTable,
   studyTable,
+  studyTableCiMarkdownCells,
   studyTableMarkdownCells,
+  studyTablesCsv,
   writeReport,
   type RunRecord,
 } from '../../src/report/index.js';
+import { fakeRun } from './fake-runs.js';
 
 const RUNS = fileURLToPath(new URL('../fixtures/runs/', import.meta.url));
 const at = (...p: string[]) => join(RUNS, ...p);
@@ -26,10 +29,10 @@ beforeAll(async () => {
 });
 const run = (name: string) => runs.find((r) => r.name === name)!;
 
-/** The Markdown table under a heading, as rows of cells keyed by column. */
+/** The first Markdown table under a heading ("## Cold start"), as rows of cells keyed by column. */
 function mdTable(md: string, heading: string): Record<string, string>[] {
-  const section = md.split(`## ${heading}\n`)[1]!.split('\n## ')[0]!;
-  const lines = section.split('\n').filter((l) => l.startsWith('|'));
+  const section = md.split(`\n${heading}\n`)[1]!;
+  const lines = section.split('\n\n').find((block) => block.trim().startsWith('|'))!.split('\n').filter((l) => l.startsWith('|'));
   const cells = (l: string) => l.slice(2, -2).split(' | ');
   const header = cells(lines[0]!);
   return lines.slice(2).map((l) => Object.fromEntries(cells(l).map((c, i) => [header[i]!, c])));
@@ -89,23 +92,59 @@ describe('the study tables', () => {
     expect(t.rows.map((r) => r.label)).toEqual(['GRPO', 'GARL q=0.75', 'GARL q=1']);
     const garl = t.rows[1]!.cells[0]!;
     expect(garl.runs).toBe(2);
-    expect(garl.p1).toBeCloseTo(30, 10);
-    expect(garl.p16).toBeCloseTo(60.6, 10);
-    expect(garl.m16).toBeCloseTo(37.8, 10);
+    // seeds 30.5 and 29.5: mean 30, sd sqrt(2 * 0.5^2 / 1) = 0.7071; interval 30 ± 12.706205 * 0.7071 / sqrt(2) = 30 ± 6.353103
+    expect(garl.p1!.mean).toBeCloseTo(30, 10);
+    expect(garl.p1!.sd).toBeCloseTo(Math.SQRT1_2, 10);
+    expect(garl.p1!.ci95Low).toBeCloseTo(30 - 6.353103, 5);
+    expect(garl.p16!.mean).toBeCloseTo(60.6, 10);
+    expect(garl.m16!.mean).toBeCloseTo(37.8, 10);
     expect(t.rows[1]!.cells[1]).toEqual({ p1: null, p16: null, m16: null, runs: 0, incomplete: 1 });
     const md = studyTableMarkdownCells(t);
-    expect(md.columns).toEqual(['method', 'FinQA p@1', 'FinQA p@16', 'FinQA m@16', 'MuSiQue p@1', 'MuSiQue p@16', 'MuSiQue m@16']);
-    expect(md.rows[0]).toEqual(['GRPO', '0.0', '0.0', '0.0', '–', '–', '–']);
-    expect(md.rows[1]).toEqual(['GARL q=0.75', '30.0 (n=2)', '60.6 (n=2)', '37.8 (n=2)', 'incomplete', 'incomplete', 'incomplete']);
-    expect(md.rows[2]).toEqual(['GARL q=1', '21.9', '58.7', '33.5', '–', '–', '–']);
+    expect(md.columns).toEqual(['method', 'n', 'FinQA p@1', 'FinQA p@16', 'FinQA m@16', 'MuSiQue p@1', 'MuSiQue p@16', 'MuSiQue m@16']);
+    expect(md.rows[0]).toEqual(['GRPO', '1', '0.0', '0.0', '0.0', '–', '–', '–']);
+    expect(md.rows[1]).toEqual(['GARL q=0.75', '2', '30.0 ± 0.7', '60.6 ± 0.7', '37.8 ± 0.7', 'incomplete', 'incomplete', 'incomplete']);
+    expect(md.rows[2]).toEqual(['GARL q=1', '1', '21.9', '58.7', '33.5', '–', '–', '–']);
+    const ci = studyTableCiMarkdownCells(t);
+    expect(ci.rows[1]).toEqual(['GARL q=0.75', '2', '[23.6, 36.4]', '[54.2, 67.0]', '[31.4, 44.2]', 'incomplete', 'incomplete', 'incomplete']);
+    expect(ci.rows[2]).toEqual(['GARL q=1', '1', '21.9', '58.7', '33.5', '–', '–', '–']);
+  });
+
+  it('aggregates three seeds of a cell: mean ± sd, n, and the t interval of the mean', () => {
+    const seeds = [
+      { p1: 10, p16: 40, m16: 20 },
+      { p1: 12, p16: 50, m16: 20 },
+      { p1: 14, p16: 45, m16: 26 },
+    ];
+    const runs = [...seeds.map((test, seed) => fakeRun({ task: 'finqa', method: 'garl', q: 0.5, seed, test })), fakeRun({ task: 'hotpotqa', method: 'garl', q: 0.5, seed: 0, test: seeds[0]! }), fakeRun({ task: 'musique', method: 'garl', q: 0.5, seed: 0 })];
+    const t = studyTable(runs, 'cold');
+    const c = t.rows[0]!.cells[0]!;
+    // p1: mean 12, sd 2; p16: mean 45, sd 5; m16: mean 22, sd sqrt((4 + 4 + 16) / 2) = sqrt(12)
+    expect([c.p1!.mean, c.p16!.mean, c.m16!.mean]).toEqual([12, 45, 22]);
+    expect(c.p1!.sd).toBeCloseTo(2, 12);
+    expect(c.p16!.sd).toBeCloseTo(5, 12);
+    expect(c.m16!.sd).toBeCloseTo(Math.sqrt(12), 12);
+    // half widths: 4.302653 * sd / sqrt(3) = 4.968276, 12.420689, 8.605306
+    expect(c.p1!.ci95High).toBeCloseTo(12 + 4.968276, 5);
+    expect(c.p16!.ci95Low).toBeCloseTo(45 - 12.420689, 5);
+    expect(c.m16!.ci95High).toBeCloseTo(22 + 8.605306, 5);
+    const incomplete = ['incomplete', 'incomplete', 'incomplete'];
+    expect(studyTableMarkdownCells(t).rows[0]).toEqual(['GARL q=0.5', '3 / 1 / –', '12.0 ± 2.0', '45.0 ± 5.0', '22.0 ± 3.5', '10.0', '40.0', '20.0', ...incomplete]);
+    expect(studyTableCiMarkdownCells(t).rows[0]).toEqual(['GARL q=0.5', '3 / 1 / –', '[7.0, 17.0]', '[32.6, 57.4]', '[13.4, 30.6]', '10.0', '40.0', '20.0', ...incomplete]);
+    const csv = studyTablesCsv([t]);
+    const row = Object.fromEntries(csv.columns.map((col, i) => [col, csv.rows[0]![i]]));
+    expect(row['finqa m@16']).toBe(22);
+    expect(row['finqa m@16 sd']).toBeCloseTo(Math.sqrt(12), 12);
+    expect(row['finqa m@16 ci95_low']).toBeCloseTo(22 - 8.605306, 5);
+    expect(row['finqa runs']).toBe(3);
+    expect([row['hotpotqa p@1'], row['hotpotqa p@1 sd'], row['hotpotqa p@1 ci95_low']]).toEqual([10, '', '']);
   });
 
   it('warm start: the base model first, then GRPO, GARL, PAFT', () => {
     const md = studyTableMarkdownCells(studyTable(runs, 'warm'));
     expect(md.rows.map((r) => r[0])).toEqual(['Base model', 'GRPO', 'GARL q=1@0,0@2', 'PAFT q=0.25']);
-    expect(md.columns.slice(1, 4)).toEqual(['FinQA p@1', 'FinQA p@16', 'FinQA m@16']);
-    expect(md.rows[0]!.slice(1)).toEqual(['10.0', '40.0', '12.6', '–', '–', '–']);
-    expect(md.rows[3]!.slice(4)).toEqual(['40.0', '70.0', '47.0']);
+    expect(md.columns.slice(1, 5)).toEqual(['n', 'FinQA p@1', 'FinQA p@16', 'FinQA m@16']);
+    expect(md.rows[0]!.slice(1)).toEqual(['1', '10.0', '40.0', '12.6', '–', '–', '–']);
+    expect(md.rows[3]!.slice(5)).toEqual(['40.0', '70.0', '47.0']);
   });
 
   it('lists every run, unfinished ones with their progress', () => {
@@ -113,6 +152,9 @@ describe('the study tables', () => {
     expect(t.rows).toHaveLength(10);
     const status = Object.fromEntries(t.rows.map((r) => [r[0], r[5]]));
     expect(status['musique-cold-garl-q0.75-seed0']).toBe('incomplete (step 2 of 10)');
+    // fixtures written before m16_abstain: an empty cell
+    expect(t.columns.slice(10, 12)).toEqual(['test m@16', 'test m@16 abstain']);
+    expect(t.rows.find((r) => r[0] === 'finqa-cold-garl-q1-seed0')!.slice(10, 12)).toEqual([33.5, '']);
     expect(status['finqa-cold-paft-q0.5-seed0']).toMatch(/^invalid: .*summary\.json: test\.p1/);
     expect(status['finqa-cold-garl-q1-seed0']).toBe('finished');
   });
@@ -155,12 +197,22 @@ describe('the report files', () => {
     const { files } = await writeReport([at('table1'), at('warm')], { format: 'md', out: join(tmp, 'md', 'results.md') });
     expect(files[0]).toBe(join(tmp, 'md', 'results.md'));
     const md = await readFile(files[0]!, 'utf8');
-    const cold = mdTable(md, 'Cold start');
+    const cold = mdTable(md, '## Cold start');
     expect(cold.find((r) => r['method'] === 'GARL q=1')!['FinQA m@16']).toBe('33.5');
+    expect(cold.find((r) => r['method'] === 'GARL q=0.75')!['FinQA m@16']).toBe('37.8 ± 0.7');
+    const coldCi = mdTable(md, '### Cold start, 95% confidence intervals');
+    expect(coldCi.find((r) => r['method'] === 'GARL q=0.75')!['FinQA p@1']).toBe('[23.6, 36.4]');
+    // the warm runs have one seed each: no interval table
+    expect(md).not.toContain('### Warm start, 95%');
+    // old fixtures log only max_scaled_c of the diagnostics: that figure alone, with its reading
+    expect(md).toContain('## Diagnostics');
+    expect(md).toContain('](diagnostics-finqa-cold-max-scaled-c.svg)');
+    expect(md).not.toContain('diagnostics-finqa-cold-entropy.svg');
+    expect(md).toMatch(/- max c_m \/ M\^q is the largest GARL coefficient/);
     expect(cold.find((r) => r['method'] === 'GARL q=0.75')!['MuSiQue p@1']).toBe('incomplete');
-    const warm = mdTable(md, 'Warm start');
+    const warm = mdTable(md, '## Warm start');
     expect(warm.find((r) => r['method'] === 'GRPO')!['HotPotQA m@16']).toBe('33.5');
-    const listed = mdTable(md, 'Runs').map((r) => r['run']);
+    const listed = mdTable(md, '## Runs').map((r) => r['run']);
     expect(listed).toContain('musique-cold-garl-q0.75-seed0');
     expect(listed).toHaveLength(9);
     const svgs = (await readdir(join(tmp, 'md'))).filter((f) => f.endsWith('.svg'));
@@ -174,6 +226,8 @@ describe('the report files', () => {
     const rows = parse(await readFile(files[0]!, 'utf8'), { columns: true }) as Record<string, string>[];
     const garl = rows.find((r) => r['start'] === 'cold' && r['method'] === 'GARL q=0.75')!;
     expect(Number(garl['finqa p@16'])).toBeCloseTo(60.6, 10);
+    expect(Number(garl['finqa p@16 sd'])).toBeCloseTo(Math.SQRT1_2, 10);
+    expect(Number(garl['finqa p@16 ci95_high'])).toBeCloseTo(60.6 + 6.353103, 5);
     expect(garl['finqa runs']).toBe('2');
     expect(garl['musique m@16']).toBe('');
     expect(garl['musique incomplete']).toBe('1');
