@@ -34,8 +34,12 @@ export function probeText(r: ProbeResult): string {
     `best log w      ${q3(r.best_log_w)}   (per question: its best rollout)`,
     `entropy         ${r.entropy.toFixed(3)} nats per sampled token`,
     `optimizer       ${o.name}, lr ${o.lr}` + (o.lr_over_eps !== null ? `, eps ${o.eps}, lr/eps ${o.lr_over_eps.toPrecision(3)}` : ` (eps ${o.eps} for the share below)`) + `, grad clip ${o.grad_clip || 'off'}`,
-    `GARL's step-0 gradient (the run's first batch, clipped as in training): share of coordinates with |g| > eps`,
-    ...PROBE_QS.map((q) => `  q = ${String(q).padEnd(4)}  ${pct(r.above_eps[String(q)]!).padStart(6)}   |g| ${r.grad_norm[String(q)]!.toExponential(2)}`),
+    `Step-0 gradient (the run's first batch, clipped as in training): share of coordinates with |g| > eps, and |g| before clipping`,
+    `            GARL                  PAFT`,
+    ...PROBE_QS.map((q) => {
+      const k = String(q);
+      return `  q = ${k.padEnd(4)}  ${pct(r.above_eps[k]!).padStart(6)}  |g| ${r.grad_norm[k]!.toExponential(2)}   ${pct(r.paft_above_eps[k]!).padStart(6)}  |g| ${r.paft_grad_norm[k]!.toExponential(2)}`;
+    }),
     'Reading: where most coordinates exceed eps, AdamW steps every q at about lr per coordinate (no threshold in q);',
     'where almost none do, AdamW is SGD with learning rate lr/eps, and low q moves (M W)^(1-q) times slower than q = 1.',
   ];
@@ -54,7 +58,7 @@ export const probeCommand: CommandModule<object, ProbeArgs> = {
       .option('json', { type: 'boolean', default: false, describe: 'Print the figures as one JSON object on the last line' })
       .epilogue(
         'Rollouts are sampled with the config\'s training settings (temperature, top-p, top-k, budgets) from the starting model, in the order the run would see its questions. ' +
-          'log W and best log w are natural logs, quantiles over questions. above_eps: for q in 0, 0.25, 0.5, 0.75, 1, the share of GARL\'s step-0 gradient coordinates whose magnitude exceeds the optimizer\'s eps (1e-8 under SGD).',
+          'log W and best log w are natural logs, quantiles over questions. above_eps (paft_above_eps): for q in 0, 0.25, 0.5, 0.75, 1, the share of GARL\'s (PAFT\'s) step-0 gradient coordinates whose magnitude exceeds the optimizer\'s eps (1e-8 under SGD).',
       ) as unknown as Argv<ProbeArgs>,
   handler: async (a) => {
     const tty = process.stderr.isTTY === true;

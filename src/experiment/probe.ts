@@ -9,13 +9,13 @@
  * rationale). Per question: log W = log of the mean w over its rollouts (an estimate of log P) and
  * the best rollout's log w.
  *
- * `above_eps`: GARL's gradient on the step-0 batch (the first questions_per_step questions, their
+ * `above_eps` (and `paft_above_eps`): GARL's (PAFT's) gradient on the step-0 batch (the first questions_per_step questions, their
  * first M rollouts) for each q, clipped as the trainer clips it, and the share of its coordinates
  * whose magnitude exceeds the optimizer's eps. Where that share is large AdamW's first step is
  * sign-like (about lr per coordinate) whatever q is; where it is near zero AdamW acts as SGD with
  * learning rate lr / eps and the P^-q scale of the theory decides how fast q moves.
  */
-import { algorithmOf, optimizerEps, optimizerOf, type Config } from '../config/schema.js';
+import { aggregationOf, algorithmOf, optimizerEps, optimizerOf, type Config } from '../config/schema.js';
 import { loadModel } from '../model/checkpoint.js';
 import { DEFAULT_AGGREGATION, groupCoefficients, type Algorithm } from '../objectives/algorithm.js';
 import { clipGradNorm, gradNorm } from '../runtime/optimizer.js';
@@ -71,6 +71,9 @@ export interface ProbeResult {
   /** Per q: share of GARL's step-0 gradient coordinates with |g| > eps (after clipping), and the gradient norm before clipping. */
   above_eps: Record<string, number>;
   grad_norm: Record<string, number>;
+  /** The same for PAFT's step-0 gradient (the K draws of the run's step 0). */
+  paft_above_eps: Record<string, number>;
+  paft_grad_norm: Record<string, number>;
   wall_s: number;
 }
 
@@ -142,20 +145,25 @@ export async function runProbe(config: Config, options: ProbeOptions): Promise<P
       }
     }
 
-    // GARL's step-0 gradient at each q: the same sequences and weights, only the coefficients change.
-    const above: Record<string, number> = {};
-    const norms: Record<string, number> = {};
-    const own = config.algorithm.name === 'garl' ? algorithmOf(config) : undefined;
-    for (const q of PROBE_QS) {
-      const algorithm: Algorithm = own?.name === 'garl' ? { ...own, q } : { name: 'garl', q };
+    // The step-0 gradient of GARL and PAFT at each q: the same sequences and weights, only the coefficients change.
+    const shares = async (name: 'garl' | 'paft', q: number): Promise<{ share: number; norm: number }> => {
+      const own = config.algorithm.name === name ? algorithmOf(config) : undefined;
+      const algorithm = (own ? { ...own, q } : { name, q }) as Algorithm;
+      const paftRng = RandomStreams.fromSeed(config.seed).paft; // PAFT's draws of the run's step 0, at every q
       const groups: CoefficientGroup[] = stepZero!.sequences.map((sequences, g) => ({
         sequences,
-        coefficients: groupCoefficients(algorithm, { logAnswerLikelihoods: stepZero!.logW[g]! }, { step: 0, rng: streams.paft }).sequences,
+        coefficients: groupCoefficients(algorithm, { logAnswerLikelihoods: stepZero!.logW[g]! }, { step: 0, rng: paftRng }).sequences,
       }));
-      const coefficients = sequenceCoefficients(groups, DEFAULT_AGGREGATION.garl);
+      const coefficients = sequenceCoefficients(groups, own ? aggregationOf(config) : DEFAULT_AGGREGATION[name]);
       const grads = (await accumulateGradients(policy, { sequences: groups.flatMap((g) => g.sequences), coefficients }, tokenizer.padTokenId, ctx.microBatchTokens, new PhaseTimer())).grads;
-      norms[String(q)] = config.optimizer.grad_clip > 0 ? clipGradNorm(grads, config.optimizer.grad_clip) : gradNorm(grads.values());
-      above[String(q)] = shareAbove(grads.values(), eps);
+      const norm = config.optimizer.grad_clip > 0 ? clipGradNorm(grads, config.optimizer.grad_clip) : gradNorm(grads.values());
+      return { share: shareAbove(grads.values(), eps), norm };
+    };
+    const above: Record<string, number> = {}, norms: Record<string, number> = {};
+    const paftAbove: Record<string, number> = {}, paftNorms: Record<string, number> = {};
+    for (const q of PROBE_QS) {
+      ({ share: above[String(q)], norm: norms[String(q)] } = await shares('garl', q));
+      ({ share: paftAbove[String(q)], norm: paftNorms[String(q)] } = await shares('paft', q));
     }
 
     const rollouts = rounds * Q * M;
@@ -179,6 +187,8 @@ export async function runProbe(config: Config, options: ProbeOptions): Promise<P
       optimizer: { name: opt.kind, lr: config.optimizer.lr, eps, lr_over_eps: opt.kind === 'adamw' ? config.optimizer.lr / eps : null, grad_clip: config.optimizer.grad_clip },
       above_eps: above,
       grad_norm: norms,
+      paft_above_eps: paftAbove,
+      paft_grad_norm: paftNorms,
       wall_s: (performance.now() - t0) / 1000,
     };
   } finally {

@@ -43,6 +43,15 @@ describe('probe', () => {
     expect(probe.above_eps['0']).toBeLessThan(probe.above_eps['1']!);
   }, 120_000);
 
+  it("gives PAFT's step-0 share at the run's q (its K draws included)", async () => {
+    const config = testConfig(s, 'paft', join(s.dir, 'paft-run'), ['optimizer.eps=1e-4']);
+    let step0: StepResult | undefined;
+    await runTraining(config, { console: false, progress: false, stopAfterSteps: 1, onStep: (step, r) => (step === 0 ? (step0 = r) : undefined) });
+    const probe = await runProbe(config, { questions: 2, rollouts: 8 });
+    expect(probe.paft_above_eps['0.5']).toBeCloseTo(step0!.metrics.above_eps!, 12);
+    expect(probe.paft_grad_norm['0.5']).toBeCloseTo(step0!.metrics.grad_norm!, 4);
+  }, 120_000);
+
   it('rounds the rollouts up to whole rounds of questions x M and keeps the best log w at least the mean', async () => {
     const config = testConfig(s, 'grpo', join(s.dir, 'unused'));
     const probe = await runProbe(config, { questions: 3, rollouts: 13 });
