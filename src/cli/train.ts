@@ -56,7 +56,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       else if (r.summary) {
         process.stderr.write(`${r.paths.summary}\n`);
         // The final table (percent) on stdout: the selected checkpoint's p@1 / p@k / m@k on eval.split.
-        process.stdout.write(`\n${r.summary.name}\n${toMarkdown(evalSummaryTable([r.summary.test]), 3)}`);
+        process.stdout.write(`\n${r.summary.name}\n${toMarkdown(evalSummaryTable(r.summary.base_test ? [r.summary.base_test, r.summary.test] : [r.summary.test]), 3)}`);
       }
     } finally {
       process.off('SIGINT', onSigint);

@@ -345,6 +345,8 @@ export const runSummarySchema = z.object({
   best_validation_m16: percent.nullable(),
   /** The test evaluation of the selected checkpoint. */
   test: evalSummarySchema,
+  /** The starting model on the same split (eval.compare_base). */
+  base_test: evalSummarySchema.optional(),
   /** Wall-clock seconds of the whole run. */
   wall_s: z.number().min(0),
   /** ISO 8601 time the run finished. */

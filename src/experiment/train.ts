@@ -38,6 +38,7 @@ import {
   writeEvalSummary,
   writePredictions,
   writeRunSummary,
+  type EvalSummary,
   type RunPaths,
   type RunSummary,
 } from './layout.js';
@@ -277,6 +278,17 @@ async function trainLoop(
   await writeEvalSummary(paths, evalSummary);
   await writePredictions(paths.predictions(finalSplit), result.records);
   log.info({ eval: evalSummary }, `${finalSplit} (${selectedStep === null ? 'the starting model' : `checkpoint after step ${selectedStep}`}): p@1 ${evalSummary.p1.toFixed(1)} p@${evalSummary.k} ${evalSummary.p16.toFixed(1)} m@${evalSummary.k} ${evalSummary.m16.toFixed(1)}`);
+  let baseTest: EvalSummary | undefined;
+  if (config.eval.compare_base && !base) {
+    // The same split, sampling and seed as the trained model's test: the two rows differ only in the weights
+    // (read again: training updated start.weights in place).
+    const initial = await loadModel(config.model.path);
+    const startPolicy = new Policy(initial.config, initial.weights, { device: config.device, threads: config.threads || undefined });
+    const b = await evaluateRecords(startPolicy, initial.tokenizer, task, finalRecords, evalSettings);
+    await startPolicy.release();
+    baseTest = evalSummaryOf(finalSplit, null, b);
+    log.info({ base_eval: baseTest }, `${finalSplit} (the starting model): p@1 ${baseTest.p1.toFixed(1)} p@${baseTest.k} ${baseTest.p16.toFixed(1)} m@${baseTest.k} ${baseTest.m16.toFixed(1)}`);
+  }
 
   const q = !base && (a.name === 'garl' || a.name === 'paft') ? a.q : undefined;
   const summary: RunSummary = {
@@ -291,6 +303,7 @@ async function trainLoop(
     best_step: best?.step ?? null,
     best_validation_m16: best?.m16 ?? null,
     test: evalSummary,
+    ...(baseTest ? { base_test: baseTest } : {}),
     wall_s: elapsedBefore + (performance.now() - t0) / 1000,
     finished_at: new Date().toISOString(),
   };

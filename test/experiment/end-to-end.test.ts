@@ -125,6 +125,18 @@ describe('train: every algorithm end to end (2 steps)', () => {
     expect({ ...result.summary!.test, wall_s: 0 }).toEqual({ ...direct.summary, wall_s: 0 });
   });
 
+  it('eval.compare_base: the starting model is tested beside the trained one (the same as evaluating the model directory)', async () => {
+    const out = join(s.dir, 'runs', 'compare');
+    const config = testConfig(s, 'garl', out, ['eval.compare_base=true', 'optimizer.lr=0.01']);
+    const result = await runTraining(config, { console: false, progress: false });
+    const summary = result.summary!;
+    expect(summary.base_test?.checkpoint_step).toBeNull();
+    expect(summary.test.checkpoint_step).not.toBeNull();
+    const direct = await runEvaluation(config, { checkpoint: s.model, split: 'test', out: join(s.dir, 'compare-eval') });
+    expect({ ...summary.base_test!, wall_s: 0 }).toEqual({ ...direct.summary, wall_s: 0 });
+    expect(await readRunSummary(runPaths(out).summary)).toEqual(summary);
+  });
+
   it('a second run into the same directory is refused; --set and --out reach the config', async () => {
     await expect(runTraining(testConfig(s, 'rloo', join(s.dir, 'runs', 'rloo')), { console: false, progress: false })).rejects.toThrow(/already exists/);
     const path = join(s.dir, 'cfg.yaml');
