@@ -25,7 +25,7 @@ import { DataOrder } from './data-order.js';
 import { accumulateGradients } from './gradients.js';
 import { questionItem } from './items.js';
 import { sequenceCoefficients, type CoefficientGroup, type TrainingSequence } from './sequences.js';
-import { binomialUpper95, logMeanExp, quantiles, rolloutEntropy, shareAbove, type Quantiles } from './stats.js';
+import { adamFirstStepNorm, binomialUpper95, logMeanExp, quantiles, rolloutEntropy, shareAbove, type Quantiles } from './stats.js';
 import { answerWeights, sampleRollouts, type StepContext } from './step.js';
 import { RandomStreams } from './streams.js';
 import { loadSplit, loadTaskContext } from './task-data.js';
@@ -71,9 +71,12 @@ export interface ProbeResult {
   /** Per q: share of GARL's step-0 gradient coordinates with |g| > eps (after clipping), and the gradient norm before clipping. */
   above_eps: Record<string, number>;
   grad_norm: Record<string, number>;
+  /** Per q: the norm of AdamW's first update from that (clipped) gradient (stats.ts adamFirstStepNorm; under SGD the eps above is a reference only). */
+  adam_step_norm: Record<string, number>;
   /** The same for PAFT's step-0 gradient (the K draws of the run's step 0). */
   paft_above_eps: Record<string, number>;
   paft_grad_norm: Record<string, number>;
+  paft_adam_step_norm: Record<string, number>;
   wall_s: number;
 }
 
@@ -146,7 +149,7 @@ export async function runProbe(config: Config, options: ProbeOptions): Promise<P
     }
 
     // The step-0 gradient of GARL and PAFT at each q: the same sequences and weights, only the coefficients change.
-    const shares = async (name: 'garl' | 'paft', q: number): Promise<{ share: number; norm: number }> => {
+    const shares = async (name: 'garl' | 'paft', q: number): Promise<{ share: number; norm: number; step: number }> => {
       const own = config.algorithm.name === name ? algorithmOf(config) : undefined;
       const algorithm = (own ? { ...own, q } : { name, q }) as Algorithm;
       const paftRng = RandomStreams.fromSeed(config.seed).paft; // PAFT's draws of the run's step 0, at every q
@@ -157,13 +160,14 @@ export async function runProbe(config: Config, options: ProbeOptions): Promise<P
       const coefficients = sequenceCoefficients(groups, own ? aggregationOf(config) : DEFAULT_AGGREGATION[name]);
       const grads = (await accumulateGradients(policy, { sequences: groups.flatMap((g) => g.sequences), coefficients }, tokenizer.padTokenId, ctx.microBatchTokens, new PhaseTimer())).grads;
       const norm = config.optimizer.grad_clip > 0 ? clipGradNorm(grads, config.optimizer.grad_clip) : gradNorm(grads.values());
-      return { share: shareAbove(grads.values(), eps), norm };
+      return { share: shareAbove(grads.values(), eps), norm, step: adamFirstStepNorm(grads.values(), config.optimizer.lr, eps) };
     };
-    const above: Record<string, number> = {}, norms: Record<string, number> = {};
-    const paftAbove: Record<string, number> = {}, paftNorms: Record<string, number> = {};
+    const above: Record<string, number> = {}, norms: Record<string, number> = {}, steps: Record<string, number> = {};
+    const paftAbove: Record<string, number> = {}, paftNorms: Record<string, number> = {}, paftSteps: Record<string, number> = {};
     for (const q of PROBE_QS) {
-      ({ share: above[String(q)], norm: norms[String(q)] } = await shares('garl', q));
-      ({ share: paftAbove[String(q)], norm: paftNorms[String(q)] } = await shares('paft', q));
+      const k = String(q);
+      ({ share: above[k], norm: norms[k], step: steps[k] } = await shares('garl', q));
+      ({ share: paftAbove[k], norm: paftNorms[k], step: paftSteps[k] } = await shares('paft', q));
     }
 
     const rollouts = rounds * Q * M;
@@ -187,8 +191,10 @@ export async function runProbe(config: Config, options: ProbeOptions): Promise<P
       optimizer: { name: opt.kind, lr: config.optimizer.lr, eps, lr_over_eps: opt.kind === 'adamw' ? config.optimizer.lr / eps : null, grad_clip: config.optimizer.grad_clip },
       above_eps: above,
       grad_norm: norms,
+      adam_step_norm: steps,
       paft_above_eps: paftAbove,
       paft_grad_norm: paftNorms,
+      paft_adam_step_norm: paftSteps,
       wall_s: (performance.now() - t0) / 1000,
     };
   } finally {

@@ -74,3 +74,19 @@ export function shareAbove(grads: Iterable<Float32Array>, eps: number): number {
   }
   return n === 0 ? 0 : above / n;
 }
+
+/**
+ * The norm of AdamW's first update, lr * g / (|g| + eps) per coordinate (bias-corrected m = g and
+ * v = g^2 at step 1; weight decay left out): about lr * sqrt(n) where |g| >> eps (sign-like), about
+ * (lr / eps) * |g| where |g| << eps (SGD at lr / eps).
+ */
+export function adamFirstStepNorm(grads: Iterable<Float32Array>, lr: number, eps: number): number {
+  let sum = 0;
+  for (const g of grads) {
+    for (let i = 0; i < g.length; i++) {
+      const u = g[i]! / (Math.abs(g[i]!) + eps);
+      sum += u * u;
+    }
+  }
+  return lr * Math.sqrt(sum);
+}

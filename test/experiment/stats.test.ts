@@ -1,5 +1,5 @@
 /** src/experiment/stats.ts against hand-worked values and direct formulas. */
-import { binomialUpper95, logMeanExp, quantile, quantiles, rolloutEntropy, shareAbove } from '../../src/experiment/stats.js';
+import { adamFirstStepNorm, binomialUpper95, logMeanExp, quantile, quantiles, rolloutEntropy, shareAbove } from '../../src/experiment/stats.js';
 import type { Rollout } from '../../src/runtime/rollout.js';
 
 describe('quantiles', () => {
@@ -57,5 +57,17 @@ describe('rolloutEntropy', () => {
     const e = rolloutEntropy([rollout([-0.5, -1.5], false), rollout([-1, -2, 0, 0, 0], true)], 3);
     expect(e.tokens).toBe(4);
     expect(e.sum).toBeCloseTo(5, 12);
+  });
+});
+
+describe('adamFirstStepNorm', () => {
+  it('is lr * || g / (|g| + eps) ||: sign-like above eps, SGD at lr / eps below', () => {
+    const g = [Float32Array.of(3, -4), Float32Array.of(1e-12)];
+    const eps = 1e-8, lr = 0.1;
+    const direct = lr * Math.hypot(3 / (3 + eps), -4 / (4 + eps), Math.fround(1e-12) / (Math.fround(1e-12) + eps));
+    expect(adamFirstStepNorm(g, lr, eps)).toBeCloseTo(direct, 12);
+    expect(adamFirstStepNorm(g, lr, eps)).toBeCloseTo(lr * Math.SQRT2, 6); // two sign-like coordinates
+    // |g| = 1e-4 eps: (lr / eps) |g| to within |g| / eps.
+    expect(adamFirstStepNorm([Float32Array.of(1e-12)], lr, eps) / ((lr / eps) * Math.fround(1e-12))).toBeCloseTo(1, 3);
   });
 });
