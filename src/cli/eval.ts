@@ -38,7 +38,7 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
       .option('checkpoint', { type: 'string', demandOption: true, describe: 'Checkpoint or model directory (Hugging Face layout)', coerce: pathFlag('checkpoint') })
       .option('split', { type: 'string', choices: SPLITS, describe: 'Split to evaluate (default: eval.split of the config)', coerce: choiceFlag('split', SPLITS) })
       .option('samples', { describe: 'Samples per question, k (default: eval.samples, 16)', coerce: integerFlag('samples', { min: 1 }) })
-      .option('limit', { describe: 'Evaluate only the first n questions', coerce: integerFlag('limit', { min: 1 }) })
+      .option('limit', { describe: 'Evaluate only the first n questions (default: eval.questions of the config; 0 or unset there: all)', coerce: integerFlag('limit', { min: 1 }) })
       .option('out', { type: 'string', describe: 'Directory for eval/<split>.json and eval/<split>.predictions.jsonl (default: output.dir of the config)', coerce: pathFlag('out') })
       .epilogue('A sample is correct when a normalised gold answer is a substring of its normalised extracted answer; m@k votes over normalised answers, every sample voting (an empty answer votes for "no answer", which is never correct; ties go to the earliest); m@k abstaining, where empty answers do not vote, is printed and kept beside it.') as unknown as Argv<EvalArgs>,
   handler: async (a) => {

@@ -23,7 +23,7 @@ export interface EvalOptions {
   samples?: number;
   /** Directory that receives eval/<split>.json and the predictions; default config.output.dir. */
   out?: string;
-  /** Evaluate only the first n questions (0 or undefined: all). */
+  /** Evaluate only the first n questions (default: the config's eval.questions; 0: all). */
   limit?: number;
 }
 
@@ -37,7 +37,8 @@ export async function runEvaluation(config: Config, o: EvalOptions): Promise<Eva
   const split = o.split ?? config.eval.split;
   const task = await loadTaskContext(config);
   const all = await loadSplit(task, split);
-  const records = o.limit ? all.slice(0, o.limit) : all;
+  const limit = o.limit ?? config.eval.questions;
+  const records = limit > 0 ? all.slice(0, limit) : all;
   const model = await loadModel(o.checkpoint);
   const state = await readTrainerState(o.checkpoint);
   const policy = new Policy(model.config, model.weights, { device: config.device, threads: config.threads || undefined });

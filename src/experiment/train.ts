@@ -142,7 +142,8 @@ async function trainLoop(
   const validation = config.train.eval_every > 0 ? await loadSplit(task, 'validation') : [];
   const valRecords = config.train.eval_questions > 0 ? validation.slice(0, config.train.eval_questions) : validation;
   const finalSplit = config.eval.split;
-  const finalRecords = await loadSplit(task, finalSplit);
+  const finalAll = await loadSplit(task, finalSplit);
+  const finalRecords = config.eval.questions > 0 ? finalAll.slice(0, config.eval.questions) : finalAll;
 
   const start = await loadModel(config.model.path);
   const tokenizer = start.tokenizer;

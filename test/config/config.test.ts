@@ -129,7 +129,7 @@ describe('good configs', () => {
     expect(c.rollout).toEqual({ m: 32, temperature: 1, top_p: 1, top_k: 0, thinking_budget: 224, answer_budget: 32, max_new_tokens: 256 });
     expect(c.train.steps).toBe(200);
     expect(c.optimizer).toEqual({ name: 'adamw', lr: 1e-6, warmup_steps: 0, decay: 'constant', min_lr: 0, grad_clip: 1, betas: [0.9, 0.999], eps: 1e-8, weight_decay: 0.01 });
-    expect(c.eval).toEqual({ samples: 16, temperature: 0.6, top_p: 0.95, top_k: 20, split: 'test' });
+    expect(c.eval).toEqual({ samples: 16, temperature: 0.6, top_p: 0.95, top_k: 20, split: 'test', questions: 0, compare_base: false });
   });
 
   it('keeps what the file sets and derives the rest', async () => {
