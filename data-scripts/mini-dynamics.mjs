@@ -1,9 +1,12 @@
 #!/usr/bin/env node
-// Training dynamics of the mini sweep, one row per run, from the run folders' metrics.csv and
+// Training dynamics of the mini sweep, one row per run (and seed), from the run folders' metrics.csv and
 // validation.csv (what the report's curves plot, reduced to numbers the reading can cite):
+//   escape step         first step whose trailing 5-step mean training reward reaches 0.05 (the pre-registered
+//                       escape criterion of results/mini/README.md); empty when it never does
 //   reward first/last   mean exact-match reward over the first and the last quarter of the steps
-//   W first/last        mean W (teacher-forced p(y* | x*, z) averaged over the M rollouts), GARL/PAFT only
-//   no success          share of questions whose M rollouts all failed, over all steps
+//   log W first/last    median over questions of log W (natural log), mean over the first / last quarter (GARL, PAFT)
+//   above eps           share of gradient coordinates above AdamW's eps, mean over the first quarter
+//   entropy first/last  the rollouts' mean token entropy (nats), first / last quarter
 //   |g| median          median gradient norm before clipping (grad_clip 1 in the mini configs)
 //   val p@1             validation p@1 at each validation, in order
 // Usage: node data-scripts/mini-dynamics.mjs [RUNS_DIR] [OUT.md]   (default results/mini/runs, results/mini/dynamics.md;
@@ -18,10 +21,20 @@ const out = process.argv[3] ?? 'results/mini/dynamics.md';
 const mean = (xs) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
 const median = (xs) => (xs.length ? [...xs].sort((a, b) => a - b)[xs.length >> 1] : null);
 const fmt = (x) => (x === null ? '' : x.toPrecision(2));
+const fix = (x) => (x === null ? '' : x.toFixed(1));
 const column = (rows, c) => rows.map((r) => r[c]).filter((x) => x !== null);
 
 const runs = (await collectRuns([runsDir])).filter((r) => r.status === 'finished' && r.method !== 'base');
-runs.sort((a, b) => compareTasks(a.task, b.task) || a.start.localeCompare(b.start) || compareRuns(a, b));
+runs.sort((a, b) => compareTasks(a.task, b.task) || a.start.localeCompare(b.start) || compareRuns(a, b) || (a.seed ?? 0) - (b.seed ?? 0));
+/** The pre-registered escape step: first step whose trailing 5-step mean reward is at least 0.05. */
+export function escapeStep(metrics, window = 5, threshold = 0.05) {
+  for (let i = window - 1; i < metrics.length; i++) {
+    const m = mean(metrics.slice(i - window + 1, i + 1).map((r) => r.mean_reward ?? 0));
+    if (m >= threshold) return metrics[i].step;
+  }
+  return null;
+}
+
 const rows = runs.map((r) => {
   const quarter = Math.max(1, Math.floor(r.metrics.length / 4));
   const first = r.metrics.slice(0, quarter), last = r.metrics.slice(-quarter);
@@ -29,11 +42,15 @@ const rows = runs.map((r) => {
     task: r.task,
     start: r.start,
     label: r.label,
+    seed: r.seed,
+    escape: escapeStep(r.metrics),
     rewardFirst: mean(column(first, 'mean_reward')),
     rewardLast: mean(column(last, 'mean_reward')),
-    wFirst: mean(column(first, 'mean_W')),
-    wLast: mean(column(last, 'mean_W')),
-    noSuccess: mean(column(r.metrics, 'no_success_share')),
+    logWFirst: mean(column(first, 'log_W_p50')),
+    logWLast: mean(column(last, 'log_W_p50')),
+    aboveEps: mean(column(first, 'above_eps')),
+    entropyFirst: mean(column(first, 'entropy')),
+    entropyLast: mean(column(last, 'entropy')),
     grad: median(column(r.metrics, 'grad_norm')),
     val: r.validation.map((v) => v.p1.toFixed(1)).join(' / '),
     test: r.summary.test.p1,
@@ -43,14 +60,16 @@ const rows = runs.map((r) => {
 const lines = [
   '# Training dynamics of the mini sweep',
   '',
-  'Written by `node data-scripts/mini-dynamics.mjs` from the run folders in results/mini/runs/. Reward: mean',
-  'exact-match reward of the training rollouts over the first and last quarter of the steps; W: mean',
-  'teacher-forced p(y* | x*, z) (GARL, PAFT); no success: share of questions whose 16 rollouts all failed;',
-  '|g|: median gradient norm before clipping at 1; validation p@1 (%) at each validation; test p@1 (%).',
+  'Written by `node data-scripts/mini-dynamics.mjs` from the run folders in results/mini/runs/. Escape step: first',
+  'step whose trailing 5-step mean training reward reaches 0.05 (the pre-registered criterion). Reward: mean exact-match',
+  'reward of the training rollouts over the first and last quarter of the steps; log W: median over the step\'s questions',
+  'of log W (natural log; GARL, PAFT), averaged over the quarter; above eps: share of gradient coordinates above',
+  'AdamW\'s eps in the first quarter; entropy: the rollouts\' mean token entropy (nats); |g|: median gradient norm before',
+  'clipping at 1; validation p@1 (%) at each validation; test p@1 (%).',
   '',
-  '| task | start | run | reward first | reward last | W first | W last | no success | \\|g\\| median | validation p@1 | test p@1 |',
-  '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-  ...rows.map((r) => `| ${r.task} | ${r.start} | ${r.label} | ${fmt(r.rewardFirst)} | ${fmt(r.rewardLast)} | ${fmt(r.wFirst)} | ${fmt(r.wLast)} | ${fmt(r.noSuccess)} | ${fmt(r.grad)} | ${r.val} | ${r.test.toFixed(2)} |`),
+  '| task | start | run | seed | escape step | reward first | reward last | log W first | log W last | above eps | entropy first | entropy last | \\|g\\| median | validation p@1 | test p@1 |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  ...rows.map((r) => `| ${r.task} | ${r.start} | ${r.label} | ${r.seed ?? ''} | ${r.escape ?? ''} | ${fmt(r.rewardFirst)} | ${fmt(r.rewardLast)} | ${fix(r.logWFirst)} | ${fix(r.logWLast)} | ${fmt(r.aboveEps)} | ${fmt(r.entropyFirst)} | ${fmt(r.entropyLast)} | ${fmt(r.grad)} | ${r.val} | ${r.test.toFixed(2)} |`),
   '',
 ];
 writeFileSync(out, lines.join('\n'));
