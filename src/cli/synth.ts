@@ -59,25 +59,34 @@ export const synthCommand: CommandModule<object, SynthArgs> = {
 
 /**
  * One part of an SFT mixture. `answer: 'decoy'` keeps the gold rationale but ends the target with
- * DECOY_ANSWER: a model trained on such pairs reasons, then does not answer. The embedded default uses it
- * for most cold-prompt pairs, so that its base model, like the study's at cold start, rarely produces the
- * gold answer without the task's instruction.
+ * DECOY_ANSWER: a model trained on such pairs reasons, then does not answer. `answer: 'unfinished'` also
+ * drops the rationale's last step (the one that states the answer), so the model stops reasoning one step
+ * short and says DECOY_ANSWER: after such a rationale the gold answer cannot be copied from the thinking,
+ * and every one of its tokens is unlikely, not just the first. The embedded default uses it for every
+ * cold-prompt pair, so that its base model, like the study's at cold start, essentially never produces
+ * the gold answer without the task's instruction, at the training temperature too.
  */
 export interface SftPart {
   task: SyntheticTask;
   mode: PromptMode;
   n: number;
-  answer: 'gold' | 'decoy';
+  answer: 'gold' | 'decoy' | 'unfinished';
 }
 
 /** "mini-finqa:warm:600" or "mini-finqa:cold:600:decoy" -> a part. */
 export function parseSftPart(text: string): SftPart {
   const [task, mode, n, answer = 'gold', ...rest] = text.split(':');
   const count = Number(n);
-  if (!task || !isSyntheticTask(task) || (mode !== 'warm' && mode !== 'cold') || !Number.isInteger(count) || count < 1 || (answer !== 'gold' && answer !== 'decoy') || rest.length > 0) {
-    throw new UserError(`--part: expected TASK:MODE:N[:ANSWER] with TASK one of ${SYNTHETIC_TASKS.join(', ')}, MODE warm or cold, N >= 1, ANSWER gold (default) or decoy; got ${JSON.stringify(text)}`);
+  if (!task || !isSyntheticTask(task) || (mode !== 'warm' && mode !== 'cold') || !Number.isInteger(count) || count < 1 || (answer !== 'gold' && answer !== 'decoy' && answer !== 'unfinished') || rest.length > 0) {
+    throw new UserError(`--part: expected TASK:MODE:N[:ANSWER] with TASK one of ${SYNTHETIC_TASKS.join(', ')}, MODE warm or cold, N >= 1, ANSWER gold (default), decoy or unfinished; got ${JSON.stringify(text)}`);
   }
   return { task, mode, n: count, answer };
+}
+
+/** A rationale without its last sentence ("a. b. c." -> "a. b."); a one-sentence rationale is kept. */
+export function withoutLastStep(rationale: string): string {
+  const steps = rationale.split(/(?<=\.)\s+/);
+  return steps.length > 1 ? steps.slice(0, -1).join(' ') : rationale;
 }
 
 /** The pairs of a mixture, shuffled with `seed`. Records of a task come from its "sft" split, numbered across parts. */
@@ -89,8 +98,11 @@ export async function sftMixture(parts: readonly SftPart[], promptsDir: string, 
     const records = generateSplit(part.task, 'sft', from + part.n, seed).slice(from);
     used.set(part.task, from + part.n);
     const template = await loadPromptTemplate(scoringTask(part.task), promptsDir);
-    const answered = part.answer === 'decoy' ? records.map((r) => ({ ...r, answer: DECOY_ANSWER })) : records;
-    const suffix = part.answer === 'decoy' ? `-${part.mode}-decoy` : `-${part.mode}`;
+    const answered =
+      part.answer === 'decoy' ? records.map((r) => ({ ...r, answer: DECOY_ANSWER }))
+      : part.answer === 'unfinished' ? records.map((r) => ({ ...r, rationale: withoutLastStep(r.rationale), answer: DECOY_ANSWER }))
+      : records;
+    const suffix = part.answer === 'gold' ? `-${part.mode}` : `-${part.mode}-${part.answer}`;
     pairs.push(...sftPairs(template, part.mode, answered).map((p) => ({ ...p, id: `${p.id}${suffix}` })));
   }
   return new Rng(seed).shuffle(pairs);
@@ -108,7 +120,7 @@ export const sftMixCommand: CommandModule<object, SftMixArgs> = {
   describe: 'Write SFT pairs (prompt, gold rationale + answer) from the mini-task generators, for the base model',
   builder: (y: Argv) =>
     y
-      .option('part', { type: 'string', array: true, demandOption: true, describe: 'TASK:MODE:N[:ANSWER], e.g. mini-finqa:warm:600; ANSWER decoy ends each target with "${DECOY_ANSWER}" instead of the answer (repeatable)' })
+      .option('part', { type: 'string', array: true, demandOption: true, describe: `TASK:MODE:N[:ANSWER], e.g. mini-finqa:warm:600; ANSWER decoy ends each target with "${DECOY_ANSWER}" instead of the answer, unfinished also drops the rationale's last step (repeatable)` })
       .option('out', { type: 'string', demandOption: true, describe: 'JSONL file to write' })
       .option('prompts', { type: 'string', default: 'configs/prompts/mini', describe: 'Prompt templates (<task>.yaml)' })
       .option('seed', seedOption('Seed of the generator and of the shuffle')) as unknown as Argv<SftMixArgs>,

@@ -1,6 +1,6 @@
 /** `data synth` / `data sft-mix` helpers: size and part parsing, and the SFT mixture (deterministic, disjoint from the splits). */
 import { fileURLToPath } from 'node:url';
-import { parseSftPart, parseSyntheticSizes, sftMixture } from '../../../src/cli/synth.js';
+import { parseSftPart, parseSyntheticSizes, sftMixture, withoutLastStep } from '../../../src/cli/synth.js';
 import { UserError } from '../../../src/errors.js';
 import { DECOY_ANSWER, generateSplit } from '../../../src/tasks/synthetic/index.js';
 
@@ -13,7 +13,8 @@ describe('synth CLI helpers', () => {
     expect(() => parseSyntheticSizes('10/0/3')).toThrow(/--sizes/);
     expect(parseSftPart('mini-musique:cold:7')).toEqual({ task: 'mini-musique', mode: 'cold', n: 7, answer: 'gold' });
     expect(parseSftPart('mini-musique:cold:7:decoy')).toEqual({ task: 'mini-musique', mode: 'cold', n: 7, answer: 'decoy' });
-    expect(() => parseSftPart('mini-finqa:cold:7:wrong')).toThrow(/ANSWER gold \(default\) or decoy/);
+    expect(parseSftPart('mini-finqa:cold:7:unfinished')).toEqual({ task: 'mini-finqa', mode: 'cold', n: 7, answer: 'unfinished' });
+    expect(() => parseSftPart('mini-finqa:cold:7:wrong')).toThrow(/ANSWER gold \(default\), decoy or unfinished/);
     expect(() => parseSftPart('mini-finqa:cold:7:decoy:x')).toThrow(/--part/);
     expect(() => parseSftPart('finqa:warm:7')).toThrow(/--part/);
     expect(() => parseSftPart('mini-finqa:hot:7')).toThrow(/--part/);
@@ -52,6 +53,26 @@ describe('synth CLI helpers', () => {
         expect(p.target).toBe(`<think>\n${r.rationale}\n</think>\n\n${DECOY_ANSWER}`);
         expect(DECOY_ANSWER.includes(r.answer.toLowerCase())).toBe(false);
       }
+    }
+  });
+
+  it('"unfinished" parts stop the rationale one step short (its answer no longer stated) and end with the decoy', async () => {
+    expect(withoutLastStep('revenue was 50, 34 and 12. 50 + 34 = 84. 84 + 12 = 96. 96 / 3 = 32.')).toBe('revenue was 50, 34 and 12. 50 + 34 = 84. 84 + 12 = 96.');
+    expect(withoutLastStep('x is 12.5. y = 2.5 + 1.')).toBe('x is 12.5.');
+    expect(withoutLastStep('One step only.')).toBe('One step only.');
+    for (const task of ['mini-finqa', 'mini-hotpotqa', 'mini-musique'] as const) {
+      const pairs = await sftMixture([parseSftPart(`${task}:cold:100:unfinished`)], PROMPTS, 4);
+      const sft = new Map(generateSplit(task, 'sft', 100, 4).map((r) => [`${r.id}-cold-unfinished`, r]));
+      expect(pairs).toHaveLength(100);
+      let shorter = 0;
+      for (const p of pairs) {
+        const r = sft.get(p.id)!;
+        const thinking = p.target.slice('<think>\n'.length, p.target.indexOf('\n</think>'));
+        expect(r.rationale.startsWith(thinking)).toBe(true);
+        if (thinking.length < r.rationale.length) shorter++;
+        expect(p.target.endsWith(`</think>\n\n${DECOY_ANSWER}`)).toBe(true);
+      }
+      expect(shorter).toBe(100); // every mini rationale has at least two steps
     }
   });
 });
