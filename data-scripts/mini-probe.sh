@@ -33,6 +33,18 @@ const lines = [
   '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ...rows.map((r) => `| ${r.task} | ${r.start} | ${r.rollouts} | ${e(r.success_rate)} (${e(r.success_rate_upper95)}) | ${f(r.log_w.p10)} / ${f(r.log_w.p50)} / ${f(r.log_w.p90)} | ${f(r.best_log_w.p50)} | ${f(r.entropy, 3)} | ${qs.map((q) => f(100 * r.above_eps[q])).join(' / ')} | ${qs.map((q) => e(r.adam_step_norm[q])).join(' / ')} | ${f(100 * r.paft_above_eps['0.25'])} / ${f(100 * r.paft_above_eps['0.75'])} |`),
   '',
+  'The prediction rule of results/mini/README.md, per q: rho = (norm of AdamW\'s first update at q) / (the same at q = 1);',
+  'escape within the step budget if rho >= 0.2, stall if rho <= 0.01, slower and uncertain in between.',
+  '',
+  '| task | start | GARL rho, q = 0 / .25 / .5 / .75 | GARL predicted | PAFT rho, q = .25 / .75 | PAFT predicted |',
+  '| --- | --- | --- | --- | --- | --- |',
+  ...rows.map((r) => {
+    const rho = (steps, q) => steps[q] / steps['1'];
+    const cls = (x) => (x >= 0.2 ? 'escape' : x <= 0.01 ? 'stall' : 'slow');
+    const g = ['0', '0.25', '0.5', '0.75'], p = ['0.25', '0.75'];
+    return `| ${r.task} | ${r.start} | ${g.map((q) => f(rho(r.adam_step_norm, q), 3)).join(' / ')} | ${g.map((q) => cls(rho(r.adam_step_norm, q))).join(' / ')} | ${p.map((q) => f(rho(r.paft_adam_step_norm, q), 3)).join(' / ')} | ${p.map((q) => cls(rho(r.paft_adam_step_norm, q))).join(' / ')} |`;
+  }),
+  '',
 ];
 writeFileSync(`${dir}/probe.md`, lines.join('\n'));
 process.stderr.write(`${dir}/probe.md\n`);
