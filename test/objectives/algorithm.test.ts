@@ -11,7 +11,7 @@ describe('groupCoefficients', () => {
     const late = groupCoefficients(alg, { logAnswerLikelihoods: logW }, { step: 100, rng: new Rng(1) });
     expect(early.sequences).toEqual(garl(logW, { q: 1 }).sequences);
     expect(late.sequences).toEqual(garl(logW, { q: 0 }).sequences);
-    expect(early.diagnostics).toEqual({ q: 1, W: expect.closeTo(0.35, 15), maxScaledC: expect.closeTo(9 / 28, 14), degenerate: false });
+    expect(early.diagnostics).toEqual({ q: 1, W: expect.closeTo(0.35, 15), logW: expect.closeTo(Math.log(0.35), 14), maxScaledC: expect.closeTo(9 / 28, 14), degenerate: false });
     expect(late.diagnostics.maxScaledC).toBeCloseTo(0.6, 14);
   });
 
