@@ -14,7 +14,9 @@
 #   --methods  a glob over the method part of the config names, e.g. 'garl-*' (default: all eight)
 #   --no-train skip step 1 (base rows and collection only, e.g. while a sweep of another task runs)
 # Finished runs are skipped and interrupted ones resumed, so the sweep can be run piece by piece and
-# rerun after a kill: it continues where it stopped. Two runs at a time on one thread each.
+# rerun after a kill: it continues where it stopped (from the last checkpoint, written at each validation).
+# Runs already collected in results/mini/runs/ count as finished, also in a fresh clone without
+# results/runs/. Two runs at a time on one thread each.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 RUN="${TSALLIS_RUN:-./bin/tsallis-run}"
@@ -46,6 +48,15 @@ for t in "${TASKS[@]}"; do
     [[ -f ${files[0]} ]] || { echo "mini-sweep.sh: no config matches configs/mini/$t-$s-$METHODS.yaml" >&2; exit 2; }
     CONFIGS+=("${files[@]}")
   done
+done
+# Runs collected before (results/mini/runs/<run>/summary.json, committed) count as finished: their small
+# artefacts are put back where sweep.sh looks, so a fresh checkout does not run them again.
+mkdir -p "$WORK"
+for dir in "$OUT"/runs/*/; do
+  dir=${dir%/}
+  [[ -f $dir/summary.json && ! -e $WORK/$(basename "$dir") ]] || continue
+  mkdir -p "$WORK/$(basename "$dir")"
+  cp "$dir"/{config.yaml,metrics.csv,validation.csv,summary.json} "$WORK/$(basename "$dir")/"
 done
 if ((TRAIN)); then
   data-scripts/sweep.sh -j 2 --threads 1 --seeds "$SEEDS" --out "$WORK" "${CONFIGS[@]}" || echo "mini-sweep.sh: some runs failed (see $WORK/*.log)" >&2
