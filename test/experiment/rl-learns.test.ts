@@ -3,41 +3,39 @@
  * model, each raise the training reward (metrics.csv `mean_reward`: the exact-match reward of the
  * step's own rollouts) from a chance-level start to at least 0.9 within STEPS steps.
  *
- * The task: three questions with distinct one-digit answers (triangle -> 3, hand -> 5, week -> 7).
- * The prompt is the bare question (no chat template), so the question's last word sits right where
+ * The task: three questions with distinct one-digit answers; each prompt is one bare word (triangle
+ * -> 3, hand -> 5, week -> 7; no chat template), so the word the answer depends on sits right where
  * the model decides. A rollout is one sampled rationale token X (thinking_budget 1), the forced close
  * `\n</think>\n\n`, then the answer and `<|im_end|>` (answer_budget 2); M = 16 rollouts a question.
  *
  * The start state: a short SFT of the committed tiny base model (models/tiny-base) on nine pairs
- * (question, `X\n</think>\n\nX`): every question with every candidate X in {3, 5, 7} once. The SFT
- * optimum picks X uniformly whatever the question and copies it into the answer, so the start reward
- * is about 1/3 for every question (asserted <= 0.6 at the first step, whose rollouts come before any
- * RL update). Nothing in the SFT data prefers the gold answer: only the RL signal can.
+ * (word, `X\n</think>\n\nX`): every word with every candidate X in {3, 5, 7} once. The SFT optimum
+ * picks X uniformly whatever the word and copies it into the answer, so the start reward is about
+ * 1/3 for every question (asserted <= 0.6 at the first step, whose rollouts come before any RL
+ * update). Nothing in the SFT data prefers the gold answer: only the RL signal can.
  *
- * Why a wrong sign or position fails it (the train graph minimises -sum coef * log p; each mutation
- * below was tried in a copy of src/ and made this test fail; the reward traces are in the report):
- * - GRPO advantages r_m - mean(r) negated: the update lowers the rollouts that were right and
- *   raises the wrong ones; the reward falls from 0.29 to 0.
+ * Why a wrong sign fails it (the train graph minimises -sum coef * log p). Each mutation below was
+ * made in a copy of src/ and run with this file; the number is the mean reward of the last three
+ * steps (it must be >= 0.9; the unmutated run gives 0.98-1.00):
+ * - GRPO advantages r_m - mean(r) negated: the update lowers the rollouts that were right and raises
+ *   the wrong ones: 0.00.
  * - GARL: the rationale X of rollout m carries c_m / M^2 with c_m = w_m / W - 1, where w_m =
- *   p(gold | question, X) is near 1 when X is the gold digit (the model copies X) and near 0
- *   otherwise; the teacher-forced gold answer carries w_m / (W M^2). Both negated, or the answer
- *   one alone: the gold answer is unlearned and the reward falls to 0. The rationale one alone: the
- *   gold X is pushed down while the answer still learns the gold digit, and the reward creeps to
- *   about 0.8 only. Rationale and answer coefficients swapped: about 0.7 (the mean of the last
- *   three steps).
- * - PAFT's weight W^(1-q) / (M^q K) negated: the drawn rollouts (mostly those with the gold X) are
- *   unlearned; the reward falls to 0.
- * - Coefficients one token early on the teacher-forced sequences (GARL, PAFT): they land on the
- *   prompt's last token and the forced `\n\n` instead of X and the answer: 0.83 (GARL), 0.61 (PAFT).
- * - Coefficients one token early on GRPO's completions: X's advantage lands on the prompt, the
- *   answer's on the forced `\n\n` and the answer token, so the answer is still learned (the reward
- *   can reach 0.98) but the rationale X stays at chance. GRPO puts its advantage on every sampled
- *   token, so X itself must become the gold digit: that is checked for GRPO (X = gold in >= 85% of
- *   the rollouts of the last three steps; 95-99% when correct, 40-50% with the shift). GARL and PAFT
- *   teacher-force the gold answer after every X: once the answer is gold whatever X is, w_m is near 1
- *   for every X and nothing holds X to the gold digit, so for them only the reward is checked.
+ *   p(gold | word, X) is near 1 when X is the gold digit (the model copies X) and near 0 otherwise;
+ *   the teacher-forced gold answer carries w_m / (W M^2). Both negated: 0.00; the answer one alone:
+ *   0.01 (the gold answer is unlearned); the rationale one alone: 0.70 (the gold X is pushed down,
+ *   and only the answer coefficient, SFT-like on the gold answer, still pulls up); rationale and
+ *   answer coefficients swapped: 0.62.
+ * - PAFT's weight W^(1-q) / (M^q K) negated (the drawn rollouts, mostly those with the gold X, are
+ *   unlearned): 0.00.
+ * Positions one token early (a coefficient on the token before the one it belongs to) only slow the
+ * learning down, so they are caught less surely: on GRPO's completions 0.55 (0.86 with seed 1), on
+ * the teacher-forced sequences 0.38 for PAFT (0.49) but 0.94 for GARL (0.85), which still passes:
+ * the shifted answer coefficient still lands on the gold answer token, and teacher-forcing the gold
+ * answer teaches it without any rationale signal. Such shifts are the business of the layout tests.
+ *
  * Seeded, one thread (onnxruntime's multi-threaded reductions are not bit-reproducible): a run is
- * repeatable. Seeds 1 to 5 all pass, the last three steps' reward at 0.95-1.00.
+ * repeatable on one machine. Seeds 1-8 all pass (last three steps 0.93-1.00, first step 0.27-0.40),
+ * and so do seeds 1-3 on the base model from before its rebuild (commit 8782e9a).
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -57,7 +55,7 @@ const QUESTIONS = [
   { id: 'week', question: 'week', answer: '7' },
 ];
 const CANDIDATES = QUESTIONS.map((q) => q.answer);
-const SEED = 1;
+const SEED = 2;
 /** Rollouts per question. */
 const M = 16;
 const SFT_STEPS = 30;
