@@ -20,16 +20,18 @@ import { loadModel } from '../model/checkpoint.js';
 import { DEFAULT_AGGREGATION, groupCoefficients, type Algorithm } from '../objectives/algorithm.js';
 import { clipGradNorm, gradNorm } from '../runtime/optimizer.js';
 import { Policy } from '../runtime/policy.js';
+import type { Rollout } from '../runtime/rollout.js';
 import { stopTokensFor } from '../runtime/stop-tokens.js';
 import { DataOrder } from './data-order.js';
 import { accumulateGradients } from './gradients.js';
 import { questionItem } from './items.js';
 import { sequenceCoefficients, type CoefficientGroup, type TrainingSequence } from './sequences.js';
 import { adamFirstStepNorm, binomialUpper95, logMeanExp, quantiles, rolloutEntropy, shareAbove, type Quantiles } from './stats.js';
-import { answerWeights, sampleRollouts, type StepContext } from './step.js';
+import { answerWeights, sampleRollouts } from './step.js';
 import { RandomStreams } from './streams.js';
 import { loadSplit, loadTaskContext } from './task-data.js';
 import { PhaseTimer } from './timer.js';
+import { rolloutSettingsOf } from './train.js';
 
 export type { Quantiles };
 
@@ -43,7 +45,6 @@ export interface ProbeOptions {
   /** Progress lines (one per batch of questions). */
   onProgress?: (done: number, total: number) => void;
 }
-
 
 export interface ProbeResult {
   model: string;
@@ -95,33 +96,20 @@ export async function runProbe(config: Config, options: ProbeOptions): Promise<P
   const questions = DataOrder.start(records.length, streams.data).next(Q).map((i) => questionItem(tokenizer, task, records[i]!));
   const opt = optimizerOf(config);
   const eps = optimizerEps(config);
-  const ctx: StepContext = {
-    algorithm: { name: 'garl', q: 1 },
-    aggregation: 'group-mean',
+  const ctx = {
     policy,
-    optimizer: undefined as never, // the probe never steps
-    lr: () => 0,
-    gradClip: config.optimizer.grad_clip,
     tokenizer,
     task: task.task,
     stop: stopTokensFor(tokenizer),
-    rollout: {
-      temperature: config.rollout.temperature,
-      topP: config.rollout.top_p,
-      topK: config.rollout.top_k,
-      samplesPerPrompt: M,
-      maxNewTokens: config.rollout.max_new_tokens,
-      thinkingBudget: config.rollout.thinking_budget,
-      answerBudget: config.rollout.answer_budget,
-    },
+    rollout: rolloutSettingsOf(config),
     microBatchTokens: config.train.micro_batch_tokens,
     streams,
-    eps,
   };
 
   const logW: number[][] = questions.map(() => []);
   const succeeded = new Set<number>();
-  let successes = 0, entropySum = 0, entropyTokens = 0;
+  const sampledRollouts: Rollout[] = [];
+  let successes = 0;
   let stepZero: { sequences: TrainingSequence[][]; logW: number[][] } | null = null;
   const batches = rounds * Math.ceil(Q / perStep);
   let done = 0;
@@ -136,11 +124,7 @@ export async function runProbe(config: Config, options: ProbeOptions): Promise<P
           successes += s;
           if (s > 0) succeeded.add(from + g);
         });
-        for (const group of sampled.rollouts) {
-          const e = rolloutEntropy(group, ctx.stop.forceCloseIds.length);
-          entropySum += e.sum;
-          entropyTokens += e.tokens;
-        }
+        sampledRollouts.push(...sampled.rollouts.flat());
         const w = await answerWeights(ctx, items, sampled, timer);
         w.logW.forEach((ws, g) => logW[from + g]!.push(...ws));
         stepZero ??= w;
@@ -187,7 +171,7 @@ export async function runProbe(config: Config, options: ProbeOptions): Promise<P
       questions_with_success: succeeded.size / Q,
       log_w: quantiles(logW.map(logMeanExp)),
       best_log_w: quantiles(logW.map((ws) => Math.max(...ws))),
-      entropy: entropyTokens > 0 ? entropySum / entropyTokens : NaN,
+      entropy: rolloutEntropy(sampledRollouts, ctx.stop.forceCloseIds.length),
       optimizer: { name: opt.kind, lr: config.optimizer.lr, eps, lr_over_eps: opt.kind === 'adamw' ? config.optimizer.lr / eps : null, grad_clip: config.optimizer.grad_clip },
       above_eps: above,
       grad_norm: norms,

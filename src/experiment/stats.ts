@@ -55,14 +55,17 @@ export function binomialUpper95(k: number, n: number): number {
   return (lo + hi) / 2;
 }
 
-/** Mean of -log p(token) over the sampled (not forced) tokens of rollouts. */
-export function rolloutEntropy(rollouts: readonly Rollout[], forcedCount: number): { sum: number; tokens: number } {
+/**
+ * Mean of -log p(token) under the sampling distribution over the sampled tokens of rollouts (forced
+ * closes left out): an unbiased estimate of the policy's per-token entropy, nats. NaN without tokens.
+ */
+export function rolloutEntropy(rollouts: readonly Rollout[], forcedCount: number): number {
   let sum = 0, tokens = 0;
   for (const r of rollouts) {
     for (const lp of r.samplingLogprobs) sum -= lp;
     tokens += r.tokens.length - (r.thinkingForced ? forcedCount : 0);
   }
-  return { sum, tokens };
+  return tokens > 0 ? sum / tokens : NaN;
 }
 
 /** Share of the coordinates of `grads` with |g| > eps. */

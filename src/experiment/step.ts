@@ -75,10 +75,15 @@ export interface StepResult {
   generatedTokens: number;
 }
 
+const orNull = (x: number): number | null => (Number.isNaN(x) ? null : x);
 const mean = (xs: readonly number[]): number | null => (xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length);
 
 /** Generates M rollouts per item and scores their answers with the exact-match reward. */
-export async function sampleRollouts(ctx: StepContext, items: readonly StepItem[], timer: PhaseTimer): Promise<StepRollouts> {
+export async function sampleRollouts(
+  ctx: Pick<StepContext, 'policy' | 'rollout' | 'stop' | 'tokenizer' | 'task' | 'streams'>,
+  items: readonly StepItem[],
+  timer: PhaseTimer,
+): Promise<StepRollouts> {
   const M = ctx.rollout.samplesPerPrompt;
   const seed = ctx.streams.sampling.nextUint32();
   const flat = await timer.time('generate', () => generate(ctx.policy, items.map((it) => it.prompt), { ...ctx.rollout, stop: ctx.stop, seed }, ctx.tokenizer.padTokenId));
@@ -134,13 +139,13 @@ export async function stepCoefficients(
 
 /** Per question, the teacher-forced sequences (rollout's rationale, then y*) and their log w_m = log p(y* | x*, z_m). */
 export async function answerWeights(
-  ctx: Pick<StepContext, 'algorithm' | 'policy' | 'stop' | 'tokenizer' | 'microBatchTokens'>,
+  ctx: Pick<StepContext, 'policy' | 'stop' | 'tokenizer' | 'microBatchTokens'>,
   items: readonly StepItem[],
   sampled: StepRollouts,
   timer: PhaseTimer,
 ): Promise<{ sequences: TrainingSequence[][]; logW: number[][] }> {
   const sequences = items.map((it, g) => {
-    if (!it.answerIds) throw new Error(`${ctx.algorithm.name}: item ${it.id} has no gold answer ids`);
+    if (!it.answerIds) throw new Error(`item ${it.id} has no gold answer ids (GARL and PAFT need them)`);
     return sampled.rollouts[g]!.map((ro) => teacherForcedSequence(it.prompt, ro, it.answerIds!, ctx.stop));
   });
   const flat = await timer.time('score', () => answerLogLikelihoods(ctx.policy, sequences.flat(), ctx.tokenizer.padTokenId, ctx.microBatchTokens));
@@ -186,12 +191,6 @@ export async function trainingStep(ctx: StepContext, step: number, items: readon
   const ws = diagnostics.map((d) => d.W).filter((w): w is number => w !== undefined);
   const logWs = diagnostics.map((d) => d.logW).filter((w): w is number => w !== undefined);
   const logW = logWs.length ? quantiles(logWs) : null;
-  let entropySum = 0, entropyTokens = 0;
-  for (const group of sampled?.rollouts ?? []) {
-    const e = rolloutEntropy(group, ctx.stop.forceCloseIds.length);
-    entropySum += e.sum;
-    entropyTokens += e.tokens;
-  }
   const cs = diagnostics.map((d) => d.maxScaledC).filter((c): c is number => c !== undefined);
   const q = diagnostics.find((d) => d.q !== undefined)?.q ?? null;
   const metrics: MetricsRow = {
@@ -211,7 +210,7 @@ export async function trainingStep(ctx: StepContext, step: number, items: readon
     t_train: timer.seconds.train,
     t_optimizer: timer.seconds.optimizer,
     lr,
-    entropy: entropyTokens > 0 ? entropySum / entropyTokens : null,
+    entropy: orNull(rolloutEntropy(all, ctx.stop.forceCloseIds.length)),
     log_W_p10: logW?.p10 ?? null,
     log_W_p50: logW?.p50 ?? null,
     log_W_p90: logW?.p90 ?? null,

@@ -44,7 +44,7 @@ import {
 } from './layout.js';
 import { createRunLogger } from './logging.js';
 import { ProgressBar } from './progress.js';
-import { trainingStep, type StepContext, type StepItem, type StepResult } from './step.js';
+import { trainingStep, type RolloutSettings, type StepContext, type StepItem, type StepResult } from './step.js';
 import { evalSeed, RandomStreams } from './streams.js';
 import { loadSftPairs, loadSplit, loadTaskContext, type SftPair } from './task-data.js';
 import { latestCheckpoint, pruneCheckpoints, readTrainerCheckpoint, writeTrainerCheckpoint, type TrainerState } from './trainer-checkpoint.js';
@@ -75,6 +75,19 @@ export interface TrainResult {
 
 const SAVE_DTYPE: Record<Config['model']['save_dtype'], WriteDtype> = { f32: 'F32', f16: 'F16', bf16: 'BF16' };
 
+
+/** The sampling settings of a config's training rollouts. */
+export function rolloutSettingsOf(config: Config): RolloutSettings {
+  return {
+    temperature: config.rollout.temperature,
+    topP: config.rollout.top_p,
+    topK: config.rollout.top_k,
+    samplesPerPrompt: config.rollout.m,
+    maxNewTokens: config.rollout.max_new_tokens,
+    thinkingBudget: config.rollout.thinking_budget,
+    answerBudget: config.rollout.answer_budget,
+  };
+}
 
 /** The evaluation settings of a config (budgets of the training rollouts, sampling of the eval section). */
 export function evalSettingsOf(config: Config, samples = config.eval.samples): EvalSettings {
@@ -183,15 +196,7 @@ async function trainLoop(
     tokenizer,
     task: task.task,
     stop: stopTokensFor(tokenizer),
-    rollout: {
-      temperature: config.rollout.temperature,
-      topP: config.rollout.top_p,
-      topK: config.rollout.top_k,
-      samplesPerPrompt: config.rollout.m,
-      maxNewTokens: config.rollout.max_new_tokens,
-      thinkingBudget: config.rollout.thinking_budget,
-      answerBudget: config.rollout.answer_budget,
-    },
+    rollout: rolloutSettingsOf(config),
     microBatchTokens: config.train.micro_batch_tokens,
     streams,
     eps: optimizerEps(config),

@@ -52,11 +52,11 @@ describe('rolloutEntropy', () => {
     prompt: 0, sample: 0, tokens: samplingLogprobs.map((_, i) => i), logprobs: samplingLogprobs, samplingLogprobs,
     rationale: [0, 0], answer: [0, 0], finishReason: 'eos', thinkingForced: forced,
   });
-  it('sums -log p over sampled tokens and leaves the forced close out of the count', () => {
+  it('averages -log p over sampled tokens and leaves the forced close out of the count', () => {
     // Second rollout: two sampled tokens, then a forced close of 3 tokens (log p 0 by convention).
     const e = rolloutEntropy([rollout([-0.5, -1.5], false), rollout([-1, -2, 0, 0, 0], true)], 3);
-    expect(e.tokens).toBe(4);
-    expect(e.sum).toBeCloseTo(5, 12);
+    expect(e).toBeCloseTo(5 / 4, 12); // 0.5 + 1.5 + 1 + 2 over 4 sampled tokens
+    expect(rolloutEntropy([], 3)).toBeNaN();
   });
 });
 
