@@ -18,6 +18,7 @@
 import { aggregationOf, algorithmOf, optimizerEps, optimizerOf, type Config } from '../config/schema.js';
 import { loadModel } from '../model/checkpoint.js';
 import { DEFAULT_AGGREGATION, groupCoefficients, type Algorithm } from '../objectives/algorithm.js';
+import { logMeanExp } from '../objectives/tsallis.js';
 import { clipGradNorm, gradNorm } from '../runtime/optimizer.js';
 import { Policy } from '../runtime/policy.js';
 import type { Rollout } from '../runtime/rollout.js';
@@ -26,7 +27,7 @@ import { DataOrder } from './data-order.js';
 import { accumulateGradients } from './gradients.js';
 import { questionItem } from './items.js';
 import { sequenceCoefficients, type CoefficientGroup, type TrainingSequence } from './sequences.js';
-import { adamFirstStepNorm, binomialUpper95, logMeanExp, quantiles, rolloutEntropy, shareAbove, type Quantiles } from './stats.js';
+import { adamFirstStepNorm, binomialUpper95, quantiles, rolloutEntropy, shareAbove, type Quantiles } from './stats.js';
 import { answerWeights, sampleRollouts } from './step.js';
 import { RandomStreams } from './streams.js';
 import { loadSplit, loadTaskContext } from './task-data.js';

@@ -1,5 +1,5 @@
 /**
- * Small statistics of training and probing: quantiles, log-mean-exp, a binomial upper bound, the
+ * Small statistics of training and probing: quantiles, a binomial upper bound, the
  * rollouts' entropy estimate and the share of gradient coordinates above the optimizer's eps.
  */
 import type { Rollout } from '../runtime/rollout.js';
@@ -22,15 +22,6 @@ export function quantile(sorted: readonly number[], p: number): number {
 export function quantiles(xs: readonly number[]): Quantiles {
   const s = [...xs].sort((a, b) => a - b);
   return { p10: quantile(s, 0.1), p50: quantile(s, 0.5), p90: quantile(s, 0.9) };
-}
-
-/** log(mean(exp(xs))) without underflow. */
-export function logMeanExp(xs: readonly number[]): number {
-  const m = Math.max(...xs);
-  if (m === -Infinity) return -Infinity;
-  let s = 0;
-  for (const x of xs) s += Math.exp(x - m);
-  return m + Math.log(s / xs.length);
 }
 
 /** One-sided 95% upper confidence bound of a binomial proportion (Clopper-Pearson), by bisection. */

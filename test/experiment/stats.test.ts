@@ -1,5 +1,5 @@
 /** src/experiment/stats.ts against hand-worked values and direct formulas. */
-import { adamFirstStepNorm, binomialUpper95, logMeanExp, quantile, quantiles, rolloutEntropy, shareAbove } from '../../src/experiment/stats.js';
+import { adamFirstStepNorm, binomialUpper95, quantile, quantiles, rolloutEntropy, shareAbove } from '../../src/experiment/stats.js';
 import type { Rollout } from '../../src/runtime/rollout.js';
 
 describe('quantiles', () => {
@@ -11,16 +11,6 @@ describe('quantiles', () => {
     expect(q.p90).toBeCloseTo(7.6, 12);
     expect(quantile([5], 0.9)).toBe(5);
     expect(quantile([], 0.5)).toBeNaN();
-  });
-});
-
-describe('logMeanExp', () => {
-  it('equals log(mean(exp)) where that is representable, and stays finite where exp underflows', () => {
-    const xs = [-1, -2, -3.5];
-    expect(logMeanExp(xs)).toBeCloseTo(Math.log((Math.exp(-1) + Math.exp(-2) + Math.exp(-3.5)) / 3), 14);
-    // exp(-900) underflows to 0 in double: the shift keeps the answer -900 + log(mean(exp([0, -1]))).
-    expect(logMeanExp([-900, -901])).toBeCloseTo(-900 + Math.log((1 + Math.exp(-1)) / 2), 10);
-    expect(logMeanExp([-Infinity, -Infinity])).toBe(-Infinity);
   });
 });
 
