@@ -19,7 +19,7 @@ import { aggregationOf, algorithmOf, optimizerEps, optimizerOf, type Config } fr
 import { loadModel } from '../model/checkpoint.js';
 import { DEFAULT_AGGREGATION, groupCoefficients, type Algorithm } from '../objectives/algorithm.js';
 import { logMeanExp } from '../objectives/tsallis.js';
-import { clipGradNorm, gradNorm } from '../runtime/optimizer.js';
+import { clipGradients } from '../runtime/optimizer.js';
 import { Policy } from '../runtime/policy.js';
 import type { Rollout } from '../runtime/rollout.js';
 import { stopTokensFor } from '../runtime/stop-tokens.js';
@@ -27,7 +27,7 @@ import { DataOrder } from './data-order.js';
 import { accumulateGradients } from './gradients.js';
 import { questionItem } from './items.js';
 import { sequenceCoefficients, type CoefficientGroup, type TrainingSequence } from './sequences.js';
-import { adamFirstStepNorm, binomialUpper95, quantiles, rolloutEntropy, shareAbove, type Quantiles } from './stats.js';
+import { adamFirstStepNorm, binomialUpper95, quantiles, rolloutEntropy, type Quantiles } from './stats.js';
 import { answerWeights, sampleRollouts } from './step.js';
 import { RandomStreams } from './streams.js';
 import { loadSplit, loadTaskContext } from './task-data.js';
@@ -144,8 +144,8 @@ export async function runProbe(config: Config, options: ProbeOptions): Promise<P
       }));
       const coefficients = sequenceCoefficients(groups, own ? aggregationOf(config) : DEFAULT_AGGREGATION[name]);
       const grads = (await accumulateGradients(policy, { sequences: groups.flatMap((g) => g.sequences), coefficients }, tokenizer.padTokenId, ctx.microBatchTokens, new PhaseTimer())).grads;
-      const norm = config.optimizer.grad_clip > 0 ? clipGradNorm(grads, config.optimizer.grad_clip) : gradNorm(grads.values());
-      return { share: shareAbove(grads.values(), eps), norm, step: adamFirstStepNorm(grads.values(), config.optimizer.lr, eps) };
+      const { norm, aboveEps } = clipGradients(grads, config.optimizer.grad_clip, eps);
+      return { share: aboveEps, norm, step: adamFirstStepNorm(grads.values(), config.optimizer.lr, eps) };
     };
     const above: Record<string, number> = {}, norms: Record<string, number> = {}, steps: Record<string, number> = {};
     const paftAbove: Record<string, number> = {}, paftNorms: Record<string, number> = {}, paftSteps: Record<string, number> = {};

@@ -1,6 +1,6 @@
 /**
  * Small statistics of training and probing: quantiles, a binomial upper bound, the
- * rollouts' entropy estimate and the share of gradient coordinates above the optimizer's eps.
+ * rollouts' entropy estimate and the norm of AdamW's first update.
  */
 import type { Rollout } from '../runtime/rollout.js';
 
@@ -57,16 +57,6 @@ export function rolloutEntropy(rollouts: readonly Rollout[], forcedCount: number
     tokens += r.tokens.length - (r.thinkingForced ? forcedCount : 0);
   }
   return tokens > 0 ? sum / tokens : NaN;
-}
-
-/** Share of the coordinates of `grads` with |g| > eps. */
-export function shareAbove(grads: Iterable<Float32Array>, eps: number): number {
-  let n = 0, above = 0;
-  for (const g of grads) {
-    n += g.length;
-    for (let i = 0; i < g.length; i++) if (Math.abs(g[i]!) > eps) above++;
-  }
-  return n === 0 ? 0 : above / n;
 }
 
 /**

@@ -8,7 +8,7 @@ import type { Tokenizer } from '../model/tokenizer.js';
 import { groupCoefficients, SIGNAL, type Algorithm, type GroupDiagnostics } from '../objectives/algorithm.js';
 import type { Aggregation, SequenceCoefficient } from '../objectives/coefficients.js';
 import { generate } from '../runtime/generate.js';
-import { clipGradNorm, gradNorm, type Optimizer } from '../runtime/optimizer.js';
+import { clipGradients, type Optimizer } from '../runtime/optimizer.js';
 import type { Policy } from '../runtime/policy.js';
 import type { GenerateOptions, Rollout, StopTokens } from '../runtime/rollout.js';
 import { extractAnswer } from '../tasks/extract.js';
@@ -20,7 +20,7 @@ import { answerLogLikelihoods } from './likelihood.js';
 import { completionSequence, sequenceCoefficients, sftSequence, teacherForcedSequence, type CoefficientGroup, type TrainingSequence } from './sequences.js';
 import type { RandomStreams } from './streams.js';
 import { PhaseTimer } from './timer.js';
-import { quantiles, rolloutEntropy, shareAbove } from './stats.js';
+import { quantiles, rolloutEntropy } from './stats.js';
 
 /** One question of a step: its prompt ids and, for rollout algorithms, its gold answers; for SFT, the target ids. */
 export interface StepItem {
@@ -176,10 +176,10 @@ export async function trainingStep(ctx: StepContext, step: number, items: readon
   const g = await accumulateGradients(ctx.policy, { sequences, coefficients, clip: usesClip ? ctx.clip : undefined, kl }, ctx.tokenizer.padTokenId, ctx.microBatchTokens, timer);
 
   const lr = ctx.lr(step);
-  let norm = 0;
+  let norm = 0, aboveEps = 0;
   let updated = false;
   await timer.time('optimizer', () => {
-    norm = ctx.gradClip > 0 ? clipGradNorm(g.grads, ctx.gradClip) : gradNorm(g.grads.values());
+    ({ norm, aboveEps } = clipGradients(g.grads, ctx.gradClip, ctx.eps));
     if (!Number.isFinite(norm)) return;
     ctx.optimizer.step(g.grads, lr);
     ctx.policy.weightsChanged();
@@ -214,7 +214,7 @@ export async function trainingStep(ctx: StepContext, step: number, items: readon
     log_W_p10: logW?.p10 ?? null,
     log_W_p50: logW?.p50 ?? null,
     log_W_p90: logW?.p90 ?? null,
-    above_eps: updated ? shareAbove(g.grads.values(), ctx.eps) : null,
+    above_eps: updated ? aboveEps : null,
   };
   return { metrics, diagnostics, rollouts: sampled, updated, generatedTokens };
 }

@@ -257,20 +257,41 @@ export function gradNorm(grads: Iterable<Float32Array>): number {
 
 /**
  * torch.nn.utils.clip_grad_norm_ with norm_type 2: scales all gradients in place by
- * maxNorm / (norm + 1e-6) when that is below 1, and returns the norm before clipping.
- * A non-finite norm is returned with the gradients untouched (PyTorch would fill them with NaN);
- * the caller should skip that step.
+ * maxNorm / (norm + 1e-6) when that is below 1 (maxNorm <= 0: never), and returns the norm before
+ * clipping. A non-finite norm is returned with the gradients untouched (PyTorch would fill them with
+ * NaN); the caller should skip that step.
+ *
+ * `aboveEps` is the share of coordinates whose magnitude after clipping exceeds `eps` (the
+ * optimizer's eps: the share AdamW steps sign-like), counted in the same passes over the gradients.
  */
-export function clipGradNorm(grads: Iterable<Float32Array> | ReadonlyMap<string, Float32Array>, maxNorm: number): number {
+export function clipGradients(grads: Iterable<Float32Array> | ReadonlyMap<string, Float32Array>, maxNorm: number, eps = Infinity): { norm: number; aboveEps: number } {
   const list = isMap(grads) ? [...grads.values()] : [...grads];
-  const norm = gradNorm(list);
-  const scale = maxNorm / (norm + 1e-6);
-  if (Number.isFinite(norm) && scale < 1) {
-    for (const g of list) {
-      for (let i = 0; i < g.length; i++) g[i] = g[i]! * scale;
+  let sum = 0, n = 0, above = 0;
+  for (const g of list) {
+    n += g.length;
+    for (let i = 0; i < g.length; i++) {
+      const x = g[i]!;
+      sum += x * x;
+      if (Math.abs(x) > eps) above++;
     }
   }
-  return norm;
+  const norm = Math.sqrt(sum);
+  const scale = maxNorm / (norm + 1e-6);
+  if (maxNorm > 0 && Number.isFinite(norm) && scale < 1) {
+    above = 0;
+    for (const g of list) {
+      for (let i = 0; i < g.length; i++) {
+        const x = (g[i] = g[i]! * scale);
+        if (Math.abs(x) > eps) above++;
+      }
+    }
+  }
+  return { norm, aboveEps: n === 0 ? 0 : above / n };
+}
+
+/** clipGradients without the count. */
+export function clipGradNorm(grads: Iterable<Float32Array> | ReadonlyMap<string, Float32Array>, maxNorm: number): number {
+  return clipGradients(grads, maxNorm).norm;
 }
 
 // ---------------------------------------------------------------------------------------------

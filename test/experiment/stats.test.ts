@@ -1,5 +1,5 @@
 /** src/experiment/stats.ts against hand-worked values and direct formulas. */
-import { adamFirstStepNorm, binomialUpper95, quantile, quantiles, rolloutEntropy, shareAbove } from '../../src/experiment/stats.js';
+import { adamFirstStepNorm, binomialUpper95, quantile, quantiles, rolloutEntropy } from '../../src/experiment/stats.js';
 import type { Rollout } from '../../src/runtime/rollout.js';
 
 describe('quantiles', () => {
@@ -25,15 +25,6 @@ describe('binomialUpper95', () => {
     const cdf = Math.pow(1 - p, 10) + 10 * p * Math.pow(1 - p, 9);
     expect(cdf).toBeCloseTo(0.05, 8);
     expect(binomialUpper95(10, 10)).toBe(1);
-  });
-});
-
-describe('shareAbove', () => {
-  it('counts coordinates with |g| > eps over every tensor', () => {
-    const grads = [Float32Array.of(1e-9, -2e-8, 0, 1), Float32Array.of(-1e-7, 1e-8)];
-    expect(shareAbove(grads, 1e-8)).toBeCloseTo(3 / 6, 12); // -2e-8, 1 and -1e-7; 1e-8 rounds to 9.99999994e-9 in float32, not above
-    expect(shareAbove([Float32Array.of(0.5, 0.25)], 0.3)).toBe(0.5);
-    expect(shareAbove([], 1)).toBe(0);
   });
 });
 

@@ -5,6 +5,7 @@ import { readSafetensors, writeSafetensors, type Tensor } from '../../src/model/
 import {
   AdamW,
   Sgd,
+  clipGradients,
   clipGradNorm,
   createOptimizer,
   isNormOrBias,
@@ -314,3 +315,21 @@ describe('checkpoint and resume', () => {
     expect([...adam.stateTensors().keys()]).toEqual(['w.exp_avg', 'w.exp_avg_sq']);
   });
 });
+
+describe('clipGradients: the share above eps, counted after clipping', () => {
+  it('counts coordinates with |g| > eps over every tensor', () => {
+    const grads = [Float32Array.of(1e-9, -2e-8, 0, 1), Float32Array.of(-1e-7, 1e-8)];
+    // -2e-8, 1 and -1e-7; 1e-8 rounds to 9.99999994e-9 in float32, not above. Norm 1: no clipping at 10.
+    expect(clipGradients(grads, 10, 1e-8).aboveEps).toBeCloseTo(3 / 6, 12);
+    expect(clipGradients([Float32Array.of(0.5, 0.25)], 0, 0.3)).toEqual({ norm: Math.hypot(0.5, 0.25), aboveEps: 0.5 });
+    expect(clipGradients([], 1, 1).aboveEps).toBe(0);
+  });
+  it('counts the clipped values: clipping 3, 4 (norm 5) to norm 1 leaves 0.6 and 0.8', () => {
+    const g = Float32Array.of(3, 4);
+    const r = clipGradients([g], 1, 0.7);
+    expect(r.norm).toBe(5);
+    expect(r.aboveEps).toBe(0.5); // 0.8 > 0.7, 0.6 not; before clipping both were
+    expect(g[0]).toBeCloseTo(0.6, 6);
+  });
+});
+
