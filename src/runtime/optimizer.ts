@@ -246,15 +246,6 @@ function requireNonNegative(name: string, x: number): void {
 
 // ---------------------------------------------------------------------------------------------
 
-/** The L2 norm of all gradients together, accumulated in double. */
-export function gradNorm(grads: Iterable<Float32Array>): number {
-  let sum = 0;
-  for (const g of grads) {
-    for (let i = 0; i < g.length; i++) sum += g[i]! * g[i]!;
-  }
-  return Math.sqrt(sum);
-}
-
 /**
  * torch.nn.utils.clip_grad_norm_ with norm_type 2: scales all gradients in place by
  * maxNorm / (norm + 1e-6) when that is below 1 (maxNorm <= 0: never), and returns the norm before
