@@ -48,7 +48,8 @@ import { acquireRunLock } from './run-lock.js';
 import { ProgressBar } from './progress.js';
 import { trainingStep, type RolloutSettings, type StepContext, type StepItem, type StepResult } from './step.js';
 import { evalSeed, RandomStreams } from './streams.js';
-import { loadSftPairs, loadSplit, loadTaskContext, type SftPair } from './task-data.js';
+import { checkInputLimits, type LimitedInputs } from './input-limits.js';
+import { loadSftPairs, loadSplit, loadTaskContext, splitPath, type SftPair } from './task-data.js';
 import { latestCheckpoint, pruneCheckpoints, readTrainerCheckpoint, writeTrainerCheckpoint, type TrainerState } from './trainer-checkpoint.js';
 
 export interface TrainOptions {
@@ -126,6 +127,14 @@ async function loadRunInputs(config: Config): Promise<RunInputs> {
   const finalAll = await loadSplit(task, config.eval.split);
   const finalRecords = config.eval.questions > 0 ? finalAll.slice(0, config.eval.questions) : finalAll;
   const start = await loadModel(config.model.path);
+  // Every input must fit the model and a micro-batch before anything is written or trained.
+  const limits = { tokenizer: start.tokenizer, task, maxPositions: start.config.maxPositionEmbeddings, maxNewTokens: config.rollout.max_new_tokens };
+  const trainInputs: LimitedInputs = sftPairs
+    ? { kind: 'sft-pairs', file: (a as { data: string }).data, pairs: sftPairs }
+    : { kind: a.name === 'sft' ? 'sft-records' : 'questions', file: splitPath(task, 'train'), records: trainRecords };
+  await checkInputLimits(trainInputs, { ...limits, microBatchTokens: config.train.micro_batch_tokens });
+  await checkInputLimits({ kind: 'questions', file: splitPath(task, 'validation'), records: valRecords }, limits);
+  await checkInputLimits({ kind: 'questions', file: splitPath(task, config.eval.split), records: finalRecords }, limits);
   return { task, sftPairs, trainRecords, valRecords, finalRecords, start };
 }
 

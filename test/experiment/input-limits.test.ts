@@ -126,12 +126,10 @@ describe('eval', () => {
         'test-config',
         [],
       );
-      const t0 = performance.now();
       const err = await runEvaluation(config, { checkpoint: s.model, split: 'test', samples: 16 }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(UserError);
       expect((err as Error).message).toMatch(new RegExp(`^${join(dir, 'test.jsonl')}: line 3 \\(id big\\): .*more than the model's max_position_embeddings 8,192$`));
       expect(await readdir(dir)).toEqual(['test.jsonl']); // nothing written
-      expect(performance.now() - t0).toBeLessThan(20000); // 16 samples of 20,000 tokens would take far longer
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -11,7 +11,7 @@ import { RUN_LOCK_FILE } from '../../src/experiment/run-lock.js';
 import { runTraining } from '../../src/experiment/train.js';
 import { loadModel, saveModel } from '../../src/model/checkpoint.js';
 import { pathExists } from '../../src/util/atomic-write.js';
-import { scratchWithModel, testConfig, type Scratch } from './helpers.js';
+import { FIXTURES, scratchWithModel, testConfig, type Scratch } from './helpers.js';
 
 let s: Scratch;
 beforeAll(async () => {
@@ -148,6 +148,19 @@ describe('stops and failed starts', () => {
     expect(await pathExists(dir)).toBe(false);
     const ok = await runTraining(testConfig(s, 'rloo', dir, ['train.steps=1']), quiet);
     expect(ok.completedSteps).toBe(1);
+  });
+
+  it('a 20,000-token record on line 3 of train.jsonl is refused before anything is written', async () => {
+    const data = join(s.dir, 'long-task');
+    await cp(join(FIXTURES, 'task'), data, { recursive: true });
+    const lines = (await readFile(join(data, 'train.jsonl'), 'utf8')).split('\n');
+    lines[2] = JSON.stringify({ ...JSON.parse(lines[2]!), id: 'long', question: 'lorem ipsum dolor sit amet '.repeat(4000) });
+    await writeFile(join(data, 'train.jsonl'), lines.join('\n'));
+    const dir = join(s.dir, 'long-run');
+    await expect(runTraining(testConfig(s, 'garl', dir, [`task.data_dir=${data}`]), quiet)).rejects.toThrow(
+      new RegExp(`${join(data, 'train.jsonl')}: line 3 \\(id long\\): the prompt is [\\d,]+ tokens.*max_position_embeddings`),
+    );
+    expect(await pathExists(dir)).toBe(false);
   });
 
   it('--resume of a directory that does not exist starts the run and says so', async () => {
