@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import { copyFile, mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from '../errors.js';
-import { replaceDirectory, writeFileAtomic } from '../util/atomic-write.js';
+import { replaceDirectory, syncFile, writeFileAtomic } from '../util/atomic-write.js';
 import { parameterSpecs, parseModelConfig, toHfConfig, type ModelConfig } from './config.js';
 import { randomWeights } from './init.js';
 import { PRESET_CONFIGS, PRESETS, type Preset } from './presets.js';
@@ -175,6 +175,7 @@ export async function saveModel(dir: string, opts: SaveOptions): Promise<void> {
         if (!(await isFile(from))) continue;
         if (name === GENERATION_CONFIG_FILE && opts.generationConfig) continue;
         await copyFile(from, join(temp, name));
+        await syncFile(join(temp, name));
         if (name === GENERATION_CONFIG_FILE) copiedGeneration = true;
       }
     }
