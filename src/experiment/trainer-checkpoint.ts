@@ -15,10 +15,11 @@ import { readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { UserError } from '../errors.js';
 import type { ModelConfig } from '../model/config.js';
-import { loadModel, saveModel } from '../model/checkpoint.js';
+import { LOAD_NON_FINITE, loadModel, SAVE_NON_FINITE, saveModel } from '../model/checkpoint.js';
 import { readSafetensors, writeSafetensors, type Tensor, type WriteDtype } from '../model/safetensors.js';
 import type { Optimizer, OptimizerScalarState } from '../runtime/optimizer.js';
 import { pathExists, replaceDirectory, syncDirectory, writeFileAtomic } from '../util/atomic-write.js';
+import { assertFinite } from '../util/finite.js';
 import type { DataOrderState } from './data-order.js';
 import { checkpointStep, type RunPaths } from './layout.js';
 import type { StreamStates } from './streams.js';
@@ -51,14 +52,20 @@ export interface CheckpointModel {
 }
 
 
-/** Writes a complete checkpoint at `dir` (replacing one that is there). */
+/**
+ * Writes a complete checkpoint at `dir` (replacing one that is there). Non-finite weights or
+ * optimizer state are refused (NonFiniteError) before anything is written.
+ */
 export async function writeTrainerCheckpoint(dir: string, model: CheckpointModel, state: TrainerState, optimizer: Optimizer): Promise<void> {
   const target = resolve(dir);
   const partial = `${target}.partial-${process.pid}`;
+  const optimizerTensors = optimizer.stateTensors();
+  for (const [name, w] of model.weights) assertFinite(name, w, `${target}: not saved`, SAVE_NON_FINITE);
+  for (const [name, t] of optimizerTensors) assertFinite(name, t.data, `${target}: not saved (optimizer state)`, SAVE_NON_FINITE);
   await rm(partial, { recursive: true, force: true });
   try {
     await saveModel(partial, { config: model.config, weights: model.weights, tokenizerDir: model.tokenizerDir, hfConfig: model.hfConfig, dtype: model.dtype });
-    await writeSafetensors(join(partial, OPTIMIZER_FILE), optimizer.stateTensors());
+    await writeSafetensors(join(partial, OPTIMIZER_FILE), optimizerTensors);
     if (model.dtype !== 'F32') {
       const tensors = new Map<string, Tensor>();
       for (const [name, w] of model.weights) tensors.set(name, { shape: [w.length], data: w });
@@ -106,10 +113,13 @@ export async function readTrainerCheckpoint(dir: string): Promise<LoadedCheckpoi
   const full = join(dir, FULL_WEIGHTS_FILE);
   if (await pathExists(full)) {
     weights = new Map([...(await readSafetensors(full))].map(([name, t]) => [name, t.data]));
+    for (const [name, w] of weights) assertFinite(name, w, full, LOAD_NON_FINITE);
   } else {
     weights = (await loadModel(dir)).weights;
   }
-  const optimizerTensors = await readSafetensors(join(dir, OPTIMIZER_FILE));
+  const optimizerPath = join(dir, OPTIMIZER_FILE);
+  const optimizerTensors = await readSafetensors(optimizerPath);
+  for (const [name, t] of optimizerTensors) assertFinite(name, t.data, optimizerPath, 'the optimizer state must be finite (the file is corrupt or was saved from a diverged run)');
   return { dir, state, weights, optimizerTensors };
 }
 
