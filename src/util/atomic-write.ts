@@ -22,6 +22,7 @@ export async function writeFileAtomic(
   } catch (err) {
     await file.close().catch(() => {});
     await unlink(temp).catch(() => {});
+    addErrorPath(err, path);
     throw err;
   }
   await file.close();
@@ -32,6 +33,12 @@ export async function writeFileAtomic(
     throw err;
   }
   await syncDirectory(dir);
+}
+
+/** Gives a file-system error that names no file (a failed write: ENOSPC) the path it concerns, for messages. */
+export function addErrorPath(err: unknown, path: string): void {
+  const e = err as NodeJS.ErrnoException | undefined;
+  if (typeof e?.code === 'string' && e.path === undefined) e.path = path;
 }
 
 /** Makes renames and new entries in `dir` durable. Some platforms (Windows) cannot open a directory; skip there. */
