@@ -30,7 +30,7 @@ import { z } from 'zod';
 import { UserError } from '../errors.js';
 import { qScheduleSchema } from '../objectives/schedule.js';
 import { parseWith } from '../tasks/record.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
+import { addErrorPath, writeFileAtomic } from '../util/atomic-write.js';
 
 // ---------------------------------------------------------------------------------------------
 // File names.
@@ -221,7 +221,12 @@ export class CsvAppender<C extends string> {
 
   /** Appends one row as one write (O_APPEND): whole lines, never interleaved. */
   async append(row: Row<C>): Promise<void> {
-    await appendFile(this.path, csvLine(this.columns, row));
+    try {
+      await appendFile(this.path, csvLine(this.columns, row));
+    } catch (err) {
+      addErrorPath(err, this.path);
+      throw err;
+    }
   }
 }
 
