@@ -389,7 +389,7 @@ export function crossFieldIssues(c: ReturnType<typeof deriveDefaults>): CrossFie
     out.push({ path: ['optimizer', 'warmup_steps'], message: `expected ${bound}, got ${o.warmup_steps}` });
   }
   if (o.lr * o.weight_decay >= 1) {
-    out.push({ path: ['optimizer', 'weight_decay'], message: `expected lr x weight_decay below 1 (each step multiplies the weights by 1 - lr x weight_decay), got ${o.lr} x ${o.weight_decay}` });
+    out.push({ path: ['optimizer', 'weight_decay'], message: `expected lr x weight_decay below 1, got ${o.lr} x ${o.weight_decay}: each step would multiply the weights by ${1 - o.lr * o.weight_decay}, which flips their sign and grows them to non-finite values` });
   }
   if (o.min_lr > o.lr) out.push({ path: ['optimizer', 'min_lr'], message: `expected at most optimizer.lr (${o.lr}), got ${o.min_lr}` });
   return out;

@@ -50,7 +50,7 @@ import { trainingStep, type RolloutSettings, type StepContext, type StepItem, ty
 import { evalSeed, RandomStreams } from './streams.js';
 import { checkInputLimits, type LimitedInputs } from './input-limits.js';
 import { loadSftPairs, loadSplit, loadTaskContext, splitPath, type SftPair } from './task-data.js';
-import { latestCheckpoint, pruneCheckpoints, readTrainerCheckpoint, writeTrainerCheckpoint, type TrainerState } from './trainer-checkpoint.js';
+import { latestCheckpoint, pruneCheckpoints, readTrainerCheckpoint, tidyCheckpoints, writeTrainerCheckpoint, type TrainerState } from './trainer-checkpoint.js';
 
 export interface TrainOptions {
   /** Continue the run in config.output.dir from its newest checkpoint (or start it, if it has none). */
@@ -170,6 +170,8 @@ export async function runTraining(config: Config, options: TrainOptions = {}): P
     const log = run.logger;
     if (startsFresh) log.info({ run: paths.dir }, `--resume: ${paths.dir} did not exist; starting the run fresh`);
     if (lock.tookOverFrom) log.warn({ lock: lock.tookOverFrom }, `took over the run lock of process ${lock.tookOverFrom.pid}, which is gone`);
+    // Leftovers of a killed writer: half-written folders go, a checkpoint moved aside and not replaced comes back.
+    await tidyCheckpoints(paths, (message) => log.warn(message));
     const progress = new ProgressBar(config.train.steps, 0, options.progress ?? process.stderr.isTTY === true, config.eval.samples);
     if (progress.enabled) run.setConsoleWriter((line) => progress.log(line));
     try {

@@ -89,8 +89,12 @@ describe('the run lock', () => {
     expect(a.interrupted).toBe(true);
     // No process has pid 2^22 + 1 (above Linux's default pid_max).
     await writeFile(join(dir, RUN_LOCK_FILE), JSON.stringify({ pid: 4194305, host: hostname(), started: '2026-01-01T00:00:00Z' }) + '\n');
+    // The killed process also left a half-written checkpoint folder.
+    const partial = join(runPaths(dir).checkpoints, 'step-1.partial-4194305');
+    await cp(runPaths(dir).checkpoint(0), partial, { recursive: true });
     const b = await runTraining(testConfig(s, 'rloo', dir, ['train.steps=2']), { ...quiet, resume: true });
     expect(b.completedSteps).toBe(2);
+    expect(await pathExists(partial)).toBe(false);
     expect(await readFile(join(dir, 'log.jsonl'), 'utf8')).toContain('took over the run lock of process 4194305');
   });
 
