@@ -23,8 +23,9 @@
 #   --dry-run        print what would run, one command a line (skipped runs as # comments), and stop.
 #   -h, --help       print this text.
 #
-# Per run: a run directory with summary.json is finished and skipped; one without it (interrupted,
-# failed, or still running elsewhere) is continued with train --resume, which needs the same config:
+# Per run: a run directory with summary.json is finished and skipped; one whose run.lock names a live
+# process (a train of another sweep or shell on it) is skipped and reported, and the sweep exits 1;
+# any other (interrupted or failed) is continued with train --resume, which needs the same config:
 # rerun a sweep with the same --seeds, --q, --set and --threads. A failed run does not stop the
 # others; after all of them the script runs
 #   ./bin/tsallis-run report DIR --out DIR/report --summary DIR/summary.csv
@@ -157,6 +158,16 @@ train_cmd() {
 }
 REPORT=("$RUN" report "$OUT" --out "$OUT/report" --summary "$OUT/summary.csv")
 
+# The holder of run $1's lock ("process PID on HOST") when it is alive, else nothing (src/experiment/run-lock.ts:
+# a lock of another host counts as alive, one of this host whose process is gone is stale).
+lock_holder() {
+  local lock=$OUT/${NAMES[$1]}/run.lock pid host
+  [[ -f $lock ]] || return 0
+  pid=$(sed -n 's/.*"pid":\([0-9]*\).*/\1/p' "$lock") host=$(sed -n 's/.*"host":"\([^"]*\)".*/\1/p' "$lock")
+  [[ -n $pid ]] || return 0
+  if [[ $host != "$HOSTNAME" ]] || kill -0 "$pid" 2>/dev/null; then echo "process $pid on $host"; fi
+}
+
 TODO=() SKIPPED=()
 for i in "${!NAMES[@]}"; do
   if [[ -f $OUT/${NAMES[i]}/summary.json ]]; then SKIPPED+=("$i"); else TODO+=("$i"); fi
@@ -201,9 +212,17 @@ run_one() {
 
 for i in "${SKIPPED[@]}"; do echo "$(stamp) skip  ${NAMES[i]}: finished" >&2; done
 echo "$(stamp) ${#TODO[@]} runs in $OUT, $JOBS at a time" >&2
+LOCKED=()
 for i in "${TODO[@]}"; do
   while ((INTERRUPTED == 0 && $(running) >= JOBS)); do wait -n; done
   ((INTERRUPTED)) && break
+  holder=$(lock_holder "$i")
+  if [[ -n $holder ]]; then
+    echo "$(stamp) skip  ${NAMES[i]}: locked by $holder (training there now)" >&2
+    LOCKED+=("${NAMES[i]} ($holder)")
+    echo locked >"$STATUS/$i"
+    continue
+  fi
   run_one "$i"
 done
 while [[ -n $(jobs -pr) ]]; do wait; done
@@ -212,7 +231,7 @@ FAILED=() UNFINISHED=0
 for i in "${TODO[@]}"; do
   code=$(cat "$STATUS/$i" 2>/dev/null || echo none)
   [[ $code == 0 ]] || ((UNFINISHED += 1))
-  [[ $code == 0 || $code == none ]] || FAILED+=("${NAMES[i]} (exit $code, log $OUT/${NAMES[i]}.log)")
+  [[ $code == 0 || $code == none || $code == locked ]] || FAILED+=("${NAMES[i]} (exit $code, log $OUT/${NAMES[i]}.log)")
 done
 if ((INTERRUPTED)); then
   echo "$PROG: interrupted; $UNFINISHED of ${#TODO[@]} runs not finished. Rerun the same command to resume them." >&2
@@ -228,4 +247,9 @@ if ((${#FAILED[@]})); then
   exit 1
 fi
 ((REPORT_CODE == 0)) || { echo "$PROG: the report failed (exit $REPORT_CODE)" >&2; exit 1; }
+if ((${#LOCKED[@]})); then
+  echo "$PROG: ${#LOCKED[@]} runs were being trained by another process and were left to it; rerun once they finish:" >&2
+  printf '  %s\n' "${LOCKED[@]}" >&2
+  exit 1
+fi
 echo "$(stamp) all ${#TODO[@]} runs finished; report in $OUT/report, summary in $OUT/summary.csv" >&2

@@ -2,3 +2,16 @@
 export class UserError extends Error {
   override name = 'UserError';
 }
+
+/**
+ * A tensor holds NaN or ±Infinity. Refused at save (training diverged; a checkpoint must not carry
+ * it on) and at load (the file is corrupt or from a diverged run). `index` is the flat index of the
+ * first such value.
+ */
+export class NonFiniteError extends UserError {
+  override name = 'NonFiniteError';
+
+  constructor(message: string, readonly tensor: string, readonly index: number, readonly value: number) {
+    super(message);
+  }
+}

@@ -9,6 +9,7 @@ import { Policy } from '../runtime/policy.js';
 import { stopTokensFor } from '../runtime/stop-tokens.js';
 import type { GenerateOptions } from '../runtime/rollout.js';
 import { UserError } from '../errors.js';
+import { checkSequences } from '../experiment/input-limits.js';
 import { integerFlag, pathFlag, withRuntimeOptions, type RuntimeArgs } from './options.js';
 
 interface GenerateArgs extends RuntimeArgs {
@@ -57,11 +58,15 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
       .option('json', { type: 'boolean', default: false, describe: 'Print one JSON object per completion (tokens, log-probs, spans, finish reason)' }) as unknown as Argv<GenerateArgs>,
   handler: async (args) => {
     const model = await loadModel(args.model);
-    const policy = new Policy(model.config, model.weights, { device: args.device, threads: args.threads });
     const tok = model.tokenizer;
     const prompts = args.prompt.map((text) =>
       tok.encode(args.chat ? tok.applyChatTemplate([{ role: 'user', content: text }], { addGenerationPrompt: true, enableThinking: args.thinking }) : text),
     );
+    const after = { tokens: args.maxNewTokens, setting: '--max-new-tokens' };
+    await checkSequences(prompts.length, (i) => ({ prompt: prompts[i]!.length, after }), { maxPositions: model.config.maxPositionEmbeddings }, (indices) =>
+      indices.map((i) => `--prompt ${i + 1}`),
+    );
+    const policy = new Policy(model.config, model.weights, { device: args.device, threads: args.threads });
     const options: GenerateOptions = {
       samplesPerPrompt: args.n,
       maxNewTokens: args.maxNewTokens,

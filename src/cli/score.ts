@@ -14,6 +14,7 @@ import { createInterface } from 'node:readline';
 import type { Argv, CommandModule } from 'yargs';
 import cliProgress from 'cli-progress';
 import { UserError } from '../errors.js';
+import { checkSequences } from '../experiment/input-limits.js';
 import { loadModel } from '../model/checkpoint.js';
 import type { Tokenizer } from '../model/tokenizer.js';
 import { packByTokens, padBatch } from '../runtime/batch.js';
@@ -147,6 +148,10 @@ export async function runScore(a: ScoreArgs & { progress?: boolean }): Promise<S
   const model = await loadModel(a.model);
   const { config, tokenizer } = model;
   const records = await readScoreInput(a.input, config.vocabSize);
+  // Texts are tokenised again when scored: cheap beside scoring, and only a group's ids are held at a time.
+  await checkSequences(records.length, (i) => ({ prompt: idsOf(records[i]!, tokenizer).length }), { maxPositions: config.maxPositionEmbeddings }, (indices) =>
+    indices.map((i) => `${a.input}:${records[i]!.line}`),
+  );
   const policy = new Policy(config, model.weights, { device: a.device as Device, threads: a.threads });
   const batchTokens = a.batchTokens ?? defaultBatchTokens(config.vocabSize);
 
@@ -163,7 +168,7 @@ export async function runScore(a: ScoreArgs & { progress?: boolean }): Promise<S
       let position = 0;
       for (let first = 0; first < records.length; first += GROUP_SEQUENCES) {
         const group = records.slice(first, first + GROUP_SEQUENCES);
-        const seqs = group.map((r) => idsOf(r, tokenizer, a.input, config.maxPositionEmbeddings));
+        const seqs = group.map((r) => idsOf(r, tokenizer));
         const logprobs = await scoreSequences(policy, seqs, { batchTokens, padId: tokenizer.padTokenId, onProgress: (n) => bar?.update(first + n) });
         const lines = group.map((r, i) => {
           tokens += seqs[i]!.length;
@@ -191,12 +196,8 @@ export function shortestFloat32(x: number): number {
   return Number(x.toPrecision(9));
 }
 
-function idsOf(r: ScoreRecord, tokenizer: Tokenizer, path: string, maxLength: number): number[] {
-  const ids = typeof r.fields.text === 'string' ? tokenizer.encode(r.fields.text, { addSpecialTokens: false }) : (r.fields.ids as number[]);
-  if (ids.length > maxLength) {
-    throw new UserError(`${path}:${r.line}: ${ids.length} tokens, more than the model's max_position_embeddings (${maxLength})`);
-  }
-  return ids;
+function idsOf(r: ScoreRecord, tokenizer: Tokenizer): number[] {
+  return typeof r.fields.text === 'string' ? tokenizer.encode(r.fields.text, { addSpecialTokens: false }) : (r.fields.ids as number[]);
 }
 
 export const scoreCommand: CommandModule<object, ScoreArgs> = {

@@ -1,7 +1,7 @@
 /**
  * `tsallis-run train --config FILE [--set key=value ...] [--out DIR] [--resume]`: one training run
- * (src/experiment/train.ts). Ctrl-C finishes the current step, writes a checkpoint and exits with
- * status 130 (a second Ctrl-C quits at once); `--resume` continues from that checkpoint.
+ * (src/experiment/train.ts). Ctrl-C or SIGTERM finishes the current step, writes a checkpoint and exits
+ * with status 130 or 143 (a second signal quits at once); `--resume` continues from that checkpoint.
  */
 import type { Argv, CommandModule } from 'yargs';
 import { loadConfig } from '../config/load.js';
@@ -40,26 +40,34 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       .option('resume', { type: 'boolean', default: false, describe: 'Continue the run in its directory from its newest checkpoint' })
       .epilogue(
         'The run directory gets config.yaml, metrics.csv, validation.csv, checkpoints/, eval/ and log.jsonl; summary.json marks a finished run. ' +
-          'Ctrl-C finishes the current step, writes a checkpoint and exits with status 130.',
+          'Ctrl-C (SIGINT) or SIGTERM finishes the current step, writes a checkpoint and exits with status 130 or 143; during the final test it stops the test ' +
+          '(no summary.json). --resume continues either, from the newest checkpoint; it needs the same config as values (output.dir, threads and train.log_every may differ). ' +
+          'A run directory is locked (run.lock) while a process trains in it; a second train on it exits 2 naming the holder.',
       ) as unknown as Argv<TrainArgs>,
   handler: async (a) => {
+    // SIGINT (Ctrl-C) and SIGTERM (Slurm's time limit and preemption, `timeout`, `docker stop`) stop the run
+    // the same way: the current step finishes, a checkpoint is written, and the exit status is 128 + signal.
     const controller = new AbortController();
-    const onSigint = () => {
-      if (controller.signal.aborted) process.exit(130);
-      process.stderr.write('\ntsallis-run: finishing the current step, then writing a checkpoint (Ctrl-C again to quit at once)\n');
+    let exitCode = 130;
+    const onSignal = (signal: 'SIGINT' | 'SIGTERM') => () => {
+      const code = signal === 'SIGINT' ? 130 : 143;
+      if (controller.signal.aborted) process.exit(code);
+      exitCode = code;
+      process.stderr.write(`\ntsallis-run: ${signal}: finishing the current step and writing a checkpoint, or stopping the final evaluation (send it again to quit at once)\n`);
       controller.abort();
     };
-    process.on('SIGINT', onSigint);
+    const handlers = { SIGINT: onSignal('SIGINT'), SIGTERM: onSignal('SIGTERM') };
+    for (const [signal, handler] of Object.entries(handlers)) process.on(signal, handler);
     try {
       const r = await runTrainCommand(a, controller.signal);
-      if (r.interrupted) process.exitCode = 130;
+      if (r.interrupted) process.exitCode = exitCode;
       else if (r.summary) {
         process.stderr.write(`${r.paths.summary}\n`);
         // The final table (percent) on stdout: the selected checkpoint's p@1 / p@k / m@k on eval.split.
         process.stdout.write(`\n${r.summary.name}\n${toMarkdown(evalSummaryTable(r.summary.base_test ? [r.summary.base_test, r.summary.test] : [r.summary.test]), 3)}`);
       }
     } finally {
-      process.off('SIGINT', onSigint);
+      for (const [signal, handler] of Object.entries(handlers)) process.off(signal, handler);
     }
   },
 };

@@ -219,6 +219,9 @@ const train = z
     eval_questions: int(0).default(0).describe('Validation questions per evaluation (0: the whole validation split).'),
     checkpoint_every: int(0).default(0).describe('Also keep a checkpoint every this many steps (0: only the best and the last).'),
     log_every: int(1).default(1).describe('Log a progress line every this many steps (the metrics CSV gets every step).'),
+    max_nonfinite_steps: int(1)
+      .default(3)
+      .describe('Stop the run (exit 2) after this many steps in a row whose loss or gradient norm is not finite; such steps are skipped, weight decay included.'),
   })
   .describe('The training loop.');
 
@@ -384,6 +387,9 @@ export function crossFieldIssues(c: ReturnType<typeof deriveDefaults>): CrossFie
   if (t.steps > 0 && (o.decay === 'constant' ? o.warmup_steps > t.steps : o.warmup_steps >= t.steps)) {
     const bound = o.decay === 'constant' ? `at most train.steps (${t.steps})` : `less than train.steps (${t.steps}) with a ${o.decay} decay`;
     out.push({ path: ['optimizer', 'warmup_steps'], message: `expected ${bound}, got ${o.warmup_steps}` });
+  }
+  if (o.lr * o.weight_decay >= 1) {
+    out.push({ path: ['optimizer', 'weight_decay'], message: `expected lr x weight_decay below 1, got ${o.lr} x ${o.weight_decay}: each step would multiply the weights by ${1 - o.lr * o.weight_decay}, which flips their sign and grows them to non-finite values` });
   }
   if (o.min_lr > o.lr) out.push({ path: ['optimizer', 'min_lr'], message: `expected at most optimizer.lr (${o.lr}), got ${o.min_lr}` });
   return out;

@@ -10,7 +10,8 @@ import { loadModel } from '../model/checkpoint.js';
 import { Policy } from '../runtime/policy.js';
 import { evalSummaryOf, evaluateRecords } from './evaluate.js';
 import { runPaths, writeEvalSummary, writePredictions, type EvalSummary, type Split } from './layout.js';
-import { loadSplit, loadTaskContext } from './task-data.js';
+import { checkInputLimits } from './input-limits.js';
+import { loadSplit, loadTaskContext, splitPath } from './task-data.js';
 import { readTrainerState } from './trainer-checkpoint.js';
 import { evalSettingsOf } from './train.js';
 
@@ -40,6 +41,10 @@ export async function runEvaluation(config: Config, o: EvalOptions): Promise<Eva
   const limit = o.limit ?? config.eval.questions;
   const records = limit > 0 ? all.slice(0, limit) : all;
   const model = await loadModel(o.checkpoint);
+  await checkInputLimits(
+    { kind: 'questions', file: splitPath(task, split), records },
+    { tokenizer: model.tokenizer, task, maxPositions: model.config.maxPositionEmbeddings, maxNewTokens: config.rollout.max_new_tokens },
+  );
   const state = await readTrainerState(o.checkpoint);
   const policy = new Policy(model.config, model.weights, { device: config.device, threads: config.threads || undefined });
   const result = await evaluateRecords(policy, model.tokenizer, task, records, evalSettingsOf(config, o.samples ?? config.eval.samples));

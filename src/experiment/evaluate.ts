@@ -49,6 +49,7 @@ export async function sampleAnswers(
   task: TaskContext,
   records: readonly TaskRecord[],
   s: EvalSettings,
+  signal?: AbortSignal,
 ): Promise<{ questions: QuestionSamples[]; generatedTokens: number }> {
   const stop = stopTokensFor(tokenizer);
   const perCall = Math.max(1, Math.floor((s.sequencesPerCall ?? 256) / s.samples));
@@ -56,6 +57,7 @@ export async function sampleAnswers(
   const questions: QuestionSamples[] = [];
   let generatedTokens = 0;
   for (let start = 0; start < records.length; start += perCall) {
+    signal?.throwIfAborted();
     const chunk = records.slice(start, start + perCall);
     const o: GenerateOptions = {
       temperature: s.temperature,
@@ -80,9 +82,10 @@ export async function sampleAnswers(
 }
 
 /** Samples, scores and aggregates. */
-export async function evaluateRecords(policy: Policy, tokenizer: Tokenizer, task: TaskContext, records: readonly TaskRecord[], s: EvalSettings): Promise<EvalResult> {
+/** Evaluates `records`; an abort of `signal` stops it between generation batches by throwing the signal's reason. */
+export async function evaluateRecords(policy: Policy, tokenizer: Tokenizer, task: TaskContext, records: readonly TaskRecord[], s: EvalSettings, signal?: AbortSignal): Promise<EvalResult> {
   const t0 = performance.now();
-  const { questions, generatedTokens } = await sampleAnswers(policy, tokenizer, task, records, s);
+  const { questions, generatedTokens } = await sampleAnswers(policy, tokenizer, task, records, s, signal);
   const { metrics, records: predictions } = samplingMetrics(task.task, questions);
   const voted: Prediction[] = predictions.map((p) => ({ id: p.id, answer: p.vote ?? '', program: null, where: `vote of ${p.id}` }));
   const official = scorePredictions(task.task, records, voted);

@@ -12,10 +12,12 @@
  *     checkpoints/best/               the checkpoint with the best validation m@k (the study's selection rule)
  *     log.jsonl                       pino log lines
  *     summary.json                    RunSummary, written last: its presence marks a finished run
+ *     run.lock                        pid and host of the process training here (run-lock.ts); absent when none
  *
  * Safety under concurrent runs writing into one results directory:
  * - `claimRunDir` creates the run directory with a non-recursive mkdir, so two runs given the same
- *   directory cannot both start: the second gets a UserError.
+ *   directory cannot both start: the second gets a UserError; with --resume, run.lock keeps out a
+ *   second process while one trains there.
  * - CSV rows are appended one line per write with O_APPEND (`CsvAppender`), so a crash leaves at
  *   most a partial last line, which readers drop and `CsvAppender.open` cuts off before appending.
  * - JSON artefacts (eval summaries, summary.json) are written whole to a temporary file and renamed
@@ -30,7 +32,7 @@ import { z } from 'zod';
 import { UserError } from '../errors.js';
 import { qScheduleSchema } from '../objectives/schedule.js';
 import { parseWith } from '../tasks/record.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
+import { addErrorPath, writeFileAtomic } from '../util/atomic-write.js';
 
 // ---------------------------------------------------------------------------------------------
 // File names.
@@ -221,7 +223,12 @@ export class CsvAppender<C extends string> {
 
   /** Appends one row as one write (O_APPEND): whole lines, never interleaved. */
   async append(row: Row<C>): Promise<void> {
-    await appendFile(this.path, csvLine(this.columns, row));
+    try {
+      await appendFile(this.path, csvLine(this.columns, row));
+    } catch (err) {
+      addErrorPath(err, this.path);
+      throw err;
+    }
   }
 }
 

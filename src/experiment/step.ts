@@ -70,8 +70,12 @@ export interface StepResult {
   metrics: MetricsRow;
   diagnostics: GroupDiagnostics[];
   rollouts?: StepRollouts;
-  /** Whether the optimizer stepped (false when the gradient norm was not finite). */
+  /** Whether the optimizer stepped (false when the loss or the gradient norm was not finite). */
   updated: boolean;
+  /** Why the optimizer did not step: the quantity that was not finite; null when it stepped. */
+  skipped: 'loss' | 'gradient norm' | null;
+  /** The first parameter the update left with a NaN or infinite value; null when every weight is finite. */
+  nonFiniteWeights: string | null;
   generatedTokens: number;
 }
 
@@ -178,10 +182,15 @@ export async function trainingStep(ctx: StepContext, step: number, items: readon
   const lr = ctx.lr(step);
   let norm = 0, aboveEps = 0;
   let updated = false;
+  let skipped: StepResult['skipped'] = null;
+  let nonFiniteWeights: string | null = null;
   await timer.time('optimizer', () => {
     ({ norm, aboveEps } = clipGradients(g.grads, ctx.gradClip, ctx.eps));
-    if (!Number.isFinite(norm)) return;
-    ctx.optimizer.step(g.grads, lr);
+    // Skipped whole: neither the update nor the weight decay acts on a step with a non-finite loss or gradient.
+    if (!Number.isFinite(g.loss)) skipped = 'loss';
+    else if (!Number.isFinite(norm)) skipped = 'gradient norm';
+    if (skipped) return;
+    nonFiniteWeights = ctx.optimizer.step(g.grads, lr);
     ctx.policy.weightsChanged();
     updated = true;
   });
@@ -216,5 +225,5 @@ export async function trainingStep(ctx: StepContext, step: number, items: readon
     log_W_p90: logW?.p90 ?? null,
     above_eps: updated ? aboveEps : null,
   };
-  return { metrics, diagnostics, rollouts: sampled, updated, generatedTokens };
+  return { metrics, diagnostics, rollouts: sampled, updated, skipped, nonFiniteWeights, generatedTokens };
 }

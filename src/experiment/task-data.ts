@@ -29,9 +29,14 @@ export async function loadTaskContext(config: Pick<Config, 'task'>): Promise<Tas
   return { task, template, mode: config.task.start, dataDir: config.task.data_dir };
 }
 
+/** The file of one split. */
+export function splitPath(ctx: Pick<TaskContext, 'dataDir'>, split: DataSplit): string {
+  return join(ctx.dataDir, `${split}.jsonl`);
+}
+
 /** The records of one split; a missing or empty file is a UserError naming it. */
 export async function loadSplit(ctx: Pick<TaskContext, 'task' | 'dataDir'>, split: DataSplit): Promise<TaskRecord[]> {
-  const path = join(ctx.dataDir, `${split}.jsonl`);
+  const path = splitPath(ctx, split);
   let records: TaskRecord[];
   try {
     records = await readAllTaskRecords(ctx.task, path);

@@ -16,10 +16,11 @@
  * one is due), a checkpoint is written, and the result says `interrupted`.
  */
 import { readFile } from 'node:fs/promises';
-import { resolvedConfigYaml } from '../config/load.js';
+import { configDifferences, RESUME_FREE_FIELDS } from '../config/compare.js';
+import { parseConfig, resolvedConfigYaml } from '../config/load.js';
 import { aggregationOf, algorithmOf, lrScheduleOf, optimizerEps, optimizerOf, type Config } from '../config/schema.js';
 import { UserError } from '../errors.js';
-import { loadModel } from '../model/checkpoint.js';
+import { loadModel, type LoadedModel } from '../model/checkpoint.js';
 import type { WriteDtype } from '../model/safetensors.js';
 import { createOptimizer, isNormOrBias, lrSchedule } from '../runtime/optimizer.js';
 import { Policy } from '../runtime/policy.js';
@@ -43,11 +44,13 @@ import {
   type RunSummary,
 } from './layout.js';
 import { createRunLogger } from './logging.js';
+import { acquireRunLock } from './run-lock.js';
 import { ProgressBar } from './progress.js';
 import { trainingStep, type RolloutSettings, type StepContext, type StepItem, type StepResult } from './step.js';
 import { evalSeed, RandomStreams } from './streams.js';
-import { loadSftPairs, loadSplit, loadTaskContext, type SftPair } from './task-data.js';
-import { latestCheckpoint, pruneCheckpoints, readTrainerCheckpoint, writeTrainerCheckpoint, type TrainerState } from './trainer-checkpoint.js';
+import { checkInputLimits, type LimitedInputs } from './input-limits.js';
+import { loadSftPairs, loadSplit, loadTaskContext, splitPath, type SftPair } from './task-data.js';
+import { latestCheckpoint, pruneCheckpoints, readTrainerCheckpoint, tidyCheckpoints, writeTrainerCheckpoint, type TrainerState } from './trainer-checkpoint.js';
 
 export interface TrainOptions {
   /** Continue the run in config.output.dir from its newest checkpoint (or start it, if it has none). */
@@ -103,62 +106,105 @@ export function evalSettingsOf(config: Config, samples = config.eval.samples): E
   };
 }
 
+/** What a run reads before it starts: loaded (and checked) before its run directory is created. */
+interface RunInputs {
+  task: Awaited<ReturnType<typeof loadTaskContext>>;
+  sftPairs: SftPair[] | null;
+  trainRecords: TaskRecord[];
+  valRecords: TaskRecord[];
+  finalRecords: TaskRecord[];
+  start: LoadedModel;
+}
+
+/** Loads the task, its data and the starting model; any error here leaves no run directory behind. */
+async function loadRunInputs(config: Config): Promise<RunInputs> {
+  const task = await loadTaskContext(config);
+  const a = config.algorithm;
+  const sftPairs = a.name === 'sft' && a.data !== undefined ? await loadSftPairs(a.data) : null;
+  const trainRecords = sftPairs ? [] : await loadSplit(task, 'train');
+  const validation = config.train.eval_every > 0 ? await loadSplit(task, 'validation') : [];
+  const valRecords = config.train.eval_questions > 0 ? validation.slice(0, config.train.eval_questions) : validation;
+  const finalAll = await loadSplit(task, config.eval.split);
+  const finalRecords = config.eval.questions > 0 ? finalAll.slice(0, config.eval.questions) : finalAll;
+  const start = await loadModel(config.model.path);
+  // Every input must fit the model and a micro-batch before anything is written or trained.
+  const limits = { tokenizer: start.tokenizer, task, maxPositions: start.config.maxPositionEmbeddings, maxNewTokens: config.rollout.max_new_tokens };
+  const trainInputs: LimitedInputs = sftPairs
+    ? { kind: 'sft-pairs', file: (a as { data: string }).data, pairs: sftPairs }
+    : { kind: a.name === 'sft' ? 'sft-records' : 'questions', file: splitPath(task, 'train'), records: trainRecords };
+  await checkInputLimits(trainInputs, { ...limits, microBatchTokens: config.train.micro_batch_tokens });
+  await checkInputLimits({ kind: 'questions', file: splitPath(task, 'validation'), records: valRecords }, limits);
+  await checkInputLimits({ kind: 'questions', file: splitPath(task, config.eval.split), records: finalRecords }, limits);
+  return { task, sftPairs, trainRecords, valRecords, finalRecords, start };
+}
+
+/** Refuses a resume whose config differs, as values, from the one the run started with (RESUME_FREE_FIELDS aside). */
+async function checkResumeConfig(path: string, config: Config): Promise<void> {
+  const before = parseConfig(await readFile(path, 'utf8'), path);
+  const diffs = configDifferences(before, config);
+  if (diffs.length === 0) return;
+  const show = (v: unknown) => (v === undefined ? '(absent)' : JSON.stringify(v));
+  const list = diffs.slice(0, 5).map((d) => `${d.field}: ${show(d.before)} in the run, ${show(d.now)} now`).join('; ');
+  throw new UserError(
+    `${path}: --resume needs the config the run started with; ${diffs.length} field${diffs.length === 1 ? '' : 's'} differ: ${list}${diffs.length > 5 ? '; ...' : ''}` +
+      ` (free to differ: ${RESUME_FREE_FIELDS.join(', ')})`,
+  );
+}
+
 export async function runTraining(config: Config, options: TrainOptions = {}): Promise<TrainResult> {
   const t0 = performance.now();
+  const inputs = await loadRunInputs(config);
+  const startsFresh = options.resume === true && !(await pathExists(config.output.dir));
   const paths = await claimRunDir(config.output.dir, { resume: options.resume });
-  const yaml = resolvedConfigYaml(config);
-  if (options.resume && (await pathExists(paths.config))) {
-    const previous = await readFile(paths.config, 'utf8');
-    if (previous !== yaml) {
-      const a = previous.split('\n'), b = yaml.split('\n');
-      const i = a.findIndex((line, k) => line !== b[k]);
-      throw new UserError(`${paths.config}: --resume needs the config the run started with; line ${i + 1} differs ("${(a[i] ?? '').trim()}" in the run, "${(b[i] ?? '').trim()}" now)`);
-    }
-    const done = await readRunSummary(paths.summary);
-    if (done) return { paths, completedSteps: done.steps, interrupted: false, summary: done };
-  } else {
-    await writeFileAtomic(paths.config, yaml);
-  }
-
-  const run = createRunLogger({ file: paths.log, console: options.console ?? true });
-  const log = run.logger;
-  const progress = new ProgressBar(config.train.steps, 0, options.progress ?? process.stderr.isTTY === true, config.eval.samples);
-  if (progress.enabled) run.setConsoleWriter((line) => progress.log(line));
+  const lock = await acquireRunLock(paths.dir);
   try {
-    return await trainLoop(config, options, paths, run.logger, t0, progress, () => {
+    if (options.resume && (await pathExists(paths.config))) {
+      await checkResumeConfig(paths.config, config);
+      const done = await readRunSummary(paths.summary);
+      if (done) return { paths, completedSteps: done.steps, interrupted: false, summary: done };
+    } else {
+      await writeFileAtomic(paths.config, resolvedConfigYaml(config));
+    }
+
+    const run = createRunLogger({ file: paths.log, console: options.console ?? true });
+    const log = run.logger;
+    if (startsFresh) log.info({ run: paths.dir }, `--resume: ${paths.dir} did not exist; starting the run fresh`);
+    if (lock.tookOverFrom) log.warn({ lock: lock.tookOverFrom }, `took over the run lock of process ${lock.tookOverFrom.pid}, which is gone`);
+    // Leftovers of a killed writer: half-written folders go, a checkpoint moved aside and not replaced comes back.
+    await tidyCheckpoints(paths, (message) => log.warn(message));
+    const progress = new ProgressBar(config.train.steps, 0, options.progress ?? process.stderr.isTTY === true, config.eval.samples);
+    if (progress.enabled) run.setConsoleWriter((line) => progress.log(line));
+    try {
+      return await trainLoop(config, options, inputs, paths, run.logger, t0, progress, () => {
+        progress.stop();
+        run.setConsoleWriter(undefined);
+      });
+    } catch (err) {
+      log.error({ err }, 'training failed');
+      throw err;
+    } finally {
       progress.stop();
-      run.setConsoleWriter(undefined);
-    });
-  } catch (err) {
-    log.error({ err }, 'training failed');
-    throw err;
+      run.close();
+    }
   } finally {
-    progress.stop();
-    run.close();
+    await lock.release();
   }
 }
 
 async function trainLoop(
   config: Config,
   options: TrainOptions,
+  inputs: RunInputs,
   paths: RunPaths,
   log: ReturnType<typeof createRunLogger>['logger'],
   t0: number,
   progress: ProgressBar,
   endProgress: () => void,
 ): Promise<TrainResult> {
-  const task = await loadTaskContext(config);
+  const { task, sftPairs, trainRecords, valRecords, finalRecords, start } = inputs;
   const a = config.algorithm;
   const isSft = a.name === 'sft';
-  const sftPairs: SftPair[] | null = a.name === 'sft' && a.data !== undefined ? await loadSftPairs(a.data) : null;
-  const trainRecords: TaskRecord[] = sftPairs ? [] : await loadSplit(task, 'train');
-  const validation = config.train.eval_every > 0 ? await loadSplit(task, 'validation') : [];
-  const valRecords = config.train.eval_questions > 0 ? validation.slice(0, config.train.eval_questions) : validation;
   const finalSplit = config.eval.split;
-  const finalAll = await loadSplit(task, finalSplit);
-  const finalRecords = config.eval.questions > 0 ? finalAll.slice(0, config.eval.questions) : finalAll;
-
-  const start = await loadModel(config.model.path);
   const tokenizer = start.tokenizer;
   const makeItem = (i: number): StepItem =>
     sftPairs ? sftPairItem(tokenizer, task, sftPairs[i]!) : isSft ? sftRecordItem(tokenizer, task, trainRecords[i]!) : questionItem(tokenizer, task, trainRecords[i]!);
@@ -227,6 +273,8 @@ async function trainLoop(
 
   let lastStep = startStep - 1;
   let ranThisSession = 0;
+  let skippedInARow = 0;
+  let lastCheckpointStep: number | null = loaded ? loaded.state.step : null;
   const stopRequested = () => options.signal?.aborted === true || (options.stopAfterSteps !== undefined && ranThisSession >= options.stopAfterSteps);
   for (let step = startStep; step < S && !stopRequested(); step++) {
     const items = order.next(config.train.questions_per_step).map(makeItem);
@@ -239,7 +287,23 @@ async function trainLoop(
     const line = `step ${step + 1}/${S}` + (m.mean_reward !== null ? ` reward ${m.mean_reward.toFixed(3)}` : '') + (m.mean_W !== null ? ` W ${m.mean_W.toExponential(2)}` : '') + ` loss ${m.loss?.toPrecision(4)} |g| ${m.grad_norm?.toPrecision(3)}`;
     if ((step + 1) % config.train.log_every === 0 || step === S - 1) log.info({ metrics: m }, line);
     else log.debug({ metrics: m }, line);
-    if (!r.updated) log.warn({ step, grad_norm: m.grad_norm }, `step ${step}: the gradient norm is not finite; the optimizer step was skipped`);
+    if (r.nonFiniteWeights !== null) {
+      throw new UserError(
+        `step ${step}: the update left non-finite weights (first: ${r.nonFiniteWeights}; loss ${m.loss}, gradient norm ${m.grad_norm}, lr ${m.lr}); ` +
+          `stopped without writing them. Resume continues from the last checkpoint${lastCheckpointStep === null ? ' (none yet)' : ` (after step ${lastCheckpointStep})`}; ` +
+          `try a lower optimizer.lr, optimizer.grad_clip > 0 or less weight decay`,
+      );
+    }
+    skippedInARow = r.updated ? 0 : skippedInARow + 1;
+    if (!r.updated) {
+      log.warn({ step, skipped: r.skipped, loss: m.loss, grad_norm: m.grad_norm }, `step ${step}: the ${r.skipped} is not finite; the optimizer step was skipped`);
+      if (skippedInARow >= config.train.max_nonfinite_steps) {
+        throw new UserError(
+          `steps ${step - skippedInARow + 1}-${step}: the loss or gradient norm was not finite ${skippedInARow} steps in a row (train.max_nonfinite_steps ${config.train.max_nonfinite_steps}); ` +
+            `stopped. Try a lower optimizer.lr or optimizer.grad_clip > 0; resume continues from the last checkpoint`,
+        );
+      }
+    }
     progress.update(step + 1, { reward: m.mean_reward, W: m.mean_W, tps: m.tokens_per_s });
 
     const last = step === S - 1;
@@ -258,13 +322,14 @@ async function trainLoop(
     if (validate || kept(step) || last || stopRequested()) {
       await writeTrainerCheckpoint(paths.checkpoint(step), checkpointModel(), state(step), optimizer);
       await pruneCheckpoints(paths, (s) => s === step || kept(s));
+      lastCheckpointStep = step;
       log.debug({ step }, `checkpoint after step ${step}`);
     }
   }
 
   endProgress();
   const completedSteps = lastStep + 1;
-  if (completedSteps < S || options.signal?.aborted) {
+  if (completedSteps < S) {
     log.info({ step: lastStep }, `interrupted after step ${lastStep}; continue with --resume`);
     return { paths, completedSteps, interrupted: true, summary: null };
   }
@@ -278,8 +343,23 @@ async function trainLoop(
   const selectedStep = base ? null : best ? best.step : S - 1;
   const model = selected ? await loadModel(selected) : start;
   const testPolicy = new Policy(model.config, model.weights, { device: config.device, threads: config.threads || undefined });
-  const result = await evaluateRecords(testPolicy, model.tokenizer, task, finalRecords, evalSettings);
-  await testPolicy.release();
+  // A signal during the final test stops it: no summary, and --resume (all steps done) runs the test again.
+  const stopped = () => {
+    log.info({ step: lastStep }, `interrupted during the final ${finalSplit} evaluation; continue with --resume to run it`);
+    return { paths, completedSteps, interrupted: true, summary: null };
+  };
+  const evaluateOrStop = async (p: Policy, tok: typeof tokenizer) => {
+    try {
+      return await evaluateRecords(p, tok, task, finalRecords, evalSettings, options.signal);
+    } catch (err) {
+      if (options.signal?.aborted) return null;
+      throw err;
+    } finally {
+      await p.release();
+    }
+  };
+  const result = await evaluateOrStop(testPolicy, model.tokenizer);
+  if (!result) return stopped();
   const evalSummary = evalSummaryOf(finalSplit, selectedStep, result);
   await writeEvalSummary(paths, evalSummary);
   await writePredictions(paths.predictions(finalSplit), result.records);
@@ -290,8 +370,8 @@ async function trainLoop(
     // (read again: training updated start.weights in place).
     const initial = await loadModel(config.model.path);
     const startPolicy = new Policy(initial.config, initial.weights, { device: config.device, threads: config.threads || undefined });
-    const b = await evaluateRecords(startPolicy, initial.tokenizer, task, finalRecords, evalSettings);
-    await startPolicy.release();
+    const b = await evaluateOrStop(startPolicy, initial.tokenizer);
+    if (!b) return stopped();
     baseTest = evalSummaryOf(finalSplit, null, b);
     log.info({ base_eval: baseTest }, `${finalSplit} (the starting model): p@1 ${baseTest.p1.toFixed(1)} p@${baseTest.k} ${baseTest.p16.toFixed(1)} m@${baseTest.k} ${baseTest.m16.toFixed(1)}`);
   }

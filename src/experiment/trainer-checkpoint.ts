@@ -9,15 +9,17 @@
  *
  * A checkpoint is written whole into `<dir>.partial-<pid>` and renamed into place (an existing `dir`
  * is moved aside first and deleted after), so a directory named step-N or best is always complete.
+ * A killed process can leave those side directories behind; tidyCheckpoints removes them.
  */
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { UserError } from '../errors.js';
 import type { ModelConfig } from '../model/config.js';
-import { loadModel, saveModel } from '../model/checkpoint.js';
+import { LOAD_NON_FINITE, loadModel, SAVE_NON_FINITE, saveModel } from '../model/checkpoint.js';
 import { readSafetensors, writeSafetensors, type Tensor, type WriteDtype } from '../model/safetensors.js';
 import type { Optimizer, OptimizerScalarState } from '../runtime/optimizer.js';
-import { pathExists, replaceDirectory, writeFileAtomic } from '../util/atomic-write.js';
+import { pathExists, replaceDirectory, syncDirectory, writeFileAtomic } from '../util/atomic-write.js';
+import { assertFinite } from '../util/finite.js';
 import type { DataOrderState } from './data-order.js';
 import { checkpointStep, type RunPaths } from './layout.js';
 import type { StreamStates } from './streams.js';
@@ -50,14 +52,20 @@ export interface CheckpointModel {
 }
 
 
-/** Writes a complete checkpoint at `dir` (replacing one that is there). */
+/**
+ * Writes a complete checkpoint at `dir` (replacing one that is there). Non-finite weights or
+ * optimizer state are refused (NonFiniteError) before anything is written.
+ */
 export async function writeTrainerCheckpoint(dir: string, model: CheckpointModel, state: TrainerState, optimizer: Optimizer): Promise<void> {
   const target = resolve(dir);
   const partial = `${target}.partial-${process.pid}`;
+  const optimizerTensors = optimizer.stateTensors();
+  for (const [name, w] of model.weights) assertFinite(name, w, `${target}: not saved`, SAVE_NON_FINITE);
+  for (const [name, t] of optimizerTensors) assertFinite(name, t.data, `${target}: not saved (optimizer state)`, SAVE_NON_FINITE);
   await rm(partial, { recursive: true, force: true });
   try {
     await saveModel(partial, { config: model.config, weights: model.weights, tokenizerDir: model.tokenizerDir, hfConfig: model.hfConfig, dtype: model.dtype });
-    await writeSafetensors(join(partial, OPTIMIZER_FILE), optimizer.stateTensors());
+    await writeSafetensors(join(partial, OPTIMIZER_FILE), optimizerTensors);
     if (model.dtype !== 'F32') {
       const tensors = new Map<string, Tensor>();
       for (const [name, w] of model.weights) tensors.set(name, { shape: [w.length], data: w });
@@ -105,10 +113,13 @@ export async function readTrainerCheckpoint(dir: string): Promise<LoadedCheckpoi
   const full = join(dir, FULL_WEIGHTS_FILE);
   if (await pathExists(full)) {
     weights = new Map([...(await readSafetensors(full))].map(([name, t]) => [name, t.data]));
+    for (const [name, w] of weights) assertFinite(name, w, full, LOAD_NON_FINITE);
   } else {
     weights = (await loadModel(dir)).weights;
   }
-  const optimizerTensors = await readSafetensors(join(dir, OPTIMIZER_FILE));
+  const optimizerPath = join(dir, OPTIMIZER_FILE);
+  const optimizerTensors = await readSafetensors(optimizerPath);
+  for (const [name, t] of optimizerTensors) assertFinite(name, t.data, optimizerPath, 'the optimizer state must be finite (the file is corrupt or was saved from a diverged run)');
   return { dir, state, weights, optimizerTensors };
 }
 
@@ -133,5 +144,84 @@ export async function pruneCheckpoints(paths: Pick<RunPaths, 'checkpoints' | 'ch
   for (const name of await readdir(paths.checkpoints)) {
     const step = checkpointStep(name);
     if (step !== null && !keep(step)) await rm(paths.checkpoint(step), { recursive: true, force: true });
+  }
+}
+
+export interface TidyResult {
+  /** Leftovers of processes that are gone, deleted (absolute paths). */
+  removed: string[];
+  /** Checkpoints put back from `<name>.old-<pid>` where `<name>` was missing (absolute paths of `<name>`). */
+  restored: string[];
+}
+
+/** `<name>.partial-<pid>` (writeTrainerCheckpoint), `.tmp-<pid>` (saveModel), `.old-<pid>` (replaceDirectory). */
+const LEFTOVER_DIR = /^(.+)\.(partial|tmp|old)-(\d+)$/;
+/** writeFileAtomic's temporary file: `.<name>.tmp-<pid>-<hex>`. */
+const LEFTOVER_FILE = /^\..+\.tmp-(\d+)-[0-9a-f]+$/;
+
+/**
+ * Cleans checkpoints/ after killed processes; the trainer calls it at start and on resume, before it
+ * writes a checkpoint. Where `best` or `step-N` is missing but `<name>.old-<pid>` is there (a kill
+ * between the two renames of replaceDirectory), the old directory, which is complete, is renamed
+ * back. Then `.partial-<pid>`, `.tmp-<pid>` and `.old-<pid>` directories, and writeFileAtomic
+ * temporary files in checkpoints/ and its checkpoint directories, are deleted when process <pid> is
+ * gone. Those of this process and of live processes are left alone.
+ */
+export async function tidyCheckpoints(paths: Pick<RunPaths, 'checkpoints'>, log?: (message: string) => void): Promise<TidyResult> {
+  const result: TidyResult = { removed: [], restored: [] };
+  let entries;
+  try {
+    entries = await readdir(paths.checkpoints, { withFileTypes: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return result;
+    throw err;
+  }
+  const present = new Set(entries.map((e) => e.name));
+  const remove = async (path: string, pid: number) => {
+    await rm(path, { recursive: true, force: true });
+    result.removed.push(path);
+    log?.(`removed ${path}, left by process ${pid}, which is gone`);
+  };
+  const removeTempFiles = async (dir: string) => {
+    for (const name of await readdir(dir)) {
+      const m = LEFTOVER_FILE.exec(name);
+      if (m && isGone(Number(m[1]))) await remove(join(dir, name), Number(m[1]));
+    }
+  };
+
+  for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const path = join(paths.checkpoints, entry.name);
+    if (!entry.isDirectory()) continue;
+    const m = LEFTOVER_DIR.exec(entry.name);
+    if (!m) {
+      await removeTempFiles(path);
+      continue;
+    }
+    const base = m[1]!;
+    const pid = Number(m[3]);
+    if (!isGone(pid)) continue;
+    if (m[2] === 'old' && !present.has(base) && (base === 'best' || checkpointStep(base) !== null)) {
+      const target = join(paths.checkpoints, base);
+      await rename(path, target);
+      await syncDirectory(paths.checkpoints);
+      present.add(base);
+      result.restored.push(target);
+      log?.(`restored ${target} from ${entry.name}, left by process ${pid}, which is gone`);
+    } else {
+      await remove(path, pid);
+    }
+  }
+  await removeTempFiles(paths.checkpoints);
+  return result;
+}
+
+/** True when no process `pid` exists (kill(pid, 0) fails with ESRCH); this process is never gone. */
+function isGone(pid: number): boolean {
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }

@@ -12,7 +12,8 @@ import { createRequire } from 'node:module';
 import { copyFile, mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from '../errors.js';
-import { replaceDirectory, writeFileAtomic } from '../util/atomic-write.js';
+import { replaceDirectory, syncFile, writeFileAtomic } from '../util/atomic-write.js';
+import { assertFinite } from '../util/finite.js';
 import { parameterSpecs, parseModelConfig, toHfConfig, type ModelConfig } from './config.js';
 import { randomWeights } from './init.js';
 import { PRESET_CONFIGS, PRESETS, type Preset } from './presets.js';
@@ -70,6 +71,9 @@ export async function loadModel(dir: string, opts: LoadOptions = {}): Promise<Lo
   return { config, hfConfig, weights, tokenizer, dir };
 }
 
+export const LOAD_NON_FINITE = 'a model must hold finite weights (the file is corrupt or was saved from a diverged run)';
+export const SAVE_NON_FINITE = 'the weights diverged (try a lower learning rate); nothing was written';
+
 /** Checks the tensors against parameterSpecs and converts them to the compute precision. */
 function checkWeights(
   config: ModelConfig,
@@ -93,6 +97,7 @@ function checkWeights(
         `${fileOf(spec.name)}: tensor "${spec.name}" has shape [${t.shape.join(', ')}], expected [${spec.shape.join(', ')}] from config.json (${describeConfig(config)})`,
       );
     }
+    assertFinite(spec.name, t.data, fileOf(spec.name), LOAD_NON_FINITE);
     weights.set(spec.name, dtype === 'float64' ? Float64Array.from(t.data) : t.data);
   }
   for (const name of tensors.keys()) {
@@ -144,11 +149,13 @@ const TORCH_DTYPE: Record<WriteDtype, string> = { F32: 'float32', F16: 'float16'
  * load back; then `dir`, if it exists, is moved aside to `<dir>.old-<pid>`, the new directory renamed
  * into place and the old one deleted. A crash leaves either the old directory (possibly under its
  * .old name) or the new one, never a mix. `dir` may be the directory the model was loaded from.
+ * Weights with NaN or ±Infinity are refused (NonFiniteError) before anything is written.
  */
 export async function saveModel(dir: string, opts: SaveOptions): Promise<void> {
   const target = resolve(dir);
   const temp = `${target}.tmp-${process.pid}`;
   if (!opts.tokenizerDir && !opts.tokenizerFiles) throw new Error('saveModel: give tokenizerDir or tokenizerFiles');
+  for (const [name, w] of opts.weights) assertFinite(name, w, `${target}: not saved`, SAVE_NON_FINITE);
   const dtype = opts.dtype ?? 'F32';
   await rm(temp, { recursive: true, force: true });
   await mkdir(dirname(target), { recursive: true });
@@ -175,6 +182,7 @@ export async function saveModel(dir: string, opts: SaveOptions): Promise<void> {
         if (!(await isFile(from))) continue;
         if (name === GENERATION_CONFIG_FILE && opts.generationConfig) continue;
         await copyFile(from, join(temp, name));
+        await syncFile(join(temp, name));
         if (name === GENERATION_CONFIG_FILE) copiedGeneration = true;
       }
     }

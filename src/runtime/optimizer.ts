@@ -47,8 +47,11 @@ export interface OptimizerScalarState {
 export interface Optimizer {
   readonly kind: 'adamw' | 'sgd';
   readonly stepCount: number;
-  /** Updates every parameter that has a gradient in `grads`; parameters without one are left alone. */
-  step(grads: ReadonlyMap<string, Float32Array>, lr: number): void;
+  /**
+   * Updates every parameter that has a gradient in `grads`; parameters without one are left alone.
+   * Returns the name of the first parameter the update left with a NaN or infinite value, or null.
+   */
+  step(grads: ReadonlyMap<string, Float32Array>, lr: number): string | null;
   /** The per-parameter buffers as `<param>.<buffer>` (exp_avg, exp_avg_sq, momentum_buffer): live views, not copies. */
   stateTensors(): Map<string, Tensor>;
   /** Copies saved buffers into this optimizer's; every expected name must be present. Other names are ignored. */
@@ -96,22 +99,28 @@ abstract class SlotOptimizer implements Optimizer {
     }
   }
 
-  step(grads: ReadonlyMap<string, Float32Array>, lr: number): void {
+  step(grads: ReadonlyMap<string, Float32Array>, lr: number): string | null {
     for (const [name, grad] of grads) {
       const slot = this.byName.get(name);
       if (slot === undefined) throw new Error(`optimizer: gradient for unknown parameter "${name}"`);
       if (grad.length !== slot.param.length) throw new Error(`optimizer: gradient for "${name}" has ${grad.length} elements, parameter has ${slot.param.length}`);
     }
     this.stepCount++;
+    let nonFinite: string | null = null;
     for (const slot of this.slots) {
       const grad = grads.get(slot.name);
       if (grad === undefined) continue;
       slot.steps++;
-      this.update(slot, grad, lr);
+      if (!Number.isFinite(this.update(slot, grad, lr))) nonFinite ??= slot.name;
     }
+    return nonFinite;
   }
 
-  protected abstract update(slot: Slot, grad: Float32Array, lr: number): void;
+  /**
+   * Updates one parameter and returns the sum of its new values: finite exactly when every value is
+   * (float32 values summed in double cannot overflow), so the check costs one add per element.
+   */
+  protected abstract update(slot: Slot, grad: Float32Array, lr: number): number;
 
   stateTensors(): Map<string, Tensor> {
     const tensors = new Map<string, Tensor>();
@@ -170,7 +179,7 @@ export class AdamW extends SlotOptimizer {
     requireNonNegative('weightDecay', this.weightDecay);
   }
 
-  protected update(slot: Slot, grad: Float32Array, lr: number): void {
+  protected update(slot: Slot, grad: Float32Array, lr: number): number {
     const p = slot.param;
     const m = slot.buffers[0]!;
     const v = slot.buffers[1]!;
@@ -180,6 +189,7 @@ export class AdamW extends SlotOptimizer {
     const stepSize = lr / (1 - b1 ** slot.steps);
     const invBc2Sqrt = 1 / Math.sqrt(1 - b2 ** slot.steps);
     const n = p.length;
+    let sum = 0;
     for (let i = 0; i < n; i++) {
       const g = grad[i]!;
       const mi = fround(b1 * m[i]! + a1 * g);
@@ -187,7 +197,9 @@ export class AdamW extends SlotOptimizer {
       m[i] = mi;
       v[i] = vi;
       p[i] = fround(p[i]! * decay) - (stepSize * mi) / (sqrt(vi) * invBc2Sqrt + eps);
+      sum += p[i]!; // the stored float32, which overflows to Infinity where the double did not
     }
+    return sum;
   }
 }
 
@@ -212,13 +224,17 @@ export class Sgd extends SlotOptimizer {
     if (this.nesterov && (this.momentum === 0 || this.dampening !== 0)) throw new Error('SGD: nesterov needs momentum > 0 and dampening 0');
   }
 
-  protected update(slot: Slot, grad: Float32Array, lr: number): void {
+  protected update(slot: Slot, grad: Float32Array, lr: number): number {
     const p = slot.param;
     const wd = slot.decay ? this.weightDecay : 0;
     const n = p.length;
+    let sum = 0;
     if (this.momentum === 0) {
-      for (let i = 0; i < n; i++) p[i] = p[i]! - lr * fround(grad[i]! + wd * p[i]!);
-      return;
+      for (let i = 0; i < n; i++) {
+        p[i] = p[i]! - lr * fround(grad[i]! + wd * p[i]!);
+        sum += p[i]!;
+      }
+      return sum;
     }
     const buf = slot.buffers[0]!;
     const mu = this.momentum, keep = 1 - this.dampening, nesterov = this.nesterov;
@@ -228,7 +244,9 @@ export class Sgd extends SlotOptimizer {
       const b = first ? d : fround(mu * buf[i]! + keep * d);
       buf[i] = b;
       p[i] = p[i]! - lr * (nesterov ? fround(d + mu * b) : b);
+      sum += p[i]!;
     }
+    return sum;
   }
 }
 

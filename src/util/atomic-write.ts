@@ -22,6 +22,7 @@ export async function writeFileAtomic(
   } catch (err) {
     await file.close().catch(() => {});
     await unlink(temp).catch(() => {});
+    addErrorPath(err, path);
     throw err;
   }
   await file.close();
@@ -34,8 +35,14 @@ export async function writeFileAtomic(
   await syncDirectory(dir);
 }
 
-/** Makes the rename itself durable. Some platforms (Windows) cannot open a directory; skip there. */
-async function syncDirectory(dir: string): Promise<void> {
+/** Gives a file-system error that names no file (a failed write: ENOSPC) the path it concerns, for messages. */
+export function addErrorPath(err: unknown, path: string): void {
+  const e = err as NodeJS.ErrnoException | undefined;
+  if (typeof e?.code === 'string' && e.path === undefined) e.path = path;
+}
+
+/** Makes renames and new entries in `dir` durable. Some platforms (Windows) cannot open a directory; skip there. */
+export async function syncDirectory(dir: string): Promise<void> {
   let handle: FileHandle | undefined;
   try {
     handle = await open(dir, 'r');
@@ -44,6 +51,16 @@ async function syncDirectory(dir: string): Promise<void> {
     // best effort
   } finally {
     await handle?.close().catch(() => {});
+  }
+}
+
+/** Flushes a file written by other means (copyFile) to disk. */
+export async function syncFile(path: string): Promise<void> {
+  const file = await open(path, 'r+');
+  try {
+    await file.sync();
+  } finally {
+    await file.close();
   }
 }
 
@@ -67,20 +84,27 @@ export async function pathExists(path: string): Promise<boolean> {
 
 /**
  * Puts the finished directory `ready` at `target`, replacing what is there: the old directory is moved
- * aside first and removed last, so a crash leaves either the old or the new directory, never a mix.
+ * aside to `<target>.old-<pid>` first and removed last, so a crash leaves either the old or the new
+ * directory, never a mix (a missing `target` beside its `.old-<pid>` is restored by
+ * trainer-checkpoint.ts tidyCheckpoints). The parent is synced after each rename so the order holds
+ * on disk too.
  */
 export async function replaceDirectory(ready: string, target: string): Promise<void> {
+  const parent = dirname(target);
   const old = `${target}.old-${process.pid}`;
   const hadOld = await pathExists(target);
+  await syncDirectory(ready);
   if (hadOld) {
     await rm(old, { recursive: true, force: true });
     await rename(target, old);
+    await syncDirectory(parent);
   }
   try {
     await rename(ready, target);
   } catch (err) {
-    if (hadOld) await rename(old, target).catch(() => {});
+    if (hadOld) await rename(old, target).then(() => syncDirectory(parent), () => {});
     throw err;
   }
+  await syncDirectory(parent);
   if (hadOld) await rm(old, { recursive: true, force: true });
 }

@@ -29,3 +29,22 @@ it.each([
   expect(r.stderr.split('\n')[0]).toBe(line);
   noStack(r.stderr);
 });
+
+it('a directory that cannot be created exits 1 with one line naming it; --verbose adds the stack trace', async () => {
+  // /sys refuses new directories: EPERM or EROFS for root, EACCES for other users, EROFS on macOS.
+  const args = ['init-model', '--preset', 'tiny', '--out', '/sys/tsallis-run-test/m'];
+  const r = await cli(...args);
+  expect(r.code).toBe(1);
+  expect(r.stderr).toMatch(/^tsallis-run: cannot create directory \/sys\/tsallis-run-test\S* \((read-only file system, EROFS|operation not permitted, EPERM|permission denied, EACCES)\); [^\n]+\n$/);
+  const v = await cli(...args, '--verbose');
+  expect(v.code).toBe(1);
+  expect(v.stderr.split('\n')[0]).toBe(r.stderr.split('\n')[0]);
+  expect(v.stderr).toMatch(/^\s+at /m);
+});
+
+it('--verbose also gives a user error its stack trace', async () => {
+  const r = await cli('init-model', '--preset', 'tiny', '--out', 'src', '--verbose');
+  expect(r.code).toBe(2);
+  expect(r.stderr.split('\n')[0]).toBe('tsallis-run: --out: src exists and is not an empty directory; pass --force to replace it');
+  expect(r.stderr).toMatch(/^\s+at /m);
+});

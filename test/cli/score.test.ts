@@ -120,6 +120,16 @@ describe('runScore', () => {
     await expect(stat(out)).rejects.toThrow(); // no output for a bad input
   });
 
+  it('refuses a sequence longer than max_position_embeddings before scoring, naming its line', async () => {
+    const input = join(root, 'long.jsonl');
+    const out = join(root, 'long-out.jsonl');
+    await writeFile(input, `{"text": "fine"}\n\n${JSON.stringify({ text: 'lorem ipsum dolor sit amet '.repeat(1000) })}\n`);
+    const err = await runScore({ model: modelDir, input, out, device: 'cpu', progress: false }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as Error).message).toMatch(new RegExp(`^${input}:3: [\\d,]+ tokens, more than the model's max_position_embeddings 8,192$`));
+    await expect(stat(out)).rejects.toThrow();
+  });
+
   it('names --input when the file cannot be read', async () => {
     await expect(readScoreInput(join(root, 'missing.jsonl'), 10)).rejects.toThrow(/--input: cannot read .*missing\.jsonl \(file not found\)/);
   });

@@ -256,3 +256,36 @@ describe('sweep.sh running (a stand-in for tsallis-run)', () => {
     expect(r.code).toBe(0);
   });
 });
+
+describe('sweep.sh and run locks', () => {
+  it('skips a run whose run.lock names a live process, resumes one whose lock is stale, and exits 1 naming the skipped', async () => {
+    const calls = join(tmp, 'calls.txt');
+    const fake = join(tmp, 'fake');
+    await writeFile(fake, [
+      '#!/usr/bin/env bash',
+      'echo "$*" >> "$CALLS"',
+      '[[ $1 == train ]] || exit 0',
+      'while (($#)); do [[ $1 == --out ]] && out=$2; shift; done',
+      'mkdir -p "$out"; echo {} > "$out/summary.json"',
+      '',
+    ].join('\n'));
+    await chmod(fake, 0o755);
+    const cfg = join(tmp, 'cfg');
+    await mkdir(cfg);
+    for (const n of ['live', 'stale']) await writeFile(join(cfg, `${n}.yaml`), `# ${n}\n`);
+    const out = join(tmp, 'out');
+    const host = (await import('node:os')).hostname();
+    for (const [n, pid] of [['live', process.pid], ['stale', 4194305]] as const) {
+      await mkdir(join(out, n), { recursive: true });
+      await writeFile(join(out, n, 'run.lock'), JSON.stringify({ pid, host, started: '2026-12-06T00:00:00.000Z' }) + '\n');
+    }
+    const r = await sweep(['--out', out, cfg], { TSALLIS_RUN: fake, CALLS: calls });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`skip  live: locked by process ${process.pid} on ${host} (training there now)`);
+    expect(r.stderr).toContain(`live (process ${process.pid} on ${host})`);
+    expect((await readFile(calls, 'utf8')).trim().split('\n')).toEqual([
+      `train --config ${cfg}/stale.yaml --out ${out}/stale --resume`,
+      `report ${out} --out ${out}/report --summary ${out}/summary.csv`,
+    ]);
+  });
+});

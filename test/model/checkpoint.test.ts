@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, readdir, rm, truncate, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UserError } from '../../src/errors.js';
+import { NonFiniteError, UserError } from '../../src/errors.js';
 import { cli, ensureBuilt } from '../cli/built-cli.js';
 import { padBatch } from '../../src/runtime/batch.js';
 import { Policy } from '../../src/runtime/policy.js';
@@ -171,6 +171,20 @@ describe('saveModel', () => {
     expect((await readdir(root)).sort()).toEqual(['m']);
   });
 
+  it('refuses weights with NaN or Infinity before writing anything, naming the tensor and the first bad value', async () => {
+    const c = micro();
+    const w = randomWeights(c, 1);
+    const name = 'model.layers.1.mlp.up_proj.weight';
+    w.get(name)![3] = NaN;
+    w.get(name)![7] = Infinity;
+    const dir = join(root, 'm');
+    const err = await saveModel(dir, { config: c, weights: w, tokenizerDir: await projectTokenizerDir() }).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(NonFiniteError);
+    expect(err).toMatchObject({ tensor: name, index: 3 });
+    expect((err as Error).message).toBe(`${dir}: not saved: tensor "${name}" holds NaN at flat index 3; the weights diverged (try a lower learning rate); nothing was written`);
+    expect(await readdir(root)).toEqual([]);
+  });
+
   it('refuses a tokenizer with ids beyond vocab_size', async () => {
     const c = micro({ vocabSize: 512 });
     await expectUserError(
@@ -255,6 +269,16 @@ describe('loadModel errors name the file and the tensor', () => {
     const untied = micro({ tieWordEmbeddings: false });
     const dir2 = await writeDir(untied, asTensors(c, w));
     await expectUserError(loadModel(dir2), /missing tensor "lm_head\.weight" \[1024, 16\]/, /untied/);
+  });
+
+  it('a weight that is not finite', async () => {
+    const c = micro();
+    const t = asTensors(c, randomWeights(c, 0));
+    t.get('model.norm.weight')!.data[5] = -Infinity;
+    const dir = await writeDir(c, t);
+    const err = await loadModel(dir).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(NonFiniteError);
+    expect((err as Error).message).toMatch(`${join(dir, 'model.safetensors')}: tensor "model.norm.weight" holds -Infinity at flat index 5`);
   });
 
   it('a truncated safetensors file', async () => {

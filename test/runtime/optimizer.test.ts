@@ -333,3 +333,28 @@ describe('clipGradients: the share above eps, counted after clipping', () => {
   });
 });
 
+
+describe('step reports parameters the update made non-finite', () => {
+  const cases: [string, OptimizerConfig][] = [
+    ['adamw', { kind: 'adamw', weightDecay: 0 }],
+    ['sgd', { kind: 'sgd' }],
+    ['sgd with momentum', { kind: 'sgd', momentum: 0.9 }],
+  ];
+  it.each(cases)('%s: null while finite, the first overflowing parameter once one overflows float32', (_name, config) => {
+    const a = Float32Array.from([1, 2]);
+    const b = Float32Array.from([3e38, 1]);
+    const opt = createOptimizer([['a', a], ['b', b]], config);
+    const zero = new Float32Array(2);
+    expect(opt.step(new Map([['a', zero], ['b', Float32Array.from([1, 1])]]), 1e-3)).toBeNull();
+    // b[0] moves by about 1e40 in double, which float32 stores as +-Infinity: the stored value is what counts.
+    expect(opt.step(new Map([['a', zero], ['b', Float32Array.from([-1, 0])]]), 1e40)).toBe('b');
+    expect(Number.isFinite(b[0])).toBe(false);
+    expect(a).toEqual(Float32Array.from([1, 2]));
+  });
+  it('a NaN gradient makes the parameter NaN and is reported', () => {
+    const p = Float32Array.from([1, 2, 3]);
+    const opt = new AdamW([['w', p]], { weightDecay: 0 });
+    expect(opt.step(new Map([['w', Float32Array.from([0, NaN, 0])]]), 0.1)).toBe('w');
+    expect(Number.isNaN(p[1])).toBe(true);
+  });
+});
