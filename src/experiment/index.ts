@@ -12,6 +12,7 @@ export * from './sequences.js';
 export * from './step.js';
 export * from './streams.js';
 export * from './task-data.js';
+export * from './tensorboard.js';
 export * from './timer.js';
 export * from './train.js';
 export * from './trainer-checkpoint.js';

@@ -6,6 +6,7 @@
  *     config.yaml                     the resolved config (config/load.ts resolvedConfigYaml); written first
  *     metrics.csv                     one row per training step (METRICS_COLUMNS)
  *     validation.csv                  one row per validation (VALIDATION_COLUMNS): p@1, p@k, m@k in percent
+ *     events.out.tfevents.*           TensorBoard scalars of both CSVs, one file per session (tensorboard.ts)
  *     eval/<split>.json               EvalSummary of the final evaluation on a split
  *     eval/<split>.predictions.jsonl  one PredictionRecord per question
  *     checkpoints/step-<N>/           Hugging Face layout, plus the trainer's state

@@ -45,6 +45,7 @@ import {
 } from './layout.js';
 import { createRunLogger } from './logging.js';
 import { acquireRunLock } from './run-lock.js';
+import { EventsWriter } from './tensorboard.js';
 import { ProgressBar } from './progress.js';
 import { trainingStep, type RolloutSettings, type StepContext, type StepItem, type StepResult } from './step.js';
 import { evalSeed, RandomStreams } from './streams.js';
@@ -269,6 +270,7 @@ async function trainLoop(
   );
   const metricsCsv = await openMetricsCsv(paths);
   const validationCsv = await openValidationCsv(paths);
+  const events = await EventsWriter.open(paths.dir, startStep);
   progress.update(startStep, { val: best?.m16 ?? null });
 
   let lastStep = startStep - 1;
@@ -280,6 +282,7 @@ async function trainLoop(
     const items = order.next(config.train.questions_per_step).map(makeItem);
     const r = await trainingStep(ctx, step, items);
     await metricsCsv.append(r.metrics);
+    await events.metrics(r.metrics);
     lastStep = step;
     ranThisSession++;
     options.onStep?.(step, r);
@@ -310,7 +313,9 @@ async function trainLoop(
     const validate = config.train.eval_every > 0 && ((step + 1) % config.train.eval_every === 0 || last);
     if (validate) {
       const v = await evaluateRecords(policy, tokenizer, task, valRecords, evalSettings);
-      await validationCsv.append({ step, p1: v.metrics.p1, p16: v.metrics.pk, m16: v.metrics.mk });
+      const vRow = { step, p1: v.metrics.p1, p16: v.metrics.pk, m16: v.metrics.mk };
+      await validationCsv.append(vRow);
+      await events.validation(vRow);
       const improved = best === null || v.metrics.mk > best.m16;
       log.info({ validation: { step, ...v.metrics, wall_s: v.wall_s } }, `validation after step ${step}: p@1 ${v.metrics.p1.toFixed(1)} p@${v.metrics.k} ${v.metrics.pk.toFixed(1)} m@${v.metrics.k} ${v.metrics.mk.toFixed(1)}${improved ? ' (best)' : ''}`);
       progress.update(step + 1, { val: v.metrics.mk });
