@@ -46,6 +46,7 @@ import {
 import { createRunLogger } from './logging.js';
 import { acquireRunLock } from './run-lock.js';
 import { ProgressBar } from './progress.js';
+import { collectProvenance, provenanceLine } from './provenance.js';
 import { trainingStep, type RolloutSettings, type StepContext, type StepItem, type StepResult } from './step.js';
 import { evalSeed, RandomStreams } from './streams.js';
 import { checkInputLimits, type LimitedInputs } from './input-limits.js';
@@ -263,6 +264,8 @@ async function trainLoop(
     elapsed_s: elapsedBefore + (performance.now() - t0) / 1000,
   });
 
+  const provenance = await collectProvenance(config, new Date(performance.timeOrigin + t0));
+  log.info({ provenance }, provenanceLine(provenance));
   log.info(
     { run: paths.dir, algorithm: a.name, task: config.task.name, start: config.task.start, steps: S, resumed_from: ck?.step ?? null, items: itemCount },
     ck ? `resuming ${config.name} after step ${ck.step}` : `training ${config.name}: ${a.name} on ${config.task.name} (${config.task.start}), ${S} steps`,
@@ -377,6 +380,7 @@ async function trainLoop(
   }
 
   const q = !base && (a.name === 'garl' || a.name === 'paft') ? a.q : undefined;
+  const finishedAt = new Date().toISOString();
   const summary: RunSummary = {
     name: config.name,
     task: config.task.name,
@@ -391,7 +395,8 @@ async function trainLoop(
     test: evalSummary,
     ...(baseTest ? { base_test: baseTest } : {}),
     wall_s: elapsedBefore + (performance.now() - t0) / 1000,
-    finished_at: new Date().toISOString(),
+    finished_at: finishedAt,
+    provenance: { ...provenance, finished_at: finishedAt },
   };
   await writeRunSummary(paths, summary);
   log.info({ summary: paths.summary }, `done: ${paths.dir}`);
