@@ -8,6 +8,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { loadConfig } from '../config/load.js';
 import { runEvaluation, type EvalRunResult } from '../experiment/eval-run.js';
 import type { Split } from '../experiment/layout.js';
+import { evalProgress } from '../experiment/progress.js';
 import { choiceFlag, integerFlag, pathFlag } from './options.js';
 
 const SPLITS = ['validation', 'test'] as const;
@@ -25,7 +26,13 @@ export interface EvalArgs {
 
 export async function runEvalCommand(a: EvalArgs): Promise<EvalRunResult> {
   const config = await loadConfig(a.config, a.set ?? []);
-  return runEvaluation(config, { checkpoint: a.checkpoint, split: a.split, samples: a.samples, out: a.out, force: a.force, limit: a.limit });
+  // A bar on a terminal, else a line each tenth of the questions.
+  const progress = evalProgress(a.split ?? config.eval.split, process.stderr.isTTY === true, (line) => process.stderr.write(`${line}\n`));
+  try {
+    return await runEvaluation(config, { checkpoint: a.checkpoint, split: a.split, samples: a.samples, out: a.out, force: a.force, limit: a.limit, onProgress: progress.update });
+  } finally {
+    progress.stop();
+  }
 }
 
 const pct = (x: number | undefined) => (x === undefined ? '' : x.toFixed(1));

@@ -15,7 +15,7 @@ import { pathExists } from '../util/atomic-write.js';
 import type { Config } from '../config/schema.js';
 import { loadModel } from '../model/checkpoint.js';
 import { Policy } from '../runtime/policy.js';
-import { evalSummaryOf, evaluateRecords } from './evaluate.js';
+import { evalSummaryOf, evaluateRecords, type EvalProgressCallback } from './evaluate.js';
 import { runPaths, writeEvalSummary, writePredictions, type EvalSummary, type Split } from './layout.js';
 import { checkInputLimits } from './input-limits.js';
 import { loadSplit, loadTaskContext, splitPath } from './task-data.js';
@@ -35,6 +35,8 @@ export interface EvalOptions {
   force?: boolean;
   /** Evaluate only the first n questions (default: the config's eval.questions; 0: all). */
   limit?: number;
+  /** Follows the questions done (evaluate.ts). */
+  onProgress?: EvalProgressCallback;
 }
 
 export interface EvalRunResult {
@@ -59,7 +61,7 @@ export async function runEvaluation(config: Config, o: EvalOptions): Promise<Eva
   const paths = runPaths(await outDir(config, o, split));
   const state = await readTrainerState(o.checkpoint);
   const policy = new Policy(model.config, model.weights, { device: config.device, threads: config.threads || undefined });
-  const result = await evaluateRecords(policy, model.tokenizer, task, records, evalSettingsOf(config, o.samples ?? config.eval.samples));
+  const result = await evaluateRecords(policy, model.tokenizer, task, records, evalSettingsOf(config, o.samples ?? config.eval.samples), undefined, o.onProgress);
   const summary = evalSummaryOf(split, state ? state.step : null, result);
   await writeEvalSummary(paths, summary);
   await writePredictions(paths.predictions(split), result.records);

@@ -45,6 +45,7 @@ it('eval --config RUN/config.yaml --checkpoint models/tiny-base leaves every fil
   expect(r.code).toBe(0);
   const folder = join(run, 'eval-tiny-base');
   expect(r.stderr).toContain(folder);
+  expect(r.stderr).toContain('test: 2/2 questions (100%)'); // progress, as lines off a terminal
   expect(await hashes(run, 'eval-tiny-base')).toEqual(before);
   expect(await readEvalSummary(runPaths(folder).evalSummary('test'))).toMatchObject({ split: 'test', checkpoint_step: null, k: 2 });
 
