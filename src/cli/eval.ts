@@ -1,12 +1,14 @@
 /**
- * `tsallis-run eval --config FILE --checkpoint DIR [--split validation|test] [--samples 16]`:
+ * `tsallis-run eval --config FILE --checkpoint DIR [--split validation|test] [--samples 16] [--out DIR] [--force]`:
  * p@1, p@k and m@k (relaxed match, majority vote of normalised answers) and the task's official
- * metrics of one checkpoint, with per-question predictions (src/experiment/eval-run.ts).
+ * metrics of one checkpoint, with per-question predictions (src/experiment/eval-run.ts). By default
+ * into <output.dir>/eval-<checkpoint folder name>/, never over the training run's own files.
  */
 import type { Argv, CommandModule } from 'yargs';
 import { loadConfig } from '../config/load.js';
 import { runEvaluation, type EvalRunResult } from '../experiment/eval-run.js';
 import type { Split } from '../experiment/layout.js';
+import { evalProgress } from '../experiment/progress.js';
 import { choiceFlag, integerFlag, pathFlag } from './options.js';
 
 const SPLITS = ['validation', 'test'] as const;
@@ -18,12 +20,19 @@ export interface EvalArgs {
   split?: Split;
   samples?: number;
   out?: string;
+  force?: boolean;
   limit?: number;
 }
 
 export async function runEvalCommand(a: EvalArgs): Promise<EvalRunResult> {
   const config = await loadConfig(a.config, a.set ?? []);
-  return runEvaluation(config, { checkpoint: a.checkpoint, split: a.split, samples: a.samples, out: a.out, limit: a.limit });
+  // A bar on a terminal, else a line each tenth of the questions.
+  const progress = evalProgress(a.split ?? config.eval.split, process.stderr.isTTY === true, (line) => process.stderr.write(`${line}\n`));
+  try {
+    return await runEvaluation(config, { checkpoint: a.checkpoint, split: a.split, samples: a.samples, out: a.out, force: a.force, limit: a.limit, onProgress: progress.update });
+  } finally {
+    progress.stop();
+  }
 }
 
 const pct = (x: number | undefined) => (x === undefined ? '' : x.toFixed(1));
@@ -39,13 +48,14 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
       .option('split', { type: 'string', choices: SPLITS, describe: 'Split to evaluate (default: eval.split of the config)', coerce: choiceFlag('split', SPLITS) })
       .option('samples', { describe: 'Samples per question, k (default: eval.samples, 16)', coerce: integerFlag('samples', { min: 1 }) })
       .option('limit', { describe: 'Evaluate only the first n questions (default: eval.questions of the config; 0 or unset there: all)', coerce: integerFlag('limit', { min: 1 }) })
-      .option('out', { type: 'string', describe: 'Directory for eval/<split>.json and eval/<split>.predictions.jsonl (default: output.dir of the config)', coerce: pathFlag('out') })
+      .option('out', { type: 'string', describe: 'Directory for eval/<split>.json and eval/<split>.predictions.jsonl, replaced there (default: <output.dir>/eval-<checkpoint folder name>, next to the training run\'s files, never over them)', coerce: pathFlag('out') })
+      .option('force', { type: 'boolean', default: false, describe: 'Replace an earlier eval of this split in the default folder' })
       .epilogue('A sample is correct when a normalised gold answer is a substring of its normalised extracted answer; m@k votes over normalised answers, every sample voting (an empty answer votes for "no answer", which is never correct; ties go to the earliest); m@k abstaining, where empty answers do not vote, is printed and kept beside it.') as unknown as Argv<EvalArgs>,
   handler: async (a) => {
     const r = await runEvalCommand(a);
     const s = r.summary;
     const official = [s.em !== undefined ? `EM ${pct(s.em)}` : '', s.f1 !== undefined ? `F1 ${pct(s.f1)}` : '', s.exe_acc !== undefined ? `exe ${pct(s.exe_acc)}` : ''].filter(Boolean).join(' ');
     process.stdout.write(`${s.split}: n ${s.n}, p@1 ${pct(s.p1)}, p@${s.k} ${pct(s.p16)}, m@${s.k} ${pct(s.m16)}${s.m16_abstain !== undefined ? ` (abstaining ${pct(s.m16_abstain)})` : ''}${official ? `, ${official}` : ''}\n`);
-    process.stderr.write(`${r.summaryPath}\n${r.predictionsPath}\n`);
+    process.stderr.write(`wrote ${r.dir}:\n${r.summaryPath}\n${r.predictionsPath}\n`);
   },
 };

@@ -3,12 +3,19 @@
  * p@1 / p@k / m@k with the relaxed match, the task's official EM/F1 (FinQA: execution accuracy) of
  * the voted answer, and every question's samples and vote in a predictions file:
  *   <out>/eval/<split>.json, <out>/eval/<split>.predictions.jsonl
+ *
+ * It never touches a training run's own files unless told to: <out> defaults to a folder of its own
+ * inside the config's run directory, <output.dir>/eval-<checkpoint folder name>, refused when that
+ * already holds this split's files (unless `force`) or when the run directory does not exist (creating
+ * it would make `train` refuse it). An explicit `out` writes there, replacing what it holds.
  */
-import { resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
+import { UserError } from '../errors.js';
+import { pathExists } from '../util/atomic-write.js';
 import type { Config } from '../config/schema.js';
 import { loadModel } from '../model/checkpoint.js';
 import { Policy } from '../runtime/policy.js';
-import { evalSummaryOf, evaluateRecords } from './evaluate.js';
+import { evalSummaryOf, evaluateRecords, type EvalProgressCallback } from './evaluate.js';
 import { runPaths, writeEvalSummary, writePredictions, type EvalSummary, type Split } from './layout.js';
 import { checkInputLimits } from './input-limits.js';
 import { loadSplit, loadTaskContext, splitPath } from './task-data.js';
@@ -22,14 +29,20 @@ export interface EvalOptions {
   split?: Split;
   /** Samples per question; default config.eval.samples. */
   samples?: number;
-  /** Directory that receives eval/<split>.json and the predictions; default config.output.dir. */
+  /** Directory that receives eval/<split>.json and the predictions; default <output.dir>/eval-<checkpoint folder name>. */
   out?: string;
+  /** Replace this split's files in the default folder. */
+  force?: boolean;
   /** Evaluate only the first n questions (default: the config's eval.questions; 0: all). */
   limit?: number;
+  /** Follows the questions done (evaluate.ts). */
+  onProgress?: EvalProgressCallback;
 }
 
 export interface EvalRunResult {
   summary: EvalSummary;
+  /** The folder written to (`out`, or the default one). */
+  dir: string;
   summaryPath: string;
   predictionsPath: string;
 }
@@ -45,12 +58,27 @@ export async function runEvaluation(config: Config, o: EvalOptions): Promise<Eva
     { kind: 'questions', file: splitPath(task, split), records },
     { tokenizer: model.tokenizer, task, maxPositions: model.config.maxPositionEmbeddings, maxNewTokens: config.rollout.max_new_tokens },
   );
+  const paths = runPaths(await outDir(config, o, split));
   const state = await readTrainerState(o.checkpoint);
   const policy = new Policy(model.config, model.weights, { device: config.device, threads: config.threads || undefined });
-  const result = await evaluateRecords(policy, model.tokenizer, task, records, evalSettingsOf(config, o.samples ?? config.eval.samples));
+  const result = await evaluateRecords(policy, model.tokenizer, task, records, evalSettingsOf(config, o.samples ?? config.eval.samples), undefined, o.onProgress);
   const summary = evalSummaryOf(split, state ? state.step : null, result);
-  const paths = runPaths(resolve(o.out ?? config.output.dir));
   await writeEvalSummary(paths, summary);
   await writePredictions(paths.predictions(split), result.records);
-  return { summary, summaryPath: paths.evalSummary(split), predictionsPath: paths.predictions(split) };
+  return { summary, dir: paths.dir, summaryPath: paths.evalSummary(split), predictionsPath: paths.predictions(split) };
+}
+
+/** Where an evaluation writes; checked before any evaluation work (see the head of this file). */
+export async function outDir(config: Config, o: Pick<EvalOptions, 'checkpoint' | 'out' | 'force'>, split: Split): Promise<string> {
+  if (o.out !== undefined) return resolve(o.out);
+  const run = resolve(config.output.dir);
+  if (!(await pathExists(run))) {
+    throw new UserError(`${run}: the config's run directory does not exist, and eval writing there would make train refuse it; pass --out DIR`);
+  }
+  const dir = join(run, `eval-${basename(resolve(o.checkpoint))}`);
+  const paths = runPaths(dir);
+  for (const file of [paths.evalSummary(split), paths.predictions(split)]) {
+    if (!o.force && (await pathExists(file))) throw new UserError(`${file} exists from an earlier eval; pass --force to replace it, or --out DIR to write elsewhere`);
+  }
+  return dir;
 }

@@ -42,6 +42,9 @@ export interface EvalResult {
   generatedTokens: number;
 }
 
+/** Told the questions done so far (0 first, then after each generation batch) and the total. */
+export type EvalProgressCallback = (done: number, total: number) => void;
+
 /** k extracted answers for every record, in record order. */
 export async function sampleAnswers(
   policy: Policy,
@@ -50,12 +53,14 @@ export async function sampleAnswers(
   records: readonly TaskRecord[],
   s: EvalSettings,
   signal?: AbortSignal,
+  onProgress?: EvalProgressCallback,
 ): Promise<{ questions: QuestionSamples[]; generatedTokens: number }> {
   const stop = stopTokensFor(tokenizer);
   const perCall = Math.max(1, Math.floor((s.sequencesPerCall ?? 256) / s.samples));
   const rng = new Rng(s.seed);
   const questions: QuestionSamples[] = [];
   let generatedTokens = 0;
+  onProgress?.(0, records.length);
   for (let start = 0; start < records.length; start += perCall) {
     signal?.throwIfAborted();
     const chunk = records.slice(start, start + perCall);
@@ -77,15 +82,26 @@ export async function sampleAnswers(
       for (const ro of group) generatedTokens += ro.tokens.length;
       questions.push({ id: r.id, golds: goldAnswers(r), answers: group.map((ro) => extractAnswer(tokenizer.decode(ro.tokens)).answer) });
     });
+    onProgress?.(questions.length, records.length);
   }
   return { questions, generatedTokens };
 }
 
-/** Samples, scores and aggregates. */
-/** Evaluates `records`; an abort of `signal` stops it between generation batches by throwing the signal's reason. */
-export async function evaluateRecords(policy: Policy, tokenizer: Tokenizer, task: TaskContext, records: readonly TaskRecord[], s: EvalSettings, signal?: AbortSignal): Promise<EvalResult> {
+/**
+ * Samples, scores and aggregates `records`; an abort of `signal` stops it between generation batches
+ * by throwing the signal's reason. `onProgress` follows the questions sampled.
+ */
+export async function evaluateRecords(
+  policy: Policy,
+  tokenizer: Tokenizer,
+  task: TaskContext,
+  records: readonly TaskRecord[],
+  s: EvalSettings,
+  signal?: AbortSignal,
+  onProgress?: EvalProgressCallback,
+): Promise<EvalResult> {
   const t0 = performance.now();
-  const { questions, generatedTokens } = await sampleAnswers(policy, tokenizer, task, records, s, signal);
+  const { questions, generatedTokens } = await sampleAnswers(policy, tokenizer, task, records, s, signal, onProgress);
   const { metrics, records: predictions } = samplingMetrics(task.task, questions);
   const voted: Prediction[] = predictions.map((p) => ({ id: p.id, answer: p.vote ?? '', program: null, where: `vote of ${p.id}` }));
   const official = scorePredictions(task.task, records, voted);

@@ -12,7 +12,7 @@
  *     checkpoints/step-<N>/           Hugging Face layout, plus the trainer's state
  *     checkpoints/best/               the checkpoint with the best validation m@k (the study's selection rule)
  *     log.jsonl                       pino log lines
- *     summary.json                    RunSummary, written last: its presence marks a finished run
+ *     summary.json                    RunSummary, written last: its presence marks a finished run; with its provenance
  *     run.lock                        pid and host of the process training here (run-lock.ts); absent when none
  *
  * Safety under concurrent runs writing into one results directory:
@@ -331,6 +331,30 @@ export const evalSummarySchema = z.object({
 });
 export type EvalSummary = z.infer<typeof evalSummarySchema>;
 
+/**
+ * Where and with what a run was made (provenance.ts collects it): the session that finished the run;
+ * log.jsonl has one `provenance` line per session (a resumed run has several).
+ */
+export const provenanceSchema = z.object({
+  /** HEAD of the tsallis-run repository and whether tracked files differed from it; null outside a git checkout (an npm install). */
+  git: z.object({ commit: z.string(), dirty: z.boolean() }).nullable(),
+  tsallis_run: z.string().nullable(),
+  node: z.string(),
+  onnxruntime: z.string().nullable(),
+  device: z.string(),
+  /** config.threads (0: onnxruntime's default) and the CPUs Node sees. */
+  threads: count,
+  cpus: count,
+  host: z.string(),
+  /** ISO 8601 start of this session and end of the run. */
+  started_at: z.string(),
+  finished_at: z.string().optional(),
+  /** The scheduler's job, where one is set (SLURM_JOB_ID, SLURM_ARRAY_TASK_ID). */
+  slurm_job_id: z.string().optional(),
+  slurm_array_task_id: z.string().optional(),
+});
+export type Provenance = z.infer<typeof provenanceSchema>;
+
 export const METHODS = ['base', 'grpo', 'rloo', 'garl', 'paft', 'sft'] as const;
 export type Method = (typeof METHODS)[number];
 
@@ -359,6 +383,8 @@ export const runSummarySchema = z.object({
   wall_s: z.number().min(0),
   /** ISO 8601 time the run finished. */
   finished_at: z.string(),
+  /** Absent in files written before it. */
+  provenance: provenanceSchema.optional(),
 });
 export type RunSummary = z.infer<typeof runSummarySchema>;
 

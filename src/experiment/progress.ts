@@ -1,6 +1,7 @@
 /**
  * The training progress bar (cli-progress, on stderr, only when stderr is a terminal): step, mean
  * reward, mean W, the last validation m@k and generation tokens/s. Log lines are printed above it.
+ * And the progress of an evaluation (`evalProgress`): a bar on a terminal, log lines otherwise.
  */
 import cliProgress from 'cli-progress';
 
@@ -62,4 +63,39 @@ export class ProgressBar {
     this.multi.update();
     this.multi.stop();
   }
+}
+
+export interface EvalProgress {
+  /** An EvalProgressCallback (evaluate.ts). */
+  update: (done: number, total: number) => void;
+  /** Leaves the bar where it is. */
+  stop: () => void;
+}
+
+/**
+ * The progress of an evaluation over its questions: a bar on stderr when `bar`, else a line through
+ * `log` each time another tenth of the questions is done ("test: 340/1132 questions (30%)").
+ */
+export function evalProgress(label: string, bar: boolean, log: (line: string) => void): EvalProgress {
+  let shown: cliProgress.SingleBar | undefined;
+  let tenths = 0;
+  return {
+    update: (done, total) => {
+      if (bar) {
+        if (shown) shown.update(done);
+        else {
+          shown = new cliProgress.SingleBar(
+            { stream: process.stderr, format: `${label} {value}/{total} questions [{bar}] {percentage}% | eta {eta_formatted}`, barsize: 24, hideCursor: true, etaBuffer: 20 },
+            cliProgress.Presets.shades_classic,
+          );
+          shown.start(total, done);
+        }
+        return;
+      }
+      if (done === 0 || total === 0 || Math.floor((10 * done) / total) <= tenths) return;
+      tenths = Math.floor((10 * done) / total);
+      log(`${label}: ${done}/${total} questions (${Math.floor((100 * done) / total)}%)`);
+    },
+    stop: () => shown?.stop(),
+  };
 }

@@ -45,8 +45,9 @@ import {
 } from './layout.js';
 import { createRunLogger } from './logging.js';
 import { acquireRunLock } from './run-lock.js';
+import { evalProgress, ProgressBar } from './progress.js';
+import { collectProvenance, provenanceLine } from './provenance.js';
 import { EventsWriter } from './tensorboard.js';
-import { ProgressBar } from './progress.js';
 import { trainingStep, type RolloutSettings, type StepContext, type StepItem, type StepResult } from './step.js';
 import { evalSeed, RandomStreams } from './streams.js';
 import { checkInputLimits, type LimitedInputs } from './input-limits.js';
@@ -264,6 +265,8 @@ async function trainLoop(
     elapsed_s: elapsedBefore + (performance.now() - t0) / 1000,
   });
 
+  const provenance = await collectProvenance(config, new Date(performance.timeOrigin + t0));
+  log.info({ provenance }, provenanceLine(provenance));
   log.info(
     { run: paths.dir, algorithm: a.name, task: config.task.name, start: config.task.start, steps: S, resumed_from: ck?.step ?? null, items: itemCount },
     ck ? `resuming ${config.name} after step ${ck.step}` : `training ${config.name}: ${a.name} on ${config.task.name} (${config.task.start}), ${S} steps`,
@@ -353,17 +356,20 @@ async function trainLoop(
     log.info({ step: lastStep }, `interrupted during the final ${finalSplit} evaluation; continue with --resume to run it`);
     return { paths, completedSteps, interrupted: true, summary: null };
   };
-  const evaluateOrStop = async (p: Policy, tok: typeof tokenizer) => {
+  const evaluateOrStop = async (p: Policy, tok: typeof tokenizer, label: string) => {
+    // A bar on a terminal, else a log line each tenth of the questions.
+    const shown = evalProgress(label, options.progress ?? process.stderr.isTTY === true, (line) => log.info(line));
     try {
-      return await evaluateRecords(p, tok, task, finalRecords, evalSettings, options.signal);
+      return await evaluateRecords(p, tok, task, finalRecords, evalSettings, options.signal, shown.update);
     } catch (err) {
       if (options.signal?.aborted) return null;
       throw err;
     } finally {
+      shown.stop();
       await p.release();
     }
   };
-  const result = await evaluateOrStop(testPolicy, model.tokenizer);
+  const result = await evaluateOrStop(testPolicy, model.tokenizer, `final ${finalSplit}`);
   if (!result) return stopped();
   const evalSummary = evalSummaryOf(finalSplit, selectedStep, result);
   await writeEvalSummary(paths, evalSummary);
@@ -375,13 +381,14 @@ async function trainLoop(
     // (read again: training updated start.weights in place).
     const initial = await loadModel(config.model.path);
     const startPolicy = new Policy(initial.config, initial.weights, { device: config.device, threads: config.threads || undefined });
-    const b = await evaluateOrStop(startPolicy, initial.tokenizer);
+    const b = await evaluateOrStop(startPolicy, initial.tokenizer, `final ${finalSplit}, starting model`);
     if (!b) return stopped();
     baseTest = evalSummaryOf(finalSplit, null, b);
     log.info({ base_eval: baseTest }, `${finalSplit} (the starting model): p@1 ${baseTest.p1.toFixed(1)} p@${baseTest.k} ${baseTest.p16.toFixed(1)} m@${baseTest.k} ${baseTest.m16.toFixed(1)}`);
   }
 
   const q = !base && (a.name === 'garl' || a.name === 'paft') ? a.q : undefined;
+  const finishedAt = new Date().toISOString();
   const summary: RunSummary = {
     name: config.name,
     task: config.task.name,
@@ -396,7 +403,8 @@ async function trainLoop(
     test: evalSummary,
     ...(baseTest ? { base_test: baseTest } : {}),
     wall_s: elapsedBefore + (performance.now() - t0) / 1000,
-    finished_at: new Date().toISOString(),
+    finished_at: finishedAt,
+    provenance: { ...provenance, finished_at: finishedAt },
   };
   await writeRunSummary(paths, summary);
   log.info({ summary: paths.summary }, `done: ${paths.dir}`);
