@@ -9,6 +9,11 @@
  *   (`<|im_end|>`, else the first eos id). So w_m = p(y* | x*, z_m) is the probability of answering
  *   exactly y* and then stopping, the event the exact-match reward scores; and SFT/PAFT on y* teach
  *   the model to stop after the answer.
+ * - After a rationale that closed itself with `</think>`, the separator that follows it in the forced close
+ *   (`\n\n`, closeSuffix) is teacher-forced outside both z and y*, as the whole forced close is after a
+ *   budget-forced rationale: w_m = p(y* | x*, z_m, separator). The separator is the chat template's
+ *   formatting between thinking and answer; the exact-match reward does not score it either, and counting
+ *   it in one case but not the other would make W depend on how the rationale ended.
  */
 import type { Tokenizer } from '../model/tokenizer.js';
 import type { StopTokens } from '../runtime/rollout.js';
