@@ -1,8 +1,13 @@
 /**
- * `npm run bench -- [--preset tiny|small] [--only train|generate|profile|memory] [--threads N]`: speed
+ * `npm run bench -- [--preset tiny|small] [--only train|generate|profile|memory|step] [--threads N]`: speed
  * figures, one JSON object per line. Timings are medians over repeated runs after a warm-up. `profile`
  * (not part of the default run) breaks the train step's kernel time down by op type and gives its Gemm
  * kernels' share of the machine's Gemm peak.
+ *
+ * `--only step [--config FILE] [--steps N] [--warmup K]` runs the trainer's steps on a config (default
+ * configs/default.yaml, its own threads and device): K warm-up steps (default 1), then the means over N
+ * (default 3) of the generate / score / train / optimizer / other split, its shares, generated and
+ * trained tokens per second of their phase and wall seconds per step; a table of the same on stderr.
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +19,8 @@ import { padBatch } from '../runtime/batch.js';
 import { generate } from '../runtime/generate.js';
 import { parameterCount, type ModelConfig } from '../model/config.js';
 import { profileTrainStep } from './profile.js';
+import { benchStep, stepRecord, stepTable } from './step.js';
+import { loadConfig } from '../config/load.js';
 import type { GenerateOptions } from '../runtime/rollout.js';
 import { Rng } from '../util/rng.js';
 
@@ -23,6 +30,9 @@ const { values } = parseArgs({
     only: { type: 'string' },
     threads: { type: 'string', default: '2' },
     repeats: { type: 'string', default: '5' },
+    config: { type: 'string', default: 'configs/default.yaml' },
+    steps: { type: 'string', default: '3' },
+    warmup: { type: 'string', default: '1' },
   },
 });
 const presets = (values.preset ?? ['tiny', 'small']) as Preset[];
@@ -118,12 +128,17 @@ function benchMemory(preset: Preset, batch: number, length: number) {
   return execFileSync(process.execPath, [script, preset, String(batch), String(length)], { encoding: 'utf8' }).trim();
 }
 
+if (values.only === 'step') {
+  const b = await benchStep(await loadConfig(values.config), { steps: Number(values.steps), warmup: Number(values.warmup) });
+  console.error(stepTable(b));
+  console.log(JSON.stringify(stepRecord(b)));
+}
 if (values.only === 'memory') {
   console.log(benchMemory('small', 8, 256));
   console.log(benchMemory('qwen3-0.6b', 1, 128));
 }
 if (values.only === 'profile') for (const preset of presets) console.log(JSON.stringify(await benchProfile(preset)));
-for (const preset of values.only === 'memory' || values.only === 'profile' ? [] : presets) {
+for (const preset of values.only === 'memory' || values.only === 'profile' || values.only === 'step' ? [] : presets) {
   if (!values.only || values.only === 'train') console.log(JSON.stringify(await benchTrain(preset)));
   if (!values.only || values.only === 'generate') console.log(JSON.stringify(await benchGenerate(preset)));
 }

@@ -77,6 +77,8 @@ export interface StepResult {
   /** The first parameter the update left with a NaN or infinite value; null when every weight is finite. */
   nonFiniteWeights: string | null;
   generatedTokens: number;
+  /** Rationale and answer tokens trained on (the train graph also runs prompts and padding, not counted). */
+  trainedTokens?: number;
 }
 
 const orNull = (x: number): number | null => (Number.isNaN(x) ? null : x);
@@ -225,5 +227,5 @@ export async function trainingStep(ctx: StepContext, step: number, items: readon
     log_W_p90: logW?.p90 ?? null,
     above_eps: updated ? aboveEps : null,
   };
-  return { metrics, diagnostics, rollouts: sampled, updated, skipped, nonFiniteWeights, generatedTokens };
+  return { metrics, diagnostics, rollouts: sampled, updated, skipped, nonFiniteWeights, generatedTokens, trainedTokens: g.tokens };
 }

@@ -109,7 +109,7 @@ export function evalSettingsOf(config: Config, samples = config.eval.samples): E
 }
 
 /** What a run reads before it starts: loaded (and checked) before its run directory is created. */
-interface RunInputs {
+export interface RunInputs {
   task: Awaited<ReturnType<typeof loadTaskContext>>;
   sftPairs: SftPair[] | null;
   trainRecords: TaskRecord[];
@@ -119,7 +119,7 @@ interface RunInputs {
 }
 
 /** Loads the task, its data and the starting model; any error here leaves no run directory behind. */
-async function loadRunInputs(config: Config): Promise<RunInputs> {
+export async function loadRunInputs(config: Config): Promise<RunInputs> {
   const task = await loadTaskContext(config);
   const a = config.algorithm;
   const sftPairs = a.name === 'sft' && a.data !== undefined ? await loadSftPairs(a.data) : null;
@@ -138,6 +138,47 @@ async function loadRunInputs(config: Config): Promise<RunInputs> {
   await checkInputLimits({ kind: 'questions', file: splitPath(task, 'validation'), records: valRecords }, limits);
   await checkInputLimits({ kind: 'questions', file: splitPath(task, config.eval.split), records: finalRecords }, limits);
   return { task, sftPairs, trainRecords, valRecords, finalRecords, start };
+}
+
+/** The training items of a run (SFT pairs, SFT records or questions): how many, and item i. */
+export function trainItems(config: Config, inputs: RunInputs): { count: number; item: (i: number) => StepItem } {
+  const { task, sftPairs, trainRecords, start } = inputs;
+  const tokenizer = start.tokenizer;
+  const isSft = config.algorithm.name === 'sft';
+  return {
+    count: sftPairs ? sftPairs.length : trainRecords.length,
+    item: (i) => (sftPairs ? sftPairItem(tokenizer, task, sftPairs[i]!) : isSft ? sftRecordItem(tokenizer, task, trainRecords[i]!) : questionItem(tokenizer, task, trainRecords[i]!)),
+  };
+}
+
+/**
+ * The step context of a run over `weights`: a policy on them, a fresh optimizer, and for GRPO with
+ * kl_beta > 0 a frozen reference on a copy of the starting weights.
+ */
+export function createStepContext(config: Config, inputs: RunInputs, weights: Map<string, Float32Array>, streams: RandomStreams): StepContext {
+  const { task, start } = inputs;
+  const a = config.algorithm;
+  const session = { device: config.device, threads: config.threads || undefined };
+  const reference = a.name === 'grpo' && a.kl_beta > 0 ? new Policy(start.config, new Map([...start.weights].map(([k, v]) => [k, Float32Array.from(v)])), session) : undefined;
+  const optimizer = createOptimizer([...weights], { ...optimizerOf(config), noDecay: isNormOrBias });
+  const tokenizer = start.tokenizer;
+  return {
+    algorithm: algorithmOf(config),
+    aggregation: aggregationOf(config),
+    clip: a.name === 'grpo' ? { low: 1 - a.eps_low, high: 1 + a.eps_high } : undefined,
+    kl: reference && a.name === 'grpo' ? { reference, beta: a.kl_beta } : undefined,
+    policy: new Policy(start.config, weights, session),
+    optimizer,
+    lr: config.train.steps > 0 ? lrSchedule(lrScheduleOf(config)) : () => 0,
+    gradClip: config.optimizer.grad_clip,
+    tokenizer,
+    task: task.task,
+    stop: stopTokensFor(tokenizer),
+    rollout: rolloutSettingsOf(config),
+    microBatchTokens: config.train.micro_batch_tokens,
+    streams,
+    eps: optimizerEps(config),
+  };
 }
 
 /** Refuses a resume whose config differs, as values, from the one the run started with (RESUME_FREE_FIELDS aside). */
@@ -203,22 +244,20 @@ async function trainLoop(
   progress: ProgressBar,
   endProgress: () => void,
 ): Promise<TrainResult> {
-  const { task, sftPairs, trainRecords, valRecords, finalRecords, start } = inputs;
+  const { task, valRecords, finalRecords, start } = inputs;
   const a = config.algorithm;
-  const isSft = a.name === 'sft';
   const finalSplit = config.eval.split;
   const tokenizer = start.tokenizer;
-  const makeItem = (i: number): StepItem =>
-    sftPairs ? sftPairItem(tokenizer, task, sftPairs[i]!) : isSft ? sftRecordItem(tokenizer, task, trainRecords[i]!) : questionItem(tokenizer, task, trainRecords[i]!);
-  const itemCount = sftPairs ? sftPairs.length : trainRecords.length;
+  const { count: itemCount, item: makeItem } = trainItems(config, inputs);
 
   const ck = options.resume ? await latestCheckpoint(paths) : null;
   const loaded = ck ? await readTrainerCheckpoint(ck.dir) : null;
-  const reference = a.name === 'grpo' && a.kl_beta > 0 ? new Policy(start.config, new Map([...start.weights].map(([k, v]) => [k, Float32Array.from(v)])), { device: config.device, threads: config.threads || undefined }) : undefined;
   const weights = loaded ? loaded.weights : start.weights;
-  const optimizer = createOptimizer([...weights], { ...optimizerOf(config), noDecay: isNormOrBias });
   const streams = loaded ? RandomStreams.fromState(loaded.state.rng) : RandomStreams.fromSeed(config.seed);
   const order = loaded ? DataOrder.restore(loaded.state.data_order, itemCount, streams.data) : DataOrder.start(itemCount, streams.data);
+  const ctx = createStepContext(config, inputs, weights, streams);
+  const { policy, optimizer } = ctx;
+  const reference = ctx.kl?.reference;
   if (loaded) {
     optimizer.loadStateTensors(loaded.optimizerTensors);
     optimizer.loadScalarState(loaded.state.optimizer);
@@ -230,25 +269,7 @@ async function trainLoop(
     await truncateCsvAfterStep(paths.metrics, startStep - 1);
     await truncateCsvAfterStep(paths.validation, startStep - 1);
   }
-  const policy = new Policy(start.config, weights, { device: config.device, threads: config.threads || undefined });
 
-  const ctx: StepContext = {
-    algorithm: algorithmOf(config),
-    aggregation: aggregationOf(config),
-    clip: a.name === 'grpo' ? { low: 1 - a.eps_low, high: 1 + a.eps_high } : undefined,
-    kl: reference && a.name === 'grpo' ? { reference, beta: a.kl_beta } : undefined,
-    policy,
-    optimizer,
-    lr: config.train.steps > 0 ? lrSchedule(lrScheduleOf(config)) : () => 0,
-    gradClip: config.optimizer.grad_clip,
-    tokenizer,
-    task: task.task,
-    stop: stopTokensFor(tokenizer),
-    rollout: rolloutSettingsOf(config),
-    microBatchTokens: config.train.micro_batch_tokens,
-    streams,
-    eps: optimizerEps(config),
-  };
   const evalSettings = evalSettingsOf(config);
   const S = config.train.steps;
   const every = config.train.checkpoint_every;
