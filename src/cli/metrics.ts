@@ -40,7 +40,7 @@ export const metricsCommand: CommandModule<object, MetricsArgs> = {
       .option('pred', {
         type: 'string',
         demandOption: true,
-        describe: 'Predictions: HotPotQA {"answer": {id: text}}, MuSiQue JSONL {"id","predicted_answer"}, FinQA [{"id","predicted": [tokens]}], or JSONL {"id","answer"}',
+        describe: 'Predictions: HotPotQA {"answer": {id: text}}, MuSiQue JSONL {"id","predicted_answer"}, FinQA [{"id","predicted": [tokens]}], JSONL {"id","answer"}, or an eval/<split>.predictions.jsonl (its vote)',
       })
       .option('json', { type: 'boolean', default: false, describe: 'Print one JSON object (rates as fractions in [0, 1])' }) as unknown as Argv<MetricsArgs>,
   handler: async (a) => {

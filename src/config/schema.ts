@@ -219,6 +219,9 @@ const train = z
     eval_questions: int(0).default(0).describe('Validation questions per evaluation (0: the whole validation split).'),
     checkpoint_every: int(0).default(0).describe('Also keep a checkpoint every this many steps (0: only the best and the last).'),
     log_every: int(1).default(1).describe('Log a progress line every this many steps (the metrics CSV gets every step).'),
+    log_rollouts: int(0)
+      .default(2)
+      .describe('Rollouts of each step kept in rollouts.jsonl with their text, answer, reward and log W (0: none): the first of each question in turn. Training is the same for any value.'),
     max_nonfinite_steps: int(1)
       .default(3)
       .describe('Stop the run (exit 2) after this many steps in a row whose loss or gradient norm is not finite; such steps are skipped, weight decay included.'),

@@ -37,6 +37,8 @@ export interface QuestionSamples {
   id: string;
   answers: readonly string[];
   golds: readonly string[];
+  /** The decoded completion of each sample, the text its answer was extracted from; kept in the record when given. */
+  completions?: readonly string[];
 }
 
 /** The metrics over a set of questions, in percent. */
@@ -74,6 +76,7 @@ export function scoreQuestion(task: TaskName, q: QuestionSamples): ScoredQuestio
     vote_correct: isCorrect(vote.answer),
     vote_abstain: abstain.answer,
     vote_abstain_correct: isCorrect(abstain.answer),
+    ...(q.completions ? { completions: [...q.completions] } : {}),
   };
 }
 

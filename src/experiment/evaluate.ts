@@ -45,7 +45,7 @@ export interface EvalResult {
 /** Told the questions done so far (0 first, then after each generation batch) and the total. */
 export type EvalProgressCallback = (done: number, total: number) => void;
 
-/** k extracted answers for every record, in record order. */
+/** k extracted answers for every record, in record order, with the completions they were extracted from. */
 export async function sampleAnswers(
   policy: Policy,
   tokenizer: Tokenizer,
@@ -80,7 +80,8 @@ export async function sampleAnswers(
     chunk.forEach((r, i) => {
       const group = rollouts.slice(i * s.samples, (i + 1) * s.samples);
       for (const ro of group) generatedTokens += ro.tokens.length;
-      questions.push({ id: r.id, golds: goldAnswers(r), answers: group.map((ro) => extractAnswer(tokenizer.decode(ro.tokens)).answer) });
+      const completions = group.map((ro) => tokenizer.decode(ro.tokens));
+      questions.push({ id: r.id, golds: goldAnswers(r), answers: completions.map((c) => extractAnswer(c).answer), completions });
     });
     onProgress?.(questions.length, records.length);
   }

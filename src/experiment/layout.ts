@@ -5,10 +5,11 @@
  *   <run>/
  *     config.yaml                     the resolved config (config/load.ts resolvedConfigYaml); written first
  *     metrics.csv                     one row per training step (METRICS_COLUMNS)
+ *     rollouts.jsonl                  train.log_rollouts of each step's rollouts, with text, answer, reward, log W (rollout-log.ts)
  *     validation.csv                  one row per validation (VALIDATION_COLUMNS): p@1, p@k, m@k in percent
  *     events.out.tfevents.*           TensorBoard scalars of both CSVs, one file per session (tensorboard.ts)
  *     eval/<split>.json               EvalSummary of the final evaluation on a split
- *     eval/<split>.predictions.jsonl  one PredictionRecord per question
+ *     eval/<split>.predictions.jsonl  one PredictionRecord per question, with each sample's answer and completion
  *     checkpoints/step-<N>/           Hugging Face layout, plus the trainer's state
  *     checkpoints/best/               the checkpoint with the best validation m@k (the study's selection rule)
  *     log.jsonl                       pino log lines
@@ -41,6 +42,7 @@ import { addErrorPath, writeFileAtomic } from '../util/atomic-write.js';
 export const RUN_FILES = {
   config: 'config.yaml',
   metrics: 'metrics.csv',
+  rollouts: 'rollouts.jsonl',
   validation: 'validation.csv',
   summary: 'summary.json',
   log: 'log.jsonl',
@@ -55,6 +57,7 @@ export interface RunPaths {
   dir: string;
   config: string;
   metrics: string;
+  rollouts: string;
   validation: string;
   summary: string;
   log: string;
@@ -76,6 +79,7 @@ export function runPaths(dir: string): RunPaths {
     dir,
     config: join(dir, RUN_FILES.config),
     metrics: join(dir, RUN_FILES.metrics),
+    rollouts: join(dir, RUN_FILES.rollouts),
     validation: join(dir, RUN_FILES.validation),
     summary: join(dir, RUN_FILES.summary),
     log: join(dir, RUN_FILES.log),
@@ -405,6 +409,8 @@ export const predictionRecordSchema = z.object({
   /** The vote with empty answers abstaining (null when every answer was empty), and whether it is correct; absent in older files. */
   vote_abstain: z.string().nullable().optional(),
   vote_abstain_correct: z.boolean().optional(),
+  /** The decoded completion of each sample, in sampling order (what `answers` were extracted from); absent in older files. */
+  completions: z.array(z.string()).optional(),
 });
 export type PredictionRecord = z.infer<typeof predictionRecordSchema>;
 

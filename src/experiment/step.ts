@@ -70,6 +70,8 @@ export interface StepResult {
   metrics: MetricsRow;
   diagnostics: GroupDiagnostics[];
   rollouts?: StepRollouts;
+  /** log w_m of each question's rollouts (GARL, PAFT). */
+  logW?: number[][];
   /** Whether the optimizer stepped (false when the loss or the gradient norm was not finite). */
   updated: boolean;
   /** Why the optimizer did not step: the quantity that was not finite; null when it stepped. */
@@ -109,7 +111,7 @@ export async function stepCoefficients(
   items: readonly StepItem[],
   sampled: StepRollouts | undefined,
   timer: PhaseTimer,
-): Promise<{ groups: CoefficientGroup[]; diagnostics: GroupDiagnostics[] }> {
+): Promise<{ groups: CoefficientGroup[]; diagnostics: GroupDiagnostics[]; logW?: number[][] }> {
   const signal = SIGNAL[ctx.algorithm.name];
   const context = { step, rng: ctx.streams.paft };
   if (signal === 'none') {
@@ -140,7 +142,7 @@ export async function stepCoefficients(
     groups.push({ sequences: seqs, coefficients: r.sequences });
     diagnostics.push(r.diagnostics);
   });
-  return { groups, diagnostics };
+  return { groups, diagnostics, logW };
 }
 
 /** Per question, the teacher-forced sequences (rollout's rationale, then y*) and their log w_m = log p(y* | x*, z_m). */
@@ -165,7 +167,7 @@ export async function trainingStep(ctx: StepContext, step: number, items: readon
   const timer = new PhaseTimer();
   const signal = SIGNAL[ctx.algorithm.name];
   const sampled = signal === 'none' ? undefined : await sampleRollouts(ctx, items, timer);
-  const { groups, diagnostics } = await stepCoefficients(ctx, step, items, sampled, timer);
+  const { groups, diagnostics, logW: rolloutLogW } = await stepCoefficients(ctx, step, items, sampled, timer);
 
   const sequences: TrainingSequence[] = groups.flatMap((g) => [...g.sequences]);
   const coefficients = sequenceCoefficients(groups, ctx.aggregation);
@@ -227,5 +229,5 @@ export async function trainingStep(ctx: StepContext, step: number, items: readon
     log_W_p90: logW?.p90 ?? null,
     above_eps: updated ? aboveEps : null,
   };
-  return { metrics, diagnostics, rollouts: sampled, updated, skipped, nonFiniteWeights, generatedTokens, trainedTokens: g.tokens };
+  return { metrics, diagnostics, rollouts: sampled, logW: rolloutLogW, updated, skipped, nonFiniteWeights, generatedTokens, trainedTokens: g.tokens };
 }

@@ -45,6 +45,7 @@ import {
 } from './layout.js';
 import { createRunLogger } from './logging.js';
 import { acquireRunLock } from './run-lock.js';
+import { appendRolloutLog, rolloutLogRows, truncateRolloutLogAfterStep } from './rollout-log.js';
 import { evalProgress, ProgressBar } from './progress.js';
 import { collectProvenance, provenanceLine } from './provenance.js';
 import { EventsWriter } from './tensorboard.js';
@@ -268,6 +269,7 @@ async function trainLoop(
   if (options.resume) {
     await truncateCsvAfterStep(paths.metrics, startStep - 1);
     await truncateCsvAfterStep(paths.validation, startStep - 1);
+    await truncateRolloutLogAfterStep(paths.rollouts, startStep - 1);
   }
 
   const evalSettings = evalSettingsOf(config);
@@ -306,6 +308,7 @@ async function trainLoop(
     const items = order.next(config.train.questions_per_step).map(makeItem);
     const r = await trainingStep(ctx, step, items);
     await metricsCsv.append(r.metrics);
+    await appendRolloutLog(paths.rollouts, rolloutLogRows(step, items, r, config.train.log_rollouts, tokenizer));
     await events.metrics(r.metrics);
     lastStep = step;
     ranThisSession++;

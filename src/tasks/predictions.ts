@@ -4,14 +4,17 @@
  *  - MuSiQue official: JSONL lines {"id", "predicted_answer", ...};
  *  - FinQA official: a JSON array [{"id", "predicted": [program tokens]}] (a program string is accepted too);
  *  - project: JSONL lines (or a JSON array) of {"id", "answer"}; for FinQA an answer that is a program
- *    ("subtract(5829, 5735)") is executed, any other answer is graded as a free-form number.
+ *    ("subtract(5829, 5735)") is executed, any other answer is graded as a free-form number;
+ *  - eval: the project's own eval/<split>.predictions.jsonl (src/experiment/layout.ts PredictionRecord),
+ *    scored by its majority-voted answer as the evaluation scores it ("no answer" as an empty
+ *    prediction, never executed as a program).
  */
 import { readFile } from 'node:fs/promises';
 import { UserError } from '../errors.js';
 import { readJsonl, type Located } from './files.js';
 import { FINQA_OPS, tokenizeProgram } from './finqa-program.js';
 
-export type PredictionFormat = 'hotpotqa-official' | 'musique-official' | 'finqa-official' | 'project';
+export type PredictionFormat = 'hotpotqa-official' | 'musique-official' | 'finqa-official' | 'project' | 'eval';
 
 export interface Prediction {
   id: string;
@@ -60,12 +63,16 @@ function fromRow(v: unknown, where: string): { format: PredictionFormat; p: Pred
     else throw new UserError(`${where}: predicted: expected a list of program tokens or a program string`);
     return { format: 'finqa-official', p: { id, answer: null, program, where } };
   }
+  if ('vote' in v && 'answers' in v) {
+    if (v.vote !== null && typeof v.vote !== 'string') throw new UserError(`${where}: vote: expected a string or null, got ${JSON.stringify(v.vote)}`);
+    return { format: 'eval', p: { id, answer: v.vote ?? '', program: null, where } };
+  }
   if ('answer' in v) {
     if (typeof v.answer !== 'string') throw new UserError(`${where}: answer: expected a string, got ${JSON.stringify(v.answer)}`);
     const program = looksLikeProgram(v.answer) ? tokenizeProgram(v.answer.trim()) : null;
     return { format: 'project', p: { id, answer: v.answer, program, where } };
   }
-  throw new UserError(`${where}: no answer field (expected "answer", "predicted_answer" or "predicted")`);
+  throw new UserError(`${where}: no answer field (expected "answer", "predicted_answer", "predicted" or "vote")`);
 }
 
 function collect(rows: Located[], path: string): PredictionFile {

@@ -5,6 +5,13 @@ import { evalSummarySchema, predictionRecordSchema } from '../../src/experiment/
 const rep = (n: number, s: string) => Array<string>(n).fill(s);
 
 describe('one question', () => {
+  it('keeps the completions, in sampling order, when given', () => {
+    const q = { id: 'c', answers: ['Paris', ''], golds: ['Paris'] };
+    const r = scoreQuestion('hotpotqa', { ...q, completions: ['<think>hm</think> Paris', 'no idea'] });
+    expect(r.completions).toEqual(['<think>hm</think> Paris', 'no idea']);
+    expect(predictionRecordSchema.parse(JSON.parse(JSON.stringify(r)))).toEqual(r);
+    expect('completions' in scoreQuestion('hotpotqa', q)).toBe(false);
+  });
   it('counts relaxed matches, and votes over normalised answers', () => {
     // 5 x "Paris" and 3 x "the city of Paris" are correct (gold is a substring), 6 x "London" and 2 empty are not.
     const answers = [...rep(5, 'Paris'), ...rep(3, 'the city of Paris'), ...rep(6, 'London'), ...rep(2, '')];
@@ -138,5 +145,6 @@ describe('eval summaries', () => {
     expect(evalSummaryTable([old]).columns).toEqual(['split', 'checkpoint', 'n', 'p@1', 'p@16', 'm@16']);
     const rec = predictionRecordSchema.parse({ id: 'q', gold: ['x'], answers: ['x'], correct: [true], vote: 'x', vote_count: 1, vote_correct: true });
     expect(rec.vote_abstain_correct).toBeUndefined();
+    expect(rec.completions).toBeUndefined();
   });
 });

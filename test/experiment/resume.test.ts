@@ -1,5 +1,5 @@
 /** --resume: a run interrupted after k steps and resumed ends bit for bit where an uninterrupted run ends. */
-import { readFile } from 'node:fs/promises';
+import { appendFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readMetricsCsv, readValidationCsv, runPaths, type RunSummary } from '../../src/experiment/layout.js';
 import { runTraining } from '../../src/experiment/train.js';
@@ -30,6 +30,8 @@ describe('resume', () => {
     const b1 = await runTraining(testConfig(s, algorithm, split, extra), { ...quiet, signal: controller.signal, onStep: (step) => step === 1 && controller.abort() });
     expect(b1).toMatchObject({ interrupted: true, completedSteps: 2, summary: null });
     expect((await readTrainerState(runPaths(split).checkpoint(1)))!.step).toBe(1);
+    // As if step 2 had logged its rollouts and the process died mid-line before its checkpoint: resume drops both.
+    await appendFile(runPaths(split).rollouts, JSON.stringify({ step: 2, id: 'x', sample: 0, reward: 0, answer: '', completion: '' }) + '\n{"step": 3, "id');
     const b2 = await runTraining(testConfig(s, algorithm, split, extra), { ...quiet, resume: true });
     expect(b2.interrupted).toBe(false);
     expect(b2.completedSteps).toBe(4);
@@ -45,6 +47,9 @@ describe('resume', () => {
     expect({ ...sb!, elapsed_s: 0 }).toEqual({ ...sa!, elapsed_s: 0 });
     expect(untimed(await readMetricsCsv(pb.metrics) as never)).toEqual(untimed(await readMetricsCsv(pa.metrics) as never));
     expect(await readValidationCsv(pb.validation)).toEqual(await readValidationCsv(pa.validation));
+    const rollouts = await readFile(pb.rollouts, 'utf8');
+    expect(rollouts.trim().split('\n')).toHaveLength(4 * 2);
+    expect(rollouts).toBe(await readFile(pa.rollouts, 'utf8'));
     // Provenance differs only in its times; the rest (commit, versions, host) is the same process's.
     const untimedProvenance = (p: RunSummary['provenance']) => ({ ...p!, started_at: '', finished_at: '' });
     expect(untimedProvenance(b2.summary!.provenance)).toEqual(untimedProvenance(a.summary!.provenance));

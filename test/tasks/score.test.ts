@@ -2,6 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runMetrics } from '../../src/cli/metrics.js';
+import { scoreQuestion } from '../../src/eval/sampling-metrics.js';
+import { writePredictions } from '../../src/experiment/layout.js';
 import { readPredictions } from '../../src/tasks/predictions.js';
 
 const FIX = join(process.cwd(), 'test/fixtures/tasks');
@@ -41,6 +43,18 @@ describe('metrics on HotPotQA', () => {
     expect(s.format).toBe('project');
     expect(s.em).toBeCloseTo(3 / 8, 12);
     expect(s.f1).toBeCloseTo((3 + 2 / 3) / 8, 12);
+  });
+  it('scores the project\'s own eval predictions file by its vote ("no answer" as empty)', async () => {
+    // One sample per question, so the vote is that answer; the empty one votes "no answer" (vote null).
+    const records = Object.entries(answers).map(([id, answer]) => scoreQuestion('hotpotqa', { id, answers: [answer], golds: ['x'], completions: [`<think>...</think> ${answer}`] }));
+    expect(records.find((r) => r.id === '5a8dev0006')!.vote).toBeNull();
+    const p = join(tmp, 'test.predictions.jsonl');
+    await writePredictions(p, records);
+    const s = await runMetrics('hotpotqa', gold, p);
+    expect(s).toMatchObject({ format: 'eval', n: 8, missing: 1 });
+    expect(s.em).toBeCloseTo(3 / 8, 12);
+    expect(s.f1).toBeCloseTo((3 + 2 / 3) / 8, 12);
+    await expect(readPredictions(file('badvote.jsonl', jsonl([{ id: 'a', answers: ['x'], vote: 3 }])))).rejects.toThrow(/badvote\.jsonl: line 1: vote: expected a string or null/);
   });
   it('counts predictions for unknown ids as extra and refuses duplicate ids', async () => {
     const s = await runMetrics('hotpotqa', gold, file('hp2.jsonl', jsonl([{ id: 'zzz', answer: 'x' }])));
