@@ -41,7 +41,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       .epilogue(
         'The run directory gets config.yaml, metrics.csv, validation.csv, checkpoints/, eval/ and log.jsonl; summary.json marks a finished run. ' +
           'Ctrl-C (SIGINT) or SIGTERM finishes the current step, writes a checkpoint and exits with status 130 or 143; during the final test it stops the test ' +
-          '(no summary.json). --resume continues either, from the newest checkpoint; it needs the same config as values (output.dir, threads and train.log_every may differ). ' +
+          '(no summary.json). --resume continues either, from the newest checkpoint; it needs the same config as values (output.dir, threads, train.log_every and train.log_rollouts may differ). ' +
           'A run directory is locked (run.lock) while a process trains in it; a second train on it exits 2 naming the holder.',
       ) as unknown as Argv<TrainArgs>,
   handler: async (a) => {

@@ -6,10 +6,11 @@ import type { Config } from './schema.js';
 
 /**
  * Fields that do not change what a run computes, so a resume may differ in them: where the run
- * lives (a moved or copied run folder resumes), the CPU thread count (another machine), and how
- * often progress lines are logged.
+ * lives (a moved or copied run folder resumes), the CPU thread count (another machine), how often
+ * progress lines are logged, and how many rollouts rollouts.jsonl keeps (training is bit-identical
+ * whatever that count).
  */
-export const RESUME_FREE_FIELDS = ['output.dir', 'threads', 'train.log_every'] as const;
+export const RESUME_FREE_FIELDS = ['output.dir', 'threads', 'train.log_every', 'train.log_rollouts'] as const;
 
 export interface ConfigDifference {
   /** Dotted field path, e.g. "optimizer.lr" or "rollout.stop.0". */
