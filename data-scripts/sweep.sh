@@ -17,7 +17,7 @@
 #                    LIST (distinct integers in [0, 2^32)), with --set seed=S, in its own run directory
 #                    <name>[-q<Q>]-seed<S>. Without it each config runs once with its own seed.
 #   --set KEY=VALUE  passes --set KEY=VALUE to every run, after the script's own (algorithm.q, seed,
-#                    threads), in the order given; repeatable, also --set=KEY=VALUE. KEY must not be
+#                    threads, device), in the order given; repeatable, also --set=KEY=VALUE. KEY must not be
 #                    one that --q, --seeds or --threads sets; the run directory names do not show it.
 #   --out DIR        the sweep's folder (default results/runs/sweep). Each run goes to
 #                    DIR/<config file name without .yaml>[-q<Q>][-seed<S>] (train --out), its output
@@ -25,6 +25,7 @@
 #   --gpus LIST      one run per GPU of the comma-separated LIST (CUDA device numbers or UUIDs): each run
 #                    with CUDA_VISIBLE_DEVICES set to its GPU and --set device=cuda; -j is the GPU count.
 #   --dry-run        print what would run, one command a line (skipped runs as # comments), and stop.
+#   -h, --help       print this text.
 #
 # On a Slurm cluster (--slurm), the runs not finished go to one job array (sbatch --array), a task per run,
 # each running data-scripts/slurm-array.sh on its line of DIR/slurm/tasks-<time>.tsv; the Slurm log of
@@ -41,7 +42,8 @@
 # Every task asks for SIGTERM 300 s before its time limit (--signal=B:TERM@300) and may be requeued
 # (--requeue): the trainer writes a checkpoint and exits 143, the task requeues itself, and the requeued
 # task continues the run with train --resume. Each run's summary.json records the Slurm job and task id.
-#   -h, --help       print this text.
+# A task killed outright (node failure, SIGKILL) leaves its run.lock naming its node, which train does not
+# take over from another host: remove it by hand once sure the task is gone.
 #
 # Per run: a run directory with summary.json is finished and skipped; one whose run.lock names a live
 # process (a train of another sweep or shell on it) is skipped and reported, and the sweep exits 1;
