@@ -289,3 +289,271 @@ describe('sweep.sh and run locks', () => {
     ]);
   });
 });
+
+/** Writes an executable script into `dir`. */
+async function script(dir: string, name: string, lines: string[]): Promise<string> {
+  const path = join(dir, name);
+  await writeFile(path, ['#!/usr/bin/env bash', ...lines, ''].join('\n'));
+  await chmod(path, 0o755);
+  return path;
+}
+
+/**
+ * A stand-in Slurm on PATH: `sbatch` records its arguments (one a line) and the task file it is given in
+ * $SB/, prints job id 4242, and runs each array task itself, one after another, with the SLURM_* variables
+ * set and its output in --output (%A and %a replaced). With $SB/term-after-steps, it sends the first task
+ * SIGTERM once its run has logged that many steps (Slurm's --signal=B:TERM), and reruns a task that asked
+ * `scontrol requeue`. `squeue` lists the job while $SB/queued exists.
+ */
+async function fakeSlurm(bin: string, sb: string): Promise<void> {
+  await mkdir(bin, { recursive: true });
+  await mkdir(sb, { recursive: true });
+  await script(bin, 'sbatch', [
+    'printf "%s\\n" "$@" > "$SB/args"',
+    'while [[ $1 == -* ]]; do case $1 in --array=*) array=${1#*=};; --output=*) output=${1#*=};; esac; shift; done',
+    'cp "$2" "$SB/tasks"',
+    'last=${array#0-}; last=${last%%%*}',
+    'echo 4242',
+    'for ((t = 0; t <= last; t++)); do',
+    '  out=${output//%A/4242}; out=${out//%a/$t}',
+    '  for ((attempt = 0; attempt < 3; attempt++)); do',
+    '    SLURM_JOB_ID=$((5000 + t)) SLURM_ARRAY_JOB_ID=4242 SLURM_ARRAY_TASK_ID=$t bash "$@" >> "$out" 2>&1 &',
+    '    pid=$!',
+    '    if [[ -f $SB/term-after-steps && $t == 0 && $attempt == 0 ]]; then',
+    '      until [[ $(cat "$SB"/steps-* 2>/dev/null | wc -l) -ge $(cat "$SB/term-after-steps") ]]; do sleep 0.05; done',
+    '      kill -TERM $pid',
+    '    fi',
+    '    wait $pid',
+    '    grep -qx "requeue 4242_$t" "$SB/scontrol" 2>/dev/null || break',
+    '    sed -i "/^requeue 4242_$t\\$/d" "$SB/scontrol"',
+    '  done',
+    'done',
+  ]);
+  await script(bin, 'scontrol', ['echo "$*" >> "$SB/scontrol"']);
+  await script(bin, 'squeue', ['[[ -f $SB/queued ]] && echo 4242_0', 'exit 0']);
+}
+
+describe('sweep.sh --slurm', () => {
+  it('--dry-run prints the array tasks and the sbatch command with every passthrough', async () => {
+    const out = join(tmp, 'sl');
+    await mkdir(join(out, 'mini-finqa-cold-grpo-q0-seed1'), { recursive: true });
+    await writeFile(join(out, 'mini-finqa-cold-grpo-q0-seed1', 'summary.json'), '{}');
+    await mkdir(join(out, 'mini-finqa-cold-grpo-q1-seed0'), { recursive: true });
+    const r = await sweep([
+      '--dry-run', '--slurm', '-j', '2', '--q', '0,1', '--seeds', '0,1', '--threads', '4', '--set', 'train.steps=2', '--partition', 'gpu', '--time=1:00:00',
+      '--cpus-per-run', '4', '--gpus-per-run', '1', '--mem', '16G', '--sbatch-arg', '--account=abc', '--sbatch-arg=--qos=a b', '--out', out, GRPO,
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    const run = (q: string, s: string, extra = '') => {
+      const dir = `${out}/mini-finqa-cold-grpo-q${q}-seed${s}`;
+      return `./bin/tsallis-run train --config ${GRPO} --out ${dir} --set algorithm.q=${q} --set seed=${s} --set threads=4 --set device=cuda --set train.steps=2${extra} >> ${dir}.log 2>&1`;
+    };
+    expect(lines.slice(0, 5)).toEqual([
+      `# 4 runs in ${out}: 3 to run as Slurm array tasks, 2 at a time; 1 finished`,
+      `# task 0: ${run('0', '0')}`,
+      `# skip ${out}/mini-finqa-cold-grpo-q0-seed1: finished`,
+      `# task 1: ${run('1', '0', ' --resume')}`,
+      `# task 2: ${run('1', '1')}`,
+    ]);
+    expect(lines[5]).toMatch(new RegExp(`^sbatch --parsable --wait --job-name=sweep-sl --array=0-2%2 --output=${out}/slurm/%A_%a.out --open-mode=append --requeue --signal=B:TERM@300 ` +
+      `--partition=gpu --time=1:00:00 --cpus-per-task=4 --gres=gpu:1 --mem=16G --account=abc --qos=a\\\\ b ${ROOT}/data-scripts/slurm-array.sh ${out}/slurm/tasks-\\d{8}-\\d{6}\\.tsv$`));
+    expect(lines.slice(6)).toEqual([`./bin/tsallis-run report ${out} --out ${out}/report --summary ${out}/summary.csv`, '']);
+  });
+
+  it('without -j leaves the array uncapped, and --no-wait drops --wait', async () => {
+    const r = await sweep(['--dry-run', '--slurm', '--no-wait', '--out', tmp, GRPO, GARL]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n')[0]).toBe(`# 2 runs in ${tmp}: 2 to run as Slurm array tasks, as many as Slurm gives at a time; 0 finished`);
+    expect(r.stdout.split('\n')[3]).toMatch(/^sbatch --parsable --job-name=\S+ --array=0-1 --output=/);
+  });
+
+  it('submits one array, each task trains its run with the Slurm ids set, then reports', async () => {
+    const bin = join(tmp, 'bin');
+    const sb = join(tmp, 'sb');
+    await fakeSlurm(bin, sb);
+    // Records its arguments and the Slurm ids it saw, one line per call; train writes them to summary.json.
+    const fake = await script(tmp, 'fake', [
+      'echo "$* | job=$SLURM_JOB_ID task=$SLURM_ARRAY_TASK_ID" >> "$CALLS"',
+      '[[ $1 == train ]] || exit 0',
+      'while (($#)); do [[ $1 == --out ]] && out=$2; shift; done',
+      'mkdir -p "$out"; echo "{\\"slurm_job_id\\":\\"$SLURM_JOB_ID\\"}" > "$out/summary.json"; echo "trained $out"',
+    ]);
+    const calls = join(tmp, 'calls.txt');
+    const out = join(tmp, 'out');
+    const env = { TSALLIS_RUN: fake, CALLS: calls, SB: sb, PATH: `${bin}:${process.env.PATH}` };
+    const r = await sweep(['--slurm', '--q', '0,1', '--threads', '1', '--set', 'train.steps=2', '--set=task.prompt=a b;$(x)', '--out', out, GRPO], env);
+    expect(r.stderr).toContain('job 4242 finished');
+    expect(r.stderr).toContain('all 2 runs finished');
+    expect(r.code).toBe(0);
+    const args = (await readFile(join(sb, 'args'), 'utf8')).trim().split('\n');
+    expect(args).toContain('--array=0-1');
+    expect(args).toContain('--wait');
+    const tasks = (await readFile(join(sb, 'tasks'), 'utf8')).trim().split('\n');
+    expect(tasks.map((l) => l.split('\t')[0])).toEqual([`${out}/mini-finqa-cold-grpo-q0`, `${out}/mini-finqa-cold-grpo-q1`]);
+    const train = (q: string, task: number) =>
+      `train --config ${GRPO} --out ${out}/mini-finqa-cold-grpo-q${q} --set algorithm.q=${q} --set threads=1 --set train.steps=2 --set task.prompt=a b;$(x) | job=${5000 + task} task=${task}`;
+    expect((await readFile(calls, 'utf8')).trim().split('\n')).toEqual([
+      train('0', 0),
+      train('1', 1),
+      `report ${out} --out ${out}/report --summary ${out}/summary.csv | job= task=`,
+    ]);
+    expect(JSON.parse(await readFile(join(out, 'mini-finqa-cold-grpo-q1', 'summary.json'), 'utf8'))).toEqual({ slurm_job_id: '5001' });
+    expect(await readFile(join(out, 'mini-finqa-cold-grpo-q1.log'), 'utf8')).toContain(`trained ${out}/mini-finqa-cold-grpo-q1\n`);
+    expect(await readFile(join(out, 'slurm', '4242_1.out'), 'utf8')).toMatch(/slurm job 5001 \(array 4242_1\).*\n.*mini-finqa-cold-grpo-q1: exit 0\n/);
+
+    // Again: both finished, nothing is submitted, the report is written again.
+    await rm(join(sb, 'args'));
+    const again = await sweep(['--slurm', '--q', '0,1', '--threads', '1', '--set', 'train.steps=2', '--set=task.prompt=a b;$(x)', '--out', out, GRPO], env);
+    expect(again.code).toBe(0);
+    await expect(readFile(join(sb, 'args'))).rejects.toThrow();
+  });
+
+  it('a run sent SIGTERM checkpoints, its task requeues itself, and the requeued task resumes it: every step once', async () => {
+    const bin = join(tmp, 'bin');
+    const sb = join(tmp, 'sb');
+    await fakeSlurm(bin, sb);
+    await writeFile(join(sb, 'term-after-steps'), '3\n');
+    // A trainer of 8 steps: each logged to $SB/steps-<run>; SIGTERM finishes the step, checkpoints it and exits 143; --resume goes on after the checkpoint.
+    const fake = await script(tmp, 'fake', [
+      '[[ $1 == train ]] || exit 0',
+      'resume=0; while (($#)); do case $1 in --out) out=$2; shift;; --resume) resume=1;; esac; shift; done',
+      'steps=$SB/steps-$(basename "$out"); start=1',
+      '((resume)) && start=$(($(cat "$out/checkpoint") + 1))',
+      'mkdir -p "$out"; term=0; trap "term=1" TERM',
+      'for ((s = start; s <= 8; s++)); do',
+      '  sleep 0.1; echo "step $s resume=$resume" >> "$steps"',
+      '  ((term)) && { echo $s > "$out/checkpoint"; exit 143; }',
+      'done',
+      'echo {} > "$out/summary.json"',
+    ]);
+    const out = join(tmp, 'out');
+    const r = await sweep(['--slurm', '--out', out, GRPO, GARL], { TSALLIS_RUN: fake, SB: sb, PATH: `${bin}:${process.env.PATH}` });
+    expect(r.stderr).toContain('all 2 runs finished');
+    expect(r.code).toBe(0);
+    expect(await readFile(join(sb, 'scontrol'), 'utf8')).toBe('');
+    const steps = (await readFile(join(sb, 'steps-mini-finqa-cold-grpo'), 'utf8')).trim().split('\n');
+    const n = Number(await readFile(join(out, 'mini-finqa-cold-grpo', 'checkpoint'), 'utf8'));
+    expect(n).toBeGreaterThanOrEqual(3);
+    expect(n).toBeLessThan(8);
+    expect(steps).toEqual([1, 2, 3, 4, 5, 6, 7, 8].map((s) => `step ${s} resume=${s <= n ? 0 : 1}`));
+    const taskLog = await readFile(join(out, 'slurm', '4242_0.out'), 'utf8');
+    expect(taskLog).toContain('stopped by SIGTERM; requeueing 4242_0 to resume it');
+    expect(taskLog).toMatch(/slurm job 5000 .*--resume\n/);
+    expect((await readFile(join(sb, 'steps-mini-finqa-cold-garl-q0.5'), 'utf8')).trim().split('\n')).toHaveLength(8);
+  });
+
+  it('--no-wait prints the job id; a rerun refuses while it is queued and collects once it is done', async () => {
+    const bin = join(tmp, 'bin');
+    const sb = join(tmp, 'sb');
+    await fakeSlurm(bin, sb);
+    const calls = join(tmp, 'calls.txt');
+    const fake = await script(tmp, 'fake', [
+      'echo "$1" >> "$CALLS"',
+      '[[ $1 == train ]] || exit 0',
+      'while (($#)); do [[ $1 == --out ]] && out=$2; shift; done',
+      'mkdir -p "$out"; echo {} > "$out/summary.json"',
+    ]);
+    const out = join(tmp, 'out');
+    const env = { TSALLIS_RUN: fake, CALLS: calls, SB: sb, PATH: `${bin}:${process.env.PATH}` };
+    const args = ['--slurm', '--no-wait', '--out', out, GRPO, GARL];
+    const r = await sweep(args, env);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('4242\n');
+    expect(r.stderr).toContain('submitted job 4242 (2 tasks');
+    expect((await readFile(join(sb, 'args'), 'utf8')).split('\n')).not.toContain('--wait');
+    expect(await readFile(join(out, 'slurm', 'job'), 'utf8')).toBe('4242\n');
+    expect((await readFile(calls, 'utf8')).trim().split('\n')).toEqual(['train', 'train']);
+
+    await writeFile(join(sb, 'queued'), '');
+    const queued = await sweep(args, env);
+    expect(queued.code).toBe(1);
+    expect(queued.stderr).toContain('Slurm job 4242 of this sweep is still in the queue');
+
+    await rm(join(sb, 'queued'));
+    await rm(join(sb, 'args'));
+    const collect = await sweep(args, env);
+    expect(collect.stderr).toContain('all 0 runs finished');
+    expect(collect.code).toBe(0);
+    await expect(readFile(join(sb, 'args'))).rejects.toThrow();
+    expect((await readFile(calls, 'utf8')).trim().split('\n')).toEqual(['train', 'train', 'report']);
+  });
+
+  it('names the runs that did not finish, with their logs, and exits 1', async () => {
+    const bin = join(tmp, 'bin');
+    const sb = join(tmp, 'sb');
+    await fakeSlurm(bin, sb);
+    const fake = await script(tmp, 'fake', ['[[ $1 == train ]] || exit 0', 'echo boom >&2; exit 3']);
+    const out = join(tmp, 'out');
+    const r = await sweep(['--slurm', '--out', out, GRPO], { TSALLIS_RUN: fake, SB: sb, PATH: `${bin}:${process.env.PATH}` });
+    expect(r.code).toBe(1);
+    expect(r.stderr.split('\n').slice(-3)).toEqual([
+      'sweep.sh: 1 of 1 runs failed:',
+      `  mini-finqa-cold-grpo (not finished; logs ${out}/mini-finqa-cold-grpo.log and ${out}/slurm/4242_0.out)`,
+      '',
+    ]);
+    expect(await readFile(join(out, 'mini-finqa-cold-grpo.log'), 'utf8')).toContain('boom\n');
+  });
+});
+
+describe('sweep.sh --gpus', () => {
+  it('--dry-run runs one per GPU with --set device=cuda', async () => {
+    const r = await sweep(['--dry-run', '--gpus', '0,1', '--out', tmp, GRPO]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n').slice(0, 2)).toEqual([
+      `# 1 runs in ${tmp}: 1 to run, 2 at a time (one per GPU of 0,1); 0 finished`,
+      `./bin/tsallis-run train --config ${GRPO} --out ${tmp}/mini-finqa-cold-grpo --set device=cuda >> ${tmp}/mini-finqa-cold-grpo.log 2>&1`,
+    ]);
+  });
+
+  it('runs one run per GPU at a time, each with CUDA_VISIBLE_DEVICES pinned to a GPU no other running run has', async () => {
+    const calls = join(tmp, 'calls.txt');
+    // Records the GPU it saw at start and end, and its arguments.
+    const fake = await script(tmp, 'fake', [
+      '[[ $1 == train ]] || exit 0',
+      'echo "start $CUDA_VISIBLE_DEVICES $*" >> "$CALLS"',
+      'while (($#)); do [[ $1 == --out ]] && out=$2; shift; done',
+      'sleep 0.$((RANDOM % 4 + 1)); mkdir -p "$out"; echo {} > "$out/summary.json"',
+      'echo "end $CUDA_VISIBLE_DEVICES" >> "$CALLS"',
+    ]);
+    const out = join(tmp, 'out');
+    const r = await sweep(['--gpus', '3,GPU-a1', '--seeds', '0,1,2,3,4', '--out', out, GRPO], { TSALLIS_RUN: fake, CALLS: calls });
+    expect(r.stderr).toContain('all 5 runs finished');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/start mini-finqa-cold-grpo-seed0 on GPU 3: /);
+    const events = (await readFile(calls, 'utf8')).trim().split('\n');
+    const busy = new Set<string>();
+    let starts = 0;
+    for (const e of events) {
+      const [what, gpu, ...args] = e.split(' ');
+      expect(['3', 'GPU-a1']).toContain(gpu);
+      if (what === 'start') {
+        expect(busy.has(gpu)).toBe(false);
+        busy.add(gpu);
+        starts++;
+        expect(args.join(' ')).toMatch(/--set seed=\d --set device=cuda$/);
+      } else busy.delete(gpu);
+    }
+    expect(starts).toBe(5);
+    expect(await readFile(join(out, 'mini-finqa-cold-grpo-seed4.log'), 'utf8')).toMatch(/^# \S+ CUDA_VISIBLE_DEVICES=(3|GPU-a1) /);
+  });
+});
+
+describe('sweep.sh --slurm and --gpus usage', () => {
+  it.each([
+    [['--slurm', '--gpus', '0,1', GRPO], 'sweep.sh: --gpus is for one machine; with --slurm use --gpus-per-run (see -h)'],
+    [['--gpus', '0,1', '-j', '2', GRPO], 'sweep.sh: --gpus runs one run per GPU; leave out -j (see -h)'],
+    [['--gpus', '0,,1', GRPO], 'sweep.sh: --gpus: expected a comma-separated list of GPUs (0,1,... or UUIDs), got "0,,1" (see -h)'],
+    [['--gpus', '1,0,1', GRPO], 'sweep.sh: --gpus names 1 twice (see -h)'],
+    [['--gpus', '0', '--set', 'device=cpu', GRPO], 'sweep.sh: --set device=cpu: --gpus and --gpus-per-run set device (see -h)'],
+    [['--slurm', '--gpus-per-run', '0', GRPO], 'sweep.sh: --gpus-per-run: expected a positive integer, got "0" (see -h)'],
+    [['--partition', 'gpu', GRPO], 'sweep.sh: --partition, --time, --cpus-per-run, --gpus-per-run, --mem and --sbatch-arg need --slurm (see -h)'],
+    [['--no-wait', GRPO], 'sweep.sh: --no-wait needs --slurm (see -h)'],
+  ])('%j exits 2 with a one-line message', async (args, message) => {
+    const r = await sweep(['--dry-run', ...args]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`${message}\n`);
+  });
+});
