@@ -70,15 +70,11 @@ export const downloadCommand: CommandModule<object, DownloadArgs> = {
   },
 };
 
+export const dataSubcommands = [prepareCommand, downloadCommand, synthCommand, sftMixCommand] as CommandModule[];
+
 export const dataCommand: CommandModule = {
   command: 'data <command>',
   describe: 'Download datasets and prepare the study subsets; write the synthetic mini-tasks',
-  builder: (y: Argv) =>
-    y
-      .command(prepareCommand as CommandModule)
-      .command(downloadCommand as CommandModule)
-      .command(synthCommand as CommandModule)
-      .command(sftMixCommand as CommandModule)
-      .demandCommand(1),
+  builder: (y: Argv) => dataSubcommands.reduce((acc, c) => acc.command(c), y).demandCommand(1),
   handler: () => {},
 };

@@ -5,15 +5,14 @@
  * into <output.dir>/eval-<checkpoint folder name>/, never over the training run's own files.
  */
 import type { Argv, CommandModule } from 'yargs';
-import { loadConfig } from '../config/load.js';
 import { runEvaluation, type EvalRunResult } from '../experiment/eval-run.js';
 import type { Split } from '../experiment/layout.js';
 import { evalProgress } from '../experiment/progress.js';
-import { choiceFlag, integerFlag, pathFlag } from './options.js';
+import { choiceFlag, integerFlag, loadCommandConfig, pathFlag, withConfigRuntimeOptions, type ConfigRuntimeArgs } from './options.js';
 
 const SPLITS = ['validation', 'test'] as const;
 
-export interface EvalArgs {
+export interface EvalArgs extends ConfigRuntimeArgs {
   config: string;
   set?: string[];
   checkpoint: string;
@@ -25,7 +24,7 @@ export interface EvalArgs {
 }
 
 export async function runEvalCommand(a: EvalArgs): Promise<EvalRunResult> {
-  const config = await loadConfig(a.config, a.set ?? []);
+  const config = await loadCommandConfig(a);
   // A bar on a terminal, else a line each tenth of the questions.
   const progress = evalProgress(a.split ?? config.eval.split, process.stderr.isTTY === true, (line) => process.stderr.write(`${line}\n`));
   try {
@@ -41,9 +40,11 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
   command: 'eval',
   describe: 'Evaluate a checkpoint: p@1, p@k, m@k (relaxed match) and the official EM/F1, with per-question predictions',
   builder: (y: Argv) =>
-    y
-      .option('config', { type: 'string', demandOption: true, describe: 'Experiment config (YAML): task, prompts, eval sampling, seed', coerce: pathFlag('config') })
-      .option('set', { type: 'string', array: true, describe: 'Override a config field (repeatable)' })
+    withConfigRuntimeOptions(
+      y
+        .option('config', { type: 'string', demandOption: true, describe: 'Experiment config (YAML): task, prompts, eval sampling, seed', coerce: pathFlag('config') })
+        .option('set', { type: 'string', array: true, describe: 'Override a config field (repeatable)' })
+    )
       .option('checkpoint', { type: 'string', demandOption: true, describe: 'Checkpoint or model directory (Hugging Face layout)', coerce: pathFlag('checkpoint') })
       .option('split', { type: 'string', choices: SPLITS, describe: 'Split to evaluate (default: eval.split of the config)', coerce: choiceFlag('split', SPLITS) })
       .option('samples', { describe: 'Samples per question, k (default: eval.samples, 16)', coerce: integerFlag('samples', { min: 1 }) })

@@ -1,7 +1,7 @@
 import yargs from 'yargs';
 import type { CommandModule } from 'yargs';
 import { UserError } from '../errors.js';
-import { commands } from './commands.js';
+import { commandLevel, commands } from './commands.js';
 import { formatYargsMessage } from './options.js';
 import { describeSystemError } from './system-errors.js';
 
@@ -11,8 +11,10 @@ export async function main(argv: string[]): Promise<void> {
   const cli = yargs(argv)
     .scriptName('tsallis-run')
     .usage('$0 <command> [options]\n\nTrain reasoning language models with the Tsallis loss family (GRPO, GARL, PAFT) on ONNX Runtime.')
+    // English whatever LANG says: yargs would otherwise translate its help and messages.
+    .locale('en')
     .strict()
-    .demandCommand(1, 'Name a command; `tsallis-run --help` lists them.')
+    .demandCommand(1)
     .recommendCommands()
     .option('verbose', { type: 'boolean', global: true, description: 'Print the stack trace of an error' })
     .middleware((a) => {
@@ -25,7 +27,7 @@ export async function main(argv: string[]): Promise<void> {
         exitOnKnownError(err, verbose);
         throw err;
       }
-      process.stderr.write(`tsallis-run: ${formatYargsMessage(err?.message ?? msg ?? 'invalid arguments', argv)}\nRun with --help for usage.\n`);
+      process.stderr.write(`tsallis-run: ${formatYargsMessage(err?.message ?? msg ?? 'invalid arguments', argv, commandLevel(argv))}\nRun with --help for usage.\n`);
       process.exit(2);
     });
   for (const c of commands) cli.command(c as CommandModule);

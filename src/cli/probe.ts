@@ -3,11 +3,10 @@
  * which q can move, before a single training step (src/experiment/probe.ts).
  */
 import type { Argv, CommandModule } from 'yargs';
-import { loadConfig } from '../config/load.js';
 import { PROBE_QS, runProbe, type ProbeResult, type Quantiles } from '../experiment/probe.js';
-import { integerFlag, pathFlag } from './options.js';
+import { integerFlag, loadCommandConfig, pathFlag, withConfigRuntimeOptions, type ConfigRuntimeArgs } from './options.js';
 
-export interface ProbeArgs {
+export interface ProbeArgs extends ConfigRuntimeArgs {
   config: string;
   set?: string[];
   rollouts: number;
@@ -16,7 +15,7 @@ export interface ProbeArgs {
 }
 
 export async function runProbeCommand(a: ProbeArgs, onProgress?: (done: number, total: number) => void): Promise<ProbeResult> {
-  const config = await loadConfig(a.config, a.set ?? []);
+  const config = await loadCommandConfig(a);
   return runProbe(config, { rollouts: a.rollouts, questions: a.questions, onProgress });
 }
 
@@ -52,9 +51,11 @@ export const probeCommand: CommandModule<object, ProbeArgs> = {
   command: 'probe',
   describe: 'How cold a start is, and which q can move: success rate, log W and the share of gradient coordinates above eps, before training',
   builder: (y: Argv) =>
-    y
-      .option('config', { type: 'string', demandOption: true, describe: 'Experiment config (YAML): model, task, start, rollout and optimizer settings', coerce: pathFlag('config') })
-      .option('set', { type: 'string', array: true, describe: 'Override a config field (repeatable)' })
+    withConfigRuntimeOptions(
+      y
+        .option('config', { type: 'string', demandOption: true, describe: 'Experiment config (YAML): model, task, start, rollout and optimizer settings', coerce: pathFlag('config') })
+        .option('set', { type: 'string', array: true, describe: 'Override a config field (repeatable)' })
+    )
       .option('rollouts', { default: 1024, describe: 'Rollouts in all, rounded up to whole rounds of questions x M', coerce: integerFlag('rollouts', { min: 1 }) })
       .option('questions', { default: 64, describe: 'Training questions probed: the run\'s first ones, in its data order', coerce: integerFlag('questions', { min: 1 }) })
       .option('json', { type: 'boolean', default: false, describe: 'Print the figures as one JSON object on the last line' })

@@ -4,23 +4,22 @@
  * with status 130 or 143 (a second signal quits at once); `--resume` continues from that checkpoint.
  */
 import type { Argv, CommandModule } from 'yargs';
-import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { runTraining, type TrainResult } from '../experiment/train.js';
 import { evalSummaryTable } from '../eval/tables.js';
 import { toMarkdown } from '../plot/table.js';
-import { pathFlag } from './options.js';
+import { loadCommandConfig, pathFlag, withConfigRuntimeOptions, type ConfigRuntimeArgs } from './options.js';
 
-export interface TrainArgs {
+export interface TrainArgs extends ConfigRuntimeArgs {
   config: string;
   set?: string[];
   out?: string;
   resume: boolean;
 }
 
-/** The config of a train command: the file, the --set overrides, then --out for output.dir. */
-export async function trainConfig(a: Pick<TrainArgs, 'config' | 'set' | 'out'>): Promise<Config> {
-  const config = await loadConfig(a.config, a.set ?? []);
+/** The config of a train command: the file, the --set overrides, --device and --threads, then --out for output.dir. */
+export async function trainConfig(a: Pick<TrainArgs, 'config' | 'set' | 'out' | 'device' | 'threads'>): Promise<Config> {
+  const config = await loadCommandConfig(a);
   return a.out === undefined ? config : { ...config, output: { dir: a.out } };
 }
 
@@ -33,9 +32,11 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
   command: 'train',
   describe: 'Train a model with GRPO, RLOO, GARL(q), PAFT(q) or SFT as a config describes',
   builder: (y: Argv) =>
-    y
-      .option('config', { type: 'string', demandOption: true, describe: 'Experiment config (YAML)', coerce: pathFlag('config') })
-      .option('set', { type: 'string', array: true, describe: 'Override a config field, e.g. --set algorithm.q=0.75 (repeatable)' })
+    withConfigRuntimeOptions(
+      y
+        .option('config', { type: 'string', demandOption: true, describe: 'Experiment config (YAML)', coerce: pathFlag('config') })
+        .option('set', { type: 'string', array: true, describe: 'Override a config field, e.g. --set algorithm.q=0.75 (repeatable)' })
+    )
       .option('out', { type: 'string', describe: 'Run directory (overrides output.dir)', coerce: pathFlag('out') })
       .option('resume', { type: 'boolean', default: false, describe: 'Continue the run in its directory from its newest checkpoint' })
       .epilogue(

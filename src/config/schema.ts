@@ -276,12 +276,16 @@ const output = z
   })
   .describe('Where the run writes its artefacts.');
 
+/** The top-level `device` and `threads` fields, which the --device and --threads flags also set (src/cli/options.ts). */
+export const deviceField = oneOf(['cpu', 'cuda', 'webgpu']);
+export const threadsField = int(0);
+
 /** The config as written (stage 1): shapes, ranges, unknown keys and static defaults. Used for the docs. */
 export const configShapeSchema = z.strictObject({
   name: runName.optional().describe('Run name. Default: <task>-<start>-<algorithm>[-q<q>]-seed<seed>, e.g. finqa-cold-garl-q0.75-seed0 (<task>-<start>-base-seed<seed> with train.steps 0).'),
   model: model,
-  device: oneOf(['cpu', 'cuda', 'webgpu']).default('cpu').describe('ONNX Runtime execution provider.'),
-  threads: int(0).default(0).describe('CPU threads for ONNX Runtime (0: its default).'),
+  device: deviceField.default('cpu').describe('ONNX Runtime execution provider (also --device).'),
+  threads: threadsField.default(0).describe('CPU threads for ONNX Runtime (0: its default, all cores; also --threads).'),
   seed: int(0, 0xffffffff).default(0).describe('Seed of every random choice (data order, sampling, PAFT draws).'),
   task: task,
   algorithm: algorithm,

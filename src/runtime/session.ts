@@ -8,7 +8,7 @@ export const DEVICES: readonly Device[] = ['cpu', 'cuda', 'webgpu'];
 
 export interface SessionOptions {
   device?: Device;
-  /** Intra-op threads; defaults to onnxruntime's choice (all cores). */
+  /** Intra-op threads; 0 or left out: onnxruntime's choice (all cores), as config field `threads` 0. */
   threads?: number;
   /** Write onnxruntime's profile (JSON): true for tsallis-run-profile_*.json here, or a path prefix. */
   profile?: boolean | string;
@@ -39,7 +39,7 @@ export async function createSession(model: Uint8Array | string, opts: SessionOpt
     throw new UserError(`execution provider '${device}' is not available in this onnxruntime-node build. ${installHint(device)}`);
   }
   const options: ort.InferenceSession.SessionOptions = { executionProviders: [device], graphOptimizationLevel: opts.optimization ?? 'all' };
-  if (opts.threads !== undefined) options.intraOpNumThreads = opts.threads;
+  if (opts.threads) options.intraOpNumThreads = opts.threads;
   if (opts.profile) {
     options.enableProfiling = true;
     options.profileFilePrefix = typeof opts.profile === 'string' ? opts.profile : 'tsallis-run-profile';

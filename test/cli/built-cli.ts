@@ -33,8 +33,13 @@ export interface CliResult {
 }
 
 export function cli(...args: string[]): Promise<CliResult> {
+  return cliWithEnv({}, ...args);
+}
+
+/** The built CLI with these environment variables added to the test's own. */
+export function cliWithEnv(env: NodeJS.ProcessEnv, ...args: string[]): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [join(ROOT, 'bin', 'tsallis-run'), ...args], { cwd: ROOT, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [join(ROOT, 'bin', 'tsallis-run'), ...args], { cwd: ROOT, maxBuffer: 64 << 20, env: { ...process.env, ...env } }, (err, stdout, stderr) => {
       resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
