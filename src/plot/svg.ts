@@ -1,6 +1,7 @@
 /**
  * A small, dependency-free SVG line plot: linear or logarithmic axes, one polyline (with point
- * markers) per series, optionally a shaded band around it, a legend. Pure: a spec in, an SVG document (string) out, byte-for-byte
+ * markers) per series, optionally a shaded band around it, faint lines behind (raw data under a
+ * smoothed line), a legend. Pure: a spec in, an SVG document (string) out, byte-for-byte
  * deterministic. Points that cannot be drawn (not finite, or <= 0 on a log axis) are skipped and
  * break the line there.
  */
@@ -20,6 +21,8 @@ export interface Series {
   color?: string;
   /** a shaded band [x, low, high] under the lines, in the series' colour (e.g. a p10-p90 range) */
   band?: readonly (readonly [number, number, number])[];
+  /** thin and pale, no markers, no legend entry: the raw data behind a smoothed line */
+  faint?: boolean;
 }
 
 export interface PlotSpec {
@@ -31,17 +34,21 @@ export interface PlotSpec {
   series: readonly Series[];
   width?: number;
   height?: number;
+  /** draw the legend (default true); without it the plot takes the legend's width */
+  legend?: boolean;
 }
 
 export const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf', '#7f7f7f', '#bcbd22'];
 
 const MARGIN = { left: 72, right: 230, top: 40, bottom: 56 };
+const NO_LEGEND_RIGHT = 20;
 
 /** Renders the plot as a standalone SVG document. */
 export function linePlot(spec: PlotSpec): string {
   const width = spec.width ?? 800, height = spec.height ?? 460;
   const xScale = spec.xScale ?? 'linear', yScale = spec.yScale ?? 'linear';
-  const plotW = width - MARGIN.left - MARGIN.right, plotH = height - MARGIN.top - MARGIN.bottom;
+  const legend = spec.legend ?? true;
+  const plotW = width - MARGIN.left - (legend ? MARGIN.right : NO_LEGEND_RIGHT), plotH = height - MARGIN.top - MARGIN.bottom;
   const drawable = (v: number, s: Scale) => Number.isFinite(v) && (s === 'linear' || v > 0);
   const xs: number[] = [], ys: number[] = [];
   const bandOk = ([x, lo, hi]: readonly [number, number, number]) => drawable(x, xScale) && drawable(lo, yScale) && drawable(hi, yScale);
@@ -81,27 +88,31 @@ export function linePlot(spec: PlotSpec): string {
       out.push(`<polygon points="${edge.join(' ')}" fill="${colorOf(s, i)}" fill-opacity="0.15" stroke="none"/>`);
     }
   });
-  // series
-  spec.series.forEach((s, i) => {
+  // series: faint ones first, so that they stay behind
+  const order = spec.series.map((s, i) => [s, i] as const).sort(([a], [b]) => Number(b.faint ?? false) - Number(a.faint ?? false));
+  let entries = 0;
+  for (const [s, i] of order) {
     const color = colorOf(s, i);
     const dash = s.dashed ? ' stroke-dasharray="6 4"' : '';
+    const stroke = s.faint ? 'stroke-width="1" stroke-opacity="0.3"' : 'stroke-width="1.8"';
     if (s.line !== false) {
       for (const run of runs(s.points, ([x, y]) => drawable(x, xScale) && drawable(y, yScale))) {
         if (run.length < 2) continue;
         const d = run.map(([x, y]) => `${fmt(tx(x))},${fmt(ty(y))}`).join(' ');
-        out.push(`<polyline points="${d}" fill="none" stroke="${color}" stroke-width="1.8"${dash}/>`);
+        out.push(`<polyline points="${d}" fill="none" stroke="${color}" ${stroke}${dash}/>`);
       }
     }
+    if (s.faint) continue;
     if (s.markers !== false) {
       for (const [x, y] of s.points) {
         if (drawable(x, xScale) && drawable(y, yScale)) out.push(`<circle cx="${fmt(tx(x))}" cy="${fmt(ty(y))}" r="2.8" fill="${color}"/>`);
       }
     }
-    // legend entry
-    const ly = MARGIN.top + 10 + i * 18, lx = MARGIN.left + plotW + 14;
+    if (!legend) continue;
+    const ly = MARGIN.top + 10 + entries++ * 18, lx = MARGIN.left + plotW + 14;
     out.push(`<line x1="${lx}" y1="${ly}" x2="${lx + 22}" y2="${ly}" stroke="${color}" stroke-width="1.8"${dash}/>`);
     out.push(`<text x="${lx + 28}" y="${ly}" dominant-baseline="middle">${escapeXml(s.name)}</text>`);
-  });
+  }
   out.push('</svg>');
   return out.join('\n') + '\n';
 }
@@ -111,7 +122,7 @@ export interface AxisRange {
   hi: number;
 }
 
-/** The drawn range of an axis: the data range (log axes widened to whole decades), padded when flat. */
+/** The drawn range of an axis: the data range (log axes widened to whole decades), padded when flat (to 1e-9). */
 export function axisRange(values: readonly number[], scale: Scale): AxisRange {
   if (values.length === 0) return scale === 'log' ? { lo: 1, hi: 10 } : { lo: 0, hi: 1 };
   let lo = Math.min(...values), hi = Math.max(...values);
@@ -121,7 +132,11 @@ export function axisRange(values: readonly number[], scale: Scale): AxisRange {
     if (hi <= lo) hi = lo * 10;
     return { lo, hi };
   }
-  if (hi === lo) { const pad = lo === 0 ? 1 : Math.abs(lo) * 0.1; return { lo: lo - pad, hi: hi + pad }; }
+  // flat up to rounding (a mean of equal values): ticks of a 1e-17 span would never end
+  if (hi - lo <= 1e-9 * Math.max(Math.abs(lo), Math.abs(hi))) {
+    const mid = (lo + hi) / 2, pad = mid === 0 ? 1 : Math.abs(mid) * 0.1;
+    return { lo: mid - pad, hi: mid + pad };
+  }
   const pad = (hi - lo) * 0.05;
   return { lo: lo - pad, hi: hi + pad };
 }

@@ -42,6 +42,26 @@ describe('linePlot', () => {
     expect(svg.indexOf(polygon)).toBeLessThan(svg.indexOf('<polyline'));
   });
 
+  it('draws faint series first, thin and pale, without markers or legend entries', () => {
+    const svg = linePlot({ title: 'f', xLabel: 'x', yLabel: 'y', series: [
+      { name: 'smooth', color: '#123456', points: [[0, 1], [1, 2]] },
+      { name: 'raw', color: '#123456', faint: true, points: [[0, 0], [1, 3]] },
+    ] });
+    const faint = svg.indexOf('stroke="#123456" stroke-width="1" stroke-opacity="0.3"/>');
+    expect(faint).toBeGreaterThan(0);
+    expect(faint).toBeLessThan(svg.indexOf('stroke="#123456" stroke-width="1.8"/>'));
+    expect((svg.match(/<circle /g) ?? []).length).toBe(2);
+    expect(svg).toContain('>smooth</text>');
+    expect(svg).not.toContain('>raw</text>');
+  });
+
+  it('without a legend, gives the plot its width', () => {
+    const svg = linePlot({ title: 'n', xLabel: 'x', yLabel: 'y', legend: false, series: [{ name: 'a', points: [[0, 0], [1, 1]] }] });
+    // plot area x 72..780 (800 - 20)
+    expect(svg).toContain('<rect x="72" y="40" width="708" height="364" fill="none"');
+    expect(svg).not.toContain('>a</text>');
+  });
+
   it('computes ranges, unit positions and ticks', () => {
     expect(axisRange([0.002, 300], 'log')).toEqual({ lo: 0.001, hi: 1000 });
     expect(toUnit(10, { lo: 1, hi: 1000 }, 'log')).toBeCloseTo(1 / 3, 15);
@@ -52,6 +72,10 @@ describe('linePlot', () => {
     expect(ticks({ lo: -0.05, hi: 1.05 }, 'linear')).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1]);
     expect(ticks({ lo: 13, hi: 47 }, 'linear')).toEqual([15, 20, 25, 30, 35, 40, 45]);
     expect(axisRange([3, 3], 'linear')).toEqual({ lo: 2.7, hi: 3.3 });
+    // a mean of equal values off by rounding is flat too (its ticks would not end)
+    const r = axisRange([0.3, 0.29999999999999993], 'linear');
+    expect([r.lo, r.hi]).toEqual([expect.closeTo(0.27, 12), expect.closeTo(0.33, 12)]);
+    expect(ticks(r, 'linear').length).toBeLessThanOrEqual(7);
     expect(escapeXml('<a&b>')).toBe('&lt;a&amp;b&gt;');
   });
 });
