@@ -15,6 +15,7 @@
  *     log.jsonl                       pino log lines
  *     summary.json                    RunSummary, written last: its presence marks a finished run; with its provenance
  *     run.lock                        pid and host of the process training here (run-lock.ts); absent when none
+ *     report.svg                      the run's curves, written only by `report --per-run` (src/report/run-figure.ts)
  *
  * Safety under concurrent runs writing into one results directory:
  * - `claimRunDir` creates the run directory with a non-recursive mkdir, so two runs given the same

@@ -1,12 +1,19 @@
 /**
- * Training curves, one SVG per (dataset, start) and quantity, one line per run (finished or not):
- * mean reward against step (metrics.csv), validation m@k against step (validation.csv), and, where
- * GARL runs logged it, max_m c_m / M^q against step (the paper's cold-start diagnostic).
+ * Training curves, one SVG per (dataset, start) and quantity (quantities.ts), one line per table
+ * cell (method and q) in the cell's style (colours.ts): the mean over the cell's seeds, shaded from
+ * the lowest to the highest seed where it has several. Training quantities are drawn as a trailing
+ * moving average (smooth.ts; the window is in the title) with the per-step mean faint behind;
+ * validation p@1, p@k and m@k point by point. Invalid runs are left out; unfinished ones drawn, marked
+ * "(incomplete)".
  */
 import { linePlot, type Series } from '../plot/svg.js';
-import type { MetricsRow } from '../experiment/layout.js';
+import { cellLines, type CellLine } from './cells.js';
+import { QUANTITIES, type Quantity } from './quantities.js';
 import type { RunRecord } from './runs.js';
-import { compareRuns, compareTasks, taskTitle } from './tables.js';
+import { meanAcross, rangeAcross } from './seed-series.js';
+import { slug } from './slug.js';
+import { movingAverage, smoothingWindow } from './smooth.js';
+import { compareTasks, taskTitle } from './tables.js';
 
 export interface Curve {
   /** File name, e.g. "curves-finqa-cold-reward.svg". */
@@ -14,9 +21,26 @@ export interface Curve {
   title: string;
   task: string;
   start: string;
-  /** Legend entries, one per run, in the order drawn. */
+  /** Legend entries, one per cell, in the order drawn. */
   series: string[];
   svg: string;
+}
+
+/** The series of one cell for one quantity: the (smoothed) mean, its seeds' range, and the raw mean faint behind. */
+export function cellSeries(line: Pick<CellLine, 'name' | 'runs' | 'color' | 'dashed'>, q: Quantity, window: number): Series[] {
+  const perSeed = line.runs.map((r) => q.points(r)).filter((p) => p.length > 0);
+  if (perSeed.length === 0) return [];
+  const w = q.smooth ? window : 1;
+  const smooth = (p: readonly (readonly [number, number])[]) => (w > 1 ? movingAverage(p, w) : p);
+  const raw = meanAcross(perSeed);
+  const main: Series = { name: line.name, color: line.color, dashed: line.dashed, markers: !q.smooth, points: smooth(raw) };
+  if (perSeed.length > 1) main.band = rangeAcross(perSeed.map(smooth));
+  return w > 1 ? [{ name: `${line.name} per step`, color: line.color, faint: true, markers: false, points: raw }, main] : [main];
+}
+
+/** "(mean of the last 5 steps; faint: each step)" for smoothed figures; "" without smoothing. */
+export function smoothingNote(q: Quantity, window: number): string {
+  return q.smooth && window > 1 ? ` (mean of the last ${window} steps; faint: each step)` : '';
 }
 
 /** The curves of a set of runs (invalid runs and runs without data are left out of a plot). */
@@ -24,56 +48,30 @@ export function buildCurves(runs: readonly RunRecord[]): Curve[] {
   const groups = new Map<string, RunRecord[]>();
   for (const r of runs) {
     if (r.status === 'invalid') continue;
-    const key = `${r.task ?? 'unknown'}\u0000${r.start ?? 'unknown'}`;
+    const key = JSON.stringify([r.task ?? 'unknown', r.start ?? 'unknown']);
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
-  const keys = [...groups.keys()].sort((a, b) => {
-    const [ta, sa] = a.split('\u0000'), [tb, sb] = b.split('\u0000');
-    return compareTasks(ta!, tb!) || sa!.localeCompare(sb!);
-  });
+  const keys = [...groups.keys()].map((k) => JSON.parse(k) as [string, string]).sort(([ta, sa], [tb, sb]) => compareTasks(ta, tb) || sa.localeCompare(sb));
   const out: Curve[] = [];
-  for (const key of keys) {
-    const [task, start] = key.split('\u0000') as [string, string];
-    const group = [...groups.get(key)!].sort((a, b) => compareRuns(a, b) || (a.seed ?? 0) - (b.seed ?? 0) || a.dir.localeCompare(b.dir));
-    const names = legendNames(group);
+  for (const [task, start] of keys) {
+    const group = groups.get(JSON.stringify([task, start]))!;
+    const lines = cellLines(group, { markIncomplete: true });
+    const steps = Math.max(0, ...group.flatMap((r) => r.metrics.map((m) => m.step + 1)));
+    const window = smoothingWindow(steps);
     const where = `${taskTitle(task === 'unknown' ? null : task)}, ${start} start`;
-    const fromMetrics = (col: keyof MetricsRow) =>
-      group.map((r, i) => ({ name: names[i]!, points: r.metrics.filter((m) => m[col] !== null).map((m) => [m.step, m[col]!] as const) }));
-    const plots: { suffix: string; title: string; yLabel: string; series: { name: string; points: (readonly [number, number])[] }[] }[] = [
-      { suffix: 'reward', title: `Mean reward, ${where}`, yLabel: 'mean exact-match reward', series: fromMetrics('mean_reward') },
-      {
-        suffix: 'validation-m16',
-        title: `Validation m@k, ${where}`,
-        yLabel: 'validation m@k (%)',
-        series: group.map((r, i) => ({ name: names[i]!, points: r.validation.map((v) => [v.step, v.m16] as const) })),
-      },
-      { suffix: 'max-scaled-c', title: `max c_m / M^q, ${where}`, yLabel: 'max over m of c_m / M^q', series: fromMetrics('max_scaled_c') },
-    ];
-    for (const p of plots) {
-      const series: Series[] = p.series.filter((s) => s.points.length > 0);
+    for (const q of QUANTITIES.filter((q) => q.inCurves)) {
+      const series = lines.flatMap((l) => cellSeries(l, q, window));
       if (series.length === 0) continue;
-      const file = `curves-${slug(task)}-${slug(start)}-${p.suffix}.svg`;
-      out.push({ file, title: p.title, task, start, series: series.map((s) => s.name), svg: linePlot({ title: p.title, xLabel: 'step', yLabel: p.yLabel, series }) });
+      const title = `${q.title}, ${where}${smoothingNote(q, window)}`;
+      out.push({
+        file: `curves-${slug(task)}-${slug(start)}-${q.key}.svg`,
+        title,
+        task,
+        start,
+        series: series.filter((s) => !s.faint).map((s) => s.name),
+        svg: linePlot({ title, xLabel: 'step', yLabel: q.yLabel, yScale: q.log ? 'log' : 'linear', series, width: 900 }),
+      });
     }
   }
   return out;
-}
-
-/** Legend names: the row label, with the seed (or the run name) where labels repeat; "(incomplete)" for unfinished runs. */
-function legendNames(group: readonly RunRecord[]): string[] {
-  const count = new Map<string, number>();
-  for (const r of group) count.set(r.label, (count.get(r.label) ?? 0) + 1);
-  const names = group.map((r) => (count.get(r.label)! > 1 ? `${r.label} ${r.seed !== null ? `seed ${r.seed}` : r.name}` : r.label));
-  const seen = new Map<string, number>();
-  return names.map((n, i) => {
-    const k = (seen.get(n) ?? 0) + 1;
-    seen.set(n, k);
-    const unique = k > 1 ? `${n} (${group[i]!.name})` : n;
-    return group[i]!.status === 'incomplete' ? `${unique} (incomplete)` : unique;
-  });
-}
-
-/** A file-name-safe form of a task or start name. */
-export function slug(s: string): string {
-  return s.replace(/[^A-Za-z0-9._-]+/g, '_');
 }

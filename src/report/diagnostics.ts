@@ -7,14 +7,16 @@
  *   log-w         median over questions of log W, shaded from p10 to p90
  * and one line per method (every method of the dataset and start) for
  *   entropy       the rollouts' mean token entropy.
- * A q has the same colour in every figure (qColor); PAFT lines are dashed in GARL's colour of their q.
+ * A cell has the same colour in every figure (colours.ts); PAFT lines are dashed in GARL's colour of their q.
  * A figure whose column no run logged (runs of older versions) is left out.
  */
-import type { MetricsRow } from '../experiment/layout.js';
 import { linePlot, type Series } from '../plot/svg.js';
-import { slug } from './curves.js';
+import { cellLines, type CellLine } from './cells.js';
+import { slug } from './slug.js';
 import type { RunRecord } from './runs.js';
-import { compareRuns, compareTasks, taskTitle } from './tables.js';
+import { columnPoints, type Column } from './quantities.js';
+import { meanAcross } from './seed-series.js';
+import { compareTasks, taskTitle } from './tables.js';
 
 export type DiagnosticKind = 'max-scaled-c' | 'above-eps' | 'log-w' | 'entropy';
 
@@ -42,67 +44,9 @@ export const DIAGNOSTIC_READINGS: Record<DiagnosticKind, string> = {
     "The rollouts' mean per-token entropy (nats) for every method: a fast fall is the policy committing to few rationales, a flat line continued exploration.",
 };
 
-// The study's q grid, each its own colour; another q is interpolated between its neighbours.
-const Q_STOPS: readonly (readonly [number, string])[] = [
-  [0, '#1f77b4'],
-  [0.25, '#2ca02c'],
-  [0.5, '#ff7f0e'],
-  [0.75, '#d62728'],
-  [1, '#9467bd'],
-];
-const METHOD_COLOURS: Record<string, string> = { base: '#000000', grpo: '#7f7f7f', rloo: '#bcbd22', sft: '#17becf' };
-const SCHEDULE_COLOURS = ['#8c564b', '#e377c2', '#17becf', '#bcbd22'];
-
-/** The colour of q in [0, 1], the same in every figure. */
-export function qColor(q: number): string {
-  if (!(q >= 0 && q <= 1)) throw new RangeError(`qColor: q must be in [0, 1], got ${q}`);
-  const i = Q_STOPS.findIndex(([at]) => at >= q);
-  const [q1, c1] = Q_STOPS[i]!;
-  if (q1 === q) return c1;
-  const [q0, c0] = Q_STOPS[i - 1]!;
-  const t = (q - q0) / (q1 - q0);
-  const rgb = (c: string) => [1, 3, 5].map((k) => parseInt(c.slice(k, k + 2), 16));
-  const a = rgb(c0), b = rgb(c1);
-  return '#' + a.map((v, k) => Math.round(v + t * (b[k]! - v)).toString(16).padStart(2, '0')).join('');
-}
-
-type Column = Exclude<keyof MetricsRow, 'step'>;
-
 /** A column's mean over runs at each step, over the runs that logged a value there; steps ascending. */
 export function meanOverSeeds(runs: readonly RunRecord[], column: Column): [number, number][] {
-  const sums = new Map<number, { sum: number; n: number }>();
-  for (const r of runs) {
-    for (const m of r.metrics) {
-      const v = m[column];
-      if (v === null) continue;
-      const s = sums.get(m.step) ?? { sum: 0, n: 0 };
-      s.sum += v;
-      s.n++;
-      sums.set(m.step, s);
-    }
-  }
-  return [...sums.entries()].sort((a, b) => a[0] - b[0]).map(([step, s]) => [step, s.sum / s.n]);
-}
-
-/** The runs of one table row (same label), in row order, with a legend name and a fixed style. */
-interface Line {
-  name: string;
-  runs: RunRecord[];
-  color: string;
-  dashed: boolean;
-}
-
-function lines(runs: readonly RunRecord[], withMethod: boolean): Line[] {
-  const byLabel = new Map<string, RunRecord[]>();
-  for (const r of [...runs].sort(compareRuns)) byLabel.set(r.label, [...(byLabel.get(r.label) ?? []), r]);
-  let schedules = 0;
-  return [...byLabel.entries()].map(([label, group]) => {
-    const { method, q } = group[0]!;
-    const color = q !== null ? qColor(q) : method === 'garl' || method === 'paft' ? SCHEDULE_COLOURS[schedules++ % SCHEDULE_COLOURS.length]! : (METHOD_COLOURS[method ?? ''] ?? '#000000');
-    const base = withMethod ? label : label.replace(/^GARL /, '');
-    const name = group.length > 1 ? `${base} (${group.length} seeds)` : base;
-    return { name, runs: group, color, dashed: method === 'paft' };
-  });
+  return meanAcross(runs.map((r) => columnPoints(r, column)));
 }
 
 /** The diagnostic figures of a set of runs (invalid runs and runs without task or start left out). */
@@ -117,10 +61,10 @@ export function buildDiagnostics(runs: readonly RunRecord[]): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const [task, start] of keys) {
     const group = groups.get(JSON.stringify([task, start]))!;
-    const garl = lines(group.filter((r) => r.method === 'garl'), false);
+    const garl = cellLines(group.filter((r) => r.method === 'garl'), { withMethod: false });
     if (garl.length === 0) continue;
     const where = `${taskTitle(task)}, ${start} start`;
-    const along = (ls: Line[], column: Column): Series[] => ls.map((l) => ({ name: l.name, color: l.color, dashed: l.dashed, points: meanOverSeeds(l.runs, column) }));
+    const along = (ls: CellLine[], column: Column): Series[] => ls.map((l) => ({ name: l.name, color: l.color, dashed: l.dashed, points: meanOverSeeds(l.runs, column) }));
     const logW = garl.map((l) => {
       const lo = new Map(meanOverSeeds(l.runs, 'log_W_p10')), hi = new Map(meanOverSeeds(l.runs, 'log_W_p90'));
       const band = [...lo.keys()].filter((step) => hi.has(step)).map((step) => [step, lo.get(step)!, hi.get(step)!] as const);
@@ -130,7 +74,7 @@ export function buildDiagnostics(runs: readonly RunRecord[]): Diagnostic[] {
       { kind: 'max-scaled-c', title: `GARL max c_m / M^q, ${where}`, yLabel: 'max over m of c_m / M^q', log: true, series: along(garl, 'max_scaled_c') },
       { kind: 'above-eps', title: `GARL gradient share above eps, ${where}`, yLabel: "share of |g| > the optimizer's eps", series: along(garl, 'above_eps') },
       { kind: 'log-w', title: `GARL log W (median, p10-p90), ${where}`, yLabel: 'log W over questions', series: logW },
-      { kind: 'entropy', title: `Token entropy, ${where}`, yLabel: 'mean token entropy (nats)', series: along(lines(group, true), 'entropy') },
+      { kind: 'entropy', title: `Token entropy, ${where}`, yLabel: 'mean token entropy (nats)', series: along(cellLines(group), 'entropy') },
     ];
     for (const f of figures) {
       const series = f.series.filter((s) => s.points.length > 0);

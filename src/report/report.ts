@@ -1,6 +1,7 @@
 /**
  * The report: the study's tables (Markdown or CSV; seeds aggregated as mean ± sd with 95% confidence
- * intervals), a table of every run, and the curves and diagnostic figures as SVG files beside them.
+ * intervals), a table of every run, and the curves and diagnostic figures as SVG files beside them
+ * (curves.ts, diagnostics.ts; one style per method and q in all of them, colours.ts).
  * `buildReport` is pure (runs in, files out); `writeReport` puts the files on disk.
  *
  * Where the files go (`out`):
@@ -8,6 +9,8 @@
  *   any other path: a directory, holding report.md (or tables.csv and runs.csv) and the SVGs.
  * `summary` (report --summary FILE), when given, is a path of its own: the flat CSV of summary.ts,
  * with the seeds summary beside it (<FILE base>-seeds.csv).
+ * `perRun` (report --per-run) also writes each run's figure into its run directory (<run>/report.svg,
+ * run-figure.ts); off by default, since a report may be made from runs one may not write to.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
@@ -15,6 +18,7 @@ import { UserError } from '../errors.js';
 import { toCsv, toMarkdown } from '../plot/table.js';
 import { buildCurves } from './curves.js';
 import { buildDiagnostics, DIAGNOSTIC_READINGS } from './diagnostics.js';
+import { RUN_FIGURE, runFigure } from './run-figure.js';
 import { collectRuns, type RunRecord } from './runs.js';
 import { seedsSummaryPath, writeSummaryCsv } from './summary.js';
 import { runsTable, STARTS, studyTable, studyTableCiMarkdownCells, studyTableMarkdownCells, studyTablesCsv, taskTitle } from './tables.js';
@@ -67,7 +71,11 @@ export function buildReport(runs: readonly RunRecord[], format: ReportFormat, ma
   if (unplaced.length) lines.push(`Not in the tables (task or start unknown): ${unplaced.map((r) => r.dir).join(', ')}.`, '');
   lines.push('## Runs', '', toMarkdown(runsTable(runs)));
   if (curves.length) {
-    lines.push('## Curves', '');
+    lines.push('## Curves', '',
+      'Against step, one line per method and q, the mean over its seeds, shaded from the lowest to the highest seed where there are several; ' +
+      'a method and q has the same colour in every figure (GARL and PAFT by q, PAFT dashed). Training quantities are a moving average over the last steps ' +
+      '(the window, a twentieth of the run, is in each title) with the per-step mean faint behind; validation p@1, p@k and m@k are drawn point by point. ' +
+      `Token entropy and log W are under Diagnostics. \`report --per-run\` also draws each run alone, into \`<run dir>/${RUN_FIGURE}\`.`, '');
     let group = '';
     for (const c of curves) {
       const g = `${taskTitle(c.task === 'unknown' ? null : c.task)}, ${c.start} start`;
@@ -79,7 +87,7 @@ export function buildReport(runs: readonly RunRecord[], format: ReportFormat, ma
     }
   }
   if (diagnostics.length) {
-    lines.push('## Diagnostics', '', 'Against step, one line per q (GARL; the entropy figure: every method, PAFT dashed), the mean over seeds; a q has the same colour in every figure.', '');
+    lines.push('## Diagnostics', '', 'Against step, one line per q (GARL; the entropy figure: every method, PAFT dashed), the mean over seeds; a method and q has the colour it has in the curves.', '');
     for (const kind of [...new Set(diagnostics.map((d) => d.kind))]) lines.push(`- ${DIAGNOSTIC_READINGS[kind]}`);
     lines.push('');
     let group = '';
@@ -108,7 +116,7 @@ export function reportLocation(out: string, format: ReportFormat): { dir: string
  */
 export async function writeReport(
   paths: readonly string[],
-  options: { format: ReportFormat; out: string; summary?: string },
+  options: { format: ReportFormat; out: string; summary?: string; perRun?: boolean },
 ): Promise<{ runs: RunRecord[]; files: string[] }> {
   const runs = await collectRuns(paths);
   const { dir, mainName } = reportLocation(options.out, options.format);
@@ -124,5 +132,13 @@ export async function writeReport(
     files.push(path);
   }
   if (options.summary !== undefined) files.push(...(await writeSummaryCsv(options.summary, runs)));
+  if (options.perRun) {
+    for (const r of runs) {
+      const svg = runFigure(r);
+      if (svg === null) continue;
+      await writeFile(join(r.dir, RUN_FIGURE), svg);
+      files.push(join(r.dir, RUN_FIGURE));
+    }
+  }
   return { runs, files };
 }

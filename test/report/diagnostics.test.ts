@@ -1,4 +1,5 @@
-import { buildDiagnostics, meanOverSeeds, qColor } from '../../src/report/diagnostics.js';
+import { qColor } from '../../src/report/colours.js';
+import { buildDiagnostics, meanOverSeeds } from '../../src/report/diagnostics.js';
 import { fakeRun } from './fake-runs.js';
 
 // FinQA cold: GARL q=0 (two seeds; seed 1 logged one step more), GARL q=0.5, PAFT q=0.5, GRPO.

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +9,7 @@ import {
   collectRuns,
   findRunDirs,
   methodLabel,
+  qColor,
   reportLocation,
   runsTable,
   studyTable,
@@ -161,26 +162,36 @@ describe('the study tables', () => {
 });
 
 describe('curves', () => {
-  it('draw every run with data, one line each, per dataset and start', () => {
+  it('draw every cell with data, one line each (seeds averaged), per dataset and start', () => {
     const curves = buildCurves(runs);
     const byFile = Object.fromEntries(curves.map((c) => [c.file, c]));
     expect(Object.keys(byFile)).toEqual(expect.arrayContaining([
       'curves-finqa-cold-reward.svg',
+      'curves-finqa-cold-loss.svg',
+      'curves-finqa-cold-grad-norm.svg',
+      'curves-finqa-cold-mean-w.svg',
+      'curves-finqa-cold-length.svg',
+      'curves-finqa-cold-validation-p1.svg',
+      'curves-finqa-cold-validation-p16.svg',
       'curves-finqa-cold-validation-m16.svg',
-      'curves-finqa-cold-max-scaled-c.svg',
       'curves-musique-cold-reward.svg',
       'curves-finqa-warm-reward.svg',
       'curves-hotpotqa-warm-reward.svg',
       'curves-hotpotqa-warm-validation-m16.svg',
     ]));
+    // max c_m / M^q, entropy and log W are diagnostics, not curves
+    expect(Object.keys(byFile).filter((f) => /max-scaled-c|entropy|log-w/.test(f))).toEqual([]);
     const reward = byFile['curves-finqa-cold-reward.svg']!;
-    expect(reward.series).toEqual(['GRPO', 'GARL q=0.75 seed 0', 'GARL q=0.75 seed 1', 'GARL q=1']);
+    expect(reward.series).toEqual(['GRPO', 'GARL q=0.75 (2 seeds)', 'GARL q=1']);
     for (const name of reward.series) expect(reward.svg).toContain(`>${name}</text>`);
-    expect(byFile['curves-finqa-cold-max-scaled-c.svg']!.series).toEqual(['GARL q=0.75 seed 0', 'GARL q=0.75 seed 1', 'GARL q=1']);
+    // four steps: no smoothing, so no faint lines and no window in the title
+    expect(reward.title).toBe('Mean reward, FinQA, cold start');
+    expect(reward.svg).not.toContain('stroke-opacity');
     expect(byFile['curves-musique-cold-reward.svg']!.series).toEqual(['GARL q=0.75 (incomplete)']);
-    // Every run with metrics appears in some reward curve.
+    // Every cell with metrics appears in some reward curve.
     const drawn = curves.filter((c) => c.file.endsWith('-reward.svg')).reduce((n, c) => n + c.series.length, 0);
-    expect(drawn).toBe(runs.filter((r) => r.status !== 'invalid' && r.metrics.length > 0).length);
+    const cells = new Set(runs.filter((r) => r.status !== 'invalid' && r.metrics.length > 0).map((r) => `${r.task} ${r.start} ${r.label}`));
+    expect(drawn).toBe(cells.size);
   });
 });
 
@@ -218,6 +229,29 @@ describe('the report files', () => {
     const svgs = (await readdir(join(tmp, 'md'))).filter((f) => f.endsWith('.svg'));
     expect(svgs.length).toBeGreaterThanOrEqual(7);
     for (const f of svgs) expect(md).toContain(`](${f})`);
+    for (const f of ['loss', 'grad-norm', 'mean-w', 'length', 'validation-p1', 'validation-p16', 'validation-m16']) expect(md).toContain(`](curves-finqa-cold-${f}.svg)`);
+    expect(md).toContain('a method and q has the same colour in every figure');
+    // no run directory is written to without --per-run
+    expect(files.some((f) => f.endsWith('report.svg'))).toBe(false);
+    expect(await readdir(at('table1', 'finqa-cold-grpo-seed0'))).not.toContain('report.svg');
+  });
+
+  it('with perRun, writes the figure of each run into its directory', async () => {
+    const copy = join(tmp, 'runs');
+    await cp(at('table1'), copy, { recursive: true });
+    const { files } = await writeReport([copy], { format: 'md', out: join(tmp, 'per-run'), perRun: true });
+    const figures = files.filter((f) => f.endsWith('report.svg')).map((f) => f.slice(copy.length + 1));
+    expect(figures).toEqual([
+      'finqa-cold-garl-q0.75-seed0/report.svg',
+      'finqa-cold-garl-q0.75-seed1/report.svg',
+      'finqa-cold-garl-q1-seed0/report.svg',
+      'finqa-cold-grpo-seed0/report.svg',
+      'musique-cold-garl-q0.75-seed0/report.svg',
+    ]);
+    const svg = await readFile(join(copy, 'finqa-cold-garl-q1-seed0', 'report.svg'), 'utf8');
+    expect(svg).toContain('finqa-cold-garl-q1-seed0: GARL q=1, FinQA, cold start, seed 0</text>');
+    expect(svg).toContain('>Validation m@k</text>');
+    expect(svg).toContain(`stroke="${qColor(1)}"`);
   });
 
   it('CSV: one table with a start column, full precision, and runs.csv beside it', async () => {
