@@ -82,6 +82,19 @@ describe('config.json rope_scaling', () => {
     expect(toHfConfig(PRESET_CONFIGS['llama3.2-tiny']).rope_scaling).toEqual({ rope_type: 'llama3', factor: 32, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8192 });
   });
 
+  it("Llama-3.2-1B's config.json has the llama3.2-tiny preset's shape", () => {
+    const c = parseModelConfig({
+      architectures: ['LlamaForCausalLM'], attention_bias: false, attention_dropout: 0.0, bos_token_id: 128000, eos_token_id: 128001, head_dim: 64, hidden_act: 'silu',
+      hidden_size: 2048, initializer_range: 0.02, intermediate_size: 8192, max_position_embeddings: 131072, mlp_bias: false, model_type: 'llama', num_attention_heads: 32,
+      num_hidden_layers: 16, num_key_value_heads: 8, pretraining_tp: 1, rms_norm_eps: 1e-5,
+      rope_scaling: { factor: 32.0, high_freq_factor: 4.0, low_freq_factor: 1.0, original_max_position_embeddings: 8192, rope_type: 'llama3' },
+      rope_theta: 500000.0, tie_word_embeddings: true, torch_dtype: 'bfloat16', transformers_version: '4.45.0.dev0', use_cache: true, vocab_size: 128256,
+    });
+    const shape = ({ architecture, rmsNormEps, ropeTheta, tieWordEmbeddings, attentionBias, qkNorm, maxPositionEmbeddings, ropeScaling }: ModelConfig) =>
+      ({ architecture, rmsNormEps, ropeTheta, tieWordEmbeddings, attentionBias, qkNorm, maxPositionEmbeddings, ropeScaling });
+    expect(shape(c)).toEqual(shape(PRESET_CONFIGS['llama3.2-tiny']));
+  });
+
   it('the default RoPE, however written, has no scaling', () => {
     for (const rope of [undefined, null, { rope_type: 'default' }, { type: 'default' }]) {
       expect(parseModelConfig(hfConfig({ rope_scaling: rope })).ropeScaling).toBeUndefined();
