@@ -42,7 +42,7 @@ export const initModelCommand: CommandModule<object, InitModelArgs> = {
       .option('dtype', { type: 'string', choices: DTYPES, default: 'f32', describe: 'On-disk dtype of the weights', coerce: choiceFlag('dtype', DTYPES) })
       .option('force', { type: 'boolean', default: false, describe: 'Replace --out if it already holds files' })
       .epilogue(
-        'tiny and small use the project tokenizer (src/model/tokenizer-corpus.txt); qwen3-0.6b uses the real Qwen3 tokenizer. ' +
+        'tiny, small and llama3.2-tiny (Llama 3.2\'s config shape) use the project tokenizer (src/model/tokenizer-corpus.txt); qwen3-0.6b uses the real Qwen3 tokenizer. ' +
           'The directory is written whole (into <out>.tmp-<pid>, then renamed), so an interrupted run leaves no partial model.',
       ) as unknown as Argv<InitModelArgs>,
   handler: async (a) => {

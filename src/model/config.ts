@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
+import { parseRopeScaling, ropeScalingToHf, type RopeScaling } from './rope.js';
 
 export type Architecture = 'qwen3' | 'qwen2' | 'llama';
 
@@ -22,6 +23,8 @@ export interface ModelConfig {
   /** Per-head RMSNorm on queries and keys (Qwen3). */
   qkNorm: boolean;
   maxPositionEmbeddings: number;
+  /** config.json's rope_scaling; absent for the default RoPE. */
+  ropeScaling?: RopeScaling;
 }
 
 const MODEL_TYPES: Record<string, Architecture> = { qwen3: 'qwen3', qwen2: 'qwen2', llama: 'llama' };
@@ -41,14 +44,16 @@ export function parseModelConfig(raw: Record<string, unknown>, where = 'config.j
     if (typeof v !== 'number' || !(v > 0)) throw new UserError(`${where}: ${key}: expected a positive number, got ${JSON.stringify(raw[key])}`);
     return v;
   };
-  const rope = raw.rope_scaling as Record<string, unknown> | null | undefined;
-  if (rope && rope.rope_type !== 'default' && rope.type !== 'default') {
-    throw new UserError(`${where}: rope_scaling: only the default RoPE is supported, got ${JSON.stringify(rope)}`);
-  }
+  // transformers 5 writes rope_theta and the scaling together as rope_parameters.
+  const ropeParameters = raw.rope_parameters as Record<string, unknown> | null | undefined;
+  const ropeField = raw.rope_scaling == null && ropeParameters != null ? 'rope_parameters' : 'rope_scaling';
   const hiddenSize = int('hidden_size');
   const numHeads = int('num_attention_heads');
   const numKvHeads = int('num_key_value_heads', numHeads);
   if (numHeads % numKvHeads !== 0) throw new UserError(`${where}: num_key_value_heads: must divide num_attention_heads (${numHeads}), got ${numKvHeads}`);
+  const maxPositionEmbeddings = int('max_position_embeddings', 32768);
+  const ropeScaling = parseRopeScaling(raw[ropeField], where, ropeField, maxPositionEmbeddings);
+  const ropeTheta = raw.rope_theta === undefined && typeof ropeParameters?.rope_theta === 'number' ? ropeParameters.rope_theta : num('rope_theta', 10000);
   return {
     architecture,
     vocabSize: int('vocab_size'),
@@ -59,11 +64,12 @@ export function parseModelConfig(raw: Record<string, unknown>, where = 'config.j
     headDim: int('head_dim', hiddenSize / numHeads),
     intermediateSize: int('intermediate_size'),
     rmsNormEps: num('rms_norm_eps', 1e-6),
-    ropeTheta: num('rope_theta', 10000),
+    ropeTheta,
     tieWordEmbeddings: Boolean(raw.tie_word_embeddings ?? false),
     attentionBias: architecture === 'qwen2' ? true : Boolean(raw.attention_bias ?? false),
     qkNorm: architecture === 'qwen3',
-    maxPositionEmbeddings: int('max_position_embeddings', 32768),
+    maxPositionEmbeddings,
+    ...(ropeScaling && { ropeScaling }),
   };
 }
 
@@ -100,7 +106,7 @@ export function toHfConfig(c: ModelConfig, extra: Record<string, unknown> = {}):
     hidden_act: 'silu',
     rms_norm_eps: c.rmsNormEps,
     rope_theta: c.ropeTheta,
-    rope_scaling: null,
+    rope_scaling: ropeScalingToHf(c.ropeScaling),
     tie_word_embeddings: c.tieWordEmbeddings,
     attention_bias: c.attentionBias,
     attention_dropout: 0,

@@ -8,6 +8,7 @@
 import type { Graph, Value } from '../onnx/graph.js';
 import * as op from '../onnx/ops.js';
 import type { ModelConfig } from './config.js';
+import { dynamicNtkExponents, ropeFrequencies } from './rope.js';
 
 export type ParamValues = ReadonlyMap<string, Value>;
 
@@ -170,8 +171,10 @@ function fusable(x: Value): boolean {
 function stepRotary(c: ModelConfig, positions: Value, dtype: Value['dtype']): { query: (x: Value) => Value; key: (x: Value) => Value } {
   const g = positions.graph;
   const freqs = ropeAngles(c, positions, dtype); // [B, 1, hd/2]
-  const cos = op.cos(freqs), sin = op.sin(freqs);
+  const { attentionFactor } = ropeFrequencies(c);
+  let cos = op.cos(freqs), sin = op.sin(freqs);
   const scale = g.scalar(1 / Math.sqrt(c.headDim), dtype);
+  if (attentionFactor !== 1) [cos, sin] = [op.mul(cos, g.scalar(attentionFactor, dtype)), op.mul(sin, g.scalar(attentionFactor, dtype))];
   let rotate: (cosHalf: Value, sinHalf: Value) => (x: Value) => Value;
   if (fusable(freqs)) {
     rotate = (cosHalf, sinHalf) => (x) => op.apply('RotaryEmbedding', [x, cosHalf, sinHalf], {}, [{ dtype: x.dtype, shape: x.shape }])[0]!;
@@ -239,16 +242,33 @@ function rotaryTables(c: ModelConfig, positions: Value, dtype: Value['dtype']): 
   const g = positions.graph;
   const freqs = ropeAngles(c, positions, dtype);
   const emb = op.unsqueeze(op.concat([freqs, freqs], -1), [2]);
-  const key = { cos: op.cos(emb), sin: op.sin(emb), rotateHalf: rotateHalfMatrix(c, g, dtype) };
+  const { attentionFactor } = ropeFrequencies(c);
+  const scaled = (x: Value) => (attentionFactor === 1 ? x : op.mul(x, g.scalar(attentionFactor, dtype)));
+  const key = { cos: scaled(op.cos(emb)), sin: scaled(op.sin(emb)), rotateHalf: rotateHalfMatrix(c, g, dtype) };
   const scale = g.scalar(1 / Math.sqrt(c.headDim), dtype);
   return { key, query: { ...key, cos: op.mul(key.cos, scale), sin: op.mul(key.sin, scale) } };
 }
 
-/** RoPE's angles position * inv_freq for int64 positions [...]: [..., hd/2]. */
+/**
+ * RoPE's angles position * inv_freq for int64 positions [B, T]: [B, T, hd/2]. Dynamic NTK scaling
+ * takes each row's length as its largest position + 1 (transformers takes the batch's largest, so
+ * they agree for one sequence; here a row does not depend on the others). A generation step (T = 1)
+ * thus rescales with its own position while the cached keys keep the rotation they were made with,
+ * as transformers' cached generation does.
+ */
 function ropeAngles(c: ModelConfig, positions: Value, dtype: Value['dtype']): Value {
+  const g = positions.graph;
   const half = c.headDim / 2;
-  const invFreq = Array.from({ length: half }, (_, i) => 1 / Math.pow(c.ropeTheta, (2 * i) / c.headDim));
-  return op.mul(op.unsqueeze(op.cast(positions, dtype), [-1]), positions.graph.constant(invFreq, dtype, [half], 'inv_freq'));
+  const pos = op.cast(positions, dtype);
+  let invFreq = g.constant(Array.from(ropeFrequencies(c).invFreq), dtype, [half], 'inv_freq');
+  const s = c.ropeScaling;
+  if (s?.type === 'dynamic') {
+    const length = op.add(op.apply('ReduceMax', [pos, g.ints([-1])], { keepdims: 1 }, [{ dtype, shape: [pos.shape[0]!, 1] }])[0]!, g.scalar(1, dtype));
+    const ratio = op.max(op.sub(op.mul(length, g.scalar(s.factor / c.maxPositionEmbeddings, dtype)), g.scalar(s.factor - 1, dtype)), g.scalar(1, dtype));
+    const exponents = g.constant(Array.from(dynamicNtkExponents(c.headDim)), dtype, [half], 'ntk_exponents');
+    invFreq = op.mul(invFreq, op.exp(op.mul(op.unsqueeze(op.log(ratio), [-1]), exponents))); // [B, 1, hd/2]
+  }
+  return op.mul(op.unsqueeze(pos, [-1]), invFreq);
 }
 
 /** rotate_half as a [headDim, headDim] constant: x @ R = [-x2, x1]. */

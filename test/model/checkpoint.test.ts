@@ -63,6 +63,23 @@ describe('initModel and loadModel', () => {
     expect(hf).toMatchObject({ model_type: 'qwen3', vocab_size: 1024, hidden_size: 128, num_hidden_layers: 4, torch_dtype: 'float32', tie_word_embeddings: true });
   });
 
+  it('llama3.2-tiny: written by init-model and again sharded, loads back with its llama3 RoPE scaling', async () => {
+    const c = PRESET_CONFIGS['llama3.2-tiny'];
+    const dir = join(root, 'llama');
+    await initModel('llama3.2-tiny', dir, 3);
+    const m = await loadModel(dir);
+    expect(m.config).toEqual(c);
+    const sharded = join(root, 'llama-sharded');
+    await saveModel(sharded, { config: m.config, weights: m.weights, tokenizerDir: dir, maxShardBytes: 1_000_000 });
+    expect(await readdir(sharded)).toContain('model.safetensors.index.json');
+    const back = await loadModel(sharded);
+    expect(back.config).toEqual(c);
+    for (const [name, x] of m.weights) expect(back.weights.get(name)).toEqual(x);
+    const hf = JSON.parse(await readFile(join(sharded, 'config.json'), 'utf8'));
+    expect(hf).toMatchObject({ model_type: 'llama', rope_theta: 500000, tie_word_embeddings: true, attention_bias: false });
+    expect(hf.rope_scaling).toEqual({ rope_type: 'llama3', factor: 32, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8192 });
+  });
+
   it('small: the project tokenizer of vocab_size 8192 stops short of it (like a padded embedding) and fits', () => {
     // initModel('small') itself is in the long suite: its 29M random draws take a minute under Jest.
     const built = buildProjectTokenizer({ vocabSize: PRESET_CONFIGS.small.vocabSize });

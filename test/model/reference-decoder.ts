@@ -1,7 +1,7 @@
 /**
  * Independent float64 reference of the Hugging Face transformers decoder forward pass
- * (Qwen3ForCausalLM / Qwen2ForCausalLM / LlamaForCausalLM, default RoPE, eager attention,
- * one unpadded sequence, no KV cache).
+ * (Qwen3ForCausalLM / Qwen2ForCausalLM / LlamaForCausalLM, eager attention, one unpadded sequence,
+ * no KV cache), with RoPE of rope_type default, linear, dynamic, yarn or llama3.
  *
  * Written from the HF modeling code (modeling_qwen3.py, modeling_qwen2.py, modeling_llama.py),
  * deliberately NOT from the project's graph builder, so it can serve as a test oracle.
@@ -14,6 +14,9 @@
  * - Qwen3 q_norm / k_norm: RMSNorm over head_dim, per head, BEFORE RoPE       (Qwen3Attention.forward)
  * - RoPE: inv_freq[i] = 1 / theta^(2i/d), i < d/2; emb = cat(freqs, freqs);
  *   x' = x*cos + rotate_half(x)*sin with rotate_half(x) = cat(-x2, x1)      (apply_rotary_pos_emb)
+ * - RoPE scaling: inv_freq and attention_scaling (a factor on cos and sin) from config.rope_scaling
+ *   as modeling_rope_utils.py's ROPE_INIT_FUNCTIONS compute them; dynamic NTK with
+ *   seq_len = max(position_ids) + 1                                          (dynamic_rope_update)
  * - Attention: softmax(q k^T * head_dim^-0.5 + causal mask) v; query head h reads kv head
  *   floor(h / (numHeads / numKvHeads))                                       (repeat_kv, eager_attention_forward)
  * - MLP: down(silu(gate(x)) * up(x))                                         (Qwen3MLP.forward)
@@ -40,6 +43,10 @@ export interface RefConfig {
   attentionBias: boolean;
   /** per-head RMSNorm of q and k over head_dim before RoPE (Qwen3). */
   qkNorm: boolean;
+  /** config.json's max_position_embeddings (dynamic and yarn RoPE read it). */
+  maxPositionEmbeddings?: number;
+  /** config.json's rope_scaling, as written there (HF key names); absent or null: default RoPE. */
+  rope_scaling?: Record<string, unknown> | null;
 }
 
 type Weights = ReadonlyMap<string, ArrayLike<number>>;
@@ -99,20 +106,115 @@ function ropeInvFreq(headDim: number, theta: number): Float64Array {
 }
 
 /**
+ * (inv_freq, attention_scaling) of ROPE_INIT_FUNCTIONS[rope_type](config, seq_len), in float64.
+ * rope_type is read from "rope_type" or the legacy "type"; seq_len only matters for "dynamic".
+ */
+export function referenceRope(c: RefConfig, seqLen: number): { invFreq: Float64Array; attentionScaling: number } {
+  const rs = c.rope_scaling ?? {};
+  const ropeType = (rs.rope_type ?? rs.type ?? 'default') as string;
+  const dim = c.headDim;
+  const base = c.ropeTheta;
+  const field = (k: string): number => {
+    const v = rs[k];
+    if (typeof v !== 'number') throw new Error(`reference-decoder: rope_scaling.${k} missing`);
+    return v;
+  };
+  const maxPos = (): number => {
+    if (c.maxPositionEmbeddings === undefined) throw new Error('reference-decoder: maxPositionEmbeddings needed');
+    return c.maxPositionEmbeddings;
+  };
+  const invFreq = ropeInvFreq(dim, base);
+
+  if (ropeType === 'default') return { invFreq, attentionScaling: 1 };
+
+  if (ropeType === 'linear') {
+    // _compute_linear_scaling_rope_parameters: inv_freq /= factor
+    return { invFreq: invFreq.map((f) => f / field('factor')), attentionScaling: 1 };
+  }
+
+  if (ropeType === 'dynamic') {
+    // _compute_dynamic_ntk_parameters: seq_len = max(seq_len, max_position_embeddings);
+    // base = base * ((factor * seq_len / max_pos) - (factor - 1)) ** (dim / (dim - 2))
+    const factor = field('factor');
+    const L = Math.max(seqLen, maxPos());
+    const newBase = base * Math.pow((factor * L) / maxPos() - (factor - 1), dim / (dim - 2));
+    return { invFreq: ropeInvFreq(dim, newBase), attentionScaling: 1 };
+  }
+
+  if (ropeType === 'llama3') {
+    // _compute_llama3_parameters
+    const factor = field('factor');
+    const lowFreqFactor = field('low_freq_factor');
+    const highFreqFactor = field('high_freq_factor');
+    const oldContextLen = field('original_max_position_embeddings');
+    const lowFreqWavelen = oldContextLen / lowFreqFactor;
+    const highFreqWavelen = oldContextLen / highFreqFactor;
+    const out = new Float64Array(invFreq.length);
+    for (let i = 0; i < invFreq.length; i++) {
+      const wavelen = (2 * Math.PI) / invFreq[i]!;
+      const invFreqLlama = wavelen > lowFreqWavelen ? invFreq[i]! / factor : invFreq[i]!;
+      const smoothFactor = (oldContextLen / wavelen - lowFreqFactor) / (highFreqFactor - lowFreqFactor);
+      const smoothed = ((1 - smoothFactor) * invFreqLlama) / factor + smoothFactor * invFreqLlama;
+      const isMediumFreq = !(wavelen < highFreqWavelen) && !(wavelen > lowFreqWavelen);
+      out[i] = isMediumFreq ? smoothed : invFreqLlama;
+    }
+    return { invFreq: out, attentionScaling: 1 };
+  }
+
+  if (ropeType === 'yarn') {
+    // _compute_yarn_parameters
+    const original = (rs.original_max_position_embeddings as number | undefined) ?? maxPos();
+    const factor = (rs.factor as number | undefined) ?? maxPos() / original;
+    const getMscale = (scale: number, mscale = 1) => (scale <= 1 ? 1 : 0.1 * mscale * Math.log(scale) + 1);
+    const mscale = rs.mscale as number | undefined;
+    const mscaleAllDim = rs.mscale_all_dim as number | undefined;
+    let attentionFactor = rs.attention_factor as number | undefined;
+    if (attentionFactor === undefined) {
+      attentionFactor = mscale && mscaleAllDim ? getMscale(factor, mscale) / getMscale(factor, mscaleAllDim) : getMscale(factor);
+    }
+    const betaFast = (rs.beta_fast as number | undefined) || 32;
+    const betaSlow = (rs.beta_slow as number | undefined) || 1;
+    const truncate = (rs.truncate as boolean | undefined) ?? true;
+    const findCorrectionDim = (numRotations: number) => (dim * Math.log(original / (numRotations * 2 * Math.PI))) / (2 * Math.log(base));
+    let low = findCorrectionDim(betaFast);
+    let high = findCorrectionDim(betaSlow);
+    if (truncate) {
+      low = Math.floor(low);
+      high = Math.ceil(high);
+    }
+    low = Math.max(low, 0);
+    high = Math.min(high, dim - 1);
+    if (low === high) high += 0.001;
+    const out = new Float64Array(dim / 2);
+    for (let i = 0; i < dim / 2; i++) {
+      const posFreq = Math.pow(base, (2 * i) / dim);
+      const extrapolation = 1 / posFreq;
+      const interpolation = 1 / (factor * posFreq);
+      const ramp = Math.min(Math.max((i - low) / (high - low), 0), 1);
+      const extrapolationFactor = 1 - ramp;
+      out[i] = interpolation * (1 - extrapolationFactor) + extrapolation * extrapolationFactor;
+    }
+    return { invFreq: out, attentionScaling: attentionFactor };
+  }
+
+  throw new Error(`reference-decoder: rope_type ${ropeType} not implemented`);
+}
+
+/**
  * Applies RoPE in place to the head slice v[offset .. offset+d) at position pos, using HF's
  * rotate_half layout: dimension j (< d/2) pairs with j + d/2, both using angle pos * inv_freq[j]
  * (cos/sin come from cat(freqs, freqs)).
  *   out[j]       = x[j] * cos - x[j+d/2] * sin
  *   out[j + d/2] = x[j+d/2] * cos + x[j] * sin
  */
-function applyRope(v: Float64Array, offset: number, d: number, pos: number, invFreq: Float64Array): void {
+function applyRope(v: Float64Array, offset: number, d: number, pos: number, invFreq: Float64Array, scaling: number): void {
   const cos = Math.cos;
   const sin = Math.sin;
   const half = d / 2;
   for (let j = 0; j < half; j++) {
     const angle = pos * invFreq[j]!;
-    const c = cos(angle);
-    const s = sin(angle);
+    const c = cos(angle) * scaling;
+    const s = sin(angle) * scaling;
     const x1 = v[offset + j]!;
     const x2 = v[offset + j + half]!;
     v[offset + j] = x1 * c - x2 * s;
@@ -159,7 +261,7 @@ export function referenceLogits(
   const kvDim = nKv * D;
   const groups = nH / nKv; // num_key_value_groups
   const scaling = 1 / Math.sqrt(D); // head_dim ** -0.5
-  const invFreq = ropeInvFreq(D, c.ropeTheta);
+  const { invFreq, attentionScaling } = referenceRope(c, Math.max(...pos) + 1);
   const exp = Math.exp;
   const max = Math.max;
 
@@ -206,8 +308,8 @@ export function referenceLogits(
         for (let h = 0; h < nH; h++) q.set(rmsNorm(q, h * D, D, qNormW, c.rmsNormEps), h * D);
         for (let h = 0; h < nKv; h++) k.set(rmsNorm(k, h * D, D, kNormW, c.rmsNormEps), h * D);
       }
-      for (let h = 0; h < nH; h++) applyRope(q, h * D, D, pos[t]!, invFreq);
-      for (let h = 0; h < nKv; h++) applyRope(k, h * D, D, pos[t]!, invFreq);
+      for (let h = 0; h < nH; h++) applyRope(q, h * D, D, pos[t]!, invFreq, attentionScaling);
+      for (let h = 0; h < nKv; h++) applyRope(k, h * D, D, pos[t]!, invFreq, attentionScaling);
       qs.push(q);
       ks.push(k);
       vs.push(v);

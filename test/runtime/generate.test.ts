@@ -1,3 +1,4 @@
+import type { ModelConfig } from '../../src/model/config.js';
 import { PRESET_CONFIGS } from '../../src/model/presets.js';
 import { randomWeights } from '../../src/model/init.js';
 import { Policy } from '../../src/runtime/policy.js';
@@ -34,6 +35,25 @@ describe('greedy decoding by the loop graph equals repeated full forward passes'
     const slow = await generateReference(policy, ps, o);
     expect(fast.map((r) => r.tokens)).toEqual(slow.map((r) => r.tokens));
     fast.forEach((r, i) => r.logprobs.forEach((lp, t) => expect(Math.abs(lp - slow[i]!.logprobs[t]!)).toBeLessThan(1e-9)));
+  });
+});
+
+describe('with RoPE scaling, greedy decoding by the loop graph equals repeated full forward passes', () => {
+  const yarn: ModelConfig = { ...tiny, ropeScaling: { type: 'yarn', factor: 4, originalMaxPositionEmbeddings: 16, betaFast: 32, betaSlow: 1, truncate: true } };
+  it.each([
+    ['llama3.2-tiny preset (llama3)', PRESET_CONFIGS['llama3.2-tiny']],
+    ['tiny with yarn (scaled cos / sin)', yarn],
+  ] as const)('%s, float32 (fused RoPE) and float64', async (_name, c) => {
+    const ps = prompts(new Rng(5), [8, 3], c.vocabSize);
+    const o = { ...base, maxNewTokens: 8 };
+    for (const [dtype, tol] of [['float32', 1e-4], ['float64', 1e-9]] as const) {
+      const w = randomWeights(c, 7, 0.1);
+      const policy = new Policy(c, dtype === 'float32' ? w : new Map([...w].map(([k, v]) => [k, Float64Array.from(v)])), { threads: 2, dtype });
+      const fast = await generate(policy, ps, o);
+      const slow = await generateReference(policy, ps, o);
+      expect(fast.map((r) => r.tokens)).toEqual(slow.map((r) => r.tokens));
+      fast.forEach((r, i) => r.logprobs.forEach((lp, t) => expect(Math.abs(lp - slow[i]!.logprobs[t]!)).toBeLessThan(tol)));
+    }
   });
 });
 

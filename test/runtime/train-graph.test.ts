@@ -102,6 +102,41 @@ describe('train graph gradients against central finite differences (tiny preset,
   });
 });
 
+describe('train graph with RoPE scaling (float64, small dims)', () => {
+  const small: ModelConfig = { ...tiny, vocabSize: 97, hiddenSize: 32, numLayers: 2, numHeads: 4, numKvHeads: 2, headDim: 16, intermediateSize: 48 };
+  it.each([
+    ['yarn', { ...small, ropeScaling: { type: 'yarn', factor: 4, originalMaxPositionEmbeddings: 16, betaFast: 32, betaSlow: 1, truncate: true } }],
+    ['dynamic, one row past max_position_embeddings', { ...small, maxPositionEmbeddings: 6, ropeScaling: { type: 'dynamic', factor: 2 } }],
+  ] as [string, ModelConfig][])('%s: log-probs equal the score graph right or left padded; q/k gradients match finite differences', async (_name, c) => {
+    const weights = generic64(c, 4);
+    const policy = new Policy(c, weights, { dtype: 'float64', threads: 1 });
+    const rng = new Rng(6);
+    const seqs = randomSeqs(rng, [9, 4], c.vocabSize);
+    const batch = padBatch(seqs, 0, 'right');
+    const coef = perToken(batch, () => rng.normal());
+    const { logprobs, grads } = await policy.trainStep(batch, { coef });
+    const left = await policy.score(padBatch(seqs, 0, 'left'));
+    const T = batch.length;
+    seqs.forEach((sq, b) => {
+      for (let t = 0; t < sq.length - 1; t++) expect(Math.abs(logprobs[b * (T - 1) + t]! - left[b * (T - 1) + T - sq.length + t]!)).toBeLessThan(1e-10);
+    });
+    const h = 1e-5;
+    for (const name of ['model.layers.0.self_attn.q_proj.weight', 'model.layers.1.self_attn.k_proj.weight']) {
+      const w = weights.get(name)!;
+      for (const i of [3, 301]) {
+        const x = w[i]!;
+        w[i] = x + h;
+        const lp = (await policy.trainStep(batch, { coef })).loss;
+        w[i] = x - h;
+        const lm = (await policy.trainStep(batch, { coef })).loss;
+        w[i] = x;
+        const numeric = (lp - lm) / (2 * h);
+        expect(Math.abs(numeric - grads.get(name)![i]!) / (1e-2 + Math.abs(numeric))).toBeLessThan(1e-5);
+      }
+    }
+  });
+});
+
 describe('score and train graphs (tiny preset, float32)', () => {
   const weights = randomWeights(tiny, 9, 0.05);
   const policy = new Policy(tiny, weights, { threads: 1 });
