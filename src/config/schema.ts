@@ -25,7 +25,9 @@ import type { Algorithm } from '../objectives/algorithm.js';
 import { DEFAULT_AGGREGATION } from '../objectives/algorithm.js';
 import { qScheduleSchema, type QSchedule } from '../objectives/schedule.js';
 import type { LrScheduleConfig, OptimizerConfig } from '../runtime/optimizer.js';
-import type { TaskName } from '../tasks/record.js';
+import { EXTRACT_RULES } from '../tasks/extract.js';
+import { JSONL_FIELDS } from '../tasks/jsonl.js';
+import type { AnswerTask } from '../tasks/record.js';
 
 // ---------------------------------------------------------------------------------------------
 // Leaf helpers: each carries the "expected ..." phrase its error messages (and the docs) use.
@@ -106,7 +108,7 @@ const qField = () => leaf(qScheduleSchema, 'a number in [0, 1] or a q schedule (
 // ---------------------------------------------------------------------------------------------
 // Tasks and their token budgets.
 
-export const CONFIG_TASKS = ['finqa', 'hotpotqa', 'musique', 'mini-finqa', 'mini-hotpotqa', 'mini-musique'] as const;
+export const CONFIG_TASKS = ['finqa', 'hotpotqa', 'musique', 'mini-finqa', 'mini-hotpotqa', 'mini-musique', 'jsonl'] as const;
 export type ConfigTaskName = (typeof CONFIG_TASKS)[number];
 
 /**
@@ -121,11 +123,13 @@ export const TASK_DEFAULTS: Record<ConfigTaskName, { max_new_tokens: number; ans
   'mini-finqa': { max_new_tokens: 256, answer_budget: 32 },
   'mini-hotpotqa': { max_new_tokens: 256, answer_budget: 32 },
   'mini-musique': { max_new_tokens: 256, answer_budget: 32 },
+  // A user's own task: the project's guess for short-answer reasoning (GSM8K-like); set rollout.* for others.
+  jsonl: { max_new_tokens: 1024, answer_budget: 64 },
 };
 
 /** The dataset whose answer normalisation, rewards and metrics a task uses (mini-finqa -> finqa). */
-export function scoringTask(task: ConfigTaskName): TaskName {
-  return task.replace(/^mini-/, '') as TaskName;
+export function scoringTask(task: ConfigTaskName): AnswerTask {
+  return task.replace(/^mini-/, '') as AnswerTask;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -140,16 +144,43 @@ const model = z
   })
   .describe('The model to train.');
 
+const fieldName = () => text('a field name');
+const fieldMap = z
+  .strictObject(Object.fromEntries(JSONL_FIELDS.map((f) => [f, fieldName().optional().describe(`The file's name of the "${f}" field.`)])) as Record<(typeof JSONL_FIELDS)[number], z.ZodOptional<ReturnType<typeof fieldName>>>)
+  .describe('jsonl only: the file\'s names of the fields id, question, answer, context, rationale, aliases, e.g. {question: problem, answer: solution}. Default: the same names.');
+
+const answerPattern = leaf(
+  z.string({ error: 'expected a regular expression' }).refine((s) => {
+    try {
+      new RegExp(s, 'gm');
+      return s !== '';
+    } catch {
+      return false;
+    }
+  }, { error: 'expected a valid, non-empty JavaScript regular expression' }),
+  'a regular expression',
+);
+
 const task = z
   .strictObject({
-    name: oneOf(CONFIG_TASKS).describe('Dataset: one of the study\'s three, or a synthetic mini-task. Required.'),
+    name: oneOf(CONFIG_TASKS).describe('Dataset: one of the study\'s three, a synthetic mini-task, or "jsonl" for your own (see src/tasks/README.md, "Your own task"). Required.'),
     data_dir: text('a directory path')
       .optional()
-      .describe('Directory holding train.jsonl, validation.jsonl and test.jsonl (as written by `data prepare`). Default: data/<task.name>.'),
+      .describe('Directory holding train.jsonl, validation.jsonl and test.jsonl (as written by `data prepare`, or your own for jsonl). Default: data/<task.name>.'),
     start: oneOf(['cold', 'warm']).default('warm').describe('Prompt: "warm" (task description and answer format) or "cold" (the linearised input alone).'),
-    prompts: text('a directory path').default('configs/prompts').describe('Directory of the prompt templates (<task>.yaml).'),
+    prompts: text('a directory or .yaml file path').default('configs/prompts').describe('Directory of the prompt templates (<task>.yaml), or one template file.'),
+    fields: fieldMap.optional(),
+    answer_pattern: answerPattern
+      .optional()
+      .describe('Regular expression (multiline) whose last match, first group, is an answer: cuts jsonl gold answers (GSM8K: "#### *(.+)") and reads completions with extract: pattern.'),
+    extract: oneOf(EXTRACT_RULES).optional().describe('Answer extraction: "tags" (the study\'s: after </think>, an Answer: line or \\boxed{}), "pattern" (task.answer_pattern), "last-line", "boxed". Default: "tags".'),
+    reward: text('"exact", "relaxed", "numeric", "f1" or a module path')
+      .optional()
+      .describe('Reward: "exact", "relaxed", "numeric", "f1", or a path to an ES module whose default export (record, prediction, completion) returns a number in [0, 1]. It then also decides "correct" at evaluation (reward > 0.5). Default: the study\'s exact match in training, relaxed match at evaluation.'),
+    numeric_tolerance: real({ min: 0 }).optional().describe('reward: numeric: accepted |prediction - gold|, relative to max(1, |gold|). Default: 1e-6.'),
+    f1_threshold: real({ min: 0, max: 1 }).optional().describe('reward: f1: the token F1 that earns reward 1. Default: 0.5.'),
   })
-  .describe('The task: data and prompts.');
+  .describe('The task: data, prompts, answer extraction and reward.');
 
 const aggregation = oneOf(AGGREGATIONS as unknown as readonly [Aggregation, ...Aggregation[]]);
 
@@ -367,6 +398,11 @@ export interface CrossFieldIssue {
  */
 export function crossFieldIssues(c: ReturnType<typeof deriveDefaults>): CrossFieldIssue[] {
   const out: CrossFieldIssue[] = [];
+  const tk = c.task;
+  if (tk.fields !== undefined && tk.name !== 'jsonl') out.push({ path: ['task', 'fields'], message: `expected only with task.name: jsonl (the ${tk.name} reader has fixed fields)` });
+  if (tk.extract === 'pattern' && tk.answer_pattern === undefined) out.push({ path: ['task', 'extract'], message: 'expected task.answer_pattern with extract: "pattern"' });
+  if (tk.numeric_tolerance !== undefined && tk.reward !== 'numeric') out.push({ path: ['task', 'numeric_tolerance'], message: `expected only with task.reward: numeric, got reward ${tk.reward ?? '(default)'}` });
+  if (tk.f1_threshold !== undefined && tk.reward !== 'f1') out.push({ path: ['task', 'f1_threshold'], message: `expected only with task.reward: f1, got reward ${tk.reward ?? '(default)'}` });
   const r = c.rollout;
   if (r.thinking_budget + r.answer_budget > r.max_new_tokens) {
     out.push({

@@ -8,6 +8,8 @@
  *
  * "Correct" is the study's relaxed match (src/tasks/rewards.ts relaxedMatch): a normalised gold
  * answer or alias is a substring of the normalised prediction; an empty prediction is never correct.
+ * A task with a chosen reward (task.reward) gives each sample's correctness instead (reward > 0.5,
+ * src/tasks/reward-choice.ts); the vote is then correct when its first sample is.
  *
  * Voting (src/tasks/vote.ts majorityVote) is over normalised answers (src/tasks/normalize.ts: the
  * official SQuAD normalisation for HotPotQA/MuSiQue; for FinQA lower-case, no "$" or thousands
@@ -28,7 +30,7 @@
  * All rates are reported in percent.
  */
 import type { PredictionRecord } from '../experiment/layout.js';
-import type { TaskName } from '../tasks/record.js';
+import type { AnswerTask } from '../tasks/record.js';
 import { relaxedMatch } from '../tasks/rewards.js';
 import { majorityVote } from '../tasks/vote.js';
 
@@ -39,6 +41,8 @@ export interface QuestionSamples {
   golds: readonly string[];
   /** The decoded completion of each sample, the text its answer was extracted from; kept in the record when given. */
   completions?: readonly string[];
+  /** Each sample's correctness when the task's reward decides it; absent: the relaxed match. */
+  correct?: readonly boolean[];
 }
 
 /** The metrics over a set of questions, in percent. */
@@ -60,12 +64,14 @@ export interface SamplingMetrics {
 export type ScoredQuestion = PredictionRecord & Required<Pick<PredictionRecord, 'vote_abstain' | 'vote_abstain_correct'>>;
 
 /** Scores one question: the line of the predictions file. */
-export function scoreQuestion(task: TaskName, q: QuestionSamples): ScoredQuestion {
+export function scoreQuestion(task: AnswerTask, q: QuestionSamples): ScoredQuestion {
   if (q.answers.length === 0) throw new RangeError(`sampling metrics: question ${q.id} has no samples`);
-  const correct = q.answers.map((a) => relaxedMatch(task, a, q.golds));
+  if (q.correct && q.correct.length !== q.answers.length) throw new RangeError(`sampling metrics: question ${q.id} has ${q.answers.length} answers but ${q.correct.length} correctness flags`);
+  const correct = q.correct ? [...q.correct] : q.answers.map((a) => relaxedMatch(task, a, q.golds));
   const vote = majorityVote(task, q.answers);
   const abstain = majorityVote(task, q.answers, { abstain: true });
-  const isCorrect = (answer: string | null) => answer !== null && relaxedMatch(task, answer, q.golds);
+  // A voted answer is the raw text of its first sample, so with given flags it is judged as that sample was.
+  const isCorrect = (answer: string | null) => answer !== null && (q.correct ? correct[q.answers.indexOf(answer)]! : relaxedMatch(task, answer, q.golds));
   return {
     id: q.id,
     gold: [...q.golds],
@@ -99,7 +105,7 @@ export function aggregate(records: readonly ScoredQuestion[]): SamplingMetrics {
 }
 
 /** p@1, p@k and m@k (both votes) of a set of questions, with the per-question records for the predictions file. */
-export function samplingMetrics(task: TaskName, questions: readonly QuestionSamples[]): { metrics: SamplingMetrics; records: ScoredQuestion[] } {
+export function samplingMetrics(task: AnswerTask, questions: readonly QuestionSamples[]): { metrics: SamplingMetrics; records: ScoredQuestion[] } {
   const records = questions.map((q) => scoreQuestion(task, q));
   return { metrics: aggregate(records), records };
 }

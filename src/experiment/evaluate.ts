@@ -10,9 +10,9 @@ import type { Tokenizer } from '../model/tokenizer.js';
 import { generate } from '../runtime/generate.js';
 import type { Policy } from '../runtime/policy.js';
 import type { GenerateOptions } from '../runtime/rollout.js';
-import { extractAnswer } from '../tasks/extract.js';
 import type { Prediction } from '../tasks/predictions.js';
 import { goldAnswers, type TaskRecord } from '../tasks/record.js';
+import { scoreCompletions } from '../tasks/reward-choice.js';
 import { scorePredictions, type Scores } from '../tasks/score.js';
 import { Rng } from '../util/rng.js';
 import type { EvalSummary, PredictionRecord, Split } from './layout.js';
@@ -81,11 +81,19 @@ export async function sampleAnswers(
       const group = rollouts.slice(i * s.samples, (i + 1) * s.samples);
       for (const ro of group) generatedTokens += ro.tokens.length;
       const completions = group.map((ro) => tokenizer.decode(ro.tokens));
-      questions.push({ id: r.id, golds: goldAnswers(r), answers: completions.map((c) => extractAnswer(c).answer), completions });
+      questions.push({ id: r.id, golds: goldAnswers(r), answers: completions.map((c) => task.scoring.extract(c)), completions });
     });
+    if (task.scoring.chosen) await judgeSamples(task.scoring, chunk, questions.slice(-chunk.length));
     onProgress?.(questions.length, records.length);
   }
   return { questions, generatedTokens };
+}
+
+/** A chosen reward decides correctness (reward > 0.5); a reward module is called once per sample. */
+async function judgeSamples(scoring: TaskContext['scoring'], records: readonly TaskRecord[], questions: QuestionSamples[]): Promise<void> {
+  const golds = records.map(goldAnswers);
+  const { rewards } = await scoreCompletions(scoring, records.map((record, i) => ({ record, golds: golds[i] })), questions.map((q) => q.completions!));
+  questions.forEach((q, i) => (q.correct = rewards[i]!.map((x) => x > 0.5)));
 }
 
 /**

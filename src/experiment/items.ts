@@ -13,7 +13,7 @@ import type { SftPair, TaskContext } from './task-data.js';
 /** A question for GRPO, RLOO, GARL and PAFT. */
 export function questionItem(tokenizer: Tokenizer, task: TaskContext, record: TaskRecord): StepItem {
   const prompt = tokenizer.encode(promptText(tokenizer, renderPrompt(task.template, task.mode, record)));
-  return { id: record.id, prompt, golds: goldAnswers(record), answerIds: goldAnswerIds(tokenizer, task.template, record.answer) };
+  return { id: record.id, prompt, golds: goldAnswers(record), record, answerIds: goldAnswerIds(tokenizer, task.template, record.answer) };
 }
 
 /** SFT on a record: the prompt, and the gold answer as the assistant's turn. */

@@ -101,6 +101,7 @@ export async function runProbe(config: Config, options: ProbeOptions): Promise<P
     policy,
     tokenizer,
     task: task.task,
+    scoring: task.scoring,
     stop: stopTokensFor(tokenizer),
     rollout: rolloutSettingsOf(config),
     microBatchTokens: config.train.micro_batch_tokens,

@@ -11,9 +11,8 @@ import { generate } from '../runtime/generate.js';
 import { clipGradients, type Optimizer } from '../runtime/optimizer.js';
 import type { Policy } from '../runtime/policy.js';
 import type { GenerateOptions, Rollout, StopTokens } from '../runtime/rollout.js';
-import { extractAnswer } from '../tasks/extract.js';
-import type { TaskName } from '../tasks/record.js';
-import { exactMatchReward } from '../tasks/rewards.js';
+import type { AnswerTask, TaskRecord } from '../tasks/record.js';
+import { defaultScoring, scoreCompletions, type TaskScoring } from '../tasks/reward-choice.js';
 import { accumulateGradients } from './gradients.js';
 import type { MetricsRow } from './layout.js';
 import { answerLogLikelihoods } from './likelihood.js';
@@ -28,6 +27,8 @@ export interface StepItem {
   prompt: number[];
   /** Gold answer and aliases (the exact-match reward). */
   golds?: string[];
+  /** The question's record (what a reward module reads). */
+  record?: TaskRecord;
   /** y*: the gold answer ids teacher-forced after a rationale (GARL, PAFT). */
   answerIds?: number[];
   /** SFT: the assistant turn to learn. */
@@ -50,7 +51,9 @@ export interface StepContext {
   /** Clip the global gradient norm to this (0: off). */
   gradClip: number;
   tokenizer: Tokenizer;
-  task: TaskName;
+  task: AnswerTask;
+  /** Answer extraction and reward; absent: the study's (tags, exact match). */
+  scoring?: TaskScoring;
   stop: StopTokens;
   rollout: RolloutSettings;
   microBatchTokens: number;
@@ -86,9 +89,9 @@ export interface StepResult {
 const orNull = (x: number): number | null => (Number.isNaN(x) ? null : x);
 const mean = (xs: readonly number[]): number | null => (xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length);
 
-/** Generates M rollouts per item and scores their answers with the exact-match reward. */
+/** Generates M rollouts per item and scores their answers with the task's reward (the exact match unless chosen otherwise). */
 export async function sampleRollouts(
-  ctx: Pick<StepContext, 'policy' | 'rollout' | 'stop' | 'tokenizer' | 'task' | 'streams'>,
+  ctx: Pick<StepContext, 'policy' | 'rollout' | 'stop' | 'tokenizer' | 'task' | 'scoring' | 'streams'>,
   items: readonly StepItem[],
   timer: PhaseTimer,
 ): Promise<StepRollouts> {
@@ -96,8 +99,8 @@ export async function sampleRollouts(
   const seed = ctx.streams.sampling.nextUint32();
   const flat = await timer.time('generate', () => generate(ctx.policy, items.map((it) => it.prompt), { ...ctx.rollout, stop: ctx.stop, seed }, ctx.tokenizer.padTokenId));
   const rollouts = items.map((_, g) => flat.slice(g * M, (g + 1) * M));
-  const answers = rollouts.map((group) => group.map((r) => extractAnswer(ctx.tokenizer.decode(r.tokens)).answer));
-  const rewards = answers.map((group, g) => group.map((a) => exactMatchReward(ctx.task, a, items[g]!.golds ?? [])));
+  const completions = rollouts.map((group) => group.map((r) => ctx.tokenizer.decode(r.tokens)));
+  const { answers, rewards } = await scoreCompletions(ctx.scoring ?? defaultScoring(ctx.task), items, completions);
   return { rollouts, answers, rewards };
 }
 

@@ -174,6 +174,7 @@ export function createStepContext(config: Config, inputs: RunInputs, weights: Ma
     gradClip: config.optimizer.grad_clip,
     tokenizer,
     task: task.task,
+    scoring: task.scoring,
     stop: stopTokensFor(tokenizer),
     rollout: rolloutSettingsOf(config),
     microBatchTokens: config.train.micro_batch_tokens,

@@ -83,3 +83,42 @@ export function extractAnswer(completion: string, stops: readonly string[] = END
   if (lines.length === 0) return { answer: '', source: 'empty', closedThinking };
   return { answer: clean(lines[lines.length - 1]!), source: 'last-line', closedThinking };
 }
+
+/**
+ * The extraction rules a task can choose (task.extract). `tags` is the study's (extractAnswer above);
+ * the others read the answer text (after the last </think>, or the whole completion when the thinking never
+ * closed) and give "" when they find nothing:
+ *   pattern    the last match of task.answer_pattern: its first capture group, else the whole match;
+ *   last-line  the last non-empty line;
+ *   boxed      the content of the last \boxed{...}.
+ */
+export const EXTRACT_RULES = ['tags', 'pattern', 'last-line', 'boxed'] as const;
+export type ExtractRule = (typeof EXTRACT_RULES)[number];
+
+/** A user's answer pattern as a RegExp: global (every match is seen) and multiline (^ and $ match at lines). */
+export function compileAnswerPattern(source: string): RegExp {
+  return new RegExp(source, 'gm');
+}
+
+/** The last match of `pattern` in `text`: its first capture group when that group took part, else the whole match. */
+export function lastMatch(pattern: RegExp, text: string): string | null {
+  let last: RegExpExecArray | null = null;
+  for (const m of text.matchAll(pattern)) last = m;
+  if (last === null) return null;
+  return last[1] ?? last[0];
+}
+
+/** The answer of a completion under `rule` (`pattern` needs the compiled task.answer_pattern). */
+export function extractAnswerBy(rule: ExtractRule, completion: string, pattern?: RegExp, stops: readonly string[] = END_OF_TURN_TOKENS): string {
+  if (rule === 'tags') return extractAnswer(completion, stops).answer;
+  const text = cutAtStop(completion, stops);
+  const close = text.lastIndexOf('</think>');
+  const body = close >= 0 ? text.slice(close + '</think>'.length) : text.replace(/^\s*<think>/, '');
+  if (rule === 'boxed') return clean(boxed(body) ?? '');
+  if (rule === 'last-line') {
+    const lines = body.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+    return clean(lines[lines.length - 1] ?? '');
+  }
+  if (!pattern) throw new Error('extraction by pattern needs task.answer_pattern');
+  return clean(lastMatch(pattern, body) ?? '');
+}

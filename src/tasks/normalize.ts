@@ -5,7 +5,7 @@
  * and join with single spaces. `normalizeFinqa` keeps what matters in numbers. `normalizeAnswer` picks per task;
  * it is the key for the exact-match reward, the relaxed match and majority voting.
  */
-import type { TaskName } from './record.js';
+import type { AnswerTask } from './record.js';
 
 const ASCII_PUNCTUATION = new Set('!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~');
 /** The characters Python's str.split() treats as whitespace (str.isspace). */
@@ -39,7 +39,10 @@ export function normalizeFinqa(s: string): string {
   return t.replace(/\.+$/, '').trim();
 }
 
-/** The normalisation each task uses before comparing or voting. */
-export function normalizeAnswer(task: TaskName, s: string): string {
-  return task === 'finqa' ? normalizeFinqa(s) : squadNormalize(s);
+/**
+ * The normalisation each task uses before comparing or voting. A JSONL task uses FinQA's, which keeps
+ * numbers intact ("3.5" stays "3.5"; SQuAD's would make it "35") and is otherwise a light clean-up.
+ */
+export function normalizeAnswer(task: AnswerTask, s: string): string {
+  return task === 'finqa' || task === 'jsonl' ? normalizeFinqa(s) : squadNormalize(s);
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { UserError } from '../errors.js';
-import { parseWith, type TaskName, type TaskRecord } from './record.js';
+import { parseWith, type AnswerTask, type TaskRecord } from './record.js';
 
 /** configs/prompts/ of this checkout (the same from src/tasks and dist/tasks). */
 export const DEFAULT_PROMPT_DIR = fileURLToPath(new URL('../../configs/prompts/', import.meta.url));
@@ -24,7 +24,7 @@ const modeSchema = z.object({
 });
 
 const templateSchema = z.object({
-  task: z.enum(['finqa', 'hotpotqa', 'musique']),
+  task: z.enum(['finqa', 'hotpotqa', 'musique', 'jsonl']),
   answer: z.string().default('{{answer}}'),
   warm: modeSchema,
   cold: modeSchema,
@@ -75,9 +75,9 @@ export function parsePromptTemplate(text: string, where: string): PromptTemplate
   return t;
 }
 
-/** Load configs/prompts/<task>.yaml (or <dir>/<task>.yaml). */
-export async function loadPromptTemplate(task: TaskName, dir: string = DEFAULT_PROMPT_DIR): Promise<PromptTemplate> {
-  const path = join(dir, `${task}.yaml`);
+/** Load configs/prompts/<task>.yaml (or <dir>/<task>.yaml, or `dir` itself when it names a .yaml file). */
+export async function loadPromptTemplate(task: AnswerTask, dir: string = DEFAULT_PROMPT_DIR): Promise<PromptTemplate> {
+  const path = /\.ya?ml$/i.test(dir) ? dir : join(dir, `${task}.yaml`);
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -93,9 +93,14 @@ export async function loadPromptTemplate(task: TaskName, dir: string = DEFAULT_P
 export function renderPrompt(template: PromptTemplate, mode: PromptMode, record: Pick<TaskRecord, 'context' | 'question'>): RenderedPrompt {
   const m = template[mode];
   const values = { context: record.context, question: record.question };
+  // A JSONL task's context is often empty: then {{context}} takes the line breaks after it along, and the text
+  // is trimmed (the study's prompts stay byte for byte).
+  const render = template.task !== 'jsonl'
+    ? (t: string) => fill(t, values)
+    : (t: string) => fill(record.context === '' ? t.replace(/\{\{\s*context\s*\}\}\n*/g, '') : t, values).trim();
   const messages: ChatMessage[] = [];
-  if (m.system !== undefined && m.system.trim() !== '') messages.push({ role: 'system', content: fill(m.system, values) });
-  messages.push({ role: 'user', content: fill(m.user, values) });
+  if (m.system !== undefined && m.system.trim() !== '') messages.push({ role: 'system', content: render(m.system) });
+  messages.push({ role: 'user', content: render(m.user) });
   return { messages, chatTemplate: m.chat_template, enableThinking: m.enable_thinking };
 }
 

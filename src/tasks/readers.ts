@@ -4,10 +4,10 @@ import { readRows } from './files.js';
 import { finqaRecord } from './finqa.js';
 import { hotpotqaRecord } from './hotpotqa.js';
 import { musiqueRecord } from './musique.js';
-import { parseWith, taskRecordSchema, type TaskName, type TaskRecord } from './record.js';
+import { parseWith, taskRecordSchema, type PreparedRecord, type TaskName } from './record.js';
 
 /** The converter of one raw record of each task. */
-export const converters: Record<TaskName, (raw: unknown, where: string) => TaskRecord> = {
+export const converters: Record<TaskName, (raw: unknown, where: string) => PreparedRecord> = {
   finqa: finqaRecord,
   hotpotqa: hotpotqaRecord,
   musique: musiqueRecord,
@@ -23,7 +23,7 @@ function isPrepared(v: unknown): boolean {
  * .jsonl, .parquet) and the layout is recognised per row (official JSON, parquet mirror, or prepared record).
  * A bad row throws a UserError naming the file, the line / element / row, and the field.
  */
-export async function* readTaskRecords(task: TaskName, path: string): AsyncGenerator<TaskRecord> {
+export async function* readTaskRecords(task: TaskName, path: string): AsyncGenerator<PreparedRecord> {
   for await (const { value, where } of readRows(path)) {
     if (isPrepared(value)) {
       const r = parseWith(taskRecordSchema, value, where);
@@ -36,8 +36,8 @@ export async function* readTaskRecords(task: TaskName, path: string): AsyncGener
 }
 
 /** All records of a file, in an array. */
-export async function readAllTaskRecords(task: TaskName, path: string): Promise<TaskRecord[]> {
-  const out: TaskRecord[] = [];
+export async function readAllTaskRecords(task: TaskName, path: string): Promise<PreparedRecord[]> {
+  const out: PreparedRecord[] = [];
   for await (const r of readTaskRecords(task, path)) out.push(r);
   return out;
 }

@@ -9,6 +9,9 @@ export function isTaskName(s: string): s is TaskName {
   return (TASKS as readonly string[]).includes(s);
 }
 
+/** Whose answer rules apply: one of the study's datasets, or a user's own JSONL task (src/tasks/jsonl.ts). */
+export type AnswerTask = TaskName | 'jsonl';
+
 /** FinQA: what execution accuracy needs (the gold program, its executed answer, and the table it reads). */
 export interface FinqaMeta {
   /** The gold program, e.g. "subtract(5829, 5735), divide(#0, 5735)"; "" when the source has none. */
@@ -49,8 +52,20 @@ export interface FinqaRecord extends BaseRecord { task: 'finqa'; meta: FinqaMeta
 export interface HotpotqaRecord extends BaseRecord { task: 'hotpotqa'; meta: HotpotqaMeta }
 export interface MusiqueRecord extends BaseRecord { task: 'musique'; meta: MusiqueMeta }
 
-/** One normalised record for all three datasets: what `data prepare` writes, one JSON object a line. */
-export type TaskRecord = FinqaRecord | HotpotqaRecord | MusiqueRecord;
+/** A user's own task (task.name: jsonl): the mapped fields, plus the record as the file has it (for a reward module). */
+export interface JsonlMeta {
+  /** A worked solution (the `rationale` field, or the text before the answer pattern's match in the answer field); null when none. */
+  rationale: string | null;
+  /** The whole JSONL object, unmapped. */
+  raw: Record<string, unknown>;
+}
+export interface JsonlRecord extends BaseRecord { task: 'jsonl'; meta: JsonlMeta }
+
+/** A record of the study's datasets: what `data prepare` writes, one JSON object a line. */
+export type PreparedRecord = FinqaRecord | HotpotqaRecord | MusiqueRecord;
+
+/** One normalised record, of the study's datasets or a user's own JSONL task. */
+export type TaskRecord = PreparedRecord | JsonlRecord;
 
 const base = {
   id: z.string().min(1),
@@ -61,7 +76,7 @@ const base = {
 };
 
 /** The schema of a prepared record (a line of train/validation/test.jsonl). */
-export const taskRecordSchema: z.ZodType<TaskRecord> = z.discriminatedUnion('task', [
+export const taskRecordSchema: z.ZodType<PreparedRecord> = z.discriminatedUnion('task', [
   z.object({
     ...base,
     task: z.literal('finqa'),

@@ -1,5 +1,5 @@
 /**
- * Scoring a predictions file against gold records, the way the official scripts do. Every gold record counts
+ * Scoring a predictions file against gold records, the way the official scripts do (a JSONL task: SQuAD EM/F1). Every gold record counts
  * (MuSiQue: every answerable one); a missing prediction scores 0 and is counted in `missing`; predictions for
  * ids that are not in the gold file are ignored and counted in `extra`. All rates are fractions in [0, 1].
  */
@@ -8,11 +8,11 @@ import { executeProgram, pyRound } from './finqa-program.js';
 import { numericMatch, parseFreeformNumber } from './finqa-numeric.js';
 import { hotpotExactMatch, hotpotF1, musiqueScores } from './qa-metrics.js';
 import type { Prediction } from './predictions.js';
-import { goldAnswers, type FinqaRecord, type TaskName, type TaskRecord } from './record.js';
+import { goldAnswers, type AnswerTask, type FinqaRecord, type TaskRecord } from './record.js';
 import { exactMatchReward, relaxedMatch } from './rewards.js';
 
 export interface Scores {
-  task: TaskName;
+  task: AnswerTask;
   /** Gold records scored. */
   n: number;
   /** Gold records with no prediction (scored 0). */
@@ -55,7 +55,7 @@ export function finqaValue(p: Prediction, table: readonly (readonly string[])[])
 }
 
 /** Score predictions against gold records of one task. */
-export function scorePredictions(task: TaskName, gold: readonly TaskRecord[], predictions: readonly Prediction[]): Scores {
+export function scorePredictions(task: AnswerTask, gold: readonly TaskRecord[], predictions: readonly Prediction[]): Scores {
   const preds = byId(predictions);
   const goldIds = new Set(gold.map((g) => g.id));
   const extra = predictions.filter((p) => !goldIds.has(p.id)).length;
@@ -76,7 +76,8 @@ export function scorePredictions(task: TaskName, gold: readonly TaskRecord[], pr
     if (g.task === 'hotpotqa') {
       em += hotpotExactMatch(answer, g.answer);
       f1 += hotpotF1(answer, g.answer);
-    } else if (g.task === 'musique') {
+    } else if (g.task === 'musique' || g.task === 'jsonl') {
+      // A JSONL task: SQuAD EM and F1, best over the answer and its aliases (MuSiQue's rule).
       const s = musiqueScores(answer, goldAnswers(g));
       em += s.em;
       f1 += s.f1;

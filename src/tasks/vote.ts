@@ -1,6 +1,6 @@
 /** Majority voting over sampled answers (m@k), on task-normalised answers. */
 import { normalizeAnswer } from './normalize.js';
-import type { TaskName } from './record.js';
+import type { AnswerTask } from './record.js';
 
 export interface Vote {
   /** The winning normalised answer; null when "no answer" won (or, abstaining, when no sample had an answer). */
@@ -24,7 +24,7 @@ export interface VoteOptions {
  * samples ("no answer" included, at its first empty sample), so the result depends only on the
  * samples and their order.
  */
-export function majorityVote(task: TaskName, answers: readonly string[], options: VoteOptions = {}): Vote {
+export function majorityVote(task: AnswerTask, answers: readonly string[], options: VoteOptions = {}): Vote {
   // "no answer" is the key null; no normalised answer is null, so it cannot collide with a real one.
   const counts = new Map<string | null, { count: number; first: number }>();
   answers.forEach((a, i) => {

@@ -55,7 +55,7 @@ describe('bad configs are rejected with the field and the expected value', () =>
     ['device', BASE + 'device: tpu\n', [], /configs\/x\.yaml:7:1: device: expected one of "cpu", "cuda", "webgpu", got "tpu"/],
     ['threads negative', BASE + 'threads: -1\n', [], /threads: expected an integer >= 0, got -1/],
     ['seed not an integer', BASE + 'seed: 1.5\n', [], /seed: expected an integer in \[0, 4294967295\], got 1\.5/],
-    ['task name', BASE.replace('name: finqa', 'name: squad'), [], /task\.name: expected one of "finqa", "hotpotqa", "musique", "mini-finqa", "mini-hotpotqa", "mini-musique", got "squad"/],
+    ['task name', BASE.replace('name: finqa', 'name: squad'), [], /task\.name: expected one of "finqa", "hotpotqa", "musique", "mini-finqa", "mini-hotpotqa", "mini-musique", "jsonl", got "squad"/],
     ['task start', BASE, ['task.start=hot'], /task\.start: expected one of "cold", "warm", got "hot"/],
     ['eps_high negative', BASE + '  eps_high: -0.1\n', [], /algorithm\.eps_high: expected a number >= 0, got -0\.1/],
     ['eps_low at 1', BASE + '  eps_low: 1\n', [], /algorithm\.eps_low: expected a number in \[0, 1\), got 1/],

@@ -21,6 +21,18 @@ describe('one question', () => {
     expect(r).toMatchObject({ vote: 'London', vote_count: 6, vote_correct: false });
   });
 
+  it('takes given correctness flags (a chosen reward), and judges the vote as its first sample', () => {
+    // "72" and "72.0" are two keys under normalisation: "72.0" (3 votes) beats "72" (2).
+    const answers = ['72', '72.0', '72.0', '72', '72.0', '', 'x'];
+    const correct = [true, true, false, true, true, false, false];
+    const r = scoreQuestion('jsonl', { id: 'n', answers, golds: ['72'], correct });
+    expect(r.correct).toEqual(correct);
+    // The vote "72.0" is the raw text of sample 1, which its flag calls correct (sample 2's flag says otherwise).
+    expect(r).toMatchObject({ vote: '72.0', vote_count: 3, vote_correct: true });
+    expect(scoreQuestion('jsonl', { id: 'n', answers, golds: ['72'], correct: correct.map((c, i) => c && i !== 1) })).toMatchObject({ vote: '72.0', vote_correct: false });
+    expect(() => scoreQuestion('jsonl', { id: 'n', answers, golds: ['72'], correct: [true] })).toThrow(/7 answers but 1 correctness flags/);
+  });
+
   it('breaks ties by the first appearance in sampling order', () => {
     // 12 empty answers: "no answer" (12) wins; the abstaining vote is a tie of London and Paris (2 each).
     const a = scoreQuestion('hotpotqa', { id: 't', answers: ['London', 'Paris', 'Paris', 'London', ...rep(12, '')], golds: ['Paris'] });
