@@ -1,11 +1,13 @@
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   algorithmOf,
   aggregationOf,
   configFields,
   configFieldsMarkdown,
+  configJsonSchema,
+  configJsonSchemaText,
   closest,
   editDistance,
   loadConfig,
@@ -210,6 +212,31 @@ describe('the docs table', () => {
   it('is what src/config/README.md shows', async () => {
     const readme = await readFile(fileURLToPath(new URL('../../src/config/README.md', import.meta.url)), 'utf8');
     expect(readme.endsWith(configFieldsMarkdown())).toBe(true);
+  });
+});
+
+describe('the JSON Schema (configs/config.schema.json)', () => {
+  const CONFIGS = fileURLToPath(new URL('../../configs/', import.meta.url));
+
+  it('is the committed file (regenerate with npm run config-schema)', async () => {
+    expect(await readFile(join(CONFIGS, 'config.schema.json'), 'utf8')).toBe(configJsonSchemaText());
+  });
+
+  it('describes the config as written: fields with defaults are optional', () => {
+    const s = configJsonSchema() as { required: string[]; properties: Record<string, { required?: string[]; default?: unknown; properties: Record<string, { default?: unknown }> }> };
+    expect(s.required).toEqual(['model', 'task', 'algorithm']);
+    expect(s.properties.rollout!.required).toBeUndefined();
+    expect(s.properties.rollout!.properties.m!.default).toBe(32);
+    expect(s.properties.optimizer!.default).toEqual({});
+  });
+
+  it('is named by the configs users copy, by a path that reaches it', async () => {
+    for (const f of ['default.yaml', 'examples/arith.yaml']) {
+      const text = await readFile(join(CONFIGS, f), 'utf8');
+      const m = /^# yaml-language-server: \$schema=(\S+)\n/.exec(text);
+      expect(m).not.toBeNull();
+      expect(resolve(dirname(join(CONFIGS, f)), m![1]!)).toBe(join(CONFIGS, 'config.schema.json'));
+    }
   });
 });
 
