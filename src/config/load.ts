@@ -13,6 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, stringify, type Document, type Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
 import { UserError } from '../errors.js';
+import { configJsonSchema } from './json-schema.js';
 import { configSchema, type Config } from './schema.js';
 import { allowedKeys, branchesWithKey, closest, expectationAt } from './walk.js';
 
@@ -149,10 +150,10 @@ function explain(issue: Issue, raw: unknown): { path: FieldPath; message: string
   const got = (message: string) => (hasInput && input !== undefined && !/\bgot\b/.test(message) ? `${message}, got ${describeValue(input)}` : message);
   switch (issue.code) {
     case 'unrecognized_keys': {
-      const allowed = allowedKeys(configSchema, path, raw);
+      const allowed = allowedKeys(configJsonSchema(), path, raw);
       return issue.keys.map((k) => {
         const near = closest(k, allowed);
-        const owner = branchesWithKey(configSchema, path, raw, k);
+        const owner = branchesWithKey(configJsonSchema(), path, raw, k);
         const hint = owner
           ? ` (it belongs to ${owner.tags.map((t) => `${owner.discriminator}: ${t}`).join(' or ')})`
           : near ? ` (did you mean "${near}"?)` : '';
@@ -168,7 +169,7 @@ function explain(issue: Issue, raw: unknown): { path: FieldPath; message: string
         const near = typeof value === 'string' ? closest(value, opts) : undefined;
         return [{ path, message: `expected one of ${opts.map((o) => JSON.stringify(o)).join(', ')}, got ${describeValue(value)}${near ? ` (did you mean "${near}"?)` : ''}` }];
       }
-      const expected = `expected ${expectationAt(configSchema, path, raw) ?? unionExpectation(issue)}`;
+      const expected = `expected ${expectationAt(configJsonSchema(), path, raw) ?? unionExpectation(issue)}`;
       if (valueAt(raw, path) === undefined) return [{ path, message: `missing; ${expected}` }];
       return [{ path, message: got(expected) }];
     }

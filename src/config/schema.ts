@@ -33,23 +33,17 @@ import type { AnswerTask } from '../tasks/record.js';
 // Leaf helpers: each carries the "expected ..." phrase its error messages (and the docs) use.
 
 /**
- * The "expected ..." phrase of each leaf schema, for messages and the docs table. Keyed by the
- * schema's definition, which `.describe()` clones share.
+ * Each leaf schema carries the "expected ..." phrase of its messages and of the docs as zod metadata,
+ * which `.describe()` clones inherit and z.toJSONSchema() writes as `x-expected` (json-schema.ts).
  */
-const EXPECTED_BY_DEF = new WeakMap<object, string>();
-
-function defOf(schema: z.ZodType): object {
-  return (schema as unknown as { _zod: { def: object } })._zod.def;
-}
-
 function leaf<T extends z.ZodType>(schema: T, expected: string): T {
-  EXPECTED_BY_DEF.set(defOf(schema), expected);
-  return schema;
+  return schema.meta({ 'x-expected': expected });
 }
 
 /** What a leaf schema of the config accepts, in words ("a number in [0, 1]"), if it is one of ours. */
-export function expectedOf(schema: z.ZodType): string | undefined {
-  return EXPECTED_BY_DEF.get(defOf(schema));
+export function expectedOf(schema: z.core.$ZodType): string | undefined {
+  const e = z.globalRegistry.get(schema)?.['x-expected'];
+  return typeof e === 'string' ? e : undefined;
 }
 
 /** An integer in [min, max] (max omitted: unbounded). */

@@ -1,83 +1,61 @@
 /**
  * Reading the config schema as data: the keys allowed at a path (for "did you mean" hints) and the
- * field-by-field docs table (path, expected value, default, description), both from the one schema.
+ * field-by-field docs table (path, expected value, default, description), both from the config's
+ * JSON Schema (json-schema.ts), which carries each leaf's "expected ..." phrase as `x-expected`.
  */
-import type { z } from 'zod';
-import { configShapeSchema, expectedOf as leafExpectation } from './schema.js';
+import { configJsonSchema, type JsonSchema } from './json-schema.js';
 
-/** The parts of zod's internal definition this module reads (stable across zod 4 releases). */
-interface Def {
-  type: string;
-  innerType?: z.ZodType;
-  in?: z.ZodType;
-  shape?: Record<string, z.ZodType>;
-  options?: z.ZodType[];
-  discriminator?: string;
-  element?: z.ZodType;
-  items?: z.ZodType[];
-  values?: unknown[];
-  defaultValue?: unknown;
-  entries?: Record<string, string>;
+/** The literal values a discriminator field accepts. */
+function tagsOf(o: JsonSchema, discriminator: string): unknown[] {
+  const f = o.properties?.[discriminator];
+  return f?.const !== undefined ? [f.const] : (f?.enum ?? []);
 }
 
-function def(s: z.ZodType): Def {
-  return (s as unknown as { _zod: { def: Def } })._zod.def;
+/** The options of a union, and its discriminator: the key every option fixes to a constant (zod's discriminatedUnion). */
+function unionOf(s: JsonSchema): { options: JsonSchema[]; discriminator?: string } | undefined {
+  const options = s.oneOf ?? s.anyOf;
+  if (!options) return undefined;
+  const first = options[0]?.properties ?? {};
+  const discriminator = Object.keys(first).find((k) => options.every((o) => o.properties?.[k]?.const !== undefined));
+  return { options, discriminator };
 }
 
-const WRAPPERS = new Set(['default', 'prefault', 'optional', 'nullable', 'readonly', 'catch', 'nonoptional']);
-
-/** The schema under defaults, optionals and pipes (the input side). */
-function unwrap(s: z.ZodType): z.ZodType {
-  for (;;) {
-    const d = def(s);
-    if (WRAPPERS.has(d.type) && d.innerType) s = d.innerType;
-    else if (d.type === 'pipe' && d.in) s = d.in;
-    else return s;
-  }
-}
-
-/** The literal values a discriminator field accepts (under its default). */
-function tagsOf(o: z.ZodType, discriminator: string): unknown[] {
-  const f = def(o).shape?.[discriminator];
-  return f ? (def(unwrap(f)).values ?? []) : [];
-}
+const isObject = (s: JsonSchema) => s.type === 'object' && s.properties !== undefined;
 
 /** The object options of a (discriminated) union that fit `value` (by its discriminator when it has one). */
-function objectOptions(s: z.ZodType, value: unknown): z.ZodType[] {
-  const u = unwrap(s);
-  const d = def(u);
-  if (d.type === 'object') return [u];
-  if (d.type !== 'union' || !d.options) return [];
-  const objects = d.options.map(unwrap).filter((o) => def(o).type === 'object');
-  if (d.discriminator) {
-    const tag = value && typeof value === 'object' ? (value as Record<string, unknown>)[d.discriminator] : undefined;
-    const match = objects.filter((o) => tagsOf(o, d.discriminator!).includes(tag));
+function objectOptions(s: JsonSchema, value: unknown): JsonSchema[] {
+  if (isObject(s)) return [s];
+  const u = unionOf(s);
+  if (!u) return [];
+  const objects = u.options.filter(isObject);
+  if (u.discriminator) {
+    const tag = value && typeof value === 'object' ? (value as Record<string, unknown>)[u.discriminator] : undefined;
+    const match = objects.filter((o) => tagsOf(o, u.discriminator!).includes(tag));
     if (match.length) return match;
   }
   return objects;
 }
 
+/** The element schema at list index `i` (a list's items, or a tuple's i-th). */
+function itemAt(s: JsonSchema, i: number): JsonSchema | undefined {
+  return Array.isArray(s.items) ? s.items[i] : s.items;
+}
+
 /** The schemas that may describe the value at `path`, given the data (which picks the branch of a union). */
-export function schemasAt(schema: z.ZodType, path: readonly (string | number)[], data: unknown): { schemas: z.ZodType[]; value: unknown } {
-  let nodes: z.ZodType[] = [schema];
+export function schemasAt(schema: JsonSchema, path: readonly (string | number)[], data: unknown): { schemas: JsonSchema[]; value: unknown } {
+  let nodes: JsonSchema[] = [schema];
   let value = data;
   for (const seg of path) {
-    const next: z.ZodType[] = [];
+    const next: JsonSchema[] = [];
     for (const n of nodes) {
-      const u = unwrap(n);
-      const d = def(u);
       if (typeof seg === 'number') {
-        if (d.type === 'array' && d.element) next.push(d.element);
-        if (d.type === 'tuple' && d.items?.[seg]) next.push(d.items[seg]!);
-        if (d.type === 'union' && d.options) {
-          for (const o of d.options) {
-            const od = def(unwrap(o));
-            if (od.type === 'array' && od.element) next.push(od.element);
-          }
+        for (const o of [n, ...(unionOf(n)?.options ?? [])]) {
+          const item = o.type === 'array' ? itemAt(o, seg) : undefined;
+          if (item) next.push(item);
         }
       } else {
-        for (const o of objectOptions(u, value)) {
-          const f = def(o).shape![seg];
+        for (const o of objectOptions(n, value)) {
+          const f = o.properties![seg];
           if (f) next.push(f);
         }
       }
@@ -89,10 +67,10 @@ export function schemasAt(schema: z.ZodType, path: readonly (string | number)[],
 }
 
 /** The keys a mapping at `path` may have, given the data (which picks the branch of a union). */
-export function allowedKeys(schema: z.ZodType, path: readonly (string | number)[], data: unknown): string[] {
+export function allowedKeys(schema: JsonSchema, path: readonly (string | number)[], data: unknown): string[] {
   const { schemas, value } = schemasAt(schema, path, data);
   const keys = new Set<string>();
-  for (const n of schemas) for (const o of objectOptions(n, value)) for (const k of Object.keys(def(o).shape!)) keys.add(k);
+  for (const n of schemas) for (const o of objectOptions(n, value)) for (const k of Object.keys(o.properties!)) keys.add(k);
   return [...keys];
 }
 
@@ -100,23 +78,19 @@ export function allowedKeys(schema: z.ZodType, path: readonly (string | number)[
  * Where the mapping at `path` is a discriminated union: the discriminator and the values of it whose
  * branch has `key` (so "betas" under optimizer name: sgd can say it belongs to name: adamw).
  */
-export function branchesWithKey(schema: z.ZodType, path: readonly (string | number)[], data: unknown, key: string): { discriminator: string; tags: string[] } | undefined {
+export function branchesWithKey(schema: JsonSchema, path: readonly (string | number)[], data: unknown, key: string): { discriminator: string; tags: string[] } | undefined {
   for (const n of schemasAt(schema, path, data).schemas) {
-    const d = def(unwrap(n));
-    if (d.type !== 'union' || !d.discriminator || !d.options) continue;
-    const tags = d.options.map(unwrap).filter((o) => def(o).shape?.[key]).flatMap((o) => tagsOf(o, d.discriminator!).filter((t) => t !== undefined).map(String));
-    if (tags.length) return { discriminator: d.discriminator, tags };
+    const u = unionOf(n);
+    if (!u?.discriminator) continue;
+    const tags = u.options.filter((o) => o.properties?.[key]).flatMap((o) => tagsOf(o, u.discriminator!).map(String));
+    if (tags.length) return { discriminator: u.discriminator, tags };
   }
   return undefined;
 }
 
 /** What the value at `path` should be, in words, when the schema there is one of the config's leaves. */
-export function expectationAt(schema: z.ZodType, path: readonly (string | number)[], data: unknown): string | undefined {
-  for (const n of schemasAt(schema, path, data).schemas) {
-    const e = leafExpectation(unwrap(n));
-    if (e) return e;
-  }
-  return undefined;
+export function expectationAt(schema: JsonSchema, path: readonly (string | number)[], data: unknown): string | undefined {
+  return schemasAt(schema, path, data).schemas.find((n) => n['x-expected'])?.['x-expected'];
 }
 
 /** The candidate nearest to `word` by edit distance, if near enough to be a likely typo. */
@@ -162,64 +136,42 @@ export interface ConfigField {
 /** Every field of the config, in schema order, with what it accepts, its default and its description. */
 export function configFields(): ConfigField[] {
   const out: ConfigField[] = [];
-  const visit = (s: z.ZodType, path: string, description: string | undefined) => {
-    const desc = description ?? descriptionOf(s);
-    const u = unwrap(s);
-    const ud = def(u);
-    if (ud.type === 'object' && ud.shape) {
-      if (path) out.push({ path, expected: 'a mapping', default: defaultOf(s), description: desc });
-      for (const [k, f] of Object.entries(ud.shape)) visit(f, path ? `${path}.${k}` : k, undefined);
-      return;
-    }
-    if (ud.type === 'union' && ud.discriminator && ud.options) {
-      out.push({ path, expected: `a mapping with \`${ud.discriminator}\``, default: defaultOf(s), description: desc });
-      for (const o of ud.options) {
-        const od = def(unwrap(o));
-        const tag = String(tagsOf(unwrap(o), ud.discriminator).find((t) => t !== undefined));
-        for (const [k, f] of Object.entries(od.shape!)) {
-          if (k === ud.discriminator) continue;
-          visit(f, `${path}[${tag}].${k}`, undefined);
+  const visit = (s: JsonSchema, path: string, required: boolean) => {
+    const row = { path, default: defaultOf(s, required), description: s.description ?? '' };
+    const u = unionOf(s);
+    if (isObject(s)) {
+      if (path) out.push({ ...row, expected: 'a mapping' });
+      for (const [k, f] of Object.entries(s.properties!)) visit(f, path ? `${path}.${k}` : k, s.required?.includes(k) ?? false);
+    } else if (u?.discriminator) {
+      out.push({ ...row, expected: `a mapping with \`${u.discriminator}\`` });
+      for (const o of u.options) {
+        const tag = String(tagsOf(o, u.discriminator)[0]);
+        for (const [k, f] of Object.entries(o.properties!)) {
+          if (k !== u.discriminator) visit(f, `${path}[${tag}].${k}`, o.required?.includes(k) ?? false);
         }
       }
-      return;
+    } else {
+      out.push({ ...row, expected: expectedOf(s) });
     }
-    out.push({ path, expected: expectedOf(u), default: defaultOf(s), description: desc });
   };
-  visit(configShapeSchema, '', undefined);
+  visit(configJsonSchema(), '', true);
   return out;
 }
 
-/** The description of a schema or of what it wraps. */
-function descriptionOf(s: z.ZodType): string {
-  for (let cur: z.ZodType | undefined = s; cur; ) {
-    const d = (cur as { description?: string }).description;
-    if (d) return d;
-    const def_ = def(cur);
-    cur = WRAPPERS.has(def_.type) ? def_.innerType : def_.type === 'pipe' ? def_.in : undefined;
-  }
-  return '';
+function expectedOf(s: JsonSchema): string {
+  if (s['x-expected']) return s['x-expected'];
+  if (Array.isArray(s.items)) return `a list [${s.items.map(expectedOf).join(', ')}]`;
+  if (s.const !== undefined) return JSON.stringify(s.const);
+  return String(s.type);
 }
 
-function expectedOf(s: z.ZodType): string {
-  const known = leafExpectation(s);
-  if (known) return known;
-  const d = def(s);
-  if (d.type === 'tuple' && d.items) return `a list [${d.items.map((i) => expectedOf(unwrap(i))).join(', ')}]`;
-  if (d.type === 'literal') return JSON.stringify(d.values?.[0]);
-  return d.type;
-}
-
-function defaultOf(s: z.ZodType): string {
-  for (let cur = s; ;) {
-    const d = def(cur);
-    if (d.type === 'default' || d.type === 'prefault') {
-      const v = typeof d.defaultValue === 'function' ? (d.defaultValue as () => unknown)() : d.defaultValue;
-      return d.type === 'prefault' && v && typeof v === 'object' && Object.keys(v).length === 0 ? '(defaults below)' : JSON.stringify(v);
-    }
-    if (d.type === 'optional') return '(derived)';
-    if (WRAPPERS.has(d.type) && d.innerType) cur = d.innerType;
-    else return '(required)';
+/** The default as YAML would show it: an empty mapping means "each field's own default". */
+function defaultOf(s: JsonSchema, required: boolean): string {
+  if (s.default !== undefined) {
+    const d = s.default;
+    return d && typeof d === 'object' && !Array.isArray(d) && Object.keys(d).length === 0 ? '(defaults below)' : JSON.stringify(d);
   }
+  return required ? '(required)' : '(derived)';
 }
 
 /** The docs table as Markdown (for docs/config.md). */
