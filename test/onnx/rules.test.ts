@@ -21,6 +21,8 @@ const cases: [string, (xs: Value[]) => Value, InputSpec[], { h?: number; tol?: n
   ['Reciprocal', ([a]) => op.reciprocal(a!), [{ shape: [5], positive: true }]],
   ['Sigmoid', ([a]) => op.sigmoid(a!), [{ shape: [6] }]],
   ['Tanh', ([a]) => op.tanh(a!), [{ shape: [6] }]],
+  ['Cos', ([a]) => op.cos(a!), [{ shape: [6] }]],
+  ['Sin', ([a]) => op.sin(a!), [{ shape: [6] }]],
   ['Pow by a constant', ([a]) => op.powConst(a!, 1.7), [{ shape: [5], positive: true }]],
   ['Max', ([a, b]) => op.max(a!, b!), [{ shape: [8] }, { shape: [8] }]],
   ['Min with broadcast', ([a, b]) => op.min(a!, b!), [{ shape: [2, 4] }, { shape: [4] }]],
@@ -66,6 +68,35 @@ describe('vector-Jacobian rules against central finite differences (float64)', (
     const { maxRelErr, checked } = await gradCheck(build, specs, { h: opts?.h });
     expect(checked).toBeGreaterThan(0);
     expect(maxRelErr).toBeLessThan(opts?.tol ?? TOL);
+  });
+});
+
+/**
+ * The op types whose rules a case's gradient check runs: those of the nodes on a path from a float
+ * input to the output (as autodiff.ts selects them), not index or comparison side paths.
+ */
+function differentiatedOps(build: (xs: Value[]) => Value, specs: InputSpec[]): Set<string> {
+  const g = new Graph('ops');
+  const xs = specs.map((s, i) => g.input(`x${i}`, s.int ? 'int64' : 'float64', s.shape));
+  const y = build(xs);
+  const fromInput = new Set<Value>(xs.filter((_, i) => !specs[i]!.int));
+  for (const n of g.nodes) if (n.inputs.some((v) => v && fromInput.has(v))) for (const o of n.outputs) if (op.isFloat(o.dtype)) fromInput.add(o);
+  const toOutput = new Set<Value>([y]);
+  const ops = new Set<string>();
+  for (const n of [...g.nodes].reverse()) {
+    if (!n.outputs.some((o) => toOutput.has(o) && fromInput.has(o))) continue;
+    ops.add(n.opType);
+    for (const v of n.inputs) if (v) toOutput.add(v);
+  }
+  return ops;
+}
+
+describe('rule coverage', () => {
+  it('every op with a rule in ops.ts has a case above whose checked gradient runs through that rule', () => {
+    const tested = new Set(cases.flatMap(([, build, specs]) => [...differentiatedOps(build, specs)]));
+    // A floor, so that an empty table (rules registered elsewhere, say) cannot pass as covered.
+    expect(Object.keys(op.rules).length).toBeGreaterThanOrEqual(36);
+    expect(Object.keys(op.rules).filter((opType) => !tested.has(opType))).toEqual([]);
   });
 });
 

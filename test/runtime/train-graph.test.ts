@@ -102,6 +102,93 @@ describe('train graph gradients against central finite differences (tiny preset,
   });
 });
 
+/** k3 = exp(ref - logp) - (ref - logp) - 1 per token (Schulman's unbiased, non-negative KL(pi || ref) estimator). */
+const k3 = (ref: number, logp: number) => Math.exp(ref - logp) - (ref - logp) - 1;
+
+/** Largest |a - b| over every gradient entry, and the largest |b|, to compare two gradient maps. */
+function gradGap(a: Map<string, ArrayLike<number>>, b: Map<string, ArrayLike<number>>): { gap: number; scale: number } {
+  let gap = 0, scale = 0;
+  for (const [name, x] of b) {
+    const y = a.get(name)!;
+    for (let i = 0; i < x.length; i++) {
+      gap = Math.max(gap, Math.abs(y[i]! - x[i]!));
+      scale = Math.max(scale, Math.abs(x[i]!));
+    }
+  }
+  return { gap, scale };
+}
+
+describe('train graph loss terms against direct computations (tiny preset, float64)', () => {
+  const rng = new Rng(17);
+  const weights = generic64(tiny, 8);
+  const policy = new Policy(tiny, weights, { dtype: 'float64', threads: 1 });
+  const batch = padBatch(randomSeqs(rng, [8, 5, 3], tiny.vocabSize), 0);
+  const coef = perToken(batch, () => rng.normal());
+  const zeros = new Float64Array(coef.length);
+
+  it('the k3 KL term: loss is -sum(coef logp) + sum(kl_coef k3), its gradient that of kl_coef (1 - exp(ref - logp)) logp', async () => {
+    const logp = await policy.score(batch);
+    // A reference off by ~0.3 nats (sd) either way, and per-token weights that differ, so a wrong
+    // form (k1 = ref - logp, k2 = (ref - logp)^2 / 2, a flipped sign, a dropped or unweighted term) shows.
+    const ref = Float64Array.from(logp, (v) => v + 0.3 * rng.normal());
+    const klCoef = perToken(batch, () => 0.02 + 0.1 * rng.uniform());
+    let direct = 0;
+    for (let i = 0; i < logp.length; i++) direct += klCoef[i]! * k3(ref[i]!, logp[i]!);
+    expect(direct).toBeGreaterThan(1e-3);
+
+    const withKl = await policy.trainStep(batch, { coef, kl: { refLogprobs: ref, coef: klCoef } });
+    const without = await policy.trainStep(batch, { coef });
+    let pg = 0;
+    for (let i = 0; i < logp.length; i++) pg -= coef[i]! * logp[i]!;
+    expect(Math.abs(without.loss - pg)).toBeLessThan(1e-9);
+    expect(Math.abs(withKl.loss - without.loss - direct)).toBeLessThan(1e-9);
+
+    // The KL term alone: its value, and its gradient sum(kl_coef (1 - exp(ref - logp)) d logp), which is
+    // the policy-gradient loss's gradient (-sum(c d logp), checked against finite differences above)
+    // with c = kl_coef (exp(ref - logp) - 1): tokens where the policy is above the reference are pushed down.
+    const klOnly = await policy.trainStep(batch, { coef: zeros, kl: { refLogprobs: ref, coef: klCoef } });
+    expect(Math.abs(klOnly.loss - direct)).toBeLessThan(1e-9);
+    const pull = Float64Array.from(logp, (v, i) => klCoef[i]! * (Math.exp(ref[i]! - v) - 1));
+    const expected = await policy.trainStep(batch, { coef: pull });
+    const { gap, scale } = gradGap(klOnly.grads, expected.grads);
+    expect(scale).toBeGreaterThan(1e-4);
+    expect(gap / scale).toBeLessThan(1e-9);
+
+    // Against the reference itself the KL term is zero, in value and gradient.
+    const same = await policy.trainStep(batch, { coef: zeros, kl: { refLogprobs: logp, coef: klCoef } });
+    expect(Math.abs(same.loss)).toBeLessThan(1e-12);
+    let largest = 0;
+    for (const g of same.grads.values()) for (let i = 0; i < g.length; i++) largest = Math.max(largest, Math.abs(g[i]!));
+    expect(largest).toBeLessThan(1e-12);
+  });
+
+  it('PPO clipping takes min(r A, clip(r) A) token by token, for both signs of the advantage', async () => {
+    // One sequence of 6 tokens: five targets, each with a ratio r = exp(logp - old) set by its old log-prob.
+    const one = padBatch([[3, 14, 15, 92, 65, 35]], 0);
+    const logp = await policy.score(one);
+    // Per token, r A against clip(r) A for the range [0.8, 1.2], and the min the graph must take:
+    // A > 0, r above the range:  2 * 1.5 = 3,    2 * 1.2 = 2.4    ->  2.4  (max: 3)
+    // A > 0, r below the range:  0.5 * 0.5 = .25, 0.5 * 0.8 = 0.4  ->  0.25 (max: 0.4)
+    // A < 0, r above the range: -1 * 1.5 = -1.5, -1 * 1.2 = -1.2   -> -1.5  (max: -1.2)
+    // A < 0, r below the range: -3 * 0.5 = -1.5, -3 * 0.8 = -2.4   -> -2.4  (max: -1.5)
+    // r inside the range:        1 * 1.1 = 1.1,   1 * 1.1 = 1.1    ->  1.1  (max: 1.1)
+    // loss = -sum(min) = -(2.4 + 0.25 - 1.5 - 2.4 + 1.1) = 0.15; with max it would be -1.8.
+    const A = Float64Array.of(2, 0.5, -1, -3, 1);
+    const r = [1.5, 0.5, 1.5, 0.5, 1.1];
+    const old = Float64Array.from(logp, (v, i) => v - Math.log(r[i]!));
+    const out = await policy.trainStep(one, { coef: A, clip: { oldLogprobs: old, low: 0.8, high: 1.2 } });
+    expect(Math.abs(out.loss - 0.15)).toBeLessThan(1e-12);
+
+    // The gradient flows through r A where the min picks it (tokens 1, 2 and 4: d(r A) = r A d logp)
+    // and not at all where it picks the constant clip(r) A (tokens 0 and 3).
+    const unclipped = Float64Array.of(0, 0.5 * 0.5, -1 * 1.5, 0, 1 * 1.1);
+    const expected = await policy.trainStep(one, { coef: unclipped });
+    const { gap, scale } = gradGap(out.grads, expected.grads);
+    expect(scale).toBeGreaterThan(1e-4);
+    expect(gap / scale).toBeLessThan(1e-9);
+  });
+});
+
 describe('train graph with RoPE scaling (float64, small dims)', () => {
   const small: ModelConfig = { ...tiny, vocabSize: 97, hiddenSize: 32, numLayers: 2, numHeads: 4, numKvHeads: 2, headDim: 16, intermediateSize: 48 };
   it.each([

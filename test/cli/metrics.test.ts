@@ -7,7 +7,7 @@ import { writePredictions } from '../../src/experiment/layout.js';
 import { readPredictions } from '../../src/tasks/predictions.js';
 
 const FIX = join(process.cwd(), 'test/fixtures/tasks');
-const tmp = mkdtempSync(join(tmpdir(), 'tasks-score-'));
+const tmp = mkdtempSync(join(tmpdir(), 'cli-metrics-'));
 const file = (name: string, text: string) => {
   const p = join(tmp, name);
   writeFileSync(p, text);
