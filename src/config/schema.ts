@@ -239,6 +239,9 @@ const train = z
   .strictObject({
     steps: int(0).default(200).describe('Optimizer steps. 0: no training; the starting model is tested (the report\'s "Base model" row).'),
     questions_per_step: int(1).default(8).describe('Questions per step (each gets rollout.m rollouts).'),
+    updates_per_batch: int(1)
+      .default(1)
+      .describe('Optimizer steps over each batch of rollouts (TRL num_iterations, verl ppo_epochs), each with the ratio against the sampling-time log-probs so the PPO clip acts from the second on; lr advances per batch. GRPO only.'),
     micro_batch_tokens: int(1).default(16384).describe('Token budget of one forward/backward micro-batch; gradients are accumulated over micro-batches. At least rollout.max_new_tokens.'),
     eval_every: int(0).default(20).describe('Validation (m@k on the validation split) every this many steps, and after the last (0: never; the final weights are then tested).'),
     eval_questions: int(0).default(0).describe('Validation questions per evaluation (0: the whole validation split).'),
@@ -386,7 +389,7 @@ export interface CrossFieldIssue {
  * - rollout: thinking_budget + answer_budget <= max_new_tokens; GRPO and RLOO need m >= 2 (a group
  *   of one has no advantage);
  * - train: micro_batch_tokens >= rollout.max_new_tokens (one rollout must fit a micro-batch);
- *   eval_every and checkpoint_every at most steps;
+ *   eval_every and checkpoint_every at most steps; updates_per_batch > 1 only with GRPO;
  * - optimizer: warmup_steps <= train.steps (< steps with a decay, which needs steps after warmup);
  *   min_lr <= lr.
  */
@@ -417,6 +420,10 @@ export function crossFieldIssues(c: ReturnType<typeof deriveDefaults>): CrossFie
       path: ['train', 'micro_batch_tokens'],
       message: `expected at least rollout.max_new_tokens (${r.max_new_tokens}) so that one rollout fits a micro-batch, got ${t.micro_batch_tokens}`,
     });
+  }
+  if (t.updates_per_batch > 1 && a.name !== 'grpo') {
+    // Without a ratio to pi_old the extra updates would be unclipped steps on stale coefficients.
+    out.push({ path: ['train', 'updates_per_batch'], message: `expected 1 for ${a.name} (only grpo has the PPO ratio and clip that bound repeated updates on one batch), got ${t.updates_per_batch}` });
   }
   if (t.steps > 0 && t.eval_every > t.steps) out.push({ path: ['train', 'eval_every'], message: `expected at most train.steps (${t.steps}) or 0 (never), got ${t.eval_every}` });
   if (t.steps > 0 && t.checkpoint_every > t.steps) out.push({ path: ['train', 'checkpoint_every'], message: `expected at most train.steps (${t.steps}) or 0, got ${t.checkpoint_every}` });

@@ -30,13 +30,19 @@ export interface GradientResult {
   /** Sequences and tokens that went through the train graph. */
   sequences: number;
   tokens: number;
+  /**
+   * With a clip: the share of those tokens the clip held, whose ratio left the range on the side
+   * where the surrogate takes the clipped value and the gradient is 0 (r > high with a positive
+   * coefficient, r < low with a negative one: TRL's clip_ratio, verl's pg_clipfrac). Null without.
+   */
+  clipFraction: number | null;
 }
 
 export async function accumulateGradients(policy: Policy, job: GradientJob, padId: number, tokenBudget: number, timer: PhaseTimer): Promise<GradientResult> {
   const { sequences, coefficients } = job;
   const active = sequences.map((_, i) => i).filter((i) => job.kl !== undefined || coefficients[i]!.some((c) => c !== 0));
   const grads = new Map<string, Float32Array>();
-  let loss = 0, klSum = 0, klTokens = 0, tokens = 0;
+  let loss = 0, klSum = 0, klTokens = 0, tokens = 0, clipped = 0;
   for (const micro of packByTokens(active.map((i) => sequences[i]!.ids.length), tokenBudget)) {
     const rows = micro.map((k) => active[k]!);
     const batch = padBatch(rows.map((i) => sequences[i]!.ids), padId);
@@ -45,8 +51,8 @@ export async function accumulateGradients(policy: Policy, job: GradientJob, padI
     const coef = policy.array(n);
     rows.forEach((i, r) => scatterRow(sequences[i]!, coefficients[i]!, coef, r, T));
     const inputs: TrainInputs = { coef };
-    if (job.clip) {
-      const old = policy.array(n);
+    const old = job.clip ? policy.array(n) : undefined;
+    if (job.clip && old) {
       rows.forEach((i, r) => scatterSampled(sequences[i]!, old, r, T));
       inputs.clip = { oldLogprobs: old, low: job.clip.low, high: job.clip.high };
     }
@@ -69,8 +75,18 @@ export async function accumulateGradients(policy: Policy, job: GradientJob, padI
     rows.forEach((i, r) => {
       const s = sequences[i]!;
       tokens += s.rationale.length + s.answer.length;
-      if (!ref) return;
       const base = r * (T - 1) - 1;
+      if (old && job.clip) {
+        const { low, high } = job.clip;
+        const c = coefficients[i]!;
+        let j = 0;
+        for (const t of [...s.rationale, ...s.answer]) {
+          const ratio = exp(out.logprobs[base + t]! - old[base + t]!);
+          if ((c[j]! > 0 && ratio > high) || (c[j]! < 0 && ratio < low)) clipped++;
+          j++;
+        }
+      }
+      if (!ref) return;
       for (const t of [...s.rationale, ...s.answer]) {
         const d = ref[base + t]! - out.logprobs[base + t]!;
         klSum += exp(d) - d - 1;
@@ -79,5 +95,5 @@ export async function accumulateGradients(policy: Policy, job: GradientJob, padI
     });
   }
   if (grads.size === 0) for (const [name, w] of policy.weights) grads.set(name, new Float32Array(w.length));
-  return { grads, loss, kl: job.kl ? (klTokens === 0 ? 0 : klSum / klTokens) : null, sequences: active.length, tokens };
+  return { grads, loss, kl: job.kl ? (klTokens === 0 ? 0 : klSum / klTokens) : null, sequences: active.length, tokens, clipFraction: job.clip ? (tokens === 0 ? 0 : clipped / tokens) : null };
 }

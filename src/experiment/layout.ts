@@ -169,6 +169,8 @@ export type MetricsColumn = (typeof METRICS_COLUMNS)[number];
  *   log_W_p10, log_W_p50, log_W_p90   quantiles over the step's questions of log W (natural log; GARL, PAFT)
  *   above_eps              share of gradient coordinates with |g| > the optimizer's eps after clipping (1e-8 under
  *                          SGD): near 1, AdamW's step is sign-like and the same for every q; near 0, it is SGD at lr/eps
+ * With train.updates_per_batch > 1 a row is one batch: loss, grad_norm, kl and above_eps are those of its first
+ * (on-policy) update, the times those of all its updates. The PPO clip fraction is not a column (see README).
  */
 export type MetricsRow = { step: number } & { [K in Exclude<MetricsColumn, 'step'>]: number | null };
 

@@ -3,6 +3,13 @@
  * (exact-match rewards, or answer log-likelihoods log w_m) -> group coefficients -> per-token
  * coefficients on the training sequences -> gradients accumulated over micro-batches -> grad-norm
  * clipping -> one optimizer step. SFT skips generation: its sequences are prompt ++ target.
+ *
+ * With `updatesPerBatch` K > 1 (GRPO only: the config refuses it elsewhere), the step makes K
+ * optimizer steps over the same sequences and coefficients, each against the sampling-time
+ * log-probs: from the second update on the ratio pi_theta / pi_old leaves 1 and the PPO clip acts
+ * (TRL's num_iterations, verl's ppo_epochs, without mini-batches). All K use the step's lr: the
+ * schedule advances per batch, while the optimizer's own step count (AdamW's bias correction)
+ * counts every update.
  */
 import type { Tokenizer } from '../model/tokenizer.js';
 import { groupCoefficients, SIGNAL, type Algorithm, type GroupDiagnostics } from '../objectives/algorithm.js';
@@ -13,7 +20,7 @@ import type { Policy } from '../runtime/policy.js';
 import type { GenerateOptions, Rollout, StopTokens } from '../runtime/rollout.js';
 import type { AnswerTask, TaskRecord } from '../tasks/record.js';
 import { defaultScoring, scoreCompletions, type TaskScoring } from '../tasks/reward-choice.js';
-import { accumulateGradients } from './gradients.js';
+import { accumulateGradients, type GradientResult } from './gradients.js';
 import type { MetricsRow } from './layout.js';
 import { answerLogLikelihoods } from './likelihood.js';
 import { completionSequence, sequenceCoefficients, sftSequence, teacherForcedSequence, type CoefficientGroup, type TrainingSequence } from './sequences.js';
@@ -60,6 +67,8 @@ export interface StepContext {
   streams: RandomStreams;
   /** The `above_eps` metric's threshold: the optimizer's eps (AdamW), 1e-8 otherwise. */
   eps: number;
+  /** Optimizer steps over each batch (default 1). */
+  updatesPerBatch?: number;
 }
 
 /** A step's rollouts, per question (prompt-major), with their extracted answers and rewards. */
@@ -77,8 +86,15 @@ export interface StepResult {
   logW?: number[][];
   /** Whether the optimizer stepped (false when the loss or the gradient norm was not finite). */
   updated: boolean;
-  /** Why the optimizer did not step: the quantity that was not finite; null when it stepped. */
+  /** Optimizer steps made over the batch: updatesPerBatch, fewer when one was skipped (the rest then are too). */
+  updates: number;
+  /**
+   * Why the optimizer did not step: the quantity that was not finite; null when every update stepped.
+   * With K > 1 the first update skipped names it; the ones before it stepped.
+   */
   skipped: 'loss' | 'gradient norm' | null;
+  /** Per update made or tried, the share of trained tokens the PPO clip held (GRPO; empty otherwise). */
+  clipFractions: number[];
   /** The first parameter the update left with a NaN or infinite value; null when every weight is finite. */
   nonFiniteWeights: string | null;
   generatedTokens: number;
@@ -184,23 +200,34 @@ export async function trainingStep(ctx: StepContext, step: number, items: readon
         ),
       }
     : undefined;
-  const g = await accumulateGradients(ctx.policy, { sequences, coefficients, clip: usesClip ? ctx.clip : undefined, kl }, ctx.tokenizer.padTokenId, ctx.microBatchTokens, timer);
-
+  const job = { sequences, coefficients, clip: usesClip ? ctx.clip : undefined, kl };
   const lr = ctx.lr(step);
-  let norm = 0, aboveEps = 0;
-  let updated = false;
+  const K = ctx.updatesPerBatch ?? 1;
+  const clipFractions: number[] = [];
+  let first: { g: GradientResult; norm: number; aboveEps: number } | undefined;
+  let updates = 0;
   let skipped: StepResult['skipped'] = null;
   let nonFiniteWeights: string | null = null;
-  await timer.time('optimizer', () => {
-    ({ norm, aboveEps } = clipGradients(g.grads, ctx.gradClip, ctx.eps));
-    // Skipped whole: neither the update nor the weight decay acts on a step with a non-finite loss or gradient.
-    if (!Number.isFinite(g.loss)) skipped = 'loss';
-    else if (!Number.isFinite(norm)) skipped = 'gradient norm';
-    if (skipped) return;
-    nonFiniteWeights = ctx.optimizer.step(g.grads, lr);
-    ctx.policy.weightsChanged();
-    updated = true;
-  });
+  // An update whose loss or gradient is not finite ends the step: the next would see the same weights.
+  for (let k = 0; k < K && skipped === null && nonFiniteWeights === null; k++) {
+    const g = await accumulateGradients(ctx.policy, job, ctx.tokenizer.padTokenId, ctx.microBatchTokens, timer);
+    if (g.clipFraction !== null) clipFractions.push(g.clipFraction);
+    let norm = 0, aboveEps = 0;
+    await timer.time('optimizer', () => {
+      ({ norm, aboveEps } = clipGradients(g.grads, ctx.gradClip, ctx.eps));
+      // Skipped whole: neither the update nor the weight decay acts on a step with a non-finite loss or gradient.
+      if (!Number.isFinite(g.loss)) skipped = 'loss';
+      else if (!Number.isFinite(norm)) skipped = 'gradient norm';
+      if (skipped) return;
+      nonFiniteWeights = ctx.optimizer.step(g.grads, lr);
+      ctx.policy.weightsChanged();
+      updates++;
+    });
+    first ??= { g, norm, aboveEps };
+  }
+  // The row reports the first (on-policy) update's loss and gradient: what K = 1 reports.
+  const { g, norm, aboveEps } = first!;
+  const updated = updates > 0;
 
   const all = sampled?.rollouts.flat() ?? [];
   const generatedTokens = all.reduce((a, r) => a + r.tokens.length, 0);
@@ -232,5 +259,5 @@ export async function trainingStep(ctx: StepContext, step: number, items: readon
     log_W_p90: logW?.p90 ?? null,
     above_eps: updated ? aboveEps : null,
   };
-  return { metrics, diagnostics, rollouts: sampled, logW: rolloutLogW, updated, skipped, nonFiniteWeights, generatedTokens, trainedTokens: g.tokens };
+  return { metrics, diagnostics, rollouts: sampled, logW: rolloutLogW, updated, updates, skipped, clipFractions, nonFiniteWeights, generatedTokens, trainedTokens: g.tokens };
 }

@@ -180,6 +180,7 @@ export function createStepContext(config: Config, inputs: RunInputs, weights: Ma
     microBatchTokens: config.train.micro_batch_tokens,
     streams,
     eps: optimizerEps(config),
+    updatesPerBatch: config.train.updates_per_batch,
   };
 }
 
@@ -311,13 +312,18 @@ async function trainLoop(
     await metricsCsv.append(r.metrics);
     await appendRolloutLog(paths.rollouts, rolloutLogRows(step, items, r, config.train.log_rollouts, tokenizer));
     await events.metrics(r.metrics);
+    // Not a metrics.csv column: a new column would make the runs written before unresumable (CsvAppender checks the header).
+    const clipFraction = r.clipFractions.length ? r.clipFractions.reduce((x, y) => x + y, 0) / r.clipFractions.length : null;
+    await events.scalars(step, [['train/clip_fraction', clipFraction]]);
     lastStep = step;
     ranThisSession++;
     options.onStep?.(step, r);
     const m = r.metrics;
-    const line = `step ${step + 1}/${S}` + (m.mean_reward !== null ? ` reward ${m.mean_reward.toFixed(3)}` : '') + (m.mean_W !== null ? ` W ${m.mean_W.toExponential(2)}` : '') + ` loss ${m.loss?.toPrecision(4)} |g| ${m.grad_norm?.toPrecision(3)}`;
-    if ((step + 1) % config.train.log_every === 0 || step === S - 1) log.info({ metrics: m }, line);
-    else log.debug({ metrics: m }, line);
+    const line = `step ${step + 1}/${S}` + (m.mean_reward !== null ? ` reward ${m.mean_reward.toFixed(3)}` : '') + (m.mean_W !== null ? ` W ${m.mean_W.toExponential(2)}` : '') + ` loss ${m.loss?.toPrecision(4)} |g| ${m.grad_norm?.toPrecision(3)}` + (clipFraction !== null ? ` clip ${clipFraction.toFixed(3)}` : '');
+    // clip_fractions: per update of the batch (the first is on-policy, near 0); clip_fraction is their mean.
+    const logged = { metrics: m, ...(clipFraction !== null ? { clip_fraction: clipFraction, clip_fractions: r.clipFractions } : {}) };
+    if ((step + 1) % config.train.log_every === 0 || step === S - 1) log.info(logged, line);
+    else log.debug(logged, line);
     if (r.nonFiniteWeights !== null) {
       throw new UserError(
         `step ${step}: the update left non-finite weights (first: ${r.nonFiniteWeights}; loss ${m.loss}, gradient norm ${m.grad_norm}, lr ${m.lr}); ` +
@@ -334,6 +340,8 @@ async function trainLoop(
             `stopped. Try a lower optimizer.lr or optimizer.grad_clip > 0; resume continues from the last checkpoint`,
         );
       }
+    } else if (r.skipped) {
+      log.warn({ step, skipped: r.skipped, updates: r.updates }, `step ${step}: the ${r.skipped} of update ${r.updates + 1} of the batch is not finite; that update and the rest were skipped`);
     }
     progress.update(step + 1, { reward: m.mean_reward, W: m.mean_W, tps: m.tokens_per_s });
 

@@ -1,0 +1,134 @@
+/** train.updates_per_batch: several PPO updates per batch of rollouts, the clip acting from the second. */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { accumulateGradients, type GradientJob } from '../../src/experiment/gradients.js';
+import { runPaths } from '../../src/experiment/layout.js';
+import type { TrainingSequence } from '../../src/experiment/sequences.js';
+import { trainingStep } from '../../src/experiment/step.js';
+import { RandomStreams } from '../../src/experiment/streams.js';
+import { PhaseTimer } from '../../src/experiment/timer.js';
+import { createStepContext, loadRunInputs, runTraining, trainItems } from '../../src/experiment/train.js';
+import { randomWeights } from '../../src/model/init.js';
+import { PRESET_CONFIGS } from '../../src/model/presets.js';
+import { padBatch } from '../../src/runtime/batch.js';
+import { Policy } from '../../src/runtime/policy.js';
+import { Rng } from '../../src/util/rng.js';
+import { scratchWithModel, testConfig, type Scratch } from './helpers.js';
+
+let s: Scratch;
+beforeAll(async () => {
+  s = await scratchWithModel(4);
+});
+afterAll(async () => s.cleanup());
+
+const quiet = { console: false, progress: false };
+
+describe('config: train.updates_per_batch', () => {
+  it('defaults to 1 and takes an integer >= 1 with grpo only', () => {
+    expect(testConfig(s, 'grpo', 'out').train.updates_per_batch).toBe(1);
+    expect(testConfig(s, 'grpo', 'out', ['train.updates_per_batch=4']).train.updates_per_batch).toBe(4);
+    expect(() => testConfig(s, 'grpo', 'out', ['train.updates_per_batch=0'])).toThrow(/updates_per_batch/);
+    expect(() => testConfig(s, 'grpo', 'out', ['train.updates_per_batch=1.5'])).toThrow(/updates_per_batch/);
+    for (const a of ['rloo', 'garl', 'paft', 'sft']) {
+      expect(() => testConfig(s, a, 'out', ['train.updates_per_batch=2'])).toThrow(/updates_per_batch.*expected 1 for/);
+      expect(testConfig(s, a, 'out', ['train.updates_per_batch=1']).train.updates_per_batch).toBe(1);
+    }
+  });
+});
+
+describe('the clip in the gradient and the clip fraction', () => {
+  it('a token the clip holds adds no gradient; the fraction counts exactly those', async () => {
+    const tiny = PRESET_CONFIGS.tiny;
+    const weights = new Map([...randomWeights(tiny, 1, 0.08)].map(([k, v]) => [k, Float64Array.from(v)]));
+    const policy = new Policy(tiny, weights, { dtype: 'float64', threads: 1 });
+    const rng = new Rng(9);
+    const ids = [[5, 17, 3, 40, 8, 11, 2, 9, 30], [7, 21, 4, 13, 6, 19]].map((seq) => seq.map((x) => x % tiny.vocabSize));
+    const batch = padBatch(ids, 0);
+    const T = batch.length;
+    const logp = await policy.score(batch);
+    // Old log-probs shifted so that r = e^-shift is 1, above 1.2 or below 0.8; coefficients of both signs.
+    const shifts = [0, 0.4, -0.4];
+    let bound = 0, outside = 0, total = 0;
+    const coefficients: Float64Array[] = [];
+    const zeroed: Float64Array[] = [];
+    const sequences: TrainingSequence[] = ids.map((seq, b) => {
+      const positions = seq.map((_, t) => t).slice(1);
+      const old: number[] = [];
+      const c = new Float64Array(positions.length);
+      const z = new Float64Array(positions.length);
+      positions.forEach((t, j) => {
+        const shift = shifts[rng.int(3)]!;
+        c[j] = (rng.int(2) === 0 ? -1 : 1) * (0.1 + rng.uniform());
+        old.push(logp[b * (T - 1) + t - 1]! + shift);
+        const ratio = Math.exp(-shift);
+        if (ratio !== 1) outside++;
+        const held = (c[j]! > 0 && ratio > 1.2) || (c[j]! < 0 && ratio < 0.8);
+        if (held) bound++;
+        z[j] = held ? 0 : c[j]!;
+        total++;
+      });
+      coefficients.push(c);
+      zeroed.push(z);
+      return { ids: seq, rationale: positions.slice(0, 3), answer: positions.slice(3), sampled: { start: 1, logprobs: old } };
+    });
+    expect(bound).toBeGreaterThan(0);
+    expect(outside).toBeGreaterThan(bound); // some ratios leave the range on the side the clip does not hold
+
+    const run = (job: GradientJob) => accumulateGradients(policy, job, 0, 4096, new PhaseTimer());
+    const clip = { low: 0.8, high: 1.2 };
+    const clipped = await run({ sequences, coefficients, clip });
+    expect(clipped.clipFraction).toBeCloseTo(bound / total, 12);
+
+    // The same with the held tokens' coefficients zeroed: the same gradient.
+    const reference = await run({ sequences, coefficients: zeroed, clip });
+    expect(reference.clipFraction).toBe(0);
+    const unclipped = await run({ sequences, coefficients });
+    expect(unclipped.clipFraction).toBeNull();
+    let diff = 0, scale = 0, fromClip = 0;
+    for (const [name, g] of clipped.grads) {
+      const z = reference.grads.get(name)!, u = unclipped.grads.get(name)!;
+      for (let i = 0; i < g.length; i++) {
+        diff = Math.max(diff, Math.abs(g[i]! - z[i]!));
+        scale = Math.max(scale, Math.abs(g[i]!));
+        fromClip = Math.max(fromClip, Math.abs(g[i]! - u[i]!));
+      }
+    }
+    expect(scale).toBeGreaterThan(0);
+    expect(diff).toBeLessThan(1e-6 * scale);
+    expect(fromClip).toBeGreaterThan(1e-2 * scale); // the clip changes the gradient
+  });
+});
+
+describe('grpo with updates_per_batch', () => {
+  it('K = 3 with a large lr: the clip holds tokens from the second update on', async () => {
+    const config = testConfig(s, '{name: grpo}', join(s.dir, 'k3'), ['train.updates_per_batch=3', 'optimizer.lr=0.01']);
+    const inputs = await loadRunInputs(config);
+    const weights = new Map([...inputs.start.weights].map(([k, v]) => [k, Float32Array.from(v)]));
+    const ctx = createStepContext(config, inputs, weights, RandomStreams.fromSeed(config.seed));
+    // A reward that splits every group (the random model never answers right): the completion's length parity.
+    ctx.scoring = { ...inputs.task.scoring!, reward: (_item, _prediction, completion) => completion.length % 2 };
+    const { item } = trainItems(config, inputs);
+    const r = await trainingStep(ctx, 0, [item(0), item(1)]);
+    expect(r.rollouts!.rewards.some((g) => g.some((x) => x === 1) && g.some((x) => x === 0))).toBe(true);
+    expect(r.updates).toBe(3);
+    expect(r.clipFractions).toHaveLength(3);
+    expect(r.clipFractions[0]).toBeLessThan(0.01); // on-policy: the ratio is 1 up to rounding
+    expect(r.clipFractions[1]).toBeGreaterThan(0);
+    expect(r.clipFractions[2]).toBeGreaterThan(0);
+    await ctx.policy.release();
+  });
+
+  it('K = 1 written out trains bit for bit as the default', async () => {
+    const extra = ['train.eval_every=0', 'eval.questions=1'];
+    const a = join(s.dir, 'default'), b = join(s.dir, 'k1');
+    const ra = await runTraining(testConfig(s, 'grpo', a, extra), { ...quiet });
+    const steps: number[][] = [];
+    await runTraining(testConfig(s, 'grpo', b, [...extra, 'train.updates_per_batch=1']), { ...quiet, onStep: (_, r) => steps.push(r.clipFractions) });
+    expect(ra.completedSteps).toBe(2);
+    expect(steps.map((c) => c.length)).toEqual([1, 1]);
+    const [wa, wb] = await Promise.all([a, b].map((d) => readFile(join(runPaths(d).checkpoint(1), 'model.safetensors'))));
+    expect(wb!.equals(wa!)).toBe(true);
+    // The clip fraction goes to the run log (and TensorBoard), not to metrics.csv.
+    expect(await readFile(runPaths(b).log, 'utf8')).toMatch(/"clip_fractions":\[\d/);
+  });
+});
