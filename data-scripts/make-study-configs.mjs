@@ -28,6 +28,7 @@ const METHODS = [
 export function studyConfig(task, start, method) {
   const file = `configs/study/${task.name}-${start}-${method.file}.yaml`;
   return [
+    '# yaml-language-server: $schema=../config.schema.json',
     `# ${task.title}, ${start} start, ${method.title}: the study's setup (Lin & Ie), one of the 48 configs in configs/study/`,
     '# (written by data-scripts/make-study-configs.mjs; configs/study/README.md says which values are the paper\'s).',
     '# Needs: the model, `huggingface-cli download Qwen/Qwen3-0.6B --local-dir models/Qwen3-0.6B`;',

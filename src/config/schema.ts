@@ -292,7 +292,7 @@ const evalSection = z
     top_k: int(0).default(20).describe('Top-k at evaluation (0: off).'),
     split: oneOf(['validation', 'test']).default('test').describe('Split of the final evaluation.'),
     questions: int(0).default(0).describe('Final evaluation on the first n questions of the split only (0: all of them).'),
-    compare_base: z.boolean().default(false).describe('Also evaluate the starting model on the same split after training (summary.json base_test), so the printed table shows the escape (or its absence) beside the base.'),
+    compare_base: flag().default(false).describe('Also evaluate the starting model on the same split after training (summary.json base_test), so the printed table shows the escape (or its absence) beside the base.'),
   })
   .describe('Sampling-based evaluation (p@1, p@k, m@k).');
 
