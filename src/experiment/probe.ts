@@ -30,7 +30,8 @@ import { sequenceCoefficients, type CoefficientGroup, type TrainingSequence } fr
 import { adamFirstStepNorm, binomialUpper95, quantiles, rolloutEntropy, type Quantiles } from './stats.js';
 import { answerWeights, sampleRollouts } from './step.js';
 import { RandomStreams } from './streams.js';
-import { loadSplit, loadTaskContext } from './task-data.js';
+import { checkInputLimits } from './input-limits.js';
+import { loadSplit, loadTaskContext, splitPath } from './task-data.js';
 import { PhaseTimer } from './timer.js';
 import { rolloutSettingsOf } from './train.js';
 
@@ -88,6 +89,11 @@ export async function runProbe(config: Config, options: ProbeOptions): Promise<P
   const records = await loadSplit(task, 'train');
   const model = await loadModel(config.model.path);
   const tokenizer = model.tokenizer;
+  // The training records must fit as they would in training (the probe samples and scores them the same way).
+  await checkInputLimits(
+    { kind: 'questions', file: splitPath(task, 'train'), records },
+    { tokenizer, task, maxPositions: model.config.maxPositionEmbeddings, maxNewTokens: config.rollout.max_new_tokens, microBatchTokens: config.train.micro_batch_tokens },
+  );
   const policy = new Policy(model.config, model.weights, { device: config.device, threads: config.threads || undefined });
   const M = config.rollout.m;
   const perStep = config.train.questions_per_step;

@@ -2,11 +2,12 @@
  * tsallis-run probe: its first batch is the run's step 0 (same questions, same rollouts, same
  * weights), so its figures over one batch equal what the trainer logs for step 0.
  */
+import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runProbe } from '../../src/experiment/probe.js';
 import { runTraining } from '../../src/experiment/train.js';
 import type { StepResult } from '../../src/experiment/step.js';
-import { scratchWithModel, testConfig, type Scratch } from './helpers.js';
+import { FIXTURES, scratchWithModel, testConfig, type Scratch } from './helpers.js';
 
 let s: Scratch;
 beforeAll(async () => {
@@ -61,4 +62,14 @@ describe('probe', () => {
     expect(probe.success_rate).toBe(probe.successes / 24);
     expect(probe.questions_with_success).toBeGreaterThanOrEqual(probe.success_rate);
   }, 120_000);
+
+  it('refuses a training record longer than the model allows before sampling, naming its file and line', async () => {
+    const data = join(s.dir, 'long-task');
+    await cp(join(FIXTURES, 'task'), data, { recursive: true });
+    const lines = (await readFile(join(data, 'train.jsonl'), 'utf8')).split('\n');
+    lines[2] = JSON.stringify({ ...JSON.parse(lines[2]!), id: 'long', question: 'lorem ipsum dolor sit amet '.repeat(4000) });
+    await writeFile(join(data, 'train.jsonl'), lines.join('\n'));
+    const config = testConfig(s, 'garl', join(s.dir, 'unused'), [`task.data_dir=${data}`]);
+    await expect(runProbe(config, { questions: 2, rollouts: 8 })).rejects.toThrow(new RegExp(`${join(data, 'train.jsonl')}: line 3 \\(id long\\)`));
+  });
 });
