@@ -16,7 +16,6 @@
  * learning rate lr / eps and the P^-q scale of the theory decides how fast q moves.
  */
 import { aggregationOf, algorithmOf, optimizerEps, optimizerOf, type Config } from '../config/schema.js';
-import { loadModel } from '../model/checkpoint.js';
 import { DEFAULT_AGGREGATION, groupCoefficients, type Algorithm } from '../objectives/algorithm.js';
 import { logMeanExp } from '../objectives/tsallis.js';
 import { clipGradients } from '../runtime/optimizer.js';
@@ -30,10 +29,8 @@ import { sequenceCoefficients, type CoefficientGroup, type TrainingSequence } fr
 import { adamFirstStepNorm, binomialUpper95, quantiles, rolloutEntropy, type Quantiles } from './stats.js';
 import { answerWeights, sampleRollouts } from './step.js';
 import { RandomStreams } from './streams.js';
-import { checkInputLimits } from './input-limits.js';
-import { loadSplit, loadTaskContext, splitPath } from './task-data.js';
 import { PhaseTimer } from './timer.js';
-import { rolloutSettingsOf } from './train.js';
+import { loadRunInputs, rolloutSettingsOf } from './train.js';
 
 export type { Quantiles };
 
@@ -85,15 +82,9 @@ export interface ProbeResult {
 
 export async function runProbe(config: Config, options: ProbeOptions): Promise<ProbeResult> {
   const t0 = performance.now();
-  const task = await loadTaskContext(config);
-  const records = await loadSplit(task, 'train');
-  const model = await loadModel(config.model.path);
+  // The run's own loading: the same records, model and input-length checks as training.
+  const { task, trainRecords: records, start: model } = await loadRunInputs(config);
   const tokenizer = model.tokenizer;
-  // The training records must fit as they would in training (the probe samples and scores them the same way).
-  await checkInputLimits(
-    { kind: 'questions', file: splitPath(task, 'train'), records },
-    { tokenizer, task, maxPositions: model.config.maxPositionEmbeddings, maxNewTokens: config.rollout.max_new_tokens, microBatchTokens: config.train.micro_batch_tokens },
-  );
   const policy = new Policy(model.config, model.weights, { device: config.device, threads: config.threads || undefined });
   const M = config.rollout.m;
   const perStep = config.train.questions_per_step;

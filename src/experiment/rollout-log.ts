@@ -8,7 +8,6 @@
  */
 import { appendFile, readFile } from 'node:fs/promises';
 import { UserError } from '../errors.js';
-import type { Tokenizer } from '../model/tokenizer.js';
 import { addErrorPath, writeFileAtomic } from '../util/atomic-write.js';
 import type { StepItem, StepResult } from './step.js';
 
@@ -37,7 +36,6 @@ export function rolloutLogRows(
   items: readonly Pick<StepItem, 'id'>[],
   r: Pick<StepResult, 'rollouts' | 'diagnostics' | 'logW'>,
   k: number,
-  tokenizer: Pick<Tokenizer, 'decode'>,
 ): RolloutLogRow[] {
   const sampled = r.rollouts;
   if (!sampled || items.length === 0) return [];
@@ -54,7 +52,7 @@ export function rolloutLogRows(
       ...(logW !== undefined ? { log_W: finiteOrNull(logW) } : {}),
       ...(r.logW ? { log_w: finiteOrNull(r.logW[g]![m]!) } : {}),
       answer: sampled.answers[g]![m]!,
-      completion: tokenizer.decode(sampled.rollouts[g]![m]!.tokens),
+      completion: sampled.completions[g]![m]!,
     });
   }
   return rows;

@@ -74,6 +74,8 @@ export interface StepContext {
 /** A step's rollouts, per question (prompt-major), with their extracted answers and rewards. */
 export interface StepRollouts {
   rollouts: Rollout[][];
+  /** The decoded completion of each rollout, which the answer was extracted from. */
+  completions: string[][];
   answers: string[][];
   rewards: number[][];
 }
@@ -117,7 +119,7 @@ export async function sampleRollouts(
   const rollouts = items.map((_, g) => flat.slice(g * M, (g + 1) * M));
   const completions = rollouts.map((group) => group.map((r) => ctx.tokenizer.decode(r.tokens)));
   const { answers, rewards } = await scoreCompletions(ctx.scoring ?? defaultScoring(ctx.task), items, completions);
-  return { rollouts, answers, rewards };
+  return { rollouts, completions, answers, rewards };
 }
 
 /**

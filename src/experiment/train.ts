@@ -310,7 +310,7 @@ async function trainLoop(
     const items = order.next(config.train.questions_per_step).map(makeItem);
     const r = await trainingStep(ctx, step, items);
     await metricsCsv.append(r.metrics);
-    await appendRolloutLog(paths.rollouts, rolloutLogRows(step, items, r, config.train.log_rollouts, tokenizer));
+    await appendRolloutLog(paths.rollouts, rolloutLogRows(step, items, r, config.train.log_rollouts));
     await events.metrics(r.metrics);
     // Not a metrics.csv column: a new column would make the runs written before unresumable (CsvAppender checks the header).
     const clipFraction = r.clipFractions.length ? r.clipFractions.reduce((x, y) => x + y, 0) / r.clipFractions.length : null;

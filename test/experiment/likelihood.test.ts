@@ -71,7 +71,7 @@ describe('answer log-likelihood', () => {
     };
     const rollouts = [mk('one two', true), mk('three', false)];
     const ctx = { algorithm: { name: 'garl', q: 0.5 }, aggregation: 'group-mean', policy, tokenizer: tok, task: 'hotpotqa', stop, rollout: { samplesPerPrompt: 2 }, microBatchTokens: 64, streams: RandomStreams.fromSeed(0) } as unknown as StepContext;
-    const { groups, diagnostics } = await stepCoefficients(ctx, 0, [item], { rollouts: [rollouts], answers: [['', '']], rewards: [[0, 0]] }, new PhaseTimer());
+    const { groups, diagnostics } = await stepCoefficients(ctx, 0, [item], { rollouts: [rollouts], completions: [['', '']], answers: [['', '']], rewards: [[0, 0]] }, new PhaseTimer());
     const seqs = rollouts.map((r) => teacherForcedSequence(item.prompt, r, item.answerIds!, stop));
     expect(groups[0]!.sequences).toEqual(seqs);
     const logW = await answerLogLikelihoods(policy, seqs, tok.padTokenId, 1);

@@ -18,31 +18,30 @@ afterAll(async () => s.cleanup());
 const quiet = { console: false, progress: false };
 
 describe('rolloutLogRows', () => {
-  const tokenizer = { decode: (ids: readonly number[]) => ids.join(' ') };
   const ro = (t: number) => ({ tokens: [t] }) as never;
   const r: Pick<StepResult, 'rollouts' | 'diagnostics' | 'logW'> = {
-    rollouts: { rollouts: [[ro(1), ro(2)], [ro(3), ro(4)]], answers: [['a', 'b'], ['c', 'd']], rewards: [[0, 1], [1, 0]] },
+    rollouts: { rollouts: [[ro(1), ro(2)], [ro(3), ro(4)]], completions: [['1', '2'], ['3', '4']], answers: [['a', 'b'], ['c', 'd']], rewards: [[0, 1], [1, 0]] },
     diagnostics: [{ logW: -1 }, { logW: -Infinity }],
     logW: [[-1.5, -0.5], [-Infinity, -Infinity]],
   };
   const items = [{ id: 'x' }, { id: 'y' }];
 
   it('takes the first rollout of each question in turn, k in all, at most every rollout', () => {
-    expect(rolloutLogRows(5, items, r, 3, tokenizer).map((row) => [row.id, row.sample, row.completion, row.answer, row.reward])).toEqual([
+    expect(rolloutLogRows(5, items, r, 3).map((row) => [row.id, row.sample, row.completion, row.answer, row.reward])).toEqual([
       ['x', 0, '1', 'a', 0],
       ['y', 0, '3', 'c', 1],
       ['x', 1, '2', 'b', 1],
     ]);
-    expect(rolloutLogRows(5, items, r, 10, tokenizer)).toHaveLength(4);
-    expect(rolloutLogRows(5, items, r, 0, tokenizer)).toEqual([]);
-    expect(rolloutLogRows(5, items, { diagnostics: [{}, {}] }, 2, tokenizer)).toEqual([]);
+    expect(rolloutLogRows(5, items, r, 10)).toHaveLength(4);
+    expect(rolloutLogRows(5, items, r, 0)).toEqual([]);
+    expect(rolloutLogRows(5, items, { diagnostics: [{}, {}] }, 2)).toEqual([]);
   });
 
   it('carries log W and log w where there are (null when not finite), and leaves them out for reward algorithms', () => {
-    const [x, y] = rolloutLogRows(0, items, r, 2, tokenizer);
+    const [x, y] = rolloutLogRows(0, items, r, 2);
     expect(x).toMatchObject({ step: 0, log_W: -1, log_w: -1.5 });
     expect(y).toMatchObject({ log_W: null, log_w: null });
-    const reward = rolloutLogRows(0, items, { rollouts: r.rollouts, diagnostics: [{ meanReward: 0.5 }, { meanReward: 0.5 }] }, 1, tokenizer)[0]!;
+    const reward = rolloutLogRows(0, items, { rollouts: r.rollouts, diagnostics: [{ meanReward: 0.5 }, { meanReward: 0.5 }] }, 1)[0]!;
     expect('log_W' in reward || 'log_w' in reward).toBe(false);
   });
 });
