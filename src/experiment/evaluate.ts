@@ -77,23 +77,18 @@ export async function sampleAnswers(
     };
     const prompts = chunk.map((r) => promptIds(tokenizer, task.template, task.mode, r));
     const rollouts = await generate(policy, prompts, o, tokenizer.padTokenId);
+    const groups = chunk.map((_, i) => rollouts.slice(i * s.samples, (i + 1) * s.samples));
+    for (const ro of rollouts) generatedTokens += ro.tokens.length;
+    const completions = groups.map((group) => group.map((ro) => tokenizer.decode(ro.tokens)));
+    // A chosen reward decides correctness (reward > 0.5); scoring extracts the answers too (a module is called once per sample).
+    const judged = task.scoring.chosen ? await scoreCompletions(task.scoring, chunk.map((record) => ({ record, golds: goldAnswers(record) })), completions) : null;
     chunk.forEach((r, i) => {
-      const group = rollouts.slice(i * s.samples, (i + 1) * s.samples);
-      for (const ro of group) generatedTokens += ro.tokens.length;
-      const completions = group.map((ro) => tokenizer.decode(ro.tokens));
-      questions.push({ id: r.id, golds: goldAnswers(r), answers: completions.map((c) => task.scoring.extract(c)), completions });
+      const answers = judged ? judged.answers[i]! : completions[i]!.map((c) => task.scoring.extract(c));
+      questions.push({ id: r.id, golds: goldAnswers(r), answers, completions: completions[i]!, ...(judged ? { correct: judged.rewards[i]!.map((x) => x > 0.5) } : {}) });
     });
-    if (task.scoring.chosen) await judgeSamples(task.scoring, chunk, questions.slice(-chunk.length));
     onProgress?.(questions.length, records.length);
   }
   return { questions, generatedTokens };
-}
-
-/** A chosen reward decides correctness (reward > 0.5); a reward module is called once per sample. */
-async function judgeSamples(scoring: TaskContext['scoring'], records: readonly TaskRecord[], questions: QuestionSamples[]): Promise<void> {
-  const golds = records.map(goldAnswers);
-  const { rewards } = await scoreCompletions(scoring, records.map((record, i) => ({ record, golds: golds[i] })), questions.map((q) => q.completions!));
-  questions.forEach((q, i) => (q.correct = rewards[i]!.map((x) => x > 0.5)));
 }
 
 /**
