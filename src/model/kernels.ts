@@ -31,6 +31,10 @@ import {
   type Rotary,
 } from './transformer.js';
 
+/** The per-layer attention a row prepares; shapes at Kernels.causalAttention and Kernels.cachedAttention. */
+export type CausalAttention = (q: Value, kT: Value, v: Value) => Value;
+export type CachedAttention = (q: Value, long: LayerCache, recent: LayerCache) => Value;
+
 export interface Kernels {
   /** x / sqrt(mean(x^2) + eps) * weight over the last axis. */
   rmsNorm(x: Value, weight: Value, eps: number): Value;
@@ -41,7 +45,7 @@ export interface Kernels {
    * and its shape. The function it returns serves every layer: q [B, Hkv, G*T, hd] (the G query heads
    * of a KV head stacked head-major), kT [B, Hkv, hd, T], v [B, Hkv, T, hd] -> [B, Hkv, G*T, hd].
    */
-  causalAttention(mask: Value, shape: Value, groups: number, dtype: DType): (q: Value, kT: Value, v: Value) => Value;
+  causalAttention(mask: Value, shape: Value, groups: number, dtype: DType): CausalAttention;
   /** RoPE of a decode step, one token per row: positions [B, 1], x [B, heads, 1, hd]. */
   stepRotary(c: ModelConfig, positions: Value, dtype: DType): Rotary;
   /**
@@ -49,7 +53,7 @@ export interface Kernels {
    * per step from the long level's bias and the recent level's mask [B, s+1]. The function it returns
    * serves every layer: q [B, Hkv, G, 1, hd] and the layer's two levels -> [B, Hkv, G, 1, hd].
    */
-  cachedAttention(longBias: Value, recentMask: Value): (q: Value, long: LayerCache, recent: LayerCache) => Value;
+  cachedAttention(longBias: Value, recentMask: Value): CachedAttention;
 }
 
 const reference: Kernels = {
@@ -97,7 +101,7 @@ export function kernelsFor(g: Graph, dtype: DType, name: KernelsName = defaultKe
   return KERNELS[name];
 }
 
-/** onnxruntime's CPU kernels of RMSNormalization and RotaryEmbedding cover float32, and neither op has a gradient rule. */
+/** onnxruntime's CPU kernels of RMSNormalization and RotaryEmbedding cover float32; neither op has a gradient rule. */
 function fusedAllowed(g: Graph, dtype: DType): boolean {
   return dtype === 'float32' && g.isInferenceOnly();
 }
@@ -159,13 +163,14 @@ interface TwoBlockBias {
   second: Value;
 }
 
-function twoBlockCausalAttention(mask: Value, shape: Value, groups: number, dtype: DType): (q: Value, kT: Value, v: Value) => Value {
+function twoBlockCausalAttention(mask: Value, shape: Value, groups: number, dtype: DType): CausalAttention {
   const g = mask.graph;
   const length = op.element(shape, 1);
   const halfLength = op.div(length, g.constant([2n], 'int64', [], 'two'));
   const half = op.unsqueeze(halfLength, [0]);
   const keyPadding = op.unsqueeze(paddingBias(mask, dtype), [1, 2]); // [B, 1, 1, T]
-  const firstKeyPadding = op.apply('Slice', [keyPadding, g.ints([0]), half, g.ints([3])], {}, [{ dtype, shape: ['B', 1, 1, 'half'] }])[0]!;
+  const firstKeys = [keyPadding, g.ints([0]), half, g.ints([3])];
+  const firstKeyPadding = op.apply('Slice', firstKeys, {}, [{ dtype, shape: ['B', 1, 1, 'half'] }])[0]!;
   const rest = op.sub(op.unsqueeze(length, [0]), half);
   const sizes = op.concat([half, rest], 0);
   const zero = g.constant([0n], 'int64', [], 'zero');
@@ -252,7 +257,7 @@ function blockGradients(b: AttentionBlock, dOut: Value): { dq: Value; dkT: Value
  * concatenated for one softmax, then split for the two value products. Joining the levels would copy
  * the long one every step.
  */
-function twoLevelCacheAttention(longBias: Value, recentMask: Value): (q: Value, long: LayerCache, recent: LayerCache) => Value {
+function twoLevelCacheAttention(longBias: Value, recentMask: Value): CachedAttention {
   const dtype = longBias.dtype;
   const recentBias = keyBias(recentMask, dtype);
   const bias = op.concat([longBias, recentBias], 4);
@@ -305,7 +310,8 @@ function halfTableRotary(c: ModelConfig, positions: Value, dtype: DType): Rotary
 
 /** RMSNorm as the one RMSNormalization(23) node (seven fewer nodes per norm). */
 function fusedRmsNorm(x: Value, weight: Value, eps: number): Value {
-  return op.apply('RMSNormalization', [x, weight], { axis: -1, epsilon: { float: eps } }, [{ dtype: x.dtype, shape: x.shape }])[0]!;
+  const attrs = { axis: -1, epsilon: { float: eps } };
+  return op.apply('RMSNormalization', [x, weight], attrs, [{ dtype: x.dtype, shape: x.shape }])[0]!;
 }
 
 /** The step's RoPE as RotaryEmbedding(23) nodes over the half tables. */

@@ -13,7 +13,7 @@
 import type { DType, Graph, Value } from '../onnx/graph.js';
 import * as op from '../onnx/ops.js';
 import type { ModelConfig } from './config.js';
-import type { Kernels } from './kernels.js';
+import type { CausalAttention, Kernels } from './kernels.js';
 import { dynamicNtkExponents, ropeFrequencies } from './rope.js';
 
 export type ParamValues = ReadonlyMap<string, Value>;
@@ -41,7 +41,13 @@ export interface LayerCache {
  * Final hidden states [B*T, D] for every position. When `cache` is given it receives each layer's
  * keys and values (the prefill of generation).
  */
-export function decoder(c: ModelConfig, p: ParamValues, kernels: Kernels, { ids, mask }: DecoderInputs, cache?: LayerCache[]): Value {
+export function decoder(
+  c: ModelConfig,
+  p: ParamValues,
+  kernels: Kernels,
+  { ids, mask }: DecoderInputs,
+  cache?: LayerCache[],
+): Value {
   const w = param(p);
   const embed = w('model.embed_tokens.weight');
   const g = embed.graph;
@@ -105,7 +111,8 @@ export function decoderStep(
     const { q, k, v } = attentionInputs(c, kernels, w, layer, h, toHeads);
     const newKeyT = op.reshape(rope.key(k), [-1, kvHeads, 1, hd, 1], ['B', kvHeads, 1, hd, 1]);
     const keysT = op.concat([cache.recent[i]!.keysT, newKeyT], 4);
-    const values = op.concat([cache.recent[i]!.values, op.reshape(v, [-1, kvHeads, 1, 1, hd], ['B', kvHeads, 1, 1, hd])], 3);
+    const newValue = op.reshape(v, [-1, kvHeads, 1, 1, hd], ['B', kvHeads, 1, 1, hd]);
+    const values = op.concat([cache.recent[i]!.values, newValue], 3);
     recent.push({ keysT, values });
     const queries = op.reshape(rope.query(q), [-1, kvHeads, groups, 1, hd], ['B', kvHeads, groups, 1, hd]);
     const out = attend(queries, cache.long[i]!, { keysT, values }); // [B, Hkv, G, 1, hd]
@@ -157,13 +164,14 @@ function attentionInputs(
   return { q, k, v };
 }
 
-/** The rest of a layer from the attention output [N, Hq*hd]: o_proj and residual, then RMSNorm, SwiGLU MLP and residual. */
+/** The rest of a layer from the attention output [N, Hq*hd]: o_proj, residual, RMSNorm, SwiGLU MLP, residual. */
 function layerOutput(c: ModelConfig, kernels: Kernels, w: Weights, layer: string, h: Value, attn: Value): Value {
   const h1 = op.add(h, linear(attn, w(`${layer}.self_attn.o_proj.weight`), undefined, `${layer}.o_proj`));
   const y = kernels.rmsNorm(h1, w(`${layer}.post_attention_layernorm.weight`), c.rmsNormEps);
   const gate = linear(y, w(`${layer}.mlp.gate_proj.weight`), undefined, `${layer}.gate_proj`);
   const up = linear(y, w(`${layer}.mlp.up_proj.weight`), undefined, `${layer}.up_proj`);
-  return op.add(h1, linear(kernels.swiGlu(gate, up), w(`${layer}.mlp.down_proj.weight`), undefined, `${layer}.down_proj`));
+  const mlp = kernels.swiGlu(gate, up);
+  return op.add(h1, linear(mlp, w(`${layer}.mlp.down_proj.weight`), undefined, `${layer}.down_proj`));
 }
 
 /**
@@ -177,10 +185,11 @@ function groupedAttention(
   q: Value,
   k: Value,
   v: Value,
-  attend: (q: Value, kT: Value, v: Value) => Value,
+  attend: CausalAttention,
 ): { output: Value; keysT: Value; values: Value } {
   const [kvHeads, groups, hd] = [c.numKvHeads, c.numHeads / c.numKvHeads, c.headDim];
-  const byGroup = op.reshape(q, [0, 0, kvHeads, groups, hd], ['B', 'T', kvHeads, groups, hd]); // scaled by 1/sqrt(hd) in RoPE
+  // q is already scaled by 1/sqrt(hd) (its RoPE tables).
+  const byGroup = op.reshape(q, [0, 0, kvHeads, groups, hd], ['B', 'T', kvHeads, groups, hd]);
   const stacked = op.reshape(op.transpose(byGroup, [0, 2, 3, 1, 4]), [0, 0, -1, hd], ['B', kvHeads, 'G*T', hd]);
   const keysT = op.transpose(k, [0, 2, 3, 1]); // [B, Hkv, hd, T]
   const values = op.transpose(v, [0, 2, 1, 3]); // [B, Hkv, T, hd]
@@ -243,7 +252,7 @@ export function paddingBias(mask: Value, dtype: DType): Value {
   return op.where(op.equal(mask, g.scalar(1, 'int64')), g.scalar(0, dtype), g.scalar(-1e9, dtype));
 }
 
-/** The additive bias of a decode step's keys from their mask [B, S] (1 real, 0 padding): [B, 1, 1, 1, S] of 0 or -1e9. */
+/** The additive bias of a decode step's keys from their mask [B, S] of 1 / 0: [B, 1, 1, 1, S] of 0 or -1e9. */
 export function keyBias(mask: Value, dtype: DType): Value {
   return op.unsqueeze(paddingBias(mask, dtype), [1, 2, 3]);
 }
@@ -266,7 +275,9 @@ export function rotary(c: ModelConfig, positions: Value, dtype: DType): Rotary {
   const fullAngles = op.unsqueeze(op.concat([angles, angles], -1), [2]); // [B, T, 1, hd]
   const { attentionFactor } = ropeFrequencies(c);
   const scaled = (x: Value) => (attentionFactor === 1 ? x : op.mul(x, g.scalar(attentionFactor, dtype)));
-  const keyTables = { cos: scaled(op.cos(fullAngles)), sin: scaled(op.sin(fullAngles)), rotateHalf: rotateHalfMatrix(c, g, dtype) };
+  const cos = scaled(op.cos(fullAngles));
+  const sin = scaled(op.sin(fullAngles));
+  const keyTables = { cos, sin, rotateHalf: rotateHalfMatrix(c, g, dtype) };
   const scale = g.scalar(1 / Math.sqrt(c.headDim), dtype);
   const queryTables = { ...keyTables, cos: op.mul(keyTables.cos, scale), sin: op.mul(keyTables.sin, scale) };
   return { query: (x) => applyRotary(x, queryTables), key: (x) => applyRotary(x, keyTables) };
@@ -309,10 +320,12 @@ export function ropeAngles(c: ModelConfig, positions: Value, dtype: DType): Valu
   let invFreq = g.constant(Array.from(ropeFrequencies(c).invFreq), dtype, [half], 'inv_freq');
   const s = c.ropeScaling;
   if (s?.type === 'dynamic') {
-    const maxPosition = op.apply('ReduceMax', [pos, g.ints([-1])], { keepdims: 1 }, [{ dtype, shape: [pos.shape[0]!, 1] }])[0]!;
+    const maxPosition = op.apply('ReduceMax', [pos, g.ints([-1])], { keepdims: 1 }, [
+      { dtype, shape: [pos.shape[0]!, 1] },
+    ])[0]!;
     const length = op.add(maxPosition, g.scalar(1, dtype));
-    const stretched = op.sub(op.mul(length, g.scalar(s.factor / c.maxPositionEmbeddings, dtype)), g.scalar(s.factor - 1, dtype));
-    const ratio = op.max(stretched, g.scalar(1, dtype));
+    const scaledLength = op.mul(length, g.scalar(s.factor / c.maxPositionEmbeddings, dtype));
+    const ratio = op.max(op.sub(scaledLength, g.scalar(s.factor - 1, dtype)), g.scalar(1, dtype));
     const exponents = g.constant(Array.from(dynamicNtkExponents(c.headDim)), dtype, [half], 'ntk_exponents');
     invFreq = op.mul(invFreq, op.exp(op.mul(op.unsqueeze(op.log(ratio), [-1]), exponents))); // [B, 1, hd/2]
   }
