@@ -134,8 +134,8 @@ export class Graph {
   parent?: Graph;
 
   /**
-   * Set on graphs that are never differentiated (score, generation): composites may then emit one fused
-   * standard op (e.g. RMSNormalization) instead of the primitives their backward rule reuses.
+   * Set on graphs that are never differentiated (score, generation): the model may then use fused
+   * standard ops with no gradient rule (RMSNormalization, RotaryEmbedding; model/kernels.ts).
    */
   inferenceOnly = false;
 

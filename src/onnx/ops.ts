@@ -35,18 +35,28 @@ function innermostGraph(inputs: (Value | undefined)[]): Graph {
 /**
  * A composite op: `forward` emits ordinary ONNX nodes, and autodiff differentiates the whole run with
  * `vjp` instead of the inner nodes' rules. For fused backward formulas that take fewer passes over
- * memory than the generic chain rule. Inner values must not be used outside the composite.
+ * memory than the generic chain rule. `forward` returns the outputs and what the backward rule reads
+ * of the forward pass (`saved`, as autograd's save_for_backward). Inner values must not be used outside
+ * the composite.
  */
-export function composite(
+export function composite<Saved>(
   name: string,
   inputs: Value[],
-  forward: () => Value[],
-  vjp: (dOut: (Value | undefined)[], outputs: Value[]) => (Value | undefined)[],
+  forward: () => { outputs: Value[]; saved: Saved },
+  vjp: (dOut: (Value | undefined)[], saved: Saved) => (Value | undefined)[],
 ): Value[] {
   const g = innermostGraph(inputs);
   const start = g.nodes.length;
-  const outputs = forward();
-  const node: Node = { opType: name, domain: 'composite', inputs, outputs, attrs: {}, name: g.uniqueName(name), vjp: (dOut) => vjp(dOut, outputs) };
+  const { outputs, saved } = forward();
+  const node: Node = {
+    opType: name,
+    domain: 'composite',
+    inputs,
+    outputs,
+    attrs: {},
+    name: g.uniqueName(name),
+    vjp: (dOut) => vjp(dOut, saved),
+  };
   g.composites.push({ start, end: g.nodes.length, node });
   return outputs;
 }

@@ -17,6 +17,7 @@
 import { Graph, type DType, type Value } from '../onnx/graph.js';
 import * as op from '../onnx/ops.js';
 import type { ModelConfig } from '../model/config.js';
+import { kernelsFor, type KernelsName } from '../model/kernels.js';
 import { decoder, decoderStep, keyBias, lmHeadWeight, type LayerCache } from '../model/transformer.js';
 import { Phase } from './rollout.js';
 import { finish, weightConstants, weightInputs, type BuiltGraph } from './graphs.js';
@@ -28,10 +29,18 @@ export type SamplingMode = 'greedy' | 'sample' | 'filtered';
  * With `stepWeights` the decode-step body holds these weights as its own initializers instead of reading
  * the weight inputs: onnxruntime then pre-packs them for Gemm (about 1.2x faster decoding on the small
  * preset), at the price of a session per set of weights. The prefill still reads the inputs.
+ * `kernels` picks the row of the kernels table (model/kernels.ts); by default the fastest the graph allows.
  */
-export function buildGenerateGraph(c: ModelConfig, mode: SamplingMode, dtype: DType = 'float32', stepWeights?: ReadonlyMap<string, Float32Array | Float64Array>): BuiltGraph {
+export function buildGenerateGraph(
+  c: ModelConfig,
+  mode: SamplingMode,
+  dtype: DType = 'float32',
+  stepWeights?: ReadonlyMap<string, Float32Array | Float64Array>,
+  kernelsName?: KernelsName,
+): BuiltGraph {
   const g = new Graph('generate');
   g.inferenceOnly = true;
+  const kernels = kernelsFor(g, dtype, kernelsName);
   const params = weightInputs(g, c, dtype);
   const promptIds = g.input('prompt_ids', 'int64', ['P', 'Tp']);
   const promptMask = g.input('prompt_mask', 'int64', ['P', 'Tp']);
@@ -51,7 +60,7 @@ export function buildGenerateGraph(c: ModelConfig, mode: SamplingMode, dtype: DT
 
   // Prefill once per prompt, then give each of the prompt's M rows its copy of the cache.
   const prefill: LayerCache[] = [];
-  const hidden = decoder(c, params, { ids: promptIds, mask: promptMask }, prefill);
+  const hidden = decoder(c, params, kernels, { ids: promptIds, mask: promptMask }, prefill);
   const pt = op.shapeOf(promptIds);
   const lastHidden = op.reshape(op.slice(op.reshape(hidden, op.concat([pt, g.ints([c.hiddenSize])], 0), ['P', 'Tp', c.hiddenSize]), 1, -1, op.TO_END), [-1, c.hiddenSize], ['P', c.hiddenSize]);
   const head = lmHeadWeight(c, params);
@@ -140,7 +149,7 @@ export function buildGenerateGraph(c: ModelConfig, mode: SamplingMode, dtype: DT
 
   // Run the model on the emitted token; a finished row's token is masked out of its own future.
   const recentMask2 = op.concat([recentMask, op.unsqueeze(asInt(emitted), [1])], 1);
-  const step = decoderStep(c, stepParams, op.unsqueeze(token, [1]), op.unsqueeze(pos, [1]), recentMask2, { long, longBias, recent: recentPast });
+  const step = decoderStep(c, stepParams, kernels, op.unsqueeze(token, [1]), op.unsqueeze(pos, [1]), recentMask2, { long, longBias, recent: recentPast });
   const logits2 = op.gemm(step.hidden, lmHeadWeight(c, stepParams), undefined, { transB: true }, 'lm_head_step');
 
   body.output(anyLeft(phase2), 'cond_out');

@@ -11,7 +11,7 @@ import { advance, forcedToken, initialState, logSoftmaxAt, Phase, sampleToken, s
 import { tensor } from './session.js';
 
 export async function generateReference(policy: Policy, prompts: readonly (readonly number[])[], o: GenerateOptions, padId = 0): Promise<Rollout[]> {
-  const session = await policy.session('next-token', () => buildNextTokenGraph(policy.config, policy.dtype));
+  const session = await policy.session('next-token', () => buildNextTokenGraph(policy.config, policy.dtype, policy.kernels));
   const rng = new Rng(o.seed);
   const rows = prompts.flatMap((p, i) => Array.from({ length: o.samplesPerPrompt }, (_, m) => ({ prompt: i, sample: m, ids: [...p] })));
   const states = rows.map(() => initialState());

@@ -15,6 +15,7 @@ import * as op from '../onnx/ops.js';
 import { gradients } from '../onnx/autodiff.js';
 import { serializeModel } from '../onnx/serialize.js';
 import { parameterSpecs, type ModelConfig } from '../model/config.js';
+import { kernelsFor, type Kernels, type KernelsName } from '../model/kernels.js';
 import { decoder, lmHeadWeight } from '../model/transformer.js';
 
 export interface TrainGraphOptions {
@@ -50,9 +51,9 @@ function modelInputs(g: Graph, c: ModelConfig, dtype: DType) {
 }
 
 /** log p(ids[:, t+1] | ids[:, ..t]) as [B, T-1]. */
-function nextTokenLogProbs(c: ModelConfig, params: ReadonlyMap<string, Value>, ids: Value, mask: Value): Value {
+function nextTokenLogProbs(c: ModelConfig, params: ReadonlyMap<string, Value>, kernels: Kernels, ids: Value, mask: Value): Value {
   const g = ids.graph;
-  const hidden = decoder(c, params, { ids, mask }); // [B*T, D]
+  const hidden = decoder(c, params, kernels, { ids, mask }); // [B*T, D]
   const bt = op.shapeOf(ids);
   const perSeq = op.reshape(hidden, op.concat([bt, g.ints([c.hiddenSize])], 0), ['B', 'T', c.hiddenSize]);
   const predicting = op.reshape(op.slice(perSeq, 1, 0, -1), [-1, c.hiddenSize], ['M', c.hiddenSize]);
@@ -68,15 +69,14 @@ function nextTokenLogProbs(c: ModelConfig, params: ReadonlyMap<string, Value>, i
  * d logits = -softmax * g, then scatter-add g at the targets.
  */
 function targetLogProbs(logits: Value, targets: Value): Value {
-  let logp!: Value;
   return op.composite(
     'TargetLogProbs',
     [logits, targets],
     () => {
-      logp = op.logSoftmax(logits, -1);
-      return [op.gatherElements(logp, targets, 1)];
+      const logp = op.logSoftmax(logits, -1);
+      return { outputs: [op.gatherElements(logp, targets, 1)], saved: logp };
     },
-    ([dy]) => {
+    ([dy], logp) => {
       // Declared [M, V] so that onnxruntime scatters into it in place instead of copying M x V floats.
       const spread = logits.graph.declareShape(op.mul(op.exp(logp), op.neg(dy!)));
       return [op.scatterElementsAdd(spread, targets, dy!, 1), undefined];
@@ -84,20 +84,21 @@ function targetLogProbs(logits: Value, targets: Value): Value {
   )[0]!;
 }
 
-export function buildScoreGraph(c: ModelConfig, dtype: DType = 'float32'): BuiltGraph {
+/** `kernels` picks the row of the kernels table (model/kernels.ts); by default the fastest the graph allows. */
+export function buildScoreGraph(c: ModelConfig, dtype: DType = 'float32', kernels?: KernelsName): BuiltGraph {
   const g = new Graph('score');
   g.inferenceOnly = true;
   const { ids, mask, params } = modelInputs(g, c, dtype);
-  g.output(nextTokenLogProbs(c, params, ids, mask), 'logprobs');
+  g.output(nextTokenLogProbs(c, params, kernelsFor(g, dtype, kernels), ids, mask), 'logprobs');
   return finish(g);
 }
 
 /** Logits of the next token after the last position [B, V]; sequences must be left-padded. */
-export function buildNextTokenGraph(c: ModelConfig, dtype: DType = 'float32'): BuiltGraph {
+export function buildNextTokenGraph(c: ModelConfig, dtype: DType = 'float32', kernels?: KernelsName): BuiltGraph {
   const g = new Graph('next_token');
   g.inferenceOnly = true;
   const { ids, mask, params } = modelInputs(g, c, dtype);
-  const hidden = decoder(c, params, { ids, mask });
+  const hidden = decoder(c, params, kernelsFor(g, dtype, kernels), { ids, mask });
   const bt = op.shapeOf(ids);
   const perSeq = op.reshape(hidden, op.concat([bt, g.ints([c.hiddenSize])], 0), ['B', 'T', c.hiddenSize]);
   const last = op.reshape(op.slice(perSeq, 1, -1, op.TO_END), [-1, c.hiddenSize], ['B', c.hiddenSize]);
@@ -105,11 +106,11 @@ export function buildNextTokenGraph(c: ModelConfig, dtype: DType = 'float32'): B
   return finish(g);
 }
 
-export function buildTrainGraph(c: ModelConfig, opts: TrainGraphOptions = {}, dtype: DType = 'float32'): BuiltGraph {
+export function buildTrainGraph(c: ModelConfig, opts: TrainGraphOptions = {}, dtype: DType = 'float32', kernels?: KernelsName): BuiltGraph {
   const g = new Graph('train');
   const { ids, mask, params } = modelInputs(g, c, dtype);
   const coef = g.input('coef', dtype, ['B', 'T-1']);
-  const logp = nextTokenLogProbs(c, params, ids, mask);
+  const logp = nextTokenLogProbs(c, params, kernelsFor(g, dtype, kernels), ids, mask);
   let surrogate: Value;
   if (opts.clip) {
     const old = g.input('old_logprobs', dtype, ['B', 'T-1']);

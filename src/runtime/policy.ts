@@ -5,6 +5,7 @@
  */
 import type ort from 'onnxruntime-node';
 import { parameterSpecs, type ModelConfig } from '../model/config.js';
+import type { KernelsName } from '../model/kernels.js';
 import type { DType } from '../onnx/graph.js';
 import type { TokenBatch } from './batch.js';
 import { buildScoreGraph, buildTrainGraph, gradName, type BuiltGraph, type TrainGraphOptions } from './graphs.js';
@@ -27,6 +28,8 @@ export interface PolicyOptions {
   embedGenerateWeights?: boolean;
   /** onnxruntime's profiler: each session of this policy writes its profile (JSON) to this path prefix when released. */
   profile?: string;
+  /** The row of the kernels table (model/kernels.ts) every graph uses; by default the fastest each graph allows. */
+  kernels?: KernelsName;
 }
 
 export interface TrainInputs {
@@ -46,6 +49,7 @@ export interface TrainOutputs {
 
 export class Policy {
   readonly dtype: DType;
+  readonly kernels?: KernelsName;
   private readonly weightTensors: Record<string, ort.Tensor>;
   private readonly sessions = new Map<string, Promise<ort.InferenceSession>>();
   private readonly embedGenerateWeights: boolean;
@@ -57,6 +61,7 @@ export class Policy {
     private readonly opts: PolicyOptions = {},
   ) {
     this.dtype = opts.dtype ?? 'float32';
+    this.kernels = opts.kernels;
     this.weightTensors = {};
     for (const spec of parameterSpecs(config)) {
       const w = weights.get(spec.name);
@@ -80,14 +85,14 @@ export class Policy {
    * session holding older weights, of any mode, is released first.
    */
   async generateSession(mode: SamplingMode): Promise<ort.InferenceSession> {
-    if (!this.embedGenerateWeights) return this.session(`generate:${mode}`, () => buildGenerateGraph(this.config, mode, this.dtype));
+    if (!this.embedGenerateWeights) return this.session(`generate:${mode}`, () => buildGenerateGraph(this.config, mode, this.dtype, undefined, this.kernels));
     const version = `${this.weightsVersion}:${weightsFingerprint(this.weights.values())}`;
     for (const [k, s] of [...this.sessions]) {
       if (!k.startsWith('generate:') || k.endsWith(`:${version}`)) continue;
       this.sessions.delete(k);
       await (await s).release();
     }
-    return this.session(`generate:${mode}:${version}`, () => buildGenerateGraph(this.config, mode, this.dtype, this.weights));
+    return this.session(`generate:${mode}:${version}`, () => buildGenerateGraph(this.config, mode, this.dtype, this.weights, this.kernels));
   }
 
   /** The weights as feeds for a graph run (wrapping the arrays, no copy). */
@@ -113,7 +118,7 @@ export class Policy {
   /** log p(ids[t+1] | ids[..t]) for every sequence, [B, T-1]. */
   async score(batch: TokenBatch): Promise<WeightArray> {
     if (batch.length < 2) return this.array(0); // no sequence has a next token to score
-    const session = await this.session('score', () => buildScoreGraph(this.config, this.dtype));
+    const session = await this.session('score', () => buildScoreGraph(this.config, this.dtype, this.kernels));
     const out = await session.run(this.batchFeeds(batch));
     return out.logprobs!.data as WeightArray;
   }
@@ -122,7 +127,7 @@ export class Policy {
   async trainStep(batch: TokenBatch, inputs: TrainInputs): Promise<TrainOutputs> {
     const options: TrainGraphOptions = { clip: !!inputs.clip, kl: !!inputs.kl };
     const key = `train:${options.clip ? 'clip' : ''}:${options.kl ? 'kl' : ''}`;
-    const session = await this.session(key, () => buildTrainGraph(this.config, options, this.dtype));
+    const session = await this.session(key, () => buildTrainGraph(this.config, options, this.dtype, this.kernels));
     const tokenDims = [batch.batch, batch.length - 1];
     const feeds = this.batchFeeds(batch);
     feeds.coef = tensor(this.dtype, inputs.coef, tokenDims);

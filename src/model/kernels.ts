@@ -1,0 +1,323 @@
+/**
+ * The kernels table: each row implements the transformer's blocks (the interface `Kernels`), and a
+ * graph picks one row, as modeling_qwen3.py picks its attention function from ALL_ATTENTION_FUNCTIONS.
+ *
+ *   reference  the maths of transformer.ts as written, differentiated by the generic op rules: the
+ *              readable definition the other rows are tested against (test/model/kernels.test.ts).
+ *   fast       composites with hand-written backward passes (RMSNorm, SwiGLU, a two-block causal
+ *              attention) and a two-level cache attention for decoding. The default of graphs that
+ *              are differentiated or float64.
+ *   fused      fast, with onnxruntime's fused RMSNormalization and RotaryEmbedding: fewer nodes where
+ *              per-node overhead dominates (generation). Only for float32 graphs that are never
+ *              differentiated (those ops have no gradient rule); their default.
+ */
+import type { DType, Graph, Value } from '../onnx/graph.js';
+import * as op from '../onnx/ops.js';
+import type { ModelConfig } from './config.js';
+import { ropeFrequencies } from './rope.js';
+import {
+  applyRotary,
+  attention,
+  causalBias,
+  inverseRms,
+  keyBias,
+  paddingBias,
+  rmsNorm,
+  ropeAngles,
+  rotary,
+  rotateHalfMatrix,
+  swiGlu,
+  type LayerCache,
+  type Rotary,
+} from './transformer.js';
+
+/** The per-layer attention a row prepares; shapes at Kernels.causalAttention and Kernels.cachedAttention. */
+export type CausalAttention = (q: Value, kT: Value, v: Value) => Value;
+export type CachedAttention = (q: Value, long: LayerCache, recent: LayerCache) => Value;
+
+export interface Kernels {
+  /** x / sqrt(mean(x^2) + eps) * weight over the last axis. */
+  rmsNorm(x: Value, weight: Value, eps: number): Value;
+  /** silu(gate) * up. */
+  swiGlu(gate: Value, up: Value): Value;
+  /**
+   * Causal self-attention of whole sequences, prepared once per graph from the padding mask [B, T]
+   * and its shape. The function it returns serves every layer: q [B, Hkv, G*T, hd] (the G query heads
+   * of a KV head stacked head-major), kT [B, Hkv, hd, T], v [B, Hkv, T, hd] -> [B, Hkv, G*T, hd].
+   */
+  causalAttention(mask: Value, shape: Value, groups: number, dtype: DType): CausalAttention;
+  /** RoPE of a decode step, one token per row: positions [B, 1], x [B, heads, 1, hd]. */
+  stepRotary(c: ModelConfig, positions: Value, dtype: DType): Rotary;
+  /**
+   * A decode step's attention against the two-level cache (transformer.ts StepCache), prepared once
+   * per step from the long level's bias and the recent level's mask [B, s+1]. The function it returns
+   * serves every layer: q [B, Hkv, G, 1, hd] and the layer's two levels -> [B, Hkv, G, 1, hd].
+   */
+  cachedAttention(longBias: Value, recentMask: Value): CachedAttention;
+}
+
+const reference: Kernels = {
+  rmsNorm,
+  swiGlu,
+  causalAttention(mask, shape, groups, dtype) {
+    const length = op.element(shape, 1);
+    const keyPadding = op.unsqueeze(paddingBias(mask, dtype), [1, 2]);
+    const bias = causalBias([mask.graph.constant([0n], 'int64', [], 'zero'), length], length, keyPadding, groups);
+    return (q, kT, v) => attention(q, kT, v, bias);
+  },
+  stepRotary: rotary,
+  cachedAttention(longBias, recentMask) {
+    const bias = op.concat([longBias, keyBias(recentMask, longBias.dtype)], 4);
+    return (q, long, recent) => {
+      const keysT = op.concat([long.keysT, recent.keysT], 4);
+      return attention(q, keysT, op.concat([long.values, recent.values], 3), bias);
+    };
+  },
+};
+
+const fast: Kernels = {
+  rmsNorm: rmsNormComposite,
+  swiGlu: swiGluComposite,
+  causalAttention: twoBlockCausalAttention,
+  stepRotary: halfTableRotary,
+  cachedAttention: twoLevelCacheAttention,
+};
+
+const fused: Kernels = { ...fast, rmsNorm: fusedRmsNorm, stepRotary: fusedStepRotary };
+
+export const KERNELS = { reference, fast, fused } as const;
+export type KernelsName = keyof typeof KERNELS;
+
+/** The row a graph of `dtype` uses by default: fused where it may, else fast. */
+export function defaultKernels(g: Graph, dtype: DType): KernelsName {
+  return fusedAllowed(g, dtype) ? 'fused' : 'fast';
+}
+
+/** The row `name` for graph `g` (the default when undefined); fused only where it may be used. */
+export function kernelsFor(g: Graph, dtype: DType, name: KernelsName = defaultKernels(g, dtype)): Kernels {
+  if (name === 'fused' && !fusedAllowed(g, dtype)) {
+    throw new Error(`kernels: fused needs a float32 graph that is never differentiated; graph ${g.name} is ${dtype}`);
+  }
+  return KERNELS[name];
+}
+
+/** onnxruntime's CPU kernels of RMSNormalization and RotaryEmbedding cover float32; neither op has a gradient rule. */
+function fusedAllowed(g: Graph, dtype: DType): boolean {
+  return dtype === 'float32' && g.isInferenceOnly();
+}
+
+// ---------------------------------------------------------------- fast: hand-written backward passes
+
+/** RMSNorm whose backward takes the row means of its rule in one matrix-vector product. */
+function rmsNormComposite(x: Value, weight: Value, eps: number): Value {
+  const g = x.graph;
+  const D = x.shape[x.shape.length - 1] as number;
+  const leading = Array.from({ length: x.shape.length - 1 }, (_, i) => i);
+  return op.composite(
+    'RMSNorm',
+    [x, weight],
+    () => {
+      const inv = inverseRms(x, eps);
+      const xhat = op.mul(x, inv);
+      return { outputs: [op.mul(xhat, weight)], saved: { inv, xhat } };
+    },
+    // dx = inv (dy w - xhat mean(dy w xhat)); dw = sum over rows of dy xhat. The row means are one
+    // matrix-vector product of p = dy xhat with w / D, so p serves both.
+    ([dy], { inv, xhat }) => {
+      const p = op.mul(dy!, xhat);
+      const rowMean = op.matmul(p, op.reshape(op.mul(weight, g.scalar(1 / D, x.dtype)), [D, 1], [D, 1]));
+      const dx = op.mul(op.sub(op.mul(dy!, weight), op.mul(xhat, rowMean)), inv);
+      return [dx, op.reduceSum(p, leading, false)];
+    },
+  )[0]!;
+}
+
+/** silu(gate) * up with d gate = dy up (s + a - a s), d up = dy a, for s = sigmoid(gate), a = gate s. */
+function swiGluComposite(gate: Value, up: Value): Value {
+  return op.composite(
+    'SwiGLU',
+    [gate, up],
+    () => {
+      const s = op.sigmoid(gate);
+      const a = op.mul(gate, s);
+      return { outputs: [op.mul(a, up)], saved: { s, a } };
+    },
+    ([dy], { s, a }) => {
+      const t = op.mul(dy!, up);
+      return [op.mul(t, op.add(s, op.sub(a, op.mul(a, s)))), op.mul(dy!, a)];
+    },
+  )[0]!;
+}
+
+/**
+ * The masks of twoBlockAttention's blocks: queries [0, half) against keys [0, half), and queries
+ * [half, T) against all keys, with half = floor(T / 2).
+ */
+interface TwoBlockBias {
+  /** half and T - half, each int64 [1], and both as [2]. */
+  half: Value;
+  rest: Value;
+  sizes: Value;
+  /** [B, 1, G*half, half] and [B, 1, G*(T-half), T]. */
+  first: Value;
+  second: Value;
+}
+
+function twoBlockCausalAttention(mask: Value, shape: Value, groups: number, dtype: DType): CausalAttention {
+  const g = mask.graph;
+  const length = op.element(shape, 1);
+  const halfLength = op.div(length, g.constant([2n], 'int64', [], 'two'));
+  const half = op.unsqueeze(halfLength, [0]);
+  const keyPadding = op.unsqueeze(paddingBias(mask, dtype), [1, 2]); // [B, 1, 1, T]
+  const firstKeys = [keyPadding, g.ints([0]), half, g.ints([3])];
+  const firstKeyPadding = op.apply('Slice', firstKeys, {}, [{ dtype, shape: ['B', 1, 1, 'half'] }])[0]!;
+  const rest = op.sub(op.unsqueeze(length, [0]), half);
+  const sizes = op.concat([half, rest], 0);
+  const zero = g.constant([0n], 'int64', [], 'zero');
+  const first = causalBias([zero, halfLength], halfLength, firstKeyPadding, groups);
+  const second = causalBias([halfLength, length], length, keyPadding, groups);
+  const bias: TwoBlockBias = { half, rest, sizes, first, second };
+  return (q, kT, v) => twoBlockAttention(q, kT, v, bias, groups);
+}
+
+/** One block's softmax(q kT + bias) v, with what its backward reads. */
+interface AttentionBlock {
+  q: Value;
+  kT: Value;
+  v: Value;
+  probs: Value;
+  out: Value;
+}
+
+/**
+ * Causal attention in two blocks: the first half of the queries attends only the first half of the
+ * keys, which skips the masked upper-right quarter of the T x T scores (a quarter of the work).
+ */
+function twoBlockAttention(q: Value, kT: Value, v: Value, bias: TwoBlockBias, groups: number): Value {
+  const dtype = q.dtype;
+  const [B, H, hd] = [q.shape[0]!, q.shape[1]!, q.shape[3]!];
+  const g = q.graph;
+  const byHead = (x: Value) => op.reshape(x, [0, 0, groups, -1, hd], [B, H, groups, 'queries', hd]);
+  const stacked = (x: Value) => op.reshape(x, [0, 0, -1, hd], [B, H, 'G*queries', hd]);
+  // The query rows [B, H, G*T, hd] as the two blocks' rows [B, H, G*rows, hd], and back.
+  const split = (x: Value) => {
+    const outs = [0, 1].map(() => ({ dtype, shape: [B, H, groups, 'queries', hd] }));
+    return op.apply('Split', [byHead(x), bias.sizes], { axis: 3 }, outs).map(stacked) as [Value, Value];
+  };
+  const join = (a: Value, b: Value) => stacked(op.concat([byHead(a), byHead(b)], 3));
+  const firstKeys = (x: Value, axis: number) => {
+    const shape = x.shape.map((d, i) => (i === axis ? 'half' : d));
+    return op.apply('Slice', [x, g.ints([0]), bias.half, g.ints([axis])], {}, [{ dtype, shape }])[0]!;
+  };
+  // The gradient of a first-block key tensor, zero-padded to all T keys along `axis` (of 4).
+  const padKeys = (x: Value, axis: number) => {
+    const pads = op.concat([g.ints(Array(4 + axis).fill(0)), bias.rest, g.ints(Array(3 - axis).fill(0))], 0);
+    return op.apply('Pad', [x, pads], {}, [{ dtype, shape: x.shape.map((d, i) => (i === axis ? 'T' : d)) }])[0]!;
+  };
+  return op.composite(
+    'Attention',
+    [q, kT, v],
+    () => {
+      const [q1, q2] = split(q);
+      const inputs = [
+        { q: q1, kT: firstKeys(kT, 3), v: firstKeys(v, 2), bias: bias.first },
+        { q: q2, kT, v, bias: bias.second },
+      ];
+      const blocks = inputs.map((b): AttentionBlock => {
+        const probs = op.softmax(op.add(op.matmul(b.q, b.kT), b.bias), -1);
+        return { q: b.q, kT: b.kT, v: b.v, probs, out: op.matmul(probs, b.v) };
+      });
+      return { outputs: [join(blocks[0]!.out, blocks[1]!.out)], saved: blocks };
+    },
+    ([dOut], blocks) => {
+      const dOuts = split(dOut!);
+      const [a, b] = blocks.map((block, i) => blockGradients(block, dOuts[i]!));
+      return [join(a!.dq, b!.dq), op.add(b!.dkT, padKeys(a!.dkT, 3)), op.add(b!.dv, padKeys(a!.dv, 2))];
+    },
+  )[0]!;
+}
+
+/**
+ * The gradients of one block's q, kT and v from that of its output. Softmax's rule needs the row sums
+ * sum_j dP_ij P_ij; they are dO_i . O_i (the identity FlashAttention uses): one pass over
+ * [.., rows, hd] instead of a product and a reduction over the [.., rows, T] probabilities.
+ */
+function blockGradients(b: AttentionBlock, dOut: Value): { dq: Value; dkT: Value; dv: Value } {
+  const rowDot = op.reduceSum(op.mul(dOut, b.out), [-1], true);
+  const dScores = op.mul(b.probs, op.sub(op.matmul(dOut, op.transposeLast2(b.v)), rowDot));
+  const dq = op.matmul(dScores, op.transposeLast2(b.kT));
+  const dkT = op.matmul(op.transposeLast2(b.q), dScores);
+  return { dq, dkT, dv: op.matmul(op.transposeLast2(b.probs), dOut) };
+}
+
+// ---------------------------------------------------------------- fast: decoding
+
+/**
+ * Attention against both cache levels without joining them: the scores against each level are
+ * concatenated for one softmax, then split for the two value products. Joining the levels would copy
+ * the long one every step.
+ */
+function twoLevelCacheAttention(longBias: Value, recentMask: Value): CachedAttention {
+  const dtype = longBias.dtype;
+  const recentBias = keyBias(recentMask, dtype);
+  const bias = op.concat([longBias, recentBias], 4);
+  const lastDim = (x: Value) => op.apply('Shape', [x], { start: 4 }, [{ dtype: 'int64', shape: [1] }])[0]!;
+  const sizes = op.concat([lastDim(longBias), lastDim(recentBias)], 0);
+  return (q, long, recent) => {
+    const scores = op.concat([op.matmul(q, long.keysT), op.matmul(q, recent.keysT)], 4); // [B, Hkv, G, 1, S + s+1]
+    const probs = op.softmax(op.add(scores, bias), -1);
+    const rows = q.shape.slice(0, 4);
+    const outs = [{ dtype, shape: [...rows, 'S'] }, { dtype, shape: [...rows, 's'] }];
+    const [probsLong, probsRecent] = op.apply('Split', [probs, sizes], { axis: 4 }, outs);
+    return op.add(op.matmul(probsLong!, long.values), op.matmul(probsRecent!, recent.values));
+  };
+}
+
+/**
+ * cos / sin of a decode step's angles [B, 1, hd/2], RotaryEmbedding(23)'s cache layout; the query's
+ * carry the attention scale 1/sqrt(hd).
+ */
+function halfAngleTables(c: ModelConfig, positions: Value, dtype: DType): { query: HalfTables; key: HalfTables } {
+  const g = positions.graph;
+  const angles = ropeAngles(c, positions, dtype);
+  const { attentionFactor } = ropeFrequencies(c);
+  let cos = op.cos(angles), sin = op.sin(angles);
+  const scale = g.scalar(1 / Math.sqrt(c.headDim), dtype);
+  if (attentionFactor !== 1) {
+    [cos, sin] = [op.mul(cos, g.scalar(attentionFactor, dtype)), op.mul(sin, g.scalar(attentionFactor, dtype))];
+  }
+  return { query: { cos: op.mul(cos, scale), sin: op.mul(sin, scale) }, key: { cos, sin } };
+}
+
+interface HalfTables {
+  cos: Value;
+  sin: Value;
+}
+
+/** The step's RoPE from half tables widened to [B, 1, 1, hd]: float64 graphs, which RotaryEmbedding does not cover. */
+function halfTableRotary(c: ModelConfig, positions: Value, dtype: DType): Rotary {
+  const tables = halfAngleTables(c, positions, dtype);
+  const rotateHalf = rotateHalfMatrix(c, positions.graph, dtype);
+  const widen = (t: Value) => op.unsqueeze(op.concat([t, t], -1), [1]);
+  const rotation = ({ cos, sin }: HalfTables) => {
+    const full = { cos: widen(cos), sin: widen(sin), rotateHalf };
+    return (x: Value) => applyRotary(x, full);
+  };
+  return { query: rotation(tables.query), key: rotation(tables.key) };
+}
+
+// ---------------------------------------------------------------- fused: onnxruntime's inference ops
+
+/** RMSNorm as the one RMSNormalization(23) node (seven fewer nodes per norm). */
+function fusedRmsNorm(x: Value, weight: Value, eps: number): Value {
+  const attrs = { axis: -1, epsilon: { float: eps } };
+  return op.apply('RMSNormalization', [x, weight], attrs, [{ dtype: x.dtype, shape: x.shape }])[0]!;
+}
+
+/** The step's RoPE as RotaryEmbedding(23) nodes over the half tables. */
+function fusedStepRotary(c: ModelConfig, positions: Value, dtype: DType): Rotary {
+  const tables = halfAngleTables(c, positions, dtype);
+  const rotation = ({ cos, sin }: HalfTables) => (x: Value) =>
+    op.apply('RotaryEmbedding', [x, cos, sin], {}, [{ dtype: x.dtype, shape: x.shape }])[0]!;
+  return { query: rotation(tables.query), key: rotation(tables.key) };
+}
