@@ -55,25 +55,37 @@ interface CommitPlan {
 
 type Paths = Pick<RunPaths, 'dir' | 'metrics' | 'validation' | 'rollouts' | 'checkpoints' | 'evalSummary'>;
 
+export interface RenumberOptions {
+  /** Called before each change on disk, naming it (tests throw here to simulate a kill at that point). */
+  before?: (change: string) => void;
+}
+
 /**
  * Renumbers the run folder when it is of an earlier version (or finishes a renumbering a kill
  * interrupted); null when there is nothing to do. Call it with the run lock held, after tidyCheckpoints.
  */
-export async function renumberLegacyRun(paths: Paths): Promise<Renumbered | null> {
+export async function renumberLegacyRun(paths: Paths, options: RenumberOptions = {}): Promise<Renumbered | null> {
+  const before = options.before ?? (() => {});
   const staging = join(paths.dir, RENUMBER_DIR);
   const commitPath = join(staging, RENUMBER_COMMIT);
   let plan: CommitPlan;
   if (await pathExists(commitPath)) {
     plan = JSON.parse(await readFile(commitPath, 'utf8')) as CommitPlan;
   } else {
-    await rm(staging, { recursive: true, force: true });
+    if (await pathExists(staging)) {
+      before(`delete ${RENUMBER_DIR}, left by a renumbering killed before its commit`);
+      await rm(staging, { recursive: true, force: true });
+    }
     if (!(await isLegacyRun(paths))) return null;
-    plan = await stage(paths, staging);
+    plan = await stage(paths, staging, before);
+    before(`write ${RENUMBER_COMMIT}`);
     await writeFileAtomic(commitPath, JSON.stringify(plan, null, 1) + '\n');
   }
-  await commit(paths.dir, plan);
+  await commit(paths.dir, plan, before);
+  before(`delete ${RENUMBER_COMMIT}`);
   await unlink(commitPath);
   await syncDirectory(staging);
+  before(`delete ${RENUMBER_DIR}`);
   await rm(staging, { recursive: true, force: true });
   await syncDirectory(paths.dir);
   const files = plan.files.map(([, original]) => original);
@@ -108,11 +120,12 @@ export async function isLegacyRun(paths: Paths): Promise<boolean> {
   return legacy;
 }
 
-async function stage(paths: Paths, staging: string): Promise<CommitPlan> {
+async function stage(paths: Paths, staging: string, before: (change: string) => void): Promise<CommitPlan> {
   const plan: CommitPlan = { files: [], checkpoints: [] };
   const put = async (original: string, contents: string | Uint8Array) => {
     const rel = relative(paths.dir, original);
     const staged = join(staging, rel);
+    before(`stage ${rel}`);
     await mkdir(dirname(staged), { recursive: true });
     await writeFileAtomic(staged, contents);
     plan.files.push([join(RENUMBER_DIR, rel), rel]);
@@ -147,10 +160,11 @@ async function stage(paths: Paths, staging: string): Promise<CommitPlan> {
   return plan;
 }
 
-async function commit(dir: string, plan: CommitPlan): Promise<void> {
+async function commit(dir: string, plan: CommitPlan, before: (change: string) => void): Promise<void> {
   const touched = new Set<string>();
   for (const [staged, original] of plan.files) {
     if (!(await pathExists(join(dir, staged)))) continue; // moved before a kill
+    before(`move ${staged} to ${original}`);
     await rename(join(dir, staged), join(dir, original));
     touched.add(dirname(join(dir, original)));
   }
@@ -159,6 +173,7 @@ async function commit(dir: string, plan: CommitPlan): Promise<void> {
     const source = join(dir, from), target = join(dir, to);
     if (!(await pathExists(source))) continue;
     if (await pathExists(target)) throw new UserError(`${target}: exists while ${source} is still to be renamed to it; move one away to resume`);
+    before(`rename ${from} to ${to}`);
     await rename(source, target);
   }
   if (plan.checkpoints.length) await syncDirectory(join(dir, dirname(plan.checkpoints[0]![0])));

@@ -47,7 +47,7 @@ import {
 } from './layout.js';
 import { createRunLogger } from './logging.js';
 import { renumberLegacyRun } from './renumber-run.js';
-import { TRAINER_STATE_VERSION } from './step-numbering.js';
+import { STEP_BASE, TRAINER_STATE_VERSION } from './step-numbering.js';
 import { acquireRunLock } from './run-lock.js';
 import { appendRolloutLog, rolloutLogRows, truncateRolloutLogAfterStep } from './rollout-log.js';
 import { evalProgress, ProgressBar } from './progress.js';
@@ -437,6 +437,7 @@ async function trainLoop(
   const q = !base && (a.name === 'garl' || a.name === 'paft') ? a.q : undefined;
   const finishedAt = new Date().toISOString();
   const summary: RunSummary = {
+    step_base: STEP_BASE,
     name: config.name,
     task: config.task.name,
     start: config.task.start,
