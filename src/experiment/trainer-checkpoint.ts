@@ -176,10 +176,9 @@ const LEFTOVER_FILE = /^\..+\.tmp-(\d+)-[0-9a-f]+$/;
 
 /**
  * Cleans checkpoints/ after killed processes; the trainer calls it at start and on resume, before it
- * writes a checkpoint. Where `best` or `checkpoint-N` (or a legacy `step-K`, which --resume then
- * renumbers) is missing but `<name>.old-<pid>` is there (a kill
- * between the two renames of replaceDirectory), the old directory, which is complete, is renamed
- * back. Then `.partial-<pid>`, `.tmp-<pid>` and `.old-<pid>` directories, and writeFileAtomic
+ * writes a checkpoint. Where `best` or `checkpoint-N` (or an earlier version's `step-K`, which --resume
+ * then renumbers) is missing but `<name>.old-<pid>` is there (a kill between the two renames of
+ * replaceDirectory), the old directory, which is complete, is renamed back. Then `.partial-<pid>`, `.tmp-<pid>` and `.old-<pid>` directories, and writeFileAtomic
  * temporary files in checkpoints/ and its checkpoint directories, are deleted when process <pid> is
  * gone. Those of this process and of live processes are left alone.
  */
