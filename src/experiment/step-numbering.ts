@@ -24,7 +24,8 @@
  *   trainer_state.json            version 1 (this version writes 2): step and best.step shift
  *   checkpoints/step-K            the folder checkpoint-(K + 1)
  * `train --resume` renumbers such a folder once, on disk (renumber-run.ts); log.jsonl keeps its
- * earlier lines as they were written, below a line that says so.
+ * earlier lines as they were written, above a line that says so. A folder whose renumbering was killed
+ * part-way through its commit (.renumber/COMMIT is there) may read wrong until --resume finishes it.
  */
 import type { EvalSummary, MetricsRow, RunSummary, ValidationRow } from './layout.js';
 import type { TrainerState } from './trainer-checkpoint.js';
