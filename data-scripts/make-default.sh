@@ -49,7 +49,8 @@ mkdir -p "$WORK"
   --part mini-finqa:cold:1500:unfinished --part mini-hotpotqa:cold:750:unfinished --part mini-musique:cold:750:unfinished \
   --part mini-finqa:warm:500 --part mini-hotpotqa:warm:250 --part mini-musique:warm:250
 "$RUN" train --config data-scripts/tiny-base-sharpen.yaml
-LAST="$(ls -d "$WORK"/sharpen/checkpoints/step-* | sort -t- -k2 -n | tail -1)"
+# checkpoint-N holds N optimizer steps (checkpoint-200 here; an earlier version named it step-199).
+LAST="$WORK/sharpen/checkpoints/checkpoint-$(ls "$WORK"/sharpen/checkpoints | sed -n 's/^checkpoint-//p' | sort -n | tail -1)"
 rm -rf models/tiny-base
 mkdir -p models/tiny-base
 for f in config.json generation_config.json model.safetensors tokenizer.json tokenizer_config.json; do

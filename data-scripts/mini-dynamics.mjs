@@ -9,6 +9,8 @@
 //   entropy first/last  the rollouts' mean token entropy (nats), first / last quarter
 //   |g| median          median gradient norm before clipping (grad_clip 1 in the mini configs)
 //   val p@1             validation p@1 at each validation, in order
+// Steps count from 1 (step N = after N optimizer steps): run folders of earlier versions, whose files count from 0, are
+// read shifted by one by the report's reader (src/experiment/step-numbering.ts), so old and new runs give the same numbers.
 // Usage: node data-scripts/mini-dynamics.mjs [RUNS_DIR] [OUT.md]   (default results/mini/runs, results/mini/dynamics.md;
 // reads the runs with the report's own reader in dist/, so `npm run build` first)
 import { writeFileSync } from 'node:fs';
@@ -26,7 +28,7 @@ const column = (rows, c) => rows.map((r) => r[c]).filter((x) => x !== null);
 
 const runs = (await collectRuns([runsDir])).filter((r) => r.status === 'finished' && r.method !== 'base');
 runs.sort((a, b) => compareTasks(a.task, b.task) || a.start.localeCompare(b.start) || compareRuns(a, b) || (a.seed ?? 0) - (b.seed ?? 0));
-/** The pre-registered escape step: first step whose trailing 5-step mean reward is at least 0.05. */
+/** The pre-registered escape step: first step (from 1) whose trailing 5-step mean reward is at least 0.05. */
 export function escapeStep(metrics, window = 5, threshold = 0.05) {
   for (let i = window - 1; i < metrics.length; i++) {
     const m = mean(metrics.slice(i - window + 1, i + 1).map((r) => r.mean_reward ?? 0));
@@ -60,8 +62,9 @@ const rows = runs.map((r) => {
 const lines = [
   '# Training dynamics of the mini sweep',
   '',
-  'Written by `node data-scripts/mini-dynamics.mjs` from the run folders in results/mini/runs/. Escape step: first',
-  'step whose trailing 5-step mean training reward reaches 0.05 (the pre-registered criterion). Reward: mean exact-match',
+  'Written by `node data-scripts/mini-dynamics.mjs` from the run folders in results/mini/runs/. Steps count from 1 (step N:',
+  'after N optimizer steps). Escape step: first step whose trailing 5-step mean training reward reaches 0.05 (the',
+  'pre-registered criterion). Reward: mean exact-match',
   'reward of the training rollouts over the first and last quarter of the steps; log W: median over the step\'s questions',
   'of log W (natural log; GARL, PAFT), averaged over the quarter; above eps: share of gradient coordinates above',
   'AdamW\'s eps in the first quarter; entropy: the rollouts\' mean token entropy (nats); |g|: median gradient norm before',

@@ -48,7 +48,8 @@
 # Per run: a run directory with summary.json is finished and skipped; one whose run.lock names a live
 # process (a train of another sweep or shell on it) is skipped and reported, and the sweep exits 1;
 # any other (interrupted or failed) is continued with train --resume, which needs the same config:
-# rerun a sweep with the same --seeds, --q, --set and --threads. A failed run does not stop the
+# rerun a sweep with the same --seeds, --q, --set and --threads (a run folder of an earlier version,
+# steps from 0 and checkpoints/step-K, is renumbered by that --resume first). A failed run does not stop the
 # others; after all of them the script runs
 #   ./bin/tsallis-run report DIR --out DIR/report --summary DIR/summary.csv
 # (with --seeds: summary.csv keeps one row per run, with its seed in the seed column, as each run's

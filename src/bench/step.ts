@@ -47,12 +47,12 @@ export async function benchStep(config: Config, opts: { steps: number; warmup: n
   const total: Record<StepPart, number> = { generate: 0, score: 0, train: 0, optimizer: 0, other: 0 };
   let wall = 0, generated = 0, trained = 0;
   try {
-    for (let step = 0; step < opts.warmup + opts.steps; step++) {
+    for (let step = 1; step <= opts.warmup + opts.steps; step++) {
       const items = order.next(config.train.questions_per_step).map(item);
       const t0 = performance.now();
       const r = await trainingStep(ctx, step, items);
       const s = (performance.now() - t0) / 1000;
-      if (step < opts.warmup) continue;
+      if (step <= opts.warmup) continue;
       const m = r.metrics;
       const phases: Record<PhaseName, number> = { generate: m.t_generate ?? 0, score: m.t_score ?? 0, train: m.t_train ?? 0, optimizer: m.t_optimizer ?? 0 };
       for (const p of PHASES) total[p] += phases[p];

@@ -45,7 +45,7 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
         .option('config', { type: 'string', demandOption: true, describe: 'Experiment config (YAML): task, prompts, eval sampling, seed', coerce: pathFlag('config') })
         .option('set', { type: 'string', array: true, describe: 'Override a config field (repeatable)' })
     )
-      .option('checkpoint', { type: 'string', demandOption: true, describe: 'Checkpoint or model directory (Hugging Face layout)', coerce: pathFlag('checkpoint') })
+      .option('checkpoint', { type: 'string', demandOption: true, describe: 'Checkpoint or model directory (Hugging Face layout); a run\'s checkpoints/checkpoint-N (after N steps) is also found by its earlier name step-(N-1)', coerce: pathFlag('checkpoint') })
       .option('split', { type: 'string', choices: SPLITS, describe: 'Split to evaluate (default: eval.split of the config)', coerce: choiceFlag('split', SPLITS) })
       .option('samples', { describe: 'Samples per question, k (default: eval.samples, 16)', coerce: integerFlag('samples', { min: 1 }) })
       .option('limit', { describe: 'Evaluate only the first n questions (default: eval.questions of the config; 0 or unset there: all)', coerce: integerFlag('limit', { min: 1 }) })
@@ -57,6 +57,7 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
     const s = r.summary;
     const official = [s.em !== undefined ? `EM ${pct(s.em)}` : '', s.f1 !== undefined ? `F1 ${pct(s.f1)}` : '', s.exe_acc !== undefined ? `exe ${pct(s.exe_acc)}` : ''].filter(Boolean).join(' ');
     process.stdout.write(`${s.split}: n ${s.n}, p@1 ${pct(s.p1)}, p@${s.k} ${pct(s.p16)}, m@${s.k} ${pct(s.m16)}${s.m16_abstain !== undefined ? ` (abstaining ${pct(s.m16_abstain)})` : ''}${official ? `, ${official}` : ''}\n`);
+    if (r.checkpoint !== a.checkpoint) process.stderr.write(`${a.checkpoint}: not there; evaluated the same checkpoint under its other name, ${r.checkpoint}\n`);
     process.stderr.write(`wrote ${r.dir}:\n${r.summaryPath}\n${r.predictionsPath}\n`);
   },
 };

@@ -2,6 +2,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { UserError } from '../errors.js';
 import { loadModel } from '../model/checkpoint.js';
+import { resolveCheckpointDir } from '../experiment/trainer-checkpoint.js';
 import { exportModel, GRAPH_KINDS, type ExportedGraph, type GraphKind } from '../runtime/export.js';
 import { pathFlag } from './options.js';
 
@@ -28,7 +29,7 @@ export function parseGraphs(raw: unknown): GraphKind[] {
 
 /** What the command does, callable from tests. */
 export async function runExport(a: ExportArgs): Promise<ExportedGraph[]> {
-  const { config, weights } = await loadModel(a.model);
+  const { config, weights } = await loadModel(await resolveCheckpointDir(a.model));
   return exportModel(a.out, config, weights, {
     graphs: a.graphs,
     embedWeights: a.embedWeights,

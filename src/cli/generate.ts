@@ -4,6 +4,7 @@
  */
 import type { Argv, CommandModule } from 'yargs';
 import { loadModel } from '../model/checkpoint.js';
+import { resolveCheckpointDir } from '../experiment/trainer-checkpoint.js';
 import { generate } from '../runtime/generate.js';
 import { Policy } from '../runtime/policy.js';
 import { stopTokensFor } from '../runtime/stop-tokens.js';
@@ -57,7 +58,7 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
       .option('seed', { default: 0, describe: 'Seed of the sampling noise: the same seed gives the same completions', coerce: integerFlag('seed', { min: 0 }) })
       .option('json', { type: 'boolean', default: false, describe: 'Print one JSON object per completion (tokens, log-probs, spans, finish reason)' }) as unknown as Argv<GenerateArgs>,
   handler: async (args) => {
-    const model = await loadModel(args.model);
+    const model = await loadModel(await resolveCheckpointDir(args.model));
     const tok = model.tokenizer;
     const prompts = args.prompt.map((text) =>
       tok.encode(args.chat ? tok.applyChatTemplate([{ role: 'user', content: text }], { addGenerationPrompt: true, enableThinking: args.thinking }) : text),

@@ -61,7 +61,7 @@ export const probeCommand: CommandModule<object, ProbeArgs> = {
       .option('json', { type: 'boolean', default: false, describe: 'Print the figures as one JSON object on the last line' })
       .epilogue(
         'Rollouts are sampled with the config\'s training settings (temperature, top-p, top-k, budgets) from the starting model, in the order the run would see its questions. ' +
-          'log W and best log w are natural logs, quantiles over questions. above_eps (paft_above_eps): for q in 0, 0.25, 0.5, 0.75, 1, the share of GARL\'s (PAFT\'s) step-0 gradient coordinates whose magnitude exceeds the optimizer\'s eps (1e-8 under SGD).',
+          'log W and best log w are natural logs, quantiles over questions. above_eps (paft_above_eps): for q in 0, 0.25, 0.5, 0.75, 1, the share of GARL\'s (PAFT\'s) step-1 gradient coordinates (the run\'s first step) whose magnitude exceeds the optimizer\'s eps (1e-8 under SGD).',
       ) as unknown as Argv<ProbeArgs>,
   handler: async (a) => {
     const tty = process.stderr.isTTY === true;

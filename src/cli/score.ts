@@ -16,6 +16,7 @@ import cliProgress from 'cli-progress';
 import { UserError } from '../errors.js';
 import { checkSequences } from '../experiment/input-limits.js';
 import { loadModel } from '../model/checkpoint.js';
+import { resolveCheckpointDir } from '../experiment/trainer-checkpoint.js';
 import type { Tokenizer } from '../model/tokenizer.js';
 import { packByTokens, padBatch } from '../runtime/batch.js';
 import { Policy } from '../runtime/policy.js';
@@ -145,7 +146,7 @@ export interface ScoreRunResult {
 /** What the command does, callable from tests. */
 export async function runScore(a: ScoreArgs & { progress?: boolean }): Promise<ScoreRunResult> {
   const t0 = performance.now();
-  const model = await loadModel(a.model);
+  const model = await loadModel(await resolveCheckpointDir(a.model));
   const { config, tokenizer } = model;
   const records = await readScoreInput(a.input, config.vocabSize);
   // Texts are tokenised again when scored: cheap beside scoring, and only a group's ids are held at a time.

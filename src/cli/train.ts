@@ -41,8 +41,10 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       .option('resume', { type: 'boolean', default: false, describe: 'Continue the run in its directory from its newest checkpoint' })
       .epilogue(
         'The run directory gets config.yaml, metrics.csv, validation.csv, checkpoints/, eval/ and log.jsonl; summary.json marks a finished run. ' +
+          'Steps count from 1: step N is the state after N optimizer steps, checkpoints/checkpoint-N holds it. ' +
           'Ctrl-C (SIGINT) or SIGTERM finishes the current step, writes a checkpoint and exits with status 130 or 143; during the final test it stops the test ' +
           '(no summary.json). --resume continues either, from the newest checkpoint; it needs the same config as values (output.dir, threads, train.log_every and train.log_rollouts may differ). ' +
+          'A run folder of an earlier version (steps from 0, checkpoints/step-K) is renumbered once by --resume before it continues. ' +
           'A run directory is locked (run.lock) while a process trains in it; a second train on it exits 2 naming the holder.',
       ) as unknown as Argv<TrainArgs>,
   handler: async (a) => {

@@ -195,7 +195,7 @@ const rloo = z.strictObject({
 
 const garl = z.strictObject({
   name: z.literal('garl'),
-  q: qField().describe('Tsallis q: a number in [0, 1] or a schedule over steps, e.g. [{until: 100, q: 1}, {q: 0}]. Required.'),
+  q: qField().describe('Tsallis q: a number in [0, 1] or a schedule over the steps done, e.g. [{until: 100, q: 1}, {q: 0}] (q = 1 for steps 1..100, then 0). Required.'),
   baseline: oneOf(['leave-one-out', 'none']).default('leave-one-out').describe('Baseline: the paper\'s leave-one-out W_-m^(1-q), or none (plug-in form).'),
   scale_by_mq: flag().default(true).describe('Multiply by the paper\'s 1/M^q.'),
 });
@@ -243,9 +243,9 @@ const train = z
       .default(1)
       .describe('Optimizer steps over each batch of rollouts (TRL num_iterations, verl ppo_epochs), each with the ratio against the sampling-time log-probs so the PPO clip acts from the second on; lr advances per batch. GRPO only.'),
     micro_batch_tokens: int(1).default(16384).describe('Token budget of one forward/backward micro-batch; gradients are accumulated over micro-batches. At least rollout.max_new_tokens.'),
-    eval_every: int(0).default(20).describe('Validation (m@k on the validation split) every this many steps, and after the last (0: never; the final weights are then tested).'),
+    eval_every: int(0).default(20).describe('Validation (m@k on the validation split) every this many steps, and after the last: with 20, after steps 20, 40, ... (steps count from 1; 0: never, the final weights are then tested).'),
     eval_questions: int(0).default(0).describe('Validation questions per evaluation (0: the whole validation split).'),
-    checkpoint_every: int(0).default(0).describe('Also keep a checkpoint every this many steps (0: only the best and the last).'),
+    checkpoint_every: int(0).default(0).describe('Also keep a checkpoint every this many steps: checkpoints/checkpoint-N for N a multiple of it (0: only the best and the last).'),
     log_every: int(1).default(1).describe('Log a progress line every this many steps (the metrics CSV gets every step).'),
     log_rollouts: int(0)
       .default(2)

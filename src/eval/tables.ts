@@ -1,5 +1,6 @@
 /** Evaluation results as the artefact the run directory keeps (EvalSummary) and as a table for people. */
 import type { EvalSummary, Split } from '../experiment/layout.js';
+import { STEP_BASE } from '../experiment/step-numbering.js';
 import type { Table } from '../plot/table.js';
 import type { SamplingMetrics } from './sampling-metrics.js';
 
@@ -12,7 +13,7 @@ export interface OfficialRates {
 
 /** An EvalSummary (percent throughout) from the sampling metrics and, optionally, the official rates. */
 export function evalSummary(split: Split, checkpointStep: number | null, m: SamplingMetrics, wallS: number, official: OfficialRates = {}): EvalSummary {
-  const out: EvalSummary = { split, checkpoint_step: checkpointStep, n: m.n, k: m.k, p1: m.p1, p16: m.pk, m16: m.mk, m16_abstain: m.mk_abstain, wall_s: wallS };
+  const out: EvalSummary = { step_base: STEP_BASE, split, checkpoint_step: checkpointStep, n: m.n, k: m.k, p1: m.p1, p16: m.pk, m16: m.mk, m16_abstain: m.mk_abstain, wall_s: wallS };
   for (const key of ['em', 'f1', 'exe_acc'] as const) {
     const v = official[key];
     if (v !== null && v !== undefined) out[key] = 100 * v;

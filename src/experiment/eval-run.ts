@@ -8,6 +8,9 @@
  * inside the config's run directory, <output.dir>/eval-<checkpoint folder name>, refused when that
  * already holds this split's files (unless `force`) or when the run directory does not exist (creating
  * it would make `train` refuse it). An explicit `out` writes there, replacing what it holds.
+ *
+ * A checkpoint is found by either name (checkpoint-N, or step-(N-1) of earlier versions: resolveCheckpointDir),
+ * and its checkpoint_step is the steps it holds, whichever version wrote it.
  */
 import { basename, join, resolve } from 'node:path';
 import { UserError } from '../errors.js';
@@ -19,7 +22,7 @@ import { evalSummaryOf, evaluateRecords, type EvalProgressCallback } from './eva
 import { runPaths, writeEvalSummary, writePredictions, type EvalSummary, type Split } from './layout.js';
 import { checkInputLimits } from './input-limits.js';
 import { loadSplit, loadTaskContext, splitPath } from './task-data.js';
-import { readTrainerState } from './trainer-checkpoint.js';
+import { readTrainerState, resolveCheckpointDir } from './trainer-checkpoint.js';
 import { evalSettingsOf } from './train.js';
 
 export interface EvalOptions {
@@ -41,6 +44,8 @@ export interface EvalOptions {
 
 export interface EvalRunResult {
   summary: EvalSummary;
+  /** The checkpoint folder evaluated: `checkpoint`, or the same checkpoint under its other name. */
+  checkpoint: string;
   /** The folder written to (`out`, or the default one). */
   dir: string;
   summaryPath: string;
@@ -53,19 +58,20 @@ export async function runEvaluation(config: Config, o: EvalOptions): Promise<Eva
   const all = await loadSplit(task, split);
   const limit = o.limit ?? config.eval.questions;
   const records = limit > 0 ? all.slice(0, limit) : all;
-  const model = await loadModel(o.checkpoint);
+  const checkpoint = await resolveCheckpointDir(o.checkpoint);
+  const model = await loadModel(checkpoint);
   await checkInputLimits(
     { kind: 'questions', file: splitPath(task, split), records },
     { tokenizer: model.tokenizer, task, maxPositions: model.config.maxPositionEmbeddings, maxNewTokens: config.rollout.max_new_tokens },
   );
-  const paths = runPaths(await outDir(config, o, split));
-  const state = await readTrainerState(o.checkpoint);
+  const paths = runPaths(await outDir(config, { ...o, checkpoint }, split));
+  const state = await readTrainerState(checkpoint);
   const policy = new Policy(model.config, model.weights, { device: config.device, threads: config.threads || undefined });
   const result = await evaluateRecords(policy, model.tokenizer, task, records, evalSettingsOf(config, o.samples ?? config.eval.samples), undefined, o.onProgress);
   const summary = evalSummaryOf(split, state ? state.step : null, result);
   await writeEvalSummary(paths, summary);
   await writePredictions(paths.predictions(split), result.records);
-  return { summary, dir: paths.dir, summaryPath: paths.evalSummary(split), predictionsPath: paths.predictions(split) };
+  return { summary, checkpoint, dir: paths.dir, summaryPath: paths.evalSummary(split), predictionsPath: paths.predictions(split) };
 }
 
 /** Where an evaluation writes; checked before any evaluation work (see the head of this file). */

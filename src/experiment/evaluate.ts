@@ -16,6 +16,7 @@ import { scoreCompletions } from '../tasks/reward-choice.js';
 import { scorePredictions, type Scores } from '../tasks/score.js';
 import { Rng } from '../util/rng.js';
 import type { EvalSummary, PredictionRecord, Split } from './layout.js';
+import { STEP_BASE } from './step-numbering.js';
 import { stopTokensFor } from '../runtime/stop-tokens.js';
 import { promptIds } from './prompting.js';
 import type { TaskContext } from './task-data.js';
@@ -112,10 +113,11 @@ export async function evaluateRecords(
   return { metrics, records: predictions, official, wall_s: (performance.now() - t0) / 1000, generatedTokens };
 }
 
-/** The eval/<split>.json summary of a result (percentages). */
+/** The eval/<split>.json summary of a result (percentages); `checkpointStep`: optimizer steps the checkpoint holds, null for the starting model. */
 export function evalSummaryOf(split: Split, checkpointStep: number | null, r: EvalResult): EvalSummary {
   const pct = (x: number | null | undefined) => (x === null || x === undefined ? undefined : 100 * x);
   const summary: EvalSummary = {
+    step_base: STEP_BASE,
     split,
     checkpoint_step: checkpointStep,
     n: r.metrics.n,

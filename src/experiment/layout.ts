@@ -10,9 +10,10 @@
  *     events.out.tfevents.*           TensorBoard scalars of both CSVs, one file per session (tensorboard.ts)
  *     eval/<split>.json               EvalSummary of the final evaluation on a split
  *     eval/<split>.predictions.jsonl  one PredictionRecord per question, with each sample's answer and completion
- *     checkpoints/step-<N>/           Hugging Face layout, plus the trainer's state
+ *     checkpoints/checkpoint-<N>/     the state after N optimizer steps: Hugging Face layout, plus the trainer's state
  *     checkpoints/best/               the checkpoint with the best validation m@k (the study's selection rule)
  *     log.jsonl                       pino log lines
+ *     .renumber/                      only while --resume renumbers a folder of an earlier version (renumber-run.ts)
  *     summary.json                    RunSummary, written last: its presence marks a finished run; with its provenance
  *     run.lock                        pid and host of the process training here (run-lock.ts); absent when none
  *     report.svg                      the run's curves, written only by `report --per-run` (src/report/run-figure.ts)
@@ -27,6 +28,10 @@
  *   into place (`writeJsonAtomic`): a reader sees the old file or the new one, never half of one.
  * - Readers keep the last row for each step, so rows re-appended after `--resume` replace the rows
  *   they repeat (`truncateCsvAfterStep` also lets the trainer drop them on resume).
+ *
+ * Steps count optimizer steps from 1 (step-numbering.ts): step N in every file is the state after N
+ * steps. Folders of earlier versions counted from 0; the readers here (readRunCsvs, readRunSummary,
+ * readEvalSummary) shift them in memory, and `train --resume` renumbers them on disk.
  */
 import { appendFile, mkdir, open, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -36,6 +41,7 @@ import { UserError } from '../errors.js';
 import { qScheduleSchema } from '../objectives/schedule.js';
 import { parseWith } from '../tasks/record.js';
 import { addErrorPath, writeFileAtomic } from '../util/atomic-write.js';
+import { checkpointName, fromLegacyEvalSummary, fromLegacyRows, fromLegacyRunSummary, STEP_BASE } from './step-numbering.js';
 
 // ---------------------------------------------------------------------------------------------
 // File names.
@@ -69,7 +75,7 @@ export interface RunPaths {
   evalSummary(split: Split): string;
   /** eval/<split>.predictions.jsonl */
   predictions(split: Split): string;
-  /** checkpoints/step-<N> */
+  /** checkpoints/checkpoint-<N>: the state after N optimizer steps. */
   checkpoint(step: number): string;
 }
 
@@ -89,18 +95,10 @@ export function runPaths(dir: string): RunPaths {
     best: join(checkpoints, 'best'),
     evalSummary: (split) => join(evalDir, `${split}.json`),
     predictions: (split) => join(evalDir, `${split}.predictions.jsonl`),
-    checkpoint: (step) => {
-      if (!(Number.isInteger(step) && step >= 0)) throw new RangeError(`checkpoint step must be a non-negative integer, got ${step}`);
-      return join(checkpoints, `step-${step}`);
-    },
+    checkpoint: (step) => join(checkpoints, checkpointName(step)),
   };
 }
 
-/** The step of a checkpoint directory name ("step-40" -> 40), or null for another name ("best"). */
-export function checkpointStep(name: string): number | null {
-  const m = /^step-(\d+)$/.exec(name);
-  return m ? Number(m[1]) : null;
-}
 
 /**
  * Creates the run directory (and its parents). Fails with a UserError when it already exists, unless
@@ -152,7 +150,7 @@ export type MetricsColumn = (typeof METRICS_COLUMNS)[number];
 /**
  * One training step. Empty cells (null) are measurements that do not apply (mean_W and max_scaled_c
  * for GRPO, kl without a KL term, q for GRPO/RLOO/SFT).
- *   step                   0-based optimizer step
+ *   step                   the step: the row describes the N-th optimizer step, after which N are done (from 1)
  *   q                      q in effect at this step (GARL, PAFT)
  *   mean_reward            mean exact-match reward of the step's rollouts (every algorithm)
  *   mean_W                 mean over questions of W = mean_m w_m (GARL, PAFT)
@@ -176,7 +174,7 @@ export type MetricsRow = { step: number } & { [K in Exclude<MetricsColumn, 'step
 
 export const VALIDATION_COLUMNS = ['step', 'p1', 'p16', 'm16'] as const;
 
-/** One validation: after step `step`, p@1, p@k and m@k in percent (k = eval.samples, 16 in the study). */
+/** One validation: after step `step` (that many optimizer steps), p@1, p@k and m@k in percent (k = eval.samples, 16 in the study). */
 export interface ValidationRow {
   step: number;
   p1: number;
@@ -294,6 +292,14 @@ export async function readValidationCsv(path: string): Promise<ValidationRow[]> 
   });
 }
 
+/**
+ * A run folder's metrics.csv and validation.csv in this version's numbering (a legacy folder's are
+ * shifted: step-numbering.ts), and whether they were legacy.
+ */
+export async function readRunCsvs(paths: Pick<RunPaths, 'metrics' | 'validation'>): Promise<{ metrics: MetricsRow[]; validation: ValidationRow[]; legacy: boolean }> {
+  return fromLegacyRows(await readMetricsCsv(paths.metrics), await readValidationCsv(paths.validation));
+}
+
 /** Drops the rows after `step` (for --resume from a checkpoint at `step`), atomically. */
 export async function truncateCsvAfterStep(path: string, step: number): Promise<void> {
   const text = await readIfExists(path);
@@ -317,8 +323,10 @@ const count = z.number().int().min(0);
 
 /** The final evaluation of one checkpoint on one split: eval/<split>.json. */
 export const evalSummarySchema = z.object({
+  /** 1: steps count from 1 (step-numbering.ts). Written at the top of every file; absent in files of earlier versions, which counted from 0. */
+  step_base: z.literal(STEP_BASE).optional(),
   split: z.enum(['validation', 'test']),
-  /** The evaluated checkpoint's step; null for the untrained model (a "base model" row). */
+  /** The evaluated checkpoint's step (optimizer steps done); null for the untrained model (a "base model" row). */
   checkpoint_step: count.nullable(),
   /** Questions evaluated. */
   n: count,
@@ -367,6 +375,8 @@ export type Method = (typeof METHODS)[number];
 
 /** summary.json: written last (atomically), so its presence marks a finished run. */
 export const runSummarySchema = z.object({
+  /** 1: steps count from 1 (step-numbering.ts); absent in files of earlier versions, which counted from 0. */
+  step_base: z.literal(STEP_BASE).optional(),
   name: z.string().min(1),
   /** Task name as in the config (finqa, hotpotqa, musique, mini-*). */
   task: z.string().min(1),
@@ -379,7 +389,7 @@ export const runSummarySchema = z.object({
   seed: count,
   /** Optimizer steps completed. */
   steps: count,
-  /** Step of the checkpoint with the best validation m@k (the one tested); null without validation. */
+  /** Step of the checkpoint with the best validation m@k (the one tested; optimizer steps done); null without validation. */
   best_step: count.nullable(),
   best_validation_m16: percent.nullable(),
   /** The test evaluation of the selected checkpoint. */
@@ -423,12 +433,14 @@ export async function writeJsonAtomic(path: string, value: unknown): Promise<voi
   await writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n');
 }
 
+/** Writes eval/<split>.json, marked "step_base": 1. */
 export async function writeEvalSummary(paths: Pick<RunPaths, 'evalSummary'>, summary: EvalSummary): Promise<void> {
-  await writeJsonAtomic(paths.evalSummary(summary.split), evalSummarySchema.parse(summary));
+  await writeJsonAtomic(paths.evalSummary(summary.split), evalSummarySchema.parse({ step_base: STEP_BASE, ...summary }));
 }
 
+/** Writes summary.json, marked "step_base": 1 (its test and base_test follow the file's mark). */
 export async function writeRunSummary(paths: Pick<RunPaths, 'summary'>, summary: RunSummary): Promise<void> {
-  await writeJsonAtomic(paths.summary, runSummarySchema.parse(summary));
+  await writeJsonAtomic(paths.summary, runSummarySchema.parse({ step_base: STEP_BASE, ...summary }));
 }
 
 /** Writes the predictions file atomically (one JSON object a line). */
@@ -437,13 +449,19 @@ export async function writePredictions(path: string, records: readonly Predictio
   await writeFileAtomic(path, records.map((r) => JSON.stringify(r) + '\n').join(''));
 }
 
-/** summary.json, validated; null when the run has not finished (no file). Errors name the file and the field. */
+/**
+ * summary.json, validated, in this version's numbering (a legacy file's steps shifted); null when the
+ * run has not finished (no file). Errors name the file and the field.
+ */
 export async function readRunSummary(path: string): Promise<RunSummary | null> {
-  return readJson(path, runSummarySchema);
+  const s = await readJson(path, runSummarySchema);
+  return s && fromLegacyRunSummary(s);
 }
 
+/** eval/<split>.json, validated, in this version's numbering; null when there is none. */
 export async function readEvalSummary(path: string): Promise<EvalSummary | null> {
-  return readJson(path, evalSummarySchema);
+  const s = await readJson(path, evalSummarySchema);
+  return s && fromLegacyEvalSummary(s);
 }
 
 export async function readPredictionRecords(path: string): Promise<PredictionRecord[]> {

@@ -9,7 +9,7 @@
  * rationale). Per question: log W = log of the mean w over its rollouts (an estimate of log P) and
  * the best rollout's log w.
  *
- * `above_eps` (and `paft_above_eps`): GARL's (PAFT's) gradient on the step-0 batch (the first questions_per_step questions, their
+ * `above_eps` (and `paft_above_eps`): GARL's (PAFT's) gradient on the step-1 batch (the first questions_per_step questions, their
  * first M rollouts) for each q, clipped as the trainer clips it, and the share of its coordinates
  * whose magnitude exceeds the optimizer's eps. Where that share is large AdamW's first step is
  * sign-like (about lr per coordinate) whatever q is; where it is near zero AdamW acts as SGD with
@@ -68,12 +68,12 @@ export interface ProbeResult {
   /** Mean over generated tokens of -log p under the sampling distribution (an unbiased estimate of the per-token entropy, nats). */
   entropy: number;
   optimizer: { name: 'adamw' | 'sgd'; lr: number; eps: number; lr_over_eps: number | null; grad_clip: number };
-  /** Per q: share of GARL's step-0 gradient coordinates with |g| > eps (after clipping), and the gradient norm before clipping. */
+  /** Per q: share of GARL's step-1 gradient coordinates with |g| > eps (after clipping), and the gradient norm before clipping. */
   above_eps: Record<string, number>;
   grad_norm: Record<string, number>;
   /** Per q: the norm of AdamW's first update from that (clipped) gradient (stats.ts adamFirstStepNorm; under SGD the eps above is a reference only). */
   adam_step_norm: Record<string, number>;
-  /** The same for PAFT's step-0 gradient (the K draws of the run's step 0). */
+  /** The same for PAFT's step-1 gradient (the K draws of the run's step 1). */
   paft_above_eps: Record<string, number>;
   paft_grad_norm: Record<string, number>;
   paft_adam_step_norm: Record<string, number>;
@@ -109,7 +109,7 @@ export async function runProbe(config: Config, options: ProbeOptions): Promise<P
   const succeeded = new Set<number>();
   const sampledRollouts: Rollout[] = [];
   let successes = 0;
-  let stepZero: { sequences: TrainingSequence[][]; logW: number[][] } | null = null;
+  let firstBatch: { sequences: TrainingSequence[][]; logW: number[][] } | null = null;
   const batches = rounds * Math.ceil(Q / perStep);
   let done = 0;
   try {
@@ -126,19 +126,19 @@ export async function runProbe(config: Config, options: ProbeOptions): Promise<P
         sampledRollouts.push(...sampled.rollouts.flat());
         const w = await answerWeights(ctx, items, sampled, timer);
         w.logW.forEach((ws, g) => logW[from + g]!.push(...ws));
-        stepZero ??= w;
+        firstBatch ??= w;
         options.onProgress?.(++done, batches);
       }
     }
 
-    // The step-0 gradient of GARL and PAFT at each q: the same sequences and weights, only the coefficients change.
+    // The step-1 gradient of GARL and PAFT (the run's first step) at each q: the same sequences and weights, only the coefficients change.
     const shares = async (name: 'garl' | 'paft', q: number): Promise<{ share: number; norm: number; step: number }> => {
       const own = config.algorithm.name === name ? algorithmOf(config) : undefined;
       const algorithm = (own ? { ...own, q } : { name, q }) as Algorithm;
-      const paftRng = RandomStreams.fromSeed(config.seed).paft; // PAFT's draws of the run's step 0, at every q
-      const groups: CoefficientGroup[] = stepZero!.sequences.map((sequences, g) => ({
+      const paftRng = RandomStreams.fromSeed(config.seed).paft; // PAFT's draws of the run's step 1, at every q
+      const groups: CoefficientGroup[] = firstBatch!.sequences.map((sequences, g) => ({
         sequences,
-        coefficients: groupCoefficients(algorithm, { logAnswerLikelihoods: stepZero!.logW[g]! }, { step: 0, rng: paftRng }).sequences,
+        coefficients: groupCoefficients(algorithm, { logAnswerLikelihoods: firstBatch!.logW[g]! }, { step: 0, rng: paftRng } /* no steps done yet */).sequences,
       }));
       const coefficients = sequenceCoefficients(groups, own ? aggregationOf(config) : DEFAULT_AGGREGATION[name]);
       const grads = (await accumulateGradients(policy, { sequences: groups.flatMap((g) => g.sequences), coefficients }, tokenizer.padTokenId, ctx.microBatchTokens, new PhaseTimer())).grads;

@@ -1,6 +1,6 @@
 /**
  * <run>/rollouts.jsonl: a few of each step's training rollouts with their text, so that what the model
- * wrote at step 0 and at step 40 can be read side by side. One JSON object a line (RolloutLogRow).
+ * wrote at step 1 and at step 40 can be read side by side. One JSON object a line (RolloutLogRow).
  *
  * Which rollouts are kept depends only on the step's shape (rolloutLogRows), never on a random stream:
  * a run is bit-identical whatever train.log_rollouts is. Each step's rows are appended in one write

@@ -54,7 +54,8 @@ export interface StepContext {
   kl?: { reference: Policy; beta: number };
   policy: Policy;
   optimizer: Optimizer;
-  lr: (step: number) => number;
+  /** The learning rate of a step, given the steps done before it (0 for step 1; step-numbering.ts). */
+  lr: (done: number) => number;
   /** Clip the global gradient norm to this (0: off). */
   gradClip: number;
   tokenizer: Tokenizer;
@@ -128,13 +129,14 @@ export async function sampleRollouts(
  */
 export async function stepCoefficients(
   ctx: StepContext,
-  step: number,
+  /** Steps done before this one (0 for step 1): where a q schedule is read. */
+  done: number,
   items: readonly StepItem[],
   sampled: StepRollouts | undefined,
   timer: PhaseTimer,
 ): Promise<{ groups: CoefficientGroup[]; diagnostics: GroupDiagnostics[]; logW?: number[][] }> {
   const signal = SIGNAL[ctx.algorithm.name];
-  const context = { step, rng: ctx.streams.paft };
+  const context = { step: done, rng: ctx.streams.paft };
   if (signal === 'none') {
     const groups = items.map((it) => {
       if (!it.target) throw new Error(`sft: item ${it.id} has no target`);
@@ -183,12 +185,17 @@ export async function answerWeights(
   return { sequences, logW };
 }
 
-/** Runs one whole step and returns its metrics row. */
+/**
+ * Runs one whole step and returns its metrics row. `step` is the step's number, from 1 (step-numbering.ts):
+ * the schedules see the steps done before it, step - 1.
+ */
 export async function trainingStep(ctx: StepContext, step: number, items: readonly StepItem[]): Promise<StepResult> {
+  if (!(Number.isInteger(step) && step >= 1)) throw new RangeError(`trainingStep: steps count from 1, got ${step}`);
+  const done = step - 1;
   const timer = new PhaseTimer();
   const signal = SIGNAL[ctx.algorithm.name];
   const sampled = signal === 'none' ? undefined : await sampleRollouts(ctx, items, timer);
-  const { groups, diagnostics, logW: rolloutLogW } = await stepCoefficients(ctx, step, items, sampled, timer);
+  const { groups, diagnostics, logW: rolloutLogW } = await stepCoefficients(ctx, done, items, sampled, timer);
 
   const sequences: TrainingSequence[] = groups.flatMap((g) => [...g.sequences]);
   const coefficients = sequenceCoefficients(groups, ctx.aggregation);
@@ -203,7 +210,7 @@ export async function trainingStep(ctx: StepContext, step: number, items: readon
       }
     : undefined;
   const job = { sequences, coefficients, clip: usesClip ? ctx.clip : undefined, kl };
-  const lr = ctx.lr(step);
+  const lr = ctx.lr(done);
   const K = ctx.updatesPerBatch ?? 1;
   const clipFractions: number[] = [];
   let first: { g: GradientResult; norm: number; aboveEps: number } | undefined;

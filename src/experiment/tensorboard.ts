@@ -105,7 +105,7 @@ let filesOpened = 0;
 export class EventsWriter {
   private constructor(readonly path: string) {}
 
-  /** Creates a new events file in `dir` for a session whose first step is `startStep`. */
+  /** Creates a new events file in `dir` for a session whose first step is `startStep` (steps count from 1). */
   static async open(dir: string, startStep: number): Promise<EventsWriter> {
     const now = Date.now() / 1000;
     const first = Buffer.concat([
@@ -147,4 +147,63 @@ export class EventsWriter {
   validation(row: ValidationRow): Promise<void> {
     return this.scalars(row.step, [['validation/p1', row.p1], ['validation/p16', row.p16], ['validation/m16', row.m16]]);
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Renumbering (renumber-run.ts): an events file of an earlier version, whose steps counted from 0.
+
+/** Reads a protobuf varint at `at`: its value and the offset after it. */
+function readVarint(bytes: Uint8Array, at: number): [number, number] {
+  let value = 0, scale = 1;
+  for (;;) {
+    if (at >= bytes.length) throw new RangeError('varint runs past the end of the message');
+    const b = bytes[at++]!;
+    value += (b & 0x7f) * scale;
+    if (!(b & 0x80)) return [value, at];
+    scale *= 0x80;
+  }
+}
+
+/**
+ * An events file with the step of every scalar and session-start event moved by `by` (the file-version
+ * event keeps its step 0); the other fields are copied byte for byte. A partial last record (a crash
+ * mid-write) is dropped, as readers drop it.
+ */
+export function shiftEventSteps(file: Uint8Array, by: number): Buffer {
+  const out: Buffer[] = [];
+  const buf = Buffer.from(file.buffer, file.byteOffset, file.byteLength);
+  for (let at = 0; at + 12 <= buf.length; ) {
+    const length = Number(buf.readBigUInt64LE(at));
+    if (at + 16 + length > buf.length) break;
+    out.push(tfRecord(shiftEventStep(buf.subarray(at + 12, at + 12 + length), by)));
+    at += 16 + length;
+  }
+  return Buffer.concat(out);
+}
+
+/** One Event message with its step (field 2) moved by `by` when it carries a summary (5) or a session log (7). */
+function shiftEventStep(event: Buffer, by: number): Buffer {
+  const parts: Buffer[] = [];
+  let step: number | null = null;
+  let shifts = false;
+  for (let at = 0; at < event.length; ) {
+    const start = at;
+    const [k, afterKey] = readVarint(event, at);
+    const field = Math.floor(k / 8), wire = k % 8;
+    if (wire === 0) [, at] = readVarint(event, afterKey);
+    else if (wire === 1) at = afterKey + 8;
+    else if (wire === 5) at = afterKey + 4;
+    else if (wire === 2) {
+      const [n, afterLength] = readVarint(event, afterKey);
+      at = afterLength + n;
+    } else throw new RangeError(`events file: wire type ${wire} in an event`);
+    if (at > event.length) throw new RangeError('events file: a field runs past the end of its event');
+    if (field === 2 && wire === 0) step = readVarint(event, afterKey)[0];
+    else parts.push(event.subarray(start, at));
+    if (field === 5 || field === 7) shifts = true;
+  }
+  if (step === null) return Buffer.from(event);
+  // Field order as encodeEvent writes it: wall_time first, then the step, then the rest.
+  const stepField = Buffer.concat([key(2, 0), varint(shifts ? step + by : step)]);
+  return Buffer.concat([...parts.slice(0, 1), stepField, ...parts.slice(1)]);
 }

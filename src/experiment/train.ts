@@ -4,13 +4,15 @@
  * for exact resume, and the final evaluation of the selected checkpoint. See layout.ts for the run
  * directory.
  *
- * Step numbers are 0-based optimizer steps throughout: metrics.csv row `step`, validation.csv row
- * `step` (taken after that step), checkpoints/step-<step> (the state after that step).
+ * Steps count from 1 (step-numbering.ts): step N is the state after N optimizer steps. The console's
+ * "step N/T" is the step being run; metrics.csv row N describes it; validation.csv row N and
+ * checkpoints/checkpoint-N were taken after it. The schedules (lr, q) see the steps done before it, N - 1.
  *
- * Checkpoints: checkpoints/step-<N> is written after every validation, every `checkpoint_every`
+ * Checkpoints: checkpoints/checkpoint-<N> is written after every validation, every `checkpoint_every`
  * steps, after the last step and when the run is interrupted; only the newest one and those at
  * multiples of `checkpoint_every` are kept. checkpoints/best holds the best validation so far.
- * Each holds everything `--resume` needs to continue bit for bit (trainer-checkpoint.ts).
+ * Each holds everything `--resume` needs to continue bit for bit (trainer-checkpoint.ts). A run folder
+ * of an earlier version (steps from 0, checkpoints/step-K) is renumbered once by --resume (renumber-run.ts).
  *
  * Interruption (`signal`, SIGINT in the CLI): the current step finishes (with its validation, if
  * one is due), a checkpoint is written, and the result says `interrupted`.
@@ -44,6 +46,8 @@ import {
   type RunSummary,
 } from './layout.js';
 import { createRunLogger } from './logging.js';
+import { renumberLegacyRun } from './renumber-run.js';
+import { STEP_BASE, TRAINER_STATE_VERSION } from './step-numbering.js';
 import { acquireRunLock } from './run-lock.js';
 import { appendRolloutLog, rolloutLogRows, truncateRolloutLogAfterStep } from './rollout-log.js';
 import { evalProgress, ProgressBar } from './progress.js';
@@ -53,7 +57,7 @@ import { trainingStep, type RolloutSettings, type StepContext, type StepItem, ty
 import { evalSeed, RandomStreams } from './streams.js';
 import { checkInputLimits, type LimitedInputs } from './input-limits.js';
 import { loadSftPairs, loadSplit, loadTaskContext, splitPath, type SftPair } from './task-data.js';
-import { latestCheckpoint, pruneCheckpoints, readTrainerCheckpoint, tidyCheckpoints, writeTrainerCheckpoint, type TrainerState } from './trainer-checkpoint.js';
+import { latestCheckpoint, pruneCheckpoints, readTrainerCheckpoint, resolveCheckpointDir, tidyCheckpoints, writeTrainerCheckpoint, type TrainerState } from './trainer-checkpoint.js';
 
 export interface TrainOptions {
   /** Continue the run in config.output.dir from its newest checkpoint (or start it, if it has none). */
@@ -62,7 +66,7 @@ export interface TrainOptions {
   signal?: AbortSignal;
   /** Stop like an interruption after this many steps of this session (for tests and smoke runs). */
   stopAfterSteps?: number;
-  /** Called after each step's metrics are written (and before its validation and checkpoint). */
+  /** Called after each step's metrics are written (and before its validation and checkpoint), with the step's number (from 1). */
   onStep?: (step: number, result: StepResult) => void;
   /** Readable log lines on stderr (default true). */
   console?: boolean;
@@ -117,6 +121,8 @@ export interface RunInputs {
   valRecords: TaskRecord[];
   finalRecords: TaskRecord[];
   start: LoadedModel;
+  /** config.model.path, or the same checkpoint under its other name (resolveCheckpointDir). */
+  modelDir: string;
 }
 
 /** Loads the task, its data and the starting model; any error here leaves no run directory behind. */
@@ -129,7 +135,8 @@ export async function loadRunInputs(config: Config): Promise<RunInputs> {
   const valRecords = config.train.eval_questions > 0 ? validation.slice(0, config.train.eval_questions) : validation;
   const finalAll = await loadSplit(task, config.eval.split);
   const finalRecords = config.eval.questions > 0 ? finalAll.slice(0, config.eval.questions) : finalAll;
-  const start = await loadModel(config.model.path);
+  const modelDir = await resolveCheckpointDir(config.model.path);
+  const start = await loadModel(modelDir);
   // Every input must fit the model and a micro-batch before anything is written or trained.
   const limits = { tokenizer: start.tokenizer, task, maxPositions: start.config.maxPositionEmbeddings, maxNewTokens: config.rollout.max_new_tokens };
   const trainInputs: LimitedInputs = sftPairs
@@ -138,7 +145,7 @@ export async function loadRunInputs(config: Config): Promise<RunInputs> {
   await checkInputLimits(trainInputs, { ...limits, microBatchTokens: config.train.micro_batch_tokens });
   await checkInputLimits({ kind: 'questions', file: splitPath(task, 'validation'), records: valRecords }, limits);
   await checkInputLimits({ kind: 'questions', file: splitPath(task, config.eval.split), records: finalRecords }, limits);
-  return { task, sftPairs, trainRecords, valRecords, finalRecords, start };
+  return { task, sftPairs, trainRecords, valRecords, finalRecords, start, modelDir };
 }
 
 /** The training items of a run (SFT pairs, SFT records or questions): how many, and item i. */
@@ -218,6 +225,11 @@ export async function runTraining(config: Config, options: TrainOptions = {}): P
     if (lock.tookOverFrom) log.warn({ lock: lock.tookOverFrom }, `took over the run lock of process ${lock.tookOverFrom.pid}, which is gone`);
     // Leftovers of a killed writer: half-written folders go, a checkpoint moved aside and not replaced comes back.
     await tidyCheckpoints(paths, (message) => log.warn(message));
+    // A folder of an earlier version (steps from 0) is renumbered before anything reads its steps.
+    if (options.resume) {
+      const renumbered = await renumberLegacyRun(paths);
+      if (renumbered) log.info({ renumbered }, renumbered.message);
+    }
     const progress = new ProgressBar(config.train.steps, 0, options.progress ?? process.stderr.isTTY === true, config.eval.samples);
     if (progress.enabled) run.setConsoleWriter((line) => progress.log(line));
     try {
@@ -267,21 +279,22 @@ async function trainLoop(
   }
   let best = loaded?.state.best ?? null;
   const elapsedBefore = loaded?.state.elapsed_s ?? 0;
-  const startStep = loaded ? loaded.state.step + 1 : 0;
+  // Steps done before this session: the checkpoint's step (checkpoint-N holds N).
+  const done = loaded ? loaded.state.step : 0;
   if (options.resume) {
-    await truncateCsvAfterStep(paths.metrics, startStep - 1);
-    await truncateCsvAfterStep(paths.validation, startStep - 1);
-    await truncateRolloutLogAfterStep(paths.rollouts, startStep - 1);
+    await truncateCsvAfterStep(paths.metrics, done);
+    await truncateCsvAfterStep(paths.validation, done);
+    await truncateRolloutLogAfterStep(paths.rollouts, done);
   }
 
   const evalSettings = evalSettingsOf(config);
   const S = config.train.steps;
   const every = config.train.checkpoint_every;
-  const kept = (s: number) => every > 0 && (s + 1) % every === 0;
+  const kept = (s: number) => every > 0 && s % every === 0;
 
-  const checkpointModel = () => ({ config: start.config, weights: weights as Map<string, Float32Array>, tokenizerDir: config.model.path, hfConfig: start.hfConfig, dtype: SAVE_DTYPE[config.model.save_dtype] });
+  const checkpointModel = () => ({ config: start.config, weights: weights as Map<string, Float32Array>, tokenizerDir: inputs.modelDir, hfConfig: start.hfConfig, dtype: SAVE_DTYPE[config.model.save_dtype] });
   const state = (step: number): TrainerState => ({
-    version: 1,
+    version: TRAINER_STATE_VERSION,
     step,
     optimizer: optimizer.scalarState(),
     rng: streams.state(),
@@ -298,15 +311,16 @@ async function trainLoop(
   );
   const metricsCsv = await openMetricsCsv(paths);
   const validationCsv = await openValidationCsv(paths);
-  const events = await EventsWriter.open(paths.dir, startStep);
-  progress.update(startStep, { val: best?.m16 ?? null });
+  const events = await EventsWriter.open(paths.dir, done + 1);
+  progress.update(done, { val: best?.m16 ?? null });
 
-  let lastStep = startStep - 1;
+  let lastStep = done;
   let ranThisSession = 0;
   let skippedInARow = 0;
   let lastCheckpointStep: number | null = loaded ? loaded.state.step : null;
   const stopRequested = () => options.signal?.aborted === true || (options.stopAfterSteps !== undefined && ranThisSession >= options.stopAfterSteps);
-  for (let step = startStep; step < S && !stopRequested(); step++) {
+  // `step` is the step being run (from 1); when it ends, `step` steps are done.
+  for (let step = done + 1; step <= S && !stopRequested(); step++) {
     const items = order.next(config.train.questions_per_step).map(makeItem);
     const r = await trainingStep(ctx, step, items);
     await metricsCsv.append(r.metrics);
@@ -319,10 +333,10 @@ async function trainLoop(
     ranThisSession++;
     options.onStep?.(step, r);
     const m = r.metrics;
-    const line = `step ${step + 1}/${S}` + (m.mean_reward !== null ? ` reward ${m.mean_reward.toFixed(3)}` : '') + (m.mean_W !== null ? ` W ${m.mean_W.toExponential(2)}` : '') + ` loss ${m.loss?.toPrecision(4)} |g| ${m.grad_norm?.toPrecision(3)}` + (clipFraction !== null ? ` clip ${clipFraction.toFixed(3)}` : '');
+    const line = `step ${step}/${S}` + (m.mean_reward !== null ? ` reward ${m.mean_reward.toFixed(3)}` : '') + (m.mean_W !== null ? ` W ${m.mean_W.toExponential(2)}` : '') + ` loss ${m.loss?.toPrecision(4)} |g| ${m.grad_norm?.toPrecision(3)}` + (clipFraction !== null ? ` clip ${clipFraction.toFixed(3)}` : '');
     // clip_fractions: per update of the batch (the first is on-policy, near 0); clip_fraction is their mean.
     const logged = { metrics: m, ...(clipFraction !== null ? { clip_fraction: clipFraction, clip_fractions: r.clipFractions } : {}) };
-    if ((step + 1) % config.train.log_every === 0 || step === S - 1) log.info(logged, line);
+    if (step % config.train.log_every === 0 || step === S) log.info(logged, line);
     else log.debug(logged, line);
     if (r.nonFiniteWeights !== null) {
       throw new UserError(
@@ -343,10 +357,10 @@ async function trainLoop(
     } else if (r.skipped) {
       log.warn({ step, skipped: r.skipped, updates: r.updates }, `step ${step}: the ${r.skipped} of update ${r.updates + 1} of the batch is not finite; that update and the rest were skipped`);
     }
-    progress.update(step + 1, { reward: m.mean_reward, W: m.mean_W, tps: m.tokens_per_s });
+    progress.update(step, { reward: m.mean_reward, W: m.mean_W, tps: m.tokens_per_s });
 
-    const last = step === S - 1;
-    const validate = config.train.eval_every > 0 && ((step + 1) % config.train.eval_every === 0 || last);
+    const last = step === S;
+    const validate = config.train.eval_every > 0 && (step % config.train.eval_every === 0 || last);
     if (validate) {
       const v = await evaluateRecords(policy, tokenizer, task, valRecords, evalSettings);
       const vRow = { step, p1: v.metrics.p1, p16: v.metrics.pk, m16: v.metrics.mk };
@@ -354,7 +368,7 @@ async function trainLoop(
       await events.validation(vRow);
       const improved = best === null || v.metrics.mk > best.m16;
       log.info({ validation: { step, ...v.metrics, wall_s: v.wall_s } }, `validation after step ${step}: p@1 ${v.metrics.p1.toFixed(1)} p@${v.metrics.k} ${v.metrics.pk.toFixed(1)} m@${v.metrics.k} ${v.metrics.mk.toFixed(1)}${improved ? ' (best)' : ''}`);
-      progress.update(step + 1, { val: v.metrics.mk });
+      progress.update(step, { val: v.metrics.mk });
       if (improved) {
         best = { step, m16: v.metrics.mk };
         await writeTrainerCheckpoint(paths.best, checkpointModel(), state(step), optimizer);
@@ -369,9 +383,9 @@ async function trainLoop(
   }
 
   endProgress();
-  const completedSteps = lastStep + 1;
+  const completedSteps = lastStep;
   if (completedSteps < S) {
-    log.info({ step: lastStep }, `interrupted after step ${lastStep}; continue with --resume`);
+    log.info({ step: lastStep }, `interrupted ${lastStep === 0 ? 'before the first step' : `after step ${lastStep}`}; continue with --resume`);
     return { paths, completedSteps, interrupted: true, summary: null };
   }
 
@@ -380,8 +394,8 @@ async function trainLoop(
   await reference?.release();
   // With 0 steps the starting model itself is tested: the "Base model" row.
   const base = S === 0;
-  const selected = base ? null : best ? paths.best : paths.checkpoint(S - 1);
-  const selectedStep = base ? null : best ? best.step : S - 1;
+  const selected = base ? null : best ? paths.best : paths.checkpoint(S);
+  const selectedStep = base ? null : best ? best.step : S;
   const model = selected ? await loadModel(selected) : start;
   const testPolicy = new Policy(model.config, model.weights, { device: config.device, threads: config.threads || undefined });
   // A signal during the final test stops it: no summary, and --resume (all steps done) runs the test again.
@@ -412,7 +426,7 @@ async function trainLoop(
   if (config.eval.compare_base && !base) {
     // The same split, sampling and seed as the trained model's test: the two rows differ only in the weights
     // (read again: training updated start.weights in place).
-    const initial = await loadModel(config.model.path);
+    const initial = await loadModel(inputs.modelDir);
     const startPolicy = new Policy(initial.config, initial.weights, { device: config.device, threads: config.threads || undefined });
     const b = await evaluateOrStop(startPolicy, initial.tokenizer, `final ${finalSplit}, starting model`);
     if (!b) return stopped();
@@ -423,6 +437,7 @@ async function trainLoop(
   const q = !base && (a.name === 'garl' || a.name === 'paft') ? a.q : undefined;
   const finishedAt = new Date().toISOString();
   const summary: RunSummary = {
+    step_base: STEP_BASE,
     name: config.name,
     task: config.task.name,
     start: config.task.start,

@@ -2,17 +2,17 @@
  * Trainer checkpoints: a model directory in Hugging Face layout (model/checkpoint.ts saveModel) plus
  * what an exact resume needs:
  *
- *   trainer_state.json         TrainerState: step, optimizer scalars, RNG stream states, data order, best so far
+ *   trainer_state.json         TrainerState: steps done, optimizer scalars, RNG stream states, data order, best so far
  *   optimizer.safetensors      the optimizer's per-parameter buffers (exp_avg, exp_avg_sq / momentum_buffer)
  *   weights.f32.safetensors    the float32 weights, only when model.save_dtype is not f32 (so a resume
  *                              continues from the exact weights, not their bf16/f16 rounding)
  *
  * A checkpoint is written whole into `<dir>.partial-<pid>` and renamed into place (an existing `dir`
- * is moved aside first and deleted after), so a directory named step-N or best is always complete.
+ * is moved aside first and deleted after), so a directory named checkpoint-N or best is always complete.
  * A killed process can leave those side directories behind; tidyCheckpoints removes them.
  */
 import { readdir, readFile, rename, rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from '../errors.js';
 import type { ModelConfig } from '../model/config.js';
 import { LOAD_NON_FINITE, loadModel, SAVE_NON_FINITE, saveModel } from '../model/checkpoint.js';
@@ -21,7 +21,8 @@ import type { Optimizer, OptimizerScalarState } from '../runtime/optimizer.js';
 import { pathExists, replaceDirectory, syncDirectory, writeFileAtomic } from '../util/atomic-write.js';
 import { assertFinite } from '../util/finite.js';
 import type { DataOrderState } from './data-order.js';
-import { checkpointStep, type RunPaths } from './layout.js';
+import type { RunPaths } from './layout.js';
+import { checkpointStep, fromLegacyTrainerState, legacyCheckpointStep, otherCheckpointName, TRAINER_STATE_VERSION } from './step-numbering.js';
 import type { StreamStates } from './streams.js';
 
 export const TRAINER_STATE_FILE = 'trainer_state.json';
@@ -29,14 +30,15 @@ export const OPTIMIZER_FILE = 'optimizer.safetensors';
 export const FULL_WEIGHTS_FILE = 'weights.f32.safetensors';
 
 export interface TrainerState {
-  version: 1;
-  /** The 0-based step this checkpoint was taken after (the next step to run is step + 1). */
+  /** 2: steps count from 1 (step-numbering.ts); version 1 files counted from 0 and are read shifted. */
+  version: typeof TRAINER_STATE_VERSION;
+  /** Optimizer steps done: the checkpoint is checkpoint-<step>, and the next step to run is step + 1. */
   step: number;
   optimizer: OptimizerScalarState;
   rng: StreamStates;
   /** The order over the training items (questions, or SFT pairs). */
   data_order: DataOrderState;
-  /** Best validation so far (m@k in percent, and its step); null before the first validation. */
+  /** Best validation so far (m@k in percent, and its step: checkpoints/best holds that many steps); null before the first validation. */
   best: { step: number; m16: number } | null;
   /** Wall-clock seconds of training so far, summed over resumed sessions. */
   elapsed_s: number;
@@ -87,7 +89,7 @@ export interface LoadedCheckpoint {
   optimizerTensors: Map<string, Tensor>;
 }
 
-/** trainer_state.json of a checkpoint directory, or null when it has none (a plain model directory). */
+/** trainer_state.json of a checkpoint directory, in this version's numbering (version 1 shifted), or null when it has none (a plain model directory). */
 export async function readTrainerState(dir: string): Promise<TrainerState | null> {
   let text: string;
   try {
@@ -96,14 +98,14 @@ export async function readTrainerState(dir: string): Promise<TrainerState | null
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;
   }
-  let state: TrainerState;
+  let state: Omit<TrainerState, 'version'> & { version: number };
   try {
-    state = JSON.parse(text) as TrainerState;
+    state = JSON.parse(text) as typeof state;
   } catch (err) {
     throw new UserError(`${join(dir, TRAINER_STATE_FILE)}: not valid JSON (${(err as Error).message})`);
   }
-  if (state.version !== 1 || !Number.isInteger(state.step)) throw new UserError(`${join(dir, TRAINER_STATE_FILE)}: not a trainer state of this version`);
-  return state;
+  if ((state.version !== 1 && state.version !== TRAINER_STATE_VERSION) || !Number.isInteger(state.step)) throw new UserError(`${join(dir, TRAINER_STATE_FILE)}: not a trainer state of this version`);
+  return fromLegacyTrainerState(state);
 }
 
 export async function readTrainerCheckpoint(dir: string): Promise<LoadedCheckpoint> {
@@ -123,7 +125,20 @@ export async function readTrainerCheckpoint(dir: string): Promise<LoadedCheckpoi
   return { dir, state, weights, optimizerTensors };
 }
 
-/** The checkpoint with the highest step among checkpoints/step-N that hold a trainer state, or null. */
+/**
+ * A checkpoint folder by either of its names: `dir` when it exists, else the same checkpoint under its
+ * other name (checkpoint-N for step-(N-1), the name of an earlier version, and step-(N-1) for
+ * checkpoint-N in a folder not yet renumbered), else `dir` (whose loader then reports it missing).
+ */
+export async function resolveCheckpointDir(dir: string): Promise<string> {
+  if (await pathExists(dir)) return dir;
+  const other = otherCheckpointName(basename(resolve(dir)));
+  if (other === null) return dir;
+  const there = join(dirname(resolve(dir)), other);
+  return (await pathExists(there)) ? there : dir;
+}
+
+/** The checkpoint with the highest step among checkpoints/checkpoint-N that hold a trainer state, or null. */
 export async function latestCheckpoint(paths: Pick<RunPaths, 'checkpoints' | 'checkpoint'>): Promise<{ dir: string; step: number } | null> {
   let names: string[];
   try {
@@ -139,7 +154,7 @@ export async function latestCheckpoint(paths: Pick<RunPaths, 'checkpoints' | 'ch
   return null;
 }
 
-/** Deletes checkpoints/step-N directories other than those `keep` accepts. */
+/** Deletes checkpoints/checkpoint-N directories other than those `keep` accepts. */
 export async function pruneCheckpoints(paths: Pick<RunPaths, 'checkpoints' | 'checkpoint'>, keep: (step: number) => boolean): Promise<void> {
   for (const name of await readdir(paths.checkpoints)) {
     const step = checkpointStep(name);
@@ -161,9 +176,9 @@ const LEFTOVER_FILE = /^\..+\.tmp-(\d+)-[0-9a-f]+$/;
 
 /**
  * Cleans checkpoints/ after killed processes; the trainer calls it at start and on resume, before it
- * writes a checkpoint. Where `best` or `step-N` is missing but `<name>.old-<pid>` is there (a kill
- * between the two renames of replaceDirectory), the old directory, which is complete, is renamed
- * back. Then `.partial-<pid>`, `.tmp-<pid>` and `.old-<pid>` directories, and writeFileAtomic
+ * writes a checkpoint. Where `best` or `checkpoint-N` (or an earlier version's `step-K`, which --resume
+ * then renumbers) is missing but `<name>.old-<pid>` is there (a kill between the two renames of
+ * replaceDirectory), the old directory, which is complete, is renamed back. Then `.partial-<pid>`, `.tmp-<pid>` and `.old-<pid>` directories, and writeFileAtomic
  * temporary files in checkpoints/ and its checkpoint directories, are deleted when process <pid> is
  * gone. Those of this process and of live processes are left alone.
  */
@@ -200,7 +215,7 @@ export async function tidyCheckpoints(paths: Pick<RunPaths, 'checkpoints'>, log?
     const base = m[1]!;
     const pid = Number(m[3]);
     if (!isGone(pid)) continue;
-    if (m[2] === 'old' && !present.has(base) && (base === 'best' || checkpointStep(base) !== null)) {
+    if (m[2] === 'old' && !present.has(base) && (base === 'best' || checkpointStep(base) !== null || legacyCheckpointStep(base) !== null)) {
       const target = join(paths.checkpoints, base);
       await rename(path, target);
       await syncDirectory(paths.checkpoints);

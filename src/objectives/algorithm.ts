@@ -67,6 +67,7 @@ export interface ObjectiveResult extends GroupCoefficients {
   diagnostics: GroupDiagnostics;
 }
 
+/** `context.step`: where a q schedule is read, the steps done before this one (0 for the first step). */
 export function groupCoefficients(algorithm: Algorithm, signal: GroupSignal, context: { step: number; rng: Rng }): ObjectiveResult {
   switch (algorithm.name) {
     case 'grpo': {

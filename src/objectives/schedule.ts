@@ -1,13 +1,16 @@
 /**
- * q as a constant or as a schedule over training steps: a pure function step -> q.
+ * q as a constant or as a schedule over training steps: a pure function (steps done) -> q.
  *
  * Three shapes, all validated by one zod schema (which is also the config type):
  *   0.75                                      constant
- *   [{ until: 100, q: 1 }, { q: 0 }]          piecewise constant: q = 1 for steps 0..99, then 0
- *                                             (the paper's "SFT, then RL" reading)
+ *   [{ until: 100, q: 1 }, { q: 0 }]          piecewise constant: q = 1 for the first 100 steps (steps
+ *                                             1..100), then 0 (the paper's "SFT, then RL" reading)
  *   { linear: [{ step: 0, q: 1 }, { step: 200, q: 0.5 }] }
  *                                             linear between knots, constant outside them
- * Steps count from 0. q is restricted to [0, 1], the range the estimators are defined for.
+ * The schedule is read at the steps done before a step: 0 for step 1, N - 1 for step N (counting
+ * from 1, src/experiment/step-numbering.ts), as Hugging Face's learning-rate schedulers count. So a
+ * knot `step: s` is the q after s steps: the q of step s + 1. q is restricted to [0, 1], the range
+ * the estimators are defined for.
  */
 import { z } from 'zod';
 
@@ -49,7 +52,7 @@ export const qScheduleSchema = z.union([qValue, piecewise, linear]);
 
 export type QSchedule = z.infer<typeof qScheduleSchema>;
 
-/** q at a training step (step >= 0). The schedule is assumed valid (parse it with qScheduleSchema). */
+/** q after `step` steps done (>= 0; the q of step `step` + 1). The schedule is assumed valid (parse it with qScheduleSchema). */
 export function qAt(schedule: QSchedule, step: number): number {
   if (!(step >= 0)) throw new RangeError(`qAt: step must be >= 0, got ${step}`);
   if (typeof schedule === 'number') return schedule;

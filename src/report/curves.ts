@@ -56,7 +56,7 @@ export function buildCurves(runs: readonly RunRecord[]): Curve[] {
   for (const [task, start] of keys) {
     const group = groups.get(JSON.stringify([task, start]))!;
     const lines = cellLines(group, { markIncomplete: true });
-    const steps = Math.max(0, ...group.flatMap((r) => r.metrics.map((m) => m.step + 1)));
+    const steps = Math.max(0, ...group.flatMap((r) => r.metrics.map((m) => m.step)));
     const window = smoothingWindow(steps);
     const where = `${taskTitle(task === 'unknown' ? null : task)}, ${start} start`;
     for (const q of QUANTITIES.filter((q) => q.inCurves)) {

@@ -17,7 +17,7 @@ export const RUN_FIGURE = 'report.svg';
 /** The run's figure; null for an invalid run or one with nothing to draw. */
 export function runFigure(run: RunRecord): string | null {
   if (run.status === 'invalid') return null;
-  const window = smoothingWindow(Math.max(0, ...run.metrics.map((m) => m.step + 1)));
+  const window = smoothingWindow(Math.max(0, ...run.metrics.map((m) => m.step)));
   const line = { name: run.label, runs: [run], ...cellStyle(run.method, run.q, run.label) };
   const panels = QUANTITIES.flatMap((q) => {
     const series = cellSeries(line, q, window);

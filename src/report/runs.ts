@@ -9,6 +9,8 @@
  *   invalid     summary.json or a CSV cannot be read: listed, with the reason.
  * Who the run is (task, start, method, q, seed) comes from summary.json, else from the resolved
  * config.yaml (read loosely, so that runs of older versions still show), else from nothing.
+ * Steps are this version's (from 1, src/experiment/step-numbering.ts): a folder of an earlier version,
+ * whose files count from 0, is read shifted by one (`legacySteps` says so).
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
@@ -18,9 +20,8 @@ import type { QSchedule } from '../objectives/schedule.js';
 import {
   METHODS,
   RUN_FILES,
-  readMetricsCsv,
+  readRunCsvs,
   readRunSummary,
-  readValidationCsv,
   runPaths,
   type MetricsRow,
   type Method,
@@ -50,6 +51,8 @@ export interface RunRecord {
   summary: RunSummary | null;
   metrics: MetricsRow[];
   validation: ValidationRow[];
+  /** Its metrics.csv and validation.csv counted steps from 0 (an earlier version's run) and were shifted. */
+  legacySteps: boolean;
 }
 
 const SKIP = new Set([RUN_FILES.checkpoints, RUN_FILES.evalDir, 'node_modules']);
@@ -101,10 +104,11 @@ export async function readRun(dir: string): Promise<RunRecord> {
     summary: null,
     metrics: [],
     validation: [],
+    legacySteps: false,
   };
   try {
-    record.metrics = await readMetricsCsv(paths.metrics);
-    record.validation = await readValidationCsv(paths.validation);
+    const csvs = await readRunCsvs(paths);
+    Object.assign(record, { metrics: csvs.metrics, validation: csvs.validation, legacySteps: csvs.legacy });
     const s = await readRunSummary(paths.summary);
     if (s) {
       record.summary = s;
@@ -127,7 +131,7 @@ export async function collectRuns(paths: readonly string[]): Promise<RunRecord[]
 
 const METHOD_NAMES: Record<Method, string> = { base: 'Base model', grpo: 'GRPO', rloo: 'RLOO', garl: 'GARL', paft: 'PAFT', sft: 'SFT' };
 
-/** The row label: "GRPO", "GARL q=0.75", "PAFT q=0.25", "GARL q=1@0,0@100" (a schedule: q from each step on). */
+/** The row label: "GRPO", "GARL q=0.75", "PAFT q=0.25", "GARL q=1@0,0@100" (a schedule: q once that many steps are done). */
 export function methodLabel(method: Method | null, q: number | null, schedule: QSchedule | null = null): string {
   if (method === null) return 'unknown';
   const name = METHOD_NAMES[method];
@@ -137,7 +141,7 @@ export function methodLabel(method: Method | null, q: number | null, schedule: Q
   return name;
 }
 
-/** A q schedule in a few characters: "1@0,0@100" (q from step on); linear ones as "1@0~0.5@200". */
+/** A q schedule in a few characters: "1@0,0@100" (q once that many steps are done: 0 from step 101); linear ones as "1@0~0.5@200". */
 export function scheduleText(s: QSchedule): string {
   if (typeof s === 'number') return String(s);
   if (Array.isArray(s)) {

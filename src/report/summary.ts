@@ -6,7 +6,9 @@
  *
  * method as in summary.json (grpo, garl, paft, ...); q empty where the run has no constant q (GRPO,
  * RLOO, SFT, the base model, q schedules); p1 / p16 / m16 the test numbers in percent at full
- * precision; best_step empty without validation; wall_s the run's wall time rounded to 0.1 s;
+ * precision; best_step the tested checkpoint's steps (counted from 1: checkpoint-<best_step>; a run of an
+ * earlier version, which counted from 0, is read shifted), empty without validation; wall_s the run's
+ * wall time rounded to 0.1 s;
  * m16_abstain the test m@k with empty answers abstaining (empty for runs evaluated before it existed).
  * Rows sorted by task, start, method (each by code point), q (empty first, then ascending), q
  * schedule, seed, then run directory. Incomplete and invalid runs are left out.

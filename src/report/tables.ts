@@ -162,7 +162,7 @@ export function runsTable(runs: readonly RunRecord[]): Table {
   const sorted = [...runs].sort((a, b) => compareTasks(a.task ?? '', b.task ?? '') || (a.start ?? '').localeCompare(b.start ?? '') || compareRuns(a, b) || (a.seed ?? 0) - (b.seed ?? 0) || a.dir.localeCompare(b.dir));
   const rows = sorted.map((r) => {
     const s = r.summary;
-    const lastStep = r.metrics.length ? r.metrics[r.metrics.length - 1]!.step + 1 : 0;
+    const lastStep = r.metrics.length ? r.metrics[r.metrics.length - 1]!.step : 0;
     const status = r.status === 'invalid' ? `invalid: ${r.problem}` : r.status === 'incomplete' ? `incomplete (step ${lastStep}${r.plannedSteps !== null ? ` of ${r.plannedSteps}` : ''})` : 'finished';
     return [
       r.name,

@@ -318,11 +318,12 @@ export interface LrScheduleConfig {
 }
 
 /**
- * The learning rate for the 0-based optimizer step `step`. Warmup gives step s < W the rate
- * peakLr * (s + 1) / W, so no step is wasted at rate 0 and step W - 1 is at the peak; a decay
- * then goes from peakLr at step W to minLr at step totalSteps and stays there.
+ * The learning rate of the step taken after `done` steps (0 for the first; as Hugging Face's
+ * schedulers count): warmup gives done < W the rate peakLr * (done + 1) / W, so steps 1..W (counting
+ * from 1) run at peakLr * N / W, none is wasted at rate 0 and step W is at the peak; a decay then goes
+ * from peakLr at done = W to minLr at done = totalSteps and stays there.
  */
-export function lrSchedule(config: LrScheduleConfig): (step: number) => number {
+export function lrSchedule(config: LrScheduleConfig): (done: number) => number {
   const { peakLr, warmupSteps = 0, decay = 'constant', totalSteps, minLr = 0 } = config;
   if (!(peakLr >= 0)) throw new Error(`lr schedule: peakLr must be >= 0, got ${peakLr}`);
   if (!(Number.isInteger(warmupSteps) && warmupSteps >= 0)) throw new Error(`lr schedule: warmupSteps must be a non-negative integer, got ${warmupSteps}`);

@@ -39,13 +39,18 @@ it('SIGTERM after a few steps: a checkpoint, exit 143; --resume writes each step
   child.kill('SIGTERM');
   expect(await exited).toBe(143);
   expect(stderr).toContain('SIGTERM: finishing the current step and writing a checkpoint');
-  const checkpoints = (await readdir(runPaths(out).checkpoints)).filter((n) => n.startsWith('step-'));
+  const checkpoints = (await readdir(runPaths(out).checkpoints)).filter((n) => n.startsWith('checkpoint-'));
   expect(checkpoints).toHaveLength(1);
+  // The step running at the signal finished: N rows, "interrupted after step N", checkpoint-N (steps count from 1).
+  const n = (await readMetricsCsv(runPaths(out).metrics)).length;
+  expect(checkpoints).toEqual([`checkpoint-${n}`]);
+  expect(stderr).toContain(`step ${n}/40`);
+  expect(stderr).toContain(`interrupted after step ${n}; continue with --resume`);
   expect(await pathExists(runPaths(out).summary)).toBe(false);
   expect(await pathExists(join(out, 'run.lock'))).toBe(false);
 
   const resumed = await cli('train', '--config', config, '--out', out, '--resume');
   expect(resumed.code).toBe(0);
-  expect((await readMetricsCsv(runPaths(out).metrics)).map((r) => r.step)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+  expect((await readMetricsCsv(runPaths(out).metrics)).map((r) => r.step)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
   expect(await pathExists(runPaths(out).summary)).toBe(true);
 });

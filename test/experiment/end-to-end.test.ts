@@ -48,7 +48,8 @@ describe('train: every algorithm end to end (2 steps)', () => {
     const header = (await readFile(p.metrics, 'utf8')).split('\n')[0];
     expect(header).toBe(METRICS_COLUMNS.join(','));
     const rows = await readMetricsCsv(p.metrics);
-    expect(rows.map((r) => r.step)).toEqual([0, 1]);
+    // Steps count from 1: row N is the N-th optimizer step.
+    expect(rows.map((r) => r.step)).toEqual([1, 2]);
     for (const r of rows) {
       for (const c of ['loss', 'grad_norm', 't_generate', 't_score', 't_train', 't_optimizer', 'lr', 'above_eps'] as const) expect(Number.isFinite(r[c])).toBe(true);
       expect(r.above_eps).toBeGreaterThanOrEqual(0);
@@ -65,7 +66,7 @@ describe('train: every algorithm end to end (2 steps)', () => {
 
     expect((await readFile(p.validation, 'utf8')).split('\n')[0]).toBe(VALIDATION_COLUMNS.join(','));
     const validation = await readValidationCsv(p.validation);
-    expect(validation.map((v) => v.step)).toEqual([0, 1]);
+    expect(validation.map((v) => v.step)).toEqual([1, 2]);
 
     const test = await readEvalSummary(p.evalSummary('test'));
     expect(test).not.toBeNull();
@@ -78,17 +79,29 @@ describe('train: every algorithm end to end (2 steps)', () => {
     expect(predictions.every((q) => q.answers.length === 16 && q.correct.length === 16)).toBe(true);
 
     const summary = await readRunSummary(p.summary);
-    expect(summary).toMatchObject({ method: algorithm, task: 'mini-hotpotqa', start: 'cold', seed: 7, steps: 2, best_step: 0 });
-    expect(summary!.test.checkpoint_step).toBe(0);
+    expect(summary).toMatchObject({ step_base: 1, method: algorithm, task: 'mini-hotpotqa', start: 'cold', seed: 7, steps: 2 });
+    // The best step is a validation's step, and the tested checkpoint is that one.
+    expect(validation.map((v) => v.step)).toContain(summary!.best_step);
+    const bestM16 = Math.max(...validation.map((v) => v.m16));
+    expect(summary!.best_step).toBe(validation.find((v) => v.m16 === bestM16)!.step);
+    expect(summary!.best_validation_m16).toBe(bestM16);
+    expect(summary!.test.checkpoint_step).toBe(summary!.best_step);
     expect(summary!.q).toBe(algorithm === 'garl' ? 0.75 : algorithm === 'paft' ? 0.5 : null);
 
-    expect((await readdir(p.checkpoints)).sort()).toEqual(['best', 'step-1']);
-    for (const dir of [p.best, p.checkpoint(1)]) expect((await readdir(dir)).sort()).toEqual([...MODEL_FILES].sort());
-    expect((await readTrainerState(p.checkpoint(1)))!.step).toBe(1);
-    expect((await readTrainerState(p.best))!.best).toEqual({ step: 0, m16: validation[0]!.m16 });
+    // checkpoint-2 holds 2 optimizer steps (AdamW's own count says so too).
+    expect((await readdir(p.checkpoints)).sort()).toEqual(['best', 'checkpoint-2']);
+    for (const dir of [p.best, p.checkpoint(2)]) expect((await readdir(dir)).sort()).toEqual([...MODEL_FILES].sort());
+    const last = (await readTrainerState(p.checkpoint(2)))!;
+    expect(last).toMatchObject({ version: 2, step: 2, best: { step: summary!.best_step, m16: summary!.best_validation_m16 } });
+    expect(last.optimizer.stepCount).toBe(2);
+    const best = (await readTrainerState(p.best))!;
+    expect(best.step).toBe(summary!.best_step);
+    expect(best.optimizer.stepCount).toBe(summary!.best_step);
 
     const log = (await readFile(p.log, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { msg: string });
-    expect(log.some((l) => l.msg.startsWith('validation after step 1'))).toBe(true);
+    expect(log.filter((l) => /^step \d/.test(l.msg)).map((l) => l.msg.split(' ')[1])).toEqual(['1/2', '2/2']);
+    expect(log.filter((l) => l.msg.startsWith('validation after step')).map((l) => l.msg.split(':')[0])).toEqual(['validation after step 1', 'validation after step 2']);
+    expect(log.find((l) => l.msg.startsWith('test (checkpoint after step'))!.msg).toContain(`test (checkpoint after step ${summary!.best_step})`);
     expect(log.at(-1)!.msg).toMatch(/^done/);
   });
 
@@ -97,15 +110,20 @@ describe('train: every algorithm end to end (2 steps)', () => {
     const config = testConfig(s, `{name: sft, data: ${JSON.stringify(join(FIXTURES, 'sft.jsonl'))}}`, out, ['train.eval_every=0']);
     const result = await runTraining(config, { console: false, progress: false });
     expect(result.summary).toMatchObject({ method: 'sft', best_step: null, best_validation_m16: null });
-    expect(result.summary!.test.checkpoint_step).toBe(1);
+    // Without validation the last checkpoint is tested: the one after both steps.
+    expect(result.summary!.test.checkpoint_step).toBe(2);
     expect(await readValidationCsv(runPaths(out).validation)).toEqual([]);
   });
 
   it('eval: a checkpoint on a split, with predictions', async () => {
     const config = testConfig(s, 'garl', join(s.dir, 'runs', 'garl'));
     const out = join(s.dir, 'eval-out');
-    const r = await runEvaluation(config, { checkpoint: join(s.dir, 'runs', 'garl', 'checkpoints', 'step-1'), split: 'validation', samples: 4, out });
-    expect(r.summary).toMatchObject({ split: 'validation', checkpoint_step: 1, n: 2, k: 4 });
+    const r = await runEvaluation(config, { checkpoint: join(s.dir, 'runs', 'garl', 'checkpoints', 'checkpoint-2'), split: 'validation', samples: 4, out });
+    expect(r.summary).toMatchObject({ step_base: 1, split: 'validation', checkpoint_step: 2, n: 2, k: 4 });
+    // The same checkpoint by its earlier name (step-1 held 2 steps): found, and the same numbers.
+    const byOldName = await runEvaluation(config, { checkpoint: join(s.dir, 'runs', 'garl', 'checkpoints', 'step-1'), split: 'validation', samples: 4, out: join(s.dir, 'eval-old-name') });
+    expect(byOldName.checkpoint).toBe(join(s.dir, 'runs', 'garl', 'checkpoints', 'checkpoint-2'));
+    expect({ ...byOldName.summary, wall_s: 0 }).toEqual({ ...r.summary, wall_s: 0 });
     expect(await readEvalSummary(join(out, 'eval', 'validation.json'))).toEqual(r.summary);
     expect((await readPredictionRecords(r.predictionsPath)).map((q) => q.answers.length)).toEqual([4, 4]);
     const base = await runEvaluation(config, { checkpoint: s.model, split: 'test', samples: 2, out });

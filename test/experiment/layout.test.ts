@@ -2,7 +2,6 @@ import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/p
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  checkpointStep,
   claimRunDir,
   CsvAppender,
   METRICS_COLUMNS,
@@ -22,6 +21,7 @@ import {
   type MetricsRow,
   type RunSummary,
 } from '../../src/experiment/layout.js';
+import { checkpointStep } from '../../src/experiment/step-numbering.js';
 import { samplingMetrics } from '../../src/eval/sampling-metrics.js';
 
 let tmp: string;
@@ -48,11 +48,13 @@ describe('the run directory', () => {
     const p = runPaths('runs/a');
     expect([p.config, p.metrics, p.validation, p.summary, p.log]).toEqual(['runs/a/config.yaml', 'runs/a/metrics.csv', 'runs/a/validation.csv', 'runs/a/summary.json', 'runs/a/log.jsonl']);
     expect([p.evalSummary('test'), p.predictions('validation'), p.checkpoint(40), p.best]).toEqual([
-      'runs/a/eval/test.json', 'runs/a/eval/validation.predictions.jsonl', 'runs/a/checkpoints/step-40', 'runs/a/checkpoints/best',
+      'runs/a/eval/test.json', 'runs/a/eval/validation.predictions.jsonl', 'runs/a/checkpoints/checkpoint-40', 'runs/a/checkpoints/best',
     ]);
-    expect(checkpointStep('step-40')).toBe(40);
+    expect(checkpointStep('checkpoint-40')).toBe(40);
     expect(checkpointStep('best')).toBeNull();
-    expect(() => p.checkpoint(-1)).toThrow(/non-negative integer/);
+    expect(checkpointStep('step-39')).toBeNull(); // an earlier version's name (step-numbering.test.ts)
+    expect(() => p.checkpoint(0)).toThrow(/positive integer/);
+    expect(() => p.checkpoint(-1)).toThrow(/positive integer/);
   });
 
   it('lets only one of two runs started at once claim a directory', async () => {
@@ -134,9 +136,11 @@ describe('JSON artefacts', () => {
     const p = runPaths(tmp);
     expect(await readRunSummary(p.summary)).toBeNull();
     await writeRunSummary(p, summary);
-    expect(await readRunSummary(p.summary)).toEqual(summary);
+    // Marked as counting steps from 1, and read back as written.
+    expect(JSON.parse(await readFile(p.summary, 'utf8'))).toMatchObject({ step_base: 1, best_step: 3 });
+    expect(await readRunSummary(p.summary)).toEqual({ step_base: 1, ...summary });
     await expect(writeRunSummary(p, { ...summary, test: { ...summary.test, m16: 150 } })).rejects.toThrow();
-    expect(await readRunSummary(p.summary)).toEqual(summary); // the bad write left the good file alone
+    expect(await readRunSummary(p.summary)).toEqual({ step_base: 1, ...summary }); // the bad write left the good file alone
     expect((await readdir(tmp)).filter((f) => f.includes('.tmp'))).toEqual([]);
     await writeFile(p.summary, '{"name": "r"');
     await expect(readRunSummary(p.summary)).rejects.toThrow(/summary\.json: not valid JSON/);
@@ -145,7 +149,7 @@ describe('JSON artefacts', () => {
   it('eval summaries and predictions', async () => {
     const p = runPaths(tmp);
     await writeEvalSummary(p, summary.test);
-    expect(await readEvalSummary(p.evalSummary('test'))).toEqual(summary.test);
+    expect(await readEvalSummary(p.evalSummary('test'))).toEqual({ step_base: 1, ...summary.test });
     const { records } = samplingMetrics('hotpotqa', [{ id: 'a', answers: ['Paris', 'London'], golds: ['Paris'] }]);
     await writePredictions(p.predictions('test'), records);
     expect(await readPredictionRecords(p.predictions('test'))).toEqual(records);

@@ -108,7 +108,7 @@ describe('grpo with updates_per_batch', () => {
     // A reward that splits every group (the random model never answers right): the completion's length parity.
     ctx.scoring = { ...inputs.task.scoring!, reward: (_item, _prediction, completion) => completion.length % 2 };
     const { item } = trainItems(config, inputs);
-    const r = await trainingStep(ctx, 0, [item(0), item(1)]);
+    const r = await trainingStep(ctx, 1, [item(0), item(1)]);
     expect(r.rollouts!.rewards.some((g) => g.some((x) => x === 1) && g.some((x) => x === 0))).toBe(true);
     expect(r.updates).toBe(3);
     expect(r.clipFractions).toHaveLength(3);
@@ -126,7 +126,7 @@ describe('grpo with updates_per_batch', () => {
     await runTraining(testConfig(s, 'grpo', b, [...extra, 'train.updates_per_batch=1']), { ...quiet, onStep: (_, r) => steps.push(r.clipFractions) });
     expect(ra.completedSteps).toBe(2);
     expect(steps.map((c) => c.length)).toEqual([1, 1]);
-    const [wa, wb] = await Promise.all([a, b].map((d) => readFile(join(runPaths(d).checkpoint(1), 'model.safetensors'))));
+    const [wa, wb] = await Promise.all([a, b].map((d) => readFile(join(runPaths(d).checkpoint(2), 'model.safetensors'))));
     expect(wb!.equals(wa!)).toBe(true);
     // The clip fraction goes to the run log (and TensorBoard), not to metrics.csv.
     expect(await readFile(runPaths(b).log, 'utf8')).toMatch(/"clip_fractions":\[\d/);

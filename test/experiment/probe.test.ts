@@ -1,6 +1,6 @@
 /**
- * tsallis-run probe: its first batch is the run's step 0 (same questions, same rollouts, same
- * weights), so its figures over one batch equal what the trainer logs for step 0.
+ * tsallis-run probe: its first batch is the run's step 1 (same questions, same rollouts, same
+ * weights), so its figures over one batch equal what the trainer logs for step 1.
  */
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,11 +16,11 @@ beforeAll(async () => {
 afterAll(async () => s.cleanup());
 
 describe('probe', () => {
-  it("over one batch reproduces the run's step 0: rewards, log W quantiles and the share above eps at the run's q", async () => {
+  it("over one batch reproduces the run's step 1: rewards, log W quantiles and the share above eps at the run's q", async () => {
     // GARL q = 0.75, M = 4, 2 questions a step; eps large enough that the share is neither 0 nor 1.
     const config = testConfig(s, 'garl', join(s.dir, 'run'), ['optimizer.eps=1e-4']);
     let step0: StepResult | undefined;
-    await runTraining(config, { console: false, progress: false, stopAfterSteps: 1, onStep: (step, r) => (step === 0 ? (step0 = r) : undefined) });
+    await runTraining(config, { console: false, progress: false, stopAfterSteps: 1, onStep: (step, r) => (step === 1 ? (step0 = r) : undefined) });
     const probe = await runProbe(config, { questions: 2, rollouts: 8 });
 
     expect(probe.rollouts).toBe(8);
@@ -44,10 +44,10 @@ describe('probe', () => {
     expect(probe.above_eps['0']).toBeLessThan(probe.above_eps['1']!);
   }, 120_000);
 
-  it("gives PAFT's step-0 share at the run's q (its K draws included)", async () => {
+  it("gives PAFT's step-1 share at the run's q (its K draws included)", async () => {
     const config = testConfig(s, 'paft', join(s.dir, 'paft-run'), ['optimizer.eps=1e-4']);
     let step0: StepResult | undefined;
-    await runTraining(config, { console: false, progress: false, stopAfterSteps: 1, onStep: (step, r) => (step === 0 ? (step0 = r) : undefined) });
+    await runTraining(config, { console: false, progress: false, stopAfterSteps: 1, onStep: (step, r) => (step === 1 ? (step0 = r) : undefined) });
     const probe = await runProbe(config, { questions: 2, rollouts: 8 });
     expect(probe.paft_above_eps['0.5']).toBeCloseTo(step0!.metrics.above_eps!, 12);
     expect(probe.paft_grad_norm['0.5']).toBeCloseTo(step0!.metrics.grad_norm!, 4);

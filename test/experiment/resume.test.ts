@@ -25,25 +25,25 @@ describe('resume', () => {
     const a = await runTraining(testConfig(s, algorithm, whole, extra), quiet);
     expect(a.completedSteps).toBe(4);
 
-    // Interrupted through the abort signal during step 1 (0-based): the step finishes and is checkpointed.
+    // Interrupted through the abort signal during step 2: the step finishes and is checkpointed as checkpoint-2.
     const controller = new AbortController();
-    const b1 = await runTraining(testConfig(s, algorithm, split, extra), { ...quiet, signal: controller.signal, onStep: (step) => step === 1 && controller.abort() });
+    const b1 = await runTraining(testConfig(s, algorithm, split, extra), { ...quiet, signal: controller.signal, onStep: (step) => step === 2 && controller.abort() });
     expect(b1).toMatchObject({ interrupted: true, completedSteps: 2, summary: null });
-    expect((await readTrainerState(runPaths(split).checkpoint(1)))!.step).toBe(1);
-    // As if step 2 had logged its rollouts and the process died mid-line before its checkpoint: resume drops both.
-    await appendFile(runPaths(split).rollouts, JSON.stringify({ step: 2, id: 'x', sample: 0, reward: 0, answer: '', completion: '' }) + '\n{"step": 3, "id');
+    expect((await readTrainerState(runPaths(split).checkpoint(2)))!.step).toBe(2);
+    // As if step 3 had logged its rollouts and the process died mid-line before its checkpoint: resume drops both.
+    await appendFile(runPaths(split).rollouts, JSON.stringify({ step: 3, id: 'x', sample: 0, reward: 0, answer: '', completion: '' }) + '\n{"step": 4, "id');
     const b2 = await runTraining(testConfig(s, algorithm, split, extra), { ...quiet, resume: true });
     expect(b2.interrupted).toBe(false);
     expect(b2.completedSteps).toBe(4);
 
     const pa = runPaths(whole), pb = runPaths(split);
-    for (const step of [0, 1, 2, 3]) {
+    for (const step of [1, 2, 3, 4]) {
       const [wa, wb] = await Promise.all([readFile(join(pa.checkpoint(step), 'model.safetensors')), readFile(join(pb.checkpoint(step), 'model.safetensors'))]);
       expect(wb.equals(wa)).toBe(true);
     }
-    const [oa, ob] = await Promise.all([readFile(join(pa.checkpoint(3), OPTIMIZER_FILE)), readFile(join(pb.checkpoint(3), OPTIMIZER_FILE))]);
+    const [oa, ob] = await Promise.all([readFile(join(pa.checkpoint(4), OPTIMIZER_FILE)), readFile(join(pb.checkpoint(4), OPTIMIZER_FILE))]);
     expect(ob.equals(oa)).toBe(true);
-    const [sa, sb] = await Promise.all([readTrainerState(pa.checkpoint(3)), readTrainerState(pb.checkpoint(3))]);
+    const [sa, sb] = await Promise.all([readTrainerState(pa.checkpoint(4)), readTrainerState(pb.checkpoint(4))]);
     expect({ ...sb!, elapsed_s: 0 }).toEqual({ ...sa!, elapsed_s: 0 });
     expect(untimed(await readMetricsCsv(pb.metrics) as never)).toEqual(untimed(await readMetricsCsv(pa.metrics) as never));
     expect(await readValidationCsv(pb.validation)).toEqual(await readValidationCsv(pa.validation));

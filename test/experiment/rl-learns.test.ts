@@ -101,7 +101,7 @@ beforeAll(async () => {
   const sft = config(TINY_BASE, `{name: sft, data: ${JSON.stringify(join(dir, 'sft.jsonl'))}}`, sftOut, SFT_STEPS, pairs.length, '{lr: 0.003, decay: cosine, weight_decay: 0}');
   const r = await runTraining(sft, { console: false, progress: false });
   expect(r.completedSteps).toBe(SFT_STEPS);
-  start = runPaths(sftOut).checkpoint(SFT_STEPS - 1);
+  start = runPaths(sftOut).checkpoint(SFT_STEPS); // after all SFT steps
 }, 300_000);
 
 afterAll(async () => {

@@ -55,9 +55,9 @@ describe('a run keeps its completions', () => {
     await runTraining(testConfig(s, 'garl', none, ['train.log_rollouts=0', 'train.eval_every=0']), quiet);
 
     const rows = await readRolloutLog(runPaths(kept).rollouts);
-    expect(rows.map((row) => [row.step, row.sample])).toEqual([[0, 0], [0, 0], [0, 1], [1, 0], [1, 0], [1, 1]]);
+    expect(rows.map((row) => [row.step, row.sample])).toEqual([[1, 0], [1, 0], [1, 1], [2, 0], [2, 0], [2, 1]]);
     rows.forEach((row, i) => {
-      const r = results[row.step]!;
+      const r = results[row.step - 1]!; // steps count from 1
       const g = (i % 3) % 2; // 2 questions a step: rows are (q0, s0), (q1, s0), (q0, s1)
       expect(row.reward).toBe(r.rollouts!.rewards[g]![row.sample]);
       expect(row.answer).toBe(r.rollouts!.answers[g]![row.sample]);
@@ -69,7 +69,7 @@ describe('a run keeps its completions', () => {
     expect(rows.every((row) => row.completion.length > 0)).toBe(true);
     await expect(readFile(runPaths(none).rollouts)).rejects.toThrow(/ENOENT/);
     // Keeping rollouts draws nothing from the run's random streams.
-    const weights = (dir: string) => readFile(join(runPaths(dir).checkpoint(1), 'model.safetensors'));
+    const weights = (dir: string) => readFile(join(runPaths(dir).checkpoint(2), 'model.safetensors'));
     expect((await weights(none)).equals(await weights(kept))).toBe(true);
 
     const predictions = await readPredictionRecords(runPaths(kept).predictions('test'));

@@ -38,9 +38,9 @@ describe('non-finite values', () => {
     const dir = join(s.dir, 'diverge');
     // lr 1e39: AdamW's first step moves every weight by about 1e39, past float32's 3.4e38.
     const config = testConfig(s, 'sft', dir, ['train.steps=3', 'train.eval_every=0', 'train.checkpoint_every=1', 'optimizer.lr=1e39', 'optimizer.weight_decay=0', 'optimizer.grad_clip=0']);
-    await expect(runTraining(config, quiet)).rejects.toThrow(/step 0: the update left non-finite weights \(first: model\.[\w.]+;.*lr 1e\+39\); stopped without writing them.*lower optimizer\.lr/);
+    await expect(runTraining(config, quiet)).rejects.toThrow(/step 1: the update left non-finite weights \(first: model\.[\w.]+;.*lr 1e\+39\); stopped without writing them.*lower optimizer\.lr/);
     expect(await checkpointsFinite(dir)).toBe(0);
-    expect((await readMetricsCsv(runPaths(dir).metrics)).map((r) => r.step)).toEqual([0]);
+    expect((await readMetricsCsv(runPaths(dir).metrics)).map((r) => r.step)).toEqual([1]);
   });
 
   it('steps whose loss is not finite are skipped whole, and max_nonfinite_steps in a row stop the run', async () => {
@@ -51,12 +51,12 @@ describe('non-finite values', () => {
     await saveModel(hot, { config: model.config, weights: model.weights, tokenizerDir: s.model, hfConfig: model.hfConfig, dtype: 'F32' });
     const dir = join(s.dir, 'nan-loss');
     const config = testConfig({ ...s, model: hot }, 'sft', dir, ['train.steps=6', 'train.eval_every=0', 'train.checkpoint_every=1', 'train.max_nonfinite_steps=2', 'optimizer.weight_decay=0.1']);
-    await expect(runTraining(config, quiet)).rejects.toThrow(/steps 0-1: the loss or gradient norm was not finite 2 steps in a row \(train\.max_nonfinite_steps 2\)/);
+    await expect(runTraining(config, quiet)).rejects.toThrow(/steps 1-2: the loss or gradient norm was not finite 2 steps in a row \(train\.max_nonfinite_steps 2\)/);
     const rows = await readMetricsCsv(runPaths(dir).metrics);
-    expect(rows.map((r) => r.step)).toEqual([0, 1]);
+    expect(rows.map((r) => r.step)).toEqual([1, 2]);
     expect(rows.every((r) => r.above_eps === null)).toBe(true);
-    // Skipped means skipped: not even the weight decay acted (the checkpoint after step 0 holds the starting weights).
-    const after = await loadModel(runPaths(dir).checkpoint(0));
+    // Skipped means skipped: not even the weight decay acted (the checkpoint after step 1 holds the starting weights).
+    const after = await loadModel(runPaths(dir).checkpoint(1));
     for (const [name, w] of after.weights) expect(w).toEqual(model.weights.get(name));
   });
 
@@ -73,13 +73,13 @@ describe('the run lock', () => {
     const first = runTraining(testConfig(s, 'garl', dir, extra), {
       ...quiet,
       onStep: (step) => {
-        if (step === 0) second = runTraining(testConfig(s, 'garl', dir, extra), { ...quiet, resume: true });
+        if (step === 1) second = runTraining(testConfig(s, 'garl', dir, extra), { ...quiet, resume: true });
       },
     });
     const r = await first;
     await expect(second).rejects.toThrow(new RegExp(`in use by process ${process.pid} on ${hostname()}`));
     expect(r.completedSteps).toBe(3);
-    expect((await readMetricsCsv(runPaths(dir).metrics)).map((m) => m.step)).toEqual([0, 1, 2]);
+    expect((await readMetricsCsv(runPaths(dir).metrics)).map((m) => m.step)).toEqual([1, 2, 3]);
     expect(await pathExists(join(dir, RUN_LOCK_FILE))).toBe(false);
   });
 
@@ -90,8 +90,8 @@ describe('the run lock', () => {
     // No process has pid 2^22 + 1 (above Linux's default pid_max).
     await writeFile(join(dir, RUN_LOCK_FILE), JSON.stringify({ pid: 4194305, host: hostname(), started: '2026-01-01T00:00:00Z' }) + '\n');
     // The killed process also left a half-written checkpoint folder.
-    const partial = join(runPaths(dir).checkpoints, 'step-1.partial-4194305');
-    await cp(runPaths(dir).checkpoint(0), partial, { recursive: true });
+    const partial = join(runPaths(dir).checkpoints, 'checkpoint-2.partial-4194305');
+    await cp(runPaths(dir).checkpoint(1), partial, { recursive: true });
     const b = await runTraining(testConfig(s, 'rloo', dir, ['train.steps=2']), { ...quiet, resume: true });
     expect(b.completedSteps).toBe(2);
     expect(await pathExists(partial)).toBe(false);
@@ -119,7 +119,7 @@ describe('resume by meaning', () => {
     await cp(dir, moved, { recursive: true });
     const m = await runTraining(testConfig(s, 'paft', moved, [...extra, 'threads=2', 'train.log_every=5']), { ...quiet, resume: true });
     expect(m.completedSteps).toBe(3);
-    expect((await readMetricsCsv(runPaths(moved).metrics)).map((x) => x.step)).toEqual([0, 1, 2]);
+    expect((await readMetricsCsv(runPaths(moved).metrics)).map((x) => x.step)).toEqual([1, 2, 3]);
   });
 
   it('a changed field is refused, naming it with both values', async () => {
@@ -136,13 +136,13 @@ describe('stops and failed starts', () => {
     const dir = join(s.dir, 'stop-in-test');
     const extra = ['train.steps=2', 'train.eval_every=0'];
     const controller = new AbortController();
-    const a = await runTraining(testConfig(s, 'rloo', dir, extra), { ...quiet, signal: controller.signal, onStep: (step) => step === 1 && controller.abort() });
+    const a = await runTraining(testConfig(s, 'rloo', dir, extra), { ...quiet, signal: controller.signal, onStep: (step) => step === 2 && controller.abort() });
     expect(a).toMatchObject({ interrupted: true, completedSteps: 2, summary: null });
     expect(await pathExists(runPaths(dir).summary)).toBe(false);
     expect(await readFile(join(dir, 'log.jsonl'), 'utf8')).toContain('interrupted during the final test evaluation');
     const b = await runTraining(testConfig(s, 'rloo', dir, extra), { ...quiet, resume: true });
     expect(b.summary?.test.n).toBeGreaterThan(0);
-    expect((await readMetricsCsv(runPaths(dir).metrics)).map((x) => x.step)).toEqual([0, 1]);
+    expect((await readMetricsCsv(runPaths(dir).metrics)).map((x) => x.step)).toEqual([1, 2]);
   });
 
   it('a start that fails on its data or model leaves no run directory', async () => {

@@ -135,7 +135,7 @@ const tagOf = (column: string) => TAG[column] ?? `train/${column}`;
 /** Every non-empty metrics.csv and validation.csv cell is a scalar at its step, equal to float32. */
 async function expectMatchesCsv(dir: string, byTag: Map<string, Map<number, number>>): Promise<void> {
   const metrics = await readMetricsCsv(join(dir, 'metrics.csv'));
-  expect(metrics.map((r) => r.step)).toEqual([0, 1, 2, 3]);
+  expect(metrics.map((r) => r.step)).toEqual([1, 2, 3, 4]);
   for (const row of metrics) {
     for (const c of METRICS_COLUMNS) {
       if (c === 'step') continue;
@@ -145,11 +145,11 @@ async function expectMatchesCsv(dir: string, byTag: Map<string, Map<number, numb
     }
   }
   const validation = await readValidationCsv(join(dir, 'validation.csv'));
-  expect(validation.map((r) => r.step)).toEqual([1, 3]);
+  expect(validation.map((r) => r.step)).toEqual([2, 4]);
   for (const row of validation) {
     for (const c of ['p1', 'p16', 'm16'] as const) expect(byTag.get(`validation/${c}`)?.get(row.step)).toBe(Math.fround(row[c]));
   }
-  expect([...byTag.get('validation/m16')!.keys()].sort()).toEqual([1, 3]);
+  expect([...byTag.get('validation/m16')!.keys()].sort()).toEqual([2, 4]);
 }
 
 describe('TensorBoard event files', () => {
@@ -166,12 +166,12 @@ describe('TensorBoard event files', () => {
     expect(files[0]).toMatch(new RegExp(`^events\\.out\\.tfevents\\.\\d{10}\\..+\\.${process.pid}\\.\\d+$`));
     const [first, ...rest] = events[0]!;
     expect(first!.fileVersion).toBe('brain.Event:2');
-    expect(rest[0]).toMatchObject({ step: 0, sessionStatus: 1 });
+    expect(rest[0]).toMatchObject({ step: 1, sessionStatus: 1 }); // steps count from 1
     for (const e of events[0]!) expect(e.wallTime).toBeGreaterThanOrEqual(Math.floor(t0));
 
     const byTag = scalarsByTag(events[0]!);
     for (const tag of ['train/reward', 'train/loss', 'train/grad_norm', 'train/lr', 'train/W', 'train/tokens_per_s', 'train/no_success_share', 'train/rationale_tokens']) {
-      expect([tag, [...(byTag.get(tag)?.keys() ?? [])]]).toEqual([tag, [0, 1, 2, 3]]);
+      expect([tag, [...(byTag.get(tag)?.keys() ?? [])]]).toEqual([tag, [1, 2, 3, 4]]);
     }
     expect(byTag.has('train/kl')).toBe(false); // GARL has no KL term: empty cells are not written
     await expectMatchesCsv(dir, byTag);
@@ -183,7 +183,7 @@ describe('TensorBoard event files', () => {
     await runTraining(testConfig(s, 'garl', dir, [...extra, 'train.checkpoint_every=1']), { ...quiet, resume: true });
     const { files, events } = await readEvents(dir);
     expect(files).toHaveLength(2);
-    const second = events.findIndex((evs) => evs.some((e) => e.sessionStatus === 1 && e.step === 2));
+    const second = events.findIndex((evs) => evs.some((e) => e.sessionStatus === 1 && e.step === 3));
     expect(second).toBeGreaterThanOrEqual(0);
     const ordered = [...events.filter((_, i) => i !== second), events[second]!];
     await expectMatchesCsv(dir, scalarsByTag(ordered.flat()));

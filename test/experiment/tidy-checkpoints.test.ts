@@ -56,14 +56,15 @@ it('removes the leftovers of gone processes, keeps those of this and live proces
   expect(lines.find((l) => l.startsWith('restored'))).toContain(`best.old-${gone}`);
 });
 
-it('restores a step-N from its .old copy, and of two .old copies uses one and removes the other', async () => {
+it.each([['checkpoint-8'], ['step-7']])('restores a %s from its .old copy, and of two .old copies uses one and removes the other', async (name) => {
+  // step-7: an earlier version's name of checkpoint-8, restored too (--resume renumbers it after tidying).
   const ck = join(root, 'checkpoints');
   const other = spawnSync(process.execPath, ['-e', '']).pid!;
-  await dir(join(ck, `step-7.old-${gone}`));
-  await dir(join(ck, `step-7.old-${other}`));
+  await dir(join(ck, `${name}.old-${gone}`));
+  await dir(join(ck, `${name}.old-${other}`));
   const r = await tidyCheckpoints({ checkpoints: ck });
-  expect(await readdir(ck)).toEqual(['step-7']);
-  expect(r.restored).toEqual([join(ck, 'step-7')]);
+  expect(await readdir(ck)).toEqual([name]);
+  expect(r.restored).toEqual([join(ck, name)]);
   expect(r.removed).toHaveLength(1);
 });
 

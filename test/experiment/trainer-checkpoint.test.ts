@@ -37,8 +37,8 @@ function setup(): { model: CheckpointModel; optimizer: Optimizer; state: Trainer
   const weights = randomWeights(config, 0);
   const optimizer = createOptimizer(weights, { kind: 'adamw' });
   const state: TrainerState = {
-    version: 1,
-    step: 0,
+    version: 2,
+    step: 1,
     optimizer: optimizer.scalarState(),
     rng: {} as StreamStates,
     data_order: {} as DataOrderState,
@@ -53,7 +53,7 @@ it('refuses NaN in the optimizer state before writing anything', async () => {
   const { model, optimizer, state } = setup();
   const [name, t] = [...optimizer.stateTensors()][1]!;
   t.data[2] = NaN;
-  const dir = join(root, 'nan-opt', 'step-0');
+  const dir = join(root, 'nan-opt', 'checkpoint-1');
   const err = await writeTrainerCheckpoint(dir, model, state, optimizer).then(() => undefined, (e: unknown) => e);
   expect(err).toBeInstanceOf(NonFiniteError);
   expect((err as Error).message).toBe(`${dir}: not saved (optimizer state): tensor "${name}" holds NaN at flat index 2; the weights diverged (try a lower learning rate); nothing was written`);
@@ -63,14 +63,14 @@ it('refuses NaN in the optimizer state before writing anything', async () => {
 it('refuses Infinity in the weights before writing anything', async () => {
   const { model, optimizer, state } = setup();
   (model.weights.get('model.norm.weight') as Float32Array)[0] = Infinity;
-  const dir = join(root, 'inf-w', 'step-0');
+  const dir = join(root, 'inf-w', 'checkpoint-1');
   await expect(writeTrainerCheckpoint(dir, model, state, optimizer)).rejects.toThrow(`${dir}: not saved: tensor "model.norm.weight" holds Infinity at flat index 0`);
   await expect(readdir(join(root, 'inf-w'))).rejects.toThrow(/ENOENT/);
 });
 
 it('a checkpoint with non-finite float32 weights or optimizer state does not load, naming file and tensor', async () => {
   const { model, optimizer, state } = setup();
-  const dir = join(root, 'ok', 'step-0');
+  const dir = join(root, 'ok', 'checkpoint-1');
   await writeTrainerCheckpoint(dir, model, state, optimizer);
   expect((await readTrainerCheckpoint(dir)).weights.size).toBe(model.weights.size);
 

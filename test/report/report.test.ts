@@ -1,4 +1,4 @@
-import { cp, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,11 +16,14 @@ import {
   studyTableCiMarkdownCells,
   studyTableMarkdownCells,
   studyTablesCsv,
+  summaryCsv,
   writeReport,
   type RunRecord,
 } from '../../src/report/index.js';
 import { fakeRun } from './fake-runs.js';
 
+// Written by an earlier version: steps count from 0 (metrics.csv from step 0, summary.json without step_base),
+// so they are read shifted by one ("run folders of an earlier version" below checks against a 1-based twin).
 const RUNS = fileURLToPath(new URL('../fixtures/runs/', import.meta.url));
 const at = (...p: string[]) => join(RUNS, ...p);
 
@@ -62,8 +65,9 @@ describe('finding and reading runs', () => {
     expect(run('finqa-cold-garl-q0.75-seed0').status).toBe('finished');
     const inc = run('musique-cold-garl-q0.75-seed0');
     expect(inc).toMatchObject({ status: 'incomplete', task: 'musique', start: 'cold', method: 'garl', q: 0.75, label: 'GARL q=0.75', plannedSteps: 10 });
-    // The partial last line (a crash mid-append) is dropped.
-    expect(inc.metrics.map((m) => m.step)).toEqual([0, 1]);
+    // The partial last line (a crash mid-append) is dropped; 0-based steps read from 1.
+    expect(inc.metrics.map((m) => m.step)).toEqual([1, 2]);
+    expect(inc.legacySteps).toBe(true);
     const bad = run('finqa-cold-paft-q0.5-seed0');
     expect(bad.status).toBe('invalid');
     expect(bad.problem).toMatch(/summary\.json: test\.p1: /);
@@ -71,8 +75,10 @@ describe('finding and reading runs', () => {
 
   it('keeps the last row of a step repeated after a resume', () => {
     const m = run('finqa-cold-garl-q1-seed0').metrics;
-    expect(m.map((r) => r.step)).toEqual([0, 1, 2, 3]);
+    expect(m.map((r) => r.step)).toEqual([1, 2, 3, 4]);
     expect(m[2]).toMatchObject({ mean_reward: 0.5, kl: null, q: 1 });
+    expect(run('finqa-cold-garl-q1-seed0').validation.map((v) => v.step)).toEqual([2, 4]);
+    expect(run('finqa-cold-garl-q1-seed0').summary).toMatchObject({ step_base: 1, best_step: 4, test: { checkpoint_step: 4 } });
   });
 
   it('labels rows as the study does', () => {
@@ -158,6 +164,49 @@ describe('the study tables', () => {
     expect(t.rows.find((r) => r[0] === 'finqa-cold-garl-q1-seed0')!.slice(10, 12)).toEqual([33.5, '']);
     expect(status['finqa-cold-paft-q0.5-seed0']).toMatch(/^invalid: .*summary\.json: test\.p1/);
     expect(status['finqa-cold-garl-q1-seed0']).toBe('finished');
+    // best step: the fixture's 0-based 3, the checkpoint after 4 steps
+    expect(t.rows.find((r) => r[0] === 'finqa-cold-garl-q1-seed0')![t.columns.indexOf('best step')]).toBe(4);
+  });
+});
+
+describe('run folders of an earlier version (steps from 0)', () => {
+  let twin: string;
+  beforeAll(async () => {
+    twin = await mkdtemp(join(tmpdir(), 'tsallis-twin-'));
+    await cp(RUNS, twin, { recursive: true });
+    // The fixtures as this version writes them, shifted here by hand: steps + 1 in the CSVs' complete rows
+    // (the step is their first column), and summary.json marked "step_base": 1 with its steps + 1.
+    for (const dir of await findRunDirs([twin])) {
+      for (const name of await readdir(dir)) {
+        const file = join(dir, name);
+        if (name.endsWith('.csv')) {
+          const lines = (await readFile(file, 'utf8')).split('\n');
+          const shifted = lines.map((l, i) => (i === 0 || i === lines.length - 1 || l === '' ? l : l.replace(/^\d+/, (n) => String(Number(n) + 1))));
+          await writeFile(file, shifted.join('\n'));
+        } else if (name === 'summary.json') {
+          const s = JSON.parse(await readFile(file, 'utf8'));
+          const next = (x: number | null) => (x === null ? null : x + 1);
+          await writeFile(file, JSON.stringify({ step_base: 1, ...s, best_step: next(s.best_step), test: { ...s.test, checkpoint_step: next(s.test.checkpoint_step) } }, null, 2));
+        }
+      }
+    }
+  });
+  afterAll(async () => {
+    await rm(twin, { recursive: true, force: true });
+  });
+
+  it('are read as their 1-based twins: the same rows, tables, curves, summary and report', async () => {
+    const legacy = await collectRuns([RUNS]);
+    const current = await collectRuns([twin]);
+    expect(current.every((r) => !r.legacySteps)).toBe(true);
+    expect(legacy.filter((r) => r.legacySteps).map((r) => r.name)).toHaveLength(9); // all but the base model, which has no rows
+    const same = (r: RunRecord) => ({ ...r, dir: r.dir.slice(r.dir.lastIndexOf('/')), legacySteps: undefined, problem: r.problem?.replace(/^.*\//, '') });
+    expect(legacy.map(same)).toEqual(current.map(same));
+    const text = (runs: RunRecord[], root: string) => {
+      const files = [buildReport(runs, 'md'), buildReport(runs, 'csv')].flatMap((r) => [r.main, ...r.others]);
+      return [...files.map((f) => `${f.name}\n${f.text}`), summaryCsv(runs)].join('\n').replaceAll(root.replace(/\/$/, ''), '<runs>');
+    };
+    expect(text(legacy, RUNS)).toBe(text(current, twin));
   });
 });
 
