@@ -5,6 +5,7 @@ import { exportCommand } from './export.js';
 import { generateCommand } from './generate.js';
 import { initModelCommand } from './init-model.js';
 import { metricsCommand } from './metrics.js';
+import { modelCommand, modelSubcommands } from './model.js';
 import type { CommandLevel } from './options.js';
 import { probeCommand } from './probe.js';
 import { reportCommand } from './report.js';
@@ -19,6 +20,7 @@ export const commands: CommandModule<any, any>[] = [
   evalCommand,
   probeCommand,
   initModelCommand,
+  modelCommand,
   scoreCommand,
   generateCommand,
   exportCommand,
@@ -29,7 +31,7 @@ export const commands: CommandModule<any, any>[] = [
 ];
 
 /** The subcommands of the commands that have them. */
-const SUBCOMMANDS: Record<string, readonly CommandModule[]> = { data: dataSubcommands };
+const SUBCOMMANDS: Record<string, readonly CommandModule[]> = { data: dataSubcommands, model: modelSubcommands };
 
 /** The commands that read a config and take --set. */
 const CONFIG_COMMANDS = new Set<unknown>([trainCommand, evalCommand, probeCommand]);

@@ -3,6 +3,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { UserError } from '../errors.js';
 import { loadModel } from '../model/checkpoint.js';
 import { resolveCheckpointDir } from '../experiment/trainer-checkpoint.js';
+import { resolveModelPath } from '../model/download.js';
 import { exportModel, GRAPH_KINDS, type ExportedGraph, type GraphKind } from '../runtime/export.js';
 import { pathFlag } from './options.js';
 
@@ -29,12 +30,13 @@ export function parseGraphs(raw: unknown): GraphKind[] {
 
 /** What the command does, callable from tests. */
 export async function runExport(a: ExportArgs): Promise<ExportedGraph[]> {
-  const { config, weights } = await loadModel(await resolveCheckpointDir(a.model));
+  const dir = (await resolveModelPath(await resolveCheckpointDir(a.model), '--model')).dir;
+  const { config, weights } = await loadModel(dir);
   return exportModel(a.out, config, weights, {
     graphs: a.graphs,
     embedWeights: a.embedWeights,
     train: { clip: a.clip, kl: a.kl },
-    modelDir: a.model,
+    modelDir: dir,
   });
 }
 
@@ -45,7 +47,7 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
   describe: 'Write the score and train graphs as .onnx files (weights as named inputs, or embedded)',
   builder: (y: Argv) =>
     y
-      .option('model', { type: 'string', demandOption: true, describe: 'Model directory (Hugging Face layout)', coerce: pathFlag('model') })
+      .option('model', { type: 'string', demandOption: true, describe: 'Model directory (Hugging Face layout), or a Hub id in the Hugging Face cache (owner/name[@revision])', coerce: pathFlag('model') })
       .option('out', { type: 'string', demandOption: true, describe: 'Directory for <graph>.onnx, README.md and the config/tokenizer files', coerce: pathFlag('out') })
       .option('embed-weights', {
         type: 'boolean',

@@ -5,6 +5,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { loadModel } from '../model/checkpoint.js';
 import { resolveCheckpointDir } from '../experiment/trainer-checkpoint.js';
+import { resolveModelPath } from '../model/download.js';
 import { generate } from '../runtime/generate.js';
 import { Policy } from '../runtime/policy.js';
 import { stopTokensFor } from '../runtime/stop-tokens.js';
@@ -44,7 +45,7 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
   describe: 'Sample completions from a model (a whole batch in one ONNX Loop run)',
   builder: (y: Argv) =>
     withRuntimeOptions(y)
-      .option('model', { type: 'string', demandOption: true, describe: 'Hugging Face model directory', coerce: pathFlag('model') })
+      .option('model', { type: 'string', demandOption: true, describe: 'Hugging Face model directory, or a Hub id in the Hugging Face cache (owner/name[@revision])', coerce: pathFlag('model') })
       .option('prompt', { type: 'string', array: true, demandOption: true, describe: 'Prompt text; repeat the flag for a batch of prompts' })
       .option('chat', { type: 'boolean', default: false, describe: "Render each prompt as a user turn through the model's chat template" })
       .option('thinking', { type: 'boolean', default: true, describe: 'With --chat: enable_thinking for the template (--no-thinking turns it off)' })
@@ -58,7 +59,7 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
       .option('seed', { default: 0, describe: 'Seed of the sampling noise: the same seed gives the same completions', coerce: integerFlag('seed', { min: 0 }) })
       .option('json', { type: 'boolean', default: false, describe: 'Print one JSON object per completion (tokens, log-probs, spans, finish reason)' }) as unknown as Argv<GenerateArgs>,
   handler: async (args) => {
-    const model = await loadModel(await resolveCheckpointDir(args.model));
+    const model = await loadModel((await resolveModelPath(await resolveCheckpointDir(args.model), '--model')).dir);
     const tok = model.tokenizer;
     const prompts = args.prompt.map((text) =>
       tok.encode(args.chat ? tok.applyChatTemplate([{ role: 'user', content: text }], { addGenerationPrompt: true, enableThinking: args.thinking }) : text),

@@ -17,6 +17,7 @@ import { UserError } from '../errors.js';
 import { checkSequences } from '../experiment/input-limits.js';
 import { loadModel } from '../model/checkpoint.js';
 import { resolveCheckpointDir } from '../experiment/trainer-checkpoint.js';
+import { resolveModelPath } from '../model/download.js';
 import type { Tokenizer } from '../model/tokenizer.js';
 import { packByTokens, padBatch } from '../runtime/batch.js';
 import { Policy } from '../runtime/policy.js';
@@ -146,7 +147,7 @@ export interface ScoreRunResult {
 /** What the command does, callable from tests. */
 export async function runScore(a: ScoreArgs & { progress?: boolean }): Promise<ScoreRunResult> {
   const t0 = performance.now();
-  const model = await loadModel(await resolveCheckpointDir(a.model));
+  const model = await loadModel((await resolveModelPath(await resolveCheckpointDir(a.model), '--model')).dir);
   const { config, tokenizer } = model;
   const records = await readScoreInput(a.input, config.vocabSize);
   // Texts are tokenised again when scored: cheap beside scoring, and only a group's ids are held at a time.
@@ -207,7 +208,7 @@ export const scoreCommand: CommandModule<object, ScoreArgs> = {
   builder: (y: Argv) =>
     withRuntimeOptions(
       y
-        .option('model', { type: 'string', demandOption: true, describe: 'Model directory (Hugging Face layout)', coerce: pathFlag('model') })
+        .option('model', { type: 'string', demandOption: true, describe: 'Model directory (Hugging Face layout), or a Hub id in the Hugging Face cache (owner/name[@revision])', coerce: pathFlag('model') })
         .option('input', { type: 'string', demandOption: true, describe: 'JSONL: one {"text": ...} or {"ids": [...]} per line', coerce: pathFlag('input') })
         .option('out', { type: 'string', demandOption: true, describe: 'JSONL: the input fields plus "ids" and "logprobs" (logprobs[t] = log p(ids[t+1] | ids[..t]))', coerce: pathFlag('out') })
         .option('batch-tokens', {

@@ -16,7 +16,9 @@
  * defaults in TASK_DEFAULTS, the study's "4096-128" etc.).
  *
  * Paths in the config (model.path, task.data_dir, task.prompts, output.dir) are kept as written:
- * relative paths are relative to the directory the command runs in, not to the config file.
+ * relative paths are relative to the directory the command runs in, not to the config file. model.path may
+ * also be a Hub id (owner/name[@revision]), resolved to its snapshot in the Hugging Face cache when the model
+ * is loaded (src/model/download.ts), never here: the resolved config keeps the id as written.
  */
 import { z } from 'zod';
 import type { Aggregation } from '../objectives/coefficients.js';
@@ -131,8 +133,10 @@ export function scoringTask(task: ConfigTaskName): AnswerTask {
 
 const model = z
   .strictObject({
-    path: text('a path to a Hugging Face model directory (config.json, model.safetensors, tokenizer.json)').describe(
-      'Hugging Face model directory to start from (config.json, model.safetensors, tokenizer.json, tokenizer_config.json). Required.',
+    path: text('a path to a Hugging Face model directory (config.json, model.safetensors, tokenizer.json), or a Hub id owner/name[@revision]').describe(
+      'Hugging Face model directory to start from (config.json, model.safetensors, tokenizer.json, tokenizer_config.json), or a Hub id ' +
+        '`owner/name` or `owner/name@revision` (branch, tag or commit) read from the Hugging Face cache ($HF_HUB_CACHE, else $HF_HOME/hub), ' +
+        'offline: fetch it first with `tsallis-run model download owner/name[@revision]`. A path that exists wins over a Hub id. Required.',
     ),
     save_dtype: oneOf(['f32', 'f16', 'bf16']).default('f32').describe('Floating-point type of the weights in saved checkpoints (training itself is f32).'),
   })

@@ -1,222 +1,137 @@
 /**
- * Downloading dataset files from the Hugging Face Hub with @huggingface/hub: resumable and cached.
- *  - A finished file is recorded in <out>/<task>/.download.json (etag and size); a later run that finds the
- *    file with that size does not touch the network (use `force` to fetch again).
- *  - A file being downloaded grows as <dest>.part next to <dest>.part.json (its etag); a rerun asks the Hub
- *    for the rest with a Range request when the etag has not changed, and starts over when it has.
- *  - Without a network (or with the Hub unreachable) the download fails with a UserError that says so.
- * The Hub's address is `hubUrl`, else $HF_ENDPOINT, else https://huggingface.co; a token comes from $HF_TOKEN.
+ * `data download`: a dataset's files (sources.ts) from the Hugging Face Hub into the Hugging Face cache that
+ * the Python tools share (src/hub/: $HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub;
+ * the Hub at $HF_ENDPOINT; a token from $HF_TOKEN), as datasets--owner--name/snapshots/<commit>/<path>.
+ *  - The revision is resolved to a commit first, and every file is fetched at that commit
+ *    (@huggingface/hub's downloadFileToCacheDir), so one download is one consistent snapshot;
+ *    refs/<revision> is written last, once every file is there.
+ *  - A dataset whose files are all in the cache is not fetched again and needs no network (`refresh` asks
+ *    the Hub whether the revision has moved; files already cached are kept either way).
+ *  - `data prepare` without --input reads the cached files (cachedDataset).
  */
-import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
-import { downloadFile, fileDownloadInfo, HubApiError, type FileDownloadInfoOutput } from '@huggingface/hub';
+import { join } from 'node:path';
 import { UserError } from '../errors.js';
+import { cachedCommit, cachedFilesIn, isFile, repoFolder, snapshotDir, writeRef } from '../hub/cache.js';
+import { HubClient } from '../hub/client.js';
+import { DEFAULT_REVISION, type HubRepo } from '../hub/id.js';
+import { hubSettings, type HubOptions, type HubSettings } from '../hub/settings.js';
 import type { TaskName } from '../tasks/record.js';
-import { shardPath, SOURCES, type DatasetSource } from './sources.js';
+import { SHARD_NAME, SOURCES, type DatasetSource } from './sources.js';
 
-export const DEFAULT_HUB_URL = 'https://huggingface.co';
-
-export interface HubOptions {
-  /** The Hub's address (default $HF_ENDPOINT or https://huggingface.co). */
-  hubUrl?: string;
-  /** An access token (default $HF_TOKEN). */
-  accessToken?: string;
-  log?: (line: string) => void;
-}
-
-export interface FileRef {
-  repo: string;
-  revision: string;
-  path: string;
-}
-
-export type FileStatus = 'downloaded' | 'resumed' | 'cached';
-
-function hubUrlOf(opts: HubOptions): string {
-  return (opts.hubUrl ?? process.env.HF_ENDPOINT ?? DEFAULT_HUB_URL).replace(/\/+$/, '');
-}
-
-const NETWORK_CODES = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'ENETUNREACH', 'EHOSTUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET'];
-
-/** Turn a failure of a Hub call into a UserError that says what to do. */
-function hubError(err: unknown, ref: FileRef, hubUrl: string): Error {
-  if (err instanceof UserError) return err;
-  if (err instanceof HubApiError) {
-    const hint = err.statusCode === 401 || err.statusCode === 403 ? ' (a gated or private repository: set HF_TOKEN)' : '';
-    return new UserError(`${ref.repo}@${ref.revision}/${ref.path}: the Hub answered ${err.statusCode}${hint}: ${err.message}`);
-  }
-  const e = err as Error & { cause?: { code?: string; message?: string }; code?: string };
-  const code = e.cause?.code ?? e.code;
-  if ((code && NETWORK_CODES.includes(code)) || /fetch failed|network|socket|terminated/i.test(e.message ?? '')) {
-    return new UserError(
-      `cannot reach ${hubUrl}, or lost the connection (${code ?? e.message}), while fetching ${ref.repo}/${ref.path}: are you offline? ` +
-        'Check the connection (or set HF_ENDPOINT to a mirror) and rerun; finished files are kept and a partial file resumes.',
-    );
-  }
-  return err as Error;
-}
-
-async function sizeOf(path: string): Promise<number | null> {
-  try {
-    return (await stat(path)).size;
-  } catch {
-    return null;
-  }
-}
-
-async function readJson<T>(path: string): Promise<T | null> {
-  try {
-    return JSON.parse(await readFile(path, 'utf8')) as T;
-  } catch {
-    return null;
-  }
-}
-
-/** What the Hub says about a file (size, etag, url), or null when it does not exist. */
-export async function hubFileInfo(ref: FileRef, opts: HubOptions = {}): Promise<FileDownloadInfoOutput | null> {
-  const hubUrl = hubUrlOf(opts);
-  try {
-    return await fileDownloadInfo({
-      repo: { type: 'dataset', name: ref.repo },
-      path: ref.path,
-      revision: ref.revision,
-      hubUrl,
-      accessToken: opts.accessToken ?? process.env.HF_TOKEN,
-    });
-  } catch (err) {
-    throw hubError(err, ref, hubUrl);
-  }
-}
-
-/**
- * Download one file to `dest`, resuming a partial download. `info` is what hubFileInfo returned.
- * Returns whether the file was fetched whole or resumed.
- */
-export async function downloadToFile(ref: FileRef, info: FileDownloadInfoOutput, dest: string, opts: HubOptions = {}): Promise<FileStatus> {
-  const hubUrl = hubUrlOf(opts);
-  const part = `${dest}.part`, partMeta = `${dest}.part.json`;
-  await mkdir(dirname(dest), { recursive: true });
-  let offset = 0;
-  const meta = await readJson<{ etag: string; size: number }>(partMeta);
-  const have = await sizeOf(part);
-  if (have !== null && meta && meta.etag === info.etag && meta.size === info.size && have <= info.size) offset = have;
-  else {
-    await rm(part, { force: true });
-    await writeFile(partMeta, JSON.stringify({ etag: info.etag, size: info.size }) + '\n');
-  }
-  if (offset < info.size) {
-    opts.log?.(`${offset ? 'resuming' : 'downloading'} ${ref.repo}/${ref.path} (${(info.size / 1e6).toFixed(1)} MB${offset ? `, from byte ${offset}` : ''})`);
-    try {
-      const blob = await downloadFile({
-        repo: { type: 'dataset', name: ref.repo },
-        path: ref.path,
-        revision: ref.revision,
-        hubUrl,
-        accessToken: opts.accessToken ?? process.env.HF_TOKEN,
-        downloadInfo: info,
-        xet: false,
-      });
-      if (!blob) throw new UserError(`${ref.repo}/${ref.path}: not found on the Hub`);
-      const body = (offset > 0 ? blob.slice(offset) : blob).stream() as unknown as NodeReadableStream;
-      await pipeline(Readable.fromWeb(body), createWriteStream(part, { flags: offset > 0 ? 'a' : 'w' }));
-    } catch (err) {
-      throw hubError(err, ref, hubUrl);
-    }
-  }
-  const got = (await sizeOf(part)) ?? 0;
-  if (got !== info.size) {
-    throw new UserError(`${ref.repo}/${ref.path}: incomplete download (${got} of ${info.size} bytes); rerun to resume`);
-  }
-  await rename(part, dest);
-  await rm(partMeta, { force: true });
-  return offset > 0 ? 'resumed' : 'downloaded';
-}
-
-export interface DownloadOptions extends HubOptions {
-  /** The folder to download into; files go to <outDir>/<task>/<path in the repository>. */
-  outDir: string;
+export interface SourceOptions {
   /** Another repository or revision than the default source (same file layout). */
   repo?: string;
   revision?: string;
-  /** Fetch again even when the files are recorded as complete. */
-  force?: boolean;
 }
 
-interface Record_ {
-  repo: string;
-  revision: string;
-  files: Record<string, { etag: string; size: number }>;
-  shards: Record<string, number>;
+export interface DownloadOptions extends HubOptions, SourceOptions {
+  /** Ask the Hub for the revision's current commit even when the cache has the files. */
+  refresh?: boolean;
 }
+
+export type FileStatus = 'downloaded' | 'cached';
 
 export interface DownloadReport {
   task: TaskName;
+  repo: HubRepo;
+  revision: string;
+  commit: string;
+  /** The snapshot folder. */
   dir: string;
   files: { path: string; local: string; status: FileStatus }[];
 }
 
-/** Download a dataset's files (see sources.ts) into <outDir>/<task>/. */
-export async function downloadDataset(task: TaskName, opts: DownloadOptions): Promise<DownloadReport> {
+function sourceOf(task: TaskName, opts: SourceOptions): DatasetSource {
   const base = SOURCES[task];
-  const source: DatasetSource = { ...base, repo: opts.repo ?? base.repo, revision: opts.revision ?? base.revision };
-  const dir = join(opts.outDir, task);
-  await mkdir(dir, { recursive: true });
-  const recordPath = join(dir, '.download.json');
-  let record = opts.force ? null : await readJson<Record_>(recordPath);
-  if (record && (record.repo !== source.repo || record.revision !== source.revision)) record = null;
-  const rec: Record_ = record ?? { repo: source.repo, revision: source.revision, files: {}, shards: {} };
-  const saveRecord = () => writeFile(recordPath, JSON.stringify(rec, null, 1) + '\n');
-  const report: DownloadReport = { task, dir, files: [] };
+  return { ...base, repo: opts.repo ?? base.repo, revision: opts.revision ?? base.revision };
+}
 
-  const fetchOne = async (path: string, known?: FileDownloadInfoOutput | null): Promise<boolean> => {
-    const local = join(dir, path);
-    const done = rec.files[path];
-    if (done && (await sizeOf(local)) === done.size) {
-      report.files.push({ path, local, status: 'cached' });
-      return true;
-    }
-    const ref = { repo: source.repo, revision: source.revision, path };
-    const info = known === undefined ? await hubFileInfo(ref, opts) : known;
-    if (!info) return false;
-    const status = await downloadToFile(ref, info, local, opts);
-    rec.files[path] = { etag: info.etag, size: info.size };
-    await saveRecord();
-    report.files.push({ path, local, status });
-    return true;
-  };
+const datasetRepo = (source: DatasetSource): HubRepo => ({ type: 'dataset', name: source.repo });
 
+const at = (source: DatasetSource) => `${source.repo}@${source.revision}`;
+
+/** The source's files in the cache, when all are there: the revision's commit and the paths in the repository. */
+async function cachedSource(source: DatasetSource, s: HubSettings): Promise<{ commit: string; paths: string[] } | null> {
+  const repo = datasetRepo(source);
+  const commit = await cachedCommit(s.cacheDir, repo, source.revision);
+  if (!commit) return null;
+  const snapshot = snapshotDir(s.cacheDir, repo, commit);
+  const paths: string[] = [];
   for (const item of source.items) {
     if ('file' in item) {
-      if (!(await fetchOne(item.file))) throw new UserError(`${source.repo}@${source.revision}: no file ${item.file}`);
-      continue;
+      if (!(await isFile(join(snapshot, item.file)))) return null;
+      paths.push(item.file);
+    } else {
+      // Shards are numbered from 0 without gaps.
+      const names = (await cachedFilesIn(snapshot, item.shards)).filter((n) => SHARD_NAME.test(n));
+      if (names.length === 0 || names.some((n, i) => Number(n.slice(0, n.indexOf('.'))) !== i)) return null;
+      paths.push(...names.map((n) => `${item.shards}/${n}`));
     }
-    const count = rec.shards[item.shards];
-    if (count !== undefined) {
-      let all = true;
-      for (let i = 0; i < count && all; i++) {
-        const p = shardPath(item.shards, i);
-        all = rec.files[p] !== undefined && (await sizeOf(join(dir, p))) === rec.files[p]!.size;
-      }
-      if (all) {
-        for (let i = 0; i < count; i++) report.files.push({ path: shardPath(item.shards, i), local: join(dir, shardPath(item.shards, i)), status: 'cached' });
-        continue;
-      }
-    }
-    let i = 0;
-    for (;;) {
-      const p = shardPath(item.shards, i);
-      const info = await hubFileInfo({ repo: source.repo, revision: source.revision, path: p }, opts);
-      if (!info) break;
-      await fetchOne(p, info);
-      i++;
-    }
-    if (i === 0) throw new UserError(`${source.repo}@${source.revision}: no parquet shards under ${item.shards}/`);
-    rec.shards[item.shards] = i;
-    await saveRecord();
   }
-  return report;
+  return { commit, paths };
+}
+
+/** The paths of the source's files at `commit`, as the Hub lists them. */
+async function sourcePaths(client: HubClient, source: DatasetSource, commit: string): Promise<string[]> {
+  const repo = datasetRepo(source);
+  const files = source.items.flatMap((i) => ('file' in i ? [i.file] : []));
+  const existing = files.length > 0 ? await client.existingPaths(repo, commit, files) : new Set<string>();
+  const paths: string[] = [];
+  for (const item of source.items) {
+    if ('file' in item) {
+      if (!existing.has(item.file)) throw new UserError(`${at(source)}: no file ${item.file}`);
+      paths.push(item.file);
+    } else {
+      const shards = (await client.listDir(repo, commit, item.shards)).filter((p) => SHARD_NAME.test(p.slice(p.lastIndexOf('/') + 1)));
+      if (shards.length === 0) throw new UserError(`${at(source)}: no parquet shards under ${item.shards}/`);
+      paths.push(...shards);
+    }
+  }
+  return paths;
+}
+
+/** Download a dataset's files (see sources.ts) into the Hugging Face cache. */
+export async function downloadDataset(task: TaskName, opts: DownloadOptions = {}): Promise<DownloadReport> {
+  const source = sourceOf(task, opts);
+  const s = hubSettings(opts);
+  const repo = datasetRepo(source);
+  const report = (commit: string, files: DownloadReport['files']): DownloadReport => ({ task, repo, revision: source.revision, commit, dir: snapshotDir(s.cacheDir, repo, commit), files });
+  if (!opts.refresh) {
+    const cached = await cachedSource(source, s);
+    if (cached) {
+      const dir = snapshotDir(s.cacheDir, repo, cached.commit);
+      return report(cached.commit, cached.paths.map((path) => ({ path, local: join(dir, path), status: 'cached' })));
+    }
+  }
+  if (s.offline) throw new UserError(`dataset ${at(source)} is not (whole) in the cache ${s.cacheDir}, and HF_HUB_OFFLINE is set: unset it to download`);
+  s.log(`dataset ${at(source)}: from ${s.endpoint} into ${repoFolder(s.cacheDir, repo)}`);
+  const client = new HubClient(s);
+  const commit = await client.commitOf(repo, source.revision);
+  const files: DownloadReport['files'] = [];
+  for (const path of await sourcePaths(client, source, commit)) {
+    const { local, fetched } = await client.downloadFile(repo, commit, path);
+    files.push({ path, local, status: fetched ? 'downloaded' : 'cached' });
+  }
+  await writeRef(s.cacheDir, repo, source.revision, commit);
+  return report(commit, files);
+}
+
+/** The command that downloads a task's source, for messages. */
+export function downloadCommand(task: TaskName, opts: SourceOptions = {}): string {
+  const base = SOURCES[task];
+  const extra = [opts.repo && opts.repo !== base.repo ? ` --repo ${opts.repo}` : '', opts.revision && opts.revision !== base.revision ? ` --revision ${opts.revision}` : ''].join('');
+  return `tsallis-run data download --task ${task}${extra}`;
+}
+
+/** A task's downloaded files, from the cache only (no network): what `data prepare` reads without --input. */
+export async function cachedDataset(task: TaskName, opts: SourceOptions & Pick<HubOptions, 'cacheDir'> = {}): Promise<{ dir: string; files: string[] }> {
+  const source = sourceOf(task, opts);
+  const s = hubSettings(opts);
+  const cached = await cachedSource(source, s);
+  if (!cached) {
+    const rev = source.revision === DEFAULT_REVISION ? '' : ` (revision ${source.revision})`;
+    throw new UserError(`${task}: the Hugging Face cache ${s.cacheDir} does not hold dataset ${source.repo}${rev}: run \`${downloadCommand(task, opts)}\` first, or give --input`);
+  }
+  const dir = snapshotDir(s.cacheDir, datasetRepo(source), cached.commit);
+  return { dir, files: cached.paths.map((p) => join(dir, p)) };
 }

@@ -5,14 +5,15 @@
  *    distractor, splits train and validation, shards NNNN.parquet.
  *  - MuSiQue: dgslibisey/MuSiQue, the official musique_ans_v1.0_{train,dev}.jsonl (answerable subset; the
  *    test file has no answers).
- * Files land in <out>/<task>/ under their path in the repository, so `data prepare --input <out>/<task>` finds them.
+ * Every source is on the Hub: `data download` fetches its files into the Hugging Face cache (src/hub/), where
+ * `data prepare` finds them without --input. There are no sources elsewhere (GitHub and the like) at present.
  */
 import type { TaskName } from '../tasks/record.js';
 
 export type SourceItem =
   /** One file at this path. */
   | { file: string }
-  /** Parquet shards <dir>/0000.parquet, 0001.parquet, ... up to the first that does not exist. */
+  /** Parquet shards <dir>/0000.parquet, 0001.parquet, ...: every NNNN.parquet file in the folder, in name order. */
   | { shards: string };
 
 export interface DatasetSource {
@@ -31,7 +32,5 @@ export const SOURCES: Record<TaskName, DatasetSource> = {
   },
 };
 
-/** The path of shard i of a shard directory. */
-export function shardPath(dir: string, i: number): string {
-  return `${dir}/${String(i).padStart(4, '0')}.parquet`;
-}
+/** A parquet shard's file name: 0000.parquet, 0001.parquet, ... */
+export const SHARD_NAME = /^\d+\.parquet$/;

@@ -23,6 +23,7 @@ import { parseConfig, resolvedConfigYaml } from '../config/load.js';
 import { aggregationOf, algorithmOf, lrScheduleOf, optimizerEps, optimizerOf, type Config } from '../config/schema.js';
 import { UserError } from '../errors.js';
 import { loadModel, type LoadedModel } from '../model/checkpoint.js';
+import { resolveModelPath, type ResolvedModel } from '../model/download.js';
 import type { WriteDtype } from '../model/safetensors.js';
 import { createOptimizer, isNormOrBias, lrSchedule } from '../runtime/optimizer.js';
 import { Policy } from '../runtime/policy.js';
@@ -121,8 +122,8 @@ export interface RunInputs {
   valRecords: TaskRecord[];
   finalRecords: TaskRecord[];
   start: LoadedModel;
-  /** config.model.path, or the same checkpoint under its other name (resolveCheckpointDir). */
-  modelDir: string;
+  /** Where model.path led: a local directory, or a snapshot in the Hugging Face cache. */
+  model: ResolvedModel;
 }
 
 /** Loads the task, its data and the starting model; any error here leaves no run directory behind. */
@@ -135,8 +136,9 @@ export async function loadRunInputs(config: Config): Promise<RunInputs> {
   const valRecords = config.train.eval_questions > 0 ? validation.slice(0, config.train.eval_questions) : validation;
   const finalAll = await loadSplit(task, config.eval.split);
   const finalRecords = config.eval.questions > 0 ? finalAll.slice(0, config.eval.questions) : finalAll;
-  const modelDir = await resolveCheckpointDir(config.model.path);
-  const start = await loadModel(modelDir);
+  // A local folder (a checkpoint under either of its names) wins; else a Hub id in the Hugging Face cache.
+  const model = await resolveModelPath(await resolveCheckpointDir(config.model.path), 'model.path');
+  const start = await loadModel(model.dir);
   // Every input must fit the model and a micro-batch before anything is written or trained.
   const limits = { tokenizer: start.tokenizer, task, maxPositions: start.config.maxPositionEmbeddings, maxNewTokens: config.rollout.max_new_tokens };
   const trainInputs: LimitedInputs = sftPairs
@@ -145,7 +147,7 @@ export async function loadRunInputs(config: Config): Promise<RunInputs> {
   await checkInputLimits(trainInputs, { ...limits, microBatchTokens: config.train.micro_batch_tokens });
   await checkInputLimits({ kind: 'questions', file: splitPath(task, 'validation'), records: valRecords }, limits);
   await checkInputLimits({ kind: 'questions', file: splitPath(task, config.eval.split), records: finalRecords }, limits);
-  return { task, sftPairs, trainRecords, valRecords, finalRecords, start, modelDir };
+  return { task, sftPairs, trainRecords, valRecords, finalRecords, start, model };
 }
 
 /** The training items of a run (SFT pairs, SFT records or questions): how many, and item i. */
@@ -292,7 +294,7 @@ async function trainLoop(
   const every = config.train.checkpoint_every;
   const kept = (s: number) => every > 0 && s % every === 0;
 
-  const checkpointModel = () => ({ config: start.config, weights: weights as Map<string, Float32Array>, tokenizerDir: inputs.modelDir, hfConfig: start.hfConfig, dtype: SAVE_DTYPE[config.model.save_dtype] });
+  const checkpointModel = () => ({ config: start.config, weights: weights as Map<string, Float32Array>, tokenizerDir: start.dir, hfConfig: start.hfConfig, dtype: SAVE_DTYPE[config.model.save_dtype] });
   const state = (step: number): TrainerState => ({
     version: TRAINER_STATE_VERSION,
     step,
@@ -305,6 +307,8 @@ async function trainLoop(
 
   const provenance = await collectProvenance(config, new Date(performance.timeOrigin + t0));
   log.info({ provenance }, provenanceLine(provenance));
+  const hub = inputs.model.hub;
+  if (hub) log.info({ model: { path: config.model.path, dir: start.dir, commit: hub.commit } }, `model.path ${config.model.path}: commit ${hub.commit} from the Hugging Face cache (${start.dir})`);
   log.info(
     { run: paths.dir, algorithm: a.name, task: config.task.name, start: config.task.start, steps: S, resumed_from: ck?.step ?? null, items: itemCount },
     ck ? `resuming ${config.name} after step ${ck.step}` : `training ${config.name}: ${a.name} on ${config.task.name} (${config.task.start}), ${S} steps`,
@@ -426,7 +430,7 @@ async function trainLoop(
   if (config.eval.compare_base && !base) {
     // The same split, sampling and seed as the trained model's test: the two rows differ only in the weights
     // (read again: training updated start.weights in place).
-    const initial = await loadModel(inputs.modelDir);
+    const initial = await loadModel(start.dir);
     const startPolicy = new Policy(initial.config, initial.weights, { device: config.device, threads: config.threads || undefined });
     const b = await evaluateOrStop(startPolicy, initial.tokenizer, `final ${finalSplit}, starting model`);
     if (!b) return stopped();
