@@ -1,22 +1,46 @@
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
-import { downloadDataset } from '../../src/data/download.js';
+import { cachedDataset, downloadDataset } from '../../src/data/download.js';
 import { prepareSubsets } from '../../src/data/prepare.js';
 import { main } from '../../src/cli/main.js';
-import { deadUrl, startFakeHub, type FakeHub } from '../fixtures/fake-hub.js';
+import { deadUrl, startFakeHub, type FakeHub, type FakeRepo } from '../fixtures/fake-hub.js';
+import { hubEnv } from '../fixtures/hub-env.js';
 import { writeHotpotParquet } from '../fixtures/write-parquet.js';
 
 const FIX = join(process.cwd(), 'test/fixtures/tasks');
 const tmp = mkdtempSync(join(tmpdir(), 'data-download-'));
 const read = (p: string) => readFileSync(p);
 
+const finqa = {
+  'train.json': read(join(FIX, 'finqa/train.json')),
+  'dev.json': read(join(FIX, 'finqa/dev.json')),
+  'test.json': read(join(FIX, 'finqa/test.json')),
+  'README.md': '# not downloaded\n',
+};
+const musique = {
+  'musique_ans_v1.0_train.jsonl': read(join(FIX, 'musique/musique_ans_v1.0_train.jsonl')),
+  'musique_ans_v1.0_dev.jsonl': read(join(FIX, 'musique/musique_ans_v1.0_dev.jsonl')),
+};
+
+let repos: FakeRepo[];
 let hub: FakeHub;
-const finqaFiles = {
-  'TableQAKit/FinQA_retrieval/main/train.json': read(join(FIX, 'finqa/train.json')),
-  'TableQAKit/FinQA_retrieval/main/dev.json': read(join(FIX, 'finqa/dev.json')),
-  'TableQAKit/FinQA_retrieval/main/test.json': read(join(FIX, 'finqa/test.json')),
+let restore: () => void;
+/** Every fake Hub started, closed at the end even when a test fails before closing its own. */
+const hubs: FakeHub[] = [];
+const startHub = async (...args: Parameters<typeof startFakeHub>) => {
+  const h = await startFakeHub(...args);
+  hubs.push(h);
+  return h;
+};
+let n = 0;
+/** A fresh HF_HOME for each test, and nothing else of the Hub's environment. */
+const freshHome = (extra: Record<string, string> = {}) => {
+  restore?.();
+  const home = join(tmp, `home${n++}`);
+  restore = hubEnv({ HF_HOME: home, ...extra });
+  return home;
 };
 
 beforeAll(async () => {
@@ -25,72 +49,116 @@ beforeAll(async () => {
     writeHotpotParquet(src, p);
     return read(p);
   };
-  hub = await startFakeHub({
-    ...finqaFiles,
-    'dgslibisey/MuSiQue/main/musique_ans_v1.0_train.jsonl': read(join(FIX, 'musique/musique_ans_v1.0_train.jsonl')),
-    'dgslibisey/MuSiQue/main/musique_ans_v1.0_dev.jsonl': read(join(FIX, 'musique/musique_ans_v1.0_dev.jsonl')),
-    // the train split in two shards, as the Hub's parquet conversion does for large splits
-    'hotpotqa/hotpot_qa/refs/convert/parquet/distractor/train/0000.parquet': pq('t0.parquet', join(FIX, 'hotpotqa/hotpot_train_v1.1.json')),
-    'hotpotqa/hotpot_qa/refs/convert/parquet/distractor/train/0001.parquet': pq('t1.parquet', join(FIX, 'hotpotqa/hotpot_dev_distractor_v1.json')),
-    'hotpotqa/hotpot_qa/refs/convert/parquet/distractor/validation/0000.parquet': pq('v0.parquet', join(FIX, 'hotpotqa/hotpot_dev_distractor_v1.json')),
-  });
+  repos = [
+    { type: 'dataset', name: 'TableQAKit/FinQA_retrieval', revisions: { main: finqa } },
+    { type: 'dataset', name: 'dgslibisey/MuSiQue', revisions: { main: musique } },
+    { type: 'dataset', name: 'someone/else', revisions: { main: { 'musique_ans_v1.0_dev.jsonl': musique['musique_ans_v1.0_dev.jsonl'] } } },
+    {
+      type: 'dataset',
+      name: 'hotpotqa/hotpot_qa',
+      revisions: {
+        main: { 'README.md': '# the parquet files are on refs/convert/parquet\n' },
+        'refs/convert/parquet': {
+          // the train split in two shards, as the Hub's parquet conversion does for large splits
+          'distractor/train/0000.parquet': pq('t0.parquet', join(FIX, 'hotpotqa/hotpot_train_v1.1.json')),
+          'distractor/train/0001.parquet': pq('t1.parquet', join(FIX, 'hotpotqa/hotpot_dev_distractor_v1.json')),
+          'distractor/train/notes.txt': 'not a shard\n',
+          'distractor/validation/0000.parquet': pq('v0.parquet', join(FIX, 'hotpotqa/hotpot_dev_distractor_v1.json')),
+          'fullwiki/validation/0000.parquet': pq('f0.parquet', join(FIX, 'hotpotqa/hotpot_dev_distractor_v1.json')),
+        },
+      },
+    },
+  ];
+  // Pages of two entries: the listing's Link: rel="next" is followed.
+  hub = await startHub(repos, { pageSize: 2 });
 });
-afterAll(() => hub.close());
+afterAll(async () => {
+  restore?.();
+  await Promise.all(hubs.map((h) => h.close()));
+});
 
-describe('dataset download from the Hub (a local fake)', () => {
-  it('downloads FinQA, then finds it complete without touching the network', async () => {
-    const out = join(tmp, 'raw1');
-    const r = await downloadDataset('finqa', { outDir: out, hubUrl: hub.url });
+describe('dataset download into the Hugging Face cache (a local fake Hub)', () => {
+  it('lays out datasets--owner--name/snapshots/<commit> and refs/main; a second run works with the server stopped', async () => {
+    const home = freshHome();
+    const own = await startHub(repos);
+    const r = await downloadDataset('finqa', { hubUrl: own.url });
+    const commit = own.commit('dataset', 'TableQAKit/FinQA_retrieval', 'main');
+    const repoDir = join(home, 'hub', 'datasets--TableQAKit--FinQA_retrieval');
+    expect(r).toMatchObject({ commit, revision: 'main', dir: join(repoDir, 'snapshots', commit) });
     expect(r.files.map((f) => [f.path, f.status])).toEqual([['train.json', 'downloaded'], ['dev.json', 'downloaded'], ['test.json', 'downloaded']]);
-    expect(read(join(out, 'finqa/dev.json'))).toEqual(finqaFiles['TableQAKit/FinQA_retrieval/main/dev.json']);
-    const before = hub.requests.length;
-    const again = await downloadDataset('finqa', { outDir: out, hubUrl: await deadUrl() });
-    expect(again.files.every((f) => f.status === 'cached')).toBe(true);
-    expect(hub.requests.length).toBe(before);
+    expect(readFileSync(join(repoDir, 'refs', 'main'), 'utf8')).toBe(commit);
+    expect(readdirSync(r.dir).sort()).toEqual(['dev.json', 'test.json', 'train.json']);
+    for (const f of ['train.json', 'dev.json', 'test.json'] as const) expect([f, read(join(r.dir, f)).equals(finqa[f])]).toEqual([f, true]);
+
+    await own.close();
+    const seen = own.requests.length;
+    const again = await downloadDataset('finqa', { hubUrl: own.url });
+    expect(again).toEqual({ ...r, files: r.files.map((f) => ({ ...f, status: 'cached' })) });
+    expect(await cachedDataset('finqa')).toEqual({ dir: r.dir, files: r.files.map((f) => f.local) });
+    expect(own.requests.length).toBe(seen);
   });
 
-  it('resumes an interrupted download with a Range request from where it stopped', async () => {
-    const out = join(tmp, 'raw2');
-    hub.cutNext = 1000;
-    await expect(downloadDataset('finqa', { outDir: out, hubUrl: hub.url })).rejects.toThrow(/lost the connection.*rerun/);
-    const part = join(out, 'finqa/train.json.part');
-    const have = statSync(part).size;
-    expect(have).toBeGreaterThan(0);
-    expect(have).toBeLessThan(finqaFiles['TableQAKit/FinQA_retrieval/main/train.json'].length);
-    hub.requests.length = 0;
-    const r = await downloadDataset('finqa', { outDir: out, hubUrl: hub.url });
-    expect(r.files[0]).toMatchObject({ path: 'train.json', status: 'resumed' });
-    expect(hub.requests).toContainEqual({ key: 'TableQAKit/FinQA_retrieval/main/train.json', range: `bytes=${have}-${finqaFiles['TableQAKit/FinQA_retrieval/main/train.json'].length - 1}` });
-    expect(read(join(out, 'finqa/train.json'))).toEqual(finqaFiles['TableQAKit/FinQA_retrieval/main/train.json']);
-    expect(existsSync(part)).toBe(false);
-  });
-
-  it('downloads HotPotQA parquet shards until the first missing one, and prepare reads them', async () => {
-    const out = join(tmp, 'raw3');
-    const r = await downloadDataset('hotpotqa', { outDir: out, hubUrl: hub.url });
+  it('HotPotQA: parquet shards of refs/convert/parquet from a paged listing; prepare reads them from the cache, offline', async () => {
+    const home = freshHome();
+    const r = await downloadDataset('hotpotqa', { hubUrl: hub.url });
+    const commit = hub.commit('dataset', 'hotpotqa/hotpot_qa', 'refs/convert/parquet');
+    expect(r.commit).toBe(commit);
     expect(r.files.map((f) => f.path)).toEqual(['distractor/train/0000.parquet', 'distractor/train/0001.parquet', 'distractor/validation/0000.parquet']);
-    const m = await prepareSubsets({ task: 'hotpotqa', inputs: [join(out, 'hotpotqa')], outDir: join(tmp, 'hp'), sizes: { train: 15, validation: 4, test: 4 }, seed: 0 });
+    // As huggingface_hub writes it: refs/<revision>, the revision's slashes as folders.
+    expect(readFileSync(join(home, 'hub', 'datasets--hotpotqa--hotpot_qa', 'refs', 'refs', 'convert', 'parquet'), 'utf8')).toBe(commit);
+    expect(hub.requests.some((q) => /\/tree\/.*cursor=2/.test(q.url))).toBe(true);
+    const cached = await downloadDataset('hotpotqa', { hubUrl: await deadUrl() });
+    expect(cached.files.map((f) => [f.path, f.status])).toEqual(r.files.map((f) => [f.path, 'cached']));
+    const { files } = await cachedDataset('hotpotqa');
+    const m = await prepareSubsets({ task: 'hotpotqa', inputs: files, outDir: join(tmp, 'hp'), sizes: { train: 15, validation: 4, test: 4 }, seed: 0 });
     expect(m.subsets.train.available).toBe(18);
-    const cached = await downloadDataset('hotpotqa', { outDir: out, hubUrl: await deadUrl() });
-    expect(cached.files.every((f) => f.status === 'cached')).toBe(true);
   });
 
-  it('downloads MuSiQue and reports a missing file clearly', async () => {
-    const r = await downloadDataset('musique', { outDir: join(tmp, 'raw4'), hubUrl: hub.url });
+  it('an interrupted file leaves nothing half-written in the snapshot; the rerun completes it', async () => {
+    freshHome();
+    hub.cutNext = 1000;
+    await expect(downloadDataset('finqa', { hubUrl: hub.url })).rejects.toThrow(/lost the connection.*rerun/);
+    const commit = hub.commit('dataset', 'TableQAKit/FinQA_retrieval', 'main');
+    const repoDir = join(process.env.HF_HOME!, 'hub', 'datasets--TableQAKit--FinQA_retrieval');
+    expect(existsSync(join(repoDir, 'snapshots', commit, 'train.json'))).toBe(false);
+    expect(existsSync(join(repoDir, 'refs', 'main'))).toBe(false);
+    await expect(cachedDataset('finqa')).rejects.toThrow(/run `tsallis-run data download --task finqa` first/);
+    const r = await downloadDataset('finqa', { hubUrl: hub.url });
+    expect(read(join(r.dir, 'train.json')).equals(finqa['train.json'])).toBe(true);
+    expect(readdirSync(join(repoDir, 'blobs')).filter((b) => b.endsWith('.incomplete'))).toEqual([]);
+  });
+
+  it('MuSiQue; a repository without the files, or unknown, is reported clearly', async () => {
+    freshHome();
+    const r = await downloadDataset('musique', { hubUrl: hub.url });
     expect(r.files).toHaveLength(2);
-    await expect(downloadDataset('musique', { outDir: join(tmp, 'raw5'), hubUrl: hub.url, repo: 'someone/else' })).rejects.toThrow(/someone\/else@main: no file musique_ans_v1\.0_train\.jsonl/);
+    await expect(downloadDataset('musique', { hubUrl: hub.url, repo: 'someone/else' })).rejects.toThrow(/^someone\/else@main: no file musique_ans_v1\.0_train\.jsonl$/);
+    await expect(downloadDataset('musique', { hubUrl: hub.url, repo: 'nobody/nothing' })).rejects.toThrow(/^dataset nobody\/nothing: not found on .*set HF_TOKEN/);
+    await expect(downloadDataset('hotpotqa', { hubUrl: hub.url, revision: 'main' })).rejects.toThrow(/^hotpotqa\/hotpot_qa@main: no parquet shards under distractor\/train\/$/);
   });
 
-  it('offline: a clear message, and the CLI exits non-zero', async () => {
+  it('offline with nothing cached: a clear message, and the CLI exits 2; HF_ENDPOINT is honoured', async () => {
+    freshHome();
     const url = await deadUrl();
-    await expect(downloadDataset('musique', { outDir: join(tmp, 'raw6'), hubUrl: url })).rejects.toThrow(/cannot reach http:\/\/127\.0\.0\.1:\d+, or lost the connection \(ECONNREFUSED\).*are you offline\?/);
+    await expect(downloadDataset('musique', { hubUrl: url })).rejects.toThrow(/^cannot reach http:\/\/127\.0\.0\.1:\d+, or lost the connection \(ECONNREFUSED\), while fetching dataset dgslibisey\/MuSiQue: are you offline\?/);
     const exit = jest.spyOn(process, 'exit').mockImplementation(((code: number) => {
       throw new Error(`exit ${code}`);
     }) as never);
     const err = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const stderr = () => err.mock.calls.map((c) => String(c[0])).join('');
     try {
-      await expect(main(['data', 'download', '--task', 'musique', '--out', join(tmp, 'raw7'), '--hub-url', url])).rejects.toThrow('exit 2');
-      expect(String(err.mock.calls.map((c) => c[0]).join(''))).toMatch(/tsallis-run: cannot reach .* are you offline\?/);
+      await expect(main(['data', 'download', '--task', 'musique', '--hub-url', url])).rejects.toThrow('exit 2');
+      expect(stderr()).toMatch(/tsallis-run: cannot reach .* are you offline\?/);
+      await expect(main(['data', 'download', '--task', 'musique', '--out', 'data/raw'])).rejects.toThrow('exit 2');
+      expect(stderr()).toMatch(/--out: data download now keeps the files in the Hugging Face cache/);
+      await expect(main(['data', 'prepare', '--task', 'musique', '--out', join(tmp, 'mq')])).rejects.toThrow('exit 2');
+      expect(stderr()).toMatch(/musique: the Hugging Face cache .* does not hold dataset dgslibisey\/MuSiQue: run `tsallis-run data download --task musique` first, or give --input/);
+      // With HF_ENDPOINT pointing at the fake Hub, the same commands download and prepare.
+      process.env.HF_ENDPOINT = hub.url;
+      await main(['data', 'download', '--task', 'musique']);
+      await main(['data', 'prepare', '--task', 'musique', '--out', join(tmp, 'mq'), '--sizes', '5/2/2']);
+      expect(stderr()).toMatch(/musique: reading .*datasets--dgslibisey--MuSiQue\/snapshots\//);
+      expect(readFileSync(join(tmp, 'mq', 'train.jsonl'), 'utf8').trim().split('\n')).toHaveLength(5);
     } finally {
       exit.mockRestore();
       err.mockRestore();

@@ -24,6 +24,13 @@ const REPOS: FakeRepo[] = [
 
 let hub: FakeHub;
 let restore: () => void;
+/** Every fake Hub started, closed at the end even when a test fails before closing its own. */
+const hubs: FakeHub[] = [];
+const startHub = async (...args: Parameters<typeof startFakeHub>) => {
+  const h = await startFakeHub(...args);
+  hubs.push(h);
+  return h;
+};
 let n = 0;
 /** A fresh HF_HOME for each test, and nothing else of the Hub's environment. */
 const freshHome = (extra: Record<string, string> = {}) => {
@@ -36,11 +43,11 @@ const gitBlobId = (b: Buffer) => createHash('sha1').update(`blob ${b.length}\0`)
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 beforeAll(async () => {
-  hub = await startFakeHub(REPOS);
+  hub = await startHub(REPOS);
 });
 afterAll(async () => {
   restore?.();
-  await hub.close();
+  await Promise.all(hubs.map((h) => h.close()));
 });
 
 describe('model download into the Hugging Face cache (a local fake Hub)', () => {
@@ -67,7 +74,7 @@ describe('model download into the Hugging Face cache (a local fake Hub)', () => 
 
   it('a second download and model.path as a Hub id work with the server stopped', async () => {
     freshHome();
-    const own = await startFakeHub(REPOS);
+    const own = await startHub(REPOS);
     const first = await downloadModel(ID, { hubUrl: own.url });
     await own.close();
     const seen = own.requests.length;
