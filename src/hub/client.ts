@@ -26,8 +26,8 @@ interface Context {
 
 const NETWORK_CODES = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'ENETUNREACH', 'EHOSTUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET'];
 
-function megabytes(n: number): string {
-  return `${(n / 1e6).toFixed(1)} MB`;
+function sizeText(n: number): string {
+  return n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${Math.max(1, Math.round(n / 1e3))} kB`;
 }
 
 export class HubClient {
@@ -48,7 +48,7 @@ export class HubClient {
     const m = /\/resolve\/[^/]+\/(.+)$/.exec(new URL(url).pathname);
     if (m && res.ok && new Headers(init?.headers).get('range') === 'bytes=0-0') {
       const size = Number(res.headers.get('content-range')?.split('/').pop());
-      this.settings.log(`downloading ${decodeURIComponent(m[1]!)}${Number.isFinite(size) ? ` (${megabytes(size)})` : ''}`);
+      this.settings.log(`downloading ${decodeURIComponent(m[1]!)}${Number.isFinite(size) ? ` (${sizeText(size)})` : ''}`);
     }
     return res;
   };
