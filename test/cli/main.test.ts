@@ -91,7 +91,7 @@ it.each([
 });
 
 it.each([
-  [[], 'tsallis-run: expected a command, one of train, eval, probe, init-model, score, generate, export, data, metrics, report, theory'],
+  [[], 'tsallis-run: expected a command, one of train, eval, probe, init-model, model, score, generate, export, data, metrics, report, theory'],
   [['data'], 'tsallis-run: data: expected a subcommand, one of prepare, download, synth, sft-mix'],
   [['data', 'prep'], 'tsallis-run: unknown command "data prep"; did you mean data prepare?'],
   [['data', 'foo'], 'tsallis-run: unknown command "data foo" (expected one of prepare, download, synth, sft-mix)'],
