@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import { cachedCommit, cachedFilesIn, isFile, repoFolder, snapshotDir, writeRef } from '../hub/cache.js';
 import { HubClient } from '../hub/client.js';
-import { DEFAULT_REVISION, type HubRepo } from '../hub/id.js';
+import { DEFAULT_REVISION, validRepoName, validRevision, type HubRepo } from '../hub/id.js';
 import { hubSettings, type HubOptions, type HubSettings } from '../hub/settings.js';
 import type { TaskName } from '../tasks/record.js';
 import { SHARD_NAME, SOURCES, type DatasetSource } from './sources.js';
@@ -43,7 +43,10 @@ export interface DownloadReport {
 
 function sourceOf(task: TaskName, opts: SourceOptions): DatasetSource {
   const base = SOURCES[task];
-  return { ...base, repo: opts.repo ?? base.repo, revision: opts.revision ?? base.revision };
+  const source = { ...base, repo: opts.repo ?? base.repo, revision: opts.revision ?? base.revision };
+  if (!validRepoName(source.repo)) throw new UserError(`--repo ${source.repo}: expected a dataset repository owner/name`);
+  if (!validRevision(source.revision)) throw new UserError(`--revision ${source.revision}: expected a branch, a tag or a commit hash`);
+  return source;
 }
 
 const datasetRepo = (source: DatasetSource): HubRepo => ({ type: 'dataset', name: source.repo });

@@ -10,6 +10,7 @@
  */
 import { readFile, readdir, stat, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { UserError } from '../errors.js';
 import { COMMIT, validRevision, type HubRepo } from './id.js';
 
 /** models--owner--name or datasets--owner--name. */
@@ -18,7 +19,7 @@ export function repoFolder(cacheDir: string, repo: HubRepo): string {
 }
 
 export function refPath(cacheDir: string, repo: HubRepo, revision: string): string {
-  if (!validRevision(revision)) throw new Error(`invalid revision ${JSON.stringify(revision)}`);
+  if (!validRevision(revision)) throw new UserError(`revision ${JSON.stringify(revision)}: expected a branch, a tag or a commit hash`);
   return join(repoFolder(cacheDir, repo), 'refs', revision);
 }
 

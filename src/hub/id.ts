@@ -35,13 +35,18 @@ export function validRevision(rev: string): boolean {
   return rev !== '' && !/[\s\\]/.test(rev) && rev.split('/').every((s) => s !== '' && s !== '.' && s !== '..');
 }
 
+/** owner/name as the Hub allows it. */
+export function validRepoName(name: string): boolean {
+  const parts = name.split('/');
+  return parts.length === 2 && parts.every(validPart);
+}
+
 /** `owner/name[@revision]` as a HubId, or null when the text is not one. */
 export function parseHubId(text: string): HubId | null {
   const at = text.indexOf('@');
   const name = at < 0 ? text : text.slice(0, at);
   const revision = at < 0 ? DEFAULT_REVISION : text.slice(at + 1);
-  const parts = name.split('/');
-  if (parts.length !== 2 || !parts.every(validPart) || !validRevision(revision)) return null;
+  if (!validRepoName(name) || !validRevision(revision)) return null;
   return { name, revision };
 }
 

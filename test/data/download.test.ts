@@ -135,6 +135,8 @@ describe('dataset download into the Hugging Face cache (a local fake Hub)', () =
     await expect(downloadDataset('musique', { hubUrl: hub.url, repo: 'someone/else' })).rejects.toThrow(/^someone\/else@main: no file musique_ans_v1\.0_train\.jsonl$/);
     await expect(downloadDataset('musique', { hubUrl: hub.url, repo: 'nobody/nothing' })).rejects.toThrow(/^dataset nobody\/nothing: not found on .*set HF_TOKEN/);
     await expect(downloadDataset('hotpotqa', { hubUrl: hub.url, revision: 'main' })).rejects.toThrow(/^hotpotqa\/hotpot_qa@main: no parquet shards under distractor\/train\/$/);
+    await expect(downloadDataset('musique', { hubUrl: hub.url, repo: '../../etc' })).rejects.toThrow(/^--repo \.\.\/\.\.\/etc: expected a dataset repository owner\/name$/);
+    await expect(downloadDataset('musique', { hubUrl: hub.url, revision: '../x' })).rejects.toThrow(/^--revision \.\.\/x: expected a branch, a tag or a commit hash$/);
   });
 
   it('offline with nothing cached: a clear message, and the CLI exits 2; HF_ENDPOINT is honoured', async () => {
