@@ -7,8 +7,8 @@
  * signal, sequences ('completion', 'teacher-forced', or 'target': SFT skips generation, its sequences
  * are prompt ++ target), clips and allowsKl.
  *
- * With `updatesPerBatch` K > 1 (GRPO only: the config refuses it where the row does not clip), the step makes K
- * optimizer steps over the same sequences and coefficients, each against the sampling-time
+ * With `updatesPerBatch` K > 1 (GRPO only: the config refuses it where the row does not clip), the
+ * step makes K optimizer steps over the same sequences and coefficients, each against the sampling-time
  * log-probs: from the second update on the ratio pi_theta / pi_old leaves 1 and the PPO clip acts
  * (TRL's num_iterations, verl's ppo_epochs, without mini-batches). All K use the step's lr: the
  * schedule advances per batch, while the optimizer's own step count (AdamW's bias correction)

@@ -196,11 +196,6 @@ export const ALGORITHMS = {
 /** The algorithms' names, in the table's order. */
 export const ALGORITHM_NAMES = Object.keys(ALGORITHMS) as readonly AlgorithmName[];
 
-/** Whether `name` is an algorithm's. */
-export function isAlgorithmName(name: unknown): name is AlgorithmName {
-  return typeof name === 'string' && Object.hasOwn(ALGORITHMS, name);
-}
-
 type CoefficientFunctions = { [N in AlgorithmName]: { coefficients(algorithm: Settings[N], signal: GroupSignal, context: CoefficientContext): ObjectiveResult } };
 
 /** One entry point for the trainer: an algorithm's settings plus one group's signal -> that group's coefficients and diagnostics. */
