@@ -5,7 +5,7 @@
  * generate session after each optimizer step counts in `generate`, as in the trainer's metrics.
  * Warm-up steps (the first builds every session) are run and left out of the means.
  */
-import type { Config } from '../config/schema.js';
+import { qScheduleOf, type Config } from '../config/schema.js';
 import { DataOrder } from '../experiment/data-order.js';
 import { trainingStep } from '../experiment/step.js';
 import { RandomStreams } from '../experiment/streams.js';
@@ -71,7 +71,7 @@ export async function benchStep(config: Config, opts: { steps: number; warmup: n
   return {
     config: config.name,
     algorithm: a.name,
-    q: a.name === 'garl' || a.name === 'paft' ? a.q : null,
+    q: qScheduleOf(config) ?? null,
     warmup: opts.warmup,
     steps: n,
     seconds,

@@ -23,8 +23,7 @@
 import { z } from 'zod';
 import type { Aggregation } from '../objectives/coefficients.js';
 import { AGGREGATIONS } from '../objectives/coefficients.js';
-import type { Algorithm } from '../objectives/algorithm.js';
-import { DEFAULT_AGGREGATION } from '../objectives/algorithm.js';
+import { ALGORITHM_NAMES, ALGORITHMS, type Algorithm, type AlgorithmName } from '../objectives/algorithm.js';
 import { qScheduleSchema, type QSchedule } from '../objectives/schedule.js';
 import type { LrScheduleConfig, OptimizerConfig } from '../runtime/optimizer.js';
 import { EXTRACT_RULES } from '../tasks/extract.js';
@@ -189,12 +188,12 @@ const grpo = z.strictObject({
   kl_beta: real({ min: 0 }).default(0).describe('Weight of the k3 KL term to the frozen starting model (0: no KL, no reference model).'),
   scale_std: flag().default(true).describe('Divide advantages by the group\'s standard deviation (false: Dr. GRPO).'),
   std_eps: real({ min: 0 }).default(1e-6).describe('Added to the standard deviation before dividing.'),
-  aggregation: aggregation.default(DEFAULT_AGGREGATION.grpo).describe('Loss aggregation over tokens and sequences.'),
+  aggregation: aggregation.default(ALGORITHMS.grpo.aggregation).describe('Loss aggregation over tokens and sequences.'),
 });
 
 const rloo = z.strictObject({
   name: z.literal('rloo'),
-  aggregation: aggregation.default(DEFAULT_AGGREGATION.rloo).describe('Loss aggregation over tokens and sequences.'),
+  aggregation: aggregation.default(ALGORITHMS.rloo.aggregation).describe('Loss aggregation over tokens and sequences.'),
 });
 
 const garl = z.strictObject({
@@ -214,14 +213,52 @@ const paft = z.strictObject({
 const sft = z.strictObject({
   name: z.literal('sft'),
   data: text('a path to a JSONL file').optional().describe('JSONL of {"prompt", "target"} pairs. Default: the task\'s train split, gold answers as targets.'),
-  aggregation: aggregation.default(DEFAULT_AGGREGATION.sft).describe('Loss aggregation over tokens and sequences.'),
+  aggregation: aggregation.default(ALGORITHMS.sft.aggregation).describe('Loss aggregation over tokens and sequences.'),
 });
 
-export const ALGORITHM_NAMES = ['grpo', 'rloo', 'garl', 'paft', 'sft'] as const;
+/** Each algorithm's section, by the name of its row in ALGORITHMS (src/objectives/algorithm.ts): one per row, no other. */
+const SECTIONS = { grpo, rloo, garl, paft, sft } satisfies Record<AlgorithmName, z.ZodType>;
+type Section = (typeof SECTIONS)[AlgorithmName];
 
 const algorithm = z
-  .discriminatedUnion('name', [grpo, rloo, garl, paft, sft])
-  .describe('The training objective, chosen by `name`: grpo | rloo | garl | paft | sft. Required.');
+  .discriminatedUnion('name', ALGORITHM_NAMES.map((n) => SECTIONS[n]) as [Section, ...Section[]])
+  .describe(`The training objective, chosen by \`name\`: ${ALGORITHM_NAMES.join(' | ')}. Required.`);
+
+/**
+ * What the sections say against what the rows say, checked by the compiler: each section sits under
+ * its own name, and the sections with q, with eps_low and eps_high, and with kl_beta are exactly the
+ * algorithms whose rows have hasQ, clips and allowsKl. So the guards below, which ask the row, may
+ * read those fields.
+ */
+type AlgorithmSection = z.output<typeof algorithm>;
+type SectionWith<K extends string> = Extract<AlgorithmSection, Record<K, unknown>>;
+type RowsWith<F extends 'hasQ' | 'clips' | 'allowsKl'> = { [N in AlgorithmName]: (typeof ALGORITHMS)[N][F] extends true ? N : never }[AlgorithmName];
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Holds<T extends true> = T;
+export type SectionsMatchRows = Holds<
+  Same<
+    | { [N in AlgorithmName]: Same<z.output<(typeof SECTIONS)[N]>['name'], N> }[AlgorithmName]
+    | Same<SectionWith<'q'>['name'], RowsWith<'hasQ'>>
+    | Same<SectionWith<'eps_low' | 'eps_high'>['name'], RowsWith<'clips'>>
+    | Same<SectionWith<'kl_beta'>['name'], RowsWith<'allowsKl'>>,
+    true
+  >
+>;
+
+/** Whether the algorithm has a q (its row's hasQ): a constant or a schedule in `q`. */
+export function hasQ(a: AlgorithmSection): a is SectionWith<'q'> {
+  return ALGORITHMS[a.name].hasQ;
+}
+
+/** Whether the algorithm clips the PPO ratio (its row's clips): bounds in `eps_low` and `eps_high`. */
+export function clips(a: AlgorithmSection): a is SectionWith<'eps_low' | 'eps_high'> {
+  return ALGORITHMS[a.name].clips;
+}
+
+/** Whether the algorithm allows a KL term (its row's allowsKl): its weight in `kl_beta`. */
+export function allowsKl(a: AlgorithmSection): a is SectionWith<'kl_beta'> {
+  return ALGORITHMS[a.name].allowsKl;
+}
 
 const rollout = z
   .strictObject({
@@ -342,7 +379,7 @@ export function qTag(q: QSchedule): string {
 export function defaultRunName(c: Pick<Shape, 'task' | 'algorithm' | 'seed' | 'train'>): string {
   const a = c.algorithm;
   if (c.train.steps === 0) return `${c.task.name}-${c.task.start}-base-seed${c.seed}`;
-  const q = a.name === 'garl' || a.name === 'paft' ? `-q${qTag(a.q)}` : '';
+  const q = hasQ(a) ? `-q${qTag(a.q)}` : '';
   return `${c.task.name}-${c.task.start}-${a.name}${q}-seed${c.seed}`;
 }
 
@@ -390,10 +427,11 @@ export interface CrossFieldIssue {
 
 /**
  * The rules that involve more than one field. Each names the field to blame and what it should be:
- * - rollout: thinking_budget + answer_budget <= max_new_tokens; GRPO and RLOO need m >= 2 (a group
- *   of one has no advantage);
+ * - rollout: thinking_budget + answer_budget <= max_new_tokens; m at least the algorithm's minM (GRPO
+ *   and RLOO: 2, a group of one has no advantage);
  * - train: micro_batch_tokens >= rollout.max_new_tokens (one rollout must fit a micro-batch);
- *   eval_every and checkpoint_every at most steps; updates_per_batch > 1 only with GRPO;
+ *   eval_every and checkpoint_every at most steps; updates_per_batch > 1 only with an algorithm that
+ *   clips (GRPO);
  * - optimizer: warmup_steps <= train.steps (< steps with a decay, which needs steps after warmup);
  *   min_lr <= lr.
  */
@@ -415,8 +453,9 @@ export function crossFieldIssues(c: ReturnType<typeof deriveDefaults>): CrossFie
     out.push({ path: ['rollout', 'answer_budget'], message: `expected at most rollout.max_new_tokens (${r.max_new_tokens}), got ${r.answer_budget}` });
   }
   const a = c.algorithm;
-  if ((a.name === 'grpo' || a.name === 'rloo') && r.m < 2) {
-    out.push({ path: ['rollout', 'm'], message: `expected an integer >= 2 for ${a.name} (a group of one has no advantage), got ${r.m}` });
+  const row = ALGORITHMS[a.name];
+  if (r.m < row.minM) {
+    out.push({ path: ['rollout', 'm'], message: `expected an integer >= ${row.minM} for ${a.name} (${row.minMReason}), got ${r.m}` });
   }
   const t = c.train;
   if (t.micro_batch_tokens < r.max_new_tokens) {
@@ -425,9 +464,11 @@ export function crossFieldIssues(c: ReturnType<typeof deriveDefaults>): CrossFie
       message: `expected at least rollout.max_new_tokens (${r.max_new_tokens}) so that one rollout fits a micro-batch, got ${t.micro_batch_tokens}`,
     });
   }
-  if (t.updates_per_batch > 1 && a.name !== 'grpo') {
+  if (t.updates_per_batch > 1 && !row.clips) {
     // Without a ratio to pi_old the extra updates would be unclipped steps on stale coefficients.
-    out.push({ path: ['train', 'updates_per_batch'], message: `expected 1 for ${a.name} (only grpo has the PPO ratio and clip that bound repeated updates on one batch), got ${t.updates_per_batch}` });
+    const clipping = ALGORITHM_NAMES.filter((n) => ALGORITHMS[n].clips);
+    const have = `${clipping.join(' and ')} ${clipping.length === 1 ? 'has' : 'have'}`;
+    out.push({ path: ['train', 'updates_per_batch'], message: `expected 1 for ${a.name} (only ${have} the PPO ratio and clip that bound repeated updates on one batch), got ${t.updates_per_batch}` });
   }
   if (t.steps > 0 && t.eval_every > t.steps) out.push({ path: ['train', 'eval_every'], message: `expected at most train.steps (${t.steps}) or 0 (never), got ${t.eval_every}` });
   if (t.steps > 0 && t.checkpoint_every > t.steps) out.push({ path: ['train', 'checkpoint_every'], message: `expected at most train.steps (${t.steps}) or 0, got ${t.checkpoint_every}` });
@@ -475,10 +516,27 @@ export function algorithmOf(c: Pick<Config, 'algorithm'>): Algorithm {
   }
 }
 
-/** The loss aggregation in effect (GARL and PAFT: 'group-mean', their coefficients carry 1/M or 1/K). */
+/** The loss aggregation in effect: the section's, else the row's (GARL and PAFT: 'group-mean', their coefficients carry 1/M or 1/K). */
 export function aggregationOf(c: Pick<Config, 'algorithm'>): Aggregation {
   const a = c.algorithm;
-  return 'aggregation' in a ? a.aggregation : DEFAULT_AGGREGATION[a.name];
+  return 'aggregation' in a ? a.aggregation : ALGORITHMS[a.name].aggregation;
+}
+
+/** q, a constant or a schedule, of an algorithm that has one; undefined otherwise. */
+export function qScheduleOf(c: Pick<Config, 'algorithm'>): QSchedule | undefined {
+  return hasQ(c.algorithm) ? c.algorithm.q : undefined;
+}
+
+/** The PPO ratio bounds [1 - eps_low, 1 + eps_high] of an algorithm that clips; undefined otherwise. */
+export function clipRangeOf(c: Pick<Config, 'algorithm'>): { low: number; high: number } | undefined {
+  const a = c.algorithm;
+  return clips(a) ? { low: 1 - a.eps_low, high: 1 + a.eps_high } : undefined;
+}
+
+/** The weight of the KL term to the starting model: kl_beta where the algorithm allows one, else 0. */
+export function klBetaOf(c: Pick<Config, 'algorithm'>): number {
+  const a = c.algorithm;
+  return allowsKl(a) ? a.kl_beta : 0;
 }
 
 /** The optimizer's settings in src/runtime/optimizer's type. */

@@ -38,6 +38,7 @@ import { dirname, join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import { UserError } from '../errors.js';
+import { ALGORITHM_NAMES, type AlgorithmName } from '../objectives/algorithm.js';
 import { qScheduleSchema } from '../objectives/schedule.js';
 import { parseWith } from '../tasks/record.js';
 import { addErrorPath, writeFileAtomic } from '../util/atomic-write.js';
@@ -370,8 +371,9 @@ export const provenanceSchema = z.object({
 });
 export type Provenance = z.infer<typeof provenanceSchema>;
 
-export const METHODS = ['base', 'grpo', 'rloo', 'garl', 'paft', 'sft'] as const;
-export type Method = (typeof METHODS)[number];
+/** What trained a run: an algorithm (src/objectives/algorithm.ts, in its rows' order), or "base" for the untrained model. */
+export type Method = 'base' | AlgorithmName;
+export const METHODS: readonly Method[] = ['base', ...ALGORITHM_NAMES];
 
 /** summary.json: written last (atomically), so its presence marks a finished run. */
 export const runSummarySchema = z.object({
@@ -382,7 +384,7 @@ export const runSummarySchema = z.object({
   task: z.string().min(1),
   start: z.enum(['cold', 'warm']),
   /** The algorithm; "base" for an evaluation of the untrained model. */
-  method: z.enum(METHODS),
+  method: z.enum(METHODS as readonly [Method, ...Method[]]),
   /** Constant q (GARL, PAFT); null otherwise, and for a q schedule (then in q_schedule). */
   q: z.number().min(0).max(1).nullable(),
   q_schedule: qScheduleSchema.optional(),

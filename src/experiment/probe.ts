@@ -16,7 +16,7 @@
  * learning rate lr / eps and the P^-q scale of the theory decides how fast q moves.
  */
 import { aggregationOf, algorithmOf, optimizerEps, optimizerOf, type Config } from '../config/schema.js';
-import { DEFAULT_AGGREGATION, groupCoefficients, type Algorithm } from '../objectives/algorithm.js';
+import { ALGORITHMS, groupCoefficients, type Algorithm } from '../objectives/algorithm.js';
 import { logMeanExp } from '../objectives/tsallis.js';
 import { clipGradients } from '../runtime/optimizer.js';
 import { Policy } from '../runtime/policy.js';
@@ -140,7 +140,7 @@ export async function runProbe(config: Config, options: ProbeOptions): Promise<P
         sequences,
         coefficients: groupCoefficients(algorithm, { logAnswerLikelihoods: firstBatch!.logW[g]! }, { step: 0, rng: paftRng } /* no steps done yet */).sequences,
       }));
-      const coefficients = sequenceCoefficients(groups, own ? aggregationOf(config) : DEFAULT_AGGREGATION[name]);
+      const coefficients = sequenceCoefficients(groups, own ? aggregationOf(config) : ALGORITHMS[name].aggregation);
       const grads = (await accumulateGradients(policy, { sequences: groups.flatMap((g) => g.sequences), coefficients }, tokenizer.padTokenId, ctx.microBatchTokens, new PhaseTimer())).grads;
       const { norm, aboveEps } = clipGradients(grads, config.optimizer.grad_clip, eps);
       return { share: aboveEps, norm, step: adamFirstStepNorm(grads.values(), config.optimizer.lr, eps) };

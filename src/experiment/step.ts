@@ -2,17 +2,20 @@
  * One training step: a batch of questions -> M rollouts each -> the signal the algorithm needs
  * (exact-match rewards, or answer log-likelihoods log w_m) -> group coefficients -> per-token
  * coefficients on the training sequences -> gradients accumulated over micro-batches -> grad-norm
- * clipping -> one optimizer step. SFT skips generation: its sequences are prompt ++ target.
+ * clipping -> one optimizer step. What the step measures, which sequences it trains on, and whether
+ * the PPO clip and the KL term apply, it reads from the algorithm's row (src/objectives/algorithm.ts):
+ * signal, sequences ('completion', 'teacher-forced', or 'target': SFT skips generation, its sequences
+ * are prompt ++ target), clips and allowsKl.
  *
- * With `updatesPerBatch` K > 1 (GRPO only: the config refuses it elsewhere), the step makes K
- * optimizer steps over the same sequences and coefficients, each against the sampling-time
+ * With `updatesPerBatch` K > 1 (GRPO only: the config refuses it where the row does not clip), the
+ * step makes K optimizer steps over the same sequences and coefficients, each against the sampling-time
  * log-probs: from the second update on the ratio pi_theta / pi_old leaves 1 and the PPO clip acts
  * (TRL's num_iterations, verl's ppo_epochs, without mini-batches). All K use the step's lr: the
  * schedule advances per batch, while the optimizer's own step count (AdamW's bias correction)
  * counts every update.
  */
 import type { Tokenizer } from '../model/tokenizer.js';
-import { groupCoefficients, SIGNAL, type Algorithm, type GroupDiagnostics } from '../objectives/algorithm.js';
+import { ALGORITHMS, groupCoefficients, type Algorithm, type GroupDiagnostics, type GroupSignal } from '../objectives/algorithm.js';
 import type { Aggregation, SequenceCoefficient } from '../objectives/coefficients.js';
 import { generate } from '../runtime/generate.js';
 import { clipGradients, type Optimizer } from '../runtime/optimizer.js';
@@ -48,9 +51,9 @@ export type RolloutSettings = Omit<GenerateOptions, 'seed' | 'stop'>;
 export interface StepContext {
   algorithm: Algorithm;
   aggregation: Aggregation;
-  /** PPO ratio bounds for algorithms that clip (GRPO): [1 - eps_low, 1 + eps_high]. */
+  /** PPO ratio bounds [1 - eps_low, 1 + eps_high]; applied where the algorithm's row clips (GRPO), ignored elsewhere. */
   clip?: { low: number; high: number };
-  /** k3 KL to a frozen reference, weight beta (GRPO with kl_beta > 0). */
+  /** k3 KL to a frozen reference, weight beta; applied where the algorithm's row allows it (GRPO with kl_beta > 0), ignored elsewhere. */
   kl?: { reference: Policy; beta: number };
   policy: Policy;
   optimizer: Optimizer;
@@ -135,37 +138,38 @@ export async function stepCoefficients(
   sampled: StepRollouts | undefined,
   timer: PhaseTimer,
 ): Promise<{ groups: CoefficientGroup[]; diagnostics: GroupDiagnostics[]; logW?: number[][] }> {
-  const signal = SIGNAL[ctx.algorithm.name];
+  const row = ALGORITHMS[ctx.algorithm.name];
   const context = { step: done, rng: ctx.streams.paft };
-  if (signal === 'none') {
+  if (row.signal === 'none') {
+    // sequences 'target' (the row's type pairs them): one given target per item, weight 1.
     const groups = items.map((it) => {
-      if (!it.target) throw new Error(`sft: item ${it.id} has no target`);
+      if (!it.target) throw new Error(`${ctx.algorithm.name}: item ${it.id} has no target`);
       const sequences = [sftSequence(it.prompt, it.target, ctx.stop.thinkEndId)];
       return { sequences, coefficients: groupCoefficients(ctx.algorithm, { weights: [1] }, context).sequences };
     });
     return { groups, diagnostics: groups.map(() => ({})) };
   }
   if (!sampled) throw new Error(`${ctx.algorithm.name}: a step needs rollouts`);
-  if (signal === 'reward') {
-    const groups: CoefficientGroup[] = [];
-    const diagnostics: GroupDiagnostics[] = [];
-    items.forEach((it, g) => {
-      const r = groupCoefficients(ctx.algorithm, { rewards: sampled.rewards[g]! }, context);
-      groups.push({ sequences: sampled.rollouts[g]!.map((ro) => completionSequence(it.prompt, ro, ctx.rollout.thinkingBudget, ctx.stop)), coefficients: r.sequences });
-      diagnostics.push(r.diagnostics);
-    });
-    return { groups, diagnostics };
-  }
-  // answer-log-likelihood: score every teacher-forced sequence, then one group per question.
-  const { sequences, logW } = await answerWeights(ctx, items, sampled, timer);
+  // answer-log-likelihood: score every teacher-forced sequence first.
+  const scored = row.signal === 'answer-log-likelihood' ? await answerWeights(ctx, items, sampled, timer) : undefined;
   const groups: CoefficientGroup[] = [];
   const diagnostics: GroupDiagnostics[] = [];
-  sequences.forEach((seqs, g) => {
-    const r = groupCoefficients(ctx.algorithm, { logAnswerLikelihoods: logW[g]! }, context);
-    groups.push({ sequences: seqs, coefficients: r.sequences });
+  items.forEach((it, g) => {
+    const signal: GroupSignal = scored ? { logAnswerLikelihoods: scored.logW[g]! } : { rewards: sampled.rewards[g]! };
+    const r = groupCoefficients(ctx.algorithm, signal, context);
+    const sequences = row.sequences === 'teacher-forced'
+      ? (scored?.sequences[g] ?? teacherForcedSequences(ctx, it, sampled.rollouts[g]!))
+      : sampled.rollouts[g]!.map((ro) => completionSequence(it.prompt, ro, ctx.rollout.thinkingBudget, ctx.stop));
+    groups.push({ sequences, coefficients: r.sequences });
     diagnostics.push(r.diagnostics);
   });
-  return { groups, diagnostics, logW };
+  return { groups, diagnostics, logW: scored?.logW };
+}
+
+/** An item's rollouts as teacher-forced sequences: each rollout's rationale, then y*. */
+function teacherForcedSequences(ctx: Pick<StepContext, 'stop'>, item: StepItem, rollouts: readonly Rollout[]): TrainingSequence[] {
+  if (!item.answerIds) throw new Error(`item ${item.id} has no gold answer ids (GARL and PAFT need them)`);
+  return rollouts.map((ro) => teacherForcedSequence(item.prompt, ro, item.answerIds!, ctx.stop));
 }
 
 /** Per question, the teacher-forced sequences (rollout's rationale, then y*) and their log w_m = log p(y* | x*, z_m). */
@@ -175,10 +179,7 @@ export async function answerWeights(
   sampled: StepRollouts,
   timer: PhaseTimer,
 ): Promise<{ sequences: TrainingSequence[][]; logW: number[][] }> {
-  const sequences = items.map((it, g) => {
-    if (!it.answerIds) throw new Error(`item ${it.id} has no gold answer ids (GARL and PAFT need them)`);
-    return sampled.rollouts[g]!.map((ro) => teacherForcedSequence(it.prompt, ro, it.answerIds!, ctx.stop));
-  });
+  const sequences = items.map((it, g) => teacherForcedSequences(ctx, it, sampled.rollouts[g]!));
   const flat = await timer.time('score', () => answerLogLikelihoods(ctx.policy, sequences.flat(), ctx.tokenizer.padTokenId, ctx.microBatchTokens));
   let at = 0;
   const logW = sequences.map((seqs) => flat.slice(at, (at += seqs.length)));
@@ -193,14 +194,14 @@ export async function trainingStep(ctx: StepContext, step: number, items: readon
   if (!(Number.isInteger(step) && step >= 1)) throw new RangeError(`trainingStep: steps count from 1, got ${step}`);
   const done = step - 1;
   const timer = new PhaseTimer();
-  const signal = SIGNAL[ctx.algorithm.name];
-  const sampled = signal === 'none' ? undefined : await sampleRollouts(ctx, items, timer);
+  const row = ALGORITHMS[ctx.algorithm.name];
+  const sampled = row.signal === 'none' ? undefined : await sampleRollouts(ctx, items, timer);
   const { groups, diagnostics, logW: rolloutLogW } = await stepCoefficients(ctx, done, items, sampled, timer);
 
   const sequences: TrainingSequence[] = groups.flatMap((g) => [...g.sequences]);
   const coefficients = sequenceCoefficients(groups, ctx.aggregation);
-  const usesClip = ctx.clip !== undefined && ctx.algorithm.name === 'grpo';
-  const kl = ctx.kl && ctx.kl.beta > 0
+  const usesClip = ctx.clip !== undefined && row.clips;
+  const kl = ctx.kl && ctx.kl.beta > 0 && row.allowsKl
     ? {
         reference: ctx.kl.reference,
         coefficients: sequenceCoefficients(

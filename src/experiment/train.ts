@@ -20,11 +20,12 @@
 import { readFile } from 'node:fs/promises';
 import { configDifferences, RESUME_FREE_FIELDS } from '../config/compare.js';
 import { parseConfig, resolvedConfigYaml } from '../config/load.js';
-import { aggregationOf, algorithmOf, lrScheduleOf, optimizerEps, optimizerOf, type Config } from '../config/schema.js';
+import { aggregationOf, algorithmOf, clipRangeOf, klBetaOf, lrScheduleOf, optimizerEps, optimizerOf, qScheduleOf, type Config } from '../config/schema.js';
 import { UserError } from '../errors.js';
 import { loadModel, type LoadedModel } from '../model/checkpoint.js';
 import { resolveModelPath, type ResolvedModel } from '../model/download.js';
 import type { WriteDtype } from '../model/safetensors.js';
+import { ALGORITHMS } from '../objectives/algorithm.js';
 import { createOptimizer, isNormOrBias, lrSchedule } from '../runtime/optimizer.js';
 import { Policy } from '../runtime/policy.js';
 import { stopTokensFor } from '../runtime/stop-tokens.js';
@@ -130,6 +131,7 @@ export interface RunInputs {
 export async function loadRunInputs(config: Config): Promise<RunInputs> {
   const task = await loadTaskContext(config);
   const a = config.algorithm;
+  const onTargets = ALGORITHMS[a.name].sequences === 'target';
   const sftPairs = a.name === 'sft' && a.data !== undefined ? await loadSftPairs(a.data) : null;
   const trainRecords = sftPairs ? [] : await loadSplit(task, 'train');
   const validation = config.train.eval_every > 0 ? await loadSplit(task, 'validation') : [];
@@ -143,7 +145,7 @@ export async function loadRunInputs(config: Config): Promise<RunInputs> {
   const limits = { tokenizer: start.tokenizer, task, maxPositions: start.config.maxPositionEmbeddings, maxNewTokens: config.rollout.max_new_tokens };
   const trainInputs: LimitedInputs = sftPairs
     ? { kind: 'sft-pairs', file: (a as { data: string }).data, pairs: sftPairs }
-    : { kind: a.name === 'sft' ? 'sft-records' : 'questions', file: splitPath(task, 'train'), records: trainRecords };
+    : { kind: onTargets ? 'sft-records' : 'questions', file: splitPath(task, 'train'), records: trainRecords };
   await checkInputLimits(trainInputs, { ...limits, microBatchTokens: config.train.micro_batch_tokens });
   await checkInputLimits({ kind: 'questions', file: splitPath(task, 'validation'), records: valRecords }, limits);
   await checkInputLimits({ kind: 'questions', file: splitPath(task, config.eval.split), records: finalRecords }, limits);
@@ -154,29 +156,30 @@ export async function loadRunInputs(config: Config): Promise<RunInputs> {
 export function trainItems(config: Config, inputs: RunInputs): { count: number; item: (i: number) => StepItem } {
   const { task, sftPairs, trainRecords, start } = inputs;
   const tokenizer = start.tokenizer;
-  const isSft = config.algorithm.name === 'sft';
+  const onTargets = ALGORITHMS[config.algorithm.name].sequences === 'target';
   return {
     count: sftPairs ? sftPairs.length : trainRecords.length,
-    item: (i) => (sftPairs ? sftPairItem(tokenizer, task, sftPairs[i]!) : isSft ? sftRecordItem(tokenizer, task, trainRecords[i]!) : questionItem(tokenizer, task, trainRecords[i]!)),
+    item: (i) => (sftPairs ? sftPairItem(tokenizer, task, sftPairs[i]!) : onTargets ? sftRecordItem(tokenizer, task, trainRecords[i]!) : questionItem(tokenizer, task, trainRecords[i]!)),
   };
 }
 
 /**
- * The step context of a run over `weights`: a policy on them, a fresh optimizer, and for GRPO with
- * kl_beta > 0 a frozen reference on a copy of the starting weights.
+ * The step context of a run over `weights`: a policy on them, a fresh optimizer, the clip range of an
+ * algorithm that clips, and for one that allows a KL term (GRPO) with kl_beta > 0 a frozen reference
+ * on a copy of the starting weights.
  */
 export function createStepContext(config: Config, inputs: RunInputs, weights: Map<string, Float32Array>, streams: RandomStreams): StepContext {
   const { task, start } = inputs;
-  const a = config.algorithm;
   const session = { device: config.device, threads: config.threads || undefined };
-  const reference = a.name === 'grpo' && a.kl_beta > 0 ? new Policy(start.config, new Map([...start.weights].map(([k, v]) => [k, Float32Array.from(v)])), session) : undefined;
+  const klBeta = klBetaOf(config);
+  const reference = klBeta > 0 ? new Policy(start.config, new Map([...start.weights].map(([k, v]) => [k, Float32Array.from(v)])), session) : undefined;
   const optimizer = createOptimizer([...weights], { ...optimizerOf(config), noDecay: isNormOrBias });
   const tokenizer = start.tokenizer;
   return {
     algorithm: algorithmOf(config),
     aggregation: aggregationOf(config),
-    clip: a.name === 'grpo' ? { low: 1 - a.eps_low, high: 1 + a.eps_high } : undefined,
-    kl: reference && a.name === 'grpo' ? { reference, beta: a.kl_beta } : undefined,
+    clip: clipRangeOf(config),
+    kl: reference ? { reference, beta: klBeta } : undefined,
     policy: new Policy(start.config, weights, session),
     optimizer,
     lr: config.train.steps > 0 ? lrSchedule(lrScheduleOf(config)) : () => 0,
@@ -438,7 +441,7 @@ async function trainLoop(
     log.info({ base_eval: baseTest }, `${finalSplit} (the starting model): p@1 ${baseTest.p1.toFixed(1)} p@${baseTest.k} ${baseTest.p16.toFixed(1)} m@${baseTest.k} ${baseTest.m16.toFixed(1)}`);
   }
 
-  const q = !base && (a.name === 'garl' || a.name === 'paft') ? a.q : undefined;
+  const q = base ? undefined : qScheduleOf(config);
   const finishedAt = new Date().toISOString();
   const summary: RunSummary = {
     step_base: STEP_BASE,

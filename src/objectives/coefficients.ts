@@ -18,8 +18,6 @@ export interface SequenceCoefficient {
 export interface GroupCoefficients {
   /** One entry per sequence of the group, in the order the inputs were given. */
   sequences: SequenceCoefficient[];
-  /** Whether PPO ratio clipping (against the sampling log-probs) applies in the training graph. */
-  ratioClipping: boolean;
 }
 
 /**

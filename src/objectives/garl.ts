@@ -68,7 +68,6 @@ export function garl(logW: readonly number[], options: GarlOptions): GarlGroup {
     const zeros = logW.map(() => 0);
     return {
       sequences: logW.map(() => ({ rationale: 0, answer: 0 })),
-      ratioClipping: false,
       c: zeros, baselines: zeros.slice(), effectiveRewards: zeros.slice(),
       W: 0, logW: -Infinity, maxScaledC: 0, degenerate: true,
     };
@@ -79,7 +78,6 @@ export function garl(logW: readonly number[], options: GarlOptions): GarlGroup {
   const c = ratio.map((r, m) => r - baselines[m]!);
   return {
     sequences: c.map((cm, m) => ({ rationale: cm * scale, answer: ratio[m]! * scale })),
-    ratioClipping: false,
     c,
     baselines,
     effectiveRewards: ratio.map((r) => r / mq),

@@ -7,7 +7,7 @@
  * std is the sample standard deviation (n - 1 in the denominator, as torch.std in TRL and verl);
  * eps = 1e-6 (verl's default). A group whose rewards are all equal gets zero advantages (a
  * zero-variance group: no signal), and a group of one gets advantage 0. PPO ratio clipping and
- * the optional KL term live in the training graph; this objective declares that clipping applies.
+ * the optional KL term live in the training graph (its row in algorithm.ts says that both apply).
  * Every generated token (rationale and answer) carries the advantage; the aggregation
  * ('token-mean' by default) divides it.
  */
@@ -47,7 +47,6 @@ export function grpo(rewards: readonly number[], options: GrpoOptions = {}): Grp
   const meanReward = rewards.reduce((a, b) => a + b, 0) / n;
   return {
     sequences: advantages.map((a) => ({ rationale: a, answer: a })),
-    ratioClipping: true,
     advantages,
     meanReward,
     stdReward: groupStd(rewards, options.std ?? 'sample'),

@@ -64,13 +64,12 @@ export function paft(logW: readonly number[], options: PaftOptions, rng: Rng): P
   const logMean = logMeanExp(logW);
   const counts = logW.map(() => 0);
   if (logMean === -Infinity) {
-    return { sequences: logW.map(() => ({ rationale: 0, answer: 0 })), ratioClipping: false, counts, weight: 0, W: 0, logW: -Infinity, degenerate: true };
+    return { sequences: logW.map(() => ({ rationale: 0, answer: 0 })), counts, weight: 0, W: 0, logW: -Infinity, degenerate: true };
   }
   for (let k = 0; k < K; k++) counts[drawIndex(probs, rng)]!++;
   const weight = paftWeight(logMean, q, M, K) * (options.scaleByMq === false ? pow(M, q) : 1);
   return {
     sequences: counts.map((n) => ({ rationale: n * weight, answer: n * weight })),
-    ratioClipping: false,
     counts,
     weight,
     W: exp(logMean),

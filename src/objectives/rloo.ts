@@ -25,7 +25,7 @@ export function rlooAdvantages(rewards: readonly number[]): number[] {
 
 export function rloo(rewards: readonly number[]): RlooGroup {
   const advantages = rlooAdvantages(rewards);
-  return { sequences: advantages.map((a) => ({ rationale: a, answer: a })), ratioClipping: false, advantages };
+  return { sequences: advantages.map((a) => ({ rationale: a, answer: a })), advantages };
 }
 
 /** Rewards must be a non-empty list of finite numbers. */

@@ -11,5 +11,5 @@ export function sft(weights: readonly number[]): GroupCoefficients {
   for (const [i, w] of weights.entries()) {
     if (!Number.isFinite(w)) throw new RangeError(`sft: weight ${i} is not a finite number (${w})`);
   }
-  return { sequences: weights.map((w) => ({ rationale: w, answer: w })), ratioClipping: false };
+  return { sequences: weights.map((w) => ({ rationale: w, answer: w })) };
 }

@@ -1,9 +1,11 @@
 /**
- * The style of a table cell (method and q) in every figure of every report: GARL and PAFT take the
- * colour of their q on a fixed scale, PAFT dashed; GRPO, RLOO, SFT and the base model a fixed colour
- * each; a q schedule a colour picked by its label. Nothing depends on which runs a figure holds.
+ * The style of a table cell (method and q) in every figure of every report: the algorithms with a q
+ * (GARL, PAFT: hasQ in src/objectives/algorithm.ts) take the colour of their q on a fixed scale, PAFT
+ * dashed; GRPO, RLOO, SFT and the base model a fixed colour each; a q schedule a colour picked by its
+ * label. Nothing depends on which runs a figure holds.
  */
 import type { Method } from '../experiment/layout.js';
+import { ALGORITHMS } from '../objectives/algorithm.js';
 
 // The study's q grid, each its own colour; another q is interpolated between its neighbours.
 const Q_STOPS: readonly (readonly [number, string])[] = [
@@ -37,7 +39,7 @@ export function qColor(q: number): string {
 /** The style of a cell, from its method, constant q (or null) and row label (for schedules). */
 export function cellStyle(method: Method | null, q: number | null, label: string): Style {
   const dashed = method === 'paft';
-  if (method === 'garl' || method === 'paft') {
+  if (method !== null && method !== 'base' && ALGORITHMS[method].hasQ) {
     if (q !== null) return { color: qColor(q), dashed };
     return { color: SCHEDULE_COLOURS[hash(label.replace(/^\S+ /, '')) % SCHEDULE_COLOURS.length]!, dashed };
   }

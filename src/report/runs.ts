@@ -16,6 +16,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { UserError } from '../errors.js';
+import { ALGORITHMS } from '../objectives/algorithm.js';
 import type { QSchedule } from '../objectives/schedule.js';
 import {
   METHODS,
@@ -129,13 +130,12 @@ export async function collectRuns(paths: readonly string[]): Promise<RunRecord[]
   return Promise.all(dirs.map(readRun));
 }
 
-const METHOD_NAMES: Record<Method, string> = { base: 'Base model', grpo: 'GRPO', rloo: 'RLOO', garl: 'GARL', paft: 'PAFT', sft: 'SFT' };
-
-/** The row label: "GRPO", "GARL q=0.75", "PAFT q=0.25", "GARL q=1@0,0@100" (a schedule: q once that many steps are done). */
+/** The row label: "Base model", "GRPO", "GARL q=0.75", "PAFT q=0.25", "GARL q=1@0,0@100" (a schedule: q once that many steps are done). */
 export function methodLabel(method: Method | null, q: number | null, schedule: QSchedule | null = null): string {
   if (method === null) return 'unknown';
-  const name = METHOD_NAMES[method];
-  if (method !== 'garl' && method !== 'paft') return name;
+  if (method === 'base') return 'Base model';
+  const { label: name, hasQ } = ALGORITHMS[method];
+  if (!hasQ) return name;
   if (q !== null) return `${name} q=${q}`;
   if (schedule !== null) return `${name} q=${scheduleText(schedule)}`;
   return name;

@@ -6,6 +6,7 @@
  * runs in, tables out.
  */
 import type { Table } from '../plot/table.js';
+import { METHODS } from '../experiment/layout.js';
 import type { RunRecord } from './runs.js';
 import { seedStats, type SeedStats } from './stats.js';
 
@@ -21,7 +22,8 @@ const TASK_TITLES: Record<string, string> = {
   'mini-hotpotqa': 'mini-HotPotQA',
   'mini-musique': 'mini-MuSiQue',
 };
-const METHOD_ORDER = ['base', 'grpo', 'rloo', 'garl', 'paft', 'sft'];
+/** The base model, then the algorithms in their rows' order (src/objectives/algorithm.ts). */
+const METHOD_ORDER: readonly string[] = METHODS;
 
 export function taskTitle(task: string | null): string {
   return task === null ? 'unknown task' : (TASK_TITLES[task] ?? task);

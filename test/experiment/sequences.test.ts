@@ -114,7 +114,6 @@ describe('sequences: which positions carry rationale and answer coefficients', (
   it('GRPO: the advantage over the token count of the batch (token-mean), sampling log-probs for clipping', () => {
     const seqs = [completionSequence(prompt, A, BUDGET, stop), completionSequence(prompt, B, BUDGET, stop)];
     const g = groupCoefficients({ name: 'grpo' }, { rewards: [1, 0] }, { step: 0, rng: new Rng(0) });
-    expect(g.ratioClipping).toBe(true);
     const { T, rows } = layout(seqs, sequenceCoefficients([{ sequences: seqs, coefficients: g.sequences }], 'token-mean'));
     const adv = 0.5 / (Math.SQRT1_2 + 1e-6); // (r - mean) / (sample std + eps)
     const n = 7 + 5; // trained tokens of A and B

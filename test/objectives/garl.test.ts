@@ -46,7 +46,6 @@ describe('GARL on the hand-worked M = 4 group', () => {
     expect(g.sequences.map((s) => s.rationale)).toEqual(rationale.map((x) => expect.closeTo(x, 9)));
     expect(g.sequences.map((s) => s.answer)).toEqual(answer.map((x) => expect.closeTo(x, 9)));
     expect(g.maxScaledC).toBeCloseTo(maxScaledC, 9);
-    expect(g.ratioClipping).toBe(false);
     // and by direct arithmetic: W^q = 0.35^q, M^q = 4^q, baseline (W_-m)^(1-q)
     const loo = [0.2, 1 / 3, 7 / 15, 0.4];
     g.sequences.forEach((s, m) => {

@@ -27,7 +27,6 @@ describe('PAFT on the hand-worked M = 4 group', () => {
       expect(s.answer).toBe(s.rationale);
     });
     expect(g.counts.reduce((a, b) => a + b, 0)).toBe(4);
-    expect(g.ratioClipping).toBe(false);
   });
 
   it('K other than M divides by K', () => {
