@@ -34,12 +34,14 @@ export function probeText(r: ProbeResult): string {
     `entropy         ${r.entropy.toFixed(3)} nats per sampled token`,
     `optimizer       ${o.name}, lr ${o.lr}` + (o.lr_over_eps !== null ? `, eps ${o.eps}, lr/eps ${o.lr_over_eps.toPrecision(3)}` : ` (eps ${o.eps} for the share below)`) + `, grad clip ${o.grad_clip || 'off'}`,
     `Step-0 gradient (the run's first batch, clipped as in training): share of coordinates with |g| > eps, |g| before clipping,`,
-    `and the norm of AdamW's first update lr * g / (|g| + eps)`,
+    o.name === 'sgd'
+      ? `and the norm of SGD's first update lr * g (g clipped)`
+      : `and the norm of AdamW's first update lr * g / (|g| + eps)`,
     `            GARL: above eps  |g|       |step|      PAFT: above eps  |g|       |step|`,
     ...PROBE_QS.map((q) => {
       const k = String(q);
       const e = (x: number) => x.toExponential(2).padEnd(10);
-      return `  q = ${k.padEnd(4)}  ${pct(r.above_eps[k]!).padStart(6)}  ${e(r.grad_norm[k]!)}${e(r.adam_step_norm[k]!)}        ${pct(r.paft_above_eps[k]!).padStart(6)}  ${e(r.paft_grad_norm[k]!)}${e(r.paft_adam_step_norm[k]!)}`;
+      return `  q = ${k.padEnd(4)}  ${pct(r.above_eps[k]!).padStart(6)}  ${e(r.grad_norm[k]!)}${e(r.first_step_norm[k]!)}        ${pct(r.paft_above_eps[k]!).padStart(6)}  ${e(r.paft_grad_norm[k]!)}${e(r.paft_first_step_norm[k]!)}`;
     }),
     'Reading: where most coordinates exceed eps, AdamW steps every q at about lr per coordinate (no threshold in q);',
     'where almost none do, AdamW is SGD with learning rate lr/eps, and low q moves (M W)^(1-q) times slower than q = 1.',

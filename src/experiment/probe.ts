@@ -77,6 +77,9 @@ export interface ProbeResult {
   paft_above_eps: Record<string, number>;
   paft_grad_norm: Record<string, number>;
   paft_adam_step_norm: Record<string, number>;
+  /** Per q: the norm of the configured optimizer's first update (AdamW: adam_step_norm; SGD: lr x the clipped |g|). */
+  first_step_norm: Record<string, number>;
+  paft_first_step_norm: Record<string, number>;
   wall_s: number;
 }
 
@@ -143,14 +146,19 @@ export async function runProbe(config: Config, options: ProbeOptions): Promise<P
       const coefficients = sequenceCoefficients(groups, own ? aggregationOf(config) : ALGORITHMS[name].aggregation);
       const grads = (await accumulateGradients(policy, { sequences: groups.flatMap((g) => g.sequences), coefficients }, tokenizer.padTokenId, ctx.microBatchTokens, new PhaseTimer())).grads;
       const { norm, aboveEps } = clipGradients(grads, config.optimizer.grad_clip, eps);
-      return { share: aboveEps, norm, step: adamFirstStepNorm(grads.values(), config.optimizer.lr, eps) };
+      const adamStep = adamFirstStepNorm(grads.values(), config.optimizer.lr, eps);
+      const clip = config.optimizer.grad_clip;
+      // SGD's first update, momentum or not, is lr times the clipped gradient.
+      const firstStep = opt.kind === 'sgd' ? config.optimizer.lr * (clip > 0 ? Math.min(norm, clip) : norm) : adamStep;
+      return { share: aboveEps, norm, step: adamStep, firstStep };
     };
     const above: Record<string, number> = {}, norms: Record<string, number> = {}, steps: Record<string, number> = {};
     const paftAbove: Record<string, number> = {}, paftNorms: Record<string, number> = {}, paftSteps: Record<string, number> = {};
+    const firstSteps: Record<string, number> = {}, paftFirstSteps: Record<string, number> = {};
     for (const q of PROBE_QS) {
       const k = String(q);
-      ({ share: above[k], norm: norms[k], step: steps[k] } = await shares('garl', q));
-      ({ share: paftAbove[k], norm: paftNorms[k], step: paftSteps[k] } = await shares('paft', q));
+      ({ share: above[k], norm: norms[k], step: steps[k], firstStep: firstSteps[k] } = await shares('garl', q));
+      ({ share: paftAbove[k], norm: paftNorms[k], step: paftSteps[k], firstStep: paftFirstSteps[k] } = await shares('paft', q));
     }
 
     const rollouts = rounds * Q * M;
@@ -178,6 +186,8 @@ export async function runProbe(config: Config, options: ProbeOptions): Promise<P
       paft_above_eps: paftAbove,
       paft_grad_norm: paftNorms,
       paft_adam_step_norm: paftSteps,
+      first_step_norm: firstSteps,
+      paft_first_step_norm: paftFirstSteps,
       wall_s: (performance.now() - t0) / 1000,
     };
   } finally {

@@ -42,6 +42,7 @@ describe('probe', () => {
       expect(probe.above_eps[q]).toBeLessThanOrEqual(1);
     }
     expect(probe.above_eps['0']).toBeLessThan(probe.above_eps['1']!);
+    expect(probe.first_step_norm).toEqual(probe.adam_step_norm);
   }, 120_000);
 
   it("gives PAFT's step-1 share at the run's q (its K draws included)", async () => {
@@ -51,6 +52,18 @@ describe('probe', () => {
     const probe = await runProbe(config, { questions: 2, rollouts: 8 });
     expect(probe.paft_above_eps['0.5']).toBeCloseTo(step0!.metrics.above_eps!, 12);
     expect(probe.paft_grad_norm['0.5']).toBeCloseTo(step0!.metrics.grad_norm!, 4);
+  }, 120_000);
+
+  it("gives the configured optimizer's first update: SGD's is lr times the clipped step-1 gradient", async () => {
+    const config = testConfig(s, 'garl', join(s.dir, 'sgd-run'), ['optimizer={name: sgd, lr: 0.3, grad_clip: 0.5}']);
+    let step0: StepResult | undefined;
+    await runTraining(config, { console: false, progress: false, stopAfterSteps: 1, onStep: (step, r) => (step === 1 ? (step0 = r) : undefined) });
+    const probe = await runProbe(config, { questions: 2, rollouts: 8 });
+    const norm = step0!.metrics.grad_norm!;
+    expect(probe.grad_norm['0.75']).toBeCloseTo(norm, 4);
+    expect(probe.first_step_norm['0.75']).toBeCloseTo(0.3 * Math.min(norm, 0.5), 4);
+    expect(probe.first_step_norm['0.75']).not.toBeCloseTo(probe.adam_step_norm['0.75']!, 4);
+    expect(probe.optimizer.lr_over_eps).toBeNull();
   }, 120_000);
 
   it('rounds the rollouts up to whole rounds of questions x M and keeps the best log w at least the mean', async () => {
