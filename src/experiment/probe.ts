@@ -135,7 +135,7 @@ export async function runProbe(config: Config, options: ProbeOptions): Promise<P
     }
 
     // The step-1 gradient of GARL and PAFT (the run's first step) at each q: the same sequences and weights, only the coefficients change.
-    const shares = async (name: 'garl' | 'paft', q: number): Promise<{ share: number; norm: number; step: number }> => {
+    const shares = async (name: 'garl' | 'paft', q: number): Promise<{ share: number; norm: number; step: number; firstStep: number }> => {
       const own = config.algorithm.name === name ? algorithmOf(config) : undefined;
       const algorithm = (own ? { ...own, q } : { name, q }) as Algorithm;
       const paftRng = RandomStreams.fromSeed(config.seed).paft; // PAFT's draws of the run's step 1, at every q
