@@ -24,17 +24,37 @@ import { loadConfig } from '../config/load.js';
 import type { GenerateOptions } from '../runtime/rollout.js';
 import { Rng } from '../util/rng.js';
 
-const { values } = parseArgs({
-  options: {
-    preset: { type: 'string', multiple: true },
-    only: { type: 'string' },
-    threads: { type: 'string', default: '2' },
-    repeats: { type: 'string', default: '5' },
-    config: { type: 'string', default: 'configs/default.yaml' },
-    steps: { type: 'string', default: '3' },
-    warmup: { type: 'string', default: '1' },
-  },
-});
+function parseBenchArgs() {
+  try {
+    return parseArgs({
+      options: {
+        preset: { type: 'string', multiple: true },
+        only: { type: 'string' },
+        threads: { type: 'string', default: '2' },
+        repeats: { type: 'string', default: '5' },
+        config: { type: 'string', default: 'configs/default.yaml' },
+        steps: { type: 'string', default: '3' },
+        warmup: { type: 'string', default: '1' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (e) {
+    process.stderr.write(`bench: ${(e as Error).message} (npm run bench -- --help lists the options)\n`);
+    process.exit(2);
+  }
+}
+const { values } = parseBenchArgs();
+if (values.help) {
+  process.stdout.write(`npm run bench -- [--preset tiny|small]... [--only train|generate|profile|memory|step] [--threads N]
+    [--repeats N] [--config FILE] [--steps N] [--warmup K]
+
+Speed figures, one JSON object per line (tables on stderr). Timings are medians over --repeats runs (default 5)
+after a warm-up; never run it beside other heavy work. --only step runs the trainer's steps on --config (default
+configs/default.yaml): --warmup steps (default 1), then the means over --steps (default 3) of the generate / score /
+train / optimizer / other split. --only profile breaks the train step's kernel time down by op type.
+`);
+  process.exit(0);
+}
 const presets = (values.preset ?? ['tiny', 'small']) as Preset[];
 const threads = Number(values.threads);
 const repeats = Number(values.repeats);
