@@ -1,7 +1,9 @@
-/** The experiment: training loop, steps, checkpoints, evaluation runs (layout.ts: the run directory). */
+/** The experiment: training loop, steps, checkpoints, evaluation (eval/; src/run-dir: the run directory). */
 export * from './data-order.js';
-export * from './eval-run.js';
-export * from './evaluate.js';
+export * from './eval/evaluate.js';
+export * from './eval/run.js';
+export * from './eval/sampling-metrics.js';
+export * from './eval/summary.js';
 export * from './gradients.js';
 export * from './items.js';
 export * from './likelihood.js';

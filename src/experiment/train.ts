@@ -1,11 +1,11 @@
 /**
  * The training loop of `tsallis-run train`: steps, validation m@k every `train.eval_every` steps (and
  * after the last), the best checkpoint by validation m@k (the study's selection rule), checkpoints
- * for exact resume, and the final evaluation of the selected checkpoint. See layout.ts for the run
- * directory.
+ * for exact resume, and the final evaluation of the selected checkpoint. See src/run-dir/paths.ts for
+ * the run directory.
  *
- * Steps count from 1 (step-numbering.ts): step N is the state after N optimizer steps. The console's
- * "step N/T" is the step being run; metrics.csv row N describes it; validation.csv row N and
+ * Steps count from 1 (src/run-dir/step-numbering.ts): step N is the state after N optimizer steps. The
+ * console's "step N/T" is the step being run; metrics.csv row N describes it; validation.csv row N and
  * checkpoints/checkpoint-N were taken after it. The schedules (lr, q) see the steps done before it, N - 1.
  *
  * Checkpoints: checkpoints/checkpoint-<N> is written after every validation, every `checkpoint_every`
@@ -32,31 +32,22 @@ import { stopTokensFor } from '../runtime/stop-tokens.js';
 import type { TaskRecord } from '../tasks/record.js';
 import { pathExists, writeFileAtomic } from '../util/atomic-write.js';
 import { DataOrder } from './data-order.js';
-import { evalSummaryOf, evaluateRecords, type EvalSettings } from './evaluate.js';
+import { evalSettingsOf, evaluateRecords } from './eval/evaluate.js';
+import { evalSummaryOf } from './eval/summary.js';
 import { questionItem, sftPairItem, sftRecordItem } from './items.js';
-import {
-  claimRunDir,
-  openMetricsCsv,
-  openValidationCsv,
-  readRunSummary,
-  truncateCsvAfterStep,
-  writeEvalSummary,
-  writePredictions,
-  writeRunSummary,
-  type EvalSummary,
-  type RunPaths,
-  type RunSummary,
-} from './layout.js';
+import { openMetricsCsv, openValidationCsv, truncateCsvAfterStep } from '../run-dir/csv.js';
+import { readRunSummary, writeEvalSummary, writePredictions, writeRunSummary, type EvalSummary, type RunSummary } from '../run-dir/json.js';
+import { claimRunDir, type RunPaths } from '../run-dir/paths.js';
 import { createRunLogger } from './logging.js';
 import { renumberLegacyRun } from './renumber-run.js';
-import { STEP_BASE, TRAINER_STATE_VERSION } from './step-numbering.js';
+import { STEP_BASE, TRAINER_STATE_VERSION } from '../run-dir/step-numbering.js';
 import { acquireRunLock } from './run-lock.js';
 import { appendRolloutLog, rolloutLogRows, truncateRolloutLogAfterStep } from './rollout-log.js';
 import { evalProgress, ProgressBar } from './progress.js';
 import { collectProvenance, provenanceLine } from './provenance.js';
 import { EventsWriter } from './tensorboard.js';
 import { trainingStep, type RolloutSettings, type StepContext, type StepItem, type StepResult } from './step.js';
-import { evalSeed, RandomStreams } from './streams.js';
+import { RandomStreams } from './streams.js';
 import { checkInputLimits, type LimitedInputs } from './input-limits.js';
 import { loadSftPairs, loadSplit, loadTaskContext, splitPath, type SftPair } from './task-data.js';
 import { latestCheckpoint, pruneCheckpoints, readTrainerCheckpoint, resolveCheckpointDir, tidyCheckpoints, writeTrainerCheckpoint, type TrainerState } from './trainer-checkpoint.js';
@@ -98,20 +89,6 @@ export function rolloutSettingsOf(config: Config): RolloutSettings {
     maxNewTokens: config.rollout.max_new_tokens,
     thinkingBudget: config.rollout.thinking_budget,
     answerBudget: config.rollout.answer_budget,
-  };
-}
-
-/** The evaluation settings of a config (budgets of the training rollouts, sampling of the eval section). */
-export function evalSettingsOf(config: Config, samples = config.eval.samples): EvalSettings {
-  return {
-    samples,
-    temperature: config.eval.temperature,
-    topP: config.eval.top_p,
-    topK: config.eval.top_k,
-    maxNewTokens: config.rollout.max_new_tokens,
-    thinkingBudget: config.rollout.thinking_budget,
-    answerBudget: config.rollout.answer_budget,
-    seed: evalSeed(config.seed),
   };
 }
 

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { accumulateGradients, type GradientJob } from '../../src/experiment/gradients.js';
-import { runPaths } from '../../src/experiment/layout.js';
+import { runPaths } from '../../src/run-dir/paths.js';
 import type { TrainingSequence } from '../../src/experiment/sequences.js';
 import { trainingStep } from '../../src/experiment/step.js';
 import { RandomStreams } from '../../src/experiment/streams.js';
