@@ -10,6 +10,7 @@ export * from './likelihood.js';
 export * from './logging.js';
 export * from './progress.js';
 export * from './prompting.js';
+export * from './run-inputs.js';
 export * from './sequences.js';
 export * from './step.js';
 export * from './streams.js';
