@@ -10,7 +10,7 @@
 //   |g| median          median gradient norm before clipping (grad_clip 1 in the mini configs)
 //   val p@1             validation p@1 at each validation, in order
 // Steps count from 1 (step N = after N optimizer steps): run folders of earlier versions, whose files count from 0, are
-// read shifted by one by the report's reader (src/experiment/step-numbering.ts), so old and new runs give the same numbers.
+// read shifted by one by the report's reader (src/run-dir/step-numbering.ts), so old and new runs give the same numbers.
 // Usage: node data-scripts/mini-dynamics.mjs [RUNS_DIR] [OUT.md]   (default results/mini/runs, results/mini/dynamics.md;
 // reads the runs with the report's own reader in dist/, so `npm run build` first)
 import { writeFileSync } from 'node:fs';

@@ -10,7 +10,7 @@ import { DataOrder } from '../experiment/data-order.js';
 import { trainingStep } from '../experiment/step.js';
 import { RandomStreams } from '../experiment/streams.js';
 import { PHASES, type PhaseName } from '../experiment/timer.js';
-import { createStepContext, loadRunInputs, trainItems } from '../experiment/train.js';
+import { createStepContext, loadRunInputs, trainItems } from '../experiment/run-inputs.js';
 
 export const STEP_PARTS = [...PHASES, 'other'] as const;
 export type StepPart = (typeof STEP_PARTS)[number];

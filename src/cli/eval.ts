@@ -1,12 +1,12 @@
 /**
  * `tsallis-run eval --config FILE --checkpoint DIR [--split validation|test] [--samples 16] [--out DIR] [--force]`:
  * p@1, p@k and m@k (relaxed match, majority vote of normalised answers) and the task's official
- * metrics of one checkpoint, with per-question predictions (src/experiment/eval-run.ts). By default
+ * metrics of one checkpoint, with per-question predictions (src/experiment/eval/run.ts). By default
  * into <output.dir>/eval-<checkpoint folder name>/, never over the training run's own files.
  */
 import type { Argv, CommandModule } from 'yargs';
-import { runEvaluation, type EvalRunResult } from '../experiment/eval-run.js';
-import type { Split } from '../experiment/layout.js';
+import { runEvaluation, type EvalRunResult } from '../experiment/eval/run.js';
+import type { Split } from '../run-dir/paths.js';
 import { evalProgress } from '../experiment/progress.js';
 import { choiceFlag, integerFlag, loadCommandConfig, pathFlag, withConfigRuntimeOptions, type ConfigRuntimeArgs } from './options.js';
 

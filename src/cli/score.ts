@@ -19,8 +19,8 @@ import { loadModel } from '../model/checkpoint.js';
 import { resolveCheckpointDir } from '../experiment/trainer-checkpoint.js';
 import { resolveModelPath } from '../model/download.js';
 import type { Tokenizer } from '../model/tokenizer.js';
-import { packByTokens, padBatch } from '../runtime/batch.js';
 import { Policy } from '../runtime/policy.js';
+import { scoreBatches } from '../runtime/scoring.js';
 import type { Device } from '../runtime/session.js';
 import { writeFileAtomic, writeFully } from '../util/atomic-write.js';
 import { integerFlag, pathFlag, withRuntimeOptions, type RuntimeArgs } from './options.js';
@@ -97,15 +97,6 @@ function kindOf(v: unknown): string {
   return `${typeof v} ${JSON.stringify(v)}`;
 }
 
-/**
- * Groups sequence indices into batches: longest first, each batch as many sequences as fit in
- * `batchTokens` once padded to its longest (a sequence longer than the budget gets a batch alone).
- */
-export function planBatches(lengths: readonly number[], batchTokens: number): number[][] {
-  const scorable = lengths.map((_, i) => i).filter((i) => lengths[i]! >= 2);
-  return packByTokens(scorable.map((i) => lengths[i]!), batchTokens).map((batch) => batch.map((k) => scorable[k]!));
-}
-
 /** A budget that keeps the [tokens, vocab] float32 logits near 1 GiB at most (and 16384 tokens). */
 export function defaultBatchTokens(vocabSize: number): number {
   return Math.max(256, Math.min(16384, Math.floor(2 ** 28 / vocabSize)));
@@ -118,18 +109,23 @@ export interface ScoreOptions {
   onProgress?: (done: number) => void;
 }
 
-/** log-probs of every sequence (length - 1 values; none for sequences shorter than 2), in input order. */
-export async function scoreSequences(policy: Pick<Policy, 'score'>, seqs: readonly (readonly number[])[], opts: ScoreOptions): Promise<Float32Array[]> {
+/**
+ * log-probs of every sequence (length - 1 values; none for sequences shorter than 2), in input order,
+ * scored in batches of `batchTokens` (src/runtime/scoring.ts).
+ */
+export async function scoreSequences(
+  policy: Pick<Policy, 'score'>,
+  seqs: readonly (readonly number[])[],
+  opts: ScoreOptions,
+): Promise<Float32Array[]> {
   const out: Float32Array[] = seqs.map(() => new Float32Array(0));
   let done = seqs.filter((s) => s.length < 2).length;
-  for (const batch of planBatches(seqs.map((s) => s.length), opts.batchTokens)) {
-    const padded = padBatch(batch.map((i) => seqs[i]!), opts.padId);
-    const logprobs = await policy.score(padded);
-    const width = padded.length - 1;
-    batch.forEach((i, b) => {
+  for await (const { rows, logprobs, length } of scoreBatches(policy, seqs, opts.padId, opts.batchTokens)) {
+    const width = length - 1;
+    rows.forEach((i, b) => {
       out[i] = Float32Array.from(logprobs.subarray(b * width, b * width + seqs[i]!.length - 1));
     });
-    done += batch.length;
+    done += rows.length;
     opts.onProgress?.(done);
   }
   return out;

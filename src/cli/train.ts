@@ -6,7 +6,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { Config } from '../config/schema.js';
 import { runTraining, type TrainResult } from '../experiment/train.js';
-import { evalSummaryTable } from '../eval/tables.js';
+import { evalSummaryTable } from '../experiment/eval/summary.js';
 import { toMarkdown } from '../plot/table.js';
 import { loadCommandConfig, pathFlag, withConfigRuntimeOptions, type ConfigRuntimeArgs } from './options.js';
 

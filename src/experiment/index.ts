@@ -1,13 +1,16 @@
-/** The experiment: training loop, steps, checkpoints, evaluation runs (layout.ts: the run directory). */
+/** The experiment: training loop, steps, checkpoints, evaluation (eval/; src/run-dir: the run directory). */
 export * from './data-order.js';
-export * from './eval-run.js';
-export * from './evaluate.js';
+export * from './eval/evaluate.js';
+export * from './eval/run.js';
+export * from './eval/sampling-metrics.js';
+export * from './eval/summary.js';
 export * from './gradients.js';
 export * from './items.js';
 export * from './likelihood.js';
 export * from './logging.js';
 export * from './progress.js';
 export * from './prompting.js';
+export * from './run-inputs.js';
 export * from './sequences.js';
 export * from './step.js';
 export * from './streams.js';

@@ -30,7 +30,7 @@ import { adamFirstStepNorm, binomialUpper95, quantiles, rolloutEntropy, type Qua
 import { answerWeights, sampleRollouts } from './step.js';
 import { RandomStreams } from './streams.js';
 import { PhaseTimer } from './timer.js';
-import { loadRunInputs, rolloutSettingsOf } from './train.js';
+import { loadRunInputs, rolloutSettingsOf } from './run-inputs.js';
 
 export type { Quantiles };
 

@@ -1,5 +1,5 @@
 /**
- * A run's provenance (layout.ts Provenance): the tsallis-run commit and versions, the device and the
+ * A run's provenance (src/run-dir/json.ts Provenance): the tsallis-run commit and versions, the device and the
  * host, the session's times and the scheduler's job. Best effort: whatever cannot be found is null,
  * and collecting it never fails a run.
  */
@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import ort from 'onnxruntime-node';
 import type { Config } from '../config/schema.js';
-import type { Provenance } from './layout.js';
+import type { Provenance } from '../run-dir/json.js';
 
 /** The package root: two levels above this file in src/experiment/ and in dist/experiment/. */
 const PACKAGE_DIR = fileURLToPath(new URL('../../', import.meta.url));

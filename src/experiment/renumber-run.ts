@@ -1,6 +1,6 @@
 /**
  * `train --resume` on a run folder of an earlier version, whose steps counted from 0: renumbered once,
- * on disk, to this version's steps from 1 (step-numbering.ts) before the run continues.
+ * on disk, to this version's steps from 1 (src/run-dir/step-numbering.ts) before the run continues.
  *
  *   metrics.csv, validation.csv   step + 1 (every other cell byte for byte; a partial last line dropped)
  *   rollouts.jsonl                step + 1
@@ -26,9 +26,9 @@
 import { mkdir, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import { UserError } from '../errors.js';
-import { pathExists, syncDirectory, writeFileAtomic } from '../util/atomic-write.js';
-import type { RunPaths, Split } from './layout.js';
-import { checkpointName, checkpointStep, fromLegacyTrainerState, legacyCheckpointStep, legacyStepFiles, STEP_BASE } from './step-numbering.js';
+import { pathExists, readTextIfExists, syncDirectory, writeFileAtomic } from '../util/atomic-write.js';
+import type { RunPaths, Split } from '../run-dir/paths.js';
+import { checkpointName, checkpointStep, fromLegacyTrainerState, legacyCheckpointStep, legacyStepFiles, STEP_BASE } from '../run-dir/step-numbering.js';
 import { EVENTS_FILE_PREFIX, shiftEventSteps } from './tensorboard.js';
 import { TRAINER_STATE_FILE } from './trainer-checkpoint.js';
 
@@ -104,7 +104,10 @@ export async function renumberLegacyRun(paths: Paths, options: RenumberOptions =
   };
 }
 
-/** Whether the folder is of an earlier version (step-numbering.ts); refuses one with checkpoints of both versions. */
+/**
+ * Whether the folder is of an earlier version (src/run-dir/step-numbering.ts); refuses one with
+ * checkpoints of both versions.
+ */
 export async function isLegacyRun(paths: Paths): Promise<boolean> {
   const names = await checkpointNames(paths);
   const legacyFolders = names.filter((n) => legacyCheckpointStep(n) !== null);
@@ -132,10 +135,10 @@ async function stage(paths: Paths, staging: string, before: (change: string) => 
   };
 
   for (const csv of [paths.metrics, paths.validation]) {
-    const text = await readIfExists(csv);
+    const text = await readTextIfExists(csv);
     if (text !== null) await put(csv, shiftCsvSteps(text, csv));
   }
-  const rollouts = await readIfExists(paths.rollouts);
+  const rollouts = await readTextIfExists(paths.rollouts);
   if (rollouts !== null) await put(paths.rollouts, shiftRolloutSteps(rollouts, paths.rollouts));
   for (const name of (await readdir(paths.dir)).filter((n) => n.startsWith(EVENTS_FILE_PREFIX)).sort()) {
     const file = join(paths.dir, name);
@@ -225,7 +228,7 @@ async function checkpointNames(paths: Pick<RunPaths, 'checkpoints'>): Promise<st
 
 /** The step of the first complete data row of a CSV, or undefined. */
 async function firstCsvStep(path: string): Promise<number | undefined> {
-  const text = await readIfExists(path);
+  const text = await readTextIfExists(path);
   if (text === null) return undefined;
   const lines = text.split('\n');
   const at = lines[0]!.split(',').indexOf('step');
@@ -235,7 +238,7 @@ async function firstCsvStep(path: string): Promise<number | undefined> {
 }
 
 async function firstRolloutStep(path: string): Promise<number | undefined> {
-  const text = await readIfExists(path);
+  const text = await readTextIfExists(path);
   const first = text?.split('\n');
   if (!first || first.length < 2) return undefined;
   try {
@@ -246,17 +249,8 @@ async function firstRolloutStep(path: string): Promise<number | undefined> {
   }
 }
 
-async function readIfExists(path: string): Promise<string | null> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-}
-
 async function readJsonIfExists<T>(path: string): Promise<T | null> {
-  const text = await readIfExists(path);
+  const text = await readTextIfExists(path);
   if (text === null) return null;
   try {
     return JSON.parse(text) as T;

@@ -24,7 +24,7 @@ import type { GenerateOptions, Rollout, StopTokens } from '../runtime/rollout.js
 import type { AnswerTask, TaskRecord } from '../tasks/record.js';
 import { defaultScoring, scoreCompletions, type TaskScoring } from '../tasks/reward-choice.js';
 import { accumulateGradients, type GradientResult } from './gradients.js';
-import type { MetricsRow } from './layout.js';
+import type { MetricsRow } from '../run-dir/csv.js';
 import { answerLogLikelihoods } from './likelihood.js';
 import { completionSequence, sequenceCoefficients, sftSequence, teacherForcedSequence, type CoefficientGroup, type TrainingSequence } from './sequences.js';
 import type { RandomStreams } from './streams.js';
@@ -57,7 +57,7 @@ export interface StepContext {
   kl?: { reference: Policy; beta: number };
   policy: Policy;
   optimizer: Optimizer;
-  /** The learning rate of a step, given the steps done before it (0 for step 1; step-numbering.ts). */
+  /** The learning rate of a step, given the steps done before it (0 for step 1; src/run-dir/step-numbering.ts). */
   lr: (done: number) => number;
   /** Clip the global gradient norm to this (0: off). */
   gradClip: number;
@@ -187,8 +187,8 @@ export async function answerWeights(
 }
 
 /**
- * Runs one whole step and returns its metrics row. `step` is the step's number, from 1 (step-numbering.ts):
- * the schedules see the steps done before it, step - 1.
+ * Runs one whole step and returns its metrics row. `step` is the step's number, from 1
+ * (src/run-dir/step-numbering.ts): the schedules see the steps done before it, step - 1.
  */
 export async function trainingStep(ctx: StepContext, step: number, items: readonly StepItem[]): Promise<StepResult> {
   if (!(Number.isInteger(step) && step >= 1)) throw new RangeError(`trainingStep: steps count from 1, got ${step}`);

@@ -20,7 +20,7 @@ import { appendFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { addErrorPath } from '../util/atomic-write.js';
-import { METRICS_COLUMNS, type MetricsRow, type ValidationRow } from './layout.js';
+import { METRICS_COLUMNS, type MetricsRow, type ValidationRow } from '../run-dir/csv.js';
 
 export const EVENTS_FILE_PREFIX = 'events.out.tfevents.';
 

@@ -21,8 +21,8 @@ import type { Optimizer, OptimizerScalarState } from '../runtime/optimizer.js';
 import { pathExists, replaceDirectory, syncDirectory, writeFileAtomic } from '../util/atomic-write.js';
 import { assertFinite } from '../util/finite.js';
 import type { DataOrderState } from './data-order.js';
-import type { RunPaths } from './layout.js';
-import { checkpointStep, fromLegacyTrainerState, legacyCheckpointStep, otherCheckpointName, TRAINER_STATE_VERSION } from './step-numbering.js';
+import type { RunPaths } from '../run-dir/paths.js';
+import { checkpointStep, fromLegacyTrainerState, legacyCheckpointStep, otherCheckpointName, TRAINER_STATE_VERSION } from '../run-dir/step-numbering.js';
 import type { StreamStates } from './streams.js';
 
 export const TRAINER_STATE_FILE = 'trainer_state.json';
@@ -30,7 +30,7 @@ export const OPTIMIZER_FILE = 'optimizer.safetensors';
 export const FULL_WEIGHTS_FILE = 'weights.f32.safetensors';
 
 export interface TrainerState {
-  /** 2: steps count from 1 (step-numbering.ts); version 1 files counted from 0 and are read shifted. */
+  /** 2: steps count from 1 (src/run-dir/step-numbering.ts); version 1 files counted from 0 and are read shifted. */
   version: typeof TRAINER_STATE_VERSION;
   /** Optimizer steps done: the checkpoint is checkpoint-<step>, and the next step to run is step + 1. */
   step: number;

@@ -8,7 +8,7 @@
  *   { linear: [{ step: 0, q: 1 }, { step: 200, q: 0.5 }] }
  *                                             linear between knots, constant outside them
  * The schedule is read at the steps done before a step: 0 for step 1, N - 1 for step N (counting
- * from 1, src/experiment/step-numbering.ts), as Hugging Face's learning-rate schedulers count. So a
+ * from 1, src/run-dir/step-numbering.ts), as Hugging Face's learning-rate schedulers count. So a
  * knot `step: s` is the q after s steps: the q of step s + 1. q is restricted to [0, 1], the range
  * the estimators are defined for.
  */

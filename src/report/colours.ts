@@ -4,7 +4,7 @@
  * dashed; GRPO, RLOO, SFT and the base model a fixed colour each; a q schedule a colour picked by its
  * label. Nothing depends on which runs a figure holds.
  */
-import type { Method } from '../experiment/layout.js';
+import type { Method } from '../run-dir/json.js';
 import { ALGORITHMS } from '../objectives/algorithm.js';
 
 // The study's q grid, each its own colour; another q is interpolated between its neighbours.

@@ -1,6 +1,6 @@
 /**
  * The study's diagnostic figures, per (dataset, start) that has GARL runs, against step, from
- * metrics.csv (src/experiment/layout.ts METRICS_COLUMNS): one line per GARL q, the mean over its seeds
+ * metrics.csv (src/run-dir/csv.ts METRICS_COLUMNS): one line per GARL q, the mean over its seeds
  * (at each step, over the runs that logged it),
  *   max-scaled-c  max_m c_m / M^q (log axis)
  *   above-eps     share of gradient coordinates above the optimizer's eps

@@ -2,7 +2,7 @@
  * What the curves draw against step: the training quantities of metrics.csv (smoothed, raw faint
  * behind) and the validation metrics of validation.csv (every point, unsmoothed: they are few).
  */
-import type { MetricsRow } from '../experiment/layout.js';
+import type { MetricsRow } from '../run-dir/csv.js';
 import type { RunRecord } from './runs.js';
 import type { Points } from './smooth.js';
 

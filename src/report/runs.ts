@@ -1,7 +1,7 @@
 /**
  * Finding run directories and reading what they hold, finished or not.
  *
- * A run directory is one that holds config.yaml, summary.json or metrics.csv (src/experiment/layout.ts).
+ * A run directory is one that holds config.yaml, summary.json or metrics.csv (src/run-dir/paths.ts).
  * The search descends into the given folders, but not into a run directory, its checkpoints, or
  * hidden folders. A run is
  *   finished    summary.json is there and valid: it has test numbers for the tables;
@@ -9,7 +9,7 @@
  *   invalid     summary.json or a CSV cannot be read: listed, with the reason.
  * Who the run is (task, start, method, q, seed) comes from summary.json, else from the resolved
  * config.yaml (read loosely, so that runs of older versions still show), else from nothing.
- * Steps are this version's (from 1, src/experiment/step-numbering.ts): a folder of an earlier version,
+ * Steps are this version's (from 1, src/run-dir/step-numbering.ts): a folder of an earlier version,
  * whose files count from 0, is read shifted by one (`legacySteps` says so).
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
@@ -18,17 +18,9 @@ import { parse as parseYaml } from 'yaml';
 import { UserError } from '../errors.js';
 import { ALGORITHMS } from '../objectives/algorithm.js';
 import type { QSchedule } from '../objectives/schedule.js';
-import {
-  METHODS,
-  RUN_FILES,
-  readRunCsvs,
-  readRunSummary,
-  runPaths,
-  type MetricsRow,
-  type Method,
-  type RunSummary,
-  type ValidationRow,
-} from '../experiment/layout.js';
+import { readRunCsvs, type MetricsRow, type ValidationRow } from '../run-dir/csv.js';
+import { METHODS, readRunSummary, type Method, type RunSummary } from '../run-dir/json.js';
+import { RUN_FILES, runPaths } from '../run-dir/paths.js';
 
 export type RunStatus = 'finished' | 'incomplete' | 'invalid';
 

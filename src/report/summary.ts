@@ -23,7 +23,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
-import type { RunSummary } from '../experiment/layout.js';
+import type { RunSummary } from '../run-dir/json.js';
 import { toCsv, type Table } from '../plot/table.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { scheduleText, type RunRecord } from './runs.js';

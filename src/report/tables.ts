@@ -6,7 +6,7 @@
  * runs in, tables out.
  */
 import type { Table } from '../plot/table.js';
-import { METHODS } from '../experiment/layout.js';
+import { METHODS } from '../run-dir/json.js';
 import type { RunRecord } from './runs.js';
 import { seedStats, type SeedStats } from './stats.js';
 

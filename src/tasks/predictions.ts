@@ -5,7 +5,7 @@
  *  - FinQA official: a JSON array [{"id", "predicted": [program tokens]}] (a program string is accepted too);
  *  - project: JSONL lines (or a JSON array) of {"id", "answer"}; for FinQA an answer that is a program
  *    ("subtract(5829, 5735)") is executed, any other answer is graded as a free-form number;
- *  - eval: the project's own eval/<split>.predictions.jsonl (src/experiment/layout.ts PredictionRecord),
+ *  - eval: the project's own eval/<split>.predictions.jsonl (src/run-dir/json.ts PredictionRecord),
  *    scored by its majority-voted answer as the evaluation scores it ("no answer" as an empty
  *    prediction, never executed as a program).
  */

@@ -2,8 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runMetrics } from '../../src/cli/metrics.js';
-import { scoreQuestion } from '../../src/eval/sampling-metrics.js';
-import { writePredictions } from '../../src/experiment/layout.js';
+import { scoreQuestion } from '../../src/experiment/eval/sampling-metrics.js';
+import { writePredictions } from '../../src/run-dir/json.js';
 import { readPredictions } from '../../src/tasks/predictions.js';
 
 const FIX = join(process.cwd(), 'test/fixtures/tasks');

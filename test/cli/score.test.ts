@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { planBatches, readScoreInput, runScore, shortestFloat32, defaultBatchTokens } from '../../src/cli/score.js';
+import { readScoreInput, runScore, shortestFloat32, defaultBatchTokens } from '../../src/cli/score.js';
 import { UserError } from '../../src/errors.js';
 import { loadModel, saveModel } from '../../src/model/checkpoint.js';
 import type { ModelConfig } from '../../src/model/config.js';
@@ -28,26 +28,7 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-describe('planBatches', () => {
-  it('sorts longest first, keeps each padded batch within the budget, and places every sequence once', () => {
-    const rng = new Rng(3);
-    const lengths = Array.from({ length: 200 }, () => rng.int(60));
-    const batches = planBatches(lengths, 128);
-    const seen = batches.flat().sort((a, b) => a - b);
-    expect(seen).toEqual(lengths.map((_, i) => i).filter((i) => lengths[i]! >= 2));
-    let previous = Infinity;
-    for (const b of batches) {
-      const longest = Math.max(...b.map((i) => lengths[i]!));
-      expect(longest * b.length).toBeLessThanOrEqual(128);
-      expect(longest).toBeLessThanOrEqual(previous);
-      previous = Math.min(...b.map((i) => lengths[i]!));
-    }
-  });
-
-  it('gives a sequence longer than the budget a batch of its own', () => {
-    expect(planBatches([300, 10, 10], 100)).toEqual([[0], [1, 2]]);
-  });
-
+describe('defaultBatchTokens', () => {
   it('keeps about 1 GiB of logits for large vocabularies', () => {
     expect(defaultBatchTokens(1024)).toBe(16384);
     expect(defaultBatchTokens(151936)).toBe(1766);

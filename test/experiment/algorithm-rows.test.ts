@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { sampleRollouts, stepCoefficients, trainingStep } from '../../src/experiment/step.js';
 import { RandomStreams } from '../../src/experiment/streams.js';
 import { PhaseTimer } from '../../src/experiment/timer.js';
-import { createStepContext, loadRunInputs, trainItems } from '../../src/experiment/train.js';
+import { createStepContext, loadRunInputs, trainItems } from '../../src/experiment/run-inputs.js';
 import { ALGORITHM_NAMES, ALGORITHMS } from '../../src/objectives/algorithm.js';
 import { Policy } from '../../src/runtime/policy.js';
 import { scratchWithModel, testConfig, type Scratch } from './helpers.js';

@@ -2,17 +2,10 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { trainConfig } from '../../src/cli/train.js';
-import { runEvaluation } from '../../src/experiment/eval-run.js';
-import {
-  METRICS_COLUMNS,
-  readEvalSummary,
-  readMetricsCsv,
-  readPredictionRecords,
-  readRunSummary,
-  readValidationCsv,
-  runPaths,
-  VALIDATION_COLUMNS,
-} from '../../src/experiment/layout.js';
+import { runEvaluation } from '../../src/experiment/eval/run.js';
+import { METRICS_COLUMNS, readMetricsCsv, readValidationCsv, VALIDATION_COLUMNS } from '../../src/run-dir/csv.js';
+import { readEvalSummary, readPredictionRecords, readRunSummary } from '../../src/run-dir/json.js';
+import { runPaths } from '../../src/run-dir/paths.js';
 import { runTraining } from '../../src/experiment/train.js';
 import { OPTIMIZER_FILE, readTrainerState, TRAINER_STATE_FILE } from '../../src/experiment/trainer-checkpoint.js';
 import { FIXTURES, scratchWithModel, testConfig, type Scratch } from './helpers.js';

@@ -1,12 +1,12 @@
 /** Progress of an evaluation: the callback of evaluateRecords, its log lines, and the final test of train. */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { evaluateRecords } from '../../src/experiment/evaluate.js';
-import { runPaths } from '../../src/experiment/layout.js';
+import { evalSettingsOf, evaluateRecords } from '../../src/experiment/eval/evaluate.js';
 import { evalProgress } from '../../src/experiment/progress.js';
 import { loadSplit, loadTaskContext } from '../../src/experiment/task-data.js';
-import { evalSettingsOf, runTraining } from '../../src/experiment/train.js';
+import { runTraining } from '../../src/experiment/train.js';
 import { loadModel } from '../../src/model/checkpoint.js';
+import { runPaths } from '../../src/run-dir/paths.js';
 import { Policy } from '../../src/runtime/policy.js';
 import { scratchWithModel, testConfig, type Scratch } from './helpers.js';
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { generateCommand } from '../../src/cli/generate.js';
 import { parseConfig } from '../../src/config/load.js';
 import { UserError } from '../../src/errors.js';
-import { runEvaluation } from '../../src/experiment/eval-run.js';
+import { runEvaluation } from '../../src/experiment/eval/run.js';
 import { checkInputLimits, checkSequences, type InputLimits } from '../../src/experiment/input-limits.js';
 import { promptIds } from '../../src/experiment/prompting.js';
 import { loadSftPairs, loadSplit, loadTaskContext, type TaskContext } from '../../src/experiment/task-data.js';

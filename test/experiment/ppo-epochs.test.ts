@@ -2,12 +2,13 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { accumulateGradients, type GradientJob } from '../../src/experiment/gradients.js';
-import { runPaths } from '../../src/experiment/layout.js';
+import { runPaths } from '../../src/run-dir/paths.js';
 import type { TrainingSequence } from '../../src/experiment/sequences.js';
 import { trainingStep } from '../../src/experiment/step.js';
 import { RandomStreams } from '../../src/experiment/streams.js';
 import { PhaseTimer } from '../../src/experiment/timer.js';
-import { createStepContext, loadRunInputs, runTraining, trainItems } from '../../src/experiment/train.js';
+import { createStepContext, loadRunInputs, trainItems } from '../../src/experiment/run-inputs.js';
+import { runTraining } from '../../src/experiment/train.js';
 import { randomWeights } from '../../src/model/init.js';
 import { PRESET_CONFIGS } from '../../src/model/presets.js';
 import { padBatch } from '../../src/runtime/batch.js';

@@ -8,7 +8,9 @@
  */
 import { cp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { readRunCsvs, readMetricsCsv, readRunSummary, readValidationCsv, runPaths } from '../../src/experiment/layout.js';
+import { readRunCsvs, readMetricsCsv, readValidationCsv } from '../../src/run-dir/csv.js';
+import { readRunSummary } from '../../src/run-dir/json.js';
+import { runPaths } from '../../src/run-dir/paths.js';
 import { isLegacyRun, renumberLegacyRun, RENUMBER_DIR } from '../../src/experiment/renumber-run.js';
 import { EVENTS_FILE_PREFIX, shiftEventSteps } from '../../src/experiment/tensorboard.js';
 import { runTraining } from '../../src/experiment/train.js';

@@ -1,7 +1,9 @@
 /** --resume: a run interrupted after k steps and resumed ends bit for bit where an uninterrupted run ends. */
 import { appendFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readMetricsCsv, readValidationCsv, runPaths, type RunSummary } from '../../src/experiment/layout.js';
+import { readMetricsCsv, readValidationCsv } from '../../src/run-dir/csv.js';
+import { type RunSummary } from '../../src/run-dir/json.js';
+import { runPaths } from '../../src/run-dir/paths.js';
 import { runTraining } from '../../src/experiment/train.js';
 import { OPTIMIZER_FILE, readTrainerState } from '../../src/experiment/trainer-checkpoint.js';
 import { scratchWithModel, testConfig, type Scratch } from './helpers.js';

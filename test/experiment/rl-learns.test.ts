@@ -43,7 +43,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
-import { readMetricsCsv, runPaths } from '../../src/experiment/layout.js';
+import { readMetricsCsv } from '../../src/run-dir/csv.js';
+import { runPaths } from '../../src/run-dir/paths.js';
 import { runTraining } from '../../src/experiment/train.js';
 
 const TINY_BASE = fileURLToPath(new URL('../../models/tiny-base/', import.meta.url));

@@ -2,7 +2,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runMetrics } from '../../src/cli/metrics.js';
-import { readPredictionRecords, runPaths } from '../../src/experiment/layout.js';
+import { readPredictionRecords } from '../../src/run-dir/json.js';
+import { runPaths } from '../../src/run-dir/paths.js';
 import { readRolloutLog, rolloutLogRows } from '../../src/experiment/rollout-log.js';
 import type { StepResult } from '../../src/experiment/step.js';
 import { runTraining } from '../../src/experiment/train.js';

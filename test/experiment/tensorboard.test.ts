@@ -4,7 +4,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { METRICS_COLUMNS, readMetricsCsv, readValidationCsv } from '../../src/experiment/layout.js';
+import { METRICS_COLUMNS, readMetricsCsv, readValidationCsv } from '../../src/run-dir/csv.js';
 import { runTraining } from '../../src/experiment/train.js';
 import { scratchWithModel, testConfig, type Scratch } from './helpers.js';
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import { main } from '../../src/cli/main.js';
 import { parseConfig } from '../../src/config/load.js';
-import { loadRunInputs } from '../../src/experiment/train.js';
+import { loadRunInputs } from '../../src/experiment/run-inputs.js';
 import { loadModel } from '../../src/model/checkpoint.js';
 import { downloadModel, resolveModelPath } from '../../src/model/download.js';
 import { deadUrl, FAKE_TOKEN, startFakeHub, type FakeHub, type FakeRepo } from '../fixtures/fake-hub.js';

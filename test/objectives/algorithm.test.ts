@@ -1,6 +1,6 @@
 import { configJsonSchema, configShapeSchema, parseConfig } from '../../src/config/index.js';
 import { aggregationOf, clipRangeOf, defaultRunName, klBetaOf, qScheduleOf } from '../../src/config/schema.js';
-import { METHODS, runSummarySchema } from '../../src/experiment/layout.js';
+import { METHODS, runSummarySchema } from '../../src/run-dir/json.js';
 import { ALGORITHM_NAMES, ALGORITHMS, groupCoefficients, type Algorithm, type AlgorithmName, type GroupSignal } from '../../src/objectives/algorithm.js';
 import { garl } from '../../src/objectives/garl.js';
 import { methodLabel } from '../../src/report/runs.js';

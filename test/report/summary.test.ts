@@ -2,7 +2,9 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { METRICS_COLUMNS, openMetricsCsv, runPaths, writeRunSummary, type MetricsRow, type RunSummary } from '../../src/experiment/layout.js';
+import { METRICS_COLUMNS, openMetricsCsv, type MetricsRow } from '../../src/run-dir/csv.js';
+import { writeRunSummary, type RunSummary } from '../../src/run-dir/json.js';
+import { runPaths } from '../../src/run-dir/paths.js';
 import { parse } from 'csv-parse/sync';
 import { collectRuns, seedsSummaryPath, summaryCsv, summarySeedsCsv, writeReport } from '../../src/report/index.js';
 import { cli, ensureBuilt } from '../cli/built-cli.js';

@@ -23,12 +23,13 @@
  *                                 null stays null
  *   trainer_state.json            version 1 (this version writes 2): step and best.step shift
  *   checkpoints/step-K            the folder checkpoint-(K + 1)
- * `train --resume` renumbers such a folder once, on disk (renumber-run.ts); log.jsonl keeps its
- * earlier lines as they were written, above a line that says so. A folder whose renumbering was killed
- * part-way through its commit (.renumber/COMMIT is there) may read wrong until --resume finishes it.
+ * `train --resume` renumbers such a folder once, on disk (src/experiment/renumber-run.ts); log.jsonl
+ * keeps its earlier lines as they were written, above a line that says so. A folder whose renumbering
+ * was killed part-way through its commit (.renumber/COMMIT is there) may read wrong until --resume
+ * finishes it.
  */
-import type { EvalSummary, MetricsRow, RunSummary, ValidationRow } from './layout.js';
-import type { TrainerState } from './trainer-checkpoint.js';
+import type { MetricsRow, ValidationRow } from './csv.js';
+import type { EvalSummary, RunSummary } from './json.js';
 
 /** The first step's number; files written by this version say so as "step_base": 1. */
 export const STEP_BASE = 1;
@@ -105,8 +106,16 @@ export function fromLegacyRunSummary(s: RunSummary): RunSummary {
 /** The trainer_state.json version of this numbering; version 1 counted from 0. */
 export const TRAINER_STATE_VERSION = 2;
 
-/** A trainer state of either version in this version's numbering. */
-export function fromLegacyTrainerState(state: Omit<TrainerState, 'version'> & { version: number }): TrainerState {
-  if (state.version === TRAINER_STATE_VERSION) return state as TrainerState;
-  return { ...state, version: TRAINER_STATE_VERSION, step: state.step + 1, best: state.best ? { ...state.best, step: state.best.step + 1 } : null };
+/** The fields of a trainer_state.json (src/experiment/trainer-checkpoint.ts TrainerState) that carry a step. */
+export interface NumberedTrainerState {
+  version: number;
+  step: number;
+  best: { step: number } | null;
+}
+
+/** A trainer state of either version in this version's numbering (its other fields as they are). */
+export function fromLegacyTrainerState<S extends NumberedTrainerState>(state: S): S & { version: typeof TRAINER_STATE_VERSION } {
+  if (state.version === TRAINER_STATE_VERSION) return state as S & { version: typeof TRAINER_STATE_VERSION };
+  const best = state.best ? { ...state.best, step: state.best.step + 1 } : null;
+  return { ...state, version: TRAINER_STATE_VERSION, step: state.step + 1, best };
 }

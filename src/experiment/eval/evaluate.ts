@@ -1,25 +1,27 @@
 /**
  * Sampling-based evaluation of a policy on a set of records: k samples per question (16 in the
  * study), answers extracted from each, then p@1, p@k and m@k with the study's relaxed match and
- * majority vote over normalised answers (src/eval/sampling-metrics.ts documents both, and the
- * abstaining m@k beside it), and the task's official metrics (EM/F1, FinQA execution accuracy) of
- * the voted answer (src/tasks/score.ts; "no answer" scores as an empty prediction).
+ * majority vote over normalised answers (sampling-metrics.ts documents both, and the abstaining m@k
+ * beside it), and the task's official metrics (EM/F1, FinQA execution accuracy) of the voted answer
+ * (src/tasks/score.ts; "no answer" scores as an empty prediction). summary.ts turns a result into
+ * eval/<split>.json.
  */
-import { samplingMetrics, type QuestionSamples, type SamplingMetrics } from '../eval/sampling-metrics.js';
-import type { Tokenizer } from '../model/tokenizer.js';
-import { generate } from '../runtime/generate.js';
-import type { Policy } from '../runtime/policy.js';
-import type { GenerateOptions } from '../runtime/rollout.js';
-import type { Prediction } from '../tasks/predictions.js';
-import { goldAnswers, type TaskRecord } from '../tasks/record.js';
-import { scoreCompletions } from '../tasks/reward-choice.js';
-import { scorePredictions, type Scores } from '../tasks/score.js';
-import { Rng } from '../util/rng.js';
-import type { EvalSummary, PredictionRecord, Split } from './layout.js';
-import { STEP_BASE } from './step-numbering.js';
-import { stopTokensFor } from '../runtime/stop-tokens.js';
-import { promptIds } from './prompting.js';
-import type { TaskContext } from './task-data.js';
+import type { Config } from '../../config/schema.js';
+import type { Tokenizer } from '../../model/tokenizer.js';
+import type { PredictionRecord } from '../../run-dir/json.js';
+import { generate } from '../../runtime/generate.js';
+import type { Policy } from '../../runtime/policy.js';
+import type { GenerateOptions } from '../../runtime/rollout.js';
+import { stopTokensFor } from '../../runtime/stop-tokens.js';
+import type { Prediction } from '../../tasks/predictions.js';
+import { goldAnswers, type TaskRecord } from '../../tasks/record.js';
+import { scoreCompletions } from '../../tasks/reward-choice.js';
+import { scorePredictions, type Scores } from '../../tasks/score.js';
+import { Rng } from '../../util/rng.js';
+import { promptIds } from '../prompting.js';
+import { evalSeed } from '../streams.js';
+import type { TaskContext } from '../task-data.js';
+import { samplingMetrics, type QuestionSamples, type SamplingMetrics } from './sampling-metrics.js';
 
 export interface EvalSettings {
   /** Samples per question (k). */
@@ -33,6 +35,20 @@ export interface EvalSettings {
   seed: number;
   /** Most sequences (questions x samples) per generate call; default 256. */
   sequencesPerCall?: number;
+}
+
+/** The evaluation settings of a config (budgets of the training rollouts, sampling of the eval section). */
+export function evalSettingsOf(config: Config, samples = config.eval.samples): EvalSettings {
+  return {
+    samples,
+    temperature: config.eval.temperature,
+    topP: config.eval.top_p,
+    topK: config.eval.top_k,
+    maxNewTokens: config.rollout.max_new_tokens,
+    thinkingBudget: config.rollout.thinking_budget,
+    answerBudget: config.rollout.answer_budget,
+    seed: evalSeed(config.seed),
+  };
 }
 
 export interface EvalResult {
@@ -81,11 +97,15 @@ export async function sampleAnswers(
     const groups = chunk.map((_, i) => rollouts.slice(i * s.samples, (i + 1) * s.samples));
     for (const ro of rollouts) generatedTokens += ro.tokens.length;
     const completions = groups.map((group) => group.map((ro) => tokenizer.decode(ro.tokens)));
-    // A chosen reward decides correctness (reward > 0.5); scoring extracts the answers too (a module is called once per sample).
-    const judged = task.scoring.chosen ? await scoreCompletions(task.scoring, chunk.map((record) => ({ record, golds: goldAnswers(record) })), completions) : null;
+    // A chosen reward decides correctness (reward > 0.5); scoring extracts the answers too
+    // (a module is called once per sample).
+    const judged = task.scoring.chosen
+      ? await scoreCompletions(task.scoring, chunk.map((record) => ({ record, golds: goldAnswers(record) })), completions)
+      : null;
     chunk.forEach((r, i) => {
       const answers = judged ? judged.answers[i]! : completions[i]!.map((c) => task.scoring.extract(c));
-      questions.push({ id: r.id, golds: goldAnswers(r), answers, completions: completions[i]!, ...(judged ? { correct: judged.rewards[i]!.map((x) => x > 0.5) } : {}) });
+      const correct = judged ? { correct: judged.rewards[i]!.map((x) => x > 0.5) } : {};
+      questions.push({ id: r.id, golds: goldAnswers(r), answers, completions: completions[i]!, ...correct });
     });
     onProgress?.(questions.length, records.length);
   }
@@ -108,29 +128,12 @@ export async function evaluateRecords(
   const t0 = performance.now();
   const { questions, generatedTokens } = await sampleAnswers(policy, tokenizer, task, records, s, signal, onProgress);
   const { metrics, records: predictions } = samplingMetrics(task.task, questions);
-  const voted: Prediction[] = predictions.map((p) => ({ id: p.id, answer: p.vote ?? '', program: null, where: `vote of ${p.id}` }));
+  const voted: Prediction[] = predictions.map((p) => ({
+    id: p.id,
+    answer: p.vote ?? '',
+    program: null,
+    where: `vote of ${p.id}`,
+  }));
   const official = scorePredictions(task.task, records, voted);
   return { metrics, records: predictions, official, wall_s: (performance.now() - t0) / 1000, generatedTokens };
-}
-
-/** The eval/<split>.json summary of a result (percentages); `checkpointStep`: optimizer steps the checkpoint holds, null for the starting model. */
-export function evalSummaryOf(split: Split, checkpointStep: number | null, r: EvalResult): EvalSummary {
-  const pct = (x: number | null | undefined) => (x === null || x === undefined ? undefined : 100 * x);
-  const summary: EvalSummary = {
-    step_base: STEP_BASE,
-    split,
-    checkpoint_step: checkpointStep,
-    n: r.metrics.n,
-    k: r.metrics.k,
-    p1: r.metrics.p1,
-    p16: r.metrics.pk,
-    m16: r.metrics.mk,
-    m16_abstain: r.metrics.mk_abstain,
-    wall_s: r.wall_s,
-  };
-  const em = pct(r.official.em), f1 = pct(r.official.f1), exe = pct(r.official.exe_acc);
-  if (em !== undefined) summary.em = em;
-  if (f1 !== undefined) summary.f1 = f1;
-  if (exe !== undefined) summary.exe_acc = exe;
-  return summary;
 }

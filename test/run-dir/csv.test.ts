@@ -1,32 +1,23 @@
-import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+/** metrics.csv and validation.csv: appending, reading, resuming (src/run-dir/csv.ts). */
+import { appendFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  claimRunDir,
   CsvAppender,
   METRICS_COLUMNS,
   openMetricsCsv,
   openValidationCsv,
   parseStepCsv,
-  readEvalSummary,
   readMetricsCsv,
-  readPredictionRecords,
-  readRunSummary,
   readValidationCsv,
-  runPaths,
   truncateCsvAfterStep,
-  writeEvalSummary,
-  writePredictions,
-  writeRunSummary,
   type MetricsRow,
-  type RunSummary,
-} from '../../src/experiment/layout.js';
-import { checkpointStep } from '../../src/experiment/step-numbering.js';
-import { samplingMetrics } from '../../src/eval/sampling-metrics.js';
+} from '../../src/run-dir/csv.js';
+import { claimRunDir, runPaths } from '../../src/run-dir/paths.js';
 
 let tmp: string;
 beforeEach(async () => {
-  tmp = await mkdtemp(join(tmpdir(), 'tsallis-layout-'));
+  tmp = await mkdtemp(join(tmpdir(), 'tsallis-run-dir-'));
 });
 afterEach(async () => {
   await rm(tmp, { recursive: true, force: true });
@@ -36,37 +27,6 @@ function metricsRow(step: number, extra: Partial<MetricsRow> = {}): MetricsRow {
   const row = Object.fromEntries(METRICS_COLUMNS.map((c) => [c, null])) as unknown as MetricsRow;
   return { ...row, step, mean_reward: step / 10, loss: 1 / 3, lr: 1e-6, ...extra };
 }
-
-const summary: RunSummary = {
-  name: 'r', task: 'finqa', start: 'cold', method: 'garl', q: 0.75, seed: 0, steps: 4, best_step: 3, best_validation_m16: 36,
-  test: { split: 'test', checkpoint_step: 3, n: 20, k: 16, p1: 30.5, p16: 61.1, m16: 38.3, wall_s: 1 },
-  wall_s: 10, finished_at: '2026-05-01T00:00:00.000Z',
-};
-
-describe('the run directory', () => {
-  it('names every artefact', () => {
-    const p = runPaths('runs/a');
-    expect([p.config, p.metrics, p.validation, p.summary, p.log]).toEqual(['runs/a/config.yaml', 'runs/a/metrics.csv', 'runs/a/validation.csv', 'runs/a/summary.json', 'runs/a/log.jsonl']);
-    expect([p.evalSummary('test'), p.predictions('validation'), p.checkpoint(40), p.best]).toEqual([
-      'runs/a/eval/test.json', 'runs/a/eval/validation.predictions.jsonl', 'runs/a/checkpoints/checkpoint-40', 'runs/a/checkpoints/best',
-    ]);
-    expect(checkpointStep('checkpoint-40')).toBe(40);
-    expect(checkpointStep('best')).toBeNull();
-    expect(checkpointStep('step-39')).toBeNull(); // an earlier version's name (step-numbering.test.ts)
-    expect(() => p.checkpoint(0)).toThrow(/positive integer/);
-    expect(() => p.checkpoint(-1)).toThrow(/positive integer/);
-  });
-
-  it('lets only one of two runs started at once claim a directory', async () => {
-    const dir = join(tmp, 'sweep', 'same-name');
-    const results = await Promise.allSettled([claimRunDir(dir), claimRunDir(dir)]);
-    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
-    expect(String(failed.reason)).toMatch(/the run directory already exists; pass --resume/);
-    await expect(claimRunDir(dir, { resume: true })).resolves.toMatchObject({ dir });
-    expect((await readdir(dir)).sort()).toEqual(['checkpoints', 'eval']);
-  });
-});
 
 describe('CSV artefacts', () => {
   it('round-trip rows, with nulls, NaN and full precision', async () => {
@@ -128,32 +88,5 @@ describe('CSV artefacts', () => {
   it('names the file and line of a bad cell', () => {
     expect(() => parseStepCsv('step,x\n0,1\n1,abc\n', ['step', 'x'], 'm.csv')).toThrow('m.csv:3: x: expected a number, got "abc"');
     expect(() => parseStepCsv('step,x\n,1\n', ['step', 'x'], 'm.csv')).toThrow(/m\.csv:2: step: expected an integer/);
-  });
-});
-
-describe('JSON artefacts', () => {
-  it('writes summaries whole, validated, and reads them back', async () => {
-    const p = runPaths(tmp);
-    expect(await readRunSummary(p.summary)).toBeNull();
-    await writeRunSummary(p, summary);
-    // Marked as counting steps from 1, and read back as written.
-    expect(JSON.parse(await readFile(p.summary, 'utf8'))).toMatchObject({ step_base: 1, best_step: 3 });
-    expect(await readRunSummary(p.summary)).toEqual({ step_base: 1, ...summary });
-    await expect(writeRunSummary(p, { ...summary, test: { ...summary.test, m16: 150 } })).rejects.toThrow();
-    expect(await readRunSummary(p.summary)).toEqual({ step_base: 1, ...summary }); // the bad write left the good file alone
-    expect((await readdir(tmp)).filter((f) => f.includes('.tmp'))).toEqual([]);
-    await writeFile(p.summary, '{"name": "r"');
-    await expect(readRunSummary(p.summary)).rejects.toThrow(/summary\.json: not valid JSON/);
-  });
-
-  it('eval summaries and predictions', async () => {
-    const p = runPaths(tmp);
-    await writeEvalSummary(p, summary.test);
-    expect(await readEvalSummary(p.evalSummary('test'))).toEqual({ step_base: 1, ...summary.test });
-    const { records } = samplingMetrics('hotpotqa', [{ id: 'a', answers: ['Paris', 'London'], golds: ['Paris'] }]);
-    await writePredictions(p.predictions('test'), records);
-    expect(await readPredictionRecords(p.predictions('test'))).toEqual(records);
-    await writeFile(p.predictions('test'), '{"id": "a"}\n');
-    await expect(readPredictionRecords(p.predictions('test'))).rejects.toThrow(/test\.predictions\.jsonl:1: gold: /);
   });
 });

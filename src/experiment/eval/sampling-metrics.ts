@@ -29,10 +29,10 @@
  *   - the voted answer is then checked with the same relaxed match as single samples.
  * All rates are reported in percent.
  */
-import type { PredictionRecord } from '../experiment/layout.js';
-import type { AnswerTask } from '../tasks/record.js';
-import { relaxedMatch } from '../tasks/rewards.js';
-import { majorityVote } from '../tasks/vote.js';
+import type { PredictionRecord } from '../../run-dir/json.js';
+import type { AnswerTask } from '../../tasks/record.js';
+import { relaxedMatch } from '../../tasks/rewards.js';
+import { majorityVote } from '../../tasks/vote.js';
 
 /** One question's samples: the extracted answers in sampling order, and its gold answer(s) (aliases included). */
 export interface QuestionSamples {

@@ -9,21 +9,22 @@
  * already holds this split's files (unless `force`) or when the run directory does not exist (creating
  * it would make `train` refuse it). An explicit `out` writes there, replacing what it holds.
  *
- * A checkpoint is found by either name (checkpoint-N, or step-(N-1) of earlier versions: resolveCheckpointDir),
- * and its checkpoint_step is the steps it holds, whichever version wrote it.
+ * A checkpoint is found by either name (checkpoint-N, or step-(N-1) of earlier versions:
+ * resolveCheckpointDir), and its checkpoint_step is the steps it holds, whichever version wrote it.
  */
 import { basename, join, resolve } from 'node:path';
-import { UserError } from '../errors.js';
-import { pathExists } from '../util/atomic-write.js';
-import type { Config } from '../config/schema.js';
-import { loadModel } from '../model/checkpoint.js';
-import { Policy } from '../runtime/policy.js';
-import { evalSummaryOf, evaluateRecords, type EvalProgressCallback } from './evaluate.js';
-import { runPaths, writeEvalSummary, writePredictions, type EvalSummary, type Split } from './layout.js';
-import { checkInputLimits } from './input-limits.js';
-import { loadSplit, loadTaskContext, splitPath } from './task-data.js';
-import { readTrainerState, resolveCheckpointDir } from './trainer-checkpoint.js';
-import { evalSettingsOf } from './train.js';
+import type { Config } from '../../config/schema.js';
+import { UserError } from '../../errors.js';
+import { loadModel } from '../../model/checkpoint.js';
+import { writeEvalSummary, writePredictions, type EvalSummary } from '../../run-dir/json.js';
+import { runPaths, type Split } from '../../run-dir/paths.js';
+import { Policy } from '../../runtime/policy.js';
+import { pathExists } from '../../util/atomic-write.js';
+import { checkInputLimits } from '../input-limits.js';
+import { loadSplit, loadTaskContext, splitPath } from '../task-data.js';
+import { readTrainerState, resolveCheckpointDir } from '../trainer-checkpoint.js';
+import { evalSettingsOf, evaluateRecords, type EvalProgressCallback } from './evaluate.js';
+import { evalSummaryOf } from './summary.js';
 
 export interface EvalOptions {
   /** A trainer checkpoint or a plain model directory (the base model). */
@@ -32,7 +33,7 @@ export interface EvalOptions {
   split?: Split;
   /** Samples per question; default config.eval.samples. */
   samples?: number;
-  /** Directory that receives eval/<split>.json and the predictions; default <output.dir>/eval-<checkpoint folder name>. */
+  /** Receives eval/<split>.json and the predictions; default <output.dir>/eval-<checkpoint folder name>. */
   out?: string;
   /** Replace this split's files in the default folder. */
   force?: boolean;
@@ -60,31 +61,42 @@ export async function runEvaluation(config: Config, o: EvalOptions): Promise<Eva
   const records = limit > 0 ? all.slice(0, limit) : all;
   const checkpoint = await resolveCheckpointDir(o.checkpoint);
   const model = await loadModel(checkpoint);
+  const maxPositions = model.config.maxPositionEmbeddings;
   await checkInputLimits(
     { kind: 'questions', file: splitPath(task, split), records },
-    { tokenizer: model.tokenizer, task, maxPositions: model.config.maxPositionEmbeddings, maxNewTokens: config.rollout.max_new_tokens },
+    { tokenizer: model.tokenizer, task, maxPositions, maxNewTokens: config.rollout.max_new_tokens },
   );
   const paths = runPaths(await outDir(config, { ...o, checkpoint }, split));
   const state = await readTrainerState(checkpoint);
   const policy = new Policy(model.config, model.weights, { device: config.device, threads: config.threads || undefined });
-  const result = await evaluateRecords(policy, model.tokenizer, task, records, evalSettingsOf(config, o.samples ?? config.eval.samples), undefined, o.onProgress);
+  const settings = evalSettingsOf(config, o.samples ?? config.eval.samples);
+  const result = await evaluateRecords(policy, model.tokenizer, task, records, settings, undefined, o.onProgress);
   const summary = evalSummaryOf(split, state ? state.step : null, result);
   await writeEvalSummary(paths, summary);
   await writePredictions(paths.predictions(split), result.records);
-  return { summary, checkpoint, dir: paths.dir, summaryPath: paths.evalSummary(split), predictionsPath: paths.predictions(split) };
+  const summaryPath = paths.evalSummary(split), predictionsPath = paths.predictions(split);
+  return { summary, checkpoint, dir: paths.dir, summaryPath, predictionsPath };
 }
 
 /** Where an evaluation writes; checked before any evaluation work (see the head of this file). */
-export async function outDir(config: Config, o: Pick<EvalOptions, 'checkpoint' | 'out' | 'force'>, split: Split): Promise<string> {
+export async function outDir(
+  config: Config,
+  o: Pick<EvalOptions, 'checkpoint' | 'out' | 'force'>,
+  split: Split,
+): Promise<string> {
   if (o.out !== undefined) return resolve(o.out);
   const run = resolve(config.output.dir);
   if (!(await pathExists(run))) {
-    throw new UserError(`${run}: the config's run directory does not exist, and eval writing there would make train refuse it; pass --out DIR`);
+    throw new UserError(
+      `${run}: the config's run directory does not exist, and eval writing there would make train refuse it; pass --out DIR`,
+    );
   }
   const dir = join(run, `eval-${basename(resolve(o.checkpoint))}`);
   const paths = runPaths(dir);
   for (const file of [paths.evalSummary(split), paths.predictions(split)]) {
-    if (!o.force && (await pathExists(file))) throw new UserError(`${file} exists from an earlier eval; pass --force to replace it, or --out DIR to write elsewhere`);
+    if (!o.force && (await pathExists(file))) {
+      throw new UserError(`${file} exists from an earlier eval; pass --force to replace it, or --out DIR to write elsewhere`);
+    }
   }
   return dir;
 }

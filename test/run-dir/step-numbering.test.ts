@@ -1,5 +1,6 @@
 /** Step numbering: checkpoint names, and the rule that tells files of earlier versions (steps from 0) apart. */
-import { METRICS_COLUMNS, type EvalSummary, type MetricsRow, type RunSummary } from '../../src/experiment/layout.js';
+import { METRICS_COLUMNS, type MetricsRow } from '../../src/run-dir/csv.js';
+import { type EvalSummary, type RunSummary } from '../../src/run-dir/json.js';
 import { shiftCsvSteps, shiftRolloutSteps } from '../../src/experiment/renumber-run.js';
 import {
   checkpointName,
@@ -11,7 +12,7 @@ import {
   legacyCheckpointStep,
   legacyStepFiles,
   otherCheckpointName,
-} from '../../src/experiment/step-numbering.js';
+} from '../../src/run-dir/step-numbering.js';
 import { encodeEvent, shiftEventSteps, tfRecord } from '../../src/experiment/tensorboard.js';
 import type { TrainerState } from '../../src/experiment/trainer-checkpoint.js';
 

@@ -1,6 +1,5 @@
-import { aggregate, samplingMetrics, scoreQuestion } from '../../src/eval/sampling-metrics.js';
-import { evalSummary, evalSummaryTable } from '../../src/eval/tables.js';
-import { evalSummarySchema, predictionRecordSchema } from '../../src/experiment/layout.js';
+import { aggregate, samplingMetrics, scoreQuestion } from '../../../src/experiment/eval/sampling-metrics.js';
+import { predictionRecordSchema } from '../../../src/run-dir/json.js';
 
 const rep = (n: number, s: string) => Array<string>(n).fill(s);
 
@@ -135,28 +134,5 @@ describe('over questions', () => {
     const b = scoreQuestion('hotpotqa', { id: 'b', answers: rep(15, 'x'), golds: ['x'] });
     expect(() => aggregate([a, b])).toThrow(/question b has 15 samples, the others 16/);
     expect(() => aggregate([])).toThrow(/no questions/);
-  });
-});
-
-describe('eval summaries', () => {
-  it('keeps percent throughout and lists the official metrics present', () => {
-    const s = evalSummary('test', 40, { n: 10, k: 16, p1: 30.5, pk: 61.1, mk: 38.3, mk_abstain: 45 }, 12.5, { em: 0.25, f1: 0.5, exe_acc: null });
-    expect(s).toEqual({ split: 'test', checkpoint_step: 40, n: 10, k: 16, p1: 30.5, p16: 61.1, m16: 38.3, m16_abstain: 45, em: 25, f1: 50, wall_s: 12.5 });
-    const base = evalSummary('validation', null, { n: 5, k: 16, p1: 1, pk: 2, mk: 3, mk_abstain: 4 }, 1);
-    const t = evalSummaryTable([s, base]);
-    expect(t.columns).toEqual(['split', 'checkpoint', 'n', 'p@1', 'p@16', 'm@16', 'm@16 abstain', 'em', 'f1']);
-    expect(t.rows).toEqual([
-      ['test', 'step 40', 10, 30.5, 61.1, 38.3, 45, 25, 50],
-      ['validation', 'base', 5, 1, 2, 3, 4, '', ''],
-    ]);
-  });
-
-  it('reads files written before m16_abstain, and leaves its column out when no summary has it', () => {
-    const old = evalSummarySchema.parse({ split: 'test', checkpoint_step: 4, n: 2, k: 16, p1: 10, p16: 50, m16: 50, wall_s: 1 });
-    expect(old.m16_abstain).toBeUndefined();
-    expect(evalSummaryTable([old]).columns).toEqual(['split', 'checkpoint', 'n', 'p@1', 'p@16', 'm@16']);
-    const rec = predictionRecordSchema.parse({ id: 'q', gold: ['x'], answers: ['x'], correct: [true], vote: 'x', vote_count: 1, vote_correct: true });
-    expect(rec.vote_abstain_correct).toBeUndefined();
-    expect(rec.completions).toBeUndefined();
   });
 });
