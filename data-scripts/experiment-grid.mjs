@@ -16,9 +16,11 @@ export function writeGrid(out, tasks, methods, render, taskName = (task) => task
   mkdirSync(out, { recursive: true });
   for (const f of readdirSync(out)) if (f.endsWith('.yaml')) rmSync(join(out, f));
   let n = 0;
-  for (const task of tasks) for (const start of STARTS) for (const method of methods) {
-    writeFileSync(join(out, `${taskName(task)}-${start}-${method.file}.yaml`), render(task, start, method));
-    n++;
-  }
+  for (const task of tasks)
+    for (const start of STARTS)
+      for (const method of methods) {
+        writeFileSync(join(out, `${taskName(task)}-${start}-${method.file}.yaml`), render(task, start, method));
+        n++;
+      }
   process.stderr.write(`${n} configs written to ${out}\n`);
 }

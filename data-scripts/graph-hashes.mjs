@@ -31,25 +31,70 @@ const { randomWeights } = await load('model/init.js');
 const { parameterSpecs } = await load('model/config.js');
 
 const base = {
-  vocabSize: 97, hiddenSize: 32, numLayers: 2, numHeads: 4, numKvHeads: 2, headDim: 16, intermediateSize: 48,
-  rmsNormEps: 1e-6, ropeTheta: 10000, maxPositionEmbeddings: 512,
+  vocabSize: 97,
+  hiddenSize: 32,
+  numLayers: 2,
+  numHeads: 4,
+  numKvHeads: 2,
+  headDim: 16,
+  intermediateSize: 48,
+  rmsNormEps: 1e-6,
+  ropeTheta: 10000,
+  maxPositionEmbeddings: 512,
 };
 const qwen3 = { ...base, architecture: 'qwen3', tieWordEmbeddings: true, attentionBias: false, qkNorm: true };
 const CONFIGS = {
   ...Object.fromEntries(Object.entries(PRESET_CONFIGS).map(([name, c]) => [`preset-${name}`, c])),
   'qwen3-toy': qwen3,
-  'qwen2-bias-untied': { ...base, architecture: 'qwen2', tieWordEmbeddings: false, attentionBias: true, qkNorm: false, numKvHeads: 1 },
-  'llama-untied': { ...base, architecture: 'llama', tieWordEmbeddings: false, attentionBias: false, qkNorm: false, headDim: 8 },
+  'qwen2-bias-untied': {
+    ...base,
+    architecture: 'qwen2',
+    tieWordEmbeddings: false,
+    attentionBias: true,
+    qkNorm: false,
+    numKvHeads: 1,
+  },
+  'llama-untied': {
+    ...base,
+    architecture: 'llama',
+    tieWordEmbeddings: false,
+    attentionBias: false,
+    qkNorm: false,
+    headDim: 8,
+  },
   'qwen3-mha': { ...qwen3, numKvHeads: 4 },
   'rope-linear': { ...qwen3, ropeScaling: { type: 'linear', factor: 3 } },
   'rope-dynamic': { ...qwen3, maxPositionEmbeddings: 8, ropeScaling: { type: 'dynamic', factor: 2 } },
-  'rope-yarn': { ...qwen3, ropeScaling: { type: 'yarn', factor: 4, originalMaxPositionEmbeddings: 32, betaFast: 32, betaSlow: 1, truncate: true } },
+  'rope-yarn': {
+    ...qwen3,
+    ropeScaling: {
+      type: 'yarn',
+      factor: 4,
+      originalMaxPositionEmbeddings: 32,
+      betaFast: 32,
+      betaSlow: 1,
+      truncate: true,
+    },
+  },
   'rope-yarn-mscale': {
     ...qwen3,
-    ropeScaling: { type: 'yarn', factor: 16, originalMaxPositionEmbeddings: 64, betaFast: 8, betaSlow: 1, mscale: 1, mscaleAllDim: 0.5, truncate: true },
+    ropeScaling: {
+      type: 'yarn',
+      factor: 16,
+      originalMaxPositionEmbeddings: 64,
+      betaFast: 8,
+      betaSlow: 1,
+      mscale: 1,
+      mscaleAllDim: 0.5,
+      truncate: true,
+    },
   },
   'rope-llama3': {
-    ...base, architecture: 'llama', tieWordEmbeddings: false, attentionBias: false, qkNorm: false,
+    ...base,
+    architecture: 'llama',
+    tieWordEmbeddings: false,
+    attentionBias: false,
+    qkNorm: false,
     ropeScaling: { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 64 },
   },
 };
@@ -66,10 +111,12 @@ function* variants() {
     for (const dtype of DTYPES) {
       yield [`${name}/${dtype}/score`, () => buildScoreGraph(c, dtype)];
       yield [`${name}/${dtype}/next-token`, () => buildNextTokenGraph(c, dtype)];
-      for (const [opt, o] of Object.entries(TRAIN_OPTIONS)) yield [`${name}/${dtype}/train-${opt}`, () => buildTrainGraph(c, o, dtype)];
+      for (const [opt, o] of Object.entries(TRAIN_OPTIONS))
+        yield [`${name}/${dtype}/train-${opt}`, () => buildTrainGraph(c, o, dtype)];
       for (const mode of MODES) {
         yield [`${name}/${dtype}/generate-${mode}`, () => buildGenerateGraph(c, mode, dtype)];
-        if (small) yield [`${name}/${dtype}/generate-${mode}-step-weights`, () => buildGenerateGraph(c, mode, dtype, weights())];
+        if (small)
+          yield [`${name}/${dtype}/generate-${mode}-step-weights`, () => buildGenerateGraph(c, mode, dtype, weights())];
       }
     }
   }
@@ -86,11 +133,18 @@ for (const [name, build] of variants()) {
 
 const check = flag('--check');
 if (check) {
-  const want = new Map(readFileSync(check, 'utf8').trim().split('\n').map((l) => l.split(' ')));
+  const want = new Map(
+    readFileSync(check, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' ')),
+  );
   const got = new Map(lines.map((l) => l.split(' ')));
   const differ = [...want.keys()].filter((k) => (!only || k.includes(only)) && got.get(k) !== want.get(k));
   const extra = [...got.keys()].filter((k) => !want.has(k));
-  console.error(`${got.size} variants built, ${differ.length} differ from ${check}, ${extra.length} not recorded there`);
+  console.error(
+    `${got.size} variants built, ${differ.length} differ from ${check}, ${extra.length} not recorded there`,
+  );
   for (const k of differ) console.error(`  differs: ${k}`);
   for (const k of extra) console.error(`  not recorded: ${k}`);
   if (differ.length || extra.length) process.exit(1);

@@ -31,18 +31,35 @@ function problem(next, kind) {
   const who = NAMES[int(0, NAMES.length - 1)];
   const what = THINGS[int(0, THINGS.length - 1)];
   if (kind === 0) {
-    const a = int(2, 30), b = int(2, 30);
-    return { question: `${who} has ${a} ${what} and gets ${b} more. How many ${what} does ${who} have now?`, rationale: `${who} starts with ${a} and gets ${b}: ${a} + ${b} = ${a + b}.`, answer: a + b };
+    const a = int(2, 30),
+      b = int(2, 30);
+    return {
+      question: `${who} has ${a} ${what} and gets ${b} more. How many ${what} does ${who} have now?`,
+      rationale: `${who} starts with ${a} and gets ${b}: ${a} + ${b} = ${a + b}.`,
+      answer: a + b,
+    };
   }
   if (kind === 1) {
-    const a = int(10, 50), b = int(1, a - 1);
-    return { question: `${who} has ${a} ${what} and gives away ${b}. How many ${what} are left?`, rationale: `${a} - ${b} = ${a - b}.`, answer: a - b };
+    const a = int(10, 50),
+      b = int(1, a - 1);
+    return {
+      question: `${who} has ${a} ${what} and gives away ${b}. How many ${what} are left?`,
+      rationale: `${a} - ${b} = ${a - b}.`,
+      answer: a - b,
+    };
   }
   if (kind === 2) {
-    const a = int(2, 9), b = int(2, 9);
-    return { question: `${who} buys ${a} boxes with ${b} ${what} in each. How many ${what} is that?`, rationale: `${a} boxes of ${b}: ${a} x ${b} = ${a * b}.`, answer: a * b };
+    const a = int(2, 9),
+      b = int(2, 9);
+    return {
+      question: `${who} buys ${a} boxes with ${b} ${what} in each. How many ${what} is that?`,
+      rationale: `${a} boxes of ${b}: ${a} x ${b} = ${a * b}.`,
+      answer: a * b,
+    };
   }
-  const a = int(2, 9), b = int(2, 9), c = int(1, 9);
+  const a = int(2, 9),
+    b = int(2, 9),
+    c = int(1, 9);
   return {
     question: `${who} buys ${a} bags with ${b} ${what} in each, then finds ${c} more. How many ${what} does ${who} have?`,
     rationale: `${a} x ${b} = ${a * b}, and ${a * b} + ${c} = ${a * b + c}.`,
@@ -68,10 +85,21 @@ for (const [split, size] of Object.entries(SIZES)) {
   const lines = [];
   for (let i = 0; i < size; i++) {
     const p = problem(next, n % 4);
-    lines.push(JSON.stringify({ id: `arith-${String(n).padStart(3, '0')}`, question: p.question, answer: String(p.answer), rationale: p.rationale }));
+    lines.push(
+      JSON.stringify({
+        id: `arith-${String(n).padStart(3, '0')}`,
+        question: p.question,
+        answer: String(p.answer),
+        rationale: p.rationale,
+      }),
+    );
     n++;
   }
   writeFileSync(join(out, `${split}.jsonl`), lines.join('\n') + '\n');
 }
 writeFileSync(join(out, 'reward.mjs'), REWARD);
-console.log(`wrote ${out}: ${Object.entries(SIZES).map(([s, k]) => `${s} ${k}`).join(', ')} records, reward.mjs`);
+console.log(
+  `wrote ${out}: ${Object.entries(SIZES)
+    .map(([s, k]) => `${s} ${k}`)
+    .join(', ')} records, reward.mjs`,
+);

@@ -19,7 +19,11 @@ const TASKS = [
 const ANSWER_BUDGET = 128;
 const M = 32;
 const METHODS = [
-  { file: 'grpo', title: 'GRPO', yaml: '{name: grpo, eps_low: 0.2, eps_high: 0.2, kl_beta: 0, aggregation: token-mean}' },
+  {
+    file: 'grpo',
+    title: 'GRPO',
+    yaml: '{name: grpo, eps_low: 0.2, eps_high: 0.2, kl_beta: 0, aggregation: token-mean}',
+  },
   ...GARL_QS.map((q) => ({ file: `garl-q${q}`, title: `GARL q = ${q}`, yaml: `{name: garl, q: ${q}}` })),
   ...PAFT_QS.map((q) => ({ file: `paft-q${q}`, title: `PAFT q = ${q}`, yaml: `{name: paft, q: ${q}, k: ${M}}` })),
 ];
@@ -30,7 +34,7 @@ export function studyConfig(task, start, method) {
   return [
     '# yaml-language-server: $schema=../config.schema.json',
     `# ${task.title}, ${start} start, ${method.title}: the study's setup (Lin & Ie), one of the 48 configs in configs/study/`,
-    '# (written by data-scripts/make-study-configs.mjs; configs/study/README.md says which values are the paper\'s).',
+    "# (written by data-scripts/make-study-configs.mjs; configs/study/README.md says which values are the paper's).",
     '# Needs: the model, `huggingface-cli download Qwen/Qwen3-0.6B --local-dir models/Qwen3-0.6B`;',
     `# the data, \`data-scripts/${task.name}.sh\` (data download + data prepare into data/${task.name}, subsets ${task.sizes});`,
     '# a GPU with the CUDA provider, `npm install onnxruntime-node --onnxruntime-node-install=cuda12`.',

@@ -27,7 +27,13 @@ const fix = (x) => (x === null ? '' : x.toFixed(1));
 const column = (rows, c) => rows.map((r) => r[c]).filter((x) => x !== null);
 
 const runs = (await collectRuns([runsDir])).filter((r) => r.status === 'finished' && r.method !== 'base');
-runs.sort((a, b) => compareTasks(a.task, b.task) || a.start.localeCompare(b.start) || compareRuns(a, b) || (a.seed ?? 0) - (b.seed ?? 0));
+runs.sort(
+  (a, b) =>
+    compareTasks(a.task, b.task) ||
+    a.start.localeCompare(b.start) ||
+    compareRuns(a, b) ||
+    (a.seed ?? 0) - (b.seed ?? 0),
+);
 /** The pre-registered escape step: first step (from 1) whose trailing 5-step mean reward is at least 0.05. */
 export function escapeStep(metrics, window = 5, threshold = 0.05) {
   for (let i = window - 1; i < metrics.length; i++) {
@@ -39,7 +45,8 @@ export function escapeStep(metrics, window = 5, threshold = 0.05) {
 
 const rows = runs.map((r) => {
   const quarter = Math.max(1, Math.floor(r.metrics.length / 4));
-  const first = r.metrics.slice(0, quarter), last = r.metrics.slice(-quarter);
+  const first = r.metrics.slice(0, quarter),
+    last = r.metrics.slice(-quarter);
   return {
     task: r.task,
     start: r.start,
@@ -65,14 +72,17 @@ const lines = [
   'Written by `node data-scripts/mini-dynamics.mjs` from the run folders in results/mini/runs/. Steps count from 1 (step N:',
   'after N optimizer steps). Escape step: first step whose trailing 5-step mean training reward reaches 0.05 (the',
   'pre-registered criterion). Reward: mean exact-match',
-  'reward of the training rollouts over the first and last quarter of the steps; log W: median over the step\'s questions',
+  "reward of the training rollouts over the first and last quarter of the steps; log W: median over the step's questions",
   'of log W (natural log; GARL, PAFT), averaged over the quarter; above eps: share of gradient coordinates above',
-  'AdamW\'s eps in the first quarter; entropy: the rollouts\' mean token entropy (nats); |g|: median gradient norm before',
+  "AdamW's eps in the first quarter; entropy: the rollouts' mean token entropy (nats); |g|: median gradient norm before",
   'clipping at 1; validation p@1 (%) at each validation; test p@1 (%).',
   '',
   '| task | start | run | seed | escape step | reward first | reward last | log W first | log W last | above eps | entropy first | entropy last | \\|g\\| median | validation p@1 | test p@1 |',
   '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-  ...rows.map((r) => `| ${r.task} | ${r.start} | ${r.label} | ${r.seed ?? ''} | ${r.escape ?? ''} | ${fmt(r.rewardFirst)} | ${fmt(r.rewardLast)} | ${fix(r.logWFirst)} | ${fix(r.logWLast)} | ${fmt(r.aboveEps)} | ${fmt(r.entropyFirst)} | ${fmt(r.entropyLast)} | ${fmt(r.grad)} | ${r.val} | ${r.test.toFixed(2)} |`),
+  ...rows.map(
+    (r) =>
+      `| ${r.task} | ${r.start} | ${r.label} | ${r.seed ?? ''} | ${r.escape ?? ''} | ${fmt(r.rewardFirst)} | ${fmt(r.rewardLast)} | ${fix(r.logWFirst)} | ${fix(r.logWLast)} | ${fmt(r.aboveEps)} | ${fmt(r.entropyFirst)} | ${fmt(r.entropyLast)} | ${fmt(r.grad)} | ${r.val} | ${r.test.toFixed(2)} |`,
+  ),
   '',
 ];
 writeFileSync(out, lines.join('\n'));

@@ -11,7 +11,12 @@ export class UserError extends Error {
 export class NonFiniteError extends UserError {
   override name = 'NonFiniteError';
 
-  constructor(message: string, readonly tensor: string, readonly index: number, readonly value: number) {
+  constructor(
+    message: string,
+    readonly tensor: string,
+    readonly index: number,
+    readonly value: number,
+  ) {
     super(message);
   }
 }

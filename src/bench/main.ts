@@ -73,8 +73,12 @@ async function median(f: () => Promise<void>, n: number): Promise<number> {
 /** The train workload: 8 x 256 random tokens, every next-token log-prob weighted 1 / (8 x 255). */
 function trainBatch(c: ModelConfig) {
   const rng = new Rng(1);
-  const B = 8, T = 256;
-  const batch = padBatch(Array.from({ length: B }, () => Array.from({ length: T }, () => rng.int(c.vocabSize))), 0);
+  const B = 8,
+    T = 256;
+  const batch = padBatch(
+    Array.from({ length: B }, () => Array.from({ length: T }, () => rng.int(c.vocabSize))),
+    0,
+  );
   return { batch, coef: new Float32Array(B * (T - 1)).fill(1 / (B * (T - 1))) };
 }
 
@@ -82,7 +86,8 @@ async function benchTrain(preset: Preset) {
   const c = PRESET_CONFIGS[preset];
   const policy = new Policy(c, randomWeights(c, 0), { threads });
   const { batch, coef } = trainBatch(c);
-  const B = batch.batch, T = batch.length;
+  const B = batch.batch,
+    T = batch.length;
   const t0 = performance.now();
   await policy.trainStep(batch, { coef }); // builds the session
   const firstMs = performance.now() - t0;
@@ -106,7 +111,15 @@ async function benchGenerate(preset: Preset) {
   const policy = new Policy(c, randomWeights(c, 0), { threads });
   const rng = new Rng(2);
   const prompts = Array.from({ length: 32 }, () => Array.from({ length: 64 }, () => 1 + rng.int(c.vocabSize - 1)));
-  const options = (maxNewTokens: number): GenerateOptions => ({ samplesPerPrompt: 1, maxNewTokens, temperature: 1, topP: 1, topK: 0, stop: { eosIds: [], forceCloseIds: [] }, seed: 3 });
+  const options = (maxNewTokens: number): GenerateOptions => ({
+    samplesPerPrompt: 1,
+    maxNewTokens,
+    temperature: 1,
+    topP: 1,
+    topK: 0,
+    stop: { eosIds: [], forceCloseIds: [] },
+    seed: 3,
+  });
   const t0 = performance.now();
   await generate(policy, prompts, options(2)); // builds the session (on the CPU again after every optimizer step)
   const firstMs = performance.now() - t0;
@@ -114,7 +127,8 @@ async function benchGenerate(preset: Preset) {
   const ms128 = await time(128);
   const ms1 = await time(1);
   const steps: Record<string, number> = {};
-  let prev = ms1, prevN = 1;
+  let prev = ms1,
+    prevN = 1;
   for (const n of [32, 64, 128, 256]) {
     const ms = n === 128 ? ms128 : await time(n);
     steps[`decode_step_ms_${prevN + 1}_${n}`] = Number(((ms - prev) / (n - prevN)).toFixed(2));
@@ -139,7 +153,12 @@ async function benchGenerate(preset: Preset) {
 async function benchProfile(preset: Preset) {
   const c = PRESET_CONFIGS[preset];
   const { batch, coef } = trainBatch(c);
-  return { preset, threads, batch: `${batch.batch}x${batch.length}`, ...(await profileTrainStep(c, batch, coef, threads)) };
+  return {
+    preset,
+    threads,
+    batch: `${batch.batch}x${batch.length}`,
+    ...(await profileTrainStep(c, batch, coef, threads)),
+  };
 }
 
 /** Peak memory of a score pass and a train step, each measured in its own process. */
@@ -149,7 +168,10 @@ function benchMemory(preset: Preset, batch: number, length: number) {
 }
 
 if (values.only === 'step') {
-  const b = await benchStep(await loadConfig(values.config), { steps: Number(values.steps), warmup: Number(values.warmup) });
+  const b = await benchStep(await loadConfig(values.config), {
+    steps: Number(values.steps),
+    warmup: Number(values.warmup),
+  });
   console.error(stepTable(b));
   console.log(JSON.stringify(stepRecord(b)));
 }

@@ -67,12 +67,20 @@ export async function gemmPeak(threads: number): Promise<number> {
 
 /** Multiply-adds x 2 of the projections and the lm_head in forward, input gradient and weight gradient. */
 export function linearFlops(c: ModelConfig, batch: number, length: number): number {
-  const projections = parameterSpecs(c).filter((s) => /_proj\.weight$/.test(s.name)).reduce((n, s) => n + s.shape[0]! * s.shape[1]!, 0);
+  const projections = parameterSpecs(c)
+    .filter((s) => /_proj\.weight$/.test(s.name))
+    .reduce((n, s) => n + s.shape[0]! * s.shape[1]!, 0);
   return 3 * 2 * (batch * length * projections + batch * (length - 1) * c.vocabSize * c.hiddenSize);
 }
 
 /** Policy.trainStep on `batch` (random weights, seed 0) under the profiler: kernel ms by op type and the Gemm figures. */
-export async function profileTrainStep(c: ModelConfig, batch: TokenBatch, coef: Float32Array, threads: number, runs = 3) {
+export async function profileTrainStep(
+  c: ModelConfig,
+  batch: TokenBatch,
+  coef: Float32Array,
+  threads: number,
+  runs = 3,
+) {
   const byOp = await profiled(async (prefix) => {
     const policy = new Policy(c, randomWeights(c, 0), { threads, profile: prefix });
     for (let i = 0; i < 2 + runs; i++) await policy.trainStep(batch, { coef });

@@ -37,7 +37,9 @@ export interface StepBench {
 
 export async function benchStep(config: Config, opts: { steps: number; warmup: number }): Promise<StepBench> {
   if (!(Number.isInteger(opts.steps) && opts.steps >= 1 && Number.isInteger(opts.warmup) && opts.warmup >= 0)) {
-    throw new Error(`--only step needs --steps >= 1 and --warmup >= 0 (whole numbers), got ${opts.steps} and ${opts.warmup}`);
+    throw new Error(
+      `--only step needs --steps >= 1 and --warmup >= 0 (whole numbers), got ${opts.steps} and ${opts.warmup}`,
+    );
   }
   const inputs = await loadRunInputs(config);
   const streams = RandomStreams.fromSeed(config.seed);
@@ -45,7 +47,9 @@ export async function benchStep(config: Config, opts: { steps: number; warmup: n
   const order = DataOrder.start(count, streams.data);
   const ctx = createStepContext(config, inputs, inputs.start.weights, streams);
   const total: Record<StepPart, number> = { generate: 0, score: 0, train: 0, optimizer: 0, other: 0 };
-  let wall = 0, generated = 0, trained = 0;
+  let wall = 0,
+    generated = 0,
+    trained = 0;
   try {
     for (let step = 1; step <= opts.warmup + opts.steps; step++) {
       const items = order.next(config.train.questions_per_step).map(item);
@@ -54,7 +58,12 @@ export async function benchStep(config: Config, opts: { steps: number; warmup: n
       const s = (performance.now() - t0) / 1000;
       if (step <= opts.warmup) continue;
       const m = r.metrics;
-      const phases: Record<PhaseName, number> = { generate: m.t_generate ?? 0, score: m.t_score ?? 0, train: m.t_train ?? 0, optimizer: m.t_optimizer ?? 0 };
+      const phases: Record<PhaseName, number> = {
+        generate: m.t_generate ?? 0,
+        score: m.t_score ?? 0,
+        train: m.t_train ?? 0,
+        optimizer: m.t_optimizer ?? 0,
+      };
       for (const p of PHASES) total[p] += phases[p];
       total.other += s - PHASES.reduce((a, p) => a + phases[p], 0);
       wall += s;
@@ -91,7 +100,9 @@ export function stepTable(b: StepBench): string {
   return [
     `${b.config} (${b.algorithm}${q}): mean of ${b.steps} step${b.steps === 1 ? '' : 's'} after ${b.warmup} warm-up`,
     'part        s/step   share',
-    ...STEP_PARTS.map((p) => `${p.padEnd(10)} ${b.seconds[p].toFixed(3).padStart(7)} ${(100 * b.share[p]).toFixed(1).padStart(6)}%`),
+    ...STEP_PARTS.map(
+      (p) => `${p.padEnd(10)} ${b.seconds[p].toFixed(3).padStart(7)} ${(100 * b.share[p]).toFixed(1).padStart(6)}%`,
+    ),
     `${'step'.padEnd(10)} ${b.step_s.toFixed(3).padStart(7)}`,
     `generated ${b.generated_tokens.toFixed(0)} tokens/step, ${rate(b.generated_tokens_per_s)}/s of generate; trained ${b.trained_tokens.toFixed(0)} tokens/step, ${rate(b.trained_tokens_per_s)}/s of train`,
   ].join('\n');

@@ -49,7 +49,12 @@ export function commandLevel(argv: readonly string[]): CommandLevel {
     const c = offered.find((x) => nameOf(x) === word);
     if (!c) break;
     offered = SUBCOMMANDS[word] ?? [];
-    level = { path: [...level.path, word], usage: String(c.command), subcommands: offered.map(nameOf), takesSet: CONFIG_COMMANDS.has(c) };
+    level = {
+      path: [...level.path, word],
+      usage: String(c.command),
+      subcommands: offered.map(nameOf),
+      takesSet: CONFIG_COMMANDS.has(c),
+    };
     if (!offered.length) break;
   }
   return level;

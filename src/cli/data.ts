@@ -28,13 +28,31 @@ export const prepareCommand: CommandModule<object, PrepareArgs> = {
   builder: (y: Argv) =>
     y
       .option('task', { choices: TASKS, demandOption: true, describe: 'Dataset' })
-      .option('input', { type: 'string', array: true, describe: 'Files or folders holding the official splits (default: the files `data download` put in the Hugging Face cache)' })
-      .option('repo', { type: 'string', describe: 'Without --input: the dataset repository downloaded with `data download --repo`' })
-      .option('revision', { type: 'string', describe: 'Without --input: the revision downloaded with `data download --revision`' })
-      .option('out', { type: 'string', demandOption: true, describe: 'Folder for train.jsonl, validation.jsonl, test.jsonl and manifest.json' })
+      .option('input', {
+        type: 'string',
+        array: true,
+        describe:
+          'Files or folders holding the official splits (default: the files `data download` put in the Hugging Face cache)',
+      })
+      .option('repo', {
+        type: 'string',
+        describe: 'Without --input: the dataset repository downloaded with `data download --repo`',
+      })
+      .option('revision', {
+        type: 'string',
+        describe: 'Without --input: the revision downloaded with `data download --revision`',
+      })
+      .option('out', {
+        type: 'string',
+        demandOption: true,
+        describe: 'Folder for train.jsonl, validation.jsonl, test.jsonl and manifest.json',
+      })
       .option('sizes', { type: 'string', default: 'paper', describe: '"paper" or TRAIN/VAL/TEST, e.g. 200/50/50' })
       .option('seed', seedOption('Seed of the draw'))
-      .option('ids', { type: 'string', describe: 'Rebuild the subsets listed in this manifest.json instead of drawing' })
+      .option('ids', {
+        type: 'string',
+        describe: 'Rebuild the subsets listed in this manifest.json instead of drawing',
+      })
       .epilogue(
         'Subsets come from: FinQA train<-train, validation<-dev, test<-test; HotPotQA and MuSiQue train<-train, validation and test<-dev (disjoint), ' +
           'since their official test answers are not public. See src/tasks/README.md.',
@@ -45,10 +63,21 @@ export const prepareCommand: CommandModule<object, PrepareArgs> = {
       const cached = await cachedDataset(a.task, { repo: a.repo, revision: a.revision });
       log(`${a.task}: reading ${cached.dir}`);
       inputs = cached.files;
-    } else if (a.repo !== undefined || a.revision !== undefined) throw new UserError('--repo and --revision choose the cached download to read; with --input, leave them out');
-    const m = await prepareSubsets({ task: a.task, inputs, outDir: a.out, sizes: parseSizes(a.sizes, a.task), seed: a.seed, idsFrom: a.ids, log });
+    } else if (a.repo !== undefined || a.revision !== undefined)
+      throw new UserError('--repo and --revision choose the cached download to read; with --input, leave them out');
+    const m = await prepareSubsets({
+      task: a.task,
+      inputs,
+      outDir: a.out,
+      sizes: parseSizes(a.sizes, a.task),
+      seed: a.seed,
+      idsFrom: a.ids,
+      log,
+    });
     const src = SUBSET_SOURCE[a.task];
-    log(`${a.task}: train ${m.subsets.train.ids.length} (official ${src.train}), validation ${m.subsets.validation.ids.length} (official ${src.validation}), test ${m.subsets.test.ids.length} (official ${src.test}); ids in ${a.out}/manifest.json`);
+    log(
+      `${a.task}: train ${m.subsets.train.ids.length} (official ${src.train}), validation ${m.subsets.validation.ids.length} (official ${src.validation}), test ${m.subsets.test.ids.length} (official ${src.test}); ids in ${a.out}/manifest.json`,
+    );
   },
 };
 
@@ -67,10 +96,17 @@ export const downloadCommand: CommandModule<object, DownloadArgs> = {
   builder: (y: Argv) =>
     y
       .option('task', { choices: TASKS, demandOption: true, describe: 'Dataset' })
-      .option('hub-url', { type: 'string', describe: 'The Hub address (default $HF_ENDPOINT or https://huggingface.co)' })
+      .option('hub-url', {
+        type: 'string',
+        describe: 'The Hub address (default $HF_ENDPOINT or https://huggingface.co)',
+      })
       .option('repo', { type: 'string', describe: 'Another dataset repository with the same layout' })
       .option('revision', { type: 'string', describe: 'Another revision (branch, tag or commit)' })
-      .option('refresh', { type: 'boolean', default: false, describe: 'Ask the Hub whether the revision has moved, even when the cache has the files' })
+      .option('refresh', {
+        type: 'boolean',
+        default: false,
+        describe: 'Ask the Hub whether the revision has moved, even when the cache has the files',
+      })
       .option('out', { type: 'string', hidden: true })
       .epilogue(
         `Sources: ${TASKS.map((t) => `${t}: ${SOURCES[t].repo}@${SOURCES[t].revision}`).join('; ')}. ` +
@@ -80,11 +116,21 @@ export const downloadCommand: CommandModule<object, DownloadArgs> = {
       ) as unknown as Argv<DownloadArgs>,
   handler: async (a) => {
     if (a.out !== undefined) {
-      throw new UserError('--out: data download now keeps the files in the Hugging Face cache ($HF_HOME/hub); set HF_HOME or HF_HUB_CACHE to choose it, and run `data prepare` without --input');
+      throw new UserError(
+        '--out: data download now keeps the files in the Hugging Face cache ($HF_HOME/hub); set HF_HOME or HF_HUB_CACHE to choose it, and run `data prepare` without --input',
+      );
     }
-    const r = await downloadDataset(a.task, { hubUrl: a['hub-url'], repo: a.repo, revision: a.revision, refresh: a.refresh, log });
+    const r = await downloadDataset(a.task, {
+      hubUrl: a['hub-url'],
+      repo: a.repo,
+      revision: a.revision,
+      refresh: a.refresh,
+      log,
+    });
     const counts = (s: string) => r.files.filter((f) => f.status === s).length;
-    log(`${a.task}: ${r.files.length} files of ${r.repo.name}@${r.revision} (commit ${r.commit}) in ${r.dir} (${counts('downloaded')} downloaded, ${counts('cached')} already there)`);
+    log(
+      `${a.task}: ${r.files.length} files of ${r.repo.name}@${r.revision} (commit ${r.commit}) in ${r.dir} (${counts('downloaded')} downloaded, ${counts('cached')} already there)`,
+    );
     const src = [a.repo ? ` --repo ${a.repo}` : '', a.revision ? ` --revision ${a.revision}` : ''].join('');
     log(`next: tsallis-run data prepare --task ${a.task}${src} --out data/${a.task}`);
   },

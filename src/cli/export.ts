@@ -18,11 +18,17 @@ export interface ExportArgs {
 
 /** Parses `--graphs score,train` (commas or repeated flags). */
 export function parseGraphs(raw: unknown): GraphKind[] {
-  const parts = (Array.isArray(raw) ? raw : [raw]).flatMap((v) => String(v).split(',')).map((s) => s.trim().toLowerCase()).filter((s) => s !== '');
-  if (parts.length === 0) throw new UserError(`--graphs: expected a comma-separated list of ${GRAPH_KINDS.join(', ')}, got nothing`);
+  const parts = (Array.isArray(raw) ? raw : [raw])
+    .flatMap((v) => String(v).split(','))
+    .map((s) => s.trim().toLowerCase())
+    .filter((s) => s !== '');
+  if (parts.length === 0)
+    throw new UserError(`--graphs: expected a comma-separated list of ${GRAPH_KINDS.join(', ')}, got nothing`);
   for (const p of parts) {
     if (!(GRAPH_KINDS as readonly string[]).includes(p)) {
-      throw new UserError(`--graphs: expected a comma-separated list of ${GRAPH_KINDS.join(', ')}, got ${JSON.stringify(p)}`);
+      throw new UserError(
+        `--graphs: expected a comma-separated list of ${GRAPH_KINDS.join(', ')}, got ${JSON.stringify(p)}`,
+      );
     }
   }
   return [...new Set(parts)] as GraphKind[];
@@ -47,20 +53,48 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
   describe: 'Write the score and train graphs as .onnx files (weights as named inputs, or embedded)',
   builder: (y: Argv) =>
     y
-      .option('model', { type: 'string', demandOption: true, describe: 'Model directory (Hugging Face layout), or a Hub id in the Hugging Face cache (owner/name[@revision])', coerce: pathFlag('model') })
-      .option('out', { type: 'string', demandOption: true, describe: 'Directory for <graph>.onnx, README.md and the config/tokenizer files', coerce: pathFlag('out') })
+      .option('model', {
+        type: 'string',
+        demandOption: true,
+        describe:
+          'Model directory (Hugging Face layout), or a Hub id in the Hugging Face cache (owner/name[@revision])',
+        coerce: pathFlag('model'),
+      })
+      .option('out', {
+        type: 'string',
+        demandOption: true,
+        describe: 'Directory for <graph>.onnx, README.md and the config/tokenizer files',
+        coerce: pathFlag('out'),
+      })
       .option('embed-weights', {
         type: 'boolean',
         default: false,
         describe: 'Embed the weights as initializers (in <graph>.onnx.data, ONNX external data, past 2 GB)',
       })
-      .option('graphs', { type: 'string', default: 'score,train', describe: 'Graphs to write: score, train or both', coerce: parseGraphs })
-      .option('clip', { type: 'boolean', default: false, describe: 'Train graph with PPO ratio clipping inputs (old_logprobs, clip_low, clip_high)' })
-      .option('kl', { type: 'boolean', default: false, describe: 'Train graph with the k3 KL term inputs (ref_logprobs, kl_coef)' })
-      .epilogue('Inputs and outputs of each graph, with shapes, are listed in <out>/README.md.') as unknown as Argv<ExportArgs>,
+      .option('graphs', {
+        type: 'string',
+        default: 'score,train',
+        describe: 'Graphs to write: score, train or both',
+        coerce: parseGraphs,
+      })
+      .option('clip', {
+        type: 'boolean',
+        default: false,
+        describe: 'Train graph with PPO ratio clipping inputs (old_logprobs, clip_low, clip_high)',
+      })
+      .option('kl', {
+        type: 'boolean',
+        default: false,
+        describe: 'Train graph with the k3 KL term inputs (ref_logprobs, kl_coef)',
+      })
+      .epilogue(
+        'Inputs and outputs of each graph, with shapes, are listed in <out>/README.md.',
+      ) as unknown as Argv<ExportArgs>,
   handler: async (a) => {
     for (const g of await runExport(a)) {
-      process.stderr.write(`${g.path}${g.externalData ? ` (+ ${g.externalData})` : ''}: ${mb(g.bytes)}, ${g.inputs.length} inputs, ${g.outputs.length} outputs\n`);
+      process.stderr.write(
+        `${g.path}${g.externalData ? ` (+ ${g.externalData})` : ''}: ${mb(g.bytes)}, ${g.inputs.length} inputs, ${g.outputs.length} outputs\n`,
+      );
     }
   },
 };

@@ -33,16 +33,34 @@ export async function runInitModel(a: InitModelArgs): Promise<string> {
 
 export const initModelCommand: CommandModule<object, InitModelArgs> = {
   command: 'init-model',
-  describe: 'Write a randomly initialised model (config.json, model.safetensors, tokenizer files) in Hugging Face layout',
+  describe:
+    'Write a randomly initialised model (config.json, model.safetensors, tokenizer files) in Hugging Face layout',
   builder: (y: Argv) =>
     y
-      .option('preset', { type: 'string', choices: PRESETS, demandOption: true, describe: 'Model shape', coerce: choiceFlag('preset', PRESETS) })
-      .option('out', { type: 'string', demandOption: true, describe: 'Model directory to write', coerce: pathFlag('out') })
+      .option('preset', {
+        type: 'string',
+        choices: PRESETS,
+        demandOption: true,
+        describe: 'Model shape',
+        coerce: choiceFlag('preset', PRESETS),
+      })
+      .option('out', {
+        type: 'string',
+        demandOption: true,
+        describe: 'Model directory to write',
+        coerce: pathFlag('out'),
+      })
       .option('seed', seedOption('Seed of the random weights'))
-      .option('dtype', { type: 'string', choices: DTYPES, default: 'f32', describe: 'On-disk dtype of the weights', coerce: choiceFlag('dtype', DTYPES) })
+      .option('dtype', {
+        type: 'string',
+        choices: DTYPES,
+        default: 'f32',
+        describe: 'On-disk dtype of the weights',
+        coerce: choiceFlag('dtype', DTYPES),
+      })
       .option('force', { type: 'boolean', default: false, describe: 'Replace --out if it already holds files' })
       .epilogue(
-        'tiny, small and llama3.2-tiny (Llama 3.2\'s config shape) use the project tokenizer (src/model/tokenizer-corpus.txt); qwen3-0.6b uses the real Qwen3 tokenizer. ' +
+        "tiny, small and llama3.2-tiny (Llama 3.2's config shape) use the project tokenizer (src/model/tokenizer-corpus.txt); qwen3-0.6b uses the real Qwen3 tokenizer. " +
           'The directory is written whole (into <out>.tmp-<pid>, then renamed), so an interrupted run leaves no partial model.',
       ) as unknown as Argv<InitModelArgs>,
   handler: async (a) => {

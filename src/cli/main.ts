@@ -10,7 +10,9 @@ export async function main(argv: string[]): Promise<void> {
   let verbose = false;
   const cli = yargs(argv)
     .scriptName('tsallis-run')
-    .usage('$0 <command> [options]\n\nTrain reasoning language models with the Tsallis loss family (GRPO, GARL, PAFT) on ONNX Runtime.')
+    .usage(
+      '$0 <command> [options]\n\nTrain reasoning language models with the Tsallis loss family (GRPO, GARL, PAFT) on ONNX Runtime.',
+    )
     // English whatever LANG says: yargs would otherwise translate its help and messages.
     .locale('en')
     .strict()
@@ -27,7 +29,9 @@ export async function main(argv: string[]): Promise<void> {
         exitOnKnownError(err, verbose);
         throw err;
       }
-      process.stderr.write(`tsallis-run: ${formatYargsMessage(err?.message ?? msg ?? 'invalid arguments', argv, commandLevel(argv))}\nRun with --help for usage.\n`);
+      process.stderr.write(
+        `tsallis-run: ${formatYargsMessage(err?.message ?? msg ?? 'invalid arguments', argv, commandLevel(argv))}\nRun with --help for usage.\n`,
+      );
       process.exit(2);
     });
   for (const c of commands) cli.command(c as CommandModule);

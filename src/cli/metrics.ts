@@ -13,7 +13,11 @@ interface MetricsArgs {
 }
 
 /** Read both files and score them (what the command does, callable from tests). */
-export async function runMetrics(task: TaskName, goldPath: string, predPath: string): Promise<Scores & { format: string }> {
+export async function runMetrics(
+  task: TaskName,
+  goldPath: string,
+  predPath: string,
+): Promise<Scores & { format: string }> {
   const gold = await readAllTaskRecords(task, goldPath);
   const { format, predictions } = await readPredictions(predPath);
   return { ...scorePredictions(task, gold, predictions), format };
@@ -22,8 +26,13 @@ export async function runMetrics(task: TaskName, goldPath: string, predPath: str
 const pct = (x: number | null | undefined) => (x === null || x === undefined ? '-' : `${(100 * x).toFixed(2)}%`);
 
 export function formatScores(s: Scores & { format: string }): string {
-  const rows: [string, string][] = [['task', s.task], ['predictions', s.format], ['n', String(s.n)]];
-  if (s.task === 'finqa') rows.push(['exe_acc', pct(s.exe_acc)], ['numeric_acc', pct(s.numeric_acc)], ['em', pct(s.em)]);
+  const rows: [string, string][] = [
+    ['task', s.task],
+    ['predictions', s.format],
+    ['n', String(s.n)],
+  ];
+  if (s.task === 'finqa')
+    rows.push(['exe_acc', pct(s.exe_acc)], ['numeric_acc', pct(s.numeric_acc)], ['em', pct(s.em)]);
   else rows.push(['em', pct(s.em)], ['f1', pct(s.f1)]);
   rows.push(['relaxed', pct(s.relaxed)], ['missing', String(s.missing)], ['extra', String(s.extra)]);
   if (s.unanswerable !== undefined) rows.push(['unanswerable (left out)', String(s.unanswerable)]);
@@ -36,13 +45,22 @@ export const metricsCommand: CommandModule<object, MetricsArgs> = {
   builder: (y: Argv) =>
     y
       .option('task', { choices: TASKS, demandOption: true, describe: 'Dataset' })
-      .option('gold', { type: 'string', demandOption: true, describe: 'Gold file: official format, Hub parquet, or a prepared .jsonl' })
+      .option('gold', {
+        type: 'string',
+        demandOption: true,
+        describe: 'Gold file: official format, Hub parquet, or a prepared .jsonl',
+      })
       .option('pred', {
         type: 'string',
         demandOption: true,
-        describe: 'Predictions: HotPotQA {"answer": {id: text}}, MuSiQue JSONL {"id","predicted_answer"}, FinQA [{"id","predicted": [tokens]}], JSONL {"id","answer"}, or an eval/<split>.predictions.jsonl (its vote)',
+        describe:
+          'Predictions: HotPotQA {"answer": {id: text}}, MuSiQue JSONL {"id","predicted_answer"}, FinQA [{"id","predicted": [tokens]}], JSONL {"id","answer"}, or an eval/<split>.predictions.jsonl (its vote)',
       })
-      .option('json', { type: 'boolean', default: false, describe: 'Print one JSON object (rates as fractions in [0, 1])' }) as unknown as Argv<MetricsArgs>,
+      .option('json', {
+        type: 'boolean',
+        default: false,
+        describe: 'Print one JSON object (rates as fractions in [0, 1])',
+      }) as unknown as Argv<MetricsArgs>,
   handler: async (a) => {
     const s = await runMetrics(a.task, a.gold, a.pred);
     if (s.missing) process.stderr.write(`warning: ${s.missing} gold records have no prediction (scored 0)\n`);

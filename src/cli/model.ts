@@ -13,12 +13,24 @@ interface ModelDownloadArgs {
 
 export const modelDownloadCommand: CommandModule<object, ModelDownloadArgs> = {
   command: 'download <id>',
-  describe: 'Download a model (owner/name or owner/name@revision) from the Hugging Face Hub into the Hugging Face cache',
+  describe:
+    'Download a model (owner/name or owner/name@revision) from the Hugging Face Hub into the Hugging Face cache',
   builder: (y: Argv) =>
     y
-      .positional('id', { type: 'string', demandOption: true, describe: 'The model on the Hub, e.g. Qwen/Qwen3-0.6B or Qwen/Qwen3-0.6B@<commit>' })
-      .option('hub-url', { type: 'string', describe: 'The Hub address (default $HF_ENDPOINT or https://huggingface.co)' })
-      .option('refresh', { type: 'boolean', default: false, describe: 'Ask the Hub whether the revision has moved, even when the cache has the model' })
+      .positional('id', {
+        type: 'string',
+        demandOption: true,
+        describe: 'The model on the Hub, e.g. Qwen/Qwen3-0.6B or Qwen/Qwen3-0.6B@<commit>',
+      })
+      .option('hub-url', {
+        type: 'string',
+        describe: 'The Hub address (default $HF_ENDPOINT or https://huggingface.co)',
+      })
+      .option('refresh', {
+        type: 'boolean',
+        default: false,
+        describe: 'Ask the Hub whether the revision has moved, even when the cache has the model',
+      })
       .epilogue(
         'Every file of the repository at the revision goes to the Hugging Face cache: $HF_HUB_CACHE, else $HF_HOME/hub, else ' +
           '~/.cache/huggingface/hub (models--owner--name/snapshots/<commit>/...), where the Python tools find it too; a model already ' +
@@ -27,7 +39,9 @@ export const modelDownloadCommand: CommandModule<object, ModelDownloadArgs> = {
       ) as unknown as Argv<ModelDownloadArgs>,
   handler: async (a) => {
     const r = await downloadModel(a.id, { hubUrl: a['hub-url'], refresh: a.refresh, log });
-    log(`${formatHubId(r.id)}: ${r.status === 'cached' ? 'already in the cache' : 'downloaded'}, commit ${r.commit}; use it as model.path: ${formatHubId(r.id)}`);
+    log(
+      `${formatHubId(r.id)}: ${r.status === 'cached' ? 'already in the cache' : 'downloaded'}, commit ${r.commit}; use it as model.path: ${formatHubId(r.id)}`,
+    );
     process.stdout.write(`${r.dir}\n`);
   },
 };

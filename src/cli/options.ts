@@ -17,23 +17,34 @@ export interface RuntimeArgs {
 
 /** The one value of a flag (a flag given twice arrives as a list). */
 function single(flag: string, v: unknown): unknown {
-  if (Array.isArray(v)) throw new UserError(`--${flag}: expected one value, got ${v.length} (${v.map((x) => JSON.stringify(x)).join(', ')})`);
+  if (Array.isArray(v))
+    throw new UserError(
+      `--${flag}: expected one value, got ${v.length} (${v.map((x) => JSON.stringify(x)).join(', ')})`,
+    );
   return v;
 }
 
 /** Parses an integer flag in [min, max]; for yargs `coerce`. */
-export function integerFlag(flag: string, { min = -Infinity, max = Infinity }: { min?: number; max?: number } = {}): (v: unknown) => number {
+export function integerFlag(
+  flag: string,
+  { min = -Infinity, max = Infinity }: { min?: number; max?: number } = {},
+): (v: unknown) => number {
   const expected =
-    min === 1 && max === Infinity ? 'a positive integer'
-    : min === 0 && max === Infinity ? 'a non-negative integer'
-    : max === Infinity ? `an integer >= ${min}`
-    : `an integer in [${min}, ${max}]`;
+    min === 1 && max === Infinity
+      ? 'a positive integer'
+      : min === 0 && max === Infinity
+        ? 'a non-negative integer'
+        : max === Infinity
+          ? `an integer >= ${min}`
+          : `an integer in [${min}, ${max}]`;
   return (raw) => {
     const v = single(flag, raw);
     const text = typeof v === 'string' ? v.trim() : String(v);
-    if (text === '' || v === undefined || v === null || typeof v === 'boolean') throw new UserError(`--${flag}: expected ${expected} after the flag`);
+    if (text === '' || v === undefined || v === null || typeof v === 'boolean')
+      throw new UserError(`--${flag}: expected ${expected} after the flag`);
     const n = typeof v === 'number' ? v : /^[+-]?\d+$/.test(text) ? Number(text) : NaN;
-    if (!Number.isSafeInteger(n) || n < min || n > max) throw new UserError(`--${flag}: expected ${expected}, got ${JSON.stringify(v)}`);
+    if (!Number.isSafeInteger(n) || n < min || n > max)
+      throw new UserError(`--${flag}: expected ${expected}, got ${JSON.stringify(v)}`);
     return n;
   };
 }
@@ -49,7 +60,8 @@ export function choiceFlag<T extends string>(flag: string, choices: readonly T[]
     const v = single(flag, raw);
     const text = String(v).toLowerCase();
     const hit = choices.find((c) => c.toLowerCase() === text);
-    if (hit === undefined) throw new UserError(`--${flag}: expected one of ${choices.join(', ')}, got ${JSON.stringify(v)}`);
+    if (hit === undefined)
+      throw new UserError(`--${flag}: expected one of ${choices.join(', ')}, got ${JSON.stringify(v)}`);
     return hit;
   };
 }
@@ -68,11 +80,16 @@ export function pathFlag(flag: string): (v: unknown) => string {
  * accept the same values and say the same "expected ..." in their messages. `read` turns the text
  * into the field's type (yargs passes a number where the text looks like one).
  */
-function configFieldFlag<T>(flag: string, field: z.ZodType<T>, read: (v: string | number) => unknown): (v: unknown) => T {
+function configFieldFlag<T>(
+  flag: string,
+  field: z.ZodType<T>,
+  read: (v: string | number) => unknown,
+): (v: unknown) => T {
   const expected = expectedOf(field)!;
   return (raw) => {
     const v = single(flag, raw);
-    if (v === undefined || v === null || v === '' || typeof v === 'boolean') throw new UserError(`--${flag}: expected ${expected} after the flag`);
+    if (v === undefined || v === null || v === '' || typeof v === 'boolean')
+      throw new UserError(`--${flag}: expected ${expected} after the flag`);
     const r = field.safeParse(read(v as string | number));
     if (!r.success) throw new UserError(`--${flag}: expected ${expected}, got ${JSON.stringify(v)}`);
     return r.data;
@@ -80,7 +97,9 @@ function configFieldFlag<T>(flag: string, field: z.ZodType<T>, read: (v: string 
 }
 
 const parseDevice = configFieldFlag('device', deviceField, (v) => String(v).toLowerCase());
-const parseThreads = configFieldFlag('threads', threadsField, (v) => (typeof v === 'string' && /^\s*\+?\d+\s*$/.test(v) ? Number(v) : v));
+const parseThreads = configFieldFlag('threads', threadsField, (v) =>
+  typeof v === 'string' && /^\s*\+?\d+\s*$/.test(v) ? Number(v) : v,
+);
 
 export const deviceOption: Options = {
   type: 'string',
@@ -109,8 +128,15 @@ export interface ConfigRuntimeArgs {
 /** Adds --device and --threads as overrides of the config's fields (no defaults here: the config's apply). */
 export function withConfigRuntimeOptions<T>(y: Argv<T>): Argv<T & ConfigRuntimeArgs> {
   const { default: _cpu, ...noDefault } = deviceOption; // an absent flag must leave the config's device
-  const device: Options = { ...noDefault, describe: "Execution provider; sets the config's device (default there: cpu)" };
-  const threads: Options = { ...threadsOption, describe: "Intra-op threads of onnxruntime; sets the config's threads (0, the default there: onnxruntime's choice, all cores)" };
+  const device: Options = {
+    ...noDefault,
+    describe: "Execution provider; sets the config's device (default there: cpu)",
+  };
+  const threads: Options = {
+    ...threadsOption,
+    describe:
+      "Intra-op threads of onnxruntime; sets the config's threads (0, the default there: onnxruntime's choice, all cores)",
+  };
   return y.option('device', device).option('threads', threads) as unknown as Argv<T & ConfigRuntimeArgs>;
 }
 
@@ -152,7 +178,10 @@ export function formatYargsMessage(msg: string, argv: readonly string[] = [], le
   const choices = /^Invalid values?: (.+)$/.exec(oneLine);
   if (choices) {
     const each = [...choices[1]!.matchAll(/Argument: ([^,]+), Given: (.+?), Choices: (.+?)(?= Argument: |$)/g)];
-    if (each.length) return each.map(([, flag, given, allowed]) => `--${flag}: expected one of ${allowed!.replace(/"/g, '')}, got ${given}`).join('; ');
+    if (each.length)
+      return each
+        .map(([, flag, given, allowed]) => `--${flag}: expected one of ${allowed!.replace(/"/g, '')}, got ${given}`)
+        .join('; ');
   }
   const unknown = /^Unknown arguments?: (.+)$/.exec(oneLine);
   if (unknown) return unknownArguments(unknown[1]!.split(', '), argv, level, commandWord);
@@ -162,42 +191,75 @@ export function formatYargsMessage(msg: string, argv: readonly string[] = [], le
     return `missing required option${flags.length > 1 ? 's' : ''} ${flags.join(', ')}`;
   }
   const didYouMean = /^Did you mean (.+)\?$/.exec(oneLine);
-  if (didYouMean) return `unknown command ${JSON.stringify([...level.path, commandWord].join(' '))}; did you mean ${[...level.path, didYouMean[1]].join(' ')}?`;
+  if (didYouMean)
+    return `unknown command ${JSON.stringify([...level.path, commandWord].join(' '))}; did you mean ${[...level.path, didYouMean[1]].join(' ')}?`;
   const noValue = /^(?:Not enough arguments following|Missing argument values?): (.+)$/.exec(oneLine);
-  if (noValue) return noValue[1]!.split(', ').map((f) => `--${f}: expected a value after the flag`).join('; ');
+  if (noValue)
+    return noValue[1]!
+      .split(', ')
+      .map((f) => `--${f}: expected a value after the flag`)
+      .join('; ');
   const tooFew = /^Not enough non-option arguments: got (\d+), need at least (\d+)$/.exec(oneLine);
   if (tooFew) {
     if (level.subcommands.length) {
-      if (commandWord !== undefined) return `unknown command ${JSON.stringify([...level.path, commandWord].join(' '))}${listed}`;
-      return here ? `${here}: expected a subcommand, one of ${level.subcommands.join(', ')}` : `expected a command, one of ${level.subcommands.join(', ')}`;
+      if (commandWord !== undefined)
+        return `unknown command ${JSON.stringify([...level.path, commandWord].join(' '))}${listed}`;
+      return here
+        ? `${here}: expected a subcommand, one of ${level.subcommands.join(', ')}`
+        : `expected a command, one of ${level.subcommands.join(', ')}`;
     }
     const usage = level.usage ? ` (tsallis-run ${level.usage})` : '';
     return `${here || 'tsallis-run'}: expected at least ${tooFew[2]} argument${tooFew[2] === '1' ? '' : 's'}, got ${tooFew[1]}${usage}`;
   }
   const tooMany = /^Too many non-option arguments: got (\d+), maximum of (\d+)$/.exec(oneLine);
-  if (tooMany) return `${here || 'tsallis-run'}: expected at most ${tooMany[2]} argument${tooMany[2] === '1' ? '' : 's'}, got ${tooMany[1]}`;
+  if (tooMany)
+    return `${here || 'tsallis-run'}: expected at most ${tooMany[2]} argument${tooMany[2] === '1' ? '' : 's'}, got ${tooMany[1]}`;
   const exclusive = /^Arguments (\S+) and (\S+) are mutually exclusive$/.exec(oneLine);
   if (exclusive) return `--${exclusive[1]} and --${exclusive[2]} cannot be given together`;
   const implied = /^Missing dependent arguments: (\S+) -> (\S+)/.exec(oneLine);
   if (implied) return `--${implied[1]} needs --${implied[2]}`;
   const unknownCommand = /^Unknown commands?: (.+)$/.exec(oneLine);
-  if (unknownCommand) return `unknown command ${unknownCommand[1]!.split(', ').map((c) => JSON.stringify([...level.path, c].join(' '))).join(', ')}${listed}`;
+  if (unknownCommand)
+    return `unknown command ${unknownCommand[1]!
+      .split(', ')
+      .map((c) => JSON.stringify([...level.path, c].join(' ')))
+      .join(', ')}${listed}`;
   return oneLine;
 }
 
 /** yargs' "Unknown arguments" list in words: unknown flags together, then each other argument. */
-function unknownArguments(names: readonly string[], argv: readonly string[], level: CommandLevel, commandWord: string | undefined): string {
+function unknownArguments(
+  names: readonly string[],
+  argv: readonly string[],
+  level: CommandLevel,
+  commandWord: string | undefined,
+): string {
   const flags: string[] = [];
   const others: string[] = [];
   for (const name of names) {
     // yargs names a flag without its dashes, and `--a.b=1` by its first segment ("a").
-    const given = name.startsWith('-') ? name : argv.find((a) => [`--${name}`, `-${name}`].some((f) => a === f || a.startsWith(`${f}=`) || a.startsWith(`${f}.`)));
+    const given = name.startsWith('-')
+      ? name
+      : argv.find((a) =>
+          [`--${name}`, `-${name}`].some((f) => a === f || a.startsWith(`${f}=`) || a.startsWith(`${f}.`)),
+        );
     const keyValue = given === undefined ? name : given.replace(/^-+/, '');
-    if (level.takesSet && KEY_VALUE.test(keyValue)) others.push(`${given ? `unknown option ${given.replace(/=.*$/, '')}` : name}: set config fields with --set ${keyValue}`);
+    if (level.takesSet && KEY_VALUE.test(keyValue))
+      others.push(
+        `${given ? `unknown option ${given.replace(/=.*$/, '')}` : name}: set config fields with --set ${keyValue}`,
+      );
     else if (given !== undefined) flags.push(given.replace(/=.*$/, ''));
-    else if (level.subcommands.length && name === commandWord) others.push(`unknown command ${JSON.stringify([...level.path, name].join(' '))} (expected one of ${level.subcommands.join(', ')})`);
-    else others.push(`unexpected argument ${JSON.stringify(name)}${level.path.length ? ` to ${level.path.join(' ')}` : ''} (see --help)`);
+    else if (level.subcommands.length && name === commandWord)
+      others.push(
+        `unknown command ${JSON.stringify([...level.path, name].join(' '))} (expected one of ${level.subcommands.join(', ')})`,
+      );
+    else
+      others.push(
+        `unexpected argument ${JSON.stringify(name)}${level.path.length ? ` to ${level.path.join(' ')}` : ''} (see --help)`,
+      );
   }
-  const flagText = flags.length ? [`unknown option${flags.length > 1 ? 's' : ''} ${flags.join(', ')} (see --help for the options of this command)`] : [];
+  const flagText = flags.length
+    ? [`unknown option${flags.length > 1 ? 's' : ''} ${flags.join(', ')} (see --help for the options of this command)`]
+    : [];
   return [...flagText, ...others].join('; ');
 }

@@ -70,19 +70,24 @@ function parseLine(text: string, where: string, vocabSize: number): Record<strin
   } catch (err) {
     throw new UserError(`${where}: not valid JSON (${(err as Error).message}); ${EXPECTED}`);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UserError(`${where}: ${EXPECTED}, got ${kindOf(value)}`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new UserError(`${where}: ${EXPECTED}, got ${kindOf(value)}`);
   const fields = value as Record<string, unknown>;
-  const hasText = 'text' in fields, hasIds = 'ids' in fields;
+  const hasText = 'text' in fields,
+    hasIds = 'ids' in fields;
   if (hasText && hasIds) throw new UserError(`${where}: give "text" or "ids", not both`);
   if (!hasText && !hasIds) throw new UserError(`${where}: ${EXPECTED}; the object has neither`);
-  if (hasText && typeof fields.text !== 'string') throw new UserError(`${where}: "text": expected a string, got ${kindOf(fields.text)}`);
+  if (hasText && typeof fields.text !== 'string')
+    throw new UserError(`${where}: "text": expected a string, got ${kindOf(fields.text)}`);
   if (hasIds) {
     const ids = fields.ids;
     if (!Array.isArray(ids)) throw new UserError(`${where}: "ids": expected a list of token ids, got ${kindOf(ids)}`);
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i];
       if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= vocabSize) {
-        throw new UserError(`${where}: "ids"[${i}]: expected an integer token id in [0, ${vocabSize}), got ${JSON.stringify(id)}`);
+        throw new UserError(
+          `${where}: "ids"[${i}]: expected an integer token id in [0, ${vocabSize}), got ${JSON.stringify(id)}`,
+        );
       }
     }
   }
@@ -147,15 +152,25 @@ export async function runScore(a: ScoreArgs & { progress?: boolean }): Promise<S
   const { config, tokenizer } = model;
   const records = await readScoreInput(a.input, config.vocabSize);
   // Texts are tokenised again when scored: cheap beside scoring, and only a group's ids are held at a time.
-  await checkSequences(records.length, (i) => ({ prompt: idsOf(records[i]!, tokenizer).length }), { maxPositions: config.maxPositionEmbeddings }, (indices) =>
-    indices.map((i) => `${a.input}:${records[i]!.line}`),
+  await checkSequences(
+    records.length,
+    (i) => ({ prompt: idsOf(records[i]!, tokenizer).length }),
+    { maxPositions: config.maxPositionEmbeddings },
+    (indices) => indices.map((i) => `${a.input}:${records[i]!.line}`),
   );
   const policy = new Policy(config, model.weights, { device: a.device as Device, threads: a.threads });
   const batchTokens = a.batchTokens ?? defaultBatchTokens(config.vocabSize);
 
   const showProgress = a.progress ?? Boolean(process.stderr.isTTY);
   const bar = showProgress
-    ? new cliProgress.SingleBar({ stream: process.stderr, format: 'score [{bar}] {value}/{total} sequences | {eta_formatted} left', etaBuffer: 50 }, cliProgress.Presets.shades_classic)
+    ? new cliProgress.SingleBar(
+        {
+          stream: process.stderr,
+          format: 'score [{bar}] {value}/{total} sequences | {eta_formatted} left',
+          etaBuffer: 50,
+        },
+        cliProgress.Presets.shades_classic,
+      )
     : undefined;
   bar?.start(records.length, 0);
 
@@ -167,7 +182,11 @@ export async function runScore(a: ScoreArgs & { progress?: boolean }): Promise<S
       for (let first = 0; first < records.length; first += GROUP_SEQUENCES) {
         const group = records.slice(first, first + GROUP_SEQUENCES);
         const seqs = group.map((r) => idsOf(r, tokenizer));
-        const logprobs = await scoreSequences(policy, seqs, { batchTokens, padId: tokenizer.padTokenId, onProgress: (n) => bar?.update(first + n) });
+        const logprobs = await scoreSequences(policy, seqs, {
+          batchTokens,
+          padId: tokenizer.padTokenId,
+          onProgress: (n) => bar?.update(first + n),
+        });
         const lines = group.map((r, i) => {
           tokens += seqs[i]!.length;
           return JSON.stringify({ ...r.fields, ids: seqs[i], logprobs: Array.from(logprobs[i]!, shortestFloat32) });
@@ -195,7 +214,9 @@ export function shortestFloat32(x: number): number {
 }
 
 function idsOf(r: ScoreRecord, tokenizer: Tokenizer): number[] {
-  return typeof r.fields.text === 'string' ? tokenizer.encode(r.fields.text, { addSpecialTokens: false }) : (r.fields.ids as number[]);
+  return typeof r.fields.text === 'string'
+    ? tokenizer.encode(r.fields.text, { addSpecialTokens: false })
+    : (r.fields.ids as number[]);
 }
 
 export const scoreCommand: CommandModule<object, ScoreArgs> = {
@@ -204,9 +225,25 @@ export const scoreCommand: CommandModule<object, ScoreArgs> = {
   builder: (y: Argv) =>
     withRuntimeOptions(
       y
-        .option('model', { type: 'string', demandOption: true, describe: 'Model directory (Hugging Face layout), or a Hub id in the Hugging Face cache (owner/name[@revision])', coerce: pathFlag('model') })
-        .option('input', { type: 'string', demandOption: true, describe: 'JSONL: one {"text": ...} or {"ids": [...]} per line', coerce: pathFlag('input') })
-        .option('out', { type: 'string', demandOption: true, describe: 'JSONL: the input fields plus "ids" and "logprobs" (logprobs[t] = log p(ids[t+1] | ids[..t]))', coerce: pathFlag('out') })
+        .option('model', {
+          type: 'string',
+          demandOption: true,
+          describe:
+            'Model directory (Hugging Face layout), or a Hub id in the Hugging Face cache (owner/name[@revision])',
+          coerce: pathFlag('model'),
+        })
+        .option('input', {
+          type: 'string',
+          demandOption: true,
+          describe: 'JSONL: one {"text": ...} or {"ids": [...]} per line',
+          coerce: pathFlag('input'),
+        })
+        .option('out', {
+          type: 'string',
+          demandOption: true,
+          describe: 'JSONL: the input fields plus "ids" and "logprobs" (logprobs[t] = log p(ids[t+1] | ids[..t]))',
+          coerce: pathFlag('out'),
+        })
         .option('batch-tokens', {
           describe: 'Padded tokens per batch (default 16384, less for large vocabularies: about 1 GiB of logits)',
           coerce: integerFlag('batch-tokens', { min: 1 }),
@@ -214,6 +251,8 @@ export const scoreCommand: CommandModule<object, ScoreArgs> = {
     ) as unknown as Argv<ScoreArgs>,
   handler: async (a) => {
     const r = await runScore(a);
-    process.stderr.write(`scored ${r.sequences} sequences (${r.tokens} tokens) in ${r.seconds.toFixed(1)}s -> ${a.out}\n`);
+    process.stderr.write(
+      `scored ${r.sequences} sequences (${r.tokens} tokens) in ${r.seconds.toFixed(1)}s -> ${a.out}\n`,
+    );
   },
 };

@@ -15,7 +15,19 @@ import type { Argv, CommandModule } from 'yargs';
 import { UserError } from '../errors.js';
 import { scoringTask } from '../config/schema.js';
 import { loadPromptTemplate, type PromptMode } from '../tasks/prompts.js';
-import { DEFAULT_SYNTHETIC_SIZES, DECOY_ANSWER, generateSplit, isSyntheticTask, sftPairs, SYNTHETIC_TASKS, toJsonl, writeSyntheticTask, type SftPairLine, type SyntheticSizes, type SyntheticTask } from '../tasks/synthetic/index.js';
+import {
+  DEFAULT_SYNTHETIC_SIZES,
+  DECOY_ANSWER,
+  generateSplit,
+  isSyntheticTask,
+  sftPairs,
+  SYNTHETIC_TASKS,
+  toJsonl,
+  writeSyntheticTask,
+  type SftPairLine,
+  type SyntheticSizes,
+  type SyntheticTask,
+} from '../tasks/synthetic/index.js';
 import { Rng } from '../util/rng.js';
 import { splitSizes } from '../data/sizes.js';
 import { seedOption } from './options.js';
@@ -25,7 +37,8 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 /** "2000/64/128" -> sizes (each at least 1). */
 export function parseSyntheticSizes(text: string): SyntheticSizes {
   const sizes = splitSizes(text);
-  if (!sizes || Object.values(sizes).some((n) => n < 1)) throw new UserError(`--sizes: expected TRAIN/VAL/TEST (positive integers), got ${JSON.stringify(text)}`);
+  if (!sizes || Object.values(sizes).some((n) => n < 1))
+    throw new UserError(`--sizes: expected TRAIN/VAL/TEST (positive integers), got ${JSON.stringify(text)}`);
   return sizes;
 }
 
@@ -44,8 +57,14 @@ export const synthCommand: CommandModule<object, SynthArgs> = {
       .option('task', { choices: [...SYNTHETIC_TASKS, 'all'], demandOption: true, describe: 'Mini-task, or all three' })
       .option('out', { type: 'string', default: 'data', describe: 'Parent folder: the task goes to <out>/<task>/' })
       .option('seed', seedOption('Seed of the generator'))
-      .option('sizes', { type: 'string', default: `${DEFAULT_SYNTHETIC_SIZES.train}/${DEFAULT_SYNTHETIC_SIZES.validation}/${DEFAULT_SYNTHETIC_SIZES.test}`, describe: 'TRAIN/VAL/TEST' })
-      .epilogue('Records are normalised TaskRecords (src/tasks/README.md) with an extra "rationale" field; train with task.data_dir: <out>/<task> and task.prompts: configs/prompts/mini.') as unknown as Argv<SynthArgs>,
+      .option('sizes', {
+        type: 'string',
+        default: `${DEFAULT_SYNTHETIC_SIZES.train}/${DEFAULT_SYNTHETIC_SIZES.validation}/${DEFAULT_SYNTHETIC_SIZES.test}`,
+        describe: 'TRAIN/VAL/TEST',
+      })
+      .epilogue(
+        'Records are normalised TaskRecords (src/tasks/README.md) with an extra "rationale" field; train with task.data_dir: <out>/<task> and task.prompts: configs/prompts/mini.',
+      ) as unknown as Argv<SynthArgs>,
   handler: async (a) => {
     const sizes = parseSyntheticSizes(a.sizes);
     const tasks = a.task === 'all' ? SYNTHETIC_TASKS : [a.task];
@@ -77,8 +96,18 @@ export interface SftPart {
 export function parseSftPart(text: string): SftPart {
   const [task, mode, n, answer = 'gold', ...rest] = text.split(':');
   const count = Number(n);
-  if (!task || !isSyntheticTask(task) || (mode !== 'warm' && mode !== 'cold') || !Number.isInteger(count) || count < 1 || (answer !== 'gold' && answer !== 'decoy' && answer !== 'unfinished') || rest.length > 0) {
-    throw new UserError(`--part: expected TASK:MODE:N[:ANSWER] with TASK one of ${SYNTHETIC_TASKS.join(', ')}, MODE warm or cold, N >= 1, ANSWER gold (default), decoy or unfinished; got ${JSON.stringify(text)}`);
+  if (
+    !task ||
+    !isSyntheticTask(task) ||
+    (mode !== 'warm' && mode !== 'cold') ||
+    !Number.isInteger(count) ||
+    count < 1 ||
+    (answer !== 'gold' && answer !== 'decoy' && answer !== 'unfinished') ||
+    rest.length > 0
+  ) {
+    throw new UserError(
+      `--part: expected TASK:MODE:N[:ANSWER] with TASK one of ${SYNTHETIC_TASKS.join(', ')}, MODE warm or cold, N >= 1, ANSWER gold (default), decoy or unfinished; got ${JSON.stringify(text)}`,
+    );
   }
   return { task, mode, n: count, answer };
 }
@@ -99,9 +128,11 @@ export async function sftMixture(parts: readonly SftPart[], promptsDir: string, 
     used.set(part.task, from + part.n);
     const template = await loadPromptTemplate(scoringTask(part.task), promptsDir);
     const answered =
-      part.answer === 'decoy' ? records.map((r) => ({ ...r, answer: DECOY_ANSWER }))
-      : part.answer === 'unfinished' ? records.map((r) => ({ ...r, rationale: withoutLastStep(r.rationale), answer: DECOY_ANSWER }))
-      : records;
+      part.answer === 'decoy'
+        ? records.map((r) => ({ ...r, answer: DECOY_ANSWER }))
+        : part.answer === 'unfinished'
+          ? records.map((r) => ({ ...r, rationale: withoutLastStep(r.rationale), answer: DECOY_ANSWER }))
+          : records;
     const suffix = part.answer === 'gold' ? `-${part.mode}` : `-${part.mode}-${part.answer}`;
     pairs.push(...sftPairs(template, part.mode, answered).map((p) => ({ ...p, id: `${p.id}${suffix}` })));
   }
@@ -120,9 +151,18 @@ export const sftMixCommand: CommandModule<object, SftMixArgs> = {
   describe: 'Write SFT pairs (prompt, gold rationale + answer) from the mini-task generators, for the base model',
   builder: (y: Argv) =>
     y
-      .option('part', { type: 'string', array: true, demandOption: true, describe: `TASK:MODE:N[:ANSWER], e.g. mini-finqa:warm:600; ANSWER decoy ends each target with "${DECOY_ANSWER}" instead of the answer, unfinished also drops the rationale's last step (repeatable)` })
+      .option('part', {
+        type: 'string',
+        array: true,
+        demandOption: true,
+        describe: `TASK:MODE:N[:ANSWER], e.g. mini-finqa:warm:600; ANSWER decoy ends each target with "${DECOY_ANSWER}" instead of the answer, unfinished also drops the rationale's last step (repeatable)`,
+      })
       .option('out', { type: 'string', demandOption: true, describe: 'JSONL file to write' })
-      .option('prompts', { type: 'string', default: 'configs/prompts/mini', describe: 'Prompt templates (<task>.yaml)' })
+      .option('prompts', {
+        type: 'string',
+        default: 'configs/prompts/mini',
+        describe: 'Prompt templates (<task>.yaml)',
+      })
       .option('seed', seedOption('Seed of the generator and of the shuffle')) as unknown as Argv<SftMixArgs>,
   handler: async (a) => {
     const pairs = await sftMixture(a.part.map(parseSftPart), a.prompts, a.seed);

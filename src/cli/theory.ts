@@ -24,14 +24,22 @@ export interface TheoryArgs {
 export const theoryCommand: CommandModule<object, TheoryFlags> = {
   command: 'theory',
   describe:
-    'Reproduce the paper\'s theory numerically: escape times of the gradient flow (ODE and a softmax model under ' +
+    "Reproduce the paper's theory numerically: escape times of the gradient flow (ODE and a softmax model under " +
     'gradient descent), the escort minimiser, label-noise equilibria, and the bias and variance of the GARL and PAFT ' +
-    'estimators (computed with the trainer\'s own estimator code). Writes CSV and Markdown tables, SVG plots and ' +
+    "estimators (computed with the trainer's own estimator code). Writes CSV and Markdown tables, SVG plots and " +
     'summary.md; exits with status 1 if a check fails. Deterministic for a given seed; well under a minute.',
   builder: (y: Argv<object>) =>
     y
-      .option('out', { type: 'string', defaultDescription: DEFAULT_OUT, describe: 'directory to write the tables, plots and summary.md into' })
-      .option('seed', { type: 'number', defaultDescription: '0', describe: 'seed of the Monte Carlo parts (a non-negative integer)' })
+      .option('out', {
+        type: 'string',
+        defaultDescription: DEFAULT_OUT,
+        describe: 'directory to write the tables, plots and summary.md into',
+      })
+      .option('seed', {
+        type: 'number',
+        defaultDescription: '0',
+        describe: 'seed of the Monte Carlo parts (a non-negative integer)',
+      })
       .example('$0 theory', 'write everything to results/theory/')
       .example('$0 theory --out /tmp/th --seed 7', 'another directory and seed') as unknown as Argv<TheoryFlags>,
   handler: (argv: ArgumentsCamelCase<TheoryFlags>) => {
@@ -57,7 +65,8 @@ export const theoryCommand: CommandModule<object, TheoryFlags> = {
  */
 export function checkTheoryArgs(argv: { out?: unknown; seed?: unknown }): TheoryArgs {
   const { out = DEFAULT_OUT, seed = 0 } = argv;
-  if (typeof out !== 'string' || out.trim() === '') throw new UserError(`--out: expected a directory path, got ${JSON.stringify(out)}`);
+  if (typeof out !== 'string' || out.trim() === '')
+    throw new UserError(`--out: expected a directory path, got ${JSON.stringify(out)}`);
   if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
     throw new UserError(`--seed: expected an integer in [0, 4294967295], got ${String(seed)}`);
   }

@@ -18,7 +18,9 @@ export interface TrainArgs extends ConfigRuntimeArgs {
 }
 
 /** The config of a train command: the file, the --set overrides, --device and --threads, then --out for output.dir. */
-export async function trainConfig(a: Pick<TrainArgs, 'config' | 'set' | 'out' | 'device' | 'threads'>): Promise<Config> {
+export async function trainConfig(
+  a: Pick<TrainArgs, 'config' | 'set' | 'out' | 'device' | 'threads'>,
+): Promise<Config> {
   const config = await loadCommandConfig(a);
   return a.out === undefined ? config : { ...config, output: { dir: a.out } };
 }
@@ -34,11 +36,24 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
   builder: (y: Argv) =>
     withConfigRuntimeOptions(
       y
-        .option('config', { type: 'string', demandOption: true, describe: 'Experiment config (YAML)', coerce: pathFlag('config') })
-        .option('set', { type: 'string', array: true, describe: 'Override a config field, e.g. --set algorithm.q=0.75 (repeatable)' })
+        .option('config', {
+          type: 'string',
+          demandOption: true,
+          describe: 'Experiment config (YAML)',
+          coerce: pathFlag('config'),
+        })
+        .option('set', {
+          type: 'string',
+          array: true,
+          describe: 'Override a config field, e.g. --set algorithm.q=0.75 (repeatable)',
+        }),
     )
       .option('out', { type: 'string', describe: 'Run directory (overrides output.dir)', coerce: pathFlag('out') })
-      .option('resume', { type: 'boolean', default: false, describe: 'Continue the run in its directory from its newest checkpoint' })
+      .option('resume', {
+        type: 'boolean',
+        default: false,
+        describe: 'Continue the run in its directory from its newest checkpoint',
+      })
       .epilogue(
         'The run directory gets config.yaml, metrics.csv, validation.csv, checkpoints/, eval/ and log.jsonl; summary.json marks a finished run. ' +
           'Steps count from 1: step N is the state after N optimizer steps, checkpoints/checkpoint-N holds it. ' +
@@ -56,7 +71,9 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       const code = signal === 'SIGINT' ? 130 : 143;
       if (controller.signal.aborted) process.exit(code);
       exitCode = code;
-      process.stderr.write(`\ntsallis-run: ${signal}: finishing the current step and writing a checkpoint, or stopping the final evaluation (send it again to quit at once)\n`);
+      process.stderr.write(
+        `\ntsallis-run: ${signal}: finishing the current step and writing a checkpoint, or stopping the final evaluation (send it again to quit at once)\n`,
+      );
       controller.abort();
     };
     const handlers = { SIGINT: onSignal('SIGINT'), SIGTERM: onSignal('SIGTERM') };
@@ -67,7 +84,9 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       else if (r.summary) {
         process.stderr.write(`${r.paths.summary}\n`);
         // The final table (percent) on stdout: the selected checkpoint's p@1 / p@k / m@k on eval.split.
-        process.stdout.write(`\n${r.summary.name}\n${toMarkdown(evalSummaryTable(r.summary.base_test ? [r.summary.base_test, r.summary.test] : [r.summary.test]), 3)}`);
+        process.stdout.write(
+          `\n${r.summary.name}\n${toMarkdown(evalSummaryTable(r.summary.base_test ? [r.summary.base_test, r.summary.test] : [r.summary.test]), 3)}`,
+        );
       }
     } finally {
       for (const [signal, handler] of Object.entries(handlers)) process.off(signal, handler);

@@ -20,7 +20,11 @@ export interface ConfigDifference {
 }
 
 /** The fields whose values differ between `before` and `now` (leaves only), ignoring `free`. */
-export function configDifferences(before: Config, now: Config, free: readonly string[] = RESUME_FREE_FIELDS): ConfigDifference[] {
+export function configDifferences(
+  before: Config,
+  now: Config,
+  free: readonly string[] = RESUME_FREE_FIELDS,
+): ConfigDifference[] {
   const out: ConfigDifference[] = [];
   const walk = (a: unknown, b: unknown, path: string[]) => {
     const field = path.join('.');

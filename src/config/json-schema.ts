@@ -45,4 +45,5 @@ export function configJsonSchemaText(): string {
 }
 
 // Run as a script: print the file.
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) process.stdout.write(configJsonSchemaText());
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href)
+  process.stdout.write(configJsonSchemaText());

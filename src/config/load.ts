@@ -10,7 +10,16 @@
  * A value that a field lacks is reported at its nearest enclosing key that the file has.
  */
 import { readFile } from 'node:fs/promises';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, stringify, type Document, type Node as YamlNode } from 'yaml';
+import {
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  stringify,
+  type Document,
+  type Node as YamlNode,
+} from 'yaml';
 import type { z } from 'zod';
 import { UserError } from '../errors.js';
 import { configJsonSchema } from './json-schema.js';
@@ -36,9 +45,11 @@ export function parseOverride(text: string): Override {
   if (eq <= 0) throw new UserError(`--set ${text}: expected key.path=value`);
   const key = text.slice(0, eq).trim();
   const path: FieldPath = key.split('.').map((s) => (/^\d+$/.test(s) ? Number(s) : s));
-  if (path.some((s) => s === '')) throw new UserError(`--set ${text}: expected a dotted key path such as algorithm.q, got "${key}"`);
+  if (path.some((s) => s === ''))
+    throw new UserError(`--set ${text}: expected a dotted key path such as algorithm.q, got "${key}"`);
   const doc = parseDocument(text.slice(eq + 1));
-  if (doc.errors.length) throw new UserError(`--set ${text}: the value is not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`);
+  if (doc.errors.length)
+    throw new UserError(`--set ${text}: the value is not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`);
   return { text, path, value: doc.toJS() };
 }
 
@@ -52,8 +63,12 @@ export function applyOverrides(raw: Record<string, unknown>, overrides: readonly
       const last = i === o.path.length - 1;
       const where = o.path.slice(0, i).join('.');
       if (typeof seg === 'number') {
-        if (!Array.isArray(node)) throw new UserError(`--set ${o.text}: ${where} is not a list, so it has no item ${seg}`);
-        if (seg > node.length) throw new UserError(`--set ${o.text}: ${where} has ${node.length} items; expected an index of at most ${node.length}`);
+        if (!Array.isArray(node))
+          throw new UserError(`--set ${o.text}: ${where} is not a list, so it has no item ${seg}`);
+        if (seg > node.length)
+          throw new UserError(
+            `--set ${o.text}: ${where} has ${node.length} items; expected an index of at most ${node.length}`,
+          );
       } else if (!isRecord(node)) {
         throw new UserError(`--set ${o.text}: ${where} is not a mapping, so it has no key "${seg}"`);
       }
@@ -63,7 +78,9 @@ export function applyOverrides(raw: Record<string, unknown>, overrides: readonly
         if (container[seg] === undefined || container[seg] === null) {
           if (typeof o.path[i + 1] === 'number') {
             const list = o.path.slice(0, i + 1).join('.');
-            throw new UserError(`--set ${o.text}: ${list} is not in the config, so it has no item ${o.path[i + 1]}; set the whole list instead (--set ${list}=[...])`);
+            throw new UserError(
+              `--set ${o.text}: ${list} is not in the config, so it has no item ${o.path[i + 1]}; set the whole list instead (--set ${list}=[...])`,
+            );
           }
           container[seg] = {};
         }
@@ -95,7 +112,10 @@ export function parseConfig(text: string, where: string, overrides: readonly str
     throw new UserError(`${where}:${pos.line}:${pos.col}: not valid YAML: ${e.message.split('\n')[0]}`);
   }
   const js: unknown = doc.toJS() ?? {};
-  if (!isRecord(js)) throw new UserError(`${where}: expected a mapping of config fields (model:, task:, algorithm:, ...), got ${describeValue(js)}`);
+  if (!isRecord(js))
+    throw new UserError(
+      `${where}: expected a mapping of config fields (model:, task:, algorithm:, ...), got ${describeValue(js)}`,
+    );
   const parsed = overrides.map(parseOverride);
   const raw = applyOverrides(js, parsed);
   const r = configSchema.safeParse(raw, { reportInput: true });
@@ -114,7 +134,8 @@ export function parseConfig(text: string, where: string, overrides: readonly str
  * Parsing it again gives the same config.
  */
 export function resolvedConfigYaml(config: Config): string {
-  const header = '# The resolved config of this run: every default filled in. `tsallis-run train --config` accepts it as is.\n';
+  const header =
+    '# The resolved config of this run: every default filled in. `tsallis-run train --config` accepts it as is.\n';
   return header + stringify(config, { lineWidth: 0 });
 }
 
@@ -147,7 +168,8 @@ function explain(issue: Issue, raw: unknown): { path: FieldPath; message: string
   const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p)) as FieldPath;
   const hasInput = 'input' in issue;
   const input = (issue as { input?: unknown }).input;
-  const got = (message: string) => (hasInput && input !== undefined && !/\bgot\b/.test(message) ? `${message}, got ${describeValue(input)}` : message);
+  const got = (message: string) =>
+    hasInput && input !== undefined && !/\bgot\b/.test(message) ? `${message}, got ${describeValue(input)}` : message;
   switch (issue.code) {
     case 'unrecognized_keys': {
       const allowed = allowedKeys(configJsonSchema(), path, raw);
@@ -156,7 +178,9 @@ function explain(issue: Issue, raw: unknown): { path: FieldPath; message: string
         const owner = branchesWithKey(configJsonSchema(), path, raw, k);
         const hint = owner
           ? ` (it belongs to ${owner.tags.map((t) => `${owner.discriminator}: ${t}`).join(' or ')})`
-          : near ? ` (did you mean "${near}"?)` : '';
+          : near
+            ? ` (did you mean "${near}"?)`
+            : '';
         return { path: [...path, k], message: `unknown key${hint}; expected one of: ${allowed.join(', ')}` };
       });
     }
@@ -165,29 +189,44 @@ function explain(issue: Issue, raw: unknown): { path: FieldPath; message: string
       if (u.discriminator !== undefined && u.options) {
         const value = valueAt(raw, path);
         const opts = u.options.filter((o) => o !== undefined && o !== null).map(String);
-        if (value === undefined) return [{ path, message: `missing; expected one of ${opts.map((o) => JSON.stringify(o)).join(', ')}` }];
+        if (value === undefined)
+          return [{ path, message: `missing; expected one of ${opts.map((o) => JSON.stringify(o)).join(', ')}` }];
         const near = typeof value === 'string' ? closest(value, opts) : undefined;
-        return [{ path, message: `expected one of ${opts.map((o) => JSON.stringify(o)).join(', ')}, got ${describeValue(value)}${near ? ` (did you mean "${near}"?)` : ''}` }];
+        return [
+          {
+            path,
+            message: `expected one of ${opts.map((o) => JSON.stringify(o)).join(', ')}, got ${describeValue(value)}${near ? ` (did you mean "${near}"?)` : ''}`,
+          },
+        ];
       }
       const expected = `expected ${expectationAt(configJsonSchema(), path, raw) ?? unionExpectation(issue)}`;
       if (valueAt(raw, path) === undefined) return [{ path, message: `missing; ${expected}` }];
       return [{ path, message: got(expected) }];
     }
     case 'invalid_type':
-      if (!hasInput || input === undefined) return [{ path, message: `missing; ${expectation(issue.message, issue.expected)}` }];
+      if (!hasInput || input === undefined)
+        return [{ path, message: `missing; ${expectation(issue.message, issue.expected)}` }];
       return [{ path, message: got(expectation(issue.message, issue.expected)) }];
     case 'invalid_value': {
       const values = issue.values.map(String);
       const near = typeof input === 'string' ? closest(input, values) : undefined;
-      const base = /^expected /.test(issue.message) ? issue.message : `expected one of ${values.map((v) => JSON.stringify(v)).join(', ')}`;
+      const base = /^expected /.test(issue.message)
+        ? issue.message
+        : `expected one of ${values.map((v) => JSON.stringify(v)).join(', ')}`;
       return [{ path, message: got(base) + (near ? ` (did you mean "${near}"?)` : '') }];
     }
     case 'too_big':
     case 'too_small': {
       if (/^expected /.test(issue.message)) return [{ path, message: got(issue.message) }];
       if (/^Too (big|small)/.test(issue.message)) {
-        const bound = issue.code === 'too_big' ? `${issue.inclusive ? '<=' : '<'} ${issue.maximum}` : `${issue.inclusive ? '>=' : '>'} ${issue.minimum}`;
-        const what = issue.origin === 'array' ? `a list with ${issue.code === 'too_big' ? 'at most' : 'at least'} ${issue.code === 'too_big' ? issue.maximum : issue.minimum} items` : `a value ${bound}`;
+        const bound =
+          issue.code === 'too_big'
+            ? `${issue.inclusive ? '<=' : '<'} ${issue.maximum}`
+            : `${issue.inclusive ? '>=' : '>'} ${issue.minimum}`;
+        const what =
+          issue.origin === 'array'
+            ? `a list with ${issue.code === 'too_big' ? 'at most' : 'at least'} ${issue.code === 'too_big' ? issue.maximum : issue.minimum} items`
+            : `a value ${bound}`;
         return [{ path, message: got(`expected ${what}`) }];
       }
       return [{ path, message: got(reword(issue.message)) }];
@@ -206,13 +245,25 @@ function reword(message: string): string {
 
 function expectation(message: string, expected: string): string {
   if (/^expected /.test(message)) return message;
-  const a = expected === 'int' ? 'an integer' : expected === 'object' ? 'a mapping' : expected === 'array' ? 'a list' : /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
+  const a =
+    expected === 'int'
+      ? 'an integer'
+      : expected === 'object'
+        ? 'a mapping'
+        : expected === 'array'
+          ? 'a list'
+          : /^[aeiou]/.test(expected)
+            ? `an ${expected}`
+            : `a ${expected}`;
   return `expected ${a}`;
 }
 
 function unionExpectation(issue: Issue & { code: 'invalid_union' }): string {
   const kinds = new Set<string>();
-  for (const branch of issue.errors) for (const i of branch) if (i.code === 'invalid_type' && i.path.length === 0) kinds.add(expectation('', i.expected).slice('expected '.length));
+  for (const branch of issue.errors)
+    for (const i of branch)
+      if (i.code === 'invalid_type' && i.path.length === 0)
+        kinds.add(expectation('', i.expected).slice('expected '.length));
   return kinds.size ? [...kinds].join(' or ') : 'a valid value';
 }
 

@@ -64,9 +64,11 @@ interface Range {
 
 /** A finite number in a range; the message spells the range as an interval. */
 function real(r: Range) {
-  const lo = r.gt ?? r.min, hi = r.lt ?? r.max;
+  const lo = r.gt ?? r.min,
+    hi = r.lt ?? r.max;
   let what: string;
-  if (lo !== undefined && hi !== undefined) what = `a number in ${r.gt !== undefined ? '(' : '['}${lo}, ${hi}${r.lt !== undefined ? ')' : ']'}`;
+  if (lo !== undefined && hi !== undefined)
+    what = `a number in ${r.gt !== undefined ? '(' : '['}${lo}, ${hi}${r.lt !== undefined ? ')' : ']'}`;
   else if (lo !== undefined) what = `a number ${r.gt !== undefined ? '>' : '>='} ${lo}`;
   else if (hi !== undefined) what = `a number ${r.lt !== undefined ? '<' : '<='} ${hi}`;
   else what = 'a number';
@@ -94,16 +96,30 @@ function flag() {
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const runName = leaf(
-  z.string({ error: 'expected a run name (letters, digits, ".", "_", "-")' }).regex(NAME_PATTERN, { error: 'expected a run name (letters, digits, ".", "_", "-"; no "/" or spaces)' }),
+  z
+    .string({ error: 'expected a run name (letters, digits, ".", "_", "-")' })
+    .regex(NAME_PATTERN, { error: 'expected a run name (letters, digits, ".", "_", "-"; no "/" or spaces)' }),
   'a run name (letters, digits, ".", "_", "-")',
 );
 
-const qField = () => leaf(qScheduleSchema, 'a number in [0, 1] or a q schedule (a list of {until, q} segments, or {linear: [{step, q}, ...]})');
+const qField = () =>
+  leaf(
+    qScheduleSchema,
+    'a number in [0, 1] or a q schedule (a list of {until, q} segments, or {linear: [{step, q}, ...]})',
+  );
 
 // ---------------------------------------------------------------------------------------------
 // Tasks and their token budgets.
 
-export const CONFIG_TASKS = ['finqa', 'hotpotqa', 'musique', 'mini-finqa', 'mini-hotpotqa', 'mini-musique', 'jsonl'] as const;
+export const CONFIG_TASKS = [
+  'finqa',
+  'hotpotqa',
+  'musique',
+  'mini-finqa',
+  'mini-hotpotqa',
+  'mini-musique',
+  'jsonl',
+] as const;
 export type ConfigTaskName = (typeof CONFIG_TASKS)[number];
 
 /**
@@ -132,50 +148,83 @@ export function scoringTask(task: ConfigTaskName): AnswerTask {
 
 const model = z
   .strictObject({
-    path: text('a path to a Hugging Face model directory (config.json, model.safetensors, tokenizer.json), or a Hub id owner/name[@revision]').describe(
+    path: text(
+      'a path to a Hugging Face model directory (config.json, model.safetensors, tokenizer.json), or a Hub id owner/name[@revision]',
+    ).describe(
       'Hugging Face model directory to start from (config.json, model.safetensors, tokenizer.json, tokenizer_config.json), or a Hub id ' +
         '`owner/name` or `owner/name@revision` (branch, tag or commit) read from the Hugging Face cache ($HF_HUB_CACHE, else $HF_HOME/hub), ' +
         'offline: fetch it first with `tsallis-run model download owner/name[@revision]`. A path that exists wins over a Hub id. Required.',
     ),
-    save_dtype: oneOf(['f32', 'f16', 'bf16']).default('f32').describe('Floating-point type of the weights in saved checkpoints (training itself is f32).'),
+    save_dtype: oneOf(['f32', 'f16', 'bf16'])
+      .default('f32')
+      .describe('Floating-point type of the weights in saved checkpoints (training itself is f32).'),
   })
   .describe('The model to train.');
 
 const fieldName = () => text('a field name');
 const fieldMap = z
-  .strictObject(Object.fromEntries(JSONL_FIELDS.map((f) => [f, fieldName().optional().describe(`The file's name of the "${f}" field.`)])) as Record<(typeof JSONL_FIELDS)[number], z.ZodOptional<ReturnType<typeof fieldName>>>)
-  .describe('jsonl only: the file\'s names of the fields id, question, answer, context, rationale, aliases, e.g. {question: problem, answer: solution}. Default: the same names.');
+  .strictObject(
+    Object.fromEntries(
+      JSONL_FIELDS.map((f) => [f, fieldName().optional().describe(`The file's name of the "${f}" field.`)]),
+    ) as Record<(typeof JSONL_FIELDS)[number], z.ZodOptional<ReturnType<typeof fieldName>>>,
+  )
+  .describe(
+    "jsonl only: the file's names of the fields id, question, answer, context, rationale, aliases, e.g. {question: problem, answer: solution}. Default: the same names.",
+  );
 
 const answerPattern = leaf(
-  z.string({ error: 'expected a regular expression' }).refine((s) => {
-    try {
-      new RegExp(s, 'gm');
-      return s !== '';
-    } catch {
-      return false;
-    }
-  }, { error: 'expected a valid, non-empty JavaScript regular expression' }),
+  z.string({ error: 'expected a regular expression' }).refine(
+    (s) => {
+      try {
+        new RegExp(s, 'gm');
+        return s !== '';
+      } catch {
+        return false;
+      }
+    },
+    { error: 'expected a valid, non-empty JavaScript regular expression' },
+  ),
   'a regular expression',
 );
 
 const task = z
   .strictObject({
-    name: oneOf(CONFIG_TASKS).describe('Dataset: one of the study\'s three, a synthetic mini-task, or "jsonl" for your own (see src/tasks/README.md, "Your own task"). Required.'),
+    name: oneOf(CONFIG_TASKS).describe(
+      'Dataset: one of the study\'s three, a synthetic mini-task, or "jsonl" for your own (see src/tasks/README.md, "Your own task"). Required.',
+    ),
     data_dir: text('a directory path')
       .optional()
-      .describe('Directory holding train.jsonl, validation.jsonl and test.jsonl (as written by `data prepare`, or your own for jsonl). Default: data/<task.name>.'),
-    start: oneOf(['cold', 'warm']).default('warm').describe('Prompt: "warm" (task description and answer format) or "cold" (the linearised input alone).'),
-    prompts: text('a directory or .yaml file path').default('configs/prompts').describe('Directory of the prompt templates (<task>.yaml), or one template file.'),
+      .describe(
+        'Directory holding train.jsonl, validation.jsonl and test.jsonl (as written by `data prepare`, or your own for jsonl). Default: data/<task.name>.',
+      ),
+    start: oneOf(['cold', 'warm'])
+      .default('warm')
+      .describe('Prompt: "warm" (task description and answer format) or "cold" (the linearised input alone).'),
+    prompts: text('a directory or .yaml file path')
+      .default('configs/prompts')
+      .describe('Directory of the prompt templates (<task>.yaml), or one template file.'),
     fields: fieldMap.optional(),
     answer_pattern: answerPattern
       .optional()
-      .describe('Regular expression (multiline) whose last match, first group, is an answer: cuts jsonl gold answers (GSM8K: "#### *(.+)") and reads completions with extract: pattern.'),
-    extract: oneOf(EXTRACT_RULES).optional().describe('Answer extraction: "tags" (the study\'s: after </think>, an Answer: line or \\boxed{}), "pattern" (task.answer_pattern), "last-line", "boxed". Default: "tags".'),
+      .describe(
+        'Regular expression (multiline) whose last match, first group, is an answer: cuts jsonl gold answers (GSM8K: "#### *(.+)") and reads completions with extract: pattern.',
+      ),
+    extract: oneOf(EXTRACT_RULES)
+      .optional()
+      .describe(
+        'Answer extraction: "tags" (the study\'s: after </think>, an Answer: line or \\boxed{}), "pattern" (task.answer_pattern), "last-line", "boxed". Default: "tags".',
+      ),
     reward: text('"exact", "relaxed", "numeric", "f1" or a module path')
       .optional()
-      .describe('Reward: "exact", "relaxed", "numeric", "f1", or a path to an ES module whose default export (record, prediction, completion) returns a number in [0, 1]. It then also decides "correct" at evaluation (reward > 0.5). Default: the study\'s exact match in training, relaxed match at evaluation.'),
-    numeric_tolerance: real({ min: 0 }).optional().describe('reward: numeric: accepted |prediction - gold|, relative to max(1, |gold|). Default: 1e-6.'),
-    f1_threshold: real({ min: 0, max: 1 }).optional().describe('reward: f1: the token F1 that earns reward 1. Default: 0.5.'),
+      .describe(
+        'Reward: "exact", "relaxed", "numeric", "f1", or a path to an ES module whose default export (record, prediction, completion) returns a number in [0, 1]. It then also decides "correct" at evaluation (reward > 0.5). Default: the study\'s exact match in training, relaxed match at evaluation.',
+      ),
+    numeric_tolerance: real({ min: 0 })
+      .optional()
+      .describe('reward: numeric: accepted |prediction - gold|, relative to max(1, |gold|). Default: 1e-6.'),
+    f1_threshold: real({ min: 0, max: 1 })
+      .optional()
+      .describe('reward: f1: the token F1 that earns reward 1. Default: 0.5.'),
   })
   .describe('The task: data, prompts, answer extraction and reward.');
 
@@ -184,9 +233,13 @@ const aggregation = oneOf(AGGREGATIONS as unknown as readonly [Aggregation, ...A
 const grpo = z.strictObject({
   name: z.literal('grpo'),
   eps_low: real({ min: 0, lt: 1 }).default(0.2).describe('PPO clip: the ratio is clipped below at 1 - eps_low.'),
-  eps_high: real({ min: 0 }).default(0.2).describe('PPO clip: the ratio is clipped above at 1 + eps_high (DAPO uses 0.28).'),
-  kl_beta: real({ min: 0 }).default(0).describe('Weight of the k3 KL term to the frozen starting model (0: no KL, no reference model).'),
-  scale_std: flag().default(true).describe('Divide advantages by the group\'s standard deviation (false: Dr. GRPO).'),
+  eps_high: real({ min: 0 })
+    .default(0.2)
+    .describe('PPO clip: the ratio is clipped above at 1 + eps_high (DAPO uses 0.28).'),
+  kl_beta: real({ min: 0 })
+    .default(0)
+    .describe('Weight of the k3 KL term to the frozen starting model (0: no KL, no reference model).'),
+  scale_std: flag().default(true).describe("Divide advantages by the group's standard deviation (false: Dr. GRPO)."),
   std_eps: real({ min: 0 }).default(1e-6).describe('Added to the standard deviation before dividing.'),
   aggregation: aggregation.default(ALGORITHMS.grpo.aggregation).describe('Loss aggregation over tokens and sequences.'),
 });
@@ -198,21 +251,29 @@ const rloo = z.strictObject({
 
 const garl = z.strictObject({
   name: z.literal('garl'),
-  q: qField().describe('Tsallis q: a number in [0, 1] or a schedule over the steps done, e.g. [{until: 100, q: 1}, {q: 0}] (q = 1 for steps 1..100, then 0). Required.'),
-  baseline: oneOf(['leave-one-out', 'none']).default('leave-one-out').describe('Baseline: the paper\'s leave-one-out W_-m^(1-q), or none (plug-in form).'),
-  scale_by_mq: flag().default(true).describe('Multiply by the paper\'s 1/M^q.'),
+  q: qField().describe(
+    'Tsallis q: a number in [0, 1] or a schedule over the steps done, e.g. [{until: 100, q: 1}, {q: 0}] (q = 1 for steps 1..100, then 0). Required.',
+  ),
+  baseline: oneOf(['leave-one-out', 'none'])
+    .default('leave-one-out')
+    .describe("Baseline: the paper's leave-one-out W_-m^(1-q), or none (plug-in form)."),
+  scale_by_mq: flag().default(true).describe("Multiply by the paper's 1/M^q."),
 });
 
 const paft = z.strictObject({
   name: z.literal('paft'),
   q: qField().describe('Tsallis q: a number in [0, 1] or a schedule over steps. Required.'),
-  k: int(1).optional().describe('Draws per question (with replacement, from w_m / sum w). Default: rollout.m (the paper: K = M = 32).'),
-  scale_by_mq: flag().default(true).describe('Multiply by the paper\'s 1/M^q.'),
+  k: int(1)
+    .optional()
+    .describe('Draws per question (with replacement, from w_m / sum w). Default: rollout.m (the paper: K = M = 32).'),
+  scale_by_mq: flag().default(true).describe("Multiply by the paper's 1/M^q."),
 });
 
 const sft = z.strictObject({
   name: z.literal('sft'),
-  data: text('a path to a JSONL file').optional().describe('JSONL of {"prompt", "target"} pairs. Default: the task\'s train split, gold answers as targets.'),
+  data: text('a path to a JSONL file')
+    .optional()
+    .describe('JSONL of {"prompt", "target"} pairs. Default: the task\'s train split, gold answers as targets.'),
   aggregation: aggregation.default(ALGORITHMS.sft.aggregation).describe('Loss aggregation over tokens and sequences.'),
 });
 
@@ -232,7 +293,9 @@ const algorithm = z
  */
 type AlgorithmSection = z.output<typeof algorithm>;
 type SectionWith<K extends string> = Extract<AlgorithmSection, Record<K, unknown>>;
-type RowsWith<F extends 'hasQ' | 'clips' | 'allowsKl'> = { [N in AlgorithmName]: (typeof ALGORITHMS)[N][F] extends true ? N : never }[AlgorithmName];
+type RowsWith<F extends 'hasQ' | 'clips' | 'allowsKl'> = {
+  [N in AlgorithmName]: (typeof ALGORITHMS)[N][F] extends true ? N : never;
+}[AlgorithmName];
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 type Holds<T extends true> = T;
 export type SectionsMatchRows = Holds<
@@ -264,43 +327,75 @@ const rollout = z
   .strictObject({
     m: int(1).default(32).describe('Rollouts (samples) per question, M (the paper: 32).'),
     temperature: real({ gt: 0, max: 10 }).default(1).describe('Sampling temperature of training rollouts.'),
-    top_p: real({ gt: 0, max: 1 }).default(1).describe('Nucleus sampling: keep the smallest set of tokens with this much mass (1: off).'),
+    top_p: real({ gt: 0, max: 1 })
+      .default(1)
+      .describe('Nucleus sampling: keep the smallest set of tokens with this much mass (1: off).'),
     top_k: int(0).default(0).describe('Keep only the k most likely tokens (0: off).'),
     thinking_budget: int(0)
       .optional()
       .describe('Most rationale tokens before `</think>` is forced. Default: max_new_tokens - answer_budget.'),
-    answer_budget: int(1).optional().describe('Tokens kept for the answer after `</think>`. Default: per task (128 for the study\'s tasks, 32 for mini-tasks).'),
+    answer_budget: int(1)
+      .optional()
+      .describe(
+        "Tokens kept for the answer after `</think>`. Default: per task (128 for the study's tasks, 32 for mini-tasks).",
+      ),
     max_new_tokens: int(1)
       .optional()
-      .describe('Most generated tokens per rollout. Default: thinking_budget + answer_budget, or per task (FinQA 4096, HotPotQA 3072, MuSiQue 2048, mini 256).'),
+      .describe(
+        'Most generated tokens per rollout. Default: thinking_budget + answer_budget, or per task (FinQA 4096, HotPotQA 3072, MuSiQue 2048, mini 256).',
+      ),
   })
   .describe('Sampling of training rollouts.');
 
 const train = z
   .strictObject({
-    steps: int(0).default(200).describe('Optimizer steps. 0: no training; the starting model is tested (the report\'s "Base model" row).'),
+    steps: int(0)
+      .default(200)
+      .describe('Optimizer steps. 0: no training; the starting model is tested (the report\'s "Base model" row).'),
     questions_per_step: int(1).default(8).describe('Questions per step (each gets rollout.m rollouts).'),
     updates_per_batch: int(1)
       .default(1)
-      .describe('Optimizer steps over each batch of rollouts (TRL num_iterations, verl ppo_epochs), each with the ratio against the sampling-time log-probs so the PPO clip acts from the second on; lr advances per batch. GRPO only.'),
-    micro_batch_tokens: int(1).default(16384).describe('Token budget of one forward/backward micro-batch; gradients are accumulated over micro-batches. At least rollout.max_new_tokens.'),
-    eval_every: int(0).default(20).describe('Validation (m@k on the validation split) every this many steps, and after the last: with 20, after steps 20, 40, ... (steps count from 1; 0: never, the final weights are then tested).'),
+      .describe(
+        'Optimizer steps over each batch of rollouts (TRL num_iterations, verl ppo_epochs), each with the ratio against the sampling-time log-probs so the PPO clip acts from the second on; lr advances per batch. GRPO only.',
+      ),
+    micro_batch_tokens: int(1)
+      .default(16384)
+      .describe(
+        'Token budget of one forward/backward micro-batch; gradients are accumulated over micro-batches. At least rollout.max_new_tokens.',
+      ),
+    eval_every: int(0)
+      .default(20)
+      .describe(
+        'Validation (m@k on the validation split) every this many steps, and after the last: with 20, after steps 20, 40, ... (steps count from 1; 0: never, the final weights are then tested).',
+      ),
     eval_questions: int(0).default(0).describe('Validation questions per evaluation (0: the whole validation split).'),
-    checkpoint_every: int(0).default(0).describe('Also keep a checkpoint every this many steps: checkpoints/checkpoint-N for N a multiple of it (0: only the best and the last).'),
-    log_every: int(1).default(1).describe('Log a progress line every this many steps (the metrics CSV gets every step).'),
+    checkpoint_every: int(0)
+      .default(0)
+      .describe(
+        'Also keep a checkpoint every this many steps: checkpoints/checkpoint-N for N a multiple of it (0: only the best and the last).',
+      ),
+    log_every: int(1)
+      .default(1)
+      .describe('Log a progress line every this many steps (the metrics CSV gets every step).'),
     log_rollouts: int(0)
       .default(2)
-      .describe('Rollouts of each step kept in rollouts.jsonl with their text, answer, reward and log W (0: none): the first of each question in turn. Training is the same for any value.'),
+      .describe(
+        'Rollouts of each step kept in rollouts.jsonl with their text, answer, reward and log W (0: none): the first of each question in turn. Training is the same for any value.',
+      ),
     max_nonfinite_steps: int(1)
       .default(3)
-      .describe('Stop the run (exit 2) after this many steps in a row whose loss or gradient norm is not finite; such steps are skipped, weight decay included.'),
+      .describe(
+        'Stop the run (exit 2) after this many steps in a row whose loss or gradient norm is not finite; such steps are skipped, weight decay included.',
+      ),
   })
   .describe('The training loop.');
 
 const schedule = {
   lr: real({ gt: 0 }).default(1e-6).describe('Peak learning rate.'),
   warmup_steps: int(0).default(0).describe('Linear warmup steps (at most train.steps).'),
-  decay: oneOf(['constant', 'linear', 'cosine']).default('constant').describe('Decay after warmup, down to min_lr at the last step.'),
+  decay: oneOf(['constant', 'linear', 'cosine'])
+    .default('constant')
+    .describe('Decay after warmup, down to min_lr at the last step.'),
   min_lr: real({ min: 0 }).default(0).describe('Floor of the decay (at most lr).'),
   grad_clip: real({ min: 0 }).default(1).describe('Clip the global gradient norm to this (0: off).'),
 };
@@ -308,7 +403,10 @@ const schedule = {
 const adamw = z.strictObject({
   name: z.literal('adamw').default('adamw'),
   ...schedule,
-  betas: z.tuple([real({ min: 0, lt: 1 }), real({ min: 0, lt: 1 })], { error: 'expected a list of two numbers in [0, 1)' }).default([0.9, 0.999]).describe('Adam betas [beta1, beta2].'),
+  betas: z
+    .tuple([real({ min: 0, lt: 1 }), real({ min: 0, lt: 1 })], { error: 'expected a list of two numbers in [0, 1)' })
+    .default([0.9, 0.999])
+    .describe('Adam betas [beta1, beta2].'),
   eps: real({ gt: 0 }).default(1e-8).describe('Adam epsilon.'),
   weight_decay: real({ min: 0 }).default(0.01).describe('Decoupled weight decay (not applied to norms and biases).'),
 });
@@ -328,12 +426,20 @@ const optimizer = z
 const evalSection = z
   .strictObject({
     samples: int(1).default(16).describe('Samples per question: k of p@k and m@k (the study: 16).'),
-    temperature: real({ gt: 0, max: 10 }).default(0.6).describe('Sampling temperature at evaluation (the paper does not say; Qwen3\'s thinking-mode recommendation).'),
+    temperature: real({ gt: 0, max: 10 })
+      .default(0.6)
+      .describe("Sampling temperature at evaluation (the paper does not say; Qwen3's thinking-mode recommendation)."),
     top_p: real({ gt: 0, max: 1 }).default(0.95).describe('Nucleus sampling at evaluation (1: off).'),
     top_k: int(0).default(20).describe('Top-k at evaluation (0: off).'),
     split: oneOf(['validation', 'test']).default('test').describe('Split of the final evaluation.'),
-    questions: int(0).default(0).describe('Final evaluation on the first n questions of the split only (0: all of them).'),
-    compare_base: flag().default(false).describe('Also evaluate the starting model on the same split after training (summary.json base_test), so the printed table shows the escape (or its absence) beside the base.'),
+    questions: int(0)
+      .default(0)
+      .describe('Final evaluation on the first n questions of the split only (0: all of them).'),
+    compare_base: flag()
+      .default(false)
+      .describe(
+        'Also evaluate the starting model on the same split after training (summary.json base_test), so the printed table shows the escape (or its absence) beside the base.',
+      ),
   })
   .describe('Sampling-based evaluation (p@1, p@k, m@k).');
 
@@ -351,10 +457,16 @@ export const threadsField = int(0);
 
 /** The config as written (stage 1): shapes, ranges, unknown keys and static defaults. Used for the docs. */
 export const configShapeSchema = z.strictObject({
-  name: runName.optional().describe('Run name. Default: <task>-<start>-<algorithm>[-q<q>]-seed<seed>, e.g. finqa-cold-garl-q0.75-seed0 (<task>-<start>-base-seed<seed> with train.steps 0).'),
+  name: runName
+    .optional()
+    .describe(
+      'Run name. Default: <task>-<start>-<algorithm>[-q<q>]-seed<seed>, e.g. finqa-cold-garl-q0.75-seed0 (<task>-<start>-base-seed<seed> with train.steps 0).',
+    ),
   model: model,
   device: deviceField.default('cpu').describe('ONNX Runtime execution provider (also --device).'),
-  threads: threadsField.default(0).describe('CPU threads for ONNX Runtime (0: its default, all cores; also --threads).'),
+  threads: threadsField
+    .default(0)
+    .describe('CPU threads for ONNX Runtime (0: its default, all cores; also --threads).'),
   seed: int(0, 0xffffffff).default(0).describe('Seed of every random choice (data order, sampling, PAFT draws).'),
   task: task,
   algorithm: algorithm,
@@ -438,10 +550,23 @@ export interface CrossFieldIssue {
 export function crossFieldIssues(c: ReturnType<typeof deriveDefaults>): CrossFieldIssue[] {
   const out: CrossFieldIssue[] = [];
   const tk = c.task;
-  if (tk.fields !== undefined && tk.name !== 'jsonl') out.push({ path: ['task', 'fields'], message: `expected only with task.name: jsonl (the ${tk.name} reader has fixed fields)` });
-  if (tk.extract === 'pattern' && tk.answer_pattern === undefined) out.push({ path: ['task', 'extract'], message: 'expected task.answer_pattern with extract: "pattern"' });
-  if (tk.numeric_tolerance !== undefined && tk.reward !== 'numeric') out.push({ path: ['task', 'numeric_tolerance'], message: `expected only with task.reward: numeric, got reward ${tk.reward ?? '(default)'}` });
-  if (tk.f1_threshold !== undefined && tk.reward !== 'f1') out.push({ path: ['task', 'f1_threshold'], message: `expected only with task.reward: f1, got reward ${tk.reward ?? '(default)'}` });
+  if (tk.fields !== undefined && tk.name !== 'jsonl')
+    out.push({
+      path: ['task', 'fields'],
+      message: `expected only with task.name: jsonl (the ${tk.name} reader has fixed fields)`,
+    });
+  if (tk.extract === 'pattern' && tk.answer_pattern === undefined)
+    out.push({ path: ['task', 'extract'], message: 'expected task.answer_pattern with extract: "pattern"' });
+  if (tk.numeric_tolerance !== undefined && tk.reward !== 'numeric')
+    out.push({
+      path: ['task', 'numeric_tolerance'],
+      message: `expected only with task.reward: numeric, got reward ${tk.reward ?? '(default)'}`,
+    });
+  if (tk.f1_threshold !== undefined && tk.reward !== 'f1')
+    out.push({
+      path: ['task', 'f1_threshold'],
+      message: `expected only with task.reward: f1, got reward ${tk.reward ?? '(default)'}`,
+    });
   const r = c.rollout;
   if (r.thinking_budget + r.answer_budget > r.max_new_tokens) {
     out.push({
@@ -450,12 +575,18 @@ export function crossFieldIssues(c: ReturnType<typeof deriveDefaults>): CrossFie
     });
   }
   if (r.answer_budget > r.max_new_tokens) {
-    out.push({ path: ['rollout', 'answer_budget'], message: `expected at most rollout.max_new_tokens (${r.max_new_tokens}), got ${r.answer_budget}` });
+    out.push({
+      path: ['rollout', 'answer_budget'],
+      message: `expected at most rollout.max_new_tokens (${r.max_new_tokens}), got ${r.answer_budget}`,
+    });
   }
   const a = c.algorithm;
   const row = ALGORITHMS[a.name];
   if (r.m < row.minM) {
-    out.push({ path: ['rollout', 'm'], message: `expected an integer >= ${row.minM} for ${a.name} (${row.minMReason}), got ${r.m}` });
+    out.push({
+      path: ['rollout', 'm'],
+      message: `expected an integer >= ${row.minM} for ${a.name} (${row.minMReason}), got ${r.m}`,
+    });
   }
   const t = c.train;
   if (t.micro_batch_tokens < r.max_new_tokens) {
@@ -468,19 +599,37 @@ export function crossFieldIssues(c: ReturnType<typeof deriveDefaults>): CrossFie
     // Without a ratio to pi_old the extra updates would be unclipped steps on stale coefficients.
     const clipping = ALGORITHM_NAMES.filter((n) => ALGORITHMS[n].clips);
     const have = `${clipping.join(' and ')} ${clipping.length === 1 ? 'has' : 'have'}`;
-    out.push({ path: ['train', 'updates_per_batch'], message: `expected 1 for ${a.name} (only ${have} the PPO ratio and clip that bound repeated updates on one batch), got ${t.updates_per_batch}` });
+    out.push({
+      path: ['train', 'updates_per_batch'],
+      message: `expected 1 for ${a.name} (only ${have} the PPO ratio and clip that bound repeated updates on one batch), got ${t.updates_per_batch}`,
+    });
   }
-  if (t.steps > 0 && t.eval_every > t.steps) out.push({ path: ['train', 'eval_every'], message: `expected at most train.steps (${t.steps}) or 0 (never), got ${t.eval_every}` });
-  if (t.steps > 0 && t.checkpoint_every > t.steps) out.push({ path: ['train', 'checkpoint_every'], message: `expected at most train.steps (${t.steps}) or 0, got ${t.checkpoint_every}` });
+  if (t.steps > 0 && t.eval_every > t.steps)
+    out.push({
+      path: ['train', 'eval_every'],
+      message: `expected at most train.steps (${t.steps}) or 0 (never), got ${t.eval_every}`,
+    });
+  if (t.steps > 0 && t.checkpoint_every > t.steps)
+    out.push({
+      path: ['train', 'checkpoint_every'],
+      message: `expected at most train.steps (${t.steps}) or 0, got ${t.checkpoint_every}`,
+    });
   const o = c.optimizer;
   if (t.steps > 0 && (o.decay === 'constant' ? o.warmup_steps > t.steps : o.warmup_steps >= t.steps)) {
-    const bound = o.decay === 'constant' ? `at most train.steps (${t.steps})` : `less than train.steps (${t.steps}) with a ${o.decay} decay`;
+    const bound =
+      o.decay === 'constant'
+        ? `at most train.steps (${t.steps})`
+        : `less than train.steps (${t.steps}) with a ${o.decay} decay`;
     out.push({ path: ['optimizer', 'warmup_steps'], message: `expected ${bound}, got ${o.warmup_steps}` });
   }
   if (o.lr * o.weight_decay >= 1) {
-    out.push({ path: ['optimizer', 'weight_decay'], message: `expected lr x weight_decay below 1, got ${o.lr} x ${o.weight_decay}: each step would multiply the weights by ${1 - o.lr * o.weight_decay}, which flips their sign and grows them to non-finite values` });
+    out.push({
+      path: ['optimizer', 'weight_decay'],
+      message: `expected lr x weight_decay below 1, got ${o.lr} x ${o.weight_decay}: each step would multiply the weights by ${1 - o.lr * o.weight_decay}, which flips their sign and grows them to non-finite values`,
+    });
   }
-  if (o.min_lr > o.lr) out.push({ path: ['optimizer', 'min_lr'], message: `expected at most optimizer.lr (${o.lr}), got ${o.min_lr}` });
+  if (o.min_lr > o.lr)
+    out.push({ path: ['optimizer', 'min_lr'], message: `expected at most optimizer.lr (${o.lr}), got ${o.min_lr}` });
   return out;
 }
 

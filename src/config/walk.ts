@@ -42,7 +42,11 @@ function itemAt(s: JsonSchema, i: number): JsonSchema | undefined {
 }
 
 /** The schemas that may describe the value at `path`, given the data (which picks the branch of a union). */
-export function schemasAt(schema: JsonSchema, path: readonly (string | number)[], data: unknown): { schemas: JsonSchema[]; value: unknown } {
+export function schemasAt(
+  schema: JsonSchema,
+  path: readonly (string | number)[],
+  data: unknown,
+): { schemas: JsonSchema[]; value: unknown } {
   let nodes: JsonSchema[] = [schema];
   let value = data;
   for (const seg of path) {
@@ -70,7 +74,8 @@ export function schemasAt(schema: JsonSchema, path: readonly (string | number)[]
 export function allowedKeys(schema: JsonSchema, path: readonly (string | number)[], data: unknown): string[] {
   const { schemas, value } = schemasAt(schema, path, data);
   const keys = new Set<string>();
-  for (const n of schemas) for (const o of objectOptions(n, value)) for (const k of Object.keys(o.properties!)) keys.add(k);
+  for (const n of schemas)
+    for (const o of objectOptions(n, value)) for (const k of Object.keys(o.properties!)) keys.add(k);
   return [...keys];
 }
 
@@ -78,7 +83,12 @@ export function allowedKeys(schema: JsonSchema, path: readonly (string | number)
  * Where the mapping at `path` is a discriminated union: the discriminator and the values of it whose
  * branch has `key` (so "betas" under optimizer name: sgd can say it belongs to name: adamw).
  */
-export function branchesWithKey(schema: JsonSchema, path: readonly (string | number)[], data: unknown, key: string): { discriminator: string; tags: string[] } | undefined {
+export function branchesWithKey(
+  schema: JsonSchema,
+  path: readonly (string | number)[],
+  data: unknown,
+  key: string,
+): { discriminator: string; tags: string[] } | undefined {
   for (const n of schemasAt(schema, path, data).schemas) {
     const u = unionOf(n);
     if (!u?.discriminator) continue;
@@ -89,26 +99,39 @@ export function branchesWithKey(schema: JsonSchema, path: readonly (string | num
 }
 
 /** What the value at `path` should be, in words, when the schema there is one of the config's leaves. */
-export function expectationAt(schema: JsonSchema, path: readonly (string | number)[], data: unknown): string | undefined {
+export function expectationAt(
+  schema: JsonSchema,
+  path: readonly (string | number)[],
+  data: unknown,
+): string | undefined {
   return schemasAt(schema, path, data).schemas.find((n) => n['x-expected'])?.['x-expected'];
 }
 
 /** The candidate nearest to `word` by edit distance, if near enough to be a likely typo. */
 export function closest(word: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined, bestD = Infinity;
+  let best: string | undefined,
+    bestD = Infinity;
   const w = word.toLowerCase();
   for (const c of candidates) {
     const d = editDistance(w, c.toLowerCase());
-    if (d < bestD) { best = c; bestD = d; }
+    if (d < bestD) {
+      best = c;
+      bestD = d;
+    }
   }
   const limit = Math.max(1, Math.min(3, Math.floor(Math.max(word.length, 2) / 3)));
-  return best !== undefined && (bestD <= limit || (best.toLowerCase().startsWith(w) && w.length >= 2)) ? best : undefined;
+  return best !== undefined && (bestD <= limit || (best.toLowerCase().startsWith(w) && w.length >= 2))
+    ? best
+    : undefined;
 }
 
 /** Levenshtein distance with adjacent transpositions counted as one edit. */
 export function editDistance(a: string, b: string): number {
-  const m = a.length, n = b.length;
-  const d: number[][] = Array.from({ length: m + 1 }, (_, i) => Array.from({ length: n + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const m = a.length,
+    n = b.length;
+  const d: number[][] = Array.from({ length: m + 1 }, (_, i) =>
+    Array.from({ length: n + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i <= m; i++) {
     for (let j = 1; j <= n; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
@@ -141,7 +164,8 @@ export function configFields(): ConfigField[] {
     const u = unionOf(s);
     if (isObject(s)) {
       if (path) out.push({ ...row, expected: 'a mapping' });
-      for (const [k, f] of Object.entries(s.properties!)) visit(f, path ? `${path}.${k}` : k, s.required?.includes(k) ?? false);
+      for (const [k, f] of Object.entries(s.properties!))
+        visit(f, path ? `${path}.${k}` : k, s.required?.includes(k) ?? false);
     } else if (u?.discriminator) {
       out.push({ ...row, expected: `a mapping with \`${u.discriminator}\`` });
       for (const o of u.options) {
@@ -169,7 +193,9 @@ function expectedOf(s: JsonSchema): string {
 function defaultOf(s: JsonSchema, required: boolean): string {
   if (s.default !== undefined) {
     const d = s.default;
-    return d && typeof d === 'object' && !Array.isArray(d) && Object.keys(d).length === 0 ? '(defaults below)' : JSON.stringify(d);
+    return d && typeof d === 'object' && !Array.isArray(d) && Object.keys(d).length === 0
+      ? '(defaults below)'
+      : JSON.stringify(d);
   }
   return required ? '(required)' : '(derived)';
 }
@@ -177,6 +203,8 @@ function defaultOf(s: JsonSchema, required: boolean): string {
 /** The docs table as Markdown (for docs/config.md). */
 export function configFieldsMarkdown(): string {
   const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-  const rows = configFields().map((f) => `| \`${f.path}\` | ${esc(f.expected)} | ${esc(f.default)} | ${esc(f.description)} |`);
+  const rows = configFields().map(
+    (f) => `| \`${f.path}\` | ${esc(f.expected)} | ${esc(f.default)} | ${esc(f.description)} |`,
+  );
   return ['| field | expects | default | description |', '| --- | --- | --- | --- |', ...rows].join('\n') + '\n';
 }

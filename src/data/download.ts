@@ -44,8 +44,10 @@ export interface DownloadReport {
 function sourceOf(task: TaskName, opts: SourceOptions): DatasetSource {
   const base = SOURCES[task];
   const source = { ...base, repo: opts.repo ?? base.repo, revision: opts.revision ?? base.revision };
-  if (!validRepoName(source.repo)) throw new UserError(`--repo ${source.repo}: expected a dataset repository owner/name`);
-  if (!validRevision(source.revision)) throw new UserError(`--revision ${source.revision}: expected a branch, a tag or a commit hash`);
+  if (!validRepoName(source.repo))
+    throw new UserError(`--repo ${source.repo}: expected a dataset repository owner/name`);
+  if (!validRevision(source.revision))
+    throw new UserError(`--revision ${source.revision}: expected a branch, a tag or a commit hash`);
   return source;
 }
 
@@ -54,7 +56,10 @@ const datasetRepo = (source: DatasetSource): HubRepo => ({ type: 'dataset', name
 const at = (source: DatasetSource) => `${source.repo}@${source.revision}`;
 
 /** The source's files in the cache, when all are there: the revision's commit and the paths in the repository. */
-async function cachedSource(source: DatasetSource, s: HubSettings): Promise<{ commit: string; paths: string[] } | null> {
+async function cachedSource(
+  source: DatasetSource,
+  s: HubSettings,
+): Promise<{ commit: string; paths: string[] } | null> {
   const repo = datasetRepo(source);
   const commit = await cachedCommit(s.cacheDir, repo, source.revision);
   if (!commit) return null;
@@ -85,7 +90,9 @@ async function sourcePaths(client: HubClient, source: DatasetSource, commit: str
       if (!existing.has(item.file)) throw new UserError(`${at(source)}: no file ${item.file}`);
       paths.push(item.file);
     } else {
-      const shards = (await client.listDir(repo, commit, item.shards)).filter((p) => SHARD_NAME.test(p.slice(p.lastIndexOf('/') + 1)));
+      const shards = (await client.listDir(repo, commit, item.shards)).filter((p) =>
+        SHARD_NAME.test(p.slice(p.lastIndexOf('/') + 1)),
+      );
       if (shards.length === 0) throw new UserError(`${at(source)}: no parquet shards under ${item.shards}/`);
       paths.push(...shards);
     }
@@ -98,15 +105,28 @@ export async function downloadDataset(task: TaskName, opts: DownloadOptions = {}
   const source = sourceOf(task, opts);
   const s = hubSettings(opts);
   const repo = datasetRepo(source);
-  const report = (commit: string, files: DownloadReport['files']): DownloadReport => ({ task, repo, revision: source.revision, commit, dir: snapshotDir(s.cacheDir, repo, commit), files });
+  const report = (commit: string, files: DownloadReport['files']): DownloadReport => ({
+    task,
+    repo,
+    revision: source.revision,
+    commit,
+    dir: snapshotDir(s.cacheDir, repo, commit),
+    files,
+  });
   if (!opts.refresh) {
     const cached = await cachedSource(source, s);
     if (cached) {
       const dir = snapshotDir(s.cacheDir, repo, cached.commit);
-      return report(cached.commit, cached.paths.map((path) => ({ path, local: join(dir, path), status: 'cached' })));
+      return report(
+        cached.commit,
+        cached.paths.map((path) => ({ path, local: join(dir, path), status: 'cached' })),
+      );
     }
   }
-  if (s.offline) throw new UserError(`dataset ${at(source)} is not (whole) in the cache ${s.cacheDir}, and HF_HUB_OFFLINE is set: unset it to download`);
+  if (s.offline)
+    throw new UserError(
+      `dataset ${at(source)} is not (whole) in the cache ${s.cacheDir}, and HF_HUB_OFFLINE is set: unset it to download`,
+    );
   s.log(`dataset ${at(source)}: from ${s.endpoint} into ${repoFolder(s.cacheDir, repo)}`);
   const client = new HubClient(s);
   const commit = await client.commitOf(repo, source.revision);
@@ -122,18 +142,26 @@ export async function downloadDataset(task: TaskName, opts: DownloadOptions = {}
 /** The command that downloads a task's source, for messages. */
 export function downloadCommand(task: TaskName, opts: SourceOptions = {}): string {
   const base = SOURCES[task];
-  const extra = [opts.repo && opts.repo !== base.repo ? ` --repo ${opts.repo}` : '', opts.revision && opts.revision !== base.revision ? ` --revision ${opts.revision}` : ''].join('');
+  const extra = [
+    opts.repo && opts.repo !== base.repo ? ` --repo ${opts.repo}` : '',
+    opts.revision && opts.revision !== base.revision ? ` --revision ${opts.revision}` : '',
+  ].join('');
   return `tsallis-run data download --task ${task}${extra}`;
 }
 
 /** A task's downloaded files, from the cache only (no network): what `data prepare` reads without --input. */
-export async function cachedDataset(task: TaskName, opts: SourceOptions & Pick<HubOptions, 'cacheDir'> = {}): Promise<{ dir: string; files: string[] }> {
+export async function cachedDataset(
+  task: TaskName,
+  opts: SourceOptions & Pick<HubOptions, 'cacheDir'> = {},
+): Promise<{ dir: string; files: string[] }> {
   const source = sourceOf(task, opts);
   const s = hubSettings(opts);
   const cached = await cachedSource(source, s);
   if (!cached) {
     const rev = source.revision === DEFAULT_REVISION ? '' : ` (revision ${source.revision})`;
-    throw new UserError(`${task}: the Hugging Face cache ${s.cacheDir} does not hold dataset ${source.repo}${rev}: run \`${downloadCommand(task, opts)}\` first, or give --input`);
+    throw new UserError(
+      `${task}: the Hugging Face cache ${s.cacheDir} does not hold dataset ${source.repo}${rev}: run \`${downloadCommand(task, opts)}\` first, or give --input`,
+    );
   }
   const dir = snapshotDir(s.cacheDir, datasetRepo(source), cached.commit);
   return { dir, files: cached.paths.map((p) => join(dir, p)) };

@@ -109,7 +109,8 @@ async function readManifest(path: string, task: TaskName): Promise<Manifest> {
   }
   if (m.task !== task) throw new UserError(`--ids ${path}: task: the manifest is for ${m.task}, not ${task}`);
   for (const s of SUBSETS) {
-    if (!Array.isArray(m.subsets?.[s]?.ids)) throw new UserError(`--ids ${path}: subsets.${s}.ids: expected a list of ids`);
+    if (!Array.isArray(m.subsets?.[s]?.ids))
+      throw new UserError(`--ids ${path}: subsets.${s}.ids: expected a list of ids`);
   }
   return m;
 }
@@ -131,7 +132,9 @@ export async function prepareSubsets(opts: PrepareOptions): Promise<Manifest> {
     const wanted = recorded ? 0 : subsets.reduce((a, s) => a + sizes[s], 0);
     if (files[split].length === 0) {
       if (!recorded && wanted === 0) continue;
-      throw new UserError(`--input: no file for the official ${split} split of ${task} (looked for names with train, dev/validation, test)`);
+      throw new UserError(
+        `--input: no file for the official ${split} split of ${task} (looked for names with train, dev/validation, test)`,
+      );
     }
     const skipped = { n: 0 };
     log(`reading the official ${split} split: ${files[split].join(', ')}`);
@@ -145,13 +148,18 @@ export async function prepareSubsets(opts: PrepareOptions): Promise<Manifest> {
       const have = new Set(ids);
       for (const s of subsets) {
         const missing = recorded.subsets[s].ids.filter((id) => !have.has(id));
-        if (missing.length) throw new UserError(`--ids: ${missing.length} ${s} ids are not in the official ${split} split (first: "${missing[0]}")`);
+        if (missing.length)
+          throw new UserError(
+            `--ids: ${missing.length} ${s} ids are not in the official ${split} split (first: "${missing[0]}")`,
+          );
         chosen[s] = recorded.subsets[s].ids.slice();
       }
       continue;
     }
     if (wanted > ids.length) {
-      throw new UserError(`--sizes: ${subsets.map((s) => `${s} ${sizes[s]}`).join(' + ')} = ${wanted} records, but the official ${split} split has ${ids.length}`);
+      throw new UserError(
+        `--sizes: ${subsets.map((s) => `${s} ${sizes[s]}`).join(' + ')} = ${wanted} records, but the official ${split} split has ${ids.length}`,
+      );
     }
     const order = drawOrder(ids, seed, split);
     let at = 0;
@@ -184,9 +192,14 @@ export async function prepareSubsets(opts: PrepareOptions): Promise<Manifest> {
   const manifest: Manifest = {
     task,
     seed: recorded ? recorded.seed : seed,
-    sizes: recorded ? { train: chosen.train.length, validation: chosen.validation.length, test: chosen.test.length } : sizes,
+    sizes: recorded
+      ? { train: chosen.train.length, validation: chosen.validation.length, test: chosen.test.length }
+      : sizes,
     subsets: Object.fromEntries(
-      SUBSETS.map((s) => [s, { from: source[s], files: files[source[s]], available: available[source[s]] ?? 0, ids: chosen[s] }]),
+      SUBSETS.map((s) => [
+        s,
+        { from: source[s], files: files[source[s]], available: available[source[s]] ?? 0, ids: chosen[s] },
+      ]),
     ) as Manifest['subsets'],
     unanswerable,
   };

@@ -23,8 +23,16 @@ export interface DatasetSource {
 }
 
 export const SOURCES: Record<TaskName, DatasetSource> = {
-  finqa: { repo: 'TableQAKit/FinQA_retrieval', revision: 'main', items: [{ file: 'train.json' }, { file: 'dev.json' }, { file: 'test.json' }] },
-  hotpotqa: { repo: 'hotpotqa/hotpot_qa', revision: 'refs/convert/parquet', items: [{ shards: 'distractor/train' }, { shards: 'distractor/validation' }] },
+  finqa: {
+    repo: 'TableQAKit/FinQA_retrieval',
+    revision: 'main',
+    items: [{ file: 'train.json' }, { file: 'dev.json' }, { file: 'test.json' }],
+  },
+  hotpotqa: {
+    repo: 'hotpotqa/hotpot_qa',
+    revision: 'refs/convert/parquet',
+    items: [{ shards: 'distractor/train' }, { shards: 'distractor/validation' }],
+  },
   musique: {
     repo: 'dgslibisey/MuSiQue',
     revision: 'main',

@@ -16,7 +16,10 @@ const DATA_FILE = /\.(json|jsonl|parquet)$/i;
 const SKIP = /(^|[^a-z])(private|fullwiki|full|singlehop|manifest)([^a-z]|$)/i;
 
 function words(path: string): string[] {
-  return path.toLowerCase().split(/[^a-z0-9]+/).filter((w) => w !== '');
+  return path
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter((w) => w !== '');
 }
 
 /** The official split a file belongs to, from its path; null when it names none or should be left out. */
@@ -52,7 +55,10 @@ async function walk(dir: string): Promise<string[]> {
 }
 
 /** The files of each official split found under `inputs`. */
-export async function locateSplits(task: TaskName, inputs: readonly string[]): Promise<Record<OfficialSplit, string[]>> {
+export async function locateSplits(
+  task: TaskName,
+  inputs: readonly string[],
+): Promise<Record<OfficialSplit, string[]>> {
   const found: Record<OfficialSplit, string[]> = { train: [], dev: [], test: [] };
   for (const input of inputs) {
     let s;
@@ -68,15 +74,23 @@ export async function locateSplits(task: TaskName, inputs: readonly string[]): P
       }
     } else {
       const split = splitOfFile(input);
-      if (!split) throw new UserError(`--input ${input}: cannot tell which official split this file is (name it with train, dev/validation or test)`);
+      if (!split)
+        throw new UserError(
+          `--input ${input}: cannot tell which official split this file is (name it with train, dev/validation or test)`,
+        );
       found[split].push(input);
     }
   }
   for (const [split, files] of Object.entries(found)) {
     const kinds = new Set(files.map((f) => f.slice(f.lastIndexOf('.')).toLowerCase()));
-    if (kinds.size > 1) throw new UserError(`--input: the official ${split} split is given in several formats (${files.join(', ')}); keep one`);
-    if (kinds.has('.json') && files.length > 1) throw new UserError(`--input: several files for the official ${split} split (${files.join(', ')}); keep one`);
-    if (kinds.has('.jsonl') && files.length > 1) throw new UserError(`--input: several files for the official ${split} split (${files.join(', ')}); keep one`);
+    if (kinds.size > 1)
+      throw new UserError(
+        `--input: the official ${split} split is given in several formats (${files.join(', ')}); keep one`,
+      );
+    if (kinds.has('.json') && files.length > 1)
+      throw new UserError(`--input: several files for the official ${split} split (${files.join(', ')}); keep one`);
+    if (kinds.has('.jsonl') && files.length > 1)
+      throw new UserError(`--input: several files for the official ${split} split (${files.join(', ')}); keep one`);
   }
   return found;
 }

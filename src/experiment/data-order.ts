@@ -18,7 +18,10 @@ export interface DataOrderState {
 }
 
 export class DataOrder {
-  private constructor(private readonly rng: Rng, private s: DataOrderState) {}
+  private constructor(
+    private readonly rng: Rng,
+    private s: DataOrderState,
+  ) {}
 
   /** A new order over `size` items; the first epoch is shuffled at once. */
   static start(size: number, rng: Rng): DataOrder {
@@ -28,8 +31,12 @@ export class DataOrder {
 
   /** Restores a saved order; `rng` must be the data stream restored from the same checkpoint. */
   static restore(state: DataOrderState, size: number, rng: Rng): DataOrder {
-    if (state.size !== size) throw new Error(`data order: the checkpoint was made for ${state.size} training records, the data now has ${size}`);
-    if (state.order.length !== size || !(state.cursor >= 0 && state.cursor <= size)) throw new Error('data order: malformed saved state');
+    if (state.size !== size)
+      throw new Error(
+        `data order: the checkpoint was made for ${state.size} training records, the data now has ${size}`,
+      );
+    if (state.order.length !== size || !(state.cursor >= 0 && state.cursor <= size))
+      throw new Error('data order: malformed saved state');
     return new DataOrder(rng, { ...state, order: [...state.order] });
   }
 

@@ -38,14 +38,32 @@ export interface GradientResult {
   clipFraction: number | null;
 }
 
-export async function accumulateGradients(policy: Policy, job: GradientJob, padId: number, tokenBudget: number, timer: PhaseTimer): Promise<GradientResult> {
+export async function accumulateGradients(
+  policy: Policy,
+  job: GradientJob,
+  padId: number,
+  tokenBudget: number,
+  timer: PhaseTimer,
+): Promise<GradientResult> {
   const { sequences, coefficients } = job;
-  const active = sequences.map((_, i) => i).filter((i) => job.kl !== undefined || coefficients[i]!.some((c) => c !== 0));
+  const active = sequences
+    .map((_, i) => i)
+    .filter((i) => job.kl !== undefined || coefficients[i]!.some((c) => c !== 0));
   const grads = new Map<string, Float32Array>();
-  let loss = 0, klSum = 0, klTokens = 0, tokens = 0, clipped = 0;
-  for (const micro of packByTokens(active.map((i) => sequences[i]!.ids.length), tokenBudget)) {
+  let loss = 0,
+    klSum = 0,
+    klTokens = 0,
+    tokens = 0,
+    clipped = 0;
+  for (const micro of packByTokens(
+    active.map((i) => sequences[i]!.ids.length),
+    tokenBudget,
+  )) {
     const rows = micro.map((k) => active[k]!);
-    const batch = padBatch(rows.map((i) => sequences[i]!.ids), padId);
+    const batch = padBatch(
+      rows.map((i) => sequences[i]!.ids),
+      padId,
+    );
     const T = batch.length;
     const n = batch.batch * (T - 1);
     const coef = policy.array(n);
@@ -95,5 +113,12 @@ export async function accumulateGradients(policy: Policy, job: GradientJob, padI
     });
   }
   if (grads.size === 0) for (const [name, w] of policy.weights) grads.set(name, new Float32Array(w.length));
-  return { grads, loss, kl: job.kl ? (klTokens === 0 ? 0 : klSum / klTokens) : null, sequences: active.length, tokens, clipFraction: job.clip ? (tokens === 0 ? 0 : clipped / tokens) : null };
+  return {
+    grads,
+    loss,
+    kl: job.kl ? (klTokens === 0 ? 0 : klSum / klTokens) : null,
+    sequences: active.length,
+    tokens,
+    clipFraction: job.clip ? (tokens === 0 ? 0 : clipped / tokens) : null,
+  };
 }

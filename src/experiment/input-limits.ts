@@ -43,10 +43,12 @@ export function overLimit(s: SequenceSize, limits: SequenceLimits): string | und
   const total = s.prompt + (s.after?.tokens ?? 0);
   const size = (unit: string) => {
     if (!s.after) return `${fmt(total)} tokens`;
-    if (s.after.setting !== undefined) return `the prompt is ${fmt(s.prompt)} tokens: with ${s.after.setting} ${fmt(s.after.tokens)} it needs ${fmt(total)} ${unit}`;
+    if (s.after.setting !== undefined)
+      return `the prompt is ${fmt(s.prompt)} tokens: with ${s.after.setting} ${fmt(s.after.tokens)} it needs ${fmt(total)} ${unit}`;
     return `the prompt is ${fmt(s.prompt)} tokens and the target ${fmt(s.after.tokens)}: together ${fmt(total)} ${unit}`;
   };
-  if (total > limits.maxPositions) return `${size('positions')}, more than the model's max_position_embeddings ${fmt(limits.maxPositions)}`;
+  if (total > limits.maxPositions)
+    return `${size('positions')}, more than the model's max_position_embeddings ${fmt(limits.maxPositions)}`;
   if (limits.microBatchTokens !== undefined && total > limits.microBatchTokens) {
     return `${size('tokens')} in one sequence, more than train.micro_batch_tokens ${fmt(limits.microBatchTokens)}`;
   }
@@ -75,7 +77,9 @@ export async function checkSequences(
   const places = await placesOf(bad.map((b) => b.index));
   const listed = bad.map((b, k) => `${places[k]}: ${b.why}`);
   if (bad.length === 1) throw new UserError(listed[0]);
-  throw new UserError(`${bad.length + more} inputs do not fit the model: ${listed.join('; ')}${more > 0 ? `; and ${more} more` : ''}`);
+  throw new UserError(
+    `${bad.length + more} inputs do not fit the model: ${listed.join('; ')}${more > 0 ? `; and ${more} more` : ''}`,
+  );
 }
 
 export interface InputLimits extends SequenceLimits {
@@ -103,7 +107,10 @@ export type LimitedInputs =
 export async function checkInputLimits(inputs: LimitedInputs, limits: InputLimits): Promise<void> {
   const { tokenizer, task } = limits;
   const generated = { tokens: limits.maxNewTokens, setting: 'rollout.max_new_tokens' };
-  const target = (item: { prompt: number[]; target?: number[] }): SequenceSize => ({ prompt: item.prompt.length, after: { tokens: item.target!.length } });
+  const target = (item: { prompt: number[]; target?: number[] }): SequenceSize => ({
+    prompt: item.prompt.length,
+    after: { tokens: item.target!.length },
+  });
   let sizeOf: (i: number) => SequenceSize;
   let ids: readonly { id: string }[];
   if (inputs.kind === 'sft-pairs') {
@@ -113,7 +120,10 @@ export async function checkInputLimits(inputs: LimitedInputs, limits: InputLimit
     ids = inputs.records;
     sizeOf =
       inputs.kind === 'questions'
-        ? (i) => ({ prompt: promptIds(tokenizer, task.template, task.mode, inputs.records[i]!).length, after: generated })
+        ? (i) => ({
+            prompt: promptIds(tokenizer, task.template, task.mode, inputs.records[i]!).length,
+            after: generated,
+          })
         : (i) => target(sftRecordItem(tokenizer, task, inputs.records[i]!));
   }
   // loadSftPairs reads any file as JSONL; the splits go through readRows (any supported format).

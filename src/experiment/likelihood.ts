@@ -14,7 +14,12 @@ export async function answerLogLikelihoods(
   tokenBudget: number,
 ): Promise<number[]> {
   const out = new Array<number>(seqs.length).fill(0);
-  for await (const { rows, logprobs, length } of scoreBatches(policy, seqs.map((s) => s.ids), padId, tokenBudget)) {
+  for await (const { rows, logprobs, length } of scoreBatches(
+    policy,
+    seqs.map((s) => s.ids),
+    padId,
+    tokenBudget,
+  )) {
     rows.forEach((i, r) => (out[i] = answerLogLikelihood(seqs[i]!, logprobs, r, length)));
   }
   return out;

@@ -26,12 +26,20 @@ export interface RunLogger {
 
 export function createRunLogger(options: RunLoggerOptions = {}): RunLogger {
   const streams: { stream: { write(s: string): void }; level: 'debug' | 'info' }[] = [];
-  const file = options.file ? pino.destination({ dest: options.file, append: true, mkdir: true, sync: true }) : undefined;
+  const file = options.file
+    ? pino.destination({ dest: options.file, append: true, mkdir: true, sync: true })
+    : undefined;
   if (file) streams.push({ stream: file, level: 'debug' });
   const fallback = options.write ?? ((line: string) => void process.stderr.write(line));
   let write = fallback;
   if (options.console ?? true) {
-    const pretty = pinoPretty.prettyFactory({ colorize: options.colorize ?? false, ignore: 'pid,hostname', translateTime: 'SYS:HH:MM:ss', singleLine: true, hideObject: true });
+    const pretty = pinoPretty.prettyFactory({
+      colorize: options.colorize ?? false,
+      ignore: 'pid,hostname',
+      translateTime: 'SYS:HH:MM:ss',
+      singleLine: true,
+      hideObject: true,
+    });
     streams.push({
       stream: {
         write: (s: string) => {
@@ -42,7 +50,9 @@ export function createRunLogger(options: RunLoggerOptions = {}): RunLogger {
       level: 'info',
     });
   }
-  const logger = streams.length ? pino({ level: 'debug', base: undefined }, pino.multistream(streams)) : pino({ enabled: false });
+  const logger = streams.length
+    ? pino({ level: 'debug', base: undefined }, pino.multistream(streams))
+    : pino({ enabled: false });
   return {
     logger,
     setConsoleWriter: (w) => {

@@ -88,13 +88,18 @@ export async function runProbe(config: Config, options: ProbeOptions): Promise<P
   // The run's own loading: the same records, model and input-length checks as training.
   const { task, trainRecords: records, start: model } = await loadRunInputs(config);
   const tokenizer = model.tokenizer;
-  const policy = new Policy(model.config, model.weights, { device: config.device, threads: config.threads || undefined });
+  const policy = new Policy(model.config, model.weights, {
+    device: config.device,
+    threads: config.threads || undefined,
+  });
   const M = config.rollout.m;
   const perStep = config.train.questions_per_step;
   const Q = Math.min(options.questions, records.length);
   const rounds = Math.max(1, Math.ceil(options.rollouts / (Q * M)));
   const streams = RandomStreams.fromSeed(config.seed);
-  const questions = DataOrder.start(records.length, streams.data).next(Q).map((i) => questionItem(tokenizer, task, records[i]!));
+  const questions = DataOrder.start(records.length, streams.data)
+    .next(Q)
+    .map((i) => questionItem(tokenizer, task, records[i]!));
   const opt = optimizerOf(config);
   const eps = optimizerEps(config);
   const ctx = {
@@ -135,16 +140,31 @@ export async function runProbe(config: Config, options: ProbeOptions): Promise<P
     }
 
     // The step-1 gradient of GARL and PAFT (the run's first step) at each q: the same sequences and weights, only the coefficients change.
-    const shares = async (name: 'garl' | 'paft', q: number): Promise<{ share: number; norm: number; step: number; firstStep: number }> => {
+    const shares = async (
+      name: 'garl' | 'paft',
+      q: number,
+    ): Promise<{ share: number; norm: number; step: number; firstStep: number }> => {
       const own = config.algorithm.name === name ? algorithmOf(config) : undefined;
       const algorithm = (own ? { ...own, q } : { name, q }) as Algorithm;
       const paftRng = RandomStreams.fromSeed(config.seed).paft; // PAFT's draws of the run's step 1, at every q
       const groups: CoefficientGroup[] = firstBatch!.sequences.map((sequences, g) => ({
         sequences,
-        coefficients: groupCoefficients(algorithm, { logAnswerLikelihoods: firstBatch!.logW[g]! }, { step: 0, rng: paftRng } /* no steps done yet */).sequences,
+        coefficients: groupCoefficients(
+          algorithm,
+          { logAnswerLikelihoods: firstBatch!.logW[g]! },
+          { step: 0, rng: paftRng } /* no steps done yet */,
+        ).sequences,
       }));
       const coefficients = sequenceCoefficients(groups, own ? aggregationOf(config) : ALGORITHMS[name].aggregation);
-      const grads = (await accumulateGradients(policy, { sequences: groups.flatMap((g) => g.sequences), coefficients }, tokenizer.padTokenId, ctx.microBatchTokens, new PhaseTimer())).grads;
+      const grads = (
+        await accumulateGradients(
+          policy,
+          { sequences: groups.flatMap((g) => g.sequences), coefficients },
+          tokenizer.padTokenId,
+          ctx.microBatchTokens,
+          new PhaseTimer(),
+        )
+      ).grads;
       const { norm, aboveEps } = clipGradients(grads, config.optimizer.grad_clip, eps);
       const adamStep = adamFirstStepNorm(grads.values(), config.optimizer.lr, eps);
       const clip = config.optimizer.grad_clip;
@@ -152,13 +172,23 @@ export async function runProbe(config: Config, options: ProbeOptions): Promise<P
       const firstStep = opt.kind === 'sgd' ? config.optimizer.lr * (clip > 0 ? Math.min(norm, clip) : norm) : adamStep;
       return { share: aboveEps, norm, step: adamStep, firstStep };
     };
-    const above: Record<string, number> = {}, norms: Record<string, number> = {}, steps: Record<string, number> = {};
-    const paftAbove: Record<string, number> = {}, paftNorms: Record<string, number> = {}, paftSteps: Record<string, number> = {};
-    const firstSteps: Record<string, number> = {}, paftFirstSteps: Record<string, number> = {};
+    const above: Record<string, number> = {},
+      norms: Record<string, number> = {},
+      steps: Record<string, number> = {};
+    const paftAbove: Record<string, number> = {},
+      paftNorms: Record<string, number> = {},
+      paftSteps: Record<string, number> = {};
+    const firstSteps: Record<string, number> = {},
+      paftFirstSteps: Record<string, number> = {};
     for (const q of PROBE_QS) {
       const k = String(q);
       ({ share: above[k], norm: norms[k], step: steps[k], firstStep: firstSteps[k] } = await shares('garl', q));
-      ({ share: paftAbove[k], norm: paftNorms[k], step: paftSteps[k], firstStep: paftFirstSteps[k] } = await shares('paft', q));
+      ({
+        share: paftAbove[k],
+        norm: paftNorms[k],
+        step: paftSteps[k],
+        firstStep: paftFirstSteps[k],
+      } = await shares('paft', q));
     }
 
     const rollouts = rounds * Q * M;
@@ -179,7 +209,13 @@ export async function runProbe(config: Config, options: ProbeOptions): Promise<P
       log_w: quantiles(logW.map(logMeanExp)),
       best_log_w: quantiles(logW.map((ws) => Math.max(...ws))),
       entropy: rolloutEntropy(sampledRollouts, ctx.stop.forceCloseIds.length),
-      optimizer: { name: opt.kind, lr: config.optimizer.lr, eps, lr_over_eps: opt.kind === 'adamw' ? config.optimizer.lr / eps : null, grad_clip: config.optimizer.grad_clip },
+      optimizer: {
+        name: opt.kind,
+        lr: config.optimizer.lr,
+        eps,
+        lr_over_eps: opt.kind === 'adamw' ? config.optimizer.lr / eps : null,
+        grad_clip: config.optimizer.grad_clip,
+      },
       above_eps: above,
       grad_norm: norms,
       adam_step_norm: steps,

@@ -12,7 +12,8 @@ export interface ProgressFields {
   tps?: number | null;
 }
 
-const show = (x: number | null | undefined, digits: number): string => (x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(digits));
+const show = (x: number | null | undefined, digits: number): string =>
+  x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(digits);
 
 export class ProgressBar {
   private readonly multi?: cliProgress.MultiBar;
@@ -43,7 +44,12 @@ export class ProgressBar {
 
   private payload(): Record<string, string> {
     const f = this.fields;
-    return { reward: show(f.reward, 3), W: f.W === null || f.W === undefined ? '-' : f.W.toExponential(2), val: show(f.val, 1), tps: show(f.tps, 0) };
+    return {
+      reward: show(f.reward, 3),
+      W: f.W === null || f.W === undefined ? '-' : f.W.toExponential(2),
+      val: show(f.val, 1),
+      tps: show(f.tps, 0),
+    };
   }
 
   update(completedSteps: number, fields: ProgressFields): void {
@@ -85,7 +91,13 @@ export function evalProgress(label: string, bar: boolean, log: (line: string) =>
         if (shown) shown.update(done);
         else {
           shown = new cliProgress.SingleBar(
-            { stream: process.stderr, format: `${label} {value}/{total} questions [{bar}] {percentage}% | eta {eta_formatted}`, barsize: 24, hideCursor: true, etaBuffer: 20 },
+            {
+              stream: process.stderr,
+              format: `${label} {value}/{total} questions [{bar}] {percentage}% | eta {eta_formatted}`,
+              barsize: 24,
+              hideCursor: true,
+              etaBuffer: 20,
+            },
             cliProgress.Presets.shades_classic,
           );
           shown.start(total, done);

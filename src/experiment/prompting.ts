@@ -17,7 +17,13 @@
  */
 import type { Tokenizer } from '../model/tokenizer.js';
 import type { StopTokens } from '../runtime/rollout.js';
-import { renderAnswer, renderPrompt, type PromptMode, type PromptTemplate, type RenderedPrompt } from '../tasks/prompts.js';
+import {
+  renderAnswer,
+  renderPrompt,
+  type PromptMode,
+  type PromptTemplate,
+  type RenderedPrompt,
+} from '../tasks/prompts.js';
 import type { TaskRecord } from '../tasks/record.js';
 
 /** The tokens after `</think>` in the forced close (the separator a self-closed rationale is followed by). */
@@ -38,7 +44,12 @@ export function promptText(tokenizer: Tokenizer, p: RenderedPrompt): string {
 }
 
 /** Prompt ids of a record in the warm or cold start. */
-export function promptIds(tokenizer: Tokenizer, template: PromptTemplate, mode: PromptMode, record: Pick<TaskRecord, 'context' | 'question'>): number[] {
+export function promptIds(
+  tokenizer: Tokenizer,
+  template: PromptTemplate,
+  mode: PromptMode,
+  record: Pick<TaskRecord, 'context' | 'question'>,
+): number[] {
   return tokenizer.encode(promptText(tokenizer, renderPrompt(template, mode, record)));
 }
 
@@ -56,7 +67,9 @@ export function assistantTargetIds(tokenizer: Tokenizer, p: RenderedPrompt, cont
   const eot = endOfTurnId(tokenizer);
   if (!p.chatTemplate) return [...tokenizer.encode(content), eot];
   const prompt = promptText(tokenizer, p);
-  const full = tokenizer.applyChatTemplate([...p.messages, { role: 'assistant', content }], { enableThinking: p.enableThinking });
+  const full = tokenizer.applyChatTemplate([...p.messages, { role: 'assistant', content }], {
+    enableThinking: p.enableThinking,
+  });
   let target = full.startsWith(prompt) ? full.slice(prompt.length) : content;
   const eotText = tokenizer.idToToken(eot);
   const cut = eotText === undefined ? -1 : target.lastIndexOf(eotText);

@@ -47,7 +47,11 @@ async function packageVersion(): Promise<string | null> {
   }
 }
 
-export async function collectProvenance(config: Pick<Config, 'device' | 'threads'>, startedAt: Date, env: NodeJS.ProcessEnv = process.env): Promise<Provenance> {
+export async function collectProvenance(
+  config: Pick<Config, 'device' | 'threads'>,
+  startedAt: Date,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Provenance> {
   const slurm = {
     ...(env.SLURM_JOB_ID ? { slurm_job_id: env.SLURM_JOB_ID } : {}),
     ...(env.SLURM_ARRAY_TASK_ID ? { slurm_array_task_id: env.SLURM_ARRAY_TASK_ID } : {}),
@@ -69,6 +73,8 @@ export async function collectProvenance(config: Pick<Config, 'device' | 'threads
 /** One line for the log: "commit abc1234 (dirty), tsallis-run 0.1.0, node v20..., ...". */
 export function provenanceLine(p: Provenance): string {
   const commit = p.git ? `commit ${p.git.commit.slice(0, 12)}${p.git.dirty ? ' (dirty)' : ''}` : 'no git commit';
-  const job = p.slurm_job_id ? `, slurm job ${p.slurm_job_id}${p.slurm_array_task_id ? ` (array task ${p.slurm_array_task_id})` : ''}` : '';
+  const job = p.slurm_job_id
+    ? `, slurm job ${p.slurm_job_id}${p.slurm_array_task_id ? ` (array task ${p.slurm_array_task_id})` : ''}`
+    : '';
   return `${commit}, tsallis-run ${p.tsallis_run ?? '?'}, node ${p.node}, onnxruntime ${p.onnxruntime ?? '?'}, ${p.device} (threads ${p.threads || 'default'}, ${p.cpus} cpus) on ${p.host}${job}`;
 }

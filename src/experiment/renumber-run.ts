@@ -28,7 +28,14 @@ import { basename, dirname, join, relative } from 'node:path';
 import { UserError } from '../errors.js';
 import { pathExists, readTextIfExists, syncDirectory, writeFileAtomic } from '../util/atomic-write.js';
 import type { RunPaths, Split } from '../run-dir/paths.js';
-import { checkpointName, checkpointStep, fromLegacyTrainerState, legacyCheckpointStep, legacyStepFiles, STEP_BASE } from '../run-dir/step-numbering.js';
+import {
+  checkpointName,
+  checkpointStep,
+  fromLegacyTrainerState,
+  legacyCheckpointStep,
+  legacyStepFiles,
+  STEP_BASE,
+} from '../run-dir/step-numbering.js';
 import { EVENTS_FILE_PREFIX, shiftEventSteps } from './tensorboard.js';
 import { TRAINER_STATE_FILE } from './trainer-checkpoint.js';
 
@@ -98,7 +105,9 @@ export async function renumberLegacyRun(paths: Paths, options: RenumberOptions =
     checkpoints: plan.checkpoints,
     message:
       `renumbered ${paths.dir} (an earlier version's, steps from 0) to steps from 1, step N = after N optimizer steps: ` +
-      (plan.checkpoints.length ? `${plan.checkpoints.map(([a, b]) => `${basename(a)} -> ${basename(b)}`).join(', ')}; ` : '') +
+      (plan.checkpoints.length
+        ? `${plan.checkpoints.map(([a, b]) => `${basename(a)} -> ${basename(b)}`).join(', ')}; `
+        : '') +
       `steps + 1 in ${[...named, ...(events ? [count(events, 'events file')] : []), ...(states ? [count(states, 'trainer state')] : [])].join(', ') || 'no file'}; ` +
       `log.jsonl's lines before this one count from 0`,
   };
@@ -116,9 +125,15 @@ export async function isLegacyRun(paths: Paths): Promise<boolean> {
   const legacy =
     legacyFolders.length > 0 ||
     state?.version === 1 ||
-    legacyStepFiles({ metrics: await firstCsvStep(paths.metrics), validation: await firstCsvStep(paths.validation), rollouts: await firstRolloutStep(paths.rollouts) });
+    legacyStepFiles({
+      metrics: await firstCsvStep(paths.metrics),
+      validation: await firstCsvStep(paths.validation),
+      rollouts: await firstRolloutStep(paths.rollouts),
+    });
   if (legacy && newFolders.length > 0) {
-    throw new UserError(`${paths.checkpoints}: holds checkpoints of two versions (${legacyFolders[0] ?? 'best with steps from 0'} and ${newFolders[0]}); move one kind away to resume`);
+    throw new UserError(
+      `${paths.checkpoints}: holds checkpoints of two versions (${legacyFolders[0] ?? 'best with steps from 0'} and ${newFolders[0]}); move one kind away to resume`,
+    );
   }
   return legacy;
 }
@@ -145,10 +160,19 @@ async function stage(paths: Paths, staging: string, before: (change: string) => 
     await put(file, shiftEventSteps(await readFile(file), 1));
   }
   for (const split of ['validation', 'test'] as Split[]) {
-    const summary = await readJsonIfExists<{ step_base?: number; checkpoint_step?: number | null }>(paths.evalSummary(split));
+    const summary = await readJsonIfExists<{ step_base?: number; checkpoint_step?: number | null }>(
+      paths.evalSummary(split),
+    );
     if (summary && summary.step_base !== STEP_BASE) {
       const step = summary.checkpoint_step;
-      await put(paths.evalSummary(split), JSON.stringify({ step_base: STEP_BASE, ...summary, checkpoint_step: typeof step === 'number' ? step + 1 : step ?? null }, null, 2) + '\n');
+      await put(
+        paths.evalSummary(split),
+        JSON.stringify(
+          { step_base: STEP_BASE, ...summary, checkpoint_step: typeof step === 'number' ? step + 1 : (step ?? null) },
+          null,
+          2,
+        ) + '\n',
+      );
     }
   }
   for (const name of await checkpointNames(paths)) {
@@ -157,7 +181,11 @@ async function stage(paths: Paths, staging: string, before: (change: string) => 
     const stateFile = join(paths.checkpoints, name, TRAINER_STATE_FILE);
     const state = await readJsonIfExists<Parameters<typeof fromLegacyTrainerState>[0]>(stateFile);
     if (state && state.version === 1) await put(stateFile, JSON.stringify(fromLegacyTrainerState(state)) + '\n');
-    if (legacy !== null) plan.checkpoints.push([relative(paths.dir, join(paths.checkpoints, name)), relative(paths.dir, join(paths.checkpoints, checkpointName(legacy)))]);
+    if (legacy !== null)
+      plan.checkpoints.push([
+        relative(paths.dir, join(paths.checkpoints, name)),
+        relative(paths.dir, join(paths.checkpoints, checkpointName(legacy))),
+      ]);
   }
   await syncDirectory(staging);
   return plan;
@@ -173,9 +201,11 @@ async function commit(dir: string, plan: CommitPlan, before: (change: string) =>
   }
   for (const d of touched) await syncDirectory(d);
   for (const [from, to] of plan.checkpoints) {
-    const source = join(dir, from), target = join(dir, to);
+    const source = join(dir, from),
+      target = join(dir, to);
     if (!(await pathExists(source))) continue;
-    if (await pathExists(target)) throw new UserError(`${target}: exists while ${source} is still to be renamed to it; move one away to resume`);
+    if (await pathExists(target))
+      throw new UserError(`${target}: exists while ${source} is still to be renamed to it; move one away to resume`);
     before(`rename ${from} to ${to}`);
     await rename(source, target);
   }
@@ -193,7 +223,8 @@ export function shiftCsvSteps(text: string, where: string): string {
     if (line === '') return line;
     const cells = line.split(',');
     const step = Number(cells[at]);
-    if (!Number.isInteger(step)) throw new UserError(`${where}:${i + 2}: step: expected an integer, got "${cells[at] ?? ''}"`);
+    if (!Number.isInteger(step))
+      throw new UserError(`${where}:${i + 2}: step: expected an integer, got "${cells[at] ?? ''}"`);
     cells[at] = String(step + 1);
     return cells.join(',');
   });
@@ -219,7 +250,10 @@ export function shiftRolloutSteps(text: string, where: string): string {
 
 async function checkpointNames(paths: Pick<RunPaths, 'checkpoints'>): Promise<string[]> {
   try {
-    return (await readdir(paths.checkpoints, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+    return (await readdir(paths.checkpoints, { withFileTypes: true }))
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name)
+      .sort();
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;

@@ -42,7 +42,8 @@ export function rolloutLogRows(
   const M = sampled.rollouts[0]!.length;
   const rows: RolloutLogRow[] = [];
   for (let i = 0; i < Math.min(k, items.length * M); i++) {
-    const g = i % items.length, m = Math.floor(i / items.length);
+    const g = i % items.length,
+      m = Math.floor(i / items.length);
     const logW = r.diagnostics[g]?.logW;
     rows.push({
       step,

@@ -39,7 +39,9 @@ export function processAlive(pid: number): boolean {
 export async function readRunLock(path: string): Promise<RunLockOwner | null> {
   try {
     const o = JSON.parse(await readFile(path, 'utf8')) as Partial<RunLockOwner>;
-    return Number.isInteger(o.pid) && typeof o.host === 'string' ? { pid: o.pid!, host: o.host, started: String(o.started ?? '') } : null;
+    return Number.isInteger(o.pid) && typeof o.host === 'string'
+      ? { pid: o.pid!, host: o.host, started: String(o.started ?? '') }
+      : null;
   } catch {
     return null;
   }
@@ -66,7 +68,8 @@ export async function acquireRunLock(dir: string): Promise<RunLock> {
     if (owner && ownerAlive(owner)) {
       throw new UserError(
         `${dir}: the run is in use by process ${owner.pid} on ${owner.host} (since ${owner.started}); ` +
-          `wait for it or stop it` + (owner.host === hostname() ? '' : `, or delete ${path} if that process is gone`),
+          `wait for it or stop it` +
+          (owner.host === hostname() ? '' : `, or delete ${path} if that process is gone`),
       );
     }
     // Unreadable twice in a row (not a lock being written), or its process is gone: take it over.

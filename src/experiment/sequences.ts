@@ -47,23 +47,39 @@ export function forcedRange(rollout: Rollout, thinkingBudget: number | undefined
 }
 
 /** GRPO / RLOO: the rollout as generated. */
-export function completionSequence(prompt: readonly number[], rollout: Rollout, thinkingBudget: number | undefined, stop: StopTokens): TrainingSequence {
+export function completionSequence(
+  prompt: readonly number[],
+  rollout: Rollout,
+  thinkingBudget: number | undefined,
+  stop: StopTokens,
+): TrainingSequence {
   const P = prompt.length;
   const [f0, f1] = forcedRange(rollout, thinkingBudget, stop);
   const a0 = rollout.answer[0];
   const keep = (j: number) => (j < f0 || j >= f1) && P + j >= 1;
-  const rationale = span(0, a0).filter(keep).map((j) => P + j);
-  const answer = span(a0, rollout.tokens.length).filter(keep).map((j) => P + j);
+  const rationale = span(0, a0)
+    .filter(keep)
+    .map((j) => P + j);
+  const answer = span(a0, rollout.tokens.length)
+    .filter(keep)
+    .map((j) => P + j);
   return { ids: [...prompt, ...rollout.tokens], rationale, answer, sampled: { start: P, logprobs: rollout.logprobs } };
 }
 
 /** Whether the rollout closed its thinking with a `</think>` it generated itself. */
 export function selfClosed(rollout: Rollout, stop: StopTokens): boolean {
-  return !rollout.thinkingForced && stop.thinkEndId !== undefined && rollout.tokens[rollout.rationale[1]] === stop.thinkEndId;
+  return (
+    !rollout.thinkingForced && stop.thinkEndId !== undefined && rollout.tokens[rollout.rationale[1]] === stop.thinkEndId
+  );
 }
 
 /** GARL / PAFT: prompt ++ z_m ++ close ++ y*. */
-export function teacherForcedSequence(prompt: readonly number[], rollout: Rollout, answerIds: readonly number[], stop: StopTokens): TrainingSequence {
+export function teacherForcedSequence(
+  prompt: readonly number[],
+  rollout: Rollout,
+  answerIds: readonly number[],
+  stop: StopTokens,
+): TrainingSequence {
   const closed = selfClosed(rollout, stop);
   const z = rollout.tokens.slice(0, closed ? rollout.rationale[1] + 1 : rollout.rationale[1]);
   const close = closed ? closeSuffix(stop) : stop.forceCloseIds;
@@ -77,7 +93,11 @@ export function teacherForcedSequence(prompt: readonly number[], rollout: Rollou
 }
 
 /** SFT: prompt ++ target, split at the target's first `</think>`. */
-export function sftSequence(prompt: readonly number[], target: readonly number[], thinkEndId: number | undefined): TrainingSequence {
+export function sftSequence(
+  prompt: readonly number[],
+  target: readonly number[],
+  thinkEndId: number | undefined,
+): TrainingSequence {
   const P = prompt.length;
   const close = thinkEndId === undefined ? -1 : target.indexOf(thinkEndId);
   const split = P + close + 1;
@@ -85,7 +105,12 @@ export function sftSequence(prompt: readonly number[], target: readonly number[]
 }
 
 /** Sum of the log-probs at the answer positions of sequence `row` in a [B, T-1] log-prob array (in double). */
-export function answerLogLikelihood(seq: TrainingSequence, logprobs: ArrayLike<number>, row: number, T: number): number {
+export function answerLogLikelihood(
+  seq: TrainingSequence,
+  logprobs: ArrayLike<number>,
+  row: number,
+  T: number,
+): number {
   let sum = 0;
   const base = row * (T - 1) - 1;
   for (const t of seq.answer) sum += logprobs[base + t]!;
@@ -112,7 +137,13 @@ export function sequenceCoefficients(groups: readonly CoefficientGroup[], aggreg
 }
 
 /** Writes one sequence's per-position values into row `row` of a [B, T-1] array. */
-export function scatterRow(seq: TrainingSequence, values: ArrayLike<number>, out: Float32Array | Float64Array, row: number, T: number): void {
+export function scatterRow(
+  seq: TrainingSequence,
+  values: ArrayLike<number>,
+  out: Float32Array | Float64Array,
+  row: number,
+  T: number,
+): void {
   const base = row * (T - 1) - 1;
   let i = 0;
   for (const t of seq.rationale) out[base + t] = values[i++]!;

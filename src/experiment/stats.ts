@@ -30,14 +30,16 @@ export function binomialUpper95(k: number, n: number): number {
   if (k >= n) return 1;
   // P(X <= k | p) = 0.05, decreasing in p.
   const cdf = (p: number): number => {
-    let term = Math.pow(1 - p, n), sum = term;
+    let term = Math.pow(1 - p, n),
+      sum = term;
     for (let i = 1; i <= k; i++) {
       term *= ((n - i + 1) / i) * (p / (1 - p));
       sum += term;
     }
     return sum;
   };
-  let lo = k / n, hi = 1;
+  let lo = k / n,
+    hi = 1;
   for (let it = 0; it < 100; it++) {
     const mid = (lo + hi) / 2;
     if (cdf(mid) > 0.05) lo = mid;
@@ -51,7 +53,8 @@ export function binomialUpper95(k: number, n: number): number {
  * closes left out): an unbiased estimate of the policy's per-token entropy, nats. NaN without tokens.
  */
 export function rolloutEntropy(rollouts: readonly Rollout[], forcedCount: number): number {
-  let sum = 0, tokens = 0;
+  let sum = 0,
+    tokens = 0;
   for (const r of rollouts) {
     for (const lp of r.samplingLogprobs) sum -= lp;
     tokens += r.tokens.length - (r.thinkingForced ? forcedCount : 0);

@@ -15,7 +15,13 @@
  * counts every update.
  */
 import type { Tokenizer } from '../model/tokenizer.js';
-import { ALGORITHMS, groupCoefficients, type Algorithm, type GroupDiagnostics, type GroupSignal } from '../objectives/algorithm.js';
+import {
+  ALGORITHMS,
+  groupCoefficients,
+  type Algorithm,
+  type GroupDiagnostics,
+  type GroupSignal,
+} from '../objectives/algorithm.js';
 import type { Aggregation, SequenceCoefficient } from '../objectives/coefficients.js';
 import { generate } from '../runtime/generate.js';
 import { clipGradients, type Optimizer } from '../runtime/optimizer.js';
@@ -26,7 +32,14 @@ import { defaultScoring, scoreCompletions, type TaskScoring } from '../tasks/rew
 import { accumulateGradients, type GradientResult } from './gradients.js';
 import type { MetricsRow } from '../run-dir/csv.js';
 import { answerLogLikelihoods } from './likelihood.js';
-import { completionSequence, sequenceCoefficients, sftSequence, teacherForcedSequence, type CoefficientGroup, type TrainingSequence } from './sequences.js';
+import {
+  completionSequence,
+  sequenceCoefficients,
+  sftSequence,
+  teacherForcedSequence,
+  type CoefficientGroup,
+  type TrainingSequence,
+} from './sequences.js';
 import type { RandomStreams } from './streams.js';
 import { PhaseTimer } from './timer.js';
 import { quantiles, rolloutEntropy } from './stats.js';
@@ -109,7 +122,8 @@ export interface StepResult {
 }
 
 const orNull = (x: number): number | null => (Number.isNaN(x) ? null : x);
-const mean = (xs: readonly number[]): number | null => (xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length);
+const mean = (xs: readonly number[]): number | null =>
+  xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /** Generates M rollouts per item and scores their answers with the task's reward (the exact match unless chosen otherwise). */
 export async function sampleRollouts(
@@ -119,7 +133,14 @@ export async function sampleRollouts(
 ): Promise<StepRollouts> {
   const M = ctx.rollout.samplesPerPrompt;
   const seed = ctx.streams.sampling.nextUint32();
-  const flat = await timer.time('generate', () => generate(ctx.policy, items.map((it) => it.prompt), { ...ctx.rollout, stop: ctx.stop, seed }, ctx.tokenizer.padTokenId));
+  const flat = await timer.time('generate', () =>
+    generate(
+      ctx.policy,
+      items.map((it) => it.prompt),
+      { ...ctx.rollout, stop: ctx.stop, seed },
+      ctx.tokenizer.padTokenId,
+    ),
+  );
   const rollouts = items.map((_, g) => flat.slice(g * M, (g + 1) * M));
   const completions = rollouts.map((group) => group.map((r) => ctx.tokenizer.decode(r.tokens)));
   const { answers, rewards } = await scoreCompletions(ctx.scoring ?? defaultScoring(ctx.task), items, completions);
@@ -157,9 +178,10 @@ export async function stepCoefficients(
   items.forEach((it, g) => {
     const signal: GroupSignal = scored ? { logAnswerLikelihoods: scored.logW[g]! } : { rewards: sampled.rewards[g]! };
     const r = groupCoefficients(ctx.algorithm, signal, context);
-    const sequences = row.sequences === 'teacher-forced'
-      ? (scored?.sequences[g] ?? teacherForcedSequences(ctx, it, sampled.rollouts[g]!))
-      : sampled.rollouts[g]!.map((ro) => completionSequence(it.prompt, ro, ctx.rollout.thinkingBudget, ctx.stop));
+    const sequences =
+      row.sequences === 'teacher-forced'
+        ? (scored?.sequences[g] ?? teacherForcedSequences(ctx, it, sampled.rollouts[g]!))
+        : sampled.rollouts[g]!.map((ro) => completionSequence(it.prompt, ro, ctx.rollout.thinkingBudget, ctx.stop));
     groups.push({ sequences, coefficients: r.sequences });
     diagnostics.push(r.diagnostics);
   });
@@ -167,7 +189,11 @@ export async function stepCoefficients(
 }
 
 /** An item's rollouts as teacher-forced sequences: each rollout's rationale, then y*. */
-function teacherForcedSequences(ctx: Pick<StepContext, 'stop'>, item: StepItem, rollouts: readonly Rollout[]): TrainingSequence[] {
+function teacherForcedSequences(
+  ctx: Pick<StepContext, 'stop'>,
+  item: StepItem,
+  rollouts: readonly Rollout[],
+): TrainingSequence[] {
   if (!item.answerIds) throw new Error(`item ${item.id} has no gold answer ids (GARL and PAFT need them)`);
   return rollouts.map((ro) => teacherForcedSequence(item.prompt, ro, item.answerIds!, ctx.stop));
 }
@@ -180,7 +206,9 @@ export async function answerWeights(
   timer: PhaseTimer,
 ): Promise<{ sequences: TrainingSequence[][]; logW: number[][] }> {
   const sequences = items.map((it, g) => teacherForcedSequences(ctx, it, sampled.rollouts[g]!));
-  const flat = await timer.time('score', () => answerLogLikelihoods(ctx.policy, sequences.flat(), ctx.tokenizer.padTokenId, ctx.microBatchTokens));
+  const flat = await timer.time('score', () =>
+    answerLogLikelihoods(ctx.policy, sequences.flat(), ctx.tokenizer.padTokenId, ctx.microBatchTokens),
+  );
   let at = 0;
   const logW = sequences.map((seqs) => flat.slice(at, (at += seqs.length)));
   return { sequences, logW };
@@ -201,15 +229,21 @@ export async function trainingStep(ctx: StepContext, step: number, items: readon
   const sequences: TrainingSequence[] = groups.flatMap((g) => [...g.sequences]);
   const coefficients = sequenceCoefficients(groups, ctx.aggregation);
   const usesClip = ctx.clip !== undefined && row.clips;
-  const kl = ctx.kl && ctx.kl.beta > 0 && row.allowsKl
-    ? {
-        reference: ctx.kl.reference,
-        coefficients: sequenceCoefficients(
-          groups.map((g) => ({ sequences: g.sequences, coefficients: g.sequences.map((): SequenceCoefficient => ({ rationale: ctx.kl!.beta, answer: ctx.kl!.beta })) })),
-          ctx.aggregation,
-        ),
-      }
-    : undefined;
+  const kl =
+    ctx.kl && ctx.kl.beta > 0 && row.allowsKl
+      ? {
+          reference: ctx.kl.reference,
+          coefficients: sequenceCoefficients(
+            groups.map((g) => ({
+              sequences: g.sequences,
+              coefficients: g.sequences.map(
+                (): SequenceCoefficient => ({ rationale: ctx.kl!.beta, answer: ctx.kl!.beta }),
+              ),
+            })),
+            ctx.aggregation,
+          ),
+        }
+      : undefined;
   const job = { sequences, coefficients, clip: usesClip ? ctx.clip : undefined, kl };
   const lr = ctx.lr(done);
   const K = ctx.updatesPerBatch ?? 1;
@@ -222,7 +256,8 @@ export async function trainingStep(ctx: StepContext, step: number, items: readon
   for (let k = 0; k < K && skipped === null && nonFiniteWeights === null; k++) {
     const g = await accumulateGradients(ctx.policy, job, ctx.tokenizer.padTokenId, ctx.microBatchTokens, timer);
     if (g.clipFraction !== null) clipFractions.push(g.clipFraction);
-    let norm = 0, aboveEps = 0;
+    let norm = 0,
+      aboveEps = 0;
     await timer.time('optimizer', () => {
       ({ norm, aboveEps } = clipGradients(g.grads, ctx.gradClip, ctx.eps));
       // Skipped whole: neither the update nor the weight decay acts on a step with a non-finite loss or gradient.
@@ -269,5 +304,17 @@ export async function trainingStep(ctx: StepContext, step: number, items: readon
     log_W_p90: logW?.p90 ?? null,
     above_eps: updated ? aboveEps : null,
   };
-  return { metrics, diagnostics, rollouts: sampled, logW: rolloutLogW, updated, updates, skipped, clipFractions, nonFiniteWeights, generatedTokens, trainedTokens: g.tokens };
+  return {
+    metrics,
+    diagnostics,
+    rollouts: sampled,
+    logW: rolloutLogW,
+    updated,
+    updates,
+    skipped,
+    clipFractions,
+    nonFiniteWeights,
+    generatedTokens,
+    trainedTokens: g.tokens,
+  };
 }

@@ -36,16 +36,25 @@ export function evalSeed(seed: number): number {
 }
 
 export class RandomStreams {
-  private constructor(readonly data: Rng, readonly sampling: Rng, readonly paft: Rng) {}
+  private constructor(
+    readonly data: Rng,
+    readonly sampling: Rng,
+    readonly paft: Rng,
+  ) {}
 
   static fromSeed(seed: number): RandomStreams {
-    return new RandomStreams(new Rng(streamSeed(seed, 'data')), new Rng(streamSeed(seed, 'sampling')), new Rng(streamSeed(seed, 'paft')));
+    return new RandomStreams(
+      new Rng(streamSeed(seed, 'data')),
+      new Rng(streamSeed(seed, 'sampling')),
+      new Rng(streamSeed(seed, 'paft')),
+    );
   }
 
   static fromState(state: StreamStates): RandomStreams {
     for (const name of STREAMS) {
       const s = state[name];
-      if (!Array.isArray(s) || s.length !== 4) throw new Error(`random stream "${name}": expected four uint32 values in the saved state`);
+      if (!Array.isArray(s) || s.length !== 4)
+        throw new Error(`random stream "${name}": expected four uint32 values in the saved state`);
     }
     return new RandomStreams(new Rng(state.data), new Rng(state.sampling), new Rng(state.paft));
   }

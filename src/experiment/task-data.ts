@@ -38,7 +38,13 @@ export async function loadTaskContext(config: { task: TaskSection }): Promise<Ta
   const task = scoringTask(t.name);
   const template = await loadPromptTemplate(task, t.prompts);
   const scoring = await loadScoring(task, t);
-  const jsonl = task === 'jsonl' ? { fields: t.fields, answerPattern: t.answer_pattern === undefined ? undefined : compileAnswerPattern(t.answer_pattern) } : undefined;
+  const jsonl =
+    task === 'jsonl'
+      ? {
+          fields: t.fields,
+          answerPattern: t.answer_pattern === undefined ? undefined : compileAnswerPattern(t.answer_pattern),
+        }
+      : undefined;
   return { task, template, mode: t.start, dataDir: t.data_dir, scoring, jsonl };
 }
 
@@ -48,15 +54,23 @@ export function splitPath(ctx: Pick<TaskContext, 'dataDir'>, split: DataSplit): 
 }
 
 /** The records of one split; a missing or empty file is a UserError naming it. */
-export async function loadSplit(ctx: Pick<TaskContext, 'task' | 'dataDir'> & Partial<Pick<TaskContext, 'scoring' | 'jsonl'>>, split: DataSplit): Promise<TaskRecord[]> {
+export async function loadSplit(
+  ctx: Pick<TaskContext, 'task' | 'dataDir'> & Partial<Pick<TaskContext, 'scoring' | 'jsonl'>>,
+  split: DataSplit,
+): Promise<TaskRecord[]> {
   const path = splitPath(ctx, split);
   let records: TaskRecord[];
   try {
     records = ctx.task === 'jsonl' ? await readJsonlTask(path, ctx.jsonl) : await readAllTaskRecords(ctx.task, path);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError(`${path}: no ${split} split (task.data_dir holds the output of \`tsallis-run data prepare\`)`);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new UserError(
+        `${path}: no ${split} split (task.data_dir holds the output of \`tsallis-run data prepare\`)`,
+      );
     if (err instanceof UserError && ctx.task === 'jsonl' && err.message === `${path}: no such file`) {
-      throw new UserError(`${path}: no ${split} split (task.data_dir holds train.jsonl, validation.jsonl and test.jsonl)`);
+      throw new UserError(
+        `${path}: no ${split} split (task.data_dir holds train.jsonl, validation.jsonl and test.jsonl)`,
+      );
     }
     throw err;
   }

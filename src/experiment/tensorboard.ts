@@ -25,7 +25,11 @@ import { METRICS_COLUMNS, type MetricsRow, type ValidationRow } from '../run-dir
 export const EVENTS_FILE_PREFIX = 'events.out.tfevents.';
 
 /** Tags of metrics.csv columns; the others are `train/<column>`. */
-const TRAIN_TAGS: Record<string, string> = { mean_reward: 'reward', mean_W: 'W', mean_rationale_tokens: 'rationale_tokens' };
+const TRAIN_TAGS: Record<string, string> = {
+  mean_reward: 'reward',
+  mean_W: 'W',
+  mean_rationale_tokens: 'rationale_tokens',
+};
 
 // ---------------------------------------------------------------------------------------------
 // CRC32C (Castagnoli), masked as TensorFlow's record writer does.
@@ -65,7 +69,8 @@ export function tfRecord(data: Uint8Array): Buffer {
 // Protobuf encoding of the Event fields used here.
 
 function varint(value: number): Buffer {
-  if (!(Number.isSafeInteger(value) && value >= 0)) throw new RangeError(`varint: expected a non-negative integer, got ${value}`);
+  if (!(Number.isSafeInteger(value) && value >= 0))
+    throw new RangeError(`varint: expected a non-negative integer, got ${value}`);
   const bytes: number[] = [];
   let v = value;
   while (v >= 0x80) {
@@ -77,7 +82,8 @@ function varint(value: number): Buffer {
 }
 
 const key = (field: number, wireType: number) => varint(field * 8 + wireType);
-const lengthDelimited = (field: number, payload: Buffer) => Buffer.concat([key(field, 2), varint(payload.length), payload]);
+const lengthDelimited = (field: number, payload: Buffer) =>
+  Buffer.concat([key(field, 2), varint(payload.length), payload]);
 
 function scalarValue(tag: string, value: number): Buffer {
   const f = Buffer.alloc(4);
@@ -92,7 +98,8 @@ export function encodeEvent(wallTime: number, step: number, body: EventBody): Bu
   time.writeDoubleLE(wallTime, 0);
   const parts = [key(1, 1), time, key(2, 0), varint(step)];
   if ('fileVersion' in body) parts.push(lengthDelimited(3, Buffer.from(body.fileVersion, 'utf8')));
-  else if ('scalars' in body) parts.push(lengthDelimited(5, Buffer.concat(body.scalars.map(([tag, v]) => scalarValue(tag, v)))));
+  else if ('scalars' in body)
+    parts.push(lengthDelimited(5, Buffer.concat(body.scalars.map(([tag, v]) => scalarValue(tag, v)))));
   else parts.push(lengthDelimited(7, Buffer.concat([key(1, 0), varint(1)])));
   return Buffer.concat(parts);
 }
@@ -140,12 +147,19 @@ export class EventsWriter {
   /** A metrics.csv row as `train/...` scalars. */
   metrics(row: MetricsRow): Promise<void> {
     const columns = METRICS_COLUMNS.filter((c) => c !== 'step');
-    return this.scalars(row.step, columns.map((c) => [`train/${TRAIN_TAGS[c] ?? c}`, row[c]]));
+    return this.scalars(
+      row.step,
+      columns.map((c) => [`train/${TRAIN_TAGS[c] ?? c}`, row[c]]),
+    );
   }
 
   /** A validation.csv row as `validation/p1`, `validation/p16`, `validation/m16`. */
   validation(row: ValidationRow): Promise<void> {
-    return this.scalars(row.step, [['validation/p1', row.p1], ['validation/p16', row.p16], ['validation/m16', row.m16]]);
+    return this.scalars(row.step, [
+      ['validation/p1', row.p1],
+      ['validation/p16', row.p16],
+      ['validation/m16', row.m16],
+    ]);
   }
 }
 
@@ -154,7 +168,8 @@ export class EventsWriter {
 
 /** Reads a protobuf varint at `at`: its value and the offset after it. */
 function readVarint(bytes: Uint8Array, at: number): [number, number] {
-  let value = 0, scale = 1;
+  let value = 0,
+    scale = 1;
   for (;;) {
     if (at >= bytes.length) throw new RangeError('varint runs past the end of the message');
     const b = bytes[at++]!;
@@ -189,7 +204,8 @@ function shiftEventStep(event: Buffer, by: number): Buffer {
   for (let at = 0; at < event.length; ) {
     const start = at;
     const [k, afterKey] = readVarint(event, at);
-    const field = Math.floor(k / 8), wire = k % 8;
+    const field = Math.floor(k / 8),
+      wire = k % 8;
     if (wire === 0) [, at] = readVarint(event, afterKey);
     else if (wire === 1) at = afterKey + 8;
     else if (wire === 5) at = afterKey + 4;

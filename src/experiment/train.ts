@@ -91,7 +91,10 @@ async function checkResumeConfig(path: string, config: Config): Promise<void> {
   const diffs = configDifferences(before, config);
   if (diffs.length === 0) return;
   const show = (v: unknown) => (v === undefined ? '(absent)' : JSON.stringify(v));
-  const list = diffs.slice(0, 5).map((d) => `${d.field}: ${show(d.before)} in the run, ${show(d.now)} now`).join('; ');
+  const list = diffs
+    .slice(0, 5)
+    .map((d) => `${d.field}: ${show(d.before)} in the run, ${show(d.now)} now`)
+    .join('; ');
   throw new UserError(
     `${path}: --resume needs the config the run started with; ` +
       `${diffs.length} field${diffs.length === 1 ? '' : 's'} differ: ${list}${diffs.length > 5 ? '; ...' : ''}` +
@@ -247,7 +250,8 @@ async function openRun(s: RunSession): Promise<OpenRun> {
 /** The session's first lines: where the model came from, and what is trained or resumed. */
 function logStart(s: RunSession, items: number, ck: { step: number } | null): void {
   const { config, inputs, paths, log } = s;
-  const a = config.algorithm, start = inputs.start;
+  const a = config.algorithm,
+    start = inputs.start;
   const hub = inputs.model.hub;
   if (hub) {
     const where = `model.path ${config.model.path}: commit ${hub.commit} from the Hugging Face cache (${start.dir})`;
@@ -265,7 +269,10 @@ function logStart(s: RunSession, items: number, ck: { step: number } | null): vo
 
 /** Writes the state after `step` steps to `dir` (a checkpoint, or checkpoints/best): everything --resume needs. */
 async function saveCheckpoint(s: RunSession, run: OpenRun, dir: string, step: number): Promise<void> {
-  const { config, inputs: { start } } = s;
+  const {
+    config,
+    inputs: { start },
+  } = s;
   const model = {
     config: start.config,
     weights: run.weights,
@@ -325,7 +332,8 @@ async function runSteps(s: RunSession, run: OpenRun): Promise<number> {
       log.warn({ step, skipped: r.skipped, loss: m.loss, grad_norm: m.grad_norm }, line);
       if (skippedInARow >= config.train.max_nonfinite_steps) throw nonFiniteStepsError(config, step, skippedInARow);
     } else if (r.skipped) {
-      const line = `step ${step}: the ${r.skipped} of update ${r.updates + 1} of the batch is not finite; ` +
+      const line =
+        `step ${step}: the ${r.skipped} of update ${r.updates + 1} of the batch is not finite; ` +
         `that update and the rest were skipped`;
       log.warn({ step, skipped: r.skipped, updates: r.updates }, line);
     }

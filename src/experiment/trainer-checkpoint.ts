@@ -22,7 +22,13 @@ import { pathExists, replaceDirectory, syncDirectory, writeFileAtomic } from '..
 import { assertFinite } from '../util/finite.js';
 import type { DataOrderState } from './data-order.js';
 import type { RunPaths } from '../run-dir/paths.js';
-import { checkpointStep, fromLegacyTrainerState, legacyCheckpointStep, otherCheckpointName, TRAINER_STATE_VERSION } from '../run-dir/step-numbering.js';
+import {
+  checkpointStep,
+  fromLegacyTrainerState,
+  legacyCheckpointStep,
+  otherCheckpointName,
+  TRAINER_STATE_VERSION,
+} from '../run-dir/step-numbering.js';
 import type { StreamStates } from './streams.js';
 
 export const TRAINER_STATE_FILE = 'trainer_state.json';
@@ -53,20 +59,31 @@ export interface CheckpointModel {
   dtype: WriteDtype;
 }
 
-
 /**
  * Writes a complete checkpoint at `dir` (replacing one that is there). Non-finite weights or
  * optimizer state are refused (NonFiniteError) before anything is written.
  */
-export async function writeTrainerCheckpoint(dir: string, model: CheckpointModel, state: TrainerState, optimizer: Optimizer): Promise<void> {
+export async function writeTrainerCheckpoint(
+  dir: string,
+  model: CheckpointModel,
+  state: TrainerState,
+  optimizer: Optimizer,
+): Promise<void> {
   const target = resolve(dir);
   const partial = `${target}.partial-${process.pid}`;
   const optimizerTensors = optimizer.stateTensors();
   for (const [name, w] of model.weights) assertFinite(name, w, `${target}: not saved`, SAVE_NON_FINITE);
-  for (const [name, t] of optimizerTensors) assertFinite(name, t.data, `${target}: not saved (optimizer state)`, SAVE_NON_FINITE);
+  for (const [name, t] of optimizerTensors)
+    assertFinite(name, t.data, `${target}: not saved (optimizer state)`, SAVE_NON_FINITE);
   await rm(partial, { recursive: true, force: true });
   try {
-    await saveModel(partial, { config: model.config, weights: model.weights, tokenizerDir: model.tokenizerDir, hfConfig: model.hfConfig, dtype: model.dtype });
+    await saveModel(partial, {
+      config: model.config,
+      weights: model.weights,
+      tokenizerDir: model.tokenizerDir,
+      hfConfig: model.hfConfig,
+      dtype: model.dtype,
+    });
     await writeSafetensors(join(partial, OPTIMIZER_FILE), optimizerTensors);
     if (model.dtype !== 'F32') {
       const tensors = new Map<string, Tensor>();
@@ -104,7 +121,8 @@ export async function readTrainerState(dir: string): Promise<TrainerState | null
   } catch (err) {
     throw new UserError(`${join(dir, TRAINER_STATE_FILE)}: not valid JSON (${(err as Error).message})`);
   }
-  if ((state.version !== 1 && state.version !== TRAINER_STATE_VERSION) || !Number.isInteger(state.step)) throw new UserError(`${join(dir, TRAINER_STATE_FILE)}: not a trainer state of this version`);
+  if ((state.version !== 1 && state.version !== TRAINER_STATE_VERSION) || !Number.isInteger(state.step))
+    throw new UserError(`${join(dir, TRAINER_STATE_FILE)}: not a trainer state of this version`);
   return fromLegacyTrainerState(state);
 }
 
@@ -121,7 +139,13 @@ export async function readTrainerCheckpoint(dir: string): Promise<LoadedCheckpoi
   }
   const optimizerPath = join(dir, OPTIMIZER_FILE);
   const optimizerTensors = await readSafetensors(optimizerPath);
-  for (const [name, t] of optimizerTensors) assertFinite(name, t.data, optimizerPath, 'the optimizer state must be finite (the file is corrupt or was saved from a diverged run)');
+  for (const [name, t] of optimizerTensors)
+    assertFinite(
+      name,
+      t.data,
+      optimizerPath,
+      'the optimizer state must be finite (the file is corrupt or was saved from a diverged run)',
+    );
   return { dir, state, weights, optimizerTensors };
 }
 
@@ -139,14 +163,19 @@ export async function resolveCheckpointDir(dir: string): Promise<string> {
 }
 
 /** The checkpoint with the highest step among checkpoints/checkpoint-N that hold a trainer state, or null. */
-export async function latestCheckpoint(paths: Pick<RunPaths, 'checkpoints' | 'checkpoint'>): Promise<{ dir: string; step: number } | null> {
+export async function latestCheckpoint(
+  paths: Pick<RunPaths, 'checkpoints' | 'checkpoint'>,
+): Promise<{ dir: string; step: number } | null> {
   let names: string[];
   try {
     names = await readdir(paths.checkpoints);
   } catch {
     return null;
   }
-  const steps = names.map(checkpointStep).filter((s): s is number => s !== null).sort((a, b) => b - a);
+  const steps = names
+    .map(checkpointStep)
+    .filter((s): s is number => s !== null)
+    .sort((a, b) => b - a);
   for (const step of steps) {
     const dir = paths.checkpoint(step);
     if (await pathExists(join(dir, TRAINER_STATE_FILE))) return { dir, step };
@@ -155,7 +184,10 @@ export async function latestCheckpoint(paths: Pick<RunPaths, 'checkpoints' | 'ch
 }
 
 /** Deletes checkpoints/checkpoint-N directories other than those `keep` accepts. */
-export async function pruneCheckpoints(paths: Pick<RunPaths, 'checkpoints' | 'checkpoint'>, keep: (step: number) => boolean): Promise<void> {
+export async function pruneCheckpoints(
+  paths: Pick<RunPaths, 'checkpoints' | 'checkpoint'>,
+  keep: (step: number) => boolean,
+): Promise<void> {
   for (const name of await readdir(paths.checkpoints)) {
     const step = checkpointStep(name);
     if (step !== null && !keep(step)) await rm(paths.checkpoint(step), { recursive: true, force: true });
@@ -182,7 +214,10 @@ const LEFTOVER_FILE = /^\..+\.tmp-(\d+)-[0-9a-f]+$/;
  * temporary files in checkpoints/ and its checkpoint directories, are deleted when process <pid> is
  * gone. Those of this process and of live processes are left alone.
  */
-export async function tidyCheckpoints(paths: Pick<RunPaths, 'checkpoints'>, log?: (message: string) => void): Promise<TidyResult> {
+export async function tidyCheckpoints(
+  paths: Pick<RunPaths, 'checkpoints'>,
+  log?: (message: string) => void,
+): Promise<TidyResult> {
   const result: TidyResult = { removed: [], restored: [] };
   let entries;
   try {
@@ -215,7 +250,11 @@ export async function tidyCheckpoints(paths: Pick<RunPaths, 'checkpoints'>, log?
     const base = m[1]!;
     const pid = Number(m[3]);
     if (!isGone(pid)) continue;
-    if (m[2] === 'old' && !present.has(base) && (base === 'best' || checkpointStep(base) !== null || legacyCheckpointStep(base) !== null)) {
+    if (
+      m[2] === 'old' &&
+      !present.has(base) &&
+      (base === 'best' || checkpointStep(base) !== null || legacyCheckpointStep(base) !== null)
+    ) {
       const target = join(paths.checkpoints, base);
       await rename(path, target);
       await syncDirectory(paths.checkpoints);

@@ -19,7 +19,8 @@ export function repoFolder(cacheDir: string, repo: HubRepo): string {
 }
 
 export function refPath(cacheDir: string, repo: HubRepo, revision: string): string {
-  if (!validRevision(revision)) throw new UserError(`revision ${JSON.stringify(revision)}: expected a branch, a tag or a commit hash`);
+  if (!validRevision(revision))
+    throw new UserError(`revision ${JSON.stringify(revision)}: expected a branch, a tag or a commit hash`);
   return join(repoFolder(cacheDir, repo), 'refs', revision);
 }
 
@@ -28,12 +29,18 @@ export function snapshotDir(cacheDir: string, repo: HubRepo, commit: string): st
 }
 
 async function isDir(path: string): Promise<boolean> {
-  return stat(path).then((s) => s.isDirectory(), () => false);
+  return stat(path).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
 }
 
 /** A file (or a link to one that exists). */
 export async function isFile(path: string): Promise<boolean> {
-  return stat(path).then((s) => s.isFile(), () => false);
+  return stat(path).then(
+    (s) => s.isFile(),
+    () => false,
+  );
 }
 
 /** The commit a revision stands for in the cache, when its snapshot folder is there; else null. */

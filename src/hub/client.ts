@@ -11,7 +11,15 @@
  * Failures become UserErrors that say what to do: unknown repository, revision or file, authentication
  * (HF_TOKEN), no network.
  */
-import { datasetInfo, downloadFileToCacheDir, HubApiError, listFiles, modelInfo, pathsInfo, snapshotDownload } from '@huggingface/hub';
+import {
+  datasetInfo,
+  downloadFileToCacheDir,
+  HubApiError,
+  listFiles,
+  modelInfo,
+  pathsInfo,
+  snapshotDownload,
+} from '@huggingface/hub';
 import { UserError } from '../errors.js';
 import { isFile, snapshotDir } from './cache.js';
 import { COMMIT, DEFAULT_REVISION, describeRepo, type HubRepo } from './id.js';
@@ -24,7 +32,17 @@ interface Context {
   path?: string;
 }
 
-const NETWORK_CODES = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'ENETUNREACH', 'EHOSTUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET'];
+const NETWORK_CODES = [
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'ECONNRESET',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_SOCKET',
+];
 
 function sizeText(n: number): string {
   return n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${Math.max(1, Math.round(n / 1e3))} kB`;
@@ -48,7 +66,9 @@ export class HubClient {
     const m = /\/resolve\/[^/]+\/(.+)$/.exec(new URL(url).pathname);
     if (m && res.ok && new Headers(init?.headers).get('range') === 'bytes=0-0') {
       const size = Number(res.headers.get('content-range')?.split('/').pop());
-      this.settings.log(`downloading ${decodeURIComponent(m[1]!)}${Number.isFinite(size) ? ` (${sizeText(size)})` : ''}`);
+      this.settings.log(
+        `downloading ${decodeURIComponent(m[1]!)}${Number.isFinite(size) ? ` (${sizeText(size)})` : ''}`,
+      );
     }
     return res;
   };
@@ -73,15 +93,22 @@ export class HubClient {
   /** The commit `revision` points to on the Hub now. */
   async commitOf(repo: HubRepo, revision: string): Promise<string> {
     const params = { ...this.common, name: repo.name, revision, additionalFields: ['sha' as const] };
-    const info = await this.call({ repo, revision }, () => (repo.type === 'model' ? modelInfo(params) : datasetInfo(params)));
+    const info = await this.call({ repo, revision }, () =>
+      repo.type === 'model' ? modelInfo(params) : datasetInfo(params),
+    );
     const sha = (info as { sha?: unknown }).sha;
-    if (typeof sha !== 'string' || !COMMIT.test(sha)) throw new UserError(`${describeRepo(repo)}@${revision}: ${this.settings.endpoint} gave no commit hash for the revision`);
+    if (typeof sha !== 'string' || !COMMIT.test(sha))
+      throw new UserError(
+        `${describeRepo(repo)}@${revision}: ${this.settings.endpoint} gave no commit hash for the revision`,
+      );
     return sha;
   }
 
   /** Which of `paths` are files of the repository at `commit`. */
   async existingPaths(repo: HubRepo, commit: string, paths: string[]): Promise<Set<string>> {
-    const found = await this.call({ repo, revision: commit }, () => pathsInfo({ ...this.common, repo, revision: commit, paths }));
+    const found = await this.call({ repo, revision: commit }, () =>
+      pathsInfo({ ...this.common, repo, revision: commit, paths }),
+    );
     return new Set(found.filter((p) => p.type === 'file').map((p) => p.path));
   }
 
@@ -90,7 +117,8 @@ export class HubClient {
     return this.call({ repo, revision: commit, path: `${dir}/` }, async () => {
       const out: string[] = [];
       try {
-        for await (const e of listFiles({ ...this.common, repo, revision: commit, path: dir })) if (e.type === 'file') out.push(e.path);
+        for await (const e of listFiles({ ...this.common, repo, revision: commit, path: dir }))
+          if (e.type === 'file') out.push(e.path);
       } catch (err) {
         if (err instanceof HubApiError && err.statusCode === 404) return [];
         throw err;
@@ -110,7 +138,9 @@ export class HubClient {
 
   /** Every file of the repository at `revision` into the cache; returns the snapshot folder. */
   async snapshot(repo: HubRepo, revision: string): Promise<string> {
-    return this.call({ repo, revision }, () => snapshotDownload({ ...this.common, repo, revision, cacheDir: this.settings.cacheDir }));
+    return this.call({ repo, revision }, () =>
+      snapshotDownload({ ...this.common, repo, revision, cacheDir: this.settings.cacheDir }),
+    );
   }
 
   /** A failed call as a UserError that says what to do (other errors as they are). */
@@ -122,7 +152,9 @@ export class HubClient {
     const repo = describeRepo(ctx.repo);
     const at = ctx.revision === DEFAULT_REVISION ? '' : `@${ctx.revision}`;
     if (e instanceof TypeError && /access token must start with 'hf_'/.test(e.message)) {
-      return new UserError(`${s.tokenFrom ?? 'the token'}: not a Hugging Face access token (they start with hf_; make one at https://huggingface.co/settings/tokens)`);
+      return new UserError(
+        `${s.tokenFrom ?? 'the token'}: not a Hugging Face access token (they start with hf_; make one at https://huggingface.co/settings/tokens)`,
+      );
     }
     if (e instanceof HubApiError) {
       const code = this.errorCodes.get(e.url) ?? '';
@@ -130,18 +162,31 @@ export class HubClient {
       const tokenHint = s.token
         ? `the token from ${s.tokenFrom} has no access to it (on a gated repository, accept its conditions on its page first)`
         : 'set HF_TOKEN to an access token that can read it (https://huggingface.co/settings/tokens; on a gated repository, accept its conditions on its page first)';
-      if (code === 'RevisionNotFound') return new UserError(`${repo} has no revision ${ctx.revision} on ${s.endpoint} (a branch, a tag or a commit hash)`);
-      if (code === 'EntryNotFound' || (status === 404 && ctx.path && !code)) return new UserError(`${repo}${at}: no file ${ctx.path} on ${s.endpoint}`);
+      if (code === 'RevisionNotFound')
+        return new UserError(
+          `${repo} has no revision ${ctx.revision} on ${s.endpoint} (a branch, a tag or a commit hash)`,
+        );
+      if (code === 'EntryNotFound' || (status === 404 && ctx.path && !code))
+        return new UserError(`${repo}${at}: no file ${ctx.path} on ${s.endpoint}`);
       if (code === 'RepoNotFound' || status === 404) {
-        return new UserError(`${repo}: not found on ${s.endpoint} (${status}): check the id and the kind (model or dataset); if it is private or gated, ${tokenHint}`);
+        return new UserError(
+          `${repo}: not found on ${s.endpoint} (${status}): check the id and the kind (model or dataset); if it is private or gated, ${tokenHint}`,
+        );
       }
       if (code === 'GatedRepo' || status === 401 || status === 403) {
-        return new UserError(`${repo}: ${s.endpoint} refused access (${status}${code ? ` ${code}` : ''}): the repository is gated or private; ${tokenHint}`);
+        return new UserError(
+          `${repo}: ${s.endpoint} refused access (${status}${code ? ` ${code}` : ''}): the repository is gated or private; ${tokenHint}`,
+        );
       }
-      return new UserError(`${repo}${at}${ctx.path ? ` ${ctx.path}` : ''}: ${s.endpoint} answered ${status}: ${e.message}`);
+      return new UserError(
+        `${repo}${at}${ctx.path ? ` ${ctx.path}` : ''}: ${s.endpoint} answered ${status}: ${e.message}`,
+      );
     }
     const netCode = e.cause?.code ?? e.code;
-    if ((netCode && NETWORK_CODES.includes(netCode)) || /fetch failed|network|socket|terminated/i.test(e.message ?? '')) {
+    if (
+      (netCode && NETWORK_CODES.includes(netCode)) ||
+      /fetch failed|network|socket|terminated/i.test(e.message ?? '')
+    ) {
       return new UserError(
         `cannot reach ${s.endpoint}, or lost the connection (${netCode ?? e.message}), while fetching ${repo}${at}${ctx.path ? ` ${ctx.path}` : ''}: are you offline? ` +
           'Check the connection (or set HF_ENDPOINT to a mirror) and rerun; files already in the cache are kept.',

@@ -54,8 +54,12 @@ export interface LoadOptions {
 /** Reads and validates a model directory. */
 export async function loadModel(dir: string, opts?: { dtype?: 'float32' }): Promise<LoadedModel<Float32Array>>;
 export async function loadModel(dir: string, opts: { dtype: 'float64' }): Promise<LoadedModel<Float64Array>>;
-export async function loadModel(dir: string, opts: LoadOptions = {}): Promise<LoadedModel<Float32Array | Float64Array>> {
-  if (!(await isDirectory(dir))) throw new UserError(`${dir}: not a model directory (it does not exist or is not a directory)`);
+export async function loadModel(
+  dir: string,
+  opts: LoadOptions = {},
+): Promise<LoadedModel<Float32Array | Float64Array>> {
+  if (!(await isDirectory(dir)))
+    throw new UserError(`${dir}: not a model directory (it does not exist or is not a directory)`);
   const configPath = join(dir, CONFIG_FILE);
   const hfConfig = await readJsonObject(configPath, 'the model config');
   const config = parseModelConfig(hfConfig, configPath);
@@ -71,7 +75,8 @@ export async function loadModel(dir: string, opts: LoadOptions = {}): Promise<Lo
   return { config, hfConfig, weights, tokenizer, dir };
 }
 
-export const LOAD_NON_FINITE = 'a model must hold finite weights (the file is corrupt or was saved from a diverged run)';
+export const LOAD_NON_FINITE =
+  'a model must hold finite weights (the file is corrupt or was saved from a diverged run)';
 export const SAVE_NON_FINITE = 'the weights diverged (try a lower learning rate); nothing was written';
 
 /** Checks the tensors against parameterSpecs and converts them to the compute precision. */
@@ -86,9 +91,14 @@ function checkWeights(
   const weights = new Map<string, Float32Array | Float64Array>();
   const missing = specs.filter((s) => !tensors.has(s.name));
   if (missing.length > 0) {
-    const list = missing.slice(0, 5).map((s) => `"${s.name}" [${s.shape.join(', ')}]`).join(', ');
+    const list = missing
+      .slice(0, 5)
+      .map((s) => `"${s.name}" [${s.shape.join(', ')}]`)
+      .join(', ');
     const more = missing.length > 5 ? ` and ${missing.length - 5} more` : '';
-    throw new UserError(`${fileOf(missing[0]!.name)}: missing tensor ${list}${more} that config.json (${describeConfig(config)}) needs`);
+    throw new UserError(
+      `${fileOf(missing[0]!.name)}: missing tensor ${list}${more} that config.json (${describeConfig(config)}) needs`,
+    );
   }
   for (const spec of specs) {
     const t = tensors.get(spec.name)!;
@@ -106,7 +116,9 @@ function checkWeights(
     if (name === 'lm_head.weight' && config.tieWordEmbeddings) continue;
     // Older Llama/Qwen checkpoints store RoPE's inverse frequencies, which are recomputed.
     if (name.endsWith('.rotary_emb.inv_freq')) continue;
-    throw new UserError(`${fileOf(name)}: unexpected tensor "${name}": config.json (${describeConfig(config)}) has no such parameter`);
+    throw new UserError(
+      `${fileOf(name)}: unexpected tensor "${name}": config.json (${describeConfig(config)}) has no such parameter`,
+    );
   }
   return weights;
 }
@@ -166,7 +178,10 @@ export async function saveModel(dir: string, opts: SaveOptions): Promise<void> {
       const w = opts.weights.get(spec.name);
       if (!w) throw new Error(`saveModel: weights have no "${spec.name}"`);
       const n = spec.shape.reduce((a, b) => a * b, 1);
-      if (w.length !== n) throw new Error(`saveModel: "${spec.name}" has ${w.length} values, expected ${n} for shape [${spec.shape.join(', ')}]`);
+      if (w.length !== n)
+        throw new Error(
+          `saveModel: "${spec.name}" has ${w.length} values, expected ${n} for shape [${spec.shape.join(', ')}]`,
+        );
       tensors.set(spec.name, { shape: spec.shape, data: w instanceof Float32Array ? w : Float32Array.from(w) });
     }
     await writeModelWeights(temp, tensors, { dtype, maxShardBytes: opts.maxShardBytes });
@@ -187,7 +202,8 @@ export async function saveModel(dir: string, opts: SaveOptions): Promise<void> {
       }
     }
     for (const [name, contents] of Object.entries(opts.tokenizerFiles ?? {})) {
-      if (basename(name) !== name) throw new Error(`saveModel: tokenizer file name must be a plain file name, got ${name}`);
+      if (basename(name) !== name)
+        throw new Error(`saveModel: tokenizer file name must be a plain file name, got ${name}`);
       await writeFileAtomic(join(temp, name), contents);
     }
     for (const name of TOKENIZER_FILES.slice(0, 2)) {
@@ -197,7 +213,9 @@ export async function saveModel(dir: string, opts: SaveOptions): Promise<void> {
     }
     const tokenizer = await loadTokenizer(temp);
     if (tokenizer.vocabSize > opts.config.vocabSize) {
-      throw new UserError(`tokenizer has ids up to ${tokenizer.vocabSize - 1}, more than the model's vocab_size ${opts.config.vocabSize}`);
+      throw new UserError(
+        `tokenizer has ids up to ${tokenizer.vocabSize - 1}, more than the model's vocab_size ${opts.config.vocabSize}`,
+      );
     }
     if (opts.generationConfig || !copiedGeneration) {
       const generation = opts.generationConfig ?? defaultGenerationConfig(tokenizer);
@@ -238,7 +256,11 @@ export function qwen3TokenizerDir(): string {
  * project's own BPE tokenizer (its ids may stop short of vocab_size, like a padded embedding);
  * qwen3-0.6b gets the real Qwen3 tokenizer.
  */
-export async function initModel(preset: Preset, outDir: string, seedOrOpts: number | InitOptions = 0): Promise<ModelConfig> {
+export async function initModel(
+  preset: Preset,
+  outDir: string,
+  seedOrOpts: number | InitOptions = 0,
+): Promise<ModelConfig> {
   const opts = typeof seedOrOpts === 'number' ? { seed: seedOrOpts } : seedOrOpts;
   const config = PRESET_CONFIGS[preset];
   if (!config) throw new UserError(`preset: expected one of ${PRESETS.join(', ')}, got ${JSON.stringify(preset)}`);
@@ -252,7 +274,8 @@ export async function initModel(preset: Preset, outDir: string, seedOrOpts: numb
     scratch = `${resolve(outDir)}.tokenizer-${process.pid}`;
     await rm(scratch, { recursive: true, force: true });
     const built = await writeProjectTokenizer(scratch, { vocabSize: config.vocabSize });
-    if (built.vocabSize > config.vocabSize) throw new Error(`project tokenizer has ${built.vocabSize} ids, more than vocab_size ${config.vocabSize}`);
+    if (built.vocabSize > config.vocabSize)
+      throw new Error(`project tokenizer has ${built.vocabSize} ids, more than vocab_size ${config.vocabSize}`);
     tokenizerDir = scratch;
   }
   try {
@@ -292,7 +315,8 @@ async function readJsonObject(path: string, what: string): Promise<Record<string
   } catch (err) {
     throw new UserError(`${path}: not valid JSON (${(err as Error).message})`);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UserError(`${path}: expected a JSON object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new UserError(`${path}: expected a JSON object`);
   return value as Record<string, unknown>;
 }
 
@@ -311,7 +335,6 @@ async function isDirectory(path: string): Promise<boolean> {
     return false;
   }
 }
-
 
 /** True when `dir` is missing or an empty directory. */
 export async function isEmptyOrMissing(dir: string): Promise<boolean> {

@@ -33,15 +33,20 @@ const MODEL_TYPES: Record<string, Architecture> = { qwen3: 'qwen3', qwen2: 'qwen
 export function parseModelConfig(raw: Record<string, unknown>, where = 'config.json'): ModelConfig {
   const modelType = String(raw.model_type ?? '');
   const architecture = MODEL_TYPES[modelType];
-  if (!architecture) throw new UserError(`${where}: model_type: expected one of ${Object.keys(MODEL_TYPES).join(', ')}, got ${JSON.stringify(raw.model_type)}`);
+  if (!architecture)
+    throw new UserError(
+      `${where}: model_type: expected one of ${Object.keys(MODEL_TYPES).join(', ')}, got ${JSON.stringify(raw.model_type)}`,
+    );
   const int = (key: string, fallback?: number): number => {
     const v = raw[key] ?? fallback;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new UserError(`${where}: ${key}: expected a positive integer, got ${JSON.stringify(raw[key])}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0)
+      throw new UserError(`${where}: ${key}: expected a positive integer, got ${JSON.stringify(raw[key])}`);
     return v;
   };
   const num = (key: string, fallback: number): number => {
     const v = raw[key] ?? fallback;
-    if (typeof v !== 'number' || !(v > 0)) throw new UserError(`${where}: ${key}: expected a positive number, got ${JSON.stringify(raw[key])}`);
+    if (typeof v !== 'number' || !(v > 0))
+      throw new UserError(`${where}: ${key}: expected a positive number, got ${JSON.stringify(raw[key])}`);
     return v;
   };
   // transformers 5 writes rope_theta and the scaling together as rope_parameters.
@@ -50,10 +55,16 @@ export function parseModelConfig(raw: Record<string, unknown>, where = 'config.j
   const hiddenSize = int('hidden_size');
   const numHeads = int('num_attention_heads');
   const numKvHeads = int('num_key_value_heads', numHeads);
-  if (numHeads % numKvHeads !== 0) throw new UserError(`${where}: num_key_value_heads: must divide num_attention_heads (${numHeads}), got ${numKvHeads}`);
+  if (numHeads % numKvHeads !== 0)
+    throw new UserError(
+      `${where}: num_key_value_heads: must divide num_attention_heads (${numHeads}), got ${numKvHeads}`,
+    );
   const maxPositionEmbeddings = int('max_position_embeddings', 32768);
   const ropeScaling = parseRopeScaling(raw[ropeField], where, ropeField, maxPositionEmbeddings);
-  const ropeTheta = raw.rope_theta === undefined && typeof ropeParameters?.rope_theta === 'number' ? ropeParameters.rope_theta : num('rope_theta', 10000);
+  const ropeTheta =
+    raw.rope_theta === undefined && typeof ropeParameters?.rope_theta === 'number'
+      ? ropeParameters.rope_theta
+      : num('rope_theta', 10000);
   return {
     architecture,
     vocabSize: int('vocab_size'),
@@ -92,7 +103,9 @@ export async function readModelConfig(dir: string): Promise<ModelConfig> {
 
 /** The config.json that Hugging Face transformers writes for this model. */
 export function toHfConfig(c: ModelConfig, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  const modelClass = { qwen3: 'Qwen3ForCausalLM', qwen2: 'Qwen2ForCausalLM', llama: 'LlamaForCausalLM' }[c.architecture];
+  const modelClass = { qwen3: 'Qwen3ForCausalLM', qwen2: 'Qwen2ForCausalLM', llama: 'LlamaForCausalLM' }[
+    c.architecture
+  ];
   return {
     architectures: [modelClass],
     model_type: c.architecture,
@@ -127,7 +140,10 @@ export interface ParamSpec {
 
 /** Every trainable tensor, with Hugging Face names, in a fixed order. */
 export function parameterSpecs(c: ModelConfig): ParamSpec[] {
-  const d = c.hiddenSize, hd = c.headDim, qDim = c.numHeads * hd, kvDim = c.numKvHeads * hd;
+  const d = c.hiddenSize,
+    hd = c.headDim,
+    qDim = c.numHeads * hd,
+    kvDim = c.numKvHeads * hd;
   const specs: ParamSpec[] = [{ name: 'model.embed_tokens.weight', shape: [c.vocabSize, d], kind: 'embedding' }];
   for (let i = 0; i < c.numLayers; i++) {
     const p = `model.layers.${i}`;

@@ -25,7 +25,8 @@ export async function missingModelFiles(dir: string): Promise<string[]> {
   if (await isFile(index)) {
     let shards: string[] = [];
     try {
-      const map = (JSON.parse(await readFile(index, 'utf8')) as { weight_map?: Record<string, string> }).weight_map ?? {};
+      const map =
+        (JSON.parse(await readFile(index, 'utf8')) as { weight_map?: Record<string, string> }).weight_map ?? {};
       shards = [...new Set(Object.values(map))].sort();
     } catch {
       return [...missing, 'a readable model.safetensors.index.json'];
@@ -37,7 +38,10 @@ export async function missingModelFiles(dir: string): Promise<string[]> {
 
 function parseModelId(spec: string): HubId {
   const id = parseHubId(spec);
-  if (!id) throw new UserError(`${spec}: not a Hugging Face model id (expected owner/name or owner/name@revision, e.g. Qwen/Qwen3-0.6B)`);
+  if (!id)
+    throw new UserError(
+      `${spec}: not a Hugging Face model id (expected owner/name or owner/name@revision, e.g. Qwen/Qwen3-0.6B)`,
+    );
   return id;
 }
 
@@ -52,7 +56,10 @@ export interface ModelDownload {
 }
 
 /** Download a model (every file of the repository at the revision) into the cache. */
-export async function downloadModel(spec: string, opts: HubOptions & { refresh?: boolean } = {}): Promise<ModelDownload> {
+export async function downloadModel(
+  spec: string,
+  opts: HubOptions & { refresh?: boolean } = {},
+): Promise<ModelDownload> {
   const id = parseModelId(spec);
   const s = hubSettings(opts);
   const repo = modelRepo(id);
@@ -61,11 +68,17 @@ export async function downloadModel(spec: string, opts: HubOptions & { refresh?:
     const dir = commit && snapshotDir(s.cacheDir, repo, commit);
     if (commit && dir && (await missingModelFiles(dir)).length === 0) return { id, dir, commit, status: 'cached' };
   }
-  if (s.offline) throw new UserError(`${describeRepo(repo)}${id.revision === 'main' ? '' : `@${id.revision}`} is not (whole) in the cache ${s.cacheDir}, and HF_HUB_OFFLINE is set: unset it to download`);
+  if (s.offline)
+    throw new UserError(
+      `${describeRepo(repo)}${id.revision === 'main' ? '' : `@${id.revision}`} is not (whole) in the cache ${s.cacheDir}, and HF_HUB_OFFLINE is set: unset it to download`,
+    );
   s.log(`${describeRepo(repo)}@${id.revision}: from ${s.endpoint} into ${repoFolder(s.cacheDir, repo)}`);
   const dir = await new HubClient(s).snapshot(repo, id.revision);
   const missing = await missingModelFiles(dir);
-  if (missing.length > 0) throw new UserError(`${formatHubId(id)}: downloaded to ${dir}, which lacks ${missing.join(', ')}: not a model in Hugging Face layout that tsallis-run can load`);
+  if (missing.length > 0)
+    throw new UserError(
+      `${formatHubId(id)}: downloaded to ${dir}, which lacks ${missing.join(', ')}: not a model in Hugging Face layout that tsallis-run can load`,
+    );
   return { id, dir, commit: basename(dir), status: 'downloaded' };
 }
 
@@ -81,8 +94,18 @@ export interface ResolvedModel {
  * cache (offline); else the path as given, for loadModel's own message, unless it reads as a Hub id.
  * `what` names the setting in messages ("model.path", "--model").
  */
-export async function resolveModelPath(spec: string, what: string, opts: Pick<HubOptions, 'cacheDir'> = {}): Promise<ResolvedModel> {
-  if (await stat(spec).then(() => true, () => false)) return { dir: spec };
+export async function resolveModelPath(
+  spec: string,
+  what: string,
+  opts: Pick<HubOptions, 'cacheDir'> = {},
+): Promise<ResolvedModel> {
+  if (
+    await stat(spec).then(
+      () => true,
+      () => false,
+    )
+  )
+    return { dir: spec };
   const id = parseHubId(spec);
   if (!id) return { dir: spec };
   const s = hubSettings(opts);
@@ -90,7 +113,9 @@ export async function resolveModelPath(spec: string, what: string, opts: Pick<Hu
   const command = `tsallis-run model download ${formatHubId(id)}`;
   const commit = await cachedCommit(s.cacheDir, repo, id.revision);
   if (!commit) {
-    const looked = COMMIT.test(id.revision) ? snapshotDir(s.cacheDir, repo, id.revision) : refPath(s.cacheDir, repo, id.revision);
+    const looked = COMMIT.test(id.revision)
+      ? snapshotDir(s.cacheDir, repo, id.revision)
+      : refPath(s.cacheDir, repo, id.revision);
     throw new UserError(
       `${what} ${spec}: no such directory, and not a model in the Hugging Face cache (no ${looked}). ` +
         `Models are fetched only by an explicit download: run \`${command}\` (it uses HF_ENDPOINT and HF_TOKEN), ` +
@@ -100,7 +125,9 @@ export async function resolveModelPath(spec: string, what: string, opts: Pick<Hu
   const dir = snapshotDir(s.cacheDir, repo, commit);
   const missing = await missingModelFiles(dir);
   if (missing.length > 0) {
-    throw new UserError(`${what} ${spec}: the cached snapshot ${dir} lacks ${missing.join(', ')} (an interrupted download?): run \`${command}\` to complete it`);
+    throw new UserError(
+      `${what} ${spec}: the cached snapshot ${dir} lacks ${missing.join(', ')} (an interrupted download?): run \`${command}\` to complete it`,
+    );
   }
   return { dir, hub: { id, commit } };
 }

@@ -267,7 +267,10 @@ function twoLevelCacheAttention(longBias: Value, recentMask: Value): CachedAtten
     const scores = op.concat([op.matmul(q, long.keysT), op.matmul(q, recent.keysT)], 4); // [B, Hkv, G, 1, S + s+1]
     const probs = op.softmax(op.add(scores, bias), -1);
     const rows = q.shape.slice(0, 4);
-    const outs = [{ dtype, shape: [...rows, 'S'] }, { dtype, shape: [...rows, 's'] }];
+    const outs = [
+      { dtype, shape: [...rows, 'S'] },
+      { dtype, shape: [...rows, 's'] },
+    ];
     const [probsLong, probsRecent] = op.apply('Split', [probs, sizes], { axis: 4 }, outs);
     return op.add(op.matmul(probsLong!, long.values), op.matmul(probsRecent!, recent.values));
   };
@@ -281,7 +284,8 @@ function halfAngleTables(c: ModelConfig, positions: Value, dtype: DType): { quer
   const g = positions.graph;
   const angles = ropeAngles(c, positions, dtype);
   const { attentionFactor } = ropeFrequencies(c);
-  let cos = op.cos(angles), sin = op.sin(angles);
+  let cos = op.cos(angles),
+    sin = op.sin(angles);
   const scale = g.scalar(1 / Math.sqrt(c.headDim), dtype);
   if (attentionFactor !== 1) {
     [cos, sin] = [op.mul(cos, g.scalar(attentionFactor, dtype)), op.mul(sin, g.scalar(attentionFactor, dtype))];
@@ -317,7 +321,9 @@ function fusedRmsNorm(x: Value, weight: Value, eps: number): Value {
 /** The step's RoPE as RotaryEmbedding(23) nodes over the half tables. */
 function fusedStepRotary(c: ModelConfig, positions: Value, dtype: DType): Rotary {
   const tables = halfAngleTables(c, positions, dtype);
-  const rotation = ({ cos, sin }: HalfTables) => (x: Value) =>
-    op.apply('RotaryEmbedding', [x, cos, sin], {}, [{ dtype: x.dtype, shape: x.shape }])[0]!;
+  const rotation =
+    ({ cos, sin }: HalfTables) =>
+    (x: Value) =>
+      op.apply('RotaryEmbedding', [x, cos, sin], {}, [{ dtype: x.dtype, shape: x.shape }])[0]!;
   return { query: rotation(tables.query), key: rotation(tables.key) };
 }

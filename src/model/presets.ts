@@ -8,7 +8,13 @@ import type { ModelConfig } from './config.js';
 export const PRESETS = ['tiny', 'small', 'qwen3-0.6b', 'llama3.2-tiny'] as const;
 export type Preset = (typeof PRESETS)[number];
 
-const qwen3 = (o: Partial<ModelConfig> & Pick<ModelConfig, 'vocabSize' | 'hiddenSize' | 'numLayers' | 'numHeads' | 'numKvHeads' | 'headDim' | 'intermediateSize'>): ModelConfig => ({
+const qwen3 = (
+  o: Partial<ModelConfig> &
+    Pick<
+      ModelConfig,
+      'vocabSize' | 'hiddenSize' | 'numLayers' | 'numHeads' | 'numKvHeads' | 'headDim' | 'intermediateSize'
+    >,
+): ModelConfig => ({
   architecture: 'qwen3',
   rmsNormEps: 1e-6,
   ropeTheta: 1e6,
@@ -20,9 +26,37 @@ const qwen3 = (o: Partial<ModelConfig> & Pick<ModelConfig, 'vocabSize' | 'hidden
 });
 
 export const PRESET_CONFIGS: Record<Preset, ModelConfig> = {
-  tiny: qwen3({ vocabSize: 1024, hiddenSize: 128, numLayers: 4, numHeads: 4, numKvHeads: 2, headDim: 32, intermediateSize: 384, ropeTheta: 10000, maxPositionEmbeddings: 8192 }),
-  small: qwen3({ vocabSize: 8192, hiddenSize: 512, numLayers: 8, numHeads: 8, numKvHeads: 4, headDim: 64, intermediateSize: 1536, ropeTheta: 10000, maxPositionEmbeddings: 8192 }),
-  'qwen3-0.6b': qwen3({ vocabSize: 151936, hiddenSize: 1024, numLayers: 28, numHeads: 16, numKvHeads: 8, headDim: 128, intermediateSize: 3072 }),
+  tiny: qwen3({
+    vocabSize: 1024,
+    hiddenSize: 128,
+    numLayers: 4,
+    numHeads: 4,
+    numKvHeads: 2,
+    headDim: 32,
+    intermediateSize: 384,
+    ropeTheta: 10000,
+    maxPositionEmbeddings: 8192,
+  }),
+  small: qwen3({
+    vocabSize: 8192,
+    hiddenSize: 512,
+    numLayers: 8,
+    numHeads: 8,
+    numKvHeads: 4,
+    headDim: 64,
+    intermediateSize: 1536,
+    ropeTheta: 10000,
+    maxPositionEmbeddings: 8192,
+  }),
+  'qwen3-0.6b': qwen3({
+    vocabSize: 151936,
+    hiddenSize: 1024,
+    numLayers: 28,
+    numHeads: 16,
+    numKvHeads: 8,
+    headDim: 128,
+    intermediateSize: 3072,
+  }),
   'llama3.2-tiny': {
     architecture: 'llama',
     vocabSize: 1024,
@@ -38,6 +72,12 @@ export const PRESET_CONFIGS: Record<Preset, ModelConfig> = {
     attentionBias: false,
     qkNorm: false,
     maxPositionEmbeddings: 131072,
-    ropeScaling: { type: 'llama3', factor: 32, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 8192 },
+    ropeScaling: {
+      type: 'llama3',
+      factor: 32,
+      lowFreqFactor: 1,
+      highFreqFactor: 4,
+      originalMaxPositionEmbeddings: 8192,
+    },
   },
 };

@@ -10,7 +10,13 @@ export type RopeScaling =
   | { type: 'linear'; factor: number }
   /** NTK-aware scaling of the base once a sequence is longer than max_position_embeddings. */
   | { type: 'dynamic'; factor: number }
-  | { type: 'llama3'; factor: number; lowFreqFactor: number; highFreqFactor: number; originalMaxPositionEmbeddings: number }
+  | {
+      type: 'llama3';
+      factor: number;
+      lowFreqFactor: number;
+      highFreqFactor: number;
+      originalMaxPositionEmbeddings: number;
+    }
   | {
       type: 'yarn';
       factor: number;
@@ -87,12 +93,21 @@ function llama3InvFreq(f: number, s: Extract<RopeScaling, { type: 'llama3' }>): 
  * YaRN: dimensions that turn fewer than beta_slow times over the original context are interpolated
  * (divided by factor), those that turn more than beta_fast times are kept, with a linear ramp between.
  */
-function yarn(plain: Float64Array, d: number, theta: number, s: Extract<RopeScaling, { type: 'yarn' }>): RopeFrequencies {
+function yarn(
+  plain: Float64Array,
+  d: number,
+  theta: number,
+  s: Extract<RopeScaling, { type: 'yarn' }>,
+): RopeFrequencies {
   const mscale = (scale: number, m = 1) => (scale <= 1 ? 1 : 0.1 * m * Math.log(scale) + 1);
-  const attentionFactor = s.attentionFactor ?? (s.mscale && s.mscaleAllDim ? mscale(s.factor, s.mscale) / mscale(s.factor, s.mscaleAllDim) : mscale(s.factor));
+  const attentionFactor =
+    s.attentionFactor ??
+    (s.mscale && s.mscaleAllDim ? mscale(s.factor, s.mscale) / mscale(s.factor, s.mscaleAllDim) : mscale(s.factor));
   // The dimension index at which a frequency makes `turns` full turns over the original context.
-  const dimAt = (turns: number) => (d * Math.log(s.originalMaxPositionEmbeddings / (turns * 2 * Math.PI))) / (2 * Math.log(theta));
-  let low = dimAt(s.betaFast), high = dimAt(s.betaSlow);
+  const dimAt = (turns: number) =>
+    (d * Math.log(s.originalMaxPositionEmbeddings / (turns * 2 * Math.PI))) / (2 * Math.log(theta));
+  let low = dimAt(s.betaFast),
+    high = dimAt(s.betaSlow);
   if (s.truncate) [low, high] = [Math.floor(low), Math.ceil(high)];
   low = Math.max(low, 0);
   high = Math.min(high, d - 1);
@@ -108,9 +123,15 @@ function yarn(plain: Float64Array, d: number, theta: number, s: Extract<RopeScal
  * Reads rope_scaling (or transformers 5's rope_parameters) from a parsed config.json; undefined for the
  * default RoPE. `field` names the key in messages, `maxPositions` is the config's max_position_embeddings.
  */
-export function parseRopeScaling(rope: unknown, where: string, field: string, maxPositions: number): RopeScaling | undefined {
+export function parseRopeScaling(
+  rope: unknown,
+  where: string,
+  field: string,
+  maxPositions: number,
+): RopeScaling | undefined {
   if (rope === null || rope === undefined) return undefined;
-  if (typeof rope !== 'object' || Array.isArray(rope)) throw new UserError(`${where}: ${field}: expected an object or null, got ${JSON.stringify(rope)}`);
+  if (typeof rope !== 'object' || Array.isArray(rope))
+    throw new UserError(`${where}: ${field}: expected an object or null, got ${JSON.stringify(rope)}`);
   const r = rope as Record<string, unknown>;
   const typeKey = r.rope_type !== undefined ? 'rope_type' : 'type'; // `type` in older configs
   const type = r[typeKey] ?? 'default';
@@ -121,7 +142,8 @@ export function parseRopeScaling(rope: unknown, where: string, field: string, ma
     const v = r[key] ?? fallback;
     return typeof v === 'number' && v > 0 ? v : fail(key, 'a positive number');
   };
-  const optionalNum = (key: string): number | undefined => (r[key] === undefined || r[key] === null ? undefined : num(key));
+  const optionalNum = (key: string): number | undefined =>
+    r[key] === undefined || r[key] === null ? undefined : num(key);
   const int = (key: string, fallback?: number): number => {
     const v = r[key] ?? fallback;
     return typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : fail(key, 'a positive integer');
@@ -133,8 +155,15 @@ export function parseRopeScaling(rope: unknown, where: string, field: string, ma
     case 'dynamic':
       return { type: type as 'linear' | 'dynamic', factor: num('factor') };
     case 'llama3': {
-      const s = { type: 'llama3' as const, factor: num('factor'), lowFreqFactor: num('low_freq_factor'), highFreqFactor: num('high_freq_factor'), originalMaxPositionEmbeddings: int('original_max_position_embeddings') };
-      if (s.highFreqFactor <= s.lowFreqFactor) fail('high_freq_factor', `a number above low_freq_factor (${s.lowFreqFactor})`);
+      const s = {
+        type: 'llama3' as const,
+        factor: num('factor'),
+        lowFreqFactor: num('low_freq_factor'),
+        highFreqFactor: num('high_freq_factor'),
+        originalMaxPositionEmbeddings: int('original_max_position_embeddings'),
+      };
+      if (s.highFreqFactor <= s.lowFreqFactor)
+        fail('high_freq_factor', `a number above low_freq_factor (${s.lowFreqFactor})`);
       return s;
     }
     case 'yarn': {
@@ -168,7 +197,13 @@ export function ropeScalingToHf(s: RopeScaling | undefined): Record<string, unkn
     case 'dynamic':
       return { rope_type: s.type, factor: s.factor };
     case 'llama3':
-      return { rope_type: s.type, factor: s.factor, low_freq_factor: s.lowFreqFactor, high_freq_factor: s.highFreqFactor, original_max_position_embeddings: s.originalMaxPositionEmbeddings };
+      return {
+        rope_type: s.type,
+        factor: s.factor,
+        low_freq_factor: s.lowFreqFactor,
+        high_freq_factor: s.highFreqFactor,
+        original_max_position_embeddings: s.originalMaxPositionEmbeddings,
+      };
     case 'yarn':
       return {
         rope_type: s.type,

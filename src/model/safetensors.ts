@@ -37,7 +37,16 @@ export interface WriteOptions {
 if (endianness() !== 'LE') throw new Error('safetensors: only little-endian hosts are supported');
 
 const BYTES_PER_ELEMENT: Record<string, number> = {
-  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1,
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
 };
 /** The Python library's limit; a larger "header length" means a corrupt or foreign file. */
 const MAX_HEADER_BYTES = 100_000_000;
@@ -71,8 +80,10 @@ const F16_TO_F32 = (() => {
     const sign = (h & 0x8000) << 16;
     const exponent = (h >>> 10) & 0x1f;
     const mantissa = h & 0x3ff;
-    if (exponent === 0x1f) bits[h] = sign | 0x7f800000 | (mantissa << 13); // inf, or nan keeping its payload
-    else if (exponent === 0) table[h] = (sign ? -1 : 1) * mantissa * 2 ** -24; // zero or subnormal
+    if (exponent === 0x1f)
+      bits[h] = sign | 0x7f800000 | (mantissa << 13); // inf, or nan keeping its payload
+    else if (exponent === 0)
+      table[h] = (sign ? -1 : 1) * mantissa * 2 ** -24; // zero or subnormal
     else bits[h] = sign | ((exponent + 112) << 23) | (mantissa << 13); // rebias 15 -> 127
   }
   return table;
@@ -195,12 +206,15 @@ async function openForReading(path: string): Promise<FileHandle> {
 
 async function readHeader(file: FileHandle, path: string): Promise<SafetensorsHeader> {
   const fileSize = (await file.stat()).size;
-  if (fileSize < 8) throw new UserError(`${path}: not a safetensors file (${fileSize} bytes, shorter than the 8-byte header length)`);
+  if (fileSize < 8)
+    throw new UserError(`${path}: not a safetensors file (${fileSize} bytes, shorter than the 8-byte header length)`);
   const lengthBytes = new Uint8Array(8);
   await readFully(file, lengthBytes, 0, path);
   const headerLength = new DataView(lengthBytes.buffer).getBigUint64(0, true);
   if (headerLength > BigInt(Math.min(MAX_HEADER_BYTES, fileSize - 8))) {
-    throw new UserError(`${path}: header length ${headerLength} is larger than the file allows (${fileSize} bytes); the file is corrupt or not safetensors`);
+    throw new UserError(
+      `${path}: header length ${headerLength} is larger than the file allows (${fileSize} bytes); the file is corrupt or not safetensors`,
+    );
   }
   const headerBytes = new Uint8Array(Number(headerLength));
   await readFully(file, headerBytes, 8, path);
@@ -232,19 +246,28 @@ function parseHeader(json: unknown, path: string, dataLength: number): Omit<Safe
     if (typeof dtype !== 'string') throw new UserError(`${where}: missing dtype`);
     const size = BYTES_PER_ELEMENT[dtype];
     if (size === undefined) {
-      throw new UserError(`${where}: dtype ${dtype} is not supported (supported: ${Object.keys(BYTES_PER_ELEMENT).join(', ')})`);
+      throw new UserError(
+        `${where}: dtype ${dtype} is not supported (supported: ${Object.keys(BYTES_PER_ELEMENT).join(', ')})`,
+      );
     }
-    if (!Array.isArray(shape) || !shape.every(isCount)) throw new UserError(`${where}: shape must be a list of non-negative integers, got ${JSON.stringify(shape)}`);
+    if (!Array.isArray(shape) || !shape.every(isCount))
+      throw new UserError(`${where}: shape must be a list of non-negative integers, got ${JSON.stringify(shape)}`);
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount) || offsets[0] > offsets[1]) {
-      throw new UserError(`${where}: data_offsets must be [begin, end] with 0 <= begin <= end, got ${JSON.stringify(offsets)}`);
+      throw new UserError(
+        `${where}: data_offsets must be [begin, end] with 0 <= begin <= end, got ${JSON.stringify(offsets)}`,
+      );
     }
     const [begin, end] = offsets as [number, number];
     if (end > dataLength) {
-      throw new UserError(`${where}: data ends at byte ${end} but the file has only ${dataLength} data bytes (truncated or corrupt)`);
+      throw new UserError(
+        `${where}: data ends at byte ${end} but the file has only ${dataLength} data bytes (truncated or corrupt)`,
+      );
     }
     const expected = numel(shape) * size;
     if (end - begin !== expected) {
-      throw new UserError(`${where}: shape [${shape.join(', ')}] of ${dtype} needs ${expected} bytes but data_offsets span ${end - begin}`);
+      throw new UserError(
+        `${where}: shape [${shape.join(', ')}] of ${dtype} needs ${expected} bytes but data_offsets span ${end - begin}`,
+      );
     }
     tensors.push({ name, dtype, shape: shape as number[], begin, end });
   }
@@ -253,7 +276,9 @@ function parseHeader(json: unknown, path: string, dataLength: number): Omit<Safe
   let covered = 0;
   for (const t of tensors) {
     if (t.begin !== covered) {
-      throw new UserError(`${path}: tensor "${t.name}" starts at data byte ${t.begin}, expected ${covered} (tensors overlap or leave a gap)`);
+      throw new UserError(
+        `${path}: tensor "${t.name}" starts at data byte ${t.begin}, expected ${covered} (tensors overlap or leave a gap)`,
+      );
     }
     covered = t.end;
   }
@@ -281,11 +306,16 @@ function decode(dtype: string, bytes: ArrayBuffer, count: number, out: Float32Ar
       for (let i = 0; i < count; i++) out[first + i] = Number(src[i]!);
       return;
     }
-    case 'F64': return copyNumbers(new Float64Array(bytes, 0, count), out, first);
-    case 'I32': return copyNumbers(new Int32Array(bytes, 0, count), out, first);
-    case 'I16': return copyNumbers(new Int16Array(bytes, 0, count), out, first);
-    case 'I8': return copyNumbers(new Int8Array(bytes, 0, count), out, first);
-    case 'U8': return copyNumbers(new Uint8Array(bytes, 0, count), out, first);
+    case 'F64':
+      return copyNumbers(new Float64Array(bytes, 0, count), out, first);
+    case 'I32':
+      return copyNumbers(new Int32Array(bytes, 0, count), out, first);
+    case 'I16':
+      return copyNumbers(new Int16Array(bytes, 0, count), out, first);
+    case 'I8':
+      return copyNumbers(new Int8Array(bytes, 0, count), out, first);
+    case 'U8':
+      return copyNumbers(new Uint8Array(bytes, 0, count), out, first);
     case 'BOOL': {
       const src = new Uint8Array(bytes, 0, count);
       for (let i = 0; i < count; i++) out[first + i] = src[i] ? 1 : 0;
@@ -311,7 +341,8 @@ async function readFully(file: FileHandle, bytes: Uint8Array, position: number, 
   let done = 0;
   while (done < bytes.length) {
     const { bytesRead } = await file.read(bytes, done, bytes.length - done, position + done);
-    if (bytesRead === 0) throw new UserError(`${where}: unexpected end of file at byte ${position + done} (file truncated)`);
+    if (bytesRead === 0)
+      throw new UserError(`${where}: unexpected end of file at byte ${position + done} (file truncated)`);
     done += bytesRead;
   }
 }
@@ -341,7 +372,9 @@ export async function writeSafetensors(
     checkTensor(name, tensor);
     const bytes = tensor.data.length * size;
     // Built by hand rather than with JSON.stringify(object): object keys that look like integers would be reordered.
-    headerParts.push(`${JSON.stringify(name)}:${JSON.stringify({ dtype, shape: tensor.shape, data_offsets: [offset, offset + bytes] })}`);
+    headerParts.push(
+      `${JSON.stringify(name)}:${JSON.stringify({ dtype, shape: tensor.shape, data_offsets: [offset, offset + bytes] })}`,
+    );
     offset += bytes;
   }
   const json = new TextEncoder().encode(`{${headerParts.join(',')}}`);
@@ -357,7 +390,11 @@ export async function writeSafetensors(
       if (dtype === 'F32') {
         const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
         for (let done = 0; done < bytes.length; done += DIRECT_CHUNK_BYTES) {
-          await writeFully(file, bytes.subarray(done, Math.min(bytes.length, done + DIRECT_CHUNK_BYTES)), position + done);
+          await writeFully(
+            file,
+            bytes.subarray(done, Math.min(bytes.length, done + DIRECT_CHUNK_BYTES)),
+            position + done,
+          );
         }
       } else {
         const bits = new Uint32Array(data.buffer, data.byteOffset, data.length);
@@ -375,13 +412,18 @@ export async function writeSafetensors(
 
 function sortedEntries(tensors: ReadonlyMap<string, Tensor> | Readonly<Record<string, Tensor>>): [string, Tensor][] {
   // A Map is recognised by its get method rather than instanceof, which fails across realms.
-  const entries = typeof tensors.get === 'function' ? [...(tensors as ReadonlyMap<string, Tensor>).entries()] : Object.entries(tensors);
+  const entries =
+    typeof tensors.get === 'function'
+      ? [...(tensors as ReadonlyMap<string, Tensor>).entries()]
+      : Object.entries(tensors);
   return entries.sort(([a], [b]) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
 }
 
 function checkTensor(name: string, tensor: Tensor): void {
   if (!tensor.shape.every(isCount) || numel(tensor.shape) !== tensor.data.length) {
-    throw new Error(`tensor "${name}": shape [${tensor.shape.join(', ')}] does not match ${tensor.data.length} elements`);
+    throw new Error(
+      `tensor "${name}": shape [${tensor.shape.join(', ')}] does not match ${tensor.data.length} elements`,
+    );
   }
 }
 
@@ -414,11 +456,13 @@ export async function readModelWeights(dir: string): Promise<Map<string, Tensor>
   const weights = new Map<string, Tensor>();
   for (const [shard, names] of namesByShard) {
     const shardPath = join(dir, shard);
-    if (!(await isFile(shardPath))) throw new UserError(`${indexPath}: shard ${shard} (holding "${names[0]}") not found at ${shardPath}`);
+    if (!(await isFile(shardPath)))
+      throw new UserError(`${indexPath}: shard ${shard} (holding "${names[0]}") not found at ${shardPath}`);
     const tensors = await readSafetensors(shardPath);
     for (const name of names) {
       const tensor = tensors.get(name);
-      if (tensor === undefined) throw new UserError(`${shardPath}: tensor "${name}" listed in ${indexPath} is missing from the shard`);
+      if (tensor === undefined)
+        throw new UserError(`${shardPath}: tensor "${name}" listed in ${indexPath} is missing from the shard`);
       weights.set(name, tensor);
     }
   }
@@ -436,7 +480,9 @@ async function readWeightMap(indexPath: string): Promise<Record<string, string>>
   if (!isPlainObject(weightMap)) throw new UserError(`${indexPath}: expected an object with a "weight_map" object`);
   for (const [name, shard] of Object.entries(weightMap)) {
     if (typeof shard !== 'string' || shard === '' || basename(shard) !== shard) {
-      throw new UserError(`${indexPath}: weight_map["${name}"] must be a shard file name in the same directory, got ${JSON.stringify(shard)}`);
+      throw new UserError(
+        `${indexPath}: weight_map["${name}"] must be a shard file name in the same directory, got ${JSON.stringify(shard)}`,
+      );
     }
   }
   return weightMap as Record<string, string>;
@@ -459,7 +505,8 @@ export async function writeModelWeights(
   await mkdir(dir, { recursive: true });
   const staleShards = await previousShards(dir);
   const entries = sortedEntries(tensors);
-  const shards = opts.maxShardBytes === undefined ? [entries] : planShards(entries, opts.maxShardBytes, BYTES_PER_ELEMENT[dtype]!);
+  const shards =
+    opts.maxShardBytes === undefined ? [entries] : planShards(entries, opts.maxShardBytes, BYTES_PER_ELEMENT[dtype]!);
 
   if (shards.length <= 1) {
     await writeSafetensors(join(dir, SINGLE_FILE), new Map(entries), { dtype, metadata });

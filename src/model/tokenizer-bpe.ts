@@ -86,7 +86,8 @@ class PairHeap {
       this.items[0] = last;
       let i = 0;
       for (;;) {
-        const l = 2 * i + 1, r = l + 1;
+        const l = 2 * i + 1,
+          r = l + 1;
         let best = i;
         if (l < this.items.length && this.before(l, best)) best = l;
         if (r < this.items.length && this.before(r, best)) best = r;
@@ -99,7 +100,8 @@ class PairHeap {
   }
 
   private before(i: number, j: number): boolean {
-    const a = this.items[i]!, b = this.items[j]!;
+    const a = this.items[i]!,
+      b = this.items[j]!;
     if (a.count !== b.count) return a.count > b.count;
     if (a.left !== b.left) return a.left < b.left;
     return a.right < b.right;

@@ -126,10 +126,15 @@ export function readProjectCorpus(): string {
  * vocabulary is full; pairs seen only once are merged too, after all more frequent ones, so the
  * requested size is reached whenever the corpus holds enough distinct text (it does for 8192).
  */
-export function buildProjectTokenizer({ vocabSize, corpus = readProjectCorpus() }: ProjectTokenizerOptions): ProjectTokenizer {
+export function buildProjectTokenizer({
+  vocabSize,
+  corpus = readProjectCorpus(),
+}: ProjectTokenizerOptions): ProjectTokenizer {
   const minimum = BYTE_TO_CHAR.length + PROJECT_SPECIAL_TOKENS.length;
   if (!Number.isInteger(vocabSize) || vocabSize < minimum) {
-    throw new RangeError(`tokenizer vocabSize must be an integer >= ${minimum} (256 bytes + special tokens), got ${vocabSize}`);
+    throw new RangeError(
+      `tokenizer vocabSize must be an integer >= ${minimum} (256 bytes + special tokens), got ${vocabSize}`,
+    );
   }
   const { merges, learnedTokens } = trainByteLevelBpe(corpus, vocabSize - minimum);
 
@@ -179,9 +184,7 @@ export function buildProjectTokenizer({ vocabSize, corpus = readProjectCorpus() 
   const tokenizerConfig: Record<string, unknown> = {
     add_bos_token: false,
     add_prefix_space: false,
-    added_tokens_decoder: Object.fromEntries(
-      addedTokens.map(({ id, ...token }) => [String(id), token]),
-    ),
+    added_tokens_decoder: Object.fromEntries(addedTokens.map(({ id, ...token }) => [String(id), token])),
     additional_special_tokens: ['<|im_start|>', '<|im_end|>'],
     bos_token: null,
     chat_template: PROJECT_CHAT_TEMPLATE,

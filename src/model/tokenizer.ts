@@ -90,7 +90,8 @@ function checkTokenizerJson(json: JsonObject, path: string): void {
   const model = json.model as JsonObject | undefined;
   if (typeof model !== 'object' || model === null) throw new UserError(`${path}: missing "model"`);
   if (typeof model.vocab !== 'object' || model.vocab === null) throw new UserError(`${path}: missing "model.vocab"`);
-  if (!Array.isArray(json.added_tokens)) throw new UserError(`${path}: missing "added_tokens" (a list, possibly empty)`);
+  if (!Array.isArray(json.added_tokens))
+    throw new UserError(`${path}: missing "added_tokens" (a list, possibly empty)`);
 }
 
 /** Loads the tokenizer in `dir` (tokenizer.json and tokenizer_config.json, Hugging Face layout). */
@@ -101,14 +102,19 @@ export async function loadTokenizer(dir: string): Promise<Tokenizer> {
   // with whichever read failed first in time, so the message would depend on the disk.
   const reads = await Promise.allSettled([readJsonObject(jsonPath), readJsonObject(configPath)]);
   for (const r of reads) if (r.status === 'rejected') throw r.reason;
-  const [tokenizerJson, tokenizerConfig] = reads.map((r) => (r as PromiseFulfilledResult<JsonObject>).value) as [JsonObject, JsonObject];
+  const [tokenizerJson, tokenizerConfig] = reads.map((r) => (r as PromiseFulfilledResult<JsonObject>).value) as [
+    JsonObject,
+    JsonObject,
+  ];
   checkTokenizerJson(tokenizerJson, jsonPath);
 
   let inner: ReturnType<typeof TokenizerLoader.fromPreTrained>;
   try {
     inner = TokenizerLoader.fromPreTrained({ tokenizerJSON: tokenizerJson, tokenizerConfig });
   } catch (err) {
-    throw new UserError(`${dir}: cannot build a tokenizer from tokenizer.json and tokenizer_config.json (${(err as Error).message})`);
+    throw new UserError(
+      `${dir}: cannot build a tokenizer from tokenizer.json and tokenizer_config.json (${(err as Error).message})`,
+    );
   }
 
   const idOf = (token: string | undefined) => (token === undefined ? undefined : inner.model.tokens_to_ids.get(token));
@@ -157,7 +163,7 @@ export async function loadTokenizer(dir: string): Promise<Tokenizer> {
     },
     vocabSize,
     tokenToId: (token) => idOf(token),
-    idToToken: (id) => (Number.isInteger(id) && id >= 0 ? inner.model.vocab[id] ?? undefined : undefined),
+    idToToken: (id) => (Number.isInteger(id) && id >= 0 ? (inner.model.vocab[id] ?? undefined) : undefined),
     eosTokenIds,
     padTokenId,
     thinkStartId: idOf('<think>'),

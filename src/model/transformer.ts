@@ -234,7 +234,8 @@ export function attention(q: Value, kT: Value, v: Value, bias: Value): Value {
 export function causalBias([first, end]: [Value, Value], keys: Value, keyPadding: Value, groups: number): Value {
   const g = keys.graph;
   const dtype = keyPadding.dtype;
-  const zero = g.constant([0n], 'int64', [], 'zero'), one = g.constant([1n], 'int64', [], 'one');
+  const zero = g.constant([0n], 'int64', [], 'zero'),
+    one = g.constant([1n], 'int64', [], 'one');
   const keyIndex = op.unsqueeze(op.range(zero, keys, one, 'keys'), [0]);
   const queryIndex = op.unsqueeze(op.range(first, end, one, 'queries'), [1]);
   const causal = op.lessOrEqual(keyIndex, queryIndex); // [queries, keys]

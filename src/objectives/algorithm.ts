@@ -114,7 +114,9 @@ interface Row<N extends AlgorithmName> {
 }
 
 /** The row of algorithm N (AlgorithmDescriptor: the row of any one). */
-export type AlgorithmDescriptor<N extends AlgorithmName = AlgorithmName> = N extends AlgorithmName ? Shape & Row<N> : never;
+export type AlgorithmDescriptor<N extends AlgorithmName = AlgorithmName> = N extends AlgorithmName
+  ? Shape & Row<N>
+  : never;
 
 export const ALGORITHMS = {
   grpo: {
@@ -159,8 +161,15 @@ export const ALGORITHMS = {
     minMReason: null,
     coefficients: (a, s, context) => {
       const q = qAt(a.q, context.step);
-      const g = garl(need(s.logAnswerLikelihoods, 'garl', 'logAnswerLikelihoods'), { q, baseline: a.baseline, scaleByMq: a.scaleByMq });
-      return { sequences: g.sequences, diagnostics: { q, W: g.W, logW: g.logW, maxScaledC: g.maxScaledC, degenerate: g.degenerate } };
+      const g = garl(need(s.logAnswerLikelihoods, 'garl', 'logAnswerLikelihoods'), {
+        q,
+        baseline: a.baseline,
+        scaleByMq: a.scaleByMq,
+      });
+      return {
+        sequences: g.sequences,
+        diagnostics: { q, W: g.W, logW: g.logW, maxScaledC: g.maxScaledC, degenerate: g.degenerate },
+      };
     },
   },
   paft: {
@@ -175,7 +184,11 @@ export const ALGORITHMS = {
     minMReason: null,
     coefficients: (a, s, context) => {
       const q = qAt(a.q, context.step);
-      const g = paft(need(s.logAnswerLikelihoods, 'paft', 'logAnswerLikelihoods'), { q, k: a.k, scaleByMq: a.scaleByMq }, context.rng);
+      const g = paft(
+        need(s.logAnswerLikelihoods, 'paft', 'logAnswerLikelihoods'),
+        { q, k: a.k, scaleByMq: a.scaleByMq },
+        context.rng,
+      );
       return { sequences: g.sequences, diagnostics: { q, W: g.W, logW: g.logW, degenerate: g.degenerate } };
     },
   },
@@ -196,10 +209,18 @@ export const ALGORITHMS = {
 /** The algorithms' names, in the table's order. */
 export const ALGORITHM_NAMES = Object.keys(ALGORITHMS) as readonly AlgorithmName[];
 
-type CoefficientFunctions = { [N in AlgorithmName]: { coefficients(algorithm: Settings[N], signal: GroupSignal, context: CoefficientContext): ObjectiveResult } };
+type CoefficientFunctions = {
+  [N in AlgorithmName]: {
+    coefficients(algorithm: Settings[N], signal: GroupSignal, context: CoefficientContext): ObjectiveResult;
+  };
+};
 
 /** One entry point for the trainer: an algorithm's settings plus one group's signal -> that group's coefficients and diagnostics. */
-export function groupCoefficients<N extends AlgorithmName>(algorithm: Algorithm<N>, signal: GroupSignal, context: CoefficientContext): ObjectiveResult {
+export function groupCoefficients<N extends AlgorithmName>(
+  algorithm: Algorithm<N>,
+  signal: GroupSignal,
+  context: CoefficientContext,
+): ObjectiveResult {
   const rows: CoefficientFunctions = ALGORITHMS;
   // `as N`: the compiler does not see that the name of an Algorithm<N> is an N.
   return rows[algorithm.name as N].coefficients(algorithm, signal, context);

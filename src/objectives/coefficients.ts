@@ -52,13 +52,23 @@ export interface BatchGroup {
  * sequence in 'seq-*' modes and gets an empty array; a batch with no tokens at all gets zeros.
  */
 export function tokenCoefficients(batch: readonly BatchGroup[], aggregation: Aggregation): Float64Array[][] {
-  let sequences = 0, tokens = 0;
+  let sequences = 0,
+    tokens = 0;
   for (const [g, group] of batch.entries()) {
     if (group.coefficients.length !== group.segments.length) {
-      throw new RangeError(`tokenCoefficients: group ${g} has ${group.coefficients.length} coefficients but ${group.segments.length} token segments`);
+      throw new RangeError(
+        `tokenCoefficients: group ${g} has ${group.coefficients.length} coefficients but ${group.segments.length} token segments`,
+      );
     }
     for (const s of group.segments) {
-      if (!(Number.isInteger(s.rationaleTokens) && s.rationaleTokens >= 0 && Number.isInteger(s.answerTokens) && s.answerTokens >= 0)) {
+      if (
+        !(
+          Number.isInteger(s.rationaleTokens) &&
+          s.rationaleTokens >= 0 &&
+          Number.isInteger(s.answerTokens) &&
+          s.answerTokens >= 0
+        )
+      ) {
         throw new RangeError(`tokenCoefficients: token counts must be non-negative integers, got ${JSON.stringify(s)}`);
       }
       sequences++;
@@ -72,10 +82,18 @@ export function tokenCoefficients(batch: readonly BatchGroup[], aggregation: Agg
       const length = s.rationaleTokens + s.answerTokens;
       let divisor: number;
       switch (aggregation) {
-        case 'token-mean': divisor = tokens; break;
-        case 'seq-mean-token-mean': divisor = sequences * length; break;
-        case 'seq-sum': divisor = sequences; break;
-        case 'group-mean': divisor = groups; break;
+        case 'token-mean':
+          divisor = tokens;
+          break;
+        case 'seq-mean-token-mean':
+          divisor = sequences * length;
+          break;
+        case 'seq-sum':
+          divisor = sequences;
+          break;
+        case 'group-mean':
+          divisor = groups;
+          break;
       }
       const out = new Float64Array(length);
       if (divisor === 0) return out;

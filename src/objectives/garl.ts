@@ -68,13 +68,19 @@ export function garl(logW: readonly number[], options: GarlOptions): GarlGroup {
     const zeros = logW.map(() => 0);
     return {
       sequences: logW.map(() => ({ rationale: 0, answer: 0 })),
-      c: zeros, baselines: zeros.slice(), effectiveRewards: zeros.slice(),
-      W: 0, logW: -Infinity, maxScaledC: 0, degenerate: true,
+      c: zeros,
+      baselines: zeros.slice(),
+      effectiveRewards: zeros.slice(),
+      W: 0,
+      logW: -Infinity,
+      maxScaledC: 0,
+      degenerate: true,
     };
   }
   // w_m / W^q, from logs: exact even when w_m and W underflow.
   const ratio = logW.map((lw) => (lw === -Infinity ? 0 : exp(lw - q * logMean)));
-  const baselines = baseline === 'none' || M === 1 ? logW.map(() => 0) : leaveOneOutLogMeans(logW).map((l) => powFromLog(l, 1 - q));
+  const baselines =
+    baseline === 'none' || M === 1 ? logW.map(() => 0) : leaveOneOutLogMeans(logW).map((l) => powFromLog(l, 1 - q));
   const c = ratio.map((r, m) => r - baselines[m]!);
   return {
     sequences: c.map((cm, m) => ({ rationale: cm * scale, answer: ratio[m]! * scale })),
@@ -97,6 +103,7 @@ export function checkLogLikelihoods(who: string, logW: readonly number[]): void 
   if (logW.length === 0) throw new RangeError(`${who}: a group needs at least one rollout`);
   for (const [i, l] of logW.entries()) {
     // a little slack above 0 for summed float32 log-probs of a certain answer
-    if (Number.isNaN(l) || l > 1e-6) throw new RangeError(`${who}: log w[${i}] must be a log-probability (<= 0), got ${l}`);
+    if (Number.isNaN(l) || l > 1e-6)
+      throw new RangeError(`${who}: log w[${i}] must be a log-probability (<= 0), got ${l}`);
   }
 }

@@ -64,7 +64,14 @@ export function paft(logW: readonly number[], options: PaftOptions, rng: Rng): P
   const logMean = logMeanExp(logW);
   const counts = logW.map(() => 0);
   if (logMean === -Infinity) {
-    return { sequences: logW.map(() => ({ rationale: 0, answer: 0 })), counts, weight: 0, W: 0, logW: -Infinity, degenerate: true };
+    return {
+      sequences: logW.map(() => ({ rationale: 0, answer: 0 })),
+      counts,
+      weight: 0,
+      W: 0,
+      logW: -Infinity,
+      degenerate: true,
+    };
   }
   for (let k = 0; k < K; k++) counts[drawIndex(probs, rng)]!++;
   const weight = paftWeight(logMean, q, M, K) * (options.scaleByMq === false ? pow(M, q) : 1);
@@ -85,7 +92,8 @@ export function paft(logW: readonly number[], options: PaftOptions, rng: Rng): P
  */
 export function drawIndex(probs: readonly number[], rng: Rng): number {
   const u = rng.uniform();
-  let cum = 0, last = -1;
+  let cum = 0,
+    last = -1;
   for (let i = 0; i < probs.length; i++) {
     if (probs[i]! <= 0) continue;
     cum += probs[i]!;

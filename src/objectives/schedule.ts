@@ -18,21 +18,32 @@ const qValue = z.number().min(0, 'q must be in [0, 1]').max(1, 'q must be in [0,
 
 const segment = z.object({ until: z.number().int().positive().optional(), q: qValue }).strict();
 
-const piecewise = z.array(segment).min(1, 'a q schedule needs at least one segment').superRefine((segs, ctx) => {
-  segs.forEach((s, i) => {
-    const last = i === segs.length - 1;
-    if (!last && s.until === undefined) {
-      ctx.addIssue({ code: 'custom', path: [i, 'until'], message: 'only the last segment may omit `until`' });
-    }
-    if (last && s.until !== undefined) {
-      ctx.addIssue({ code: 'custom', path: [i, 'until'], message: 'the last segment must omit `until` (it applies to every later step)' });
-    }
-    const prev = i > 0 ? segs[i - 1]!.until : undefined;
-    if (s.until !== undefined && prev !== undefined && s.until <= prev) {
-      ctx.addIssue({ code: 'custom', path: [i, 'until'], message: `\`until\` must increase (got ${s.until} after ${prev})` });
-    }
+const piecewise = z
+  .array(segment)
+  .min(1, 'a q schedule needs at least one segment')
+  .superRefine((segs, ctx) => {
+    segs.forEach((s, i) => {
+      const last = i === segs.length - 1;
+      if (!last && s.until === undefined) {
+        ctx.addIssue({ code: 'custom', path: [i, 'until'], message: 'only the last segment may omit `until`' });
+      }
+      if (last && s.until !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [i, 'until'],
+          message: 'the last segment must omit `until` (it applies to every later step)',
+        });
+      }
+      const prev = i > 0 ? segs[i - 1]!.until : undefined;
+      if (s.until !== undefined && prev !== undefined && s.until <= prev) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [i, 'until'],
+          message: `\`until\` must increase (got ${s.until} after ${prev})`,
+        });
+      }
+    });
   });
-});
 
 const knot = z.object({ step: z.number().int().min(0), q: qValue }).strict();
 
@@ -63,7 +74,8 @@ export function qAt(schedule: QSchedule, step: number): number {
   const knots = schedule.linear;
   if (step <= knots[0]!.step) return knots[0]!.q;
   for (let i = 1; i < knots.length; i++) {
-    const a = knots[i - 1]!, b = knots[i]!;
+    const a = knots[i - 1]!,
+      b = knots[i]!;
     if (step <= b.step) return a.q + ((b.q - a.q) * (step - a.step)) / (b.step - a.step);
   }
   return knots[knots.length - 1]!.q;

@@ -19,7 +19,8 @@ export function gradients(y: Value, wrt: Value[], seed?: Value): (Value | undefi
   const dependsOnWrt = new Set<Value>(wrt);
   for (let i = 0; i <= lastForward; i++) {
     const n = nodes[i]!;
-    if (n.inputs.some((v) => v && dependsOnWrt.has(v))) for (const o of n.outputs) if (isFloat(o.dtype)) dependsOnWrt.add(o);
+    if (n.inputs.some((v) => v && dependsOnWrt.has(v)))
+      for (const o of n.outputs) if (isFloat(o.dtype)) dependsOnWrt.add(o);
   }
   // Backward: which of those the output depends on.
   const needed = new Set<Node>();

@@ -7,7 +7,15 @@
 export type DType = 'float32' | 'float64' | 'float16' | 'int64' | 'int32' | 'bool';
 export type Dim = number | string;
 export type Shape = Dim[];
-export type AttrValue = number | string | number[] | string[] | Graph | { floats: number[] } | { int: number } | { float: number };
+export type AttrValue =
+  | number
+  | string
+  | number[]
+  | string[]
+  | Graph
+  | { floats: number[] }
+  | { int: number }
+  | { float: number };
 export type Attrs = Record<string, AttrValue>;
 
 export interface Value {
@@ -55,7 +63,10 @@ export class Graph {
   private readonly names = new Set<string>();
   private readonly constCache = new Map<string, Value>();
 
-  constructor(readonly name = 'graph', private readonly prefix = '') {}
+  constructor(
+    readonly name = 'graph',
+    private readonly prefix = '',
+  ) {}
 
   /** A unique value or node name built from a readable hint. */
   uniqueName(hint: string): string {
@@ -80,14 +91,16 @@ export class Graph {
       (v as { name: string }).name = name;
       this.names.add(name);
     }
-    const out = name && name !== v.name ? this.node('Identity', [v], {}, [{ dtype: v.dtype, shape: v.shape }], name)[0]! : v;
+    const out =
+      name && name !== v.name ? this.node('Identity', [v], {}, [{ dtype: v.dtype, shape: v.shape }], name)[0]! : v;
     this.outputs.push(out);
     return out;
   }
 
   /** A constant tensor, stored as an initializer. Small constants are shared. */
   constant(data: ArrayLike<number> | bigint[], dtype: DType, dims: number[], hint = 'const'): Value {
-    const key = data.length <= 16 ? `${dtype}|${dims.join(',')}|${Array.from(data as ArrayLike<number>).join(',')}` : undefined;
+    const key =
+      data.length <= 16 ? `${dtype}|${dims.join(',')}|${Array.from(data as ArrayLike<number>).join(',')}` : undefined;
     if (key !== undefined) {
       const hit = this.constCache.get(key);
       if (hit) return hit;
@@ -103,16 +116,38 @@ export class Graph {
   }
 
   ints(xs: number[]): Value {
-    return this.constant(xs.map((x) => BigInt(x)), 'int64', [xs.length], 'ints');
+    return this.constant(
+      xs.map((x) => BigInt(x)),
+      'int64',
+      [xs.length],
+      'ints',
+    );
   }
 
   /** Appends a node; `outs` gives the dtype and shape of each output. */
-  node(opType: string, inputs: (Value | undefined)[], attrs: Attrs, outs: { dtype: DType; shape: Shape }[], hint?: string, domain = ''): Value[] {
-    for (const i of inputs) if (i && i.graph !== this && !isOuterScope(this, i.graph)) throw new Error(`${opType}: input ${i.name} belongs to another graph`);
+  node(
+    opType: string,
+    inputs: (Value | undefined)[],
+    attrs: Attrs,
+    outs: { dtype: DType; shape: Shape }[],
+    hint?: string,
+    domain = '',
+  ): Value[] {
+    for (const i of inputs)
+      if (i && i.graph !== this && !isOuterScope(this, i.graph))
+        throw new Error(`${opType}: input ${i.name} belongs to another graph`);
     const name = this.uniqueName(`${hint ?? opType}`);
     const outputs: Value[] = [];
     const node: Node = { opType, domain, inputs, outputs, attrs, name };
-    outs.forEach((o, k) => outputs.push({ graph: this, name: outs.length === 1 ? name : this.uniqueName(`${name}_${k}`), dtype: o.dtype, shape: o.shape, producer: node }));
+    outs.forEach((o, k) =>
+      outputs.push({
+        graph: this,
+        name: outs.length === 1 ? name : this.uniqueName(`${name}_${k}`),
+        dtype: o.dtype,
+        shape: o.shape,
+        producer: node,
+      }),
+    );
     this.nodes.push(node);
     return outputs;
   }
@@ -158,7 +193,9 @@ export function toTypedArray(data: ArrayLike<number> | bigint[], dtype: DType): 
     case 'float64':
       return data instanceof Float64Array ? data : Float64Array.from(data as ArrayLike<number>);
     case 'int64':
-      return data instanceof BigInt64Array ? data : BigInt64Array.from(Array.from(data as ArrayLike<number | bigint>, (x) => BigInt(x)));
+      return data instanceof BigInt64Array
+        ? data
+        : BigInt64Array.from(Array.from(data as ArrayLike<number | bigint>, (x) => BigInt(x)));
     case 'int32':
       return Int32Array.from(data as ArrayLike<number>);
     case 'bool':

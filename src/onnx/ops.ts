@@ -4,7 +4,16 @@
  * emit the gradients of its inputs (undefined where an input has none). autodiff.ts walks a graph
  * backwards with these rules.
  */
-import { type Attrs, type DType, type Dim, type Graph, type Node, type Shape, type Value, staticSize } from './graph.js';
+import {
+  type Attrs,
+  type DType,
+  type Dim,
+  type Graph,
+  type Node,
+  type Shape,
+  type Value,
+  staticSize,
+} from './graph.js';
 
 export type VjpRule = (node: Node, dOut: (Value | undefined)[]) => (Value | undefined)[];
 export const rules: Record<string, VjpRule> = {};
@@ -12,10 +21,24 @@ export const rules: Record<string, VjpRule> = {};
 /** An end index past any real dim (ONNX clamps Slice ends); exactly representable as a JS number. */
 const INT64_MAX = Number.MAX_SAFE_INTEGER;
 
-function emit(op: string, inputs: (Value | undefined)[], attrs: Attrs, outs: { dtype: DType; shape: Shape }[], hint?: string, domain?: string): Value[] {
+function emit(
+  op: string,
+  inputs: (Value | undefined)[],
+  attrs: Attrs,
+  outs: { dtype: DType; shape: Shape }[],
+  hint?: string,
+  domain?: string,
+): Value[] {
   return innermostGraph(inputs).node(op, inputs, attrs, outs, hint, domain);
 }
-function emit1(op: string, inputs: (Value | undefined)[], attrs: Attrs, dtype: DType, shape: Shape, hint?: string): Value {
+function emit1(
+  op: string,
+  inputs: (Value | undefined)[],
+  attrs: Attrs,
+  dtype: DType,
+  shape: Shape,
+  hint?: string,
+): Value {
   return emit(op, inputs, attrs, [{ dtype, shape }], hint)[0]!;
 }
 
@@ -94,7 +117,12 @@ export function unbroadcast(grad: Value, shape: Shape): Value {
   for (let i = 0; i < shape.length; i++) if (shape[i] === 1 && grad.shape[lead + i] !== 1) keepAxes.push(lead + i);
   let g = grad;
   if (keepAxes.length) g = reduceSum(g, keepAxes, true);
-  if (lead > 0) g = reduceSum(g, Array.from({ length: lead }, (_, i) => i), false);
+  if (lead > 0)
+    g = reduceSum(
+      g,
+      Array.from({ length: lead }, (_, i) => i),
+      false,
+    );
   return g;
 }
 
@@ -229,7 +257,8 @@ function matmulShape(a: Shape, b: Shape): Shape {
   return [...batch, a[a.length - 2]!, b[b.length - 1]!];
 }
 
-export const matmul = (a: Value, b: Value, hint?: string) => emit1('MatMul', [a, b], {}, a.dtype, matmulShape(a.shape, b.shape), hint);
+export const matmul = (a: Value, b: Value, hint?: string) =>
+  emit1('MatMul', [a, b], {}, a.dtype, matmulShape(a.shape, b.shape), hint);
 rules.MatMul = (n, [dy]) => {
   const [a, b] = n.inputs as Value[];
   const da = matmul(dy!, transposeLast2(b!));
@@ -263,12 +292,17 @@ export function gemm(a: Value, b: Value, c?: Value, o: GemmOptions = {}, hint?: 
 }
 rules.Gemm = (n, [dy]) => {
   const [a, b, c] = n.inputs as Value[];
-  const tA = n.attrs.transA === 1, tB = n.attrs.transB === 1;
+  const tA = n.attrs.transA === 1,
+    tB = n.attrs.transB === 1;
   const alpha = n.attrs.alpha ? (n.attrs.alpha as { float: number }).float : 1;
   const beta = n.attrs.beta ? (n.attrs.beta as { float: number }).float : 1;
   // Y = op(A) op(B): d op(A) = dY op(B)^T and d op(B) = op(A)^T dY, transposed back where A or B was transposed.
-  const da = tA ? gemm(b!, dy!, undefined, { transA: tB, transB: true, alpha }) : gemm(dy!, b!, undefined, { transB: !tB, alpha });
-  const db = tB ? gemm(dy!, a!, undefined, { transA: true, transB: tA, alpha }) : gemm(a!, dy!, undefined, { transA: !tA, alpha });
+  const da = tA
+    ? gemm(b!, dy!, undefined, { transA: tB, transB: true, alpha })
+    : gemm(dy!, b!, undefined, { transB: !tB, alpha });
+  const db = tB
+    ? gemm(dy!, a!, undefined, { transA: true, transB: tA, alpha })
+    : gemm(a!, dy!, undefined, { transA: !tA, alpha });
   const dc = c ? unbroadcast(beta === 1 ? dy! : mul(dy!, scalarLike(beta, dy!)), c.shape) : undefined;
   return c ? [da, db, dc] : [da, db];
 };
@@ -288,7 +322,8 @@ export function reshape(x: Value, target: Dim[] | Value, outShape?: Shape, hint?
   }
   const dims = target.map((d, i) => (d === 0 ? x.shape[i]! : d));
   target.forEach((d, i) => {
-    if (typeof d === 'string' && x.shape[i] !== d) throw new Error(`reshape: symbolic dim ${d} must stay at position ${i}`);
+    if (typeof d === 'string' && x.shape[i] !== d)
+      throw new Error(`reshape: symbolic dim ${d} must stay at position ${i}`);
   });
   const numeric = target.map((d) => (typeof d === 'number' ? d : 0));
   if (dims.includes(-1)) {
@@ -301,7 +336,14 @@ export function reshape(x: Value, target: Dim[] | Value, outShape?: Shape, hint?
 rules.Reshape = (n, [dy]) => [reshape(dy!, shapeOf(n.inputs[0]!), n.inputs[0]!.shape), undefined];
 
 export function transpose(x: Value, perm: number[], hint?: string): Value {
-  return emit1('Transpose', [x], { perm }, x.dtype, perm.map((p) => x.shape[p]!), hint);
+  return emit1(
+    'Transpose',
+    [x],
+    { perm },
+    x.dtype,
+    perm.map((p) => x.shape[p]!),
+    hint,
+  );
 }
 rules.Transpose = (n, [dy]) => {
   const perm = n.attrs.perm as number[];
@@ -322,7 +364,13 @@ rules.Unsqueeze = (n, [dy]) => [squeeze(dy!, readInts(n.inputs[1]!)), undefined]
 
 export function squeeze(x: Value, axes: number[]): Value {
   const ax = axes.map((a) => normAxis(a, x.shape.length));
-  return emit1('Squeeze', [x, x.graph.ints(ax)], {}, x.dtype, x.shape.filter((_, i) => !ax.includes(i)));
+  return emit1(
+    'Squeeze',
+    [x, x.graph.ints(ax)],
+    {},
+    x.dtype,
+    x.shape.filter((_, i) => !ax.includes(i)),
+  );
 }
 rules.Squeeze = (n, [dy]) => [unsqueeze(dy!, readInts(n.inputs[1]!)), undefined];
 
@@ -347,7 +395,9 @@ export const TO_END = INT64_MAX;
 rules.Slice = (n, [dy]) => {
   const g = n.inputs[0]!.graph;
   const read = (v: Value | undefined) => Number((g.initializers.find((i) => i.value === v)?.data as BigInt64Array)[0]);
-  const start = read(n.inputs[1]), end = read(n.inputs[2]), axis = read(n.inputs[3]);
+  const start = read(n.inputs[1]),
+    end = read(n.inputs[2]),
+    axis = read(n.inputs[3]);
   const x = n.inputs[0]!;
   const d = x.shape[axis];
   let before: number, after: number;
@@ -397,7 +447,11 @@ rules.Split = (n, dOut) => {
 /** Broadcast x to a shape given as a Value (e.g. shapeOf(other)) or static numbers. */
 export function expand(x: Value, shape: Value | number[], outShape?: Shape): Value {
   const s = Array.isArray(shape) ? x.graph.ints(shape) : shape;
-  const out = outShape ?? (Array.isArray(shape) ? broadcastShape(x.shape, shape) : Array.from({ length: shape.shape[0] as number }, unknownDim));
+  const out =
+    outShape ??
+    (Array.isArray(shape)
+      ? broadcastShape(x.shape, shape)
+      : Array.from({ length: shape.shape[0] as number }, unknownDim));
   return emit1('Expand', [x, s], {}, x.dtype, out);
 }
 rules.Expand = (n, [dy]) => [unbroadcast(dy!, n.inputs[0]!.shape), undefined];
@@ -421,12 +475,26 @@ function reducedShape(shape: Shape, axes: number[], keep: boolean): Shape {
 }
 
 export function reduceSum(x: Value, axes: number[], keepdims = true, hint?: string): Value {
-  return emit1('ReduceSum', [x, x.graph.ints(axes)], { keepdims: keepdims ? 1 : 0 }, x.dtype, reducedShape(x.shape, axes, keepdims), hint);
+  return emit1(
+    'ReduceSum',
+    [x, x.graph.ints(axes)],
+    { keepdims: keepdims ? 1 : 0 },
+    x.dtype,
+    reducedShape(x.shape, axes, keepdims),
+    hint,
+  );
 }
 rules.ReduceSum = (n, [dy]) => [expandBack(n, dy!), undefined];
 
 export function reduceMean(x: Value, axes: number[], keepdims = true, hint?: string): Value {
-  return emit1('ReduceMean', [x, x.graph.ints(axes)], { keepdims: keepdims ? 1 : 0 }, x.dtype, reducedShape(x.shape, axes, keepdims), hint);
+  return emit1(
+    'ReduceMean',
+    [x, x.graph.ints(axes)],
+    { keepdims: keepdims ? 1 : 0 },
+    x.dtype,
+    reducedShape(x.shape, axes, keepdims),
+    hint,
+  );
 }
 rules.ReduceMean = (n, [dy]) => {
   const x = n.inputs[0]!;
@@ -434,7 +502,11 @@ rules.ReduceMean = (n, [dy]) => {
   const count = staticSize(axes.map((a) => x.shape[a]!));
   let scaled: Value;
   if (count !== undefined) scaled = mul(dy!, scalarLike(1 / count, dy!));
-  else scaled = div(dy!, cast(div(emit1('Size', [x], {}, 'int64', []), emit1('Size', [n.outputs[0]!], {}, 'int64', [])), dy!.dtype));
+  else
+    scaled = div(
+      dy!,
+      cast(div(emit1('Size', [x], {}, 'int64', []), emit1('Size', [n.outputs[0]!], {}, 'int64', [])), dy!.dtype),
+    );
   return [expandBack(n, scaled), undefined];
 };
 
@@ -497,12 +569,19 @@ rules.GatherElements = (n, [dy]) => {
 
 /** A copy of `x` with `updates` added at `indices` along `axis` (duplicates accumulate). */
 export function scatterElementsAdd(x: Value, indices: Value, updates: Value, axis: number): Value {
-  return emit1('ScatterElements', [x, indices, updates], { axis: normAxis(axis, x.shape.length), reduction: 'add' }, x.dtype, x.shape);
+  return emit1(
+    'ScatterElements',
+    [x, indices, updates],
+    { axis: normAxis(axis, x.shape.length), reduction: 'add' },
+    x.dtype,
+    x.shape,
+  );
 }
 
 // ---------------------------------------------------------------- integer helpers (no gradient)
 
-export const cumSum = (x: Value, axis: number) => emit1('CumSum', [x, x.graph.constant([BigInt(axis)], 'int64', [], 'axis')], {}, x.dtype, x.shape);
+export const cumSum = (x: Value, axis: number) =>
+  emit1('CumSum', [x, x.graph.constant([BigInt(axis)], 'int64', [], 'axis')], {}, x.dtype, x.shape);
 
 export function range(start: Value, limit: Value, delta: Value, len: Dim): Value {
   return emit1('Range', [start, limit, delta], {}, start.dtype, [len]);
@@ -516,9 +595,16 @@ export const sin = (x: Value) => emit1('Sin', [x], {}, x.dtype, x.shape);
 rules.Sin = (n, [dy]) => [mul(dy!, cos(n.inputs[0]!))];
 
 /** Element `index` of a 1-D int64 tensor, as a scalar. */
-export const element = (x: Value, index: number) => emit1('Gather', [x, x.graph.constant([BigInt(index)], 'int64', [], 'idx')], { axis: 0 }, x.dtype, []);
+export const element = (x: Value, index: number) =>
+  emit1('Gather', [x, x.graph.constant([BigInt(index)], 'int64', [], 'idx')], { axis: 0 }, x.dtype, []);
 
 /** Any ONNX op with no gradient rule (integer logic, sampling, control flow); `outs` gives result types. */
-export function apply(opType: string, inputs: (Value | undefined)[], attrs: Attrs, outs: { dtype: DType; shape: Shape }[], hint?: string): Value[] {
+export function apply(
+  opType: string,
+  inputs: (Value | undefined)[],
+  attrs: Attrs,
+  outs: { dtype: DType; shape: Shape }[],
+  hint?: string,
+): Value[] {
   return emit(opType, inputs, attrs, outs, hint);
 }

@@ -118,7 +118,8 @@ function attribute(name: string, v: AttrValue): onnxProto.onnx.IAttributeProto {
   if (typeof v === 'number') return Number.isInteger(v) ? { name, type: AT.INT, i: v } : { name, type: AT.FLOAT, f: v };
   if (typeof v === 'string') return { name, type: AT.STRING, s: enc.encode(v) };
   if (Array.isArray(v)) {
-    if (v.length > 0 && typeof v[0] === 'string') return { name, type: AT.STRINGS, strings: (v as string[]).map((s) => enc.encode(s)) };
+    if (v.length > 0 && typeof v[0] === 'string')
+      return { name, type: AT.STRINGS, strings: (v as string[]).map((s) => enc.encode(s)) };
     return { name, type: AT.INTS, ints: v as number[] };
   }
   if ('floats' in v) return { name, type: AT.FLOATS, floats: v.floats };

@@ -38,58 +38,100 @@ export interface PlotSpec {
   legend?: boolean;
 }
 
-export const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf', '#7f7f7f', '#bcbd22'];
+export const PALETTE = [
+  '#1f77b4',
+  '#d62728',
+  '#2ca02c',
+  '#9467bd',
+  '#ff7f0e',
+  '#8c564b',
+  '#e377c2',
+  '#17becf',
+  '#7f7f7f',
+  '#bcbd22',
+];
 
 const MARGIN = { left: 72, right: 230, top: 40, bottom: 56 };
 const NO_LEGEND_RIGHT = 20;
 
 /** Renders the plot as a standalone SVG document. */
 export function linePlot(spec: PlotSpec): string {
-  const width = spec.width ?? 800, height = spec.height ?? 460;
-  const xScale = spec.xScale ?? 'linear', yScale = spec.yScale ?? 'linear';
+  const width = spec.width ?? 800,
+    height = spec.height ?? 460;
+  const xScale = spec.xScale ?? 'linear',
+    yScale = spec.yScale ?? 'linear';
   const legend = spec.legend ?? true;
-  const plotW = width - MARGIN.left - (legend ? MARGIN.right : NO_LEGEND_RIGHT), plotH = height - MARGIN.top - MARGIN.bottom;
+  const plotW = width - MARGIN.left - (legend ? MARGIN.right : NO_LEGEND_RIGHT),
+    plotH = height - MARGIN.top - MARGIN.bottom;
   const drawable = (v: number, s: Scale) => Number.isFinite(v) && (s === 'linear' || v > 0);
-  const xs: number[] = [], ys: number[] = [];
-  const bandOk = ([x, lo, hi]: readonly [number, number, number]) => drawable(x, xScale) && drawable(lo, yScale) && drawable(hi, yScale);
+  const xs: number[] = [],
+    ys: number[] = [];
+  const bandOk = ([x, lo, hi]: readonly [number, number, number]) =>
+    drawable(x, xScale) && drawable(lo, yScale) && drawable(hi, yScale);
   for (const s of spec.series) {
-    for (const [x, y] of s.points) if (drawable(x, xScale) && drawable(y, yScale)) { xs.push(x); ys.push(y); }
-    for (const b of s.band ?? []) if (bandOk(b)) { xs.push(b[0]); ys.push(b[1], b[2]); }
+    for (const [x, y] of s.points)
+      if (drawable(x, xScale) && drawable(y, yScale)) {
+        xs.push(x);
+        ys.push(y);
+      }
+    for (const b of s.band ?? [])
+      if (bandOk(b)) {
+        xs.push(b[0]);
+        ys.push(b[1], b[2]);
+      }
   }
-  const xr = axisRange(xs, xScale), yr = axisRange(ys, yScale);
+  const xr = axisRange(xs, xScale),
+    yr = axisRange(ys, yScale);
   const tx = (x: number) => MARGIN.left + toUnit(x, xr, xScale) * plotW;
   const ty = (y: number) => MARGIN.top + (1 - toUnit(y, yr, yScale)) * plotH;
 
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+  );
   out.push(`<rect x="0" y="0" width="${width}" height="${height}" fill="white"/>`);
-  out.push(`<text x="${fmt(MARGIN.left + plotW / 2)}" y="22" text-anchor="middle" font-size="15">${escapeXml(spec.title)}</text>`);
+  out.push(
+    `<text x="${fmt(MARGIN.left + plotW / 2)}" y="22" text-anchor="middle" font-size="15">${escapeXml(spec.title)}</text>`,
+  );
   // grid and ticks
   for (const t of ticks(xr, xScale)) {
     const x = fmt(tx(t));
     out.push(`<line x1="${x}" y1="${MARGIN.top}" x2="${x}" y2="${MARGIN.top + plotH}" stroke="#e5e5e5"/>`);
-    out.push(`<text x="${x}" y="${MARGIN.top + plotH + 16}" text-anchor="middle">${escapeXml(tickLabel(t, xScale))}</text>`);
+    out.push(
+      `<text x="${x}" y="${MARGIN.top + plotH + 16}" text-anchor="middle">${escapeXml(tickLabel(t, xScale))}</text>`,
+    );
   }
   for (const t of ticks(yr, yScale)) {
     const y = fmt(ty(t));
     out.push(`<line x1="${MARGIN.left}" y1="${y}" x2="${MARGIN.left + plotW}" y2="${y}" stroke="#e5e5e5"/>`);
-    out.push(`<text x="${MARGIN.left - 6}" y="${y}" text-anchor="end" dominant-baseline="middle">${escapeXml(tickLabel(t, yScale))}</text>`);
+    out.push(
+      `<text x="${MARGIN.left - 6}" y="${y}" text-anchor="end" dominant-baseline="middle">${escapeXml(tickLabel(t, yScale))}</text>`,
+    );
   }
   out.push(`<rect x="${MARGIN.left}" y="${MARGIN.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#333"/>`);
-  out.push(`<text x="${fmt(MARGIN.left + plotW / 2)}" y="${height - 14}" text-anchor="middle">${escapeXml(spec.xLabel)}</text>`);
-  out.push(`<text x="16" y="${fmt(MARGIN.top + plotH / 2)}" text-anchor="middle" transform="rotate(-90 16 ${fmt(MARGIN.top + plotH / 2)})">${escapeXml(spec.yLabel)}</text>`);
+  out.push(
+    `<text x="${fmt(MARGIN.left + plotW / 2)}" y="${height - 14}" text-anchor="middle">${escapeXml(spec.xLabel)}</text>`,
+  );
+  out.push(
+    `<text x="16" y="${fmt(MARGIN.top + plotH / 2)}" text-anchor="middle" transform="rotate(-90 16 ${fmt(MARGIN.top + plotH / 2)})">${escapeXml(spec.yLabel)}</text>`,
+  );
   const colorOf = (s: Series, i: number) => s.color ?? PALETTE[i % PALETTE.length]!;
   // bands first, so that every line stays visible
   spec.series.forEach((s, i) => {
     for (const run of runs(s.band ?? [], bandOk)) {
       if (run.length < 2) continue;
       // along the top edge, then back along the bottom one
-      const edge = [...run.map(([x, , hi]) => `${fmt(tx(x))},${fmt(ty(hi))}`), ...[...run].reverse().map(([x, lo]) => `${fmt(tx(x))},${fmt(ty(lo))}`)];
+      const edge = [
+        ...run.map(([x, , hi]) => `${fmt(tx(x))},${fmt(ty(hi))}`),
+        ...[...run].reverse().map(([x, lo]) => `${fmt(tx(x))},${fmt(ty(lo))}`),
+      ];
       out.push(`<polygon points="${edge.join(' ')}" fill="${colorOf(s, i)}" fill-opacity="0.15" stroke="none"/>`);
     }
   });
   // series: faint ones first, so that they stay behind
-  const order = spec.series.map((s, i) => [s, i] as const).sort(([a], [b]) => Number(b.faint ?? false) - Number(a.faint ?? false));
+  const order = spec.series
+    .map((s, i) => [s, i] as const)
+    .sort(([a], [b]) => Number(b.faint ?? false) - Number(a.faint ?? false));
   let entries = 0;
   for (const [s, i] of order) {
     const color = colorOf(s, i);
@@ -105,11 +147,13 @@ export function linePlot(spec: PlotSpec): string {
     if (s.faint) continue;
     if (s.markers !== false) {
       for (const [x, y] of s.points) {
-        if (drawable(x, xScale) && drawable(y, yScale)) out.push(`<circle cx="${fmt(tx(x))}" cy="${fmt(ty(y))}" r="2.8" fill="${color}"/>`);
+        if (drawable(x, xScale) && drawable(y, yScale))
+          out.push(`<circle cx="${fmt(tx(x))}" cy="${fmt(ty(y))}" r="2.8" fill="${color}"/>`);
       }
     }
     if (!legend) continue;
-    const ly = MARGIN.top + 10 + entries++ * 18, lx = MARGIN.left + plotW + 14;
+    const ly = MARGIN.top + 10 + entries++ * 18,
+      lx = MARGIN.left + plotW + 14;
     out.push(`<line x1="${lx}" y1="${ly}" x2="${lx + 22}" y2="${ly}" stroke="${color}" stroke-width="1.8"${dash}/>`);
     out.push(`<text x="${lx + 28}" y="${ly}" dominant-baseline="middle">${escapeXml(s.name)}</text>`);
   }
@@ -125,7 +169,8 @@ export interface AxisRange {
 /** The drawn range of an axis: the data range (log axes widened to whole decades), padded when flat (to 1e-9). */
 export function axisRange(values: readonly number[], scale: Scale): AxisRange {
   if (values.length === 0) return scale === 'log' ? { lo: 1, hi: 10 } : { lo: 0, hi: 1 };
-  let lo = Math.min(...values), hi = Math.max(...values);
+  let lo = Math.min(...values),
+    hi = Math.max(...values);
   if (scale === 'log') {
     lo = decade(Math.floor(Math.log10(lo) + 1e-9));
     hi = decade(Math.ceil(Math.log10(hi) - 1e-9));
@@ -134,7 +179,8 @@ export function axisRange(values: readonly number[], scale: Scale): AxisRange {
   }
   // flat up to rounding (a mean of equal values): ticks of a 1e-17 span would never end
   if (hi - lo <= 1e-9 * Math.max(Math.abs(lo), Math.abs(hi))) {
-    const mid = (lo + hi) / 2, pad = mid === 0 ? 1 : Math.abs(mid) * 0.1;
+    const mid = (lo + hi) / 2,
+      pad = mid === 0 ? 1 : Math.abs(mid) * 0.1;
     return { lo: mid - pad, hi: mid + pad };
   }
   const pad = (hi - lo) * 0.05;
@@ -152,9 +198,13 @@ export function toUnit(v: number, r: AxisRange, scale: Scale): number {
  */
 export function ticks(r: AxisRange, scale: Scale): number[] {
   if (scale === 'log') {
-    const a = Math.round(Math.log10(r.lo)), b = Math.round(Math.log10(r.hi));
+    const a = Math.round(Math.log10(r.lo)),
+      b = Math.round(Math.log10(r.hi));
     const decades = b - a;
-    if (decades <= 1) return [1, 2, 5, 10].map((m) => Number(`${m}e${a}`)).filter((t) => t >= r.lo * (1 - 1e-12) && t <= r.hi * (1 + 1e-12));
+    if (decades <= 1)
+      return [1, 2, 5, 10]
+        .map((m) => Number(`${m}e${a}`))
+        .filter((t) => t >= r.lo * (1 - 1e-12) && t <= r.hi * (1 + 1e-12));
     const every = Math.max(1, Math.ceil(decades / 10));
     const out: number[] = [];
     for (let e = a; e <= b; e += every) out.push(decade(e));
@@ -165,7 +215,8 @@ export function ticks(r: AxisRange, scale: Scale): number[] {
   const mag = Math.pow(10, Math.floor(Math.log10(raw)));
   const stepSize = [1, 2, 5, 10].map((m) => m * mag).find((s) => span / s <= 7)!;
   const out: number[] = [];
-  for (let k = Math.ceil(r.lo / stepSize - 1e-9); k * stepSize <= r.hi + stepSize * 1e-9; k++) out.push(Number((k * stepSize).toPrecision(12)));
+  for (let k = Math.ceil(r.lo / stepSize - 1e-9); k * stepSize <= r.hi + stepSize * 1e-9; k++)
+    out.push(Number((k * stepSize).toPrecision(12)));
   return out;
 }
 
@@ -177,7 +228,7 @@ function decade(e: number): number {
 function tickLabel(t: number, scale: Scale): string {
   if (scale === 'log') {
     const e = Math.log10(t);
-    if (Math.abs(e - Math.round(e)) < 1e-9 && (Math.abs(e) >= 3)) return `1e${Math.round(e)}`;
+    if (Math.abs(e - Math.round(e)) < 1e-9 && Math.abs(e) >= 3) return `1e${Math.round(e)}`;
   }
   return String(Number(t.toPrecision(6)));
 }
@@ -188,7 +239,10 @@ function runs<P>(points: readonly P[], ok: (p: P) => boolean): P[][] {
   let cur: P[] = [];
   for (const p of points) {
     if (ok(p)) cur.push(p);
-    else { if (cur.length) out.push(cur); cur = []; }
+    else {
+      if (cur.length) out.push(cur);
+      cur = [];
+    }
   }
   if (cur.length) out.push(cur);
   return out;

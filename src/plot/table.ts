@@ -53,6 +53,7 @@ function escapeMd(s: string): string {
 
 function checkShape(table: Table): void {
   table.rows.forEach((r, i) => {
-    if (r.length !== table.columns.length) throw new RangeError(`table row ${i} has ${r.length} cells for ${table.columns.length} columns`);
+    if (r.length !== table.columns.length)
+      throw new RangeError(`table row ${i} has ${r.length} cells for ${table.columns.length} columns`);
   });
 }

@@ -15,7 +15,10 @@ export interface CellLine {
   dashed: boolean;
 }
 
-export function cellLines(runs: readonly RunRecord[], options: { withMethod?: boolean; markIncomplete?: boolean } = {}): CellLine[] {
+export function cellLines(
+  runs: readonly RunRecord[],
+  options: { withMethod?: boolean; markIncomplete?: boolean } = {},
+): CellLine[] {
   const byLabel = new Map<string, RunRecord[]>();
   for (const r of [...runs].sort(compareRuns)) byLabel.set(r.label, [...(byLabel.get(r.label) ?? []), r]);
   return [...byLabel.entries()].map(([label, group]) => {

@@ -32,8 +32,18 @@ export function qColor(q: number): string {
   const [q0, c0] = Q_STOPS[i - 1]!;
   const t = (q - q0) / (q1 - q0);
   const rgb = (c: string) => [1, 3, 5].map((k) => parseInt(c.slice(k, k + 2), 16));
-  const a = rgb(c0), b = rgb(c1);
-  return '#' + a.map((v, k) => Math.round(v + t * (b[k]! - v)).toString(16).padStart(2, '0')).join('');
+  const a = rgb(c0),
+    b = rgb(c1);
+  return (
+    '#' +
+    a
+      .map((v, k) =>
+        Math.round(v + t * (b[k]! - v))
+          .toString(16)
+          .padStart(2, '0'),
+      )
+      .join('')
+  );
 }
 
 /** The style of a cell, from its method, constant q (or null) and row label (for schedules). */

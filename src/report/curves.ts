@@ -27,15 +27,27 @@ export interface Curve {
 }
 
 /** The series of one cell for one quantity: the (smoothed) mean, its seeds' range, and the raw mean faint behind. */
-export function cellSeries(line: Pick<CellLine, 'name' | 'runs' | 'color' | 'dashed'>, q: Quantity, window: number): Series[] {
+export function cellSeries(
+  line: Pick<CellLine, 'name' | 'runs' | 'color' | 'dashed'>,
+  q: Quantity,
+  window: number,
+): Series[] {
   const perSeed = line.runs.map((r) => q.points(r)).filter((p) => p.length > 0);
   if (perSeed.length === 0) return [];
   const w = q.smooth ? window : 1;
   const smooth = (p: readonly (readonly [number, number])[]) => (w > 1 ? movingAverage(p, w) : p);
   const raw = meanAcross(perSeed);
-  const main: Series = { name: line.name, color: line.color, dashed: line.dashed, markers: !q.smooth, points: smooth(raw) };
+  const main: Series = {
+    name: line.name,
+    color: line.color,
+    dashed: line.dashed,
+    markers: !q.smooth,
+    points: smooth(raw),
+  };
   if (perSeed.length > 1) main.band = rangeAcross(perSeed.map(smooth));
-  return w > 1 ? [{ name: `${line.name} per step`, color: line.color, faint: true, markers: false, points: raw }, main] : [main];
+  return w > 1
+    ? [{ name: `${line.name} per step`, color: line.color, faint: true, markers: false, points: raw }, main]
+    : [main];
 }
 
 /** "(mean of the last 5 steps; faint: each step)" for smoothed figures; "" without smoothing. */
@@ -51,7 +63,9 @@ export function buildCurves(runs: readonly RunRecord[]): Curve[] {
     const key = JSON.stringify([r.task ?? 'unknown', r.start ?? 'unknown']);
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
-  const keys = [...groups.keys()].map((k) => JSON.parse(k) as [string, string]).sort(([ta, sa], [tb, sb]) => compareTasks(ta, tb) || sa.localeCompare(sb));
+  const keys = [...groups.keys()]
+    .map((k) => JSON.parse(k) as [string, string])
+    .sort(([ta, sa], [tb, sb]) => compareTasks(ta, tb) || sa.localeCompare(sb));
   const out: Curve[] = [];
   for (const [task, start] of keys) {
     const group = groups.get(JSON.stringify([task, start]))!;
@@ -69,7 +83,14 @@ export function buildCurves(runs: readonly RunRecord[]): Curve[] {
         task,
         start,
         series: series.filter((s) => !s.faint).map((s) => s.name),
-        svg: linePlot({ title, xLabel: 'step', yLabel: q.yLabel, yScale: q.log ? 'log' : 'linear', series, width: 900 }),
+        svg: linePlot({
+          title,
+          xLabel: 'step',
+          yLabel: q.yLabel,
+          yScale: q.log ? 'log' : 'linear',
+          series,
+          width: 900,
+        }),
       });
     }
   }

@@ -57,24 +57,49 @@ export function buildDiagnostics(runs: readonly RunRecord[]): Diagnostic[] {
     const key = JSON.stringify([r.task, r.start]);
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
-  const keys = [...groups.keys()].map((k) => JSON.parse(k) as [string, string]).sort(([ta, sa], [tb, sb]) => compareTasks(ta, tb) || sa.localeCompare(sb));
+  const keys = [...groups.keys()]
+    .map((k) => JSON.parse(k) as [string, string])
+    .sort(([ta, sa], [tb, sb]) => compareTasks(ta, tb) || sa.localeCompare(sb));
   const out: Diagnostic[] = [];
   for (const [task, start] of keys) {
     const group = groups.get(JSON.stringify([task, start]))!;
-    const garl = cellLines(group.filter((r) => r.method === 'garl'), { withMethod: false });
+    const garl = cellLines(
+      group.filter((r) => r.method === 'garl'),
+      { withMethod: false },
+    );
     if (garl.length === 0) continue;
     const where = `${taskTitle(task)}, ${start} start`;
-    const along = (ls: CellLine[], column: Column): Series[] => ls.map((l) => ({ name: l.name, color: l.color, dashed: l.dashed, points: meanOverSeeds(l.runs, column) }));
+    const along = (ls: CellLine[], column: Column): Series[] =>
+      ls.map((l) => ({ name: l.name, color: l.color, dashed: l.dashed, points: meanOverSeeds(l.runs, column) }));
     const logW = garl.map((l) => {
-      const lo = new Map(meanOverSeeds(l.runs, 'log_W_p10')), hi = new Map(meanOverSeeds(l.runs, 'log_W_p90'));
-      const band = [...lo.keys()].filter((step) => hi.has(step)).map((step) => [step, lo.get(step)!, hi.get(step)!] as const);
+      const lo = new Map(meanOverSeeds(l.runs, 'log_W_p10')),
+        hi = new Map(meanOverSeeds(l.runs, 'log_W_p90'));
+      const band = [...lo.keys()]
+        .filter((step) => hi.has(step))
+        .map((step) => [step, lo.get(step)!, hi.get(step)!] as const);
       return { name: l.name, color: l.color, points: meanOverSeeds(l.runs, 'log_W_p50'), band };
     });
     const figures: { kind: DiagnosticKind; title: string; yLabel: string; log?: boolean; series: Series[] }[] = [
-      { kind: 'max-scaled-c', title: `GARL max c_m / M^q, ${where}`, yLabel: 'max over m of c_m / M^q', log: true, series: along(garl, 'max_scaled_c') },
-      { kind: 'above-eps', title: `GARL gradient share above eps, ${where}`, yLabel: "share of |g| > the optimizer's eps", series: along(garl, 'above_eps') },
+      {
+        kind: 'max-scaled-c',
+        title: `GARL max c_m / M^q, ${where}`,
+        yLabel: 'max over m of c_m / M^q',
+        log: true,
+        series: along(garl, 'max_scaled_c'),
+      },
+      {
+        kind: 'above-eps',
+        title: `GARL gradient share above eps, ${where}`,
+        yLabel: "share of |g| > the optimizer's eps",
+        series: along(garl, 'above_eps'),
+      },
       { kind: 'log-w', title: `GARL log W (median, p10-p90), ${where}`, yLabel: 'log W over questions', series: logW },
-      { kind: 'entropy', title: `Token entropy, ${where}`, yLabel: 'mean token entropy (nats)', series: along(cellLines(group), 'entropy') },
+      {
+        kind: 'entropy',
+        title: `Token entropy, ${where}`,
+        yLabel: 'mean token entropy (nats)',
+        series: along(cellLines(group), 'entropy'),
+      },
     ];
     for (const f of figures) {
       const series = f.series.filter((s) => s.points.length > 0);

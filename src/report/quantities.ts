@@ -26,10 +26,21 @@ export interface Quantity {
   points: (run: RunRecord) => Points;
 }
 
-const training = (key: string, column: Column, title: string, yLabel: string, more: Partial<Quantity> = {}): Quantity =>
-  ({ key, title, yLabel, smooth: true, inCurves: true, points: (r) => columnPoints(r, column), ...more });
-const validation = (key: 'p1' | 'p16' | 'm16', title: string): Quantity =>
-  ({ key: `validation-${key}`, title: `Validation ${title}`, yLabel: `validation ${title} (%)`, smooth: false, inCurves: true, points: (r) => r.validation.map((v) => [v.step, v[key]] as const) });
+const training = (
+  key: string,
+  column: Column,
+  title: string,
+  yLabel: string,
+  more: Partial<Quantity> = {},
+): Quantity => ({ key, title, yLabel, smooth: true, inCurves: true, points: (r) => columnPoints(r, column), ...more });
+const validation = (key: 'p1' | 'p16' | 'm16', title: string): Quantity => ({
+  key: `validation-${key}`,
+  title: `Validation ${title}`,
+  yLabel: `validation ${title} (%)`,
+  smooth: false,
+  inCurves: true,
+  points: (r) => r.validation.map((v) => [v.step, v[key]] as const),
+});
 
 export const QUANTITIES: readonly Quantity[] = [
   training('reward', 'mean_reward', 'Mean reward', 'mean exact-match reward'),

@@ -21,7 +21,15 @@ import { buildDiagnostics, DIAGNOSTIC_READINGS } from './diagnostics.js';
 import { RUN_FIGURE, runFigure } from './run-figure.js';
 import { collectRuns, type RunRecord } from './runs.js';
 import { seedsSummaryPath, writeSummaryCsv } from './summary.js';
-import { runsTable, STARTS, studyTable, studyTableCiMarkdownCells, studyTableMarkdownCells, studyTablesCsv, taskTitle } from './tables.js';
+import {
+  runsTable,
+  STARTS,
+  studyTable,
+  studyTableCiMarkdownCells,
+  studyTableMarkdownCells,
+  studyTablesCsv,
+  taskTitle,
+} from './tables.js';
 
 export type ReportFormat = 'md' | 'csv';
 
@@ -47,16 +55,22 @@ export function buildReport(runs: readonly RunRecord[], format: ReportFormat, ma
   if (format === 'csv') {
     const main = mainName ?? 'tables.csv';
     const runsName = `${basename(main, extname(main))}-runs.csv`.replace(/^tables-runs\.csv$/, 'runs.csv');
-    return { main: { name: main, text: toCsv(studyTablesCsv(tables)) }, others: [{ name: runsName, text: toCsv(runsTable(runs)) }, ...svgs] };
+    return {
+      main: { name: main, text: toCsv(studyTablesCsv(tables)) },
+      others: [{ name: runsName, text: toCsv(runsTable(runs)) }, ...svgs],
+    };
   }
   const finished = runs.filter((r) => r.status === 'finished').length;
   const incomplete = runs.filter((r) => r.status === 'incomplete').length;
   const invalid = runs.filter((r) => r.status === 'invalid').length;
   const lines: string[] = ['# Results', ''];
-  lines.push(`${runs.length} runs: ${finished} finished, ${incomplete} incomplete, ${invalid} invalid. ` +
-    'Test set, percent, from the checkpoint with the best validation m@k. Cells are mean ± sd over the finished runs (seeds; sd with n - 1), ' +
-    'n the seeds per row ("3 / – / 2": per dataset, in column order, where they differ); where a cell has several seeds, a second table gives the 95% ' +
-    'confidence interval of the mean (Student t, n - 1 degrees of freedom; one seed: its value, no interval). "incomplete" marks a cell whose runs have not finished.', '');
+  lines.push(
+    `${runs.length} runs: ${finished} finished, ${incomplete} incomplete, ${invalid} invalid. ` +
+      'Test set, percent, from the checkpoint with the best validation m@k. Cells are mean ± sd over the finished runs (seeds; sd with n - 1), ' +
+      'n the seeds per row ("3 / – / 2": per dataset, in column order, where they differ); where a cell has several seeds, a second table gives the 95% ' +
+      'confidence interval of the mean (Student t, n - 1 degrees of freedom; one seed: its value, no interval). "incomplete" marks a cell whose runs have not finished.',
+    '',
+  );
   for (const t of tables) {
     const name = t.start === 'cold' ? 'Cold' : 'Warm';
     lines.push(`## ${name} start`, '');
@@ -65,17 +79,23 @@ export function buildReport(runs: readonly RunRecord[], format: ReportFormat, ma
       continue;
     }
     lines.push(toMarkdown(studyTableMarkdownCells(t)));
-    if (t.rows.some((r) => r.cells.some((c) => c.runs > 1))) lines.push(`### ${name} start, 95% confidence intervals`, '', toMarkdown(studyTableCiMarkdownCells(t)));
+    if (t.rows.some((r) => r.cells.some((c) => c.runs > 1)))
+      lines.push(`### ${name} start, 95% confidence intervals`, '', toMarkdown(studyTableCiMarkdownCells(t)));
   }
   const unplaced = runs.filter((r) => r.status !== 'invalid' && (r.start === null || r.task === null));
-  if (unplaced.length) lines.push(`Not in the tables (task or start unknown): ${unplaced.map((r) => r.dir).join(', ')}.`, '');
+  if (unplaced.length)
+    lines.push(`Not in the tables (task or start unknown): ${unplaced.map((r) => r.dir).join(', ')}.`, '');
   lines.push('## Runs', '', toMarkdown(runsTable(runs)));
   if (curves.length) {
-    lines.push('## Curves', '',
+    lines.push(
+      '## Curves',
+      '',
       'Against step, one line per method and q, the mean over its seeds, shaded from the lowest to the highest seed where there are several; ' +
-      'a method and q has the same colour in every figure (GARL and PAFT by q, PAFT dashed). Training quantities are a moving average over the last steps ' +
-      '(the window, a twentieth of the run, is in each title) with the per-step mean faint behind; validation p@1, p@k and m@k are drawn point by point. ' +
-      `Token entropy and log W are under Diagnostics. \`report --per-run\` also draws each run alone, into \`<run dir>/${RUN_FIGURE}\`.`, '');
+        'a method and q has the same colour in every figure (GARL and PAFT by q, PAFT dashed). Training quantities are a moving average over the last steps ' +
+        '(the window, a twentieth of the run, is in each title) with the per-step mean faint behind; validation p@1, p@k and m@k are drawn point by point. ' +
+        `Token entropy and log W are under Diagnostics. \`report --per-run\` also draws each run alone, into \`<run dir>/${RUN_FIGURE}\`.`,
+      '',
+    );
     let group = '';
     for (const c of curves) {
       const g = `${taskTitle(c.task === 'unknown' ? null : c.task)}, ${c.start} start`;
@@ -87,7 +107,12 @@ export function buildReport(runs: readonly RunRecord[], format: ReportFormat, ma
     }
   }
   if (diagnostics.length) {
-    lines.push('## Diagnostics', '', 'Against step, one line per q (GARL; the entropy figure: every method, PAFT dashed), the mean over seeds; a method and q has the colour it has in the curves.', '');
+    lines.push(
+      '## Diagnostics',
+      '',
+      'Against step, one line per q (GARL; the entropy figure: every method, PAFT dashed), the mean over seeds; a method and q has the colour it has in the curves.',
+      '',
+    );
     for (const kind of [...new Set(diagnostics.map((d) => d.kind))]) lines.push(`- ${DIAGNOSTIC_READINGS[kind]}`);
     lines.push('');
     let group = '';
@@ -121,9 +146,13 @@ export async function writeReport(
   const runs = await collectRuns(paths);
   const { dir, mainName } = reportLocation(options.out, options.format);
   const report = buildReport(runs, options.format, mainName);
-  const summaries = options.summary === undefined ? [] : [options.summary, seedsSummaryPath(options.summary)].map((p) => resolve(p));
+  const summaries =
+    options.summary === undefined ? [] : [options.summary, seedsSummaryPath(options.summary)].map((p) => resolve(p));
   const clash = [report.main, ...report.others].find((f) => summaries.includes(resolve(dir, f.name)));
-  if (clash) throw new UserError(`--summary ${options.summary}: the report writes ${join(dir, clash.name)} itself; choose another path`);
+  if (clash)
+    throw new UserError(
+      `--summary ${options.summary}: the report writes ${join(dir, clash.name)} itself; choose another path`,
+    );
   await mkdir(dir, { recursive: true });
   const files: string[] = [];
   for (const f of [report.main, ...report.others]) {

@@ -22,11 +22,30 @@ export function runFigure(run: RunRecord): string | null {
   const panels = QUANTITIES.flatMap((q) => {
     const series = cellSeries(line, q, window);
     if (series.length === 0) return [];
-    return [linePlot({ title: q.title, xLabel: 'step', yLabel: q.yLabel, yScale: q.log ? 'log' : 'linear', series, width: 420, height: 280, legend: false })];
+    return [
+      linePlot({
+        title: q.title,
+        xLabel: 'step',
+        yLabel: q.yLabel,
+        yScale: q.log ? 'log' : 'linear',
+        series,
+        width: 420,
+        height: 280,
+        legend: false,
+      }),
+    ];
   });
   if (panels.length === 0) return null;
-  const where = [run.task === null ? null : taskTitle(run.task), run.start === null ? null : `${run.start} start`, run.seed === null ? null : `seed ${run.seed}`].filter((x) => x !== null);
+  const where = [
+    run.task === null ? null : taskTitle(run.task),
+    run.start === null ? null : `${run.start} start`,
+    run.seed === null ? null : `seed ${run.seed}`,
+  ].filter((x) => x !== null);
   const smoothing = window > 1 ? `; training curves: mean of the last ${window} steps, faint: each step` : '';
   const status = run.status === 'incomplete' ? ' (incomplete)' : '';
-  return gridSvg(`${run.name}: ${[run.label, ...where].join(', ')}${status}${smoothing}`, panels, { columns: 3, width: 420, height: 280 });
+  return gridSvg(`${run.name}: ${[run.label, ...where].join(', ')}${status}${smoothing}`, panels, {
+    columns: 3,
+    width: 420,
+    height: 280,
+  });
 }

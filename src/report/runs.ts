@@ -106,7 +106,15 @@ export async function readRun(dir: string): Promise<RunRecord> {
     if (s) {
       record.summary = s;
       record.status = 'finished';
-      Object.assign(record, { name: s.name, task: s.task, start: s.start, method: s.method, q: s.q, qSchedule: s.q_schedule ?? null, seed: s.seed });
+      Object.assign(record, {
+        name: s.name,
+        task: s.task,
+        start: s.start,
+        method: s.method,
+        q: s.q,
+        qSchedule: s.q_schedule ?? null,
+        seed: s.seed,
+      });
     }
   } catch (err) {
     record.status = 'invalid';
@@ -138,11 +146,13 @@ export function scheduleText(s: QSchedule): string {
   if (typeof s === 'number') return String(s);
   if (Array.isArray(s)) {
     let from = 0;
-    return s.map((seg) => {
-      const t = `${seg.q}@${from}`;
-      from = seg.until ?? from;
-      return t;
-    }).join(',');
+    return s
+      .map((seg) => {
+        const t = `${seg.q}@${from}`;
+        from = seg.until ?? from;
+        return t;
+      })
+      .join(',');
   }
   return s.linear.map((k) => `${k.q}@${k.step}`).join('~');
 }
@@ -160,14 +170,24 @@ interface LooseConfig {
 
 /** The identity fields of a resolved config.yaml, each null when absent or unreadable. */
 async function readLooseConfig(path: string): Promise<LooseConfig> {
-  const none: LooseConfig = { name: null, task: null, start: null, method: null, q: null, qSchedule: null, seed: null, steps: null };
+  const none: LooseConfig = {
+    name: null,
+    task: null,
+    start: null,
+    method: null,
+    q: null,
+    qSchedule: null,
+    seed: null,
+    steps: null,
+  };
   let raw: unknown;
   try {
     raw = parseYaml(await readFile(path, 'utf8'));
   } catch {
     return none;
   }
-  const get = (...keys: string[]): unknown => keys.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), raw);
+  const get = (...keys: string[]): unknown =>
+    keys.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), raw);
   const str = (v: unknown) => (typeof v === 'string' ? v : null);
   const num = (v: unknown) => (typeof v === 'number' ? v : null);
   const start = get('task', 'start');

@@ -10,7 +10,8 @@ export type Points = readonly (readonly [number, number])[];
  * steps (fewer at the start, and where steps are missing). Points must be in ascending step order.
  */
 export function movingAverage(points: Points, window: number): [number, number][] {
-  if (!(Number.isInteger(window) && window >= 1)) throw new RangeError(`movingAverage: window must be a positive integer, got ${window}`);
+  if (!(Number.isInteger(window) && window >= 1))
+    throw new RangeError(`movingAverage: window must be a positive integer, got ${window}`);
   const out: [number, number][] = [];
   let from = 0;
   for (let i = 0; i < points.length; i++) {

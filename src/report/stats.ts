@@ -31,19 +31,21 @@ export function seedStats(xs: readonly number[]): SeedStats | null {
  * (a_0 = b_0 = 1; for df = 1 the odd sum is empty.)
  */
 export function studentTTwoSided(t: number, df: number): number {
-  if (!(Number.isInteger(df) && df >= 1)) throw new RangeError(`Student t: degrees of freedom must be a positive integer, got ${df}`);
+  if (!(Number.isInteger(df) && df >= 1))
+    throw new RangeError(`Student t: degrees of freedom must be a positive integer, got ${df}`);
   const theta = Math.atan(Math.abs(t) / Math.sqrt(df));
   const c2 = Math.cos(theta) ** 2;
-  let sum = 0, term = 1;
+  let sum = 0,
+    term = 1;
   if (df % 2 === 1) {
     for (let j = 0; j <= (df - 3) / 2; j++) {
-      if (j > 0) term *= (2 * j) / (2 * j + 1) * c2;
+      if (j > 0) term *= ((2 * j) / (2 * j + 1)) * c2;
       sum += term;
     }
     return (2 / Math.PI) * (theta + Math.sin(theta) * Math.cos(theta) * sum);
   }
   for (let j = 0; j <= (df - 2) / 2; j++) {
-    if (j > 0) term *= (2 * j - 1) / (2 * j) * c2;
+    if (j > 0) term *= ((2 * j - 1) / (2 * j)) * c2;
     sum += term;
   }
   return Math.sin(theta) * sum;
@@ -54,7 +56,8 @@ export function studentTQuantile(p: number, df: number): number {
   if (!(p > 0 && p < 1)) throw new RangeError(`Student t: p must be in (0, 1), got ${p}`);
   if (p < 0.5) return -studentTQuantile(1 - p, df);
   const target = 2 * p - 1;
-  let lo = 0, hi = 1;
+  let lo = 0,
+    hi = 1;
   while (studentTTwoSided(hi, df) < target) hi *= 2;
   for (let i = 0; i < 200 && hi - lo > 1e-13 * hi; i++) {
     const mid = (lo + hi) / 2;

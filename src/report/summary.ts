@@ -30,10 +30,28 @@ import { scheduleText, type RunRecord } from './runs.js';
 import { seedStats } from './stats.js';
 import { statsCells, STUDY_METRICS } from './tables.js';
 
-export const SUMMARY_COLUMNS = ['task', 'start', 'method', 'q', 'seed', 'p1', 'p16', 'm16', 'best_step', 'steps', 'wall_s', 'm16_abstain'] as const;
+export const SUMMARY_COLUMNS = [
+  'task',
+  'start',
+  'method',
+  'q',
+  'seed',
+  'p1',
+  'p16',
+  'm16',
+  'best_step',
+  'steps',
+  'wall_s',
+  'm16_abstain',
+] as const;
 
 export const SUMMARY_SEEDS_COLUMNS = [
-  'task', 'start', 'method', 'q', 'q_schedule', 'n',
+  'task',
+  'start',
+  'method',
+  'q',
+  'q_schedule',
+  'n',
   ...STUDY_METRICS.flatMap((m) => ['mean', 'sd', 'ci95_low', 'ci95_high'].map((x) => `${m}_${x}`)),
 ] as const;
 
@@ -41,7 +59,9 @@ const byCodePoint = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Finished runs, sorted as the summary's rows. */
 function finishedSorted(runs: readonly RunRecord[]): { dir: string; s: RunSummary }[] {
-  const done = runs.flatMap((r) => (r.status === 'finished' && r.summary !== null ? [{ dir: r.dir, s: r.summary }] : []));
+  const done = runs.flatMap((r) =>
+    r.status === 'finished' && r.summary !== null ? [{ dir: r.dir, s: r.summary }] : [],
+  );
   return done.sort(
     (a, b) =>
       byCodePoint(a.s.task, b.s.task) ||
@@ -86,7 +106,15 @@ export function summarySeedsTable(runs: readonly RunRecord[]): Table {
   }
   const rows = [...groups.values()].map((g) => {
     const s = g[0]!;
-    return [s.task, s.start, s.method, s.q ?? '', schedule(s), g.length, ...STUDY_METRICS.flatMap((m) => statsCells(seedStats(g.map((r) => r.test[m]))))];
+    return [
+      s.task,
+      s.start,
+      s.method,
+      s.q ?? '',
+      schedule(s),
+      g.length,
+      ...STUDY_METRICS.flatMap((m) => statsCells(seedStats(g.map((r) => r.test[m])))),
+    ];
   });
   return { columns: SUMMARY_SEEDS_COLUMNS, rows };
 }

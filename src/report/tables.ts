@@ -30,15 +30,21 @@ export function taskTitle(task: string | null): string {
 }
 
 export function compareTasks(a: string, b: string): number {
-  const ia = TASK_ORDER.indexOf(a), ib = TASK_ORDER.indexOf(b);
+  const ia = TASK_ORDER.indexOf(a),
+    ib = TASK_ORDER.indexOf(b);
   return (ia < 0 ? 99 : ia) - (ib < 0 ? 99 : ib) || a.localeCompare(b);
 }
 
 /** Row order: base model, GRPO, RLOO, GARL by q, PAFT by q, SFT; schedules after constant q. */
-export function compareRuns(a: Pick<RunRecord, 'method' | 'q' | 'label'>, b: Pick<RunRecord, 'method' | 'q' | 'label'>): number {
-  const ma = METHOD_ORDER.indexOf(a.method ?? ''), mb = METHOD_ORDER.indexOf(b.method ?? '');
+export function compareRuns(
+  a: Pick<RunRecord, 'method' | 'q' | 'label'>,
+  b: Pick<RunRecord, 'method' | 'q' | 'label'>,
+): number {
+  const ma = METHOD_ORDER.indexOf(a.method ?? ''),
+    mb = METHOD_ORDER.indexOf(b.method ?? '');
   if (ma !== mb) return (ma < 0 ? 99 : ma) - (mb < 0 ? 99 : mb);
-  const qa = a.q ?? Infinity, qb = b.q ?? Infinity;
+  const qa = a.q ?? Infinity,
+    qb = b.q ?? Infinity;
   if (qa !== qb) return qa - qb;
   return a.label.localeCompare(b.label);
 }
@@ -103,7 +109,11 @@ function rowSeeds(cells: readonly Cell[]): string {
  * finished runs), "incomplete" for cells whose runs have not finished, "–" for none; n per row.
  */
 function markdownCells(t: StudyTable, show: (s: SeedStats) => string): Table {
-  const columns = ['method', 'n', ...t.tasks.flatMap((task) => ['p@1', `p@${t.k}`, `m@${t.k}`].map((m) => `${taskTitle(task)} ${m}`))];
+  const columns = [
+    'method',
+    'n',
+    ...t.tasks.flatMap((task) => ['p@1', `p@${t.k}`, `m@${t.k}`].map((m) => `${taskTitle(task)} ${m}`)),
+  ];
   const rows = t.rows.map((r) => [
     r.label,
     rowSeeds(r.cells),
@@ -122,7 +132,9 @@ export function studyTableMarkdownCells(t: StudyTable): Table {
 
 /** Cells "[low, high]", the 95% confidence interval of the mean over seeds (the value alone for one seed). */
 export function studyTableCiMarkdownCells(t: StudyTable): Table {
-  return markdownCells(t, (s) => (s.ci95Low === null ? s.mean.toFixed(1) : `[${s.ci95Low.toFixed(1)}, ${s.ci95High!.toFixed(1)}]`));
+  return markdownCells(t, (s) =>
+    s.ci95Low === null ? s.mean.toFixed(1) : `[${s.ci95Low.toFixed(1)}, ${s.ci95High!.toFixed(1)}]`,
+  );
 }
 
 /**
@@ -132,13 +144,17 @@ export function studyTableCiMarkdownCells(t: StudyTable): Table {
  */
 export function studyTablesCsv(tables: readonly StudyTable[]): Table {
   const tasks = [...new Set(tables.flatMap((t) => t.tasks))].sort(compareTasks);
-  const k = [...new Set(tables.map((t) => t.k))].length === 1 ? tables[0]?.k ?? '16' : 'k';
+  const k = [...new Set(tables.map((t) => t.k))].length === 1 ? (tables[0]?.k ?? '16') : 'k';
   const names = { p1: 'p@1', p16: `p@${k}`, m16: `m@${k}` };
-  const columns = ['start', 'method', ...tasks.flatMap((task) => [
-    ...STUDY_METRICS.flatMap((m) => ['', ' sd', ' ci95_low', ' ci95_high'].map((x) => `${task} ${names[m]}${x}`)),
-    `${task} runs`,
-    `${task} incomplete`,
-  ])];
+  const columns = [
+    'start',
+    'method',
+    ...tasks.flatMap((task) => [
+      ...STUDY_METRICS.flatMap((m) => ['', ' sd', ' ci95_low', ' ci95_high'].map((x) => `${task} ${names[m]}${x}`)),
+      `${task} runs`,
+      `${task} incomplete`,
+    ]),
+  ];
   const rows = tables.flatMap((t) =>
     t.rows.map((r) => [
       t.start,
@@ -160,12 +176,39 @@ export function statsCells(s: SeedStats | null): (number | string)[] {
 
 /** Every run, one row each, finished or not: where it stands and its test numbers. */
 export function runsTable(runs: readonly RunRecord[]): Table {
-  const columns = ['run', 'task', 'start', 'method', 'seed', 'status', 'steps', 'best step', 'test p@1', 'test p@16', 'test m@16', 'test m@16 abstain', 'wall s', 'dir'];
-  const sorted = [...runs].sort((a, b) => compareTasks(a.task ?? '', b.task ?? '') || (a.start ?? '').localeCompare(b.start ?? '') || compareRuns(a, b) || (a.seed ?? 0) - (b.seed ?? 0) || a.dir.localeCompare(b.dir));
+  const columns = [
+    'run',
+    'task',
+    'start',
+    'method',
+    'seed',
+    'status',
+    'steps',
+    'best step',
+    'test p@1',
+    'test p@16',
+    'test m@16',
+    'test m@16 abstain',
+    'wall s',
+    'dir',
+  ];
+  const sorted = [...runs].sort(
+    (a, b) =>
+      compareTasks(a.task ?? '', b.task ?? '') ||
+      (a.start ?? '').localeCompare(b.start ?? '') ||
+      compareRuns(a, b) ||
+      (a.seed ?? 0) - (b.seed ?? 0) ||
+      a.dir.localeCompare(b.dir),
+  );
   const rows = sorted.map((r) => {
     const s = r.summary;
     const lastStep = r.metrics.length ? r.metrics[r.metrics.length - 1]!.step : 0;
-    const status = r.status === 'invalid' ? `invalid: ${r.problem}` : r.status === 'incomplete' ? `incomplete (step ${lastStep}${r.plannedSteps !== null ? ` of ${r.plannedSteps}` : ''})` : 'finished';
+    const status =
+      r.status === 'invalid'
+        ? `invalid: ${r.problem}`
+        : r.status === 'incomplete'
+          ? `incomplete (step ${lastStep}${r.plannedSteps !== null ? ` of ${r.plannedSteps}` : ''})`
+          : 'finished';
     return [
       r.name,
       r.task ?? '',

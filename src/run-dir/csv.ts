@@ -77,11 +77,16 @@ export function csvNumber(v: number | null | undefined): string {
 
 /** A CSV line of the given columns (numbers only, so no quoting is ever needed). */
 export function csvLine<C extends string>(columns: readonly C[], row: Row<C>): string {
-  return columns.map((c) => {
-    const v = row[c];
-    if (v !== null && typeof v !== 'number') throw new TypeError(`csv column ${c}: expected a number or null, got ${typeof v}`);
-    return csvNumber(v);
-  }).join(',') + '\n';
+  return (
+    columns
+      .map((c) => {
+        const v = row[c];
+        if (v !== null && typeof v !== 'number')
+          throw new TypeError(`csv column ${c}: expected a number or null, got ${typeof v}`);
+        return csvNumber(v);
+      })
+      .join(',') + '\n'
+  );
 }
 
 /**
@@ -90,7 +95,10 @@ export function csvLine<C extends string>(columns: readonly C[], row: Row<C>): s
  * line left by a crash.
  */
 export class CsvAppender<C extends string> {
-  private constructor(readonly path: string, readonly columns: readonly C[]) {}
+  private constructor(
+    readonly path: string,
+    readonly columns: readonly C[],
+  ) {}
 
   static async open<C extends string>(path: string, columns: readonly C[]): Promise<CsvAppender<C>> {
     const header = columns.join(',') + '\n';
@@ -100,7 +108,10 @@ export class CsvAppender<C extends string> {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const text = await readFile(path, 'utf8');
       const first = text.slice(0, text.indexOf('\n') + 1);
-      if (first !== header) throw new UserError(`${path}: its columns (${first.trim() || 'none'}) are not this version's (${header.trim()}); move the file away to continue`);
+      if (first !== header)
+        throw new UserError(
+          `${path}: its columns (${first.trim() || 'none'}) are not this version's (${header.trim()}); move the file away to continue`,
+        );
       if (!text.endsWith('\n')) {
         const handle = await open(path, 'r+');
         try {
@@ -130,7 +141,9 @@ export function openMetricsCsv(paths: Pick<RunPaths, 'metrics'>): Promise<CsvApp
 }
 
 /** Opens validation.csv for appending. */
-export function openValidationCsv(paths: Pick<RunPaths, 'validation'>): Promise<CsvAppender<(typeof VALIDATION_COLUMNS)[number]>> {
+export function openValidationCsv(
+  paths: Pick<RunPaths, 'validation'>,
+): Promise<CsvAppender<(typeof VALIDATION_COLUMNS)[number]>> {
   return CsvAppender.open(paths.validation, VALIDATION_COLUMNS);
 }
 
@@ -142,7 +155,10 @@ export function openValidationCsv(paths: Pick<RunPaths, 'validation'>): Promise<
 export function parseStepCsv<C extends string>(text: string, columns: readonly C[], where: string): Row<C>[] {
   const complete = text.endsWith('\n') ? text : text.slice(0, text.lastIndexOf('\n') + 1);
   if (complete.trim() === '') return [];
-  const records = parse(complete, { columns: true, skip_empty_lines: true, relax_column_count: true }) as Record<string, string>[];
+  const records = parse(complete, { columns: true, skip_empty_lines: true, relax_column_count: true }) as Record<
+    string,
+    string
+  >[];
   const byStep = new Map<number, Row<C>>();
   records.forEach((rec, i) => {
     const row = {} as Row<C>;
@@ -151,12 +167,14 @@ export function parseStepCsv<C extends string>(text: string, columns: readonly C
       if (cell === undefined || cell === '') row[c] = null;
       else {
         const v = Number(cell);
-        if (Number.isNaN(v) && cell !== 'NaN') throw new UserError(`${where}:${i + 2}: ${c}: expected a number, got "${cell}"`);
+        if (Number.isNaN(v) && cell !== 'NaN')
+          throw new UserError(`${where}:${i + 2}: ${c}: expected a number, got "${cell}"`);
         row[c] = v;
       }
     }
     const step = (row as Record<string, number | null>)['step'];
-    if (step === null || step === undefined || !Number.isInteger(step)) throw new UserError(`${where}:${i + 2}: step: expected an integer, got "${rec['step'] ?? ''}"`);
+    if (step === null || step === undefined || !Number.isInteger(step))
+      throw new UserError(`${where}:${i + 2}: step: expected an integer, got "${rec['step'] ?? ''}"`);
     byStep.set(step, row);
   });
   return [...byStep.entries()].sort((a, b) => a[0] - b[0]).map(([, r]) => r);
@@ -173,7 +191,8 @@ export async function readValidationCsv(path: string): Promise<ValidationRow[]> 
   const text = await readTextIfExists(path);
   if (text === null) return [];
   return parseStepCsv(text, VALIDATION_COLUMNS, path).map((r, i) => {
-    for (const c of ['p1', 'p16', 'm16'] as const) if (r[c] === null) throw new UserError(`${path}: row ${i + 1}: ${c}: expected a number, got an empty cell`);
+    for (const c of ['p1', 'p16', 'm16'] as const)
+      if (r[c] === null) throw new UserError(`${path}: row ${i + 1}: ${c}: expected a number, got an empty cell`);
     return r as ValidationRow;
   });
 }
@@ -182,7 +201,9 @@ export async function readValidationCsv(path: string): Promise<ValidationRow[]> 
  * A run folder's metrics.csv and validation.csv in this version's numbering (a legacy folder's are
  * shifted: step-numbering.ts), and whether they were legacy.
  */
-export async function readRunCsvs(paths: Pick<RunPaths, 'metrics' | 'validation'>): Promise<{ metrics: MetricsRow[]; validation: ValidationRow[]; legacy: boolean }> {
+export async function readRunCsvs(
+  paths: Pick<RunPaths, 'metrics' | 'validation'>,
+): Promise<{ metrics: MetricsRow[]; validation: ValidationRow[]; legacy: boolean }> {
   return fromLegacyRows(await readMetricsCsv(paths.metrics), await readValidationCsv(paths.validation));
 }
 

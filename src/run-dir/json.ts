@@ -132,7 +132,10 @@ export async function writeJsonAtomic(path: string, value: unknown): Promise<voi
 
 /** Writes eval/<split>.json, marked "step_base": 1. */
 export async function writeEvalSummary(paths: Pick<RunPaths, 'evalSummary'>, summary: EvalSummary): Promise<void> {
-  await writeJsonAtomic(paths.evalSummary(summary.split), evalSummarySchema.parse({ step_base: STEP_BASE, ...summary }));
+  await writeJsonAtomic(
+    paths.evalSummary(summary.split),
+    evalSummarySchema.parse({ step_base: STEP_BASE, ...summary }),
+  );
 }
 
 /** Writes summary.json, marked "step_base": 1 (its test and base_test follow the file's mark). */

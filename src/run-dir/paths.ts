@@ -102,7 +102,10 @@ export async function claimRunDir(dir: string, options: { resume?: boolean } = {
     await mkdir(dir);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    if (!options.resume) throw new UserError(`${dir}: the run directory already exists; pass --resume to continue that run, or set output.dir or name to start another`);
+    if (!options.resume)
+      throw new UserError(
+        `${dir}: the run directory already exists; pass --resume to continue that run, or set output.dir or name to start another`,
+      );
   }
   await mkdir(join(dir, RUN_FILES.evalDir), { recursive: true });
   await mkdir(join(dir, RUN_FILES.checkpoints), { recursive: true });

@@ -36,7 +36,8 @@ export const STEP_BASE = 1;
 
 /** checkpoint-<N>: the folder of the state after N optimizer steps (N >= 1). */
 export function checkpointName(step: number): string {
-  if (!(Number.isInteger(step) && step >= 1)) throw new RangeError(`a checkpoint's step must be a positive integer (steps done), got ${step}`);
+  if (!(Number.isInteger(step) && step >= 1))
+    throw new RangeError(`a checkpoint's step must be a positive integer (steps done), got ${step}`);
   return `checkpoint-${step}`;
 }
 
@@ -72,9 +73,14 @@ export function shiftSteps<T extends { step: number }>(rows: readonly T[]): T[] 
 }
 
 /** metrics.csv and validation.csv rows of one run folder, in this version's numbering, and whether they were legacy. */
-export function fromLegacyRows(metrics: readonly MetricsRow[], validation: readonly ValidationRow[]): { metrics: MetricsRow[]; validation: ValidationRow[]; legacy: boolean } {
+export function fromLegacyRows(
+  metrics: readonly MetricsRow[],
+  validation: readonly ValidationRow[],
+): { metrics: MetricsRow[]; validation: ValidationRow[]; legacy: boolean } {
   const legacy = legacyStepFiles({ metrics: metrics[0]?.step, validation: validation[0]?.step });
-  return legacy ? { metrics: shiftSteps(metrics), validation: shiftSteps(validation), legacy } : { metrics: [...metrics], validation: [...validation], legacy };
+  return legacy
+    ? { metrics: shiftSteps(metrics), validation: shiftSteps(validation), legacy }
+    : { metrics: [...metrics], validation: [...validation], legacy };
 }
 
 const next = (step: number | null): number | null => (step === null ? null : step + 1);
@@ -114,7 +120,9 @@ export interface NumberedTrainerState {
 }
 
 /** A trainer state of either version in this version's numbering (its other fields as they are). */
-export function fromLegacyTrainerState<S extends NumberedTrainerState>(state: S): S & { version: typeof TRAINER_STATE_VERSION } {
+export function fromLegacyTrainerState<S extends NumberedTrainerState>(
+  state: S,
+): S & { version: typeof TRAINER_STATE_VERSION } {
   if (state.version === TRAINER_STATE_VERSION) return state as S & { version: typeof TRAINER_STATE_VERSION };
   const best = state.best ? { ...state.best, step: state.best.step + 1 } : null;
   return { ...state, version: TRAINER_STATE_VERSION, step: state.step + 1, best };

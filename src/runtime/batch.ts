@@ -7,7 +7,12 @@ export interface TokenBatch {
   length: number;
 }
 
-export function padBatch(seqs: readonly (readonly number[])[], padId: number, side: 'right' | 'left' = 'right', length?: number): TokenBatch {
+export function padBatch(
+  seqs: readonly (readonly number[])[],
+  padId: number,
+  side: 'right' | 'left' = 'right',
+  length?: number,
+): TokenBatch {
   const T = length ?? Math.max(...seqs.map((s) => s.length));
   const B = seqs.length;
   const ids = new BigInt64Array(B * T).fill(BigInt(padId));

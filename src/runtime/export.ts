@@ -89,7 +89,13 @@ export async function exportModel(
   if (opts.modelDir) {
     for (const name of COPIED_FILES) {
       const from = join(opts.modelDir, name);
-      if (await stat(from).then((s) => s.isFile(), () => false)) await copyFile(from, join(outDir, name));
+      if (
+        await stat(from).then(
+          (s) => s.isFile(),
+          () => false,
+        )
+      )
+        await copyFile(from, join(outDir, name));
     }
   }
   await writeFileAtomic(join(outDir, 'README.md'), exportReadme(config, exported, opts));
@@ -119,14 +125,20 @@ export async function writeEmbedded(
     const spec = specs.get(name)!;
     const n = spec.shape.reduce((a, b) => a * b, 1);
     if (!w) throw new Error(`export: weights have no "${name}"`);
-    if (w.length !== n) throw new Error(`export: "${name}" has ${w.length} values, expected ${n} for shape [${spec.shape.join(', ')}]`);
+    if (w.length !== n)
+      throw new Error(`export: "${name}" has ${w.length} values, expected ${n} for shape [${spec.shape.join(', ')}]`);
     return w;
   };
 
   if (dataPath === undefined) {
     for (const v of moved) {
       const w = tensorOf(v.name!);
-      initializers.push({ name: v.name, dataType: DT.FLOAT, dims: specs.get(v.name!)!.shape, rawData: new Uint8Array(w.buffer, w.byteOffset, w.byteLength) });
+      initializers.push({
+        name: v.name,
+        dataType: DT.FLOAT,
+        dims: specs.get(v.name!)!.shape,
+        rawData: new Uint8Array(w.buffer, w.byteOffset, w.byteLength),
+      });
     }
   } else {
     const location = dataPath.slice(dataPath.lastIndexOf('/') + 1);
@@ -169,7 +181,12 @@ async function readModelHead(path: string): Promise<onnxProto.onnx.ModelProto> {
 }
 
 const DTYPE_NAMES: Record<number, string> = {
-  [DT.FLOAT]: 'float32', [DT.DOUBLE]: 'float64', [DT.FLOAT16]: 'float16', [DT.INT64]: 'int64', [DT.INT32]: 'int32', [DT.BOOL]: 'bool',
+  [DT.FLOAT]: 'float32',
+  [DT.DOUBLE]: 'float64',
+  [DT.FLOAT16]: 'float16',
+  [DT.INT64]: 'int64',
+  [DT.INT32]: 'int32',
+  [DT.BOOL]: 'bool',
 };
 
 function toNumber(x: number | { toNumber(): number } | null | undefined): number {
@@ -178,12 +195,20 @@ function toNumber(x: number | { toNumber(): number } | null | undefined): number
 }
 
 /** The inputs and outputs of a model, with dtypes and shapes (symbolic dims by name). */
-export function describeModel(model: onnxProto.onnx.IModelProto, config: ModelConfig): { inputs: IoInfo[]; outputs: IoInfo[] } {
+export function describeModel(
+  model: onnxProto.onnx.IModelProto,
+  config: ModelConfig,
+): { inputs: IoInfo[]; outputs: IoInfo[] } {
   const names = new Set(parameterSpecs(config).map((s) => s.name));
   const io = (v: onnxProto.onnx.IValueInfoProto): IoInfo => {
     const t = v.type?.tensorType;
     const shape = (t?.shape?.dim ?? []).map((d) => (d.dimParam ? d.dimParam : toNumber(d.dimValue as number)));
-    return { name: v.name ?? '', dtype: DTYPE_NAMES[t?.elemType ?? 0] ?? `onnx type ${t?.elemType}`, shape, weight: names.has(v.name ?? '') };
+    return {
+      name: v.name ?? '',
+      dtype: DTYPE_NAMES[t?.elemType ?? 0] ?? `onnx type ${t?.elemType}`,
+      shape,
+      weight: names.has(v.name ?? ''),
+    };
   };
   return { inputs: (model.graph?.input ?? []).map(io), outputs: (model.graph?.output ?? []).map(io) };
 }
@@ -212,8 +237,10 @@ function exportReadme(config: ModelConfig, graphs: ExportedGraph[], opts: Export
     '',
     opts.embedWeights
       ? 'The weights are embedded as initializers' +
-        (graphs.some((g) => g.externalData) ? ', in ONNX external data files beside the models (keep them together).' : '.')
-      : 'The weights are graph inputs named by their Hugging Face names: feed each tensor of the model directory\'s ' +
+        (graphs.some((g) => g.externalData)
+          ? ', in ONNX external data files beside the models (keep them together).'
+          : '.')
+      : "The weights are graph inputs named by their Hugging Face names: feed each tensor of the model directory's " +
         'model.safetensors (as float32) under its own name. They are listed after the data inputs.',
     '',
   ];
@@ -221,20 +248,30 @@ function exportReadme(config: ModelConfig, graphs: ExportedGraph[], opts: Export
     lines.push(`## ${g.kind}.onnx`, '');
     if (g.externalData) lines.push(`External data: \`${g.externalData}\` (4096-byte aligned tensors).`, '');
     lines.push('| input | dtype | shape | meaning |', '|---|---|---|---|');
-    for (const v of g.inputs.filter((v) => !v.weight)) lines.push(`| \`${v.name}\` | ${v.dtype} | ${shape(v.shape)} | ${DESCRIPTIONS[v.name] ?? ''} |`);
+    for (const v of g.inputs.filter((v) => !v.weight))
+      lines.push(`| \`${v.name}\` | ${v.dtype} | ${shape(v.shape)} | ${DESCRIPTIONS[v.name] ?? ''} |`);
     const weightInputs = g.inputs.filter((v) => v.weight);
     if (weightInputs.length > 0) {
       lines.push(`| *${weightInputs.length} weight inputs* | float32 | | see below |`);
     }
     lines.push('', '| output | dtype | shape | meaning |', '|---|---|---|---|');
     const grads = g.outputs.filter((v) => v.name.startsWith('grad.'));
-    for (const v of g.outputs.filter((v) => !v.name.startsWith('grad.'))) lines.push(`| \`${v.name}\` | ${v.dtype} | ${shape(v.shape)} | ${DESCRIPTIONS[v.name] ?? ''} |`);
-    if (grads.length > 0) lines.push(`| \`grad.<weight name>\` (${grads.length}) | float32 | the weight's shape | gradient of loss with respect to that weight |`);
+    for (const v of g.outputs.filter((v) => !v.name.startsWith('grad.')))
+      lines.push(`| \`${v.name}\` | ${v.dtype} | ${shape(v.shape)} | ${DESCRIPTIONS[v.name] ?? ''} |`);
+    if (grads.length > 0)
+      lines.push(
+        `| \`grad.<weight name>\` (${grads.length}) | float32 | the weight's shape | gradient of loss with respect to that weight |`,
+      );
     lines.push('');
   }
   const weightInputs = graphs.find((g) => g.inputs.some((v) => v.weight))?.inputs.filter((v) => v.weight) ?? [];
   if (weightInputs.length > 0) {
-    lines.push('## Weight inputs', '', 'Every graph above takes these float32 inputs (the train graph returns `grad.<name>` for each).', '');
+    lines.push(
+      '## Weight inputs',
+      '',
+      'Every graph above takes these float32 inputs (the train graph returns `grad.<name>` for each).',
+      '',
+    );
     lines.push('| name | shape |', '|---|---|');
     for (const v of weightInputs) lines.push(`| \`${v.name}\` | ${shape(v.shape)} |`);
     lines.push('');

@@ -62,9 +62,19 @@ export function buildGenerateGraph(
   const prefill: LayerCache[] = [];
   const hidden = decoder(c, params, kernels, { ids: promptIds, mask: promptMask }, prefill);
   const pt = op.shapeOf(promptIds);
-  const lastHidden = op.reshape(op.slice(op.reshape(hidden, op.concat([pt, g.ints([c.hiddenSize])], 0), ['P', 'Tp', c.hiddenSize]), 1, -1, op.TO_END), [-1, c.hiddenSize], ['P', c.hiddenSize]);
+  const lastHidden = op.reshape(
+    op.slice(
+      op.reshape(hidden, op.concat([pt, g.ints([c.hiddenSize])], 0), ['P', 'Tp', c.hiddenSize]),
+      1,
+      -1,
+      op.TO_END,
+    ),
+    [-1, c.hiddenSize],
+    ['P', c.hiddenSize],
+  );
   const head = lmHeadWeight(c, params);
-  const rows = (x: Value) => op.apply('Gather', [x, rowPrompt], { axis: 0 }, [{ dtype: x.dtype, shape: ['BM', ...x.shape.slice(1)] }])[0]!;
+  const rows = (x: Value) =>
+    op.apply('Gather', [x, rowPrompt], { axis: 0 }, [{ dtype: x.dtype, shape: ['BM', ...x.shape.slice(1)] }])[0]!;
   const logits0 = rows(op.gemm(lastHidden, head, undefined, { transB: true }, 'lm_head'));
   const mask0 = rows(promptMask);
   const pos0 = op.reduceSum(mask0, [1], false);
@@ -75,12 +85,19 @@ export function buildGenerateGraph(
   // Each row's decoding state, carried by both loops in this order.
   const ROW_STATE = ['logits', 'pos', 'phase', 'generated', 'forced', 'answered'] as const;
   const rowState = (graph: Graph, prefix: string) =>
-    ROW_STATE.map((name) => (name === 'logits' ? graph.input(`${prefix}logits`, dtype, ['BM', c.vocabSize]) : graph.input(`${prefix}${name}`, 'int64', ['BM'])));
+    ROW_STATE.map((name) =>
+      name === 'logits'
+        ? graph.input(`${prefix}logits`, dtype, ['BM', c.vocabSize])
+        : graph.input(`${prefix}${name}`, 'int64', ['BM']),
+    );
   const PHASE = ROW_STATE.indexOf('phase');
   const anyLeft = (phase: Value) => {
     const graph = phase.graph;
     const left = op.cast(op.not(op.equal(phase, graph.scalar(Phase.Done, 'int64'))), 'int64');
-    return op.greater(op.apply('ReduceMax', [left], { keepdims: 0 }, [{ dtype: 'int64', shape: [] }])[0]!, graph.scalar(0, 'int64'));
+    return op.greater(
+      op.apply('ReduceMax', [left], { keepdims: 0 }, [{ dtype: 'int64', shape: [] }])[0]!,
+      graph.scalar(0, 'int64'),
+    );
   };
 
   // The outer loop runs chunks of up to `chunk` steps; its body holds the long cache still, runs the inner
@@ -104,7 +121,14 @@ export function buildGenerateGraph(
   const iter = body.input('iter', 'int64', []);
   body.input('cond_in', 'bool', []);
   const recentMask = body.input('recent_mask', 'int64', ['BM', 's']);
-  const [logits, pos, phase, generated, forced, answered] = rowState(body, '') as [Value, Value, Value, Value, Value, Value];
+  const [logits, pos, phase, generated, forced, answered] = rowState(body, '') as [
+    Value,
+    Value,
+    Value,
+    Value,
+    Value,
+    Value,
+  ];
   const recentPast: LayerCache[] = prefill.map((_, i) => ({
     keysT: body.input(`recent_keys_t_${i}`, dtype, ['BM', c.numKvHeads, 1, c.headDim, 's']),
     values: body.input(`recent_values_${i}`, dtype, ['BM', c.numKvHeads, 1, 's', c.headDim]),
@@ -119,12 +143,17 @@ export function buildGenerateGraph(
   const logp1 = op.logSoftmax(logits, -1);
 
   // Rules of rollout.ts, vectorised.
-  const startForce = op.and(op.and(is(phase, Phase.Thinking), op.greaterOrEqual(generated, thinkBudget)), op.greater(forceCount, k(0)));
+  const startForce = op.and(
+    op.and(is(phase, Phase.Thinking), op.greaterOrEqual(generated, thinkBudget)),
+    op.greater(forceCount, k(0)),
+  );
   const phase1 = where(startForce, k(Phase.Forcing), phase);
   const forcing = is(phase1, Phase.Forcing);
   const done = is(phase1, Phase.Done);
   const emitted = op.not(done);
-  const forcedToken = op.apply('Gather', [forceIds, op.min(forced, op.sub(forceCount, k(1)))], { axis: 0 }, [{ dtype: 'int64', shape: ['BM'] }])[0]!;
+  const forcedToken = op.apply('Gather', [forceIds, op.min(forced, op.sub(forceCount, k(1)))], { axis: 0 }, [
+    { dtype: 'int64', shape: ['BM'] },
+  ])[0]!;
   const token = where(done, padId, where(forcing, forcedToken, sampled));
   const zero = body.scalar(0, dtype);
   const tokenLogprob = where(done, zero, op.squeeze(op.gatherElements(logp1, op.unsqueeze(token, [1]), 1), [1]));
@@ -133,10 +162,16 @@ export function buildGenerateGraph(
   const asInt = (b: Value) => op.cast(b, 'int64');
   const generated2 = op.add(generated, asInt(emitted));
   const forced2 = op.add(forced, asInt(forcing));
-  const isEos = op.greater(op.reduceSum(asInt(op.equal(op.unsqueeze(token, [1]), op.unsqueeze(eosIds, [0]))), [1], false), k(0));
+  const isEos = op.greater(
+    op.reduceSum(asInt(op.equal(op.unsqueeze(token, [1]), op.unsqueeze(eosIds, [0]))), [1], false),
+    k(0),
+  );
   const freeToken = op.and(emitted, op.not(forcing));
   const eosHit = op.and(freeToken, isEos);
-  const closeHit = op.and(op.and(is(phase1, Phase.Thinking), op.and(freeToken, op.not(isEos))), op.equal(token, thinkEnd));
+  const closeHit = op.and(
+    op.and(is(phase1, Phase.Thinking), op.and(freeToken, op.not(isEos))),
+    op.equal(token, thinkEnd),
+  );
   const answerToken = op.and(is(phase1, Phase.Answer), op.and(freeToken, op.not(isEos)));
   const answered2 = op.add(answered, asInt(answerToken));
   const budgetHit = op.and(answerToken, op.greaterOrEqual(answered2, answerBudget));
@@ -149,7 +184,11 @@ export function buildGenerateGraph(
 
   // Run the model on the emitted token; a finished row's token is masked out of its own future.
   const recentMask2 = op.concat([recentMask, op.unsqueeze(asInt(emitted), [1])], 1);
-  const step = decoderStep(c, stepParams, kernels, op.unsqueeze(token, [1]), op.unsqueeze(pos, [1]), recentMask2, { long, longBias, recent: recentPast });
+  const step = decoderStep(c, stepParams, kernels, op.unsqueeze(token, [1]), op.unsqueeze(pos, [1]), recentMask2, {
+    long,
+    longBias,
+    recent: recentPast,
+  });
   const logits2 = op.gemm(step.hidden, lmHeadWeight(c, stepParams), undefined, { transB: true }, 'lm_head_step');
 
   body.output(anyLeft(phase2), 'cond_out');
@@ -176,7 +215,12 @@ export function buildGenerateGraph(
     'Loop',
     [trips, trueCond, ...innerCarried],
     { body },
-    [...innerCarried.map((v) => ({ dtype: v.dtype, shape: v.shape })), { dtype: 'int64', shape: ['s', 'BM'] }, { dtype, shape: ['s', 'BM'] }, { dtype, shape: ['s', 'BM'] }],
+    [
+      ...innerCarried.map((v) => ({ dtype: v.dtype, shape: v.shape })),
+      { dtype: 'int64', shape: ['s', 'BM'] },
+      { dtype, shape: ['s', 'BM'] },
+      { dtype, shape: ['s', 'BM'] },
+    ],
     'decode_loop',
   );
   // Loop outputs: the carried values in innerCarried's order, then the scans.
@@ -194,7 +238,8 @@ export function buildGenerateGraph(
     outer.output(op.concat([l.keysT, recentAfter[2 * i]!], 4), `keys_t_${i}_out`);
     outer.output(op.concat([l.values, recentAfter[2 * i + 1]!], 3), `values_${i}_out`);
   });
-  for (const [j, name] of ['token', 'logprob', 'sampling_logprob'].entries()) outer.output(padded(inner[m + j]!), `${name}_chunk`);
+  for (const [j, name] of ['token', 'logprob', 'sampling_logprob'].entries())
+    outer.output(padded(inner[m + j]!), `${name}_chunk`);
 
   const chunks = op.div(op.sub(op.add(maxNew, chunk), g.scalar(1, 'int64')), chunk);
   const carried = [mask0, g.scalar(0, 'int64'), logits0, pos0, zeros, zeros, zeros, zeros, ...cache0];
@@ -202,13 +247,21 @@ export function buildGenerateGraph(
     'Loop',
     [chunks, trueCond, ...carried],
     { body: outer },
-    [...carried.map((v) => ({ dtype: v.dtype, shape: v.shape })), { dtype: 'int64', shape: ['chunks', 'C', 'BM'] }, { dtype, shape: ['chunks', 'C', 'BM'] }, { dtype, shape: ['chunks', 'C', 'BM'] }],
+    [
+      ...carried.map((v) => ({ dtype: v.dtype, shape: v.shape })),
+      { dtype: 'int64', shape: ['chunks', 'C', 'BM'] },
+      { dtype, shape: ['chunks', 'C', 'BM'] },
+      { dtype, shape: ['chunks', 'C', 'BM'] },
+    ],
     'chunk_loop',
   );
   const n = carried.length;
   const totalSteps = op.unsqueeze(outs[1]!, [0]);
   const flat = (x: Value) => op.apply('Flatten', [x], { axis: 2 }, [{ dtype: x.dtype, shape: ['CS', 'BM'] }])[0]!;
-  const firstSteps = (x: Value) => op.apply('Slice', [flat(x), g.ints([0]), totalSteps, g.ints([0])], {}, [{ dtype: x.dtype, shape: ['steps', 'BM'] }])[0]!;
+  const firstSteps = (x: Value) =>
+    op.apply('Slice', [flat(x), g.ints([0]), totalSteps, g.ints([0])], {}, [
+      { dtype: x.dtype, shape: ['steps', 'BM'] },
+    ])[0]!;
   g.output(firstSteps(outs[n]!), 'tokens');
   g.output(firstSteps(outs[n + 1]!), 'logprobs');
   g.output(firstSteps(outs[n + 2]!), 'sampling_logprobs');
@@ -216,7 +269,15 @@ export function buildGenerateGraph(
 }
 
 /** The next token of each row and its log-probability under the sampling distribution. */
-function sampleTokens(mode: SamplingMode, logits: Value, u: Value, temperature: Value, topP: Value, sortK: Value, dtype: DType): { token: Value; logprob: Value } {
+function sampleTokens(
+  mode: SamplingMode,
+  logits: Value,
+  u: Value,
+  temperature: Value,
+  topP: Value,
+  sortK: Value,
+  dtype: DType,
+): { token: Value; logprob: Value } {
   const g = logits.graph;
   const rowsOf = (x: Value) => op.squeeze(x, [1]);
   if (mode === 'greedy') {
@@ -236,8 +297,14 @@ function sampleTokens(mode: SamplingMode, logits: Value, u: Value, temperature: 
   const cum = op.cumSum(values!, 1);
   const kept = op.mul(values!, op.cast(op.less(op.sub(cum, values!), topP), dtype));
   const mass = op.reduceSum(kept, [1], true);
-  const rank = op.min(countAtMost(op.cumSum(kept, 1), op.mul(target, mass)), op.sub(sortK, g.constant([1n], 'int64', [1], 'one1')));
-  return { token: rowsOf(op.gatherElements(indices!, rank, 1)), logprob: rowsOf(op.log(op.div(op.gatherElements(kept, rank, 1), mass))) };
+  const rank = op.min(
+    countAtMost(op.cumSum(kept, 1), op.mul(target, mass)),
+    op.sub(sortK, g.constant([1n], 'int64', [1], 'one1')),
+  );
+  return {
+    token: rowsOf(op.gatherElements(indices!, rank, 1)),
+    logprob: rowsOf(op.log(op.div(op.gatherElements(kept, rank, 1), mass))),
+  };
 }
 
 /**
@@ -252,18 +319,27 @@ function inverseCdf(probs: Value, target: Value): { index: Value; mass: Value } 
   const V = Number(probs.shape[1]);
   const BLOCK = 128;
   const blocks = Math.ceil(V / BLOCK);
-  const padded = blocks * BLOCK === V ? probs : op.apply('Pad', [probs, g.ints([0, 0, 0, blocks * BLOCK - V])], {}, [{ dtype, shape: ['BM', blocks * BLOCK] }])[0]!;
+  const padded =
+    blocks * BLOCK === V
+      ? probs
+      : op.apply('Pad', [probs, g.ints([0, 0, 0, blocks * BLOCK - V])], {}, [
+          { dtype, shape: ['BM', blocks * BLOCK] },
+        ])[0]!;
   const byBlock = op.reshape(padded, [-1, blocks, BLOCK], ['BM', blocks, BLOCK]);
   const blockMass = op.reduceSum(byBlock, [2], false); // [BM, blocks]
   const blockCdf = op.cumSum(blockMass, 1);
   const mass = op.slice(blockCdf, 1, -1, op.TO_END); // [BM, 1]
   const limit = op.mul(target, mass);
-  const below = (cdf: Value, last: number) => op.min(countAtMost(cdf, limit), g.constant([BigInt(last)], 'int64', [], 'last'));
+  const below = (cdf: Value, last: number) =>
+    op.min(countAtMost(cdf, limit), g.constant([BigInt(last)], 'int64', [], 'last'));
   const block = below(blockCdf, blocks - 1); // [BM, 1]
   const massBefore = op.gatherElements(op.sub(blockCdf, blockMass), block, 1);
   const inBlock = op.apply('GatherND', [byBlock, block], { batch_dims: 1 }, [{ dtype, shape: ['BM', BLOCK] }])[0]!;
   const offset = below(op.add(op.cumSum(inBlock, 1), massBefore), BLOCK - 1);
-  const index = op.min(op.add(op.mul(block, g.constant([BigInt(BLOCK)], 'int64', [], 'block')), offset), g.constant([BigInt(V - 1)], 'int64', [], 'last_token'));
+  const index = op.min(
+    op.add(op.mul(block, g.constant([BigInt(BLOCK)], 'int64', [], 'block')), offset),
+    g.constant([BigInt(V - 1)], 'int64', [], 'last_token'),
+  );
   return { index, mass };
 }
 

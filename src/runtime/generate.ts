@@ -23,7 +23,13 @@ export function samplingMode(o: GenerateOptions): SamplingMode {
  * M rollouts for each prompt (token ids, e.g. a chat-templated prompt), in prompt-major order. `chunk`
  * (decode steps per merge of the two-level KV cache) changes the speed, never the rollouts.
  */
-export async function generate(policy: Policy, prompts: readonly (readonly number[])[], o: GenerateOptions, padId = 0, chunk?: number): Promise<Rollout[]> {
+export async function generate(
+  policy: Policy,
+  prompts: readonly (readonly number[])[],
+  o: GenerateOptions,
+  padId = 0,
+  chunk?: number,
+): Promise<Rollout[]> {
   if (prompts.length === 0) return [];
   const mode = samplingMode(o);
   const session = await policy.generateSession(mode);
@@ -39,12 +45,17 @@ export async function generate(policy: Policy, prompts: readonly (readonly numbe
   // Empty lists become one id that never matches (eos) or is never reached (force: no budget then).
   const forceIds = o.stop.forceCloseIds.length > 0 ? o.stop.forceCloseIds : [padId];
   const eosIds = o.stop.eosIds.length > 0 ? o.stop.eosIds : [-1];
-  const thinkBudget = o.thinkingBudget !== undefined && o.stop.forceCloseIds.length > 0 ? BigInt(o.thinkingBudget) : UNLIMITED;
+  const thinkBudget =
+    o.thinkingBudget !== undefined && o.stop.forceCloseIds.length > 0 ? BigInt(o.thinkingBudget) : UNLIMITED;
   const feeds: Record<string, ort.Tensor> = {
     ...policy.weightFeeds(),
     prompt_ids: tensor('int64', batch.ids, [batch.batch, batch.length]),
     prompt_mask: tensor('int64', batch.mask, [batch.batch, batch.length]),
-    row_prompt: tensor('int64', BigInt64Array.from({ length: BM }, (_, r) => BigInt(Math.floor(r / M))), [BM]),
+    row_prompt: tensor(
+      'int64',
+      BigInt64Array.from({ length: BM }, (_, r) => BigInt(Math.floor(r / M))),
+      [BM],
+    ),
     uniforms: tensor('float32', uniforms, [o.maxNewTokens, BM]),
     max_new: i64(o.maxNewTokens),
     think_budget: i64(thinkBudget),
@@ -66,7 +77,9 @@ export async function generate(policy: Policy, prompts: readonly (readonly numbe
   const rollouts: Rollout[] = [];
   for (let r = 0; r < BM; r++) {
     const state = initialState();
-    const t: number[] = [], lp: number[] = [], slp: number[] = [];
+    const t: number[] = [],
+      lp: number[] = [],
+      slp: number[] = [];
     for (let s = 0; s < steps && state.phase !== Phase.Done; s++) {
       const token = Number(tokens[s * BM + r]);
       t.push(token);
@@ -76,7 +89,16 @@ export async function generate(policy: Policy, prompts: readonly (readonly numbe
       advance(state, token, o);
     }
     const finish = state.finish ?? 'length';
-    rollouts.push({ prompt: Math.floor(r / M), sample: r % M, tokens: t, logprobs: lp, samplingLogprobs: slp, ...spans(t, state.thinkingForced, finish, o), finishReason: finish, thinkingForced: state.thinkingForced });
+    rollouts.push({
+      prompt: Math.floor(r / M),
+      sample: r % M,
+      tokens: t,
+      logprobs: lp,
+      samplingLogprobs: slp,
+      ...spans(t, state.thinkingForced, finish, o),
+      finishReason: finish,
+      thinkingForced: state.thinkingForced,
+    });
   }
   return rollouts;
 }

@@ -40,8 +40,15 @@ export function weightInputs(g: Graph, c: ModelConfig, dtype: DType): Map<string
  * The weights as initializers of `g` (named `<prefix>/<HF name>` by the graph), so onnxruntime can
  * pre-pack them for its Gemm kernels; the graph then holds a copy of the weights as of this call.
  */
-export function weightConstants(g: Graph, c: ModelConfig, dtype: DType, weights: ReadonlyMap<string, Float32Array | Float64Array>): Map<string, Value> {
-  return new Map<string, Value>(parameterSpecs(c).map((s) => [s.name, g.constant(weights.get(s.name)!, dtype, s.shape, s.name)]));
+export function weightConstants(
+  g: Graph,
+  c: ModelConfig,
+  dtype: DType,
+  weights: ReadonlyMap<string, Float32Array | Float64Array>,
+): Map<string, Value> {
+  return new Map<string, Value>(
+    parameterSpecs(c).map((s) => [s.name, g.constant(weights.get(s.name)!, dtype, s.shape, s.name)]),
+  );
 }
 
 function modelInputs(g: Graph, c: ModelConfig, dtype: DType) {
@@ -51,7 +58,13 @@ function modelInputs(g: Graph, c: ModelConfig, dtype: DType) {
 }
 
 /** log p(ids[:, t+1] | ids[:, ..t]) as [B, T-1]. */
-function nextTokenLogProbs(c: ModelConfig, params: ReadonlyMap<string, Value>, kernels: Kernels, ids: Value, mask: Value): Value {
+function nextTokenLogProbs(
+  c: ModelConfig,
+  params: ReadonlyMap<string, Value>,
+  kernels: Kernels,
+  ids: Value,
+  mask: Value,
+): Value {
   const g = ids.graph;
   const hidden = decoder(c, params, kernels, { ids, mask }); // [B*T, D]
   const bt = op.shapeOf(ids);
@@ -106,7 +119,12 @@ export function buildNextTokenGraph(c: ModelConfig, dtype: DType = 'float32', ke
   return finish(g);
 }
 
-export function buildTrainGraph(c: ModelConfig, opts: TrainGraphOptions = {}, dtype: DType = 'float32', kernels?: KernelsName): BuiltGraph {
+export function buildTrainGraph(
+  c: ModelConfig,
+  opts: TrainGraphOptions = {},
+  dtype: DType = 'float32',
+  kernels?: KernelsName,
+): BuiltGraph {
   const g = new Graph('train');
   const { ids, mask, params } = modelInputs(g, c, dtype);
   const coef = g.input('coef', dtype, ['B', 'T-1']);
@@ -132,7 +150,10 @@ export function buildTrainGraph(c: ModelConfig, opts: TrainGraphOptions = {}, dt
   g.output(loss, 'loss');
   g.output(logp, 'logprobs');
   const names = [...params.keys()];
-  const grads = gradients(loss, names.map((n) => params.get(n)!));
+  const grads = gradients(
+    loss,
+    names.map((n) => params.get(n)!),
+  );
   grads.forEach((d, i) => {
     if (!d) throw new Error(`parameter ${names[i]} has no gradient path`);
     g.output(d, gradName(names[i]!));
@@ -141,5 +162,9 @@ export function buildTrainGraph(c: ModelConfig, opts: TrainGraphOptions = {}, dt
 }
 
 export function finish(g: Graph): BuiltGraph {
-  return { bytes: serializeModel(g), inputNames: g.inputs.map((v) => v.name), outputNames: g.outputs.map((v) => v.name) };
+  return {
+    bytes: serializeModel(g),
+    inputNames: g.inputs.map((v) => v.name),
+    outputNames: g.outputs.map((v) => v.name),
+  };
 }

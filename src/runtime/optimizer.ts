@@ -86,14 +86,30 @@ abstract class SlotOptimizer implements Optimizer {
   protected readonly slots: Slot[] = [];
   private readonly byName = new Map<string, Slot>();
 
-  constructor(params: Params, noDecay: NoDecay | undefined, private readonly bufferNames: string[]) {
-    const exempt = noDecay === undefined ? () => false : typeof noDecay === 'function' ? noDecay : (name: string) => noDecay.has(name);
+  constructor(
+    params: Params,
+    noDecay: NoDecay | undefined,
+    private readonly bufferNames: string[],
+  ) {
+    const exempt =
+      noDecay === undefined
+        ? () => false
+        : typeof noDecay === 'function'
+          ? noDecay
+          : (name: string) => noDecay.has(name);
     for (const [name, value] of params) {
       // ArrayBuffer.isView rather than instanceof: arrays may come from another realm (Jest, native addons)
       const param = ArrayBuffer.isView(value) ? value : value.data;
       const shape = ArrayBuffer.isView(value) ? [value.length] : value.shape;
       if (this.byName.has(name)) throw new Error(`optimizer: parameter "${name}" given twice`);
-      const slot = { name, shape, param, decay: !exempt(name), steps: 0, buffers: bufferNames.map(() => new Float32Array(param.length)) };
+      const slot = {
+        name,
+        shape,
+        param,
+        decay: !exempt(name),
+        steps: 0,
+        buffers: bufferNames.map(() => new Float32Array(param.length)),
+      };
       this.slots.push(slot);
       this.byName.set(name, slot);
     }
@@ -103,7 +119,10 @@ abstract class SlotOptimizer implements Optimizer {
     for (const [name, grad] of grads) {
       const slot = this.byName.get(name);
       if (slot === undefined) throw new Error(`optimizer: gradient for unknown parameter "${name}"`);
-      if (grad.length !== slot.param.length) throw new Error(`optimizer: gradient for "${name}" has ${grad.length} elements, parameter has ${slot.param.length}`);
+      if (grad.length !== slot.param.length)
+        throw new Error(
+          `optimizer: gradient for "${name}" has ${grad.length} elements, parameter has ${slot.param.length}`,
+        );
     }
     this.stepCount++;
     let nonFinite: string | null = null;
@@ -125,7 +144,9 @@ abstract class SlotOptimizer implements Optimizer {
   stateTensors(): Map<string, Tensor> {
     const tensors = new Map<string, Tensor>();
     for (const slot of this.slots) {
-      this.bufferNames.forEach((buffer, i) => tensors.set(`${slot.name}.${buffer}`, { shape: slot.shape, data: slot.buffers[i]! }));
+      this.bufferNames.forEach((buffer, i) =>
+        tensors.set(`${slot.name}.${buffer}`, { shape: slot.shape, data: slot.buffers[i]! }),
+      );
     }
     return tensors;
   }
@@ -137,7 +158,9 @@ abstract class SlotOptimizer implements Optimizer {
         const saved = tensors.get(key);
         if (saved === undefined) throw new Error(`optimizer state: missing tensor "${key}"`);
         if (saved.data.length !== slot.param.length) {
-          throw new Error(`optimizer state: "${key}" has ${saved.data.length} elements, parameter has ${slot.param.length}`);
+          throw new Error(
+            `optimizer state: "${key}" has ${saved.data.length} elements, parameter has ${slot.param.length}`,
+          );
         }
         slot.buffers[i]!.set(saved.data);
       });
@@ -145,11 +168,16 @@ abstract class SlotOptimizer implements Optimizer {
   }
 
   scalarState(): OptimizerScalarState {
-    return { kind: this.kind, stepCount: this.stepCount, paramSteps: Object.fromEntries(this.slots.map((s) => [s.name, s.steps])) };
+    return {
+      kind: this.kind,
+      stepCount: this.stepCount,
+      paramSteps: Object.fromEntries(this.slots.map((s) => [s.name, s.steps])),
+    };
   }
 
   loadScalarState(state: OptimizerScalarState): void {
-    if (state.kind !== this.kind) throw new Error(`optimizer state: saved by ${state.kind}, cannot load into ${this.kind}`);
+    if (state.kind !== this.kind)
+      throw new Error(`optimizer state: saved by ${state.kind}, cannot load into ${this.kind}`);
     for (const slot of this.slots) {
       const steps = state.paramSteps[slot.name];
       if (typeof steps !== 'number') throw new Error(`optimizer state: no step count for parameter "${slot.name}"`);
@@ -183,8 +211,11 @@ export class AdamW extends SlotOptimizer {
     const p = slot.param;
     const m = slot.buffers[0]!;
     const v = slot.buffers[1]!;
-    const b1 = this.beta1, b2 = this.beta2, eps = this.eps;
-    const a1 = 1 - b1, a2 = 1 - b2;
+    const b1 = this.beta1,
+      b2 = this.beta2,
+      eps = this.eps;
+    const a1 = 1 - b1,
+      a2 = 1 - b2;
     const decay = slot.decay ? 1 - lr * this.weightDecay : 1;
     const stepSize = lr / (1 - b1 ** slot.steps);
     const invBc2Sqrt = 1 / Math.sqrt(1 - b2 ** slot.steps);
@@ -221,7 +252,8 @@ export class Sgd extends SlotOptimizer {
     requireNonNegative('momentum', this.momentum);
     requireIn('dampening', this.dampening, 0, 1);
     requireNonNegative('weightDecay', this.weightDecay);
-    if (this.nesterov && (this.momentum === 0 || this.dampening !== 0)) throw new Error('SGD: nesterov needs momentum > 0 and dampening 0');
+    if (this.nesterov && (this.momentum === 0 || this.dampening !== 0))
+      throw new Error('SGD: nesterov needs momentum > 0 and dampening 0');
   }
 
   protected update(slot: Slot, grad: Float32Array, lr: number): number {
@@ -237,7 +269,9 @@ export class Sgd extends SlotOptimizer {
       return sum;
     }
     const buf = slot.buffers[0]!;
-    const mu = this.momentum, keep = 1 - this.dampening, nesterov = this.nesterov;
+    const mu = this.momentum,
+      keep = 1 - this.dampening,
+      nesterov = this.nesterov;
     const first = slot.steps === 1;
     for (let i = 0; i < n; i++) {
       const d = fround(grad[i]! + wd * p[i]!);
@@ -273,9 +307,15 @@ function requireNonNegative(name: string, x: number): void {
  * `aboveEps` is the share of coordinates whose magnitude after clipping exceeds `eps` (the
  * optimizer's eps: the share AdamW steps sign-like), counted in the same passes over the gradients.
  */
-export function clipGradients(grads: Iterable<Float32Array> | ReadonlyMap<string, Float32Array>, maxNorm: number, eps = Infinity): { norm: number; aboveEps: number } {
+export function clipGradients(
+  grads: Iterable<Float32Array> | ReadonlyMap<string, Float32Array>,
+  maxNorm: number,
+  eps = Infinity,
+): { norm: number; aboveEps: number } {
   const list = isMap(grads) ? [...grads.values()] : [...grads];
-  let sum = 0, n = 0, above = 0;
+  let sum = 0,
+    n = 0,
+    above = 0;
   for (const g of list) {
     n += g.length;
     for (let i = 0; i < g.length; i++) {
@@ -299,7 +339,10 @@ export function clipGradients(grads: Iterable<Float32Array> | ReadonlyMap<string
 }
 
 /** clipGradients without the count. */
-export function clipGradNorm(grads: Iterable<Float32Array> | ReadonlyMap<string, Float32Array>, maxNorm: number): number {
+export function clipGradNorm(
+  grads: Iterable<Float32Array> | ReadonlyMap<string, Float32Array>,
+  maxNorm: number,
+): number {
   return clipGradients(grads, maxNorm).norm;
 }
 
@@ -326,7 +369,8 @@ export interface LrScheduleConfig {
 export function lrSchedule(config: LrScheduleConfig): (done: number) => number {
   const { peakLr, warmupSteps = 0, decay = 'constant', totalSteps, minLr = 0 } = config;
   if (!(peakLr >= 0)) throw new Error(`lr schedule: peakLr must be >= 0, got ${peakLr}`);
-  if (!(Number.isInteger(warmupSteps) && warmupSteps >= 0)) throw new Error(`lr schedule: warmupSteps must be a non-negative integer, got ${warmupSteps}`);
+  if (!(Number.isInteger(warmupSteps) && warmupSteps >= 0))
+    throw new Error(`lr schedule: warmupSteps must be a non-negative integer, got ${warmupSteps}`);
   if (decay !== 'constant') {
     if (totalSteps === undefined || !(totalSteps > warmupSteps)) {
       throw new Error(`lr schedule: ${decay} decay needs totalSteps > warmupSteps (${warmupSteps}), got ${totalSteps}`);

@@ -67,7 +67,8 @@ export class Policy {
       const w = weights.get(spec.name);
       if (!w) throw new Error(`weights: missing ${spec.name}`);
       const n = spec.shape.reduce((a, b) => a * b, 1);
-      if (w.length !== n) throw new Error(`weights: ${spec.name} has ${w.length} values, expected ${n} for shape [${spec.shape}]`);
+      if (w.length !== n)
+        throw new Error(`weights: ${spec.name} has ${w.length} values, expected ${n} for shape [${spec.shape}]`);
       this.weightTensors[spec.name] = tensor(this.dtype, w, spec.shape);
     }
     const bytes = [...weights.values()].reduce((a, w) => a + w.byteLength, 0);
@@ -85,14 +86,19 @@ export class Policy {
    * session holding older weights, of any mode, is released first.
    */
   async generateSession(mode: SamplingMode): Promise<ort.InferenceSession> {
-    if (!this.embedGenerateWeights) return this.session(`generate:${mode}`, () => buildGenerateGraph(this.config, mode, this.dtype, undefined, this.kernels));
+    if (!this.embedGenerateWeights)
+      return this.session(`generate:${mode}`, () =>
+        buildGenerateGraph(this.config, mode, this.dtype, undefined, this.kernels),
+      );
     const version = `${this.weightsVersion}:${weightsFingerprint(this.weights.values())}`;
     for (const [k, s] of [...this.sessions]) {
       if (!k.startsWith('generate:') || k.endsWith(`:${version}`)) continue;
       this.sessions.delete(k);
       await (await s).release();
     }
-    return this.session(`generate:${mode}:${version}`, () => buildGenerateGraph(this.config, mode, this.dtype, this.weights, this.kernels));
+    return this.session(`generate:${mode}:${version}`, () =>
+      buildGenerateGraph(this.config, mode, this.dtype, this.weights, this.kernels),
+    );
   }
 
   /** The weights as feeds for a graph run (wrapping the arrays, no copy). */
@@ -104,7 +110,12 @@ export class Policy {
   session(key: string, build: () => BuiltGraph): Promise<ort.InferenceSession> {
     let s = this.sessions.get(key);
     if (!s) {
-      s = createSession(build().bytes, { device: this.opts.device, threads: this.opts.threads, optimization: this.dtype === 'float64' ? 'basic' : 'all', profile: this.opts.profile });
+      s = createSession(build().bytes, {
+        device: this.opts.device,
+        threads: this.opts.threads,
+        optimization: this.dtype === 'float64' ? 'basic' : 'all',
+        profile: this.opts.profile,
+      });
       this.sessions.set(key, s);
     }
     return s;
@@ -112,7 +123,11 @@ export class Policy {
 
   private batchFeeds(batch: TokenBatch): Record<string, ort.Tensor> {
     const dims = [batch.batch, batch.length];
-    return { input_ids: tensor('int64', batch.ids, dims), attention_mask: tensor('int64', batch.mask, dims), ...this.weightTensors };
+    return {
+      input_ids: tensor('int64', batch.ids, dims),
+      attention_mask: tensor('int64', batch.mask, dims),
+      ...this.weightTensors,
+    };
   }
 
   /** log p(ids[t+1] | ids[..t]) for every sequence, [B, T-1]. */
@@ -155,7 +170,9 @@ export class Policy {
 
   /** A typed array of this policy's dtype. */
   array(values: ArrayLike<number> | number): WeightArray {
-    return this.dtype === 'float64' ? new Float64Array(values as ArrayLike<number>) : new Float32Array(values as ArrayLike<number>);
+    return this.dtype === 'float64'
+      ? new Float64Array(values as ArrayLike<number>)
+      : new Float32Array(values as ArrayLike<number>);
   }
 }
 

@@ -79,7 +79,12 @@ export function initialState(): SequenceState {
 
 /** The token that must be emitted next regardless of the model, if any. */
 export function forcedToken(s: SequenceState, o: GenerateOptions): number | undefined {
-  if (s.phase === Phase.Thinking && o.thinkingBudget !== undefined && s.generated >= o.thinkingBudget && o.stop.forceCloseIds.length > 0) {
+  if (
+    s.phase === Phase.Thinking &&
+    o.thinkingBudget !== undefined &&
+    s.generated >= o.thinkingBudget &&
+    o.stop.forceCloseIds.length > 0
+  ) {
     s.phase = Phase.Forcing;
     s.thinkingForced = true;
   }
@@ -112,10 +117,16 @@ export function advance(s: SequenceState, token: number, o: GenerateOptions): vo
 }
 
 /** Rationale and answer spans of a finished completion. */
-export function spans(tokens: readonly number[], thinkingForced: boolean, finish: FinishReason, o: GenerateOptions): Pick<Rollout, 'rationale' | 'answer'> {
+export function spans(
+  tokens: readonly number[],
+  thinkingForced: boolean,
+  finish: FinishReason,
+  o: GenerateOptions,
+): Pick<Rollout, 'rationale' | 'answer'> {
   const start = tokens[0] === o.stop.thinkStartId && o.stop.thinkStartId !== undefined ? 1 : 0;
   const end = finish === 'eos' ? tokens.length - 1 : tokens.length;
-  let close = -1, afterClose = -1;
+  let close = -1,
+    afterClose = -1;
   if (thinkingForced) {
     close = o.thinkingBudget!;
     afterClose = close + o.stop.forceCloseIds.length;
@@ -132,7 +143,11 @@ export function spans(tokens: readonly number[], thinkingForced: boolean, finish
  * inverse CDF over the kept tokens in descending-probability order. Returns the token and its log-prob
  * under the sampling distribution.
  */
-export function sampleToken(logits: ArrayLike<number>, o: SamplingOptions, u: number): { token: number; logprob: number } {
+export function sampleToken(
+  logits: ArrayLike<number>,
+  o: SamplingOptions,
+  u: number,
+): { token: number; logprob: number } {
   const V = logits.length;
   if (o.temperature === 0) {
     let best = 0;

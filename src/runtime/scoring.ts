@@ -14,7 +14,10 @@ import type { Policy, WeightArray } from './policy.js';
  */
 export function planBatches(lengths: readonly number[], batchTokens: number): number[][] {
   const scorable = lengths.map((_, i) => i).filter((i) => lengths[i]! >= 2);
-  return packByTokens(scorable.map((i) => lengths[i]!), batchTokens).map((batch) => batch.map((k) => scorable[k]!));
+  return packByTokens(
+    scorable.map((i) => lengths[i]!),
+    batchTokens,
+  ).map((batch) => batch.map((k) => scorable[k]!));
 }
 
 /** One scored batch: its sequences (indices into the input), in row order, and their log-probs. */
@@ -33,8 +36,14 @@ export async function* scoreBatches(
   padId: number,
   batchTokens: number,
 ): AsyncGenerator<ScoredBatch> {
-  for (const rows of planBatches(seqs.map((s) => s.length), batchTokens)) {
-    const batch = padBatch(rows.map((i) => seqs[i]!), padId);
+  for (const rows of planBatches(
+    seqs.map((s) => s.length),
+    batchTokens,
+  )) {
+    const batch = padBatch(
+      rows.map((i) => seqs[i]!),
+      padId,
+    );
     yield { rows, logprobs: await policy.score(batch), length: batch.length };
   }
 }

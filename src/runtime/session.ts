@@ -33,12 +33,20 @@ export function tensor(dtype: DType, data: TensorData, dims: readonly number[]):
   return new ort.Tensor(ORT_TYPE[dtype], data as never, dims);
 }
 
-export async function createSession(model: Uint8Array | string, opts: SessionOptions = {}): Promise<ort.InferenceSession> {
+export async function createSession(
+  model: Uint8Array | string,
+  opts: SessionOptions = {},
+): Promise<ort.InferenceSession> {
   const device = opts.device ?? 'cpu';
   if (!ort.listSupportedBackends().some((b) => b.name === device)) {
-    throw new UserError(`execution provider '${device}' is not available in this onnxruntime-node build. ${installHint(device)}`);
+    throw new UserError(
+      `execution provider '${device}' is not available in this onnxruntime-node build. ${installHint(device)}`,
+    );
   }
-  const options: ort.InferenceSession.SessionOptions = { executionProviders: [device], graphOptimizationLevel: opts.optimization ?? 'all' };
+  const options: ort.InferenceSession.SessionOptions = {
+    executionProviders: [device],
+    graphOptimizationLevel: opts.optimization ?? 'all',
+  };
   if (opts.threads) options.intraOpNumThreads = opts.threads;
   if (opts.profile) {
     options.enableProfiling = true;
@@ -46,15 +54,21 @@ export async function createSession(model: Uint8Array | string, opts: SessionOpt
   }
   if (opts.optimizedModelPath) options.optimizedModelFilePath = opts.optimizedModelPath;
   try {
-    return typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
+    return typeof model === 'string'
+      ? await ort.InferenceSession.create(model, options)
+      : await ort.InferenceSession.create(model, options);
   } catch (err) {
-    if (device !== 'cpu') throw new UserError(`could not start the '${device}' execution provider: ${(err as Error).message}. ${installHint(device)}`);
+    if (device !== 'cpu')
+      throw new UserError(
+        `could not start the '${device}' execution provider: ${(err as Error).message}. ${installHint(device)}`,
+      );
     throw err;
   }
 }
 
 function installHint(device: Device): string {
-  if (device === 'cuda') return 'Install the CUDA 12 provider with `npm install onnxruntime-node --onnxruntime-node-install=cuda12` (needs CUDA 12 and cuDNN 9).';
+  if (device === 'cuda')
+    return 'Install the CUDA 12 provider with `npm install onnxruntime-node --onnxruntime-node-install=cuda12` (needs CUDA 12 and cuDNN 9).';
   if (device === 'webgpu') return 'The WebGPU provider needs a Vulkan driver on this machine.';
   return '';
 }

@@ -20,7 +20,8 @@ export interface Extraction {
   closedThinking: boolean;
 }
 
-const ANSWER_LINE = /^[ \t>#*_]*(?:final[ \t]+answer|answer)[ \t]*[*_]*[ \t]*[:：][ \t]*(?:[*_]+[ \t]*)?(.*?)[ \t]*$/gim;
+const ANSWER_LINE =
+  /^[ \t>#*_]*(?:final[ \t]+answer|answer)[ \t]*[*_]*[ \t]*[:：][ \t]*(?:[*_]+[ \t]*)?(.*?)[ \t]*$/gim;
 
 /** Text after the last "Answer:" / "Final answer:" label at the start of a line, or null. */
 function answerLine(text: string): string | null {
@@ -79,7 +80,10 @@ export function extractAnswer(completion: string, stops: readonly string[] = END
     const a = clean(body);
     return { answer: a, source: a === '' ? 'empty' : 'after-think', closedThinking };
   }
-  const lines = body.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const lines = body
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
   if (lines.length === 0) return { answer: '', source: 'empty', closedThinking };
   return { answer: clean(lines[lines.length - 1]!), source: 'last-line', closedThinking };
 }
@@ -109,14 +113,22 @@ export function lastMatch(pattern: RegExp, text: string): string | null {
 }
 
 /** The answer of a completion under `rule` (`pattern` needs the compiled task.answer_pattern). */
-export function extractAnswerBy(rule: ExtractRule, completion: string, pattern?: RegExp, stops: readonly string[] = END_OF_TURN_TOKENS): string {
+export function extractAnswerBy(
+  rule: ExtractRule,
+  completion: string,
+  pattern?: RegExp,
+  stops: readonly string[] = END_OF_TURN_TOKENS,
+): string {
   if (rule === 'tags') return extractAnswer(completion, stops).answer;
   const text = cutAtStop(completion, stops);
   const close = text.lastIndexOf('</think>');
   const body = close >= 0 ? text.slice(close + '</think>'.length) : text.replace(/^\s*<think>/, '');
   if (rule === 'boxed') return clean(boxed(body) ?? '');
   if (rule === 'last-line') {
-    const lines = body.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+    const lines = body
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '');
     return clean(lines[lines.length - 1] ?? '');
   }
   if (!pattern) throw new Error('extraction by pattern needs task.answer_pattern');

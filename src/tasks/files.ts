@@ -44,8 +44,15 @@ function openError(path: string, err: unknown): UserError {
 /** One JSON object a line; blank lines are allowed (the official MuSiQue reader skips them too). */
 export async function* readJsonl(path: string): AsyncGenerator<Located> {
   const stream = createReadStream(path, { encoding: 'utf8' });
-  const opened = new Promise<void>((resolve, reject) => { stream.once('open', () => resolve()); stream.once('error', reject); });
-  try { await opened; } catch (err) { throw openError(path, err); }
+  const opened = new Promise<void>((resolve, reject) => {
+    stream.once('open', () => resolve());
+    stream.once('error', reject);
+  });
+  try {
+    await opened;
+  } catch (err) {
+    throw openError(path, err);
+  }
   const lines = createInterface({ input: stream, crlfDelay: Infinity });
   let n = 0;
   for await (const line of lines) {
@@ -102,8 +109,14 @@ export async function* readJsonArray(path: string): AsyncGenerator<Located> {
             else if (b === QUOTE) inString = false;
             continue;
           }
-          if (b === QUOTE) { inString = true; continue; }
-          if (b === LBRACE || b === LBRACKET) { depth++; continue; }
+          if (b === QUOTE) {
+            inString = true;
+            continue;
+          }
+          if (b === LBRACE || b === LBRACKET) {
+            depth++;
+            continue;
+          }
           if (b === RBRACE || b === RBRACKET) {
             if (depth > 0) {
               depth--;

@@ -10,7 +10,18 @@
  * reuse a stale row); arithmetic on a "yes"/"no" result and any non-finite intermediate value are invalid.
  */
 
-export const FINQA_OPS = ['add', 'subtract', 'multiply', 'divide', 'exp', 'greater', 'table_max', 'table_min', 'table_sum', 'table_average'];
+export const FINQA_OPS = [
+  'add',
+  'subtract',
+  'multiply',
+  'divide',
+  'exp',
+  'greater',
+  'table_max',
+  'table_min',
+  'table_sum',
+  'table_average',
+];
 
 /** The official program_tokenization: "subtract(5829, 5735)" -> ["subtract(", "5829", "5735", ")", "EOF"]. */
 export function tokenizeProgram(program: string): string[] {
@@ -42,7 +53,8 @@ export function pyStrip(s: string): string {
 }
 /** Python's str.strip(chars). */
 function stripChars(s: string, chars: string): string {
-  let a = 0, b = s.length;
+  let a = 0,
+    b = s.length;
   while (a < b && chars.includes(s[a]!)) a++;
   while (b > a && chars.includes(s[b - 1]!)) b--;
   return s.slice(a, b);
@@ -81,7 +93,8 @@ export function pyRound(x: number, digits: number): number {
   if (!Number.isFinite(x) || x === 0) return x;
   const view = new DataView(new ArrayBuffer(8));
   view.setFloat64(0, x);
-  const hi = view.getUint32(0), lo = view.getUint32(4);
+  const hi = view.getUint32(0),
+    lo = view.getUint32(4);
   const negative = hi >>> 31 === 1;
   const biased = (hi >>> 20) & 0x7ff;
   let mant = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo);
@@ -114,7 +127,8 @@ function withoutEof(tokens: readonly string[]): string[] {
 export function executeProgram(tokens: readonly string[], table: readonly (readonly string[])[]): ExecResult {
   const program = withoutEof(tokens);
   for (let i = 0; i < program.length; i++) {
-    if (i % 4 === 0 && !FINQA_OPS.includes(stripChars(program[i]!, '('))) return fail(`token ${i}: "${program[i]}" is not an operation`);
+    if (i % 4 === 0 && !FINQA_OPS.includes(stripChars(program[i]!, '(')))
+      return fail(`token ${i}: "${program[i]}" is not an operation`);
     if ((i + 1) % 4 === 0 && program[i] !== ')') return fail(`token ${i}: expected ")", got "${program[i]}"`);
   }
   const steps = program.join('|').split(')').slice(0, -1);
@@ -186,7 +200,11 @@ export function executeProgram(tokens: readonly string[], table: readonly (reado
 }
 
 /** Official execution accuracy of one prediction: valid, and the rounded result equals the gold exe_ans. */
-export function executionCorrect(tokens: readonly string[], table: readonly (readonly string[])[], goldExeAns: number | string | null): boolean {
+export function executionCorrect(
+  tokens: readonly string[],
+  table: readonly (readonly string[])[],
+  goldExeAns: number | string | null,
+): boolean {
   if (goldExeAns === null) return false;
   const r = executeProgram(tokens, table);
   return r.ok && r.value === goldExeAns;

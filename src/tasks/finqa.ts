@@ -74,7 +74,10 @@ export function finqaRecord(raw: unknown, where: string): FinqaRecord {
   }
   let gold = (answer ?? '').trim();
   if (gold === '' && exe !== null) gold = formatExeAns(exe);
-  if (gold === '') throw new UserError(`${where}: qa.answer: no gold answer (neither answer nor exe_ans is given; private test files cannot be used)`);
+  if (gold === '')
+    throw new UserError(
+      `${where}: qa.answer: no gold answer (neither answer nor exe_ans is given; private test files cannot be used)`,
+    );
   return {
     id,
     task: 'finqa',

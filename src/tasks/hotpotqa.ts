@@ -52,7 +52,9 @@ export function hotpotqaRecord(raw: unknown, where: string): HotpotqaRecord {
     paragraphs = title.map((t, i) => ({ title: t, text: sentences[i]!.join('') }));
     const sf = r.supporting_facts ?? { title: [], sent_id: [] };
     if (sf.title.length !== sf.sent_id.length) {
-      throw new UserError(`${where}: supporting_facts: title has ${sf.title.length} entries but sent_id has ${sf.sent_id.length}`);
+      throw new UserError(
+        `${where}: supporting_facts: title has ${sf.title.length} entries but sent_id has ${sf.sent_id.length}`,
+      );
     }
     supportingFacts = sf.title.map((t, i) => [t, sf.sent_id[i]!]);
   }

@@ -42,7 +42,8 @@ export function jsonlRecord(raw: unknown, where: string, fallbackId: string, o: 
   const text = (f: JsonlField, required: boolean): string | undefined => {
     const v = obj[name(f)];
     if (v === undefined || v === null) {
-      if (required) throw new UserError(`${where}: ${label(f)}: missing (fields: ${Object.keys(obj).join(', ') || 'none'})`);
+      if (required)
+        throw new UserError(`${where}: ${label(f)}: missing (fields: ${Object.keys(obj).join(', ') || 'none'})`);
       return undefined;
     }
     if (typeof v === 'string') return v;

@@ -14,6 +14,12 @@ export function lineariseTable(table: readonly (readonly string[])[]): string {
 }
 
 /** FinQA: the text before the table, the table, the text after it; sentences one a line, empty parts left out. */
-export function lineariseFinqa(preText: readonly string[], table: readonly (readonly string[])[], postText: readonly string[]): string {
-  return [preText.join('\n').trim(), lineariseTable(table), postText.join('\n').trim()].filter((s) => s !== '').join('\n\n');
+export function lineariseFinqa(
+  preText: readonly string[],
+  table: readonly (readonly string[])[],
+  postText: readonly string[],
+): string {
+  return [preText.join('\n').trim(), lineariseTable(table), postText.join('\n').trim()]
+    .filter((s) => s !== '')
+    .join('\n\n');
 }

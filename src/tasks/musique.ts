@@ -7,7 +7,9 @@ const int = z.union([z.number().int(), z.bigint().transform(Number)]);
 
 const schema = z.object({
   id: z.string().min(1),
-  paragraphs: z.array(z.object({ idx: int, title: z.string(), paragraph_text: z.string(), is_supporting: z.boolean().optional() })),
+  paragraphs: z.array(
+    z.object({ idx: int, title: z.string(), paragraph_text: z.string(), is_supporting: z.boolean().optional() }),
+  ),
   question: z.string(),
   question_decomposition: z.array(z.unknown()).optional(),
   answer: z.string(),

@@ -64,11 +64,13 @@ function fromRow(v: unknown, where: string): { format: PredictionFormat; p: Pred
     return { format: 'finqa-official', p: { id, answer: null, program, where } };
   }
   if ('vote' in v && 'answers' in v) {
-    if (v.vote !== null && typeof v.vote !== 'string') throw new UserError(`${where}: vote: expected a string or null, got ${JSON.stringify(v.vote)}`);
+    if (v.vote !== null && typeof v.vote !== 'string')
+      throw new UserError(`${where}: vote: expected a string or null, got ${JSON.stringify(v.vote)}`);
     return { format: 'eval', p: { id, answer: v.vote ?? '', program: null, where } };
   }
   if ('answer' in v) {
-    if (typeof v.answer !== 'string') throw new UserError(`${where}: answer: expected a string, got ${JSON.stringify(v.answer)}`);
+    if (typeof v.answer !== 'string')
+      throw new UserError(`${where}: answer: expected a string, got ${JSON.stringify(v.answer)}`);
     const program = looksLikeProgram(v.answer) ? tokenizeProgram(v.answer.trim()) : null;
     return { format: 'project', p: { id, answer: v.answer, program, where } };
   }
@@ -107,7 +109,11 @@ export async function readPredictions(path: string): Promise<PredictionFile> {
   } catch (err) {
     throw new UserError(`${path}: malformed JSON (${(err as Error).message})`);
   }
-  if (Array.isArray(data)) return collect(data.map((value, i) => ({ value, where: `${path}: element ${i}` })), path);
+  if (Array.isArray(data))
+    return collect(
+      data.map((value, i) => ({ value, where: `${path}: element ${i}` })),
+      path,
+    );
   if (isObject(data) && isObject(data.answer)) {
     const predictions: Prediction[] = [];
     for (const [id, a] of Object.entries(data.answer)) {

@@ -49,7 +49,10 @@ const PLACEHOLDER = /\{\{\s*([a-z_]+)\s*\}\}/g;
 
 function checkPlaceholders(text: string, allowed: string[], where: string): void {
   for (const m of text.matchAll(PLACEHOLDER)) {
-    if (!allowed.includes(m[1]!)) throw new UserError(`${where}: unknown placeholder {{${m[1]}}} (allowed: ${allowed.map((a) => `{{${a}}}`).join(', ')})`);
+    if (!allowed.includes(m[1]!))
+      throw new UserError(
+        `${where}: unknown placeholder {{${m[1]}}} (allowed: ${allowed.map((a) => `{{${a}}}`).join(', ')})`,
+      );
   }
 }
 
@@ -69,7 +72,8 @@ export function parsePromptTemplate(text: string, where: string): PromptTemplate
   const t = parseWith(templateSchema, raw, where);
   for (const mode of ['warm', 'cold'] as const) {
     checkPlaceholders(t[mode].user, ['context', 'question'], `${where}: ${mode}.user`);
-    if (t[mode].system !== undefined) checkPlaceholders(t[mode].system!, ['context', 'question'], `${where}: ${mode}.system`);
+    if (t[mode].system !== undefined)
+      checkPlaceholders(t[mode].system!, ['context', 'question'], `${where}: ${mode}.system`);
   }
   checkPlaceholders(t.answer, ['answer'], `${where}: answer`);
   return t;
@@ -90,14 +94,19 @@ export async function loadPromptTemplate(task: AnswerTask, dir: string = DEFAULT
 }
 
 /** The chat messages of one record in the warm or cold start. */
-export function renderPrompt(template: PromptTemplate, mode: PromptMode, record: Pick<TaskRecord, 'context' | 'question'>): RenderedPrompt {
+export function renderPrompt(
+  template: PromptTemplate,
+  mode: PromptMode,
+  record: Pick<TaskRecord, 'context' | 'question'>,
+): RenderedPrompt {
   const m = template[mode];
   const values = { context: record.context, question: record.question };
   // A JSONL task's context is often empty: then {{context}} takes the line breaks after it along, and the text
   // is trimmed (the study's prompts stay byte for byte).
-  const render = template.task !== 'jsonl'
-    ? (t: string) => fill(t, values)
-    : (t: string) => fill(record.context === '' ? t.replace(/\{\{\s*context\s*\}\}\n*/g, '') : t, values).trim();
+  const render =
+    template.task !== 'jsonl'
+      ? (t: string) => fill(t, values)
+      : (t: string) => fill(record.context === '' ? t.replace(/\{\{\s*context\s*\}\}\n*/g, '') : t, values).trim();
   const messages: ChatMessage[] = [];
   if (m.system !== undefined && m.system.trim() !== '') messages.push({ role: 'system', content: render(m.system) });
   messages.push({ role: 'user', content: render(m.user) });

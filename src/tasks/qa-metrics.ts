@@ -20,7 +20,8 @@ function tokenF1(pred: string[], gold: string[]): number {
     }
   }
   if (same === 0) return 0;
-  const precision = same / pred.length, recall = same / gold.length;
+  const precision = same / pred.length,
+    recall = same / gold.length;
   return (2 * precision * recall) / (precision + recall);
 }
 
@@ -31,7 +32,8 @@ export function hotpotExactMatch(prediction: string, gold: string): number {
 const SPECIAL = ['yes', 'no', 'noanswer'];
 
 export function hotpotF1(prediction: string, gold: string): number {
-  const p = squadNormalize(prediction), g = squadNormalize(gold);
+  const p = squadNormalize(prediction),
+    g = squadNormalize(gold);
   if ((SPECIAL.includes(p) || SPECIAL.includes(g)) && p !== g) return 0;
   return tokenF1(pySplit(p), pySplit(g));
 }
@@ -49,7 +51,8 @@ export function squadF1(prediction: string, gold: string): number {
 
 /** MuSiQue EM and F1 of one prediction: each the maximum over the gold answer and its aliases. */
 export function musiqueScores(prediction: string, golds: readonly string[]): { em: number; f1: number } {
-  let em = 0, f1 = 0;
+  let em = 0,
+    f1 = 0;
   for (const g of golds) {
     em = Math.max(em, squadExactMatch(prediction, g));
     f1 = Math.max(f1, squadF1(prediction, g));

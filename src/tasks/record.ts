@@ -48,9 +48,18 @@ interface BaseRecord {
   aliases: string[];
 }
 
-export interface FinqaRecord extends BaseRecord { task: 'finqa'; meta: FinqaMeta }
-export interface HotpotqaRecord extends BaseRecord { task: 'hotpotqa'; meta: HotpotqaMeta }
-export interface MusiqueRecord extends BaseRecord { task: 'musique'; meta: MusiqueMeta }
+export interface FinqaRecord extends BaseRecord {
+  task: 'finqa';
+  meta: FinqaMeta;
+}
+export interface HotpotqaRecord extends BaseRecord {
+  task: 'hotpotqa';
+  meta: HotpotqaMeta;
+}
+export interface MusiqueRecord extends BaseRecord {
+  task: 'musique';
+  meta: MusiqueMeta;
+}
 
 /** A user's own task (task.name: jsonl): the mapped fields, plus the record as the file has it (for a reward module). */
 export interface JsonlMeta {
@@ -59,7 +68,10 @@ export interface JsonlMeta {
   /** The whole JSONL object, unmapped. */
   raw: Record<string, unknown>;
 }
-export interface JsonlRecord extends BaseRecord { task: 'jsonl'; meta: JsonlMeta }
+export interface JsonlRecord extends BaseRecord {
+  task: 'jsonl';
+  meta: JsonlMeta;
+}
 
 /** A record of the study's datasets: what `data prepare` writes, one JSON object a line. */
 export type PreparedRecord = FinqaRecord | HotpotqaRecord | MusiqueRecord;
@@ -89,7 +101,11 @@ export const taskRecordSchema: z.ZodType<PreparedRecord> = z.discriminatedUnion(
   z.object({
     ...base,
     task: z.literal('hotpotqa'),
-    meta: z.object({ type: z.string(), level: z.string(), supportingFacts: z.array(z.tuple([z.string(), z.number()])) }),
+    meta: z.object({
+      type: z.string(),
+      level: z.string(),
+      supportingFacts: z.array(z.tuple([z.string(), z.number()])),
+    }),
   }),
   z.object({
     ...base,

@@ -65,13 +65,19 @@ export function lastNumber(text: string): number | null {
   return last;
 }
 
-export function numericReward(prediction: string, golds: readonly string[], tolerance = DEFAULT_NUMERIC_TOLERANCE): 0 | 1 {
+export function numericReward(
+  prediction: string,
+  golds: readonly string[],
+  tolerance = DEFAULT_NUMERIC_TOLERANCE,
+): 0 | 1 {
   const p = lastNumber(prediction);
   if (p === null) return 0;
   return golds.some((g) => {
     const v = lastNumber(g);
     return v !== null && Math.abs(p - v) <= tolerance * Math.max(1, Math.abs(v));
-  }) ? 1 : 0;
+  })
+    ? 1
+    : 0;
 }
 
 export function f1Reward(prediction: string, golds: readonly string[], threshold = DEFAULT_F1_THRESHOLD): 0 | 1 {
@@ -80,12 +86,20 @@ export function f1Reward(prediction: string, golds: readonly string[], threshold
 }
 
 /** A built-in reward as a function of (prediction, golds). */
-export function builtinReward(task: AnswerTask, name: BuiltinReward, s: ScoringSettings = {}): (prediction: string, golds: readonly string[]) => number {
+export function builtinReward(
+  task: AnswerTask,
+  name: BuiltinReward,
+  s: ScoringSettings = {},
+): (prediction: string, golds: readonly string[]) => number {
   switch (name) {
-    case 'exact': return (p, g) => exactMatchReward(task, p, g);
-    case 'relaxed': return (p, g) => (relaxedMatch(task, p, g) ? 1 : 0);
-    case 'numeric': return (p, g) => numericReward(p, g, s.numeric_tolerance);
-    case 'f1': return (p, g) => f1Reward(p, g, s.f1_threshold);
+    case 'exact':
+      return (p, g) => exactMatchReward(task, p, g);
+    case 'relaxed':
+      return (p, g) => (relaxedMatch(task, p, g) ? 1 : 0);
+    case 'numeric':
+      return (p, g) => numericReward(p, g, s.numeric_tolerance);
+    case 'f1':
+      return (p, g) => f1Reward(p, g, s.f1_threshold);
   }
 }
 
@@ -105,17 +119,23 @@ export async function loadScoring(task: AnswerTask, s: ScoringSettings): Promise
   const rule = s.extract ?? 'tags';
   const pattern = s.answer_pattern === undefined ? undefined : compileAnswerPattern(s.answer_pattern);
   if (rule === 'pattern' && !pattern) throw new UserError('task.extract: "pattern" needs task.answer_pattern');
-  const extract = rule === 'tags' ? (c: string) => extractAnswer(c).answer : (c: string) => extractAnswerBy(rule, c, pattern);
+  const extract =
+    rule === 'tags' ? (c: string) => extractAnswer(c).answer : (c: string) => extractAnswerBy(rule, c, pattern);
   const scoring = { ...defaultScoring(task), extract };
   if (s.reward === undefined) return scoring;
   if ((BUILTIN_REWARDS as readonly string[]).includes(s.reward)) {
     const name = s.reward as BuiltinReward;
     const fn = builtinReward(task, name, s);
-    const checkGold = (r: TaskRecord) => (name === 'numeric' && lastNumber(r.answer) === null ? `answer: "${r.answer}" has no number (task.reward: numeric)` : null);
+    const checkGold = (r: TaskRecord) =>
+      name === 'numeric' && lastNumber(r.answer) === null
+        ? `answer: "${r.answer}" has no number (task.reward: numeric)`
+        : null;
     return { ...scoring, reward: (item, p) => fn(p, item.golds ?? []), chosen: true, checkGold };
   }
   if (!isRewardModulePath(s.reward)) {
-    throw new UserError(`task.reward: expected one of ${BUILTIN_REWARDS.join(', ')} or a path to a module (.mjs or .js), got "${s.reward}"`);
+    throw new UserError(
+      `task.reward: expected one of ${BUILTIN_REWARDS.join(', ')} or a path to a module (.mjs or .js), got "${s.reward}"`,
+    );
   }
   const fn = await loadRewardModule(s.reward);
   return {

@@ -13,7 +13,12 @@ import { UserError } from '../errors.js';
 export type UserRewardFunction = (record: Record<string, unknown>, prediction: string, completion: string) => unknown;
 
 /** A loaded module's reward, checked: `id` names the record in errors. Synchronous results stay synchronous. */
-export type CheckedReward = (record: Record<string, unknown>, id: string, prediction: string, completion: string) => number | Promise<number>;
+export type CheckedReward = (
+  record: Record<string, unknown>,
+  id: string,
+  prediction: string,
+  completion: string,
+) => number | Promise<number>;
 
 /** Whether task.reward names a module rather than a built-in reward. */
 export function isRewardModulePath(reward: string): boolean {
@@ -27,7 +32,9 @@ export async function loadRewardModule(path: string): Promise<CheckedReward> {
     if (!(await stat(abs)).isFile()) throw new UserError(`${path}: task.reward: not a file`);
   } catch (err) {
     if (err instanceof UserError) throw err;
-    throw new UserError(`${path}: task.reward: no such reward module (paths are relative to the working directory, ${process.cwd()})`);
+    throw new UserError(
+      `${path}: task.reward: no such reward module (paths are relative to the working directory, ${process.cwd()})`,
+    );
   }
   let mod: { default?: unknown };
   try {
@@ -47,12 +54,16 @@ export async function loadRewardModule(path: string): Promise<CheckedReward> {
 export function checkedReward(fn: UserRewardFunction, path: string): CheckedReward {
   const check = (v: unknown, id: string): number => {
     if (typeof v !== 'number' || !(v >= 0 && v <= 1)) {
-      throw new UserError(`${path}: reward of record "${id}" is ${typeof v === 'number' ? String(v) : JSON.stringify(v) ?? String(v)}: expected a number in [0, 1]`);
+      throw new UserError(
+        `${path}: reward of record "${id}" is ${typeof v === 'number' ? String(v) : (JSON.stringify(v) ?? String(v))}: expected a number in [0, 1]`,
+      );
     }
     return v;
   };
   const threw = (err: unknown, id: string): never => {
-    throw new UserError(`${path}: the reward threw on record "${id}": ${err instanceof Error ? err.message : String(err)}`);
+    throw new UserError(
+      `${path}: the reward threw on record "${id}": ${err instanceof Error ? err.message : String(err)}`,
+    );
   };
   return (record, id, prediction, completion) => {
     let v: unknown;
@@ -61,7 +72,11 @@ export function checkedReward(fn: UserRewardFunction, path: string): CheckedRewa
     } catch (err) {
       return threw(err, id);
     }
-    if (v instanceof Promise) return v.then((x) => check(x, id), (err) => threw(err, id));
+    if (v instanceof Promise)
+      return v.then(
+        (x) => check(x, id),
+        (err) => threw(err, id),
+      );
     return check(v, id);
   };
 }

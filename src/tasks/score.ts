@@ -55,12 +55,23 @@ export function finqaValue(p: Prediction, table: readonly (readonly string[])[])
 }
 
 /** Score predictions against gold records of one task. */
-export function scorePredictions(task: AnswerTask, gold: readonly TaskRecord[], predictions: readonly Prediction[]): Scores {
+export function scorePredictions(
+  task: AnswerTask,
+  gold: readonly TaskRecord[],
+  predictions: readonly Prediction[],
+): Scores {
   const preds = byId(predictions);
   const goldIds = new Set(gold.map((g) => g.id));
   const extra = predictions.filter((p) => !goldIds.has(p.id)).length;
-  let n = 0, missing = 0, unanswerable = 0, texts = 0;
-  let em = 0, f1 = 0, relaxed = 0, exe = 0, numeric = 0;
+  let n = 0,
+    missing = 0,
+    unanswerable = 0,
+    texts = 0;
+  let em = 0,
+    f1 = 0,
+    relaxed = 0,
+    exe = 0,
+    numeric = 0;
   for (const g of gold) {
     if (g.task === 'musique' && !g.meta.answerable) {
       unanswerable++;

@@ -14,11 +14,21 @@ import { integrate } from './quadrature.js';
 const { exp, log, pow } = Math;
 
 export function escapeTime(q: number, p0: number, delta = 0.5): number {
-  if (!(p0 > 0 && p0 < delta && delta < 1)) throw new RangeError(`escapeTime: need 0 < p0 < delta < 1, got p0 = ${p0}, delta = ${delta}`);
-  const a = log(p0), b = log(delta);
+  if (!(p0 > 0 && p0 < delta && delta < 1))
+    throw new RangeError(`escapeTime: need 0 < p0 < delta < 1, got p0 = ${p0}, delta = ${delta}`);
+  const a = log(p0),
+    b = log(delta);
   // the integrand is at most exp((q-1) a) / (1-delta)^2; a relative target on the total
   const scale = exp((q - 1) * a) * (b - a);
-  return integrate((s) => { const u = exp(s); return exp((q - 1) * s) / ((1 - u) * (1 - u)); }, a, b, { tol: 1e-13 * scale });
+  return integrate(
+    (s) => {
+      const u = exp(s);
+      return exp((q - 1) * s) / ((1 - u) * (1 - u));
+    },
+    a,
+    b,
+    { tol: 1e-13 * scale },
+  );
 }
 
 /** The leading term as p0 -> 0: p0^-(1-q) / (1-q) for q < 1 and log(1/p0) at q = 1. */

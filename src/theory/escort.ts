@@ -52,10 +52,16 @@ export interface DescentResult {
  * Gradient descent on J_Q over the logits, from uniform logits, until the largest gradient
  * component is below `gradTol` or `maxSteps` have been taken.
  */
-export function minimiseCategorical(alpha: readonly number[], q: number, options: { lr?: number; maxSteps?: number; gradTol?: number; logits?: readonly number[] } = {}): DescentResult {
+export function minimiseCategorical(
+  alpha: readonly number[],
+  q: number,
+  options: { lr?: number; maxSteps?: number; gradTol?: number; logits?: readonly number[] } = {},
+): DescentResult {
   const { lr = 1, maxSteps = 200_000, gradTol = 1e-13 } = options;
   const logits = options.logits ? options.logits.slice() : alpha.map(() => 0);
-  let theta = softmax(logits), gradNorm = Infinity, steps = 0;
+  let theta = softmax(logits),
+    gradNorm = Infinity,
+    steps = 0;
   for (; steps < maxSteps; steps++) {
     const g = categoricalGradient(alpha, theta, q);
     gradNorm = Math.max(...g.map(Math.abs));

@@ -19,7 +19,14 @@ import { logMeanExp } from '../objectives/tsallis.js';
 import type { Rng } from '../util/rng.js';
 import { forEachGroup } from './multinomial.js';
 import {
-  answerProbs, gradientFromCoefficients, gradLnQ, gradP, jointScore, logAnswerLikelihoods, rationaleProbs, successProbability,
+  answerProbs,
+  gradientFromCoefficients,
+  gradLnQ,
+  gradP,
+  jointScore,
+  logAnswerLikelihoods,
+  rationaleProbs,
+  successProbability,
   type TabularModel,
 } from './tabular-model.js';
 // Math functions bound once: global lookups are slow inside test sandboxes (vm contexts).
@@ -28,7 +35,13 @@ const { pow, sqrt } = Math;
 export type EstimatorName = 'garl' | 'garl-plug-in' | 'paft';
 
 /** One draw of an estimator's gradient for the group z_{samples}. PAFT uses K = M draws from rng. */
-export function estimateGradient(model: TabularModel, estimator: EstimatorName, q: number, samples: readonly number[], rng?: Rng): number[] {
+export function estimateGradient(
+  model: TabularModel,
+  estimator: EstimatorName,
+  q: number,
+  samples: readonly number[],
+  rng?: Rng,
+): number[] {
   const logW = logAnswerLikelihoods(model, samples);
   switch (estimator) {
     case 'garl':
@@ -77,7 +90,8 @@ export function exactPaftMoments(model: TabularModel, q: number, M: number, K = 
   const n = model.theta.length;
   const scores = Array.from({ length: n }, (_, j) => jointScore(model, j));
   const mean = new Array<number>(dim).fill(0);
-  let second = 0, resampling = 0;
+  let second = 0,
+    resampling = 0;
   forEachGroup(rationaleProbs(model), M, (samples, prob) => {
     const logW = logAnswerLikelihoods(model, samples);
     const pi = paftSelectionProbabilities(logW);
@@ -105,19 +119,35 @@ export interface MonteCarloMoments extends Moments {
 }
 
 /** Monte Carlo mean and variance over `reps` groups of M rationales drawn from the model with rng. */
-export function monteCarloMoments(model: TabularModel, estimator: EstimatorName, q: number, M: number, reps: number, rng: Rng): MonteCarloMoments {
+export function monteCarloMoments(
+  model: TabularModel,
+  estimator: EstimatorName,
+  q: number,
+  M: number,
+  reps: number,
+  rng: Rng,
+): MonteCarloMoments {
   const dim = 2 * model.theta.length;
   const p = rationaleProbs(model);
-  const sum = new Array<number>(dim).fill(0), sum2 = new Array<number>(dim).fill(0);
+  const sum = new Array<number>(dim).fill(0),
+    sum2 = new Array<number>(dim).fill(0);
   const samples = new Array<number>(M);
   for (let r = 0; r < reps; r++) {
     for (let m = 0; m < M; m++) samples[m] = drawIndex(p, rng);
     const g = estimateGradient(model, estimator, q, samples, rng);
-    for (let i = 0; i < dim; i++) { sum[i] += g[i]!; sum2[i] += g[i]! * g[i]!; }
+    for (let i = 0; i < dim; i++) {
+      sum[i] += g[i]!;
+      sum2[i] += g[i]! * g[i]!;
+    }
   }
   const mean = sum.map((s) => s / reps);
   const compVar = sum2.map((s, i) => (s - reps * mean[i]! * mean[i]!) / (reps - 1));
-  return { mean, variance: compVar.reduce((a, b) => a + b, 0), standardErrors: compVar.map((v) => sqrt(v / reps)), reps };
+  return {
+    mean,
+    variance: compVar.reduce((a, b) => a + b, 0),
+    standardErrors: compVar.map((v) => sqrt(v / reps)),
+    reps,
+  };
 }
 
 /**
@@ -128,7 +158,8 @@ export function monteCarloMoments(model: TabularModel, estimator: EstimatorName,
  *   Var(w) = sum_j p_j b_j^2 - P^2,   Cov(w, w v) = sum_j p_j b_j^2 v_j - P grad P.
  */
 export function leadingBias(model: TabularModel, q: number): number[] {
-  const p = rationaleProbs(model), b = answerProbs(model);
+  const p = rationaleProbs(model),
+    b = answerProbs(model);
   const P = successProbability(model);
   const gP = gradP(model);
   const varW = p.reduce((s, pj, j) => s + pj * b[j]! * b[j]!, 0) - P * P;

@@ -33,7 +33,11 @@ export function noiseGradient(pi: number, eps: number, q: number): number {
 }
 
 /** Gradient descent on the logit x from pi0, for `steps` steps (or until the gradient is below gradTol). */
-export function trainNoisyLabel(eps: number, q: number, options: { pi0?: number; lr?: number; steps?: number; gradTol?: number } = {}): { pi: number; steps: number } {
+export function trainNoisyLabel(
+  eps: number,
+  q: number,
+  options: { pi0?: number; lr?: number; steps?: number; gradTol?: number } = {},
+): { pi: number; steps: number } {
   const { pi0 = 0.5, lr = 1, steps = 100_000, gradTol = 0 } = options;
   let x = Math.log(pi0 / (1 - pi0));
   let t = 0;
@@ -48,7 +52,8 @@ export function trainNoisyLabel(eps: number, q: number, options: { pi0?: number;
 
 /** Time for the direct-parameter flow d pi/dt = eps pi^-q - (1-eps)(1-pi)^-q to go from 0 to eta (< pi*). */
 export function contaminationTime(eps: number, q: number, eta: number): number {
-  if (!(q > 0 && eta > 0 && eta < noiseEquilibrium(eps, q))) throw new RangeError('contaminationTime: need q > 0 and 0 < eta < pi*');
+  if (!(q > 0 && eta > 0 && eta < noiseEquilibrium(eps, q)))
+    throw new RangeError('contaminationTime: need q > 0 and 0 < eta < pi*');
   // integrand pi^q / (eps - (1-eps) pi^q (1-pi)^-q): finite at 0, singular only at pi*
   return integrate((pi) => pow(pi, q) / (eps - (1 - eps) * pow(pi / (1 - pi), q)), 0, eta, { tol: 1e-14 * eta });
 }
@@ -65,11 +70,16 @@ export function contaminationTimeLeading(eps: number, q: number, eta: number): n
  */
 export function noiseEquilibriumNumeric(eps: number, q: number): number {
   if (q === 0) return 0;
-  const h = (x: number) => { const pi = 1 / (1 + exp(-x)); return (1 - eps) * pow(1 - pi, -q) - eps * pow(pi, -q); };
-  let lo = -745, hi = 0; // h(lo) < 0 <= h(hi) for eps < 1/2
+  const h = (x: number) => {
+    const pi = 1 / (1 + exp(-x));
+    return (1 - eps) * pow(1 - pi, -q) - eps * pow(pi, -q);
+  };
+  let lo = -745,
+    hi = 0; // h(lo) < 0 <= h(hi) for eps < 1/2
   for (let i = 0; i < 200 && hi - lo > 1e-15 * Math.max(1, Math.abs(lo)); i++) {
     const mid = (lo + hi) / 2;
-    if (h(mid) < 0) lo = mid; else hi = mid;
+    if (h(mid) < 0) lo = mid;
+    else hi = mid;
   }
   return 1 / (1 + exp(-(lo + hi) / 2));
 }

@@ -12,7 +12,11 @@ const { exp, log } = Math;
  * Calls visit(samples, probability) once per multiset of M draws; `samples` lists the outcomes in
  * non-decreasing order (it is reused between calls: copy it to keep it).
  */
-export function forEachGroup(p: readonly number[], M: number, visit: (samples: readonly number[], probability: number) => void): void {
+export function forEachGroup(
+  p: readonly number[],
+  M: number,
+  visit: (samples: readonly number[], probability: number) => void,
+): void {
   if (!(Number.isInteger(M) && M >= 1)) throw new RangeError(`forEachGroup: M must be a positive integer, got ${M}`);
   const n = p.length;
   const logFact = [0];

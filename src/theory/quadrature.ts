@@ -15,14 +15,30 @@ export interface QuadratureOptions {
 export function integrate(f: (x: number) => number, a: number, b: number, options: QuadratureOptions = {}): number {
   const { tol = 1e-12, maxDepth = 50 } = options;
   if (a === b) return 0;
-  const fa = f(a), fb = f(b), m = (a + b) / 2, fm = f(m);
+  const fa = f(a),
+    fb = f(b),
+    m = (a + b) / 2,
+    fm = f(m);
   const whole = ((b - a) / 6) * (fa + 4 * fm + fb);
   return step(f, a, b, fa, fm, fb, whole, tol, maxDepth);
 }
 
-function step(f: (x: number) => number, a: number, b: number, fa: number, fm: number, fb: number, whole: number, tol: number, depth: number): number {
-  const m = (a + b) / 2, lm = (a + m) / 2, rm = (m + b) / 2;
-  const flm = f(lm), frm = f(rm);
+function step(
+  f: (x: number) => number,
+  a: number,
+  b: number,
+  fa: number,
+  fm: number,
+  fb: number,
+  whole: number,
+  tol: number,
+  depth: number,
+): number {
+  const m = (a + b) / 2,
+    lm = (a + m) / 2,
+    rm = (m + b) / 2;
+  const flm = f(lm),
+    frm = f(rm);
   const left = ((m - a) / 6) * (fa + 4 * flm + fm);
   const right = ((b - m) / 6) * (fm + 4 * frm + fb);
   const diff = left + right - whole;

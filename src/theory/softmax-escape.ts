@@ -29,7 +29,8 @@ export interface SoftmaxEscapeOptions {
 export function softmaxEscapeSteps(options: SoftmaxEscapeOptions): number {
   const { q, p0, vocab = 8, lr = 0.5, delta = 0.5, maxSteps = 1e8 } = options;
   if (!(p0 > 0 && p0 < delta)) throw new RangeError(`softmaxEscapeSteps: need 0 < p0 < delta, got ${p0}`);
-  if (!(Number.isInteger(vocab) && vocab >= 2)) throw new RangeError(`softmaxEscapeSteps: vocab must be an integer >= 2, got ${vocab}`);
+  if (!(Number.isInteger(vocab) && vocab >= 2))
+    throw new RangeError(`softmaxEscapeSteps: vocab must be an integer >= 2, got ${vocab}`);
   const theta = new Float64Array(vocab); // outcome 0 is y*
   theta[0] = log((p0 * (vocab - 1)) / (1 - p0));
   const p = new Float64Array(vocab);
@@ -37,7 +38,10 @@ export function softmaxEscapeSteps(options: SoftmaxEscapeOptions): number {
     let max = -Infinity;
     for (let j = 0; j < vocab; j++) if (theta[j]! > max) max = theta[j]!;
     let z = 0;
-    for (let j = 0; j < vocab; j++) { p[j] = exp(theta[j]! - max); z += p[j]!; }
+    for (let j = 0; j < vocab; j++) {
+      p[j] = exp(theta[j]! - max);
+      z += p[j]!;
+    }
     for (let j = 0; j < vocab; j++) p[j]! /= z;
     const P = p[0]!;
     if (P >= delta) return step;

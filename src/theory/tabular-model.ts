@@ -37,13 +37,15 @@ export function answerProbs(model: TabularModel): number[] {
 }
 
 export function successProbability(model: TabularModel): number {
-  const p = rationaleProbs(model), b = answerProbs(model);
+  const p = rationaleProbs(model),
+    b = answerProbs(model);
   return p.reduce((s, pj, j) => s + pj * b[j]!, 0);
 }
 
 /** grad P, flat [theta, phi]. */
 export function gradP(model: TabularModel): number[] {
-  const p = rationaleProbs(model), b = answerProbs(model);
+  const p = rationaleProbs(model),
+    b = answerProbs(model);
   const P = p.reduce((s, pj, j) => s + pj * b[j]!, 0);
   return [...p.map((pj, j) => pj * (b[j]! - P)), ...p.map((pj, j) => pj * b[j]! * (1 - b[j]!))];
 }
@@ -56,7 +58,8 @@ export function gradLnQ(model: TabularModel, q: number): number[] {
 
 /** v_j = grad log p(z_j, y*) = grad log p(z_j) + grad log b_j, flat. */
 export function jointScore(model: TabularModel, j: number): number[] {
-  const p = rationaleProbs(model), b = answerProbs(model);
+  const p = rationaleProbs(model),
+    b = answerProbs(model);
   const n = p.length;
   const v = new Array<number>(2 * n).fill(0);
   for (let k = 0; k < n; k++) v[k] = (k === j ? 1 : 0) - p[k]!;
@@ -68,8 +71,13 @@ export function jointScore(model: TabularModel, j: number): number[] {
  * The gradient estimate that coefficients for the samples z_{samples[m]} produce:
  * sum_m rationale_m (e_{z_m} - p) + answer_m (1 - b_{z_m}) e_{z_m}.
  */
-export function gradientFromCoefficients(model: TabularModel, samples: readonly number[], coefficients: readonly SequenceCoefficient[]): number[] {
-  const p = rationaleProbs(model), b = answerProbs(model);
+export function gradientFromCoefficients(
+  model: TabularModel,
+  samples: readonly number[],
+  coefficients: readonly SequenceCoefficient[],
+): number[] {
+  const p = rationaleProbs(model),
+    b = answerProbs(model);
   const n = p.length;
   const g = new Array<number>(2 * n).fill(0);
   let total = 0;

@@ -32,16 +32,26 @@ export function writeStudies(studies: readonly Study[], outDir: string, meta: { 
 }
 
 export function summaryMarkdown(studies: readonly Study[], meta: { seed: number }): string {
-  const out: string[] = [`# Theory studies (seed ${meta.seed})`, '', 'Written by `tsallis-run theory`. Each check compares a measured number with the theory\'s value.', ''];
+  const out: string[] = [
+    `# Theory studies (seed ${meta.seed})`,
+    '',
+    "Written by `tsallis-run theory`. Each check compares a measured number with the theory's value.",
+    '',
+  ];
   const all = studies.flatMap((s) => s.findings);
   out.push(`${all.filter((f) => f.ok).length} of ${all.length} checks hold.`, '');
   for (const s of studies) {
     out.push(`## ${s.title}`, '', s.description, '');
     for (const p of s.plots) out.push(`![${s.title}](${p.name}.svg)`, '');
-    out.push(toMarkdown({
-      columns: ['check', 'measured', 'expected', 'tolerance', 'holds'],
-      rows: s.findings.map((f) => [f.claim, f.measured, f.expected, f.tolerance, f.ok]),
-    }, 5));
+    out.push(
+      toMarkdown(
+        {
+          columns: ['check', 'measured', 'expected', 'tolerance', 'holds'],
+          rows: s.findings.map((f) => [f.claim, f.measured, f.expected, f.tolerance, f.ok]),
+        },
+        5,
+      ),
+    );
     for (const t of s.tables) out.push(`Data: [${t.name}.csv](${t.name}.csv), [${t.name}.md](${t.name}.md)`, '');
   }
   return out.join('\n');
@@ -49,5 +59,10 @@ export function summaryMarkdown(studies: readonly Study[], meta: { seed: number 
 
 /** One line per finding, for the console. */
 export function findingLines(studies: readonly Study[]): string[] {
-  return studies.flatMap((s) => s.findings.map((f) => `${f.ok ? 'ok  ' : 'FAIL'} ${f.claim}: ${formatNumber(f.measured, 5)} (expected ${formatNumber(f.expected, 5)} ± ${formatNumber(f.tolerance, 3)})`));
+  return studies.flatMap((s) =>
+    s.findings.map(
+      (f) =>
+        `${f.ok ? 'ok  ' : 'FAIL'} ${f.claim}: ${formatNumber(f.measured, 5)} (expected ${formatNumber(f.expected, 5)} ± ${formatNumber(f.tolerance, 3)})`,
+    ),
+  );
 }

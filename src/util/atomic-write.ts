@@ -112,7 +112,11 @@ export async function replaceDirectory(ready: string, target: string): Promise<v
   try {
     await rename(ready, target);
   } catch (err) {
-    if (hadOld) await rename(old, target).then(() => syncDirectory(parent), () => {});
+    if (hadOld)
+      await rename(old, target).then(
+        () => syncDirectory(parent),
+        () => {},
+      );
     throw err;
   }
   await syncDirectory(parent);

@@ -3,7 +3,7 @@ import { PRESET_CONFIGS } from '../../src/model/presets.js';
 import { padBatch } from '../../src/runtime/batch.js';
 
 describe('bench profile', () => {
-  it('counts the linear layers\' FLOPs of a train step by hand for the small preset', () => {
+  it("counts the linear layers' FLOPs of a train step by hand for the small preset", () => {
     // Per layer: q 512x512, k and v 256x512, o 512x512, gate / up / down 1536x512: 3,145,728 weights,
     // 8 layers over 8 x 256 tokens; the tied lm_head 8192 x 512 over the 8 x 255 predicted positions;
     // 2 FLOPs per multiply-add, three products each (forward, input gradient, weight gradient).
@@ -15,7 +15,10 @@ describe('bench profile', () => {
   it('breaks a profiled tiny train step down by op type, with Gemm inside it', async () => {
     const c = PRESET_CONFIGS.tiny;
     const [B, T] = [2, 16];
-    const batch = padBatch(Array.from({ length: B }, (_, b) => Array.from({ length: T }, (_, t) => ((b * T + t) * 37) % c.vocabSize)), 0);
+    const batch = padBatch(
+      Array.from({ length: B }, (_, b) => Array.from({ length: T }, (_, t) => ((b * T + t) * 37) % c.vocabSize)),
+      0,
+    );
     const p = await profileTrainStep(c, batch, new Float32Array(B * (T - 1)).fill(0.1), 1, 1);
     const byOp = p.kernel_ms_by_op as Record<string, number>;
     expect(byOp.Gemm).toBeGreaterThan(0);

@@ -19,7 +19,10 @@ function newestMtime(dir: string): number {
 export function ensureBuilt(): void {
   if (existsSync(MAIN) && statSync(MAIN).mtimeMs >= newestMtime(join(ROOT, 'src'))) return;
   try {
-    execFileSync(join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'pipe' });
+    execFileSync(join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json'], {
+      cwd: ROOT,
+      stdio: 'pipe',
+    });
   } catch (err) {
     // Type errors elsewhere in the tree still emit JavaScript; only a missing entry point is fatal.
     if (!existsSync(MAIN)) throw err;
@@ -39,8 +42,13 @@ export function cli(...args: string[]): Promise<CliResult> {
 /** The built CLI with these environment variables added to the test's own. */
 export function cliWithEnv(env: NodeJS.ProcessEnv, ...args: string[]): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [join(ROOT, 'bin', 'tsallis-run'), ...args], { cwd: ROOT, maxBuffer: 64 << 20, env: { ...process.env, ...env } }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [join(ROOT, 'bin', 'tsallis-run'), ...args],
+      { cwd: ROOT, maxBuffer: 64 << 20, env: { ...process.env, ...env } },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }

@@ -19,7 +19,10 @@ beforeAll(async () => {
   const s = await scratchWithModel();
   dir = s.dir;
   run = join(dir, 'run');
-  await runTraining(testConfig(s, 'garl', run, ['train.steps=1', 'eval.samples=2']), { console: false, progress: false });
+  await runTraining(testConfig(s, 'garl', run, ['train.steps=1', 'eval.samples=2']), {
+    console: false,
+    progress: false,
+  });
   base = join(dir, 'tiny-base');
   await initModel('tiny', base, 5);
 });
@@ -32,14 +35,18 @@ async function hashes(root: string, skip?: string): Promise<Record<string, strin
     const path = join(e.parentPath, e.name);
     const rel = relative(root, path);
     if (!e.isFile() || (skip && rel.split('/')[0] === skip)) continue;
-    out[rel] = createHash('sha256').update(await readFile(path)).digest('hex');
+    out[rel] = createHash('sha256')
+      .update(await readFile(path))
+      .digest('hex');
   }
   return out;
 }
 
 it('eval --config RUN/config.yaml --checkpoint models/tiny-base leaves every file of RUN unchanged and says where it wrote', async () => {
   const before = await hashes(run);
-  expect(Object.keys(before)).toEqual(expect.arrayContaining(['summary.json', 'eval/test.json', 'eval/test.predictions.jsonl', 'config.yaml']));
+  expect(Object.keys(before)).toEqual(
+    expect.arrayContaining(['summary.json', 'eval/test.json', 'eval/test.predictions.jsonl', 'config.yaml']),
+  );
   const config = runPaths(run).config;
 
   const r = await cli('eval', '--config', config, '--checkpoint', base);
@@ -48,7 +55,11 @@ it('eval --config RUN/config.yaml --checkpoint models/tiny-base leaves every fil
   expect(r.stderr).toContain(folder);
   expect(r.stderr).toContain('test: 2/2 questions (100%)'); // progress, as lines off a terminal
   expect(await hashes(run, 'eval-tiny-base')).toEqual(before);
-  expect(await readEvalSummary(runPaths(folder).evalSummary('test'))).toMatchObject({ split: 'test', checkpoint_step: null, k: 2 });
+  expect(await readEvalSummary(runPaths(folder).evalSummary('test'))).toMatchObject({
+    split: 'test',
+    checkpoint_step: null,
+    k: 2,
+  });
 
   // Again: refused (exit 2) rather than replacing the earlier eval; --force replaces it.
   const again = await cli('eval', '--config', config, '--checkpoint', base);
@@ -58,7 +69,12 @@ it('eval --config RUN/config.yaml --checkpoint models/tiny-base leaves every fil
 
   // Another split of the same checkpoint goes beside it; --out writes where it says.
   expect((await cli('eval', '--config', config, '--checkpoint', base, '--split', 'validation')).code).toBe(0);
-  expect((await readdir(join(folder, 'eval'))).sort()).toEqual(['test.json', 'test.predictions.jsonl', 'validation.json', 'validation.predictions.jsonl']);
+  expect((await readdir(join(folder, 'eval'))).sort()).toEqual([
+    'test.json',
+    'test.predictions.jsonl',
+    'validation.json',
+    'validation.predictions.jsonl',
+  ]);
   const out = join(dir, 'elsewhere');
   const o = await cli('eval', '--config', config, '--checkpoint', join(run, 'checkpoints', 'best'), '--out', out);
   expect(o.code).toBe(0);
@@ -71,13 +87,16 @@ it('eval refuses to create a run directory that does not exist yet (train would 
   const empty = await mkdtemp(join(tmpdir(), 'tsallis-eval-'));
   try {
     const yaml = join(empty, 'config.yaml');
-    await writeFile(yaml, [
-      `model: {path: ${JSON.stringify(base)}}`,
-      `task: {name: mini-hotpotqa, start: cold, data_dir: ${JSON.stringify(join(FIXTURES, 'task'))}, prompts: ${JSON.stringify(join(FIXTURES, 'prompts'))}}`,
-      'algorithm: {name: garl, q: 0.5}',
-      'rollout: {m: 4, max_new_tokens: 16, answer_budget: 4}',
-      `output: {dir: ${JSON.stringify(join(empty, 'not-yet'))}}`,
-    ].join('\n'));
+    await writeFile(
+      yaml,
+      [
+        `model: {path: ${JSON.stringify(base)}}`,
+        `task: {name: mini-hotpotqa, start: cold, data_dir: ${JSON.stringify(join(FIXTURES, 'task'))}, prompts: ${JSON.stringify(join(FIXTURES, 'prompts'))}}`,
+        'algorithm: {name: garl, q: 0.5}',
+        'rollout: {m: 4, max_new_tokens: 16, answer_budget: 4}',
+        `output: {dir: ${JSON.stringify(join(empty, 'not-yet'))}}`,
+      ].join('\n'),
+    );
     const r = await cli('eval', '--config', yaml, '--checkpoint', base);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/not-yet: the config's run directory does not exist.*pass --out DIR/);

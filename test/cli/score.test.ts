@@ -13,7 +13,15 @@ import { Policy } from '../../src/runtime/policy.js';
 import { Rng } from '../../src/util/rng.js';
 
 /** The tiny preset's family and tokenizer (1024 ids) at a fraction of its width. */
-const config: ModelConfig = { ...PRESET_CONFIGS.tiny, hiddenSize: 32, numLayers: 2, numHeads: 4, numKvHeads: 2, headDim: 8, intermediateSize: 48 };
+const config: ModelConfig = {
+  ...PRESET_CONFIGS.tiny,
+  hiddenSize: 32,
+  numLayers: 2,
+  numHeads: 4,
+  numKvHeads: 2,
+  headDim: 8,
+  intermediateSize: 48,
+};
 
 let root: string;
 let modelDir: string;
@@ -53,19 +61,37 @@ describe('runScore', () => {
     const lines: string[] = [];
     const words = ['The', ' answer', ' is', ' 42', '.', ' Paris', ' <think>', 'ok', '</think>', '\n'];
     for (let i = 0; i < 40; i++) {
-      if (i % 3 === 0) lines.push(JSON.stringify({ id: i, ids: Array.from({ length: rng.int(30) }, () => rng.int(1024)) }));
-      else lines.push(JSON.stringify({ id: i, text: Array.from({ length: rng.int(25) }, () => words[rng.int(words.length)]).join('') }));
+      if (i % 3 === 0)
+        lines.push(JSON.stringify({ id: i, ids: Array.from({ length: rng.int(30) }, () => rng.int(1024)) }));
+      else
+        lines.push(
+          JSON.stringify({
+            id: i,
+            text: Array.from({ length: rng.int(25) }, () => words[rng.int(words.length)]).join(''),
+          }),
+        );
       if (i === 10) lines.push('   ');
     }
     const input = join(root, 'in.jsonl');
     const out = join(root, 'out', 'scores.jsonl');
     await writeFile(input, `${lines.join('\n')}\n`);
-    const r = await runScore({ model: modelDir, input, out, batchTokens: 64, device: 'cpu', threads: 1, progress: false });
+    const r = await runScore({
+      model: modelDir,
+      input,
+      out,
+      batchTokens: 64,
+      device: 'cpu',
+      threads: 1,
+      progress: false,
+    });
     expect(r.sequences).toBe(40);
 
     const { tokenizer, weights } = await loadModel(modelDir);
     const policy = new Policy(config, weights, { threads: 1 });
-    const output = (await readFile(out, 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l));
+    const output = (await readFile(out, 'utf8'))
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(output.map((o) => o.id)).toEqual(Array.from({ length: 40 }, (_, i) => i));
     let tokens = 0;
     for (const o of output) {
@@ -94,7 +120,9 @@ describe('runScore', () => {
     const input = join(root, 'bad.jsonl');
     const out = join(root, 'bad-out.jsonl');
     await writeFile(input, `{"text": "fine"}\n\n${line}\n{"ids": [1, 2]}\n`); // the bad line is line 3
-    const err = await runScore({ model: modelDir, input, out, device: 'cpu', progress: false }).catch((e: unknown) => e);
+    const err = await runScore({ model: modelDir, input, out, device: 'cpu', progress: false }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(UserError);
     expect((err as Error).message).toContain(`${input}:3: `);
     expect((err as Error).message).toMatch(pattern);
@@ -104,14 +132,23 @@ describe('runScore', () => {
   it('refuses a sequence longer than max_position_embeddings before scoring, naming its line', async () => {
     const input = join(root, 'long.jsonl');
     const out = join(root, 'long-out.jsonl');
-    await writeFile(input, `{"text": "fine"}\n\n${JSON.stringify({ text: 'lorem ipsum dolor sit amet '.repeat(1000) })}\n`);
-    const err = await runScore({ model: modelDir, input, out, device: 'cpu', progress: false }).catch((e: unknown) => e);
+    await writeFile(
+      input,
+      `{"text": "fine"}\n\n${JSON.stringify({ text: 'lorem ipsum dolor sit amet '.repeat(1000) })}\n`,
+    );
+    const err = await runScore({ model: modelDir, input, out, device: 'cpu', progress: false }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(UserError);
-    expect((err as Error).message).toMatch(new RegExp(`^${input}:3: [\\d,]+ tokens, more than the model's max_position_embeddings 8,192$`));
+    expect((err as Error).message).toMatch(
+      new RegExp(`^${input}:3: [\\d,]+ tokens, more than the model's max_position_embeddings 8,192$`),
+    );
     await expect(stat(out)).rejects.toThrow();
   });
 
   it('names --input when the file cannot be read', async () => {
-    await expect(readScoreInput(join(root, 'missing.jsonl'), 10)).rejects.toThrow(/--input: cannot read .*missing\.jsonl \(file not found\)/);
+    await expect(readScoreInput(join(root, 'missing.jsonl'), 10)).rejects.toThrow(
+      /--input: cannot read .*missing\.jsonl \(file not found\)/,
+    );
   });
 });

@@ -21,22 +21,29 @@ afterAll(async () => rm(dir, { recursive: true, force: true }));
 it('SIGTERM after a few steps: a checkpoint, exit 143; --resume writes each step once and finishes', async () => {
   const out = join(dir, 'run');
   const config = join(dir, 'config.yaml');
-  await writeFile(config, [
-    `model: {path: ${JSON.stringify(join(dir, 'model'))}}`,
-    'seed: 3',
-    'threads: 1',
-    `task: {name: mini-hotpotqa, start: cold, data_dir: ${JSON.stringify(join(FIXTURES, 'task'))}, prompts: ${JSON.stringify(join(FIXTURES, 'prompts'))}}`,
-    'algorithm: {name: garl, q: 0.5}',
-    'rollout: {m: 4, max_new_tokens: 16, answer_budget: 4}',
-    'train: {steps: 40, questions_per_step: 2, micro_batch_tokens: 128, eval_every: 0}',
-    'optimizer: {lr: 0.001}',
-    'eval: {samples: 2}',
-  ].join('\n'));
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'tsallis-run'), 'train', '--config', config, '--out', out], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  await writeFile(
+    config,
+    [
+      `model: {path: ${JSON.stringify(join(dir, 'model'))}}`,
+      'seed: 3',
+      'threads: 1',
+      `task: {name: mini-hotpotqa, start: cold, data_dir: ${JSON.stringify(join(FIXTURES, 'task'))}, prompts: ${JSON.stringify(join(FIXTURES, 'prompts'))}}`,
+      'algorithm: {name: garl, q: 0.5}',
+      'rollout: {m: 4, max_new_tokens: 16, answer_budget: 4}',
+      'train: {steps: 40, questions_per_step: 2, micro_batch_tokens: 128, eval_every: 0}',
+      'optimizer: {lr: 0.001}',
+      'eval: {samples: 2}',
+    ].join('\n'),
+  );
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'tsallis-run'), 'train', '--config', config, '--out', out], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  while ((await readMetricsCsv(runPaths(out).metrics).catch(() => [])).length < 2) await new Promise((r) => setTimeout(r, 100));
+  while ((await readMetricsCsv(runPaths(out).metrics).catch(() => [])).length < 2)
+    await new Promise((r) => setTimeout(r, 100));
   child.kill('SIGTERM');
   expect(await exited).toBe(143);
   expect(stderr).toContain('SIGTERM: finishing the current step and writing a checkpoint');
@@ -52,6 +59,8 @@ it('SIGTERM after a few steps: a checkpoint, exit 143; --resume writes each step
 
   const resumed = await cli('train', '--config', config, '--out', out, '--resume');
   expect(resumed.code).toBe(0);
-  expect((await readMetricsCsv(runPaths(out).metrics)).map((r) => r.step)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+  expect((await readMetricsCsv(runPaths(out).metrics)).map((r) => r.step)).toEqual(
+    Array.from({ length: 40 }, (_, i) => i + 1),
+  );
   expect(await pathExists(runPaths(out).summary)).toBe(true);
 });

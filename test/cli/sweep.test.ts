@@ -38,13 +38,15 @@ describe('sweep.sh --dry-run', () => {
     const r = await sweep(['--dry-run', '-j', '2', '--threads', '1', '--out', out, GRPO, GARL]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe([
-      `# 2 runs in ${out}: 2 to run, 2 at a time; 0 finished`,
-      `./bin/tsallis-run train --config ${GRPO} --out ${out}/mini-finqa-cold-grpo --set threads=1 >> ${out}/mini-finqa-cold-grpo.log 2>&1`,
-      `./bin/tsallis-run train --config ${GARL} --out ${out}/mini-finqa-cold-garl-q0.5 --set threads=1 >> ${out}/mini-finqa-cold-garl-q0.5.log 2>&1`,
-      `./bin/tsallis-run report ${out} --out ${out}/report --summary ${out}/summary.csv`,
-      '',
-    ].join('\n'));
+    expect(r.stdout).toBe(
+      [
+        `# 2 runs in ${out}: 2 to run, 2 at a time; 0 finished`,
+        `./bin/tsallis-run train --config ${GRPO} --out ${out}/mini-finqa-cold-grpo --set threads=1 >> ${out}/mini-finqa-cold-grpo.log 2>&1`,
+        `./bin/tsallis-run train --config ${GARL} --out ${out}/mini-finqa-cold-garl-q0.5 --set threads=1 >> ${out}/mini-finqa-cold-garl-q0.5.log 2>&1`,
+        `./bin/tsallis-run report ${out} --out ${out}/report --summary ${out}/summary.csv`,
+        '',
+      ].join('\n'),
+    );
   });
 
   it('skips finished runs, resumes unfinished ones, and sweeps q with a directory per value', async () => {
@@ -88,7 +90,20 @@ describe('sweep.sh --dry-run', () => {
 
   it('passes each --set through after its own, in order, quoted', async () => {
     const out = join(tmp, 'set');
-    const r = await sweep(['--dry-run', '--seeds=3', '--set', 'train.steps=120', '--threads', '1', '--set=task.prompt=a b', '--set', 'x=$(y);*', '--out', out, GRPO]);
+    const r = await sweep([
+      '--dry-run',
+      '--seeds=3',
+      '--set',
+      'train.steps=120',
+      '--threads',
+      '1',
+      '--set=task.prompt=a b',
+      '--set',
+      'x=$(y);*',
+      '--out',
+      out,
+      GRPO,
+    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const dir = `${out}/mini-finqa-cold-grpo-seed3`;
@@ -120,12 +135,20 @@ describe('sweep.sh --dry-run', () => {
   });
 
   it('expands folders and quoted globs, sorted, each config once', async () => {
-    const r = await sweep(['--dry-run', '--out', tmp, 'configs/mini/mini-musique-warm-paft-*.yaml', 'configs/mini/mini-musique-warm-paft-q0.25.yaml']);
-    expect(r.code).toBe(0);
-    expect(r.stdout.split('\n').filter((l) => l.includes(' train ')).map((l) => l.split(' ')[3])).toEqual([
+    const r = await sweep([
+      '--dry-run',
+      '--out',
+      tmp,
+      'configs/mini/mini-musique-warm-paft-*.yaml',
       'configs/mini/mini-musique-warm-paft-q0.25.yaml',
-      'configs/mini/mini-musique-warm-paft-q0.75.yaml',
     ]);
+    expect(r.code).toBe(0);
+    expect(
+      r.stdout
+        .split('\n')
+        .filter((l) => l.includes(' train '))
+        .map((l) => l.split(' ')[3]),
+    ).toEqual(['configs/mini/mini-musique-warm-paft-q0.25.yaml', 'configs/mini/mini-musique-warm-paft-q0.75.yaml']);
     const all = await sweep(['--dry-run', '--out', tmp, 'configs/mini/']);
     expect(all.stdout.split('\n')[0]).toBe(`# 48 runs in ${tmp}: 48 to run, 1 at a time; 0 finished`);
   });
@@ -140,10 +163,16 @@ describe('sweep.sh usage', () => {
     [['--dry-run'], 'sweep.sh: no configs given (see -h)'],
     [['configs/mini/nope.yaml'], 'sweep.sh: configs/mini/nope.yaml: no such config, folder or matching file (see -h)'],
     [['--out'], 'sweep.sh: --out needs a value (see -h)'],
-    [['--seeds', '1,,2', GRPO], 'sweep.sh: --seeds: expected a comma-separated list of seeds (integers in [0, 2^32)), got "1,,2" (see -h)'],
+    [
+      ['--seeds', '1,,2', GRPO],
+      'sweep.sh: --seeds: expected a comma-separated list of seeds (integers in [0, 2^32)), got "1,,2" (see -h)',
+    ],
     [['--seeds', '-1', GRPO], 'sweep.sh: --seeds: expected a seed (an integer in [0, 2^32)), got "-1" (see -h)'],
     [['--seeds', '0,1.5', GRPO], 'sweep.sh: --seeds: expected a seed (an integer in [0, 2^32)), got "1.5" (see -h)'],
-    [['--seeds', '4294967296', GRPO], 'sweep.sh: --seeds: expected a seed (an integer in [0, 2^32)), got "4294967296" (see -h)'],
+    [
+      ['--seeds', '4294967296', GRPO],
+      'sweep.sh: --seeds: expected a seed (an integer in [0, 2^32)), got "4294967296" (see -h)',
+    ],
     [['--seeds', '0,0', GRPO], 'sweep.sh: --seeds names 0 twice (see -h)'],
     [['--seeds', '1,01', GRPO], 'sweep.sh: --seeds names 1 twice (see -h)'],
     [['--set', 'foo', GRPO], 'sweep.sh: --set: expected KEY=VALUE, got "foo" (see -h)'],
@@ -174,16 +203,19 @@ describe('sweep.sh running (a stand-in for tsallis-run)', () => {
     const calls = join(tmp, 'calls.txt');
     const fake = join(tmp, 'fake-tsallis-run');
     // Records its arguments; `train` makes the run directory, takes a moment (and says when it ends), fails for configs named *fail*, else writes summary.json.
-    await writeFile(fake, [
-      '#!/usr/bin/env bash',
-      'echo "$*" >> "$CALLS"',
-      '[[ $1 == train ]] || exit 0',
-      'while (($#)); do case $1 in --out) out=$2; shift;; --config) cfg=$2; shift;; esac; shift; done',
-      'mkdir -p "$out"; echo "training $cfg"; sleep 0.5; echo "end $out" >> "$CALLS"',
-      '[[ $cfg == *fail* ]] && { echo "boom" >&2; exit 3; }',
-      'echo "{}" > "$out/summary.json"',
-      '',
-    ].join('\n'));
+    await writeFile(
+      fake,
+      [
+        '#!/usr/bin/env bash',
+        'echo "$*" >> "$CALLS"',
+        '[[ $1 == train ]] || exit 0',
+        'while (($#)); do case $1 in --out) out=$2; shift;; --config) cfg=$2; shift;; esac; shift; done',
+        'mkdir -p "$out"; echo "training $cfg"; sleep 0.5; echo "end $out" >> "$CALLS"',
+        '[[ $cfg == *fail* ]] && { echo "boom" >&2; exit 3; }',
+        'echo "{}" > "$out/summary.json"',
+        '',
+      ].join('\n'),
+    );
     await chmod(fake, 0o755);
     const cfg = join(tmp, 'cfg');
     await mkdir(cfg);
@@ -197,7 +229,11 @@ describe('sweep.sh running (a stand-in for tsallis-run)', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('skip  b: finished');
     expect(r.stderr).toContain('3 runs in');
-    expect(r.stderr.split('\n').slice(-3)).toEqual(['sweep.sh: 1 of 3 runs failed:', `  c-fail (exit 3, log ${out}/c-fail.log)`, '']);
+    expect(r.stderr.split('\n').slice(-3)).toEqual([
+      'sweep.sh: 1 of 3 runs failed:',
+      `  c-fail (exit 3, log ${out}/c-fail.log)`,
+      '',
+    ]);
     const all = (await readFile(calls, 'utf8')).trim().split('\n');
     // Two at a time: both first runs start before either ends, the third after one of them ended.
     expect(all.slice(0, 3).map((l) => l.split(' ')[0])).toEqual(['train', 'train', 'end']);
@@ -229,27 +265,55 @@ describe('sweep.sh running (a stand-in for tsallis-run)', () => {
     const calls = join(tmp, 'calls.txt');
     const fake = join(tmp, 'args');
     // One line per argument of each call (an empty line after each); train writes summary.json in its --out.
-    await writeFile(fake, [
-      '#!/usr/bin/env bash',
-      '{ printf "%s\\n" "$@"; echo; } >> "$CALLS"',
-      '[[ $1 == train ]] || exit 0',
-      'while (($#)); do [[ $1 == --out ]] && out=$2; shift; done',
-      'mkdir -p "$out"; echo {} > "$out/summary.json"',
-      '',
-    ].join('\n'));
+    await writeFile(
+      fake,
+      [
+        '#!/usr/bin/env bash',
+        '{ printf "%s\\n" "$@"; echo; } >> "$CALLS"',
+        '[[ $1 == train ]] || exit 0',
+        'while (($#)); do [[ $1 == --out ]] && out=$2; shift; done',
+        'mkdir -p "$out"; echo {} > "$out/summary.json"',
+        '',
+      ].join('\n'),
+    );
     await chmod(fake, 0o755);
     const out = join(tmp, 'out');
-    const r = await sweep(['--seeds', '0,1', '--set', 'train.steps=120', '--set=task.prompt=a b', '--out', out, GRPO], { TSALLIS_RUN: fake, CALLS: calls });
+    const r = await sweep(['--seeds', '0,1', '--set', 'train.steps=120', '--set=task.prompt=a b', '--out', out, GRPO], {
+      TSALLIS_RUN: fake,
+      CALLS: calls,
+    });
     expect(r.stderr).toContain('all 2 runs finished');
     expect(r.code).toBe(0);
-    const runs = (await readFile(calls, 'utf8')).split('\n\n').filter((c) => c.trim() !== '').map((c) => c.trim().split('\n'));
-    const train = (s: string) => ['train', '--config', GRPO, '--out', `${out}/mini-finqa-cold-grpo-seed${s}`, '--set', `seed=${s}`, '--set', 'train.steps=120', '--set', 'task.prompt=a b'];
-    expect(runs).toEqual([train('0'), train('1'), ['report', out, '--out', `${out}/report`, '--summary', `${out}/summary.csv`]]);
+    const runs = (await readFile(calls, 'utf8'))
+      .split('\n\n')
+      .filter((c) => c.trim() !== '')
+      .map((c) => c.trim().split('\n'));
+    const train = (s: string) => [
+      'train',
+      '--config',
+      GRPO,
+      '--out',
+      `${out}/mini-finqa-cold-grpo-seed${s}`,
+      '--set',
+      `seed=${s}`,
+      '--set',
+      'train.steps=120',
+      '--set',
+      'task.prompt=a b',
+    ];
+    expect(runs).toEqual([
+      train('0'),
+      train('1'),
+      ['report', out, '--out', `${out}/report`, '--summary', `${out}/summary.csv`],
+    ]);
   });
 
   it('exits 0 when every run finishes', async () => {
     const fake = join(tmp, 'ok');
-    await writeFile(fake, '#!/usr/bin/env bash\nif [[ $1 == train ]]; then mkdir -p "$5"; echo {} > "$5/summary.json"; fi\n');
+    await writeFile(
+      fake,
+      '#!/usr/bin/env bash\nif [[ $1 == train ]]; then mkdir -p "$5"; echo {} > "$5/summary.json"; fi\n',
+    );
     await chmod(fake, 0o755);
     const r = await sweep(['--out', join(tmp, 'out'), GRPO, GARL], { TSALLIS_RUN: fake });
     expect(r.stderr).toContain('all 2 runs finished');
@@ -261,23 +325,32 @@ describe('sweep.sh and run locks', () => {
   it('skips a run whose run.lock names a live process, resumes one whose lock is stale, and exits 1 naming the skipped', async () => {
     const calls = join(tmp, 'calls.txt');
     const fake = join(tmp, 'fake');
-    await writeFile(fake, [
-      '#!/usr/bin/env bash',
-      'echo "$*" >> "$CALLS"',
-      '[[ $1 == train ]] || exit 0',
-      'while (($#)); do [[ $1 == --out ]] && out=$2; shift; done',
-      'mkdir -p "$out"; echo {} > "$out/summary.json"',
-      '',
-    ].join('\n'));
+    await writeFile(
+      fake,
+      [
+        '#!/usr/bin/env bash',
+        'echo "$*" >> "$CALLS"',
+        '[[ $1 == train ]] || exit 0',
+        'while (($#)); do [[ $1 == --out ]] && out=$2; shift; done',
+        'mkdir -p "$out"; echo {} > "$out/summary.json"',
+        '',
+      ].join('\n'),
+    );
     await chmod(fake, 0o755);
     const cfg = join(tmp, 'cfg');
     await mkdir(cfg);
     for (const n of ['live', 'stale']) await writeFile(join(cfg, `${n}.yaml`), `# ${n}\n`);
     const out = join(tmp, 'out');
     const host = (await import('node:os')).hostname();
-    for (const [n, pid] of [['live', process.pid], ['stale', 4194305]] as const) {
+    for (const [n, pid] of [
+      ['live', process.pid],
+      ['stale', 4194305],
+    ] as const) {
       await mkdir(join(out, n), { recursive: true });
-      await writeFile(join(out, n, 'run.lock'), JSON.stringify({ pid, host, started: '2026-12-06T00:00:00.000Z' }) + '\n');
+      await writeFile(
+        join(out, n, 'run.lock'),
+        JSON.stringify({ pid, host, started: '2026-12-06T00:00:00.000Z' }) + '\n',
+      );
     }
     const r = await sweep(['--out', out, cfg], { TSALLIS_RUN: fake, CALLS: calls });
     expect(r.code).toBe(1);
@@ -340,8 +413,33 @@ describe('sweep.sh --slurm', () => {
     await writeFile(join(out, 'mini-finqa-cold-grpo-q0-seed1', 'summary.json'), '{}');
     await mkdir(join(out, 'mini-finqa-cold-grpo-q1-seed0'), { recursive: true });
     const r = await sweep([
-      '--dry-run', '--slurm', '-j', '2', '--q', '0,1', '--seeds', '0,1', '--threads', '4', '--set', 'train.steps=2', '--partition', 'gpu', '--time=1:00:00',
-      '--cpus-per-run', '4', '--gpus-per-run', '1', '--mem', '16G', '--sbatch-arg', '--account=abc', '--sbatch-arg=--qos=a b', '--out', out, GRPO,
+      '--dry-run',
+      '--slurm',
+      '-j',
+      '2',
+      '--q',
+      '0,1',
+      '--seeds',
+      '0,1',
+      '--threads',
+      '4',
+      '--set',
+      'train.steps=2',
+      '--partition',
+      'gpu',
+      '--time=1:00:00',
+      '--cpus-per-run',
+      '4',
+      '--gpus-per-run',
+      '1',
+      '--mem',
+      '16G',
+      '--sbatch-arg',
+      '--account=abc',
+      '--sbatch-arg=--qos=a b',
+      '--out',
+      out,
+      GRPO,
     ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -357,15 +455,24 @@ describe('sweep.sh --slurm', () => {
       `# task 1: ${run('1', '0', ' --resume')}`,
       `# task 2: ${run('1', '1')}`,
     ]);
-    expect(lines[5]).toMatch(new RegExp(`^sbatch --parsable --wait --job-name=sweep-sl --array=0-2%2 --output=${out}/slurm/%A_%a.out --open-mode=append --requeue --signal=B:TERM@300 ` +
-      `--partition=gpu --time=1:00:00 --cpus-per-task=4 --gres=gpu:1 --mem=16G --account=abc --qos=a\\\\ b ${ROOT}/data-scripts/slurm-array.sh ${out}/slurm/tasks-\\d{8}-\\d{6}\\.tsv$`));
-    expect(lines.slice(6)).toEqual([`./bin/tsallis-run report ${out} --out ${out}/report --summary ${out}/summary.csv`, '']);
+    expect(lines[5]).toMatch(
+      new RegExp(
+        `^sbatch --parsable --wait --job-name=sweep-sl --array=0-2%2 --output=${out}/slurm/%A_%a.out --open-mode=append --requeue --signal=B:TERM@300 ` +
+          `--partition=gpu --time=1:00:00 --cpus-per-task=4 --gres=gpu:1 --mem=16G --account=abc --qos=a\\\\ b ${ROOT}/data-scripts/slurm-array.sh ${out}/slurm/tasks-\\d{8}-\\d{6}\\.tsv$`,
+      ),
+    );
+    expect(lines.slice(6)).toEqual([
+      `./bin/tsallis-run report ${out} --out ${out}/report --summary ${out}/summary.csv`,
+      '',
+    ]);
   });
 
   it('without -j leaves the array uncapped, and --no-wait drops --wait', async () => {
     const r = await sweep(['--dry-run', '--slurm', '--no-wait', '--out', tmp, GRPO, GARL]);
     expect(r.code).toBe(0);
-    expect(r.stdout.split('\n')[0]).toBe(`# 2 runs in ${tmp}: 2 to run as Slurm array tasks, as many as Slurm gives at a time; 0 finished`);
+    expect(r.stdout.split('\n')[0]).toBe(
+      `# 2 runs in ${tmp}: 2 to run as Slurm array tasks, as many as Slurm gives at a time; 0 finished`,
+    );
     expect(r.stdout.split('\n')[3]).toMatch(/^sbatch --parsable --job-name=\S+ --array=0-1 --output=/);
   });
 
@@ -383,7 +490,22 @@ describe('sweep.sh --slurm', () => {
     const calls = join(tmp, 'calls.txt');
     const out = join(tmp, 'out');
     const env = { TSALLIS_RUN: fake, CALLS: calls, SB: sb, PATH: `${bin}:${process.env.PATH}` };
-    const r = await sweep(['--slurm', '--q', '0,1', '--threads', '1', '--set', 'train.steps=2', '--set=task.prompt=a b;$(x)', '--out', out, GRPO], env);
+    const r = await sweep(
+      [
+        '--slurm',
+        '--q',
+        '0,1',
+        '--threads',
+        '1',
+        '--set',
+        'train.steps=2',
+        '--set=task.prompt=a b;$(x)',
+        '--out',
+        out,
+        GRPO,
+      ],
+      env,
+    );
     expect(r.stderr).toContain('job 4242 finished');
     expect(r.stderr).toContain('all 2 runs finished');
     expect(r.code).toBe(0);
@@ -391,7 +513,10 @@ describe('sweep.sh --slurm', () => {
     expect(args).toContain('--array=0-1');
     expect(args).toContain('--wait');
     const tasks = (await readFile(join(sb, 'tasks'), 'utf8')).trim().split('\n');
-    expect(tasks.map((l) => l.split('\t')[0])).toEqual([`${out}/mini-finqa-cold-grpo-q0`, `${out}/mini-finqa-cold-grpo-q1`]);
+    expect(tasks.map((l) => l.split('\t')[0])).toEqual([
+      `${out}/mini-finqa-cold-grpo-q0`,
+      `${out}/mini-finqa-cold-grpo-q1`,
+    ]);
     const train = (q: string, task: number) =>
       `train --config ${GRPO} --out ${out}/mini-finqa-cold-grpo-q${q} --set algorithm.q=${q} --set threads=1 --set train.steps=2 --set task.prompt=a b;$(x) | job=${5000 + task} task=${task}`;
     expect((await readFile(calls, 'utf8')).trim().split('\n')).toEqual([
@@ -399,13 +524,34 @@ describe('sweep.sh --slurm', () => {
       train('1', 1),
       `report ${out} --out ${out}/report --summary ${out}/summary.csv | job= task=`,
     ]);
-    expect(JSON.parse(await readFile(join(out, 'mini-finqa-cold-grpo-q1', 'summary.json'), 'utf8'))).toEqual({ slurm_job_id: '5001' });
-    expect(await readFile(join(out, 'mini-finqa-cold-grpo-q1.log'), 'utf8')).toContain(`trained ${out}/mini-finqa-cold-grpo-q1\n`);
-    expect(await readFile(join(out, 'slurm', '4242_1.out'), 'utf8')).toMatch(/slurm job 5001 \(array 4242_1\).*\n.*mini-finqa-cold-grpo-q1: exit 0\n/);
+    expect(JSON.parse(await readFile(join(out, 'mini-finqa-cold-grpo-q1', 'summary.json'), 'utf8'))).toEqual({
+      slurm_job_id: '5001',
+    });
+    expect(await readFile(join(out, 'mini-finqa-cold-grpo-q1.log'), 'utf8')).toContain(
+      `trained ${out}/mini-finqa-cold-grpo-q1\n`,
+    );
+    expect(await readFile(join(out, 'slurm', '4242_1.out'), 'utf8')).toMatch(
+      /slurm job 5001 \(array 4242_1\).*\n.*mini-finqa-cold-grpo-q1: exit 0\n/,
+    );
 
     // Again: both finished, nothing is submitted, the report is written again.
     await rm(join(sb, 'args'));
-    const again = await sweep(['--slurm', '--q', '0,1', '--threads', '1', '--set', 'train.steps=2', '--set=task.prompt=a b;$(x)', '--out', out, GRPO], env);
+    const again = await sweep(
+      [
+        '--slurm',
+        '--q',
+        '0,1',
+        '--threads',
+        '1',
+        '--set',
+        'train.steps=2',
+        '--set=task.prompt=a b;$(x)',
+        '--out',
+        out,
+        GRPO,
+      ],
+      env,
+    );
     expect(again.code).toBe(0);
     await expect(readFile(join(sb, 'args'))).rejects.toThrow();
   });
@@ -429,7 +575,11 @@ describe('sweep.sh --slurm', () => {
       'echo {} > "$out/summary.json"',
     ]);
     const out = join(tmp, 'out');
-    const r = await sweep(['--slurm', '--out', out, GRPO, GARL], { TSALLIS_RUN: fake, SB: sb, PATH: `${bin}:${process.env.PATH}` });
+    const r = await sweep(['--slurm', '--out', out, GRPO, GARL], {
+      TSALLIS_RUN: fake,
+      SB: sb,
+      PATH: `${bin}:${process.env.PATH}`,
+    });
     expect(r.stderr).toContain('all 2 runs finished');
     expect(r.code).toBe(0);
     expect(await readFile(join(sb, 'scontrol'), 'utf8')).toBe('');
@@ -486,7 +636,11 @@ describe('sweep.sh --slurm', () => {
     await fakeSlurm(bin, sb);
     const fake = await script(tmp, 'fake', ['[[ $1 == train ]] || exit 0', 'echo boom >&2; exit 3']);
     const out = join(tmp, 'out');
-    const r = await sweep(['--slurm', '--out', out, GRPO], { TSALLIS_RUN: fake, SB: sb, PATH: `${bin}:${process.env.PATH}` });
+    const r = await sweep(['--slurm', '--out', out, GRPO], {
+      TSALLIS_RUN: fake,
+      SB: sb,
+      PATH: `${bin}:${process.env.PATH}`,
+    });
     expect(r.code).toBe(1);
     expect(r.stderr.split('\n').slice(-3)).toEqual([
       'sweep.sh: 1 of 1 runs failed:',
@@ -518,7 +672,10 @@ describe('sweep.sh --gpus', () => {
       'echo "end $CUDA_VISIBLE_DEVICES" >> "$CALLS"',
     ]);
     const out = join(tmp, 'out');
-    const r = await sweep(['--gpus', '3,GPU-a1', '--seeds', '0,1,2,3,4', '--out', out, GRPO], { TSALLIS_RUN: fake, CALLS: calls });
+    const r = await sweep(['--gpus', '3,GPU-a1', '--seeds', '0,1,2,3,4', '--out', out, GRPO], {
+      TSALLIS_RUN: fake,
+      CALLS: calls,
+    });
     expect(r.stderr).toContain('all 5 runs finished');
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/start mini-finqa-cold-grpo-seed0 on GPU 3: /);
@@ -536,19 +693,36 @@ describe('sweep.sh --gpus', () => {
       } else busy.delete(gpu);
     }
     expect(starts).toBe(5);
-    expect(await readFile(join(out, 'mini-finqa-cold-grpo-seed4.log'), 'utf8')).toMatch(/^# \S+ CUDA_VISIBLE_DEVICES=(3|GPU-a1) /);
+    expect(await readFile(join(out, 'mini-finqa-cold-grpo-seed4.log'), 'utf8')).toMatch(
+      /^# \S+ CUDA_VISIBLE_DEVICES=(3|GPU-a1) /,
+    );
   });
 });
 
 describe('sweep.sh --slurm and --gpus usage', () => {
   it.each([
-    [['--slurm', '--gpus', '0,1', GRPO], 'sweep.sh: --gpus is for one machine; with --slurm use --gpus-per-run (see -h)'],
+    [
+      ['--slurm', '--gpus', '0,1', GRPO],
+      'sweep.sh: --gpus is for one machine; with --slurm use --gpus-per-run (see -h)',
+    ],
     [['--gpus', '0,1', '-j', '2', GRPO], 'sweep.sh: --gpus runs one run per GPU; leave out -j (see -h)'],
-    [['--gpus', '0,,1', GRPO], 'sweep.sh: --gpus: expected a comma-separated list of GPUs (0,1,... or UUIDs), got "0,,1" (see -h)'],
+    [
+      ['--gpus', '0,,1', GRPO],
+      'sweep.sh: --gpus: expected a comma-separated list of GPUs (0,1,... or UUIDs), got "0,,1" (see -h)',
+    ],
     [['--gpus', '1,0,1', GRPO], 'sweep.sh: --gpus names 1 twice (see -h)'],
-    [['--gpus', '0', '--set', 'device=cpu', GRPO], 'sweep.sh: --set device=cpu: --gpus and --gpus-per-run set device (see -h)'],
-    [['--slurm', '--gpus-per-run', '0', GRPO], 'sweep.sh: --gpus-per-run: expected a positive integer, got "0" (see -h)'],
-    [['--partition', 'gpu', GRPO], 'sweep.sh: --partition, --time, --cpus-per-run, --gpus-per-run, --mem and --sbatch-arg need --slurm (see -h)'],
+    [
+      ['--gpus', '0', '--set', 'device=cpu', GRPO],
+      'sweep.sh: --set device=cpu: --gpus and --gpus-per-run set device (see -h)',
+    ],
+    [
+      ['--slurm', '--gpus-per-run', '0', GRPO],
+      'sweep.sh: --gpus-per-run: expected a positive integer, got "0" (see -h)',
+    ],
+    [
+      ['--partition', 'gpu', GRPO],
+      'sweep.sh: --partition, --time, --cpus-per-run, --gpus-per-run, --mem and --sbatch-arg need --slurm (see -h)',
+    ],
     [['--no-wait', GRPO], 'sweep.sh: --no-wait needs --slurm (see -h)'],
   ])('%j exits 2 with a one-line message', async (args, message) => {
     const r = await sweep(['--dry-run', ...args]);

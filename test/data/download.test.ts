@@ -52,7 +52,11 @@ beforeAll(async () => {
   repos = [
     { type: 'dataset', name: 'TableQAKit/FinQA_retrieval', revisions: { main: finqa } },
     { type: 'dataset', name: 'dgslibisey/MuSiQue', revisions: { main: musique } },
-    { type: 'dataset', name: 'someone/else', revisions: { main: { 'musique_ans_v1.0_dev.jsonl': musique['musique_ans_v1.0_dev.jsonl'] } } },
+    {
+      type: 'dataset',
+      name: 'someone/else',
+      revisions: { main: { 'musique_ans_v1.0_dev.jsonl': musique['musique_ans_v1.0_dev.jsonl'] } },
+    },
     {
       type: 'dataset',
       name: 'hotpotqa/hotpot_qa',
@@ -85,10 +89,15 @@ describe('dataset download into the Hugging Face cache (a local fake Hub)', () =
     const commit = own.commit('dataset', 'TableQAKit/FinQA_retrieval', 'main');
     const repoDir = join(home, 'hub', 'datasets--TableQAKit--FinQA_retrieval');
     expect(r).toMatchObject({ commit, revision: 'main', dir: join(repoDir, 'snapshots', commit) });
-    expect(r.files.map((f) => [f.path, f.status])).toEqual([['train.json', 'downloaded'], ['dev.json', 'downloaded'], ['test.json', 'downloaded']]);
+    expect(r.files.map((f) => [f.path, f.status])).toEqual([
+      ['train.json', 'downloaded'],
+      ['dev.json', 'downloaded'],
+      ['test.json', 'downloaded'],
+    ]);
     expect(readFileSync(join(repoDir, 'refs', 'main'), 'utf8')).toBe(commit);
     expect(readdirSync(r.dir).sort()).toEqual(['dev.json', 'test.json', 'train.json']);
-    for (const f of ['train.json', 'dev.json', 'test.json'] as const) expect([f, read(join(r.dir, f)).equals(finqa[f])]).toEqual([f, true]);
+    for (const f of ['train.json', 'dev.json', 'test.json'] as const)
+      expect([f, read(join(r.dir, f)).equals(finqa[f])]).toEqual([f, true]);
 
     await own.close();
     const seen = own.requests.length;
@@ -103,14 +112,26 @@ describe('dataset download into the Hugging Face cache (a local fake Hub)', () =
     const r = await downloadDataset('hotpotqa', { hubUrl: hub.url });
     const commit = hub.commit('dataset', 'hotpotqa/hotpot_qa', 'refs/convert/parquet');
     expect(r.commit).toBe(commit);
-    expect(r.files.map((f) => f.path)).toEqual(['distractor/train/0000.parquet', 'distractor/train/0001.parquet', 'distractor/validation/0000.parquet']);
+    expect(r.files.map((f) => f.path)).toEqual([
+      'distractor/train/0000.parquet',
+      'distractor/train/0001.parquet',
+      'distractor/validation/0000.parquet',
+    ]);
     // As huggingface_hub writes it: refs/<revision>, the revision's slashes as folders.
-    expect(readFileSync(join(home, 'hub', 'datasets--hotpotqa--hotpot_qa', 'refs', 'refs', 'convert', 'parquet'), 'utf8')).toBe(commit);
+    expect(
+      readFileSync(join(home, 'hub', 'datasets--hotpotqa--hotpot_qa', 'refs', 'refs', 'convert', 'parquet'), 'utf8'),
+    ).toBe(commit);
     expect(hub.requests.some((q) => /\/tree\/.*cursor=2/.test(q.url))).toBe(true);
     const cached = await downloadDataset('hotpotqa', { hubUrl: await deadUrl() });
     expect(cached.files.map((f) => [f.path, f.status])).toEqual(r.files.map((f) => [f.path, 'cached']));
     const { files } = await cachedDataset('hotpotqa');
-    const m = await prepareSubsets({ task: 'hotpotqa', inputs: files, outDir: join(tmp, 'hp'), sizes: { train: 15, validation: 4, test: 4 }, seed: 0 });
+    const m = await prepareSubsets({
+      task: 'hotpotqa',
+      inputs: files,
+      outDir: join(tmp, 'hp'),
+      sizes: { train: 15, validation: 4, test: 4 },
+      seed: 0,
+    });
     expect(m.subsets.train.available).toBe(18);
   });
 
@@ -132,17 +153,29 @@ describe('dataset download into the Hugging Face cache (a local fake Hub)', () =
     freshHome();
     const r = await downloadDataset('musique', { hubUrl: hub.url });
     expect(r.files).toHaveLength(2);
-    await expect(downloadDataset('musique', { hubUrl: hub.url, repo: 'someone/else' })).rejects.toThrow(/^someone\/else@main: no file musique_ans_v1\.0_train\.jsonl$/);
-    await expect(downloadDataset('musique', { hubUrl: hub.url, repo: 'nobody/nothing' })).rejects.toThrow(/^dataset nobody\/nothing: not found on .*set HF_TOKEN/);
-    await expect(downloadDataset('hotpotqa', { hubUrl: hub.url, revision: 'main' })).rejects.toThrow(/^hotpotqa\/hotpot_qa@main: no parquet shards under distractor\/train\/$/);
-    await expect(downloadDataset('musique', { hubUrl: hub.url, repo: '../../etc' })).rejects.toThrow(/^--repo \.\.\/\.\.\/etc: expected a dataset repository owner\/name$/);
-    await expect(downloadDataset('musique', { hubUrl: hub.url, revision: '../x' })).rejects.toThrow(/^--revision \.\.\/x: expected a branch, a tag or a commit hash$/);
+    await expect(downloadDataset('musique', { hubUrl: hub.url, repo: 'someone/else' })).rejects.toThrow(
+      /^someone\/else@main: no file musique_ans_v1\.0_train\.jsonl$/,
+    );
+    await expect(downloadDataset('musique', { hubUrl: hub.url, repo: 'nobody/nothing' })).rejects.toThrow(
+      /^dataset nobody\/nothing: not found on .*set HF_TOKEN/,
+    );
+    await expect(downloadDataset('hotpotqa', { hubUrl: hub.url, revision: 'main' })).rejects.toThrow(
+      /^hotpotqa\/hotpot_qa@main: no parquet shards under distractor\/train\/$/,
+    );
+    await expect(downloadDataset('musique', { hubUrl: hub.url, repo: '../../etc' })).rejects.toThrow(
+      /^--repo \.\.\/\.\.\/etc: expected a dataset repository owner\/name$/,
+    );
+    await expect(downloadDataset('musique', { hubUrl: hub.url, revision: '../x' })).rejects.toThrow(
+      /^--revision \.\.\/x: expected a branch, a tag or a commit hash$/,
+    );
   });
 
   it('offline with nothing cached: a clear message, and the CLI exits 2; HF_ENDPOINT is honoured', async () => {
     freshHome();
     const url = await deadUrl();
-    await expect(downloadDataset('musique', { hubUrl: url })).rejects.toThrow(/^cannot reach http:\/\/127\.0\.0\.1:\d+, or lost the connection \(ECONNREFUSED\), while fetching dataset dgslibisey\/MuSiQue: are you offline\?/);
+    await expect(downloadDataset('musique', { hubUrl: url })).rejects.toThrow(
+      /^cannot reach http:\/\/127\.0\.0\.1:\d+, or lost the connection \(ECONNREFUSED\), while fetching dataset dgslibisey\/MuSiQue: are you offline\?/,
+    );
     const exit = jest.spyOn(process, 'exit').mockImplementation(((code: number) => {
       throw new Error(`exit ${code}`);
     }) as never);
@@ -154,13 +187,19 @@ describe('dataset download into the Hugging Face cache (a local fake Hub)', () =
       await expect(main(['data', 'download', '--task', 'musique', '--out', 'data/raw'])).rejects.toThrow('exit 2');
       expect(stderr()).toMatch(/--out: data download now keeps the files in the Hugging Face cache/);
       await expect(main(['data', 'prepare', '--task', 'musique', '--out', join(tmp, 'mq')])).rejects.toThrow('exit 2');
-      expect(stderr()).toMatch(/musique: the Hugging Face cache .* does not hold dataset dgslibisey\/MuSiQue: run `tsallis-run data download --task musique` first, or give --input/);
+      expect(stderr()).toMatch(
+        /musique: the Hugging Face cache .* does not hold dataset dgslibisey\/MuSiQue: run `tsallis-run data download --task musique` first, or give --input/,
+      );
       // With HF_ENDPOINT pointing at the fake Hub, the same commands download and prepare.
       process.env.HF_ENDPOINT = hub.url;
       await main(['data', 'download', '--task', 'musique']);
       await main(['data', 'prepare', '--task', 'musique', '--out', join(tmp, 'mq'), '--sizes', '5/2/2']);
       expect(stderr()).toMatch(/musique: reading .*datasets--dgslibisey--MuSiQue\/snapshots\//);
-      expect(readFileSync(join(tmp, 'mq', 'train.jsonl'), 'utf8').trim().split('\n')).toHaveLength(5);
+      expect(
+        readFileSync(join(tmp, 'mq', 'train.jsonl'), 'utf8')
+          .trim()
+          .split('\n'),
+      ).toHaveLength(5);
     } finally {
       exit.mockRestore();
       err.mockRestore();

@@ -9,7 +9,11 @@ import { writeHotpotParquet } from '../fixtures/write-parquet.js';
 const FIX = join(process.cwd(), 'test/fixtures/tasks');
 const tmp = mkdtempSync(join(tmpdir(), 'data-prepare-'));
 const ids = (dir: string, subset: string) =>
-  readFileSync(join(dir, `${subset}.jsonl`), 'utf8').trim().split('\n').filter((l) => l).map((l) => JSON.parse(l).id as string);
+  readFileSync(join(dir, `${subset}.jsonl`), 'utf8')
+    .trim()
+    .split('\n')
+    .filter((l) => l)
+    .map((l) => JSON.parse(l).id as string);
 const manifest = (dir: string) => JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
 
 describe('sizes', () => {
@@ -42,9 +46,13 @@ describe('finding the official splits', () => {
   });
   it('refuses a file whose split cannot be told, and a split given in two formats', async () => {
     writeFileSync(join(tmp, 'data.json'), '[]');
-    await expect(locateSplits('finqa', [join(tmp, 'data.json')])).rejects.toThrow(/--input .*data\.json: cannot tell which official split/);
+    await expect(locateSplits('finqa', [join(tmp, 'data.json')])).rejects.toThrow(
+      /--input .*data\.json: cannot tell which official split/,
+    );
     expect((await locateSplits('finqa', [join(FIX, 'finqa/train.json')])).train).toHaveLength(1);
-    await expect(locateSplits('finqa', [join(tmp, 'none')])).rejects.toThrow(/--input .*none: no such file or directory/);
+    await expect(locateSplits('finqa', [join(tmp, 'none')])).rejects.toThrow(
+      /--input .*none: no such file or directory/,
+    );
     const d = join(tmp, 'mixed');
     mkdirSync(join(d, 'train'), { recursive: true });
     copyFileSync(join(FIX, 'hotpotqa/hotpot_train_v1.1.json'), join(d, 'hotpot_train_v1.1.json'));
@@ -55,7 +63,9 @@ describe('finding the official splits', () => {
 
 describe('data prepare', () => {
   it('draws FinQA subsets from train / dev / test, deterministic from the seed', async () => {
-    const a = join(tmp, 'fa'), b = join(tmp, 'fb'), c = join(tmp, 'fc');
+    const a = join(tmp, 'fa'),
+      b = join(tmp, 'fb'),
+      c = join(tmp, 'fc');
     const sizes = { train: 5, validation: 2, test: 3 };
     const m = await prepareSubsets({ task: 'finqa', inputs: [join(FIX, 'finqa')], outDir: a, sizes, seed: 7 });
     await prepareSubsets({ task: 'finqa', inputs: [join(FIX, 'finqa')], outDir: b, sizes, seed: 7 });
@@ -73,9 +83,22 @@ describe('data prepare', () => {
     expect(manifest(a).subsets.train.ids).toEqual(ids(a, 'train'));
   });
   it('draws HotPotQA validation and test from the official dev set, disjoint, with prefix-stable sizes', async () => {
-    const a = join(tmp, 'ha'), b = join(tmp, 'hb');
-    await prepareSubsets({ task: 'hotpotqa', inputs: [join(FIX, 'hotpotqa')], outDir: a, sizes: { train: 4, validation: 3, test: 3 }, seed: 1 });
-    await prepareSubsets({ task: 'hotpotqa', inputs: [join(FIX, 'hotpotqa')], outDir: b, sizes: { train: 6, validation: 3, test: 5 }, seed: 1 });
+    const a = join(tmp, 'ha'),
+      b = join(tmp, 'hb');
+    await prepareSubsets({
+      task: 'hotpotqa',
+      inputs: [join(FIX, 'hotpotqa')],
+      outDir: a,
+      sizes: { train: 4, validation: 3, test: 3 },
+      seed: 1,
+    });
+    await prepareSubsets({
+      task: 'hotpotqa',
+      inputs: [join(FIX, 'hotpotqa')],
+      outDir: b,
+      sizes: { train: 6, validation: 3, test: 5 },
+      seed: 1,
+    });
     const [v, t] = [ids(a, 'validation'), ids(a, 'test')];
     expect([...v, ...t].every((id) => id.startsWith('5a8dev'))).toBe(true);
     expect(new Set([...v, ...t]).size).toBe(6);
@@ -88,8 +111,12 @@ describe('data prepare', () => {
     mkdirSync(join(pqDir, 'distractor/train'), { recursive: true });
     mkdirSync(join(pqDir, 'distractor/validation'), { recursive: true });
     writeHotpotParquet(join(FIX, 'hotpotqa/hotpot_train_v1.1.json'), join(pqDir, 'distractor/train/0000.parquet'));
-    writeHotpotParquet(join(FIX, 'hotpotqa/hotpot_dev_distractor_v1.json'), join(pqDir, 'distractor/validation/0000.parquet'));
-    const a = join(tmp, 'hj'), b = join(tmp, 'hp');
+    writeHotpotParquet(
+      join(FIX, 'hotpotqa/hotpot_dev_distractor_v1.json'),
+      join(pqDir, 'distractor/validation/0000.parquet'),
+    );
+    const a = join(tmp, 'hj'),
+      b = join(tmp, 'hp');
     const sizes = { train: 5, validation: 2, test: 2 };
     await prepareSubsets({ task: 'hotpotqa', inputs: [join(FIX, 'hotpotqa')], outDir: a, sizes, seed: 3 });
     await prepareSubsets({ task: 'hotpotqa', inputs: [pqDir], outDir: b, sizes, seed: 3 });
@@ -98,19 +125,46 @@ describe('data prepare', () => {
     }
   });
   it('rebuilds exactly the subsets of a manifest with --ids', async () => {
-    const a = join(tmp, 'ma'), b = join(tmp, 'mb');
-    await prepareSubsets({ task: 'musique', inputs: [join(FIX, 'musique')], outDir: a, sizes: { train: 4, validation: 2, test: 2 }, seed: 11 });
-    await prepareSubsets({ task: 'musique', inputs: [join(FIX, 'musique')], outDir: b, sizes: { train: 1, validation: 1, test: 1 }, seed: 99, idsFrom: join(a, 'manifest.json') });
-    for (const s of ['train', 'validation', 'test']) expect(readFileSync(join(b, `${s}.jsonl`), 'utf8')).toBe(readFileSync(join(a, `${s}.jsonl`), 'utf8'));
+    const a = join(tmp, 'ma'),
+      b = join(tmp, 'mb');
+    await prepareSubsets({
+      task: 'musique',
+      inputs: [join(FIX, 'musique')],
+      outDir: a,
+      sizes: { train: 4, validation: 2, test: 2 },
+      seed: 11,
+    });
+    await prepareSubsets({
+      task: 'musique',
+      inputs: [join(FIX, 'musique')],
+      outDir: b,
+      sizes: { train: 1, validation: 1, test: 1 },
+      seed: 99,
+      idsFrom: join(a, 'manifest.json'),
+    });
+    for (const s of ['train', 'validation', 'test'])
+      expect(readFileSync(join(b, `${s}.jsonl`), 'utf8')).toBe(readFileSync(join(a, `${s}.jsonl`), 'utf8'));
     expect(manifest(b).seed).toBe(11);
   });
   it('refuses sizes larger than the official split, and a missing split', async () => {
-    await expect(prepareSubsets({ task: 'musique', inputs: [join(FIX, 'musique')], outDir: join(tmp, 'x'), sizes: { train: 1, validation: 5, test: 4 }, seed: 0 })).rejects.toThrow(
-      /--sizes: validation 5 \+ test 4 = 9 records, but the official dev split has 8/,
-    );
-    await expect(prepareSubsets({ task: 'finqa', inputs: [join(FIX, 'finqa/train.json')], outDir: join(tmp, 'y'), sizes: { train: 1, validation: 1, test: 1 }, seed: 0 })).rejects.toThrow(
-      /no file for the official dev split of finqa/,
-    );
+    await expect(
+      prepareSubsets({
+        task: 'musique',
+        inputs: [join(FIX, 'musique')],
+        outDir: join(tmp, 'x'),
+        sizes: { train: 1, validation: 5, test: 4 },
+        seed: 0,
+      }),
+    ).rejects.toThrow(/--sizes: validation 5 \+ test 4 = 9 records, but the official dev split has 8/);
+    await expect(
+      prepareSubsets({
+        task: 'finqa',
+        inputs: [join(FIX, 'finqa/train.json')],
+        outDir: join(tmp, 'y'),
+        sizes: { train: 1, validation: 1, test: 1 },
+        seed: 0,
+      }),
+    ).rejects.toThrow(/no file for the official dev split of finqa/);
   });
   it('the draw order is a seeded shuffle of the sorted ids', () => {
     expect(drawOrder(['c', 'a', 'b'], 5, 'train')).toEqual(drawOrder(['b', 'c', 'a'], 5, 'train'));

@@ -29,7 +29,11 @@ async function configFiles(dir: string): Promise<string[]> {
   return out.sort();
 }
 
-const exists = (p: string) => access(p).then(() => true, () => false);
+const exists = (p: string) =>
+  access(p).then(
+    () => true,
+    () => false,
+  );
 
 const STARTS = ['cold', 'warm'];
 const METHODS = ['grpo', 'garl-q0', 'garl-q0.25', 'garl-q0.5', 'garl-q0.75', 'garl-q1', 'paft-q0.25', 'paft-q0.75'];
@@ -47,14 +51,26 @@ function checkStudyConfig(where: string, c: Config): void {
   expect([where, c.device]).toEqual([where, 'cuda']);
   expect([where, c.rollout.m]).toEqual([where, 32]);
   const total = STUDY_MAX_NEW_TOKENS[task];
-  expect([where, c.rollout]).toEqual([where, expect.objectContaining({ max_new_tokens: total, thinking_budget: total! - 128, answer_budget: 128, temperature: 1 })]);
+  expect([where, c.rollout]).toEqual([
+    where,
+    expect.objectContaining({
+      max_new_tokens: total,
+      thinking_budget: total! - 128,
+      answer_budget: 128,
+      temperature: 1,
+    }),
+  ]);
   expect([where, c.eval.samples, c.eval.split]).toEqual([where, 16, 'test']);
   // Best-validation-m@16 selection: validation during training, and after the last step.
   expect([where, c.train.eval_every > 0 && c.train.eval_every <= c.train.steps]).toEqual([where, true]);
   expect([where, c.train.micro_batch_tokens >= c.rollout.max_new_tokens]).toEqual([where, true]);
   const a = c.algorithm;
   if (a.name === 'paft') expect([where, a.k]).toEqual([where, 32]);
-  if (a.name === 'grpo') expect([where, a]).toEqual([where, expect.objectContaining({ eps_low: 0.2, eps_high: 0.2, kl_beta: 0, aggregation: 'token-mean' })]);
+  if (a.name === 'grpo')
+    expect([where, a]).toEqual([
+      where,
+      expect.objectContaining({ eps_low: 0.2, eps_high: 0.2, kl_beta: 0, aggregation: 'token-mean' }),
+    ]);
   if (a.name === 'garl') expect([where, a.baseline, a.scale_by_mq]).toEqual([where, 'leave-one-out', true]);
   expect([where, c.output.dir]).toEqual([where, `results/runs/study/${c.name}`]);
 }
@@ -81,7 +97,9 @@ describe('configs/', () => {
 
   it('holds the 48 study experiments (FinQA, HotPotQA, MuSiQue x cold/warm x GRPO, GARL at 5 q, PAFT at 2 q)', async () => {
     const study = files.map((f) => relative(CONFIGS, f)).filter((n) => n.startsWith('study/'));
-    const expected = TASKS.flatMap((task) => STARTS.flatMap((start) => METHODS.map((m) => `study/${task}-${start}-${m}.yaml`)));
+    const expected = TASKS.flatMap((task) =>
+      STARTS.flatMap((start) => METHODS.map((m) => `study/${task}-${start}-${m}.yaml`)),
+    );
     expect(expected).toHaveLength(48);
     expect([...study].sort()).toEqual([...expected].sort());
   });
@@ -95,14 +113,17 @@ describe('configs/', () => {
       for (const file of files) {
         const c = await loadConfig(file);
         const where = relative(ROOT, file);
-        await expect(loadPromptTemplate(scoringTask(c.task.name), c.task.prompts)).resolves.toMatchObject({ task: scoringTask(c.task.name) });
+        await expect(loadPromptTemplate(scoringTask(c.task.name), c.task.prompts)).resolves.toMatchObject({
+          task: scoringTask(c.task.name),
+        });
         if (where.startsWith('configs/study/')) {
           // The model and the prepared data are fetched by the user (configs/study/README.md), not committed.
           checkStudyConfig(where, c);
           studied++;
         } else {
           expect([where, await exists(join(c.model.path, 'config.json'))]).toEqual([where, true]);
-          for (const split of ['train', 'validation', 'test']) expect([where, split, await exists(join(c.task.data_dir, `${split}.jsonl`))]).toEqual([where, split, true]);
+          for (const split of ['train', 'validation', 'test'])
+            expect([where, split, await exists(join(c.task.data_dir, `${split}.jsonl`))]).toEqual([where, split, true]);
         }
         // Mini and study configs: the file name says what the config does.
         const m = /(?:mini|study)\/((?:mini-)?\w+)-(cold|warm)-(grpo|garl|paft)(?:-q([\d.]+))?\.yaml$/.exec(file);
@@ -110,7 +131,8 @@ describe('configs/', () => {
           expect([where, c.task.name]).toEqual([where, m[1]]);
           expect([where, c.task.start]).toEqual([where, m[2]]);
           expect([where, c.algorithm.name]).toEqual([where, m[3]]);
-          if (m[4] !== undefined) expect([where, 'q' in c.algorithm ? c.algorithm.q : undefined]).toEqual([where, Number(m[4])]);
+          if (m[4] !== undefined)
+            expect([where, 'q' in c.algorithm ? c.algorithm.q : undefined]).toEqual([where, Number(m[4])]);
           expect([where, runNames.has(c.name)]).toEqual([where, false]);
           runNames.add(c.name);
         }
@@ -138,7 +160,12 @@ describe('configs/', () => {
 
   it('default.yaml: cold start, GARL q = 0.75, mini-FinQA, the committed tiny base model and data, validation and a final test', async () => {
     const c = await loadConfig(join(CONFIGS, 'default.yaml'));
-    expect(c.task).toMatchObject({ name: 'mini-finqa', start: 'cold', data_dir: 'data/mini-finqa', prompts: 'configs/prompts/mini' });
+    expect(c.task).toMatchObject({
+      name: 'mini-finqa',
+      start: 'cold',
+      data_dir: 'data/mini-finqa',
+      prompts: 'configs/prompts/mini',
+    });
     expect(c.algorithm).toMatchObject({ name: 'garl', q: 0.75 });
     expect(c.model.path).toBe('models/tiny-base');
     expect(c.device).toBe('cpu');

@@ -16,18 +16,56 @@ beforeAll(async () => {
 });
 afterAll(async () => s.cleanup());
 
-const MODEL_FILES = ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'generation_config.json', OPTIMIZER_FILE, TRAINER_STATE_FILE];
+const MODEL_FILES = [
+  'config.json',
+  'model.safetensors',
+  'tokenizer.json',
+  'tokenizer_config.json',
+  'generation_config.json',
+  OPTIMIZER_FILE,
+  TRAINER_STATE_FILE,
+];
 
 /** Which metrics columns each algorithm fills (the rest must be empty). */
 const LOG_W = ['log_W_p10', 'log_W_p50', 'log_W_p90'];
 const FILLED: Record<string, string[]> = {
   grpo: ['mean_reward', 'no_success_share', 'kl', 'mean_rationale_tokens', 'tokens_per_s', 'entropy'],
   rloo: ['mean_reward', 'no_success_share', 'mean_rationale_tokens', 'tokens_per_s', 'entropy'],
-  garl: ['q', 'mean_reward', 'mean_W', 'no_success_share', 'max_scaled_c', 'mean_rationale_tokens', 'tokens_per_s', 'entropy', ...LOG_W],
-  paft: ['q', 'mean_reward', 'mean_W', 'no_success_share', 'mean_rationale_tokens', 'tokens_per_s', 'entropy', ...LOG_W],
+  garl: [
+    'q',
+    'mean_reward',
+    'mean_W',
+    'no_success_share',
+    'max_scaled_c',
+    'mean_rationale_tokens',
+    'tokens_per_s',
+    'entropy',
+    ...LOG_W,
+  ],
+  paft: [
+    'q',
+    'mean_reward',
+    'mean_W',
+    'no_success_share',
+    'mean_rationale_tokens',
+    'tokens_per_s',
+    'entropy',
+    ...LOG_W,
+  ],
   sft: [],
 };
-const OPTIONAL = ['q', 'mean_reward', 'mean_W', 'no_success_share', 'max_scaled_c', 'kl', 'mean_rationale_tokens', 'tokens_per_s', 'entropy', ...LOG_W];
+const OPTIONAL = [
+  'q',
+  'mean_reward',
+  'mean_W',
+  'no_success_share',
+  'max_scaled_c',
+  'kl',
+  'mean_rationale_tokens',
+  'tokens_per_s',
+  'entropy',
+  ...LOG_W,
+];
 
 describe('train: every algorithm end to end (2 steps)', () => {
   it.each([['grpo'], ['rloo'], ['garl'], ['paft'], ['sft']])('%s writes every artefact', async (algorithm) => {
@@ -44,7 +82,17 @@ describe('train: every algorithm end to end (2 steps)', () => {
     // Steps count from 1: row N is the N-th optimizer step.
     expect(rows.map((r) => r.step)).toEqual([1, 2]);
     for (const r of rows) {
-      for (const c of ['loss', 'grad_norm', 't_generate', 't_score', 't_train', 't_optimizer', 'lr', 'above_eps'] as const) expect(Number.isFinite(r[c])).toBe(true);
+      for (const c of [
+        'loss',
+        'grad_norm',
+        't_generate',
+        't_score',
+        't_train',
+        't_optimizer',
+        'lr',
+        'above_eps',
+      ] as const)
+        expect(Number.isFinite(r[c])).toBe(true);
       expect(r.above_eps).toBeGreaterThanOrEqual(0);
       expect(r.above_eps).toBeLessThanOrEqual(1);
       if (r.log_W_p50 !== null) expect(r.log_W_p10! <= r.log_W_p50 && r.log_W_p50 <= r.log_W_p90!).toBe(true);
@@ -72,7 +120,14 @@ describe('train: every algorithm end to end (2 steps)', () => {
     expect(predictions.every((q) => q.answers.length === 16 && q.correct.length === 16)).toBe(true);
 
     const summary = await readRunSummary(p.summary);
-    expect(summary).toMatchObject({ step_base: 1, method: algorithm, task: 'mini-hotpotqa', start: 'cold', seed: 7, steps: 2 });
+    expect(summary).toMatchObject({
+      step_base: 1,
+      method: algorithm,
+      task: 'mini-hotpotqa',
+      start: 'cold',
+      seed: 7,
+      steps: 2,
+    });
     // The best step is a validation's step, and the tested checkpoint is that one.
     expect(validation.map((v) => v.step)).toContain(summary!.best_step);
     const bestM16 = Math.max(...validation.map((v) => v.m16));
@@ -85,22 +140,36 @@ describe('train: every algorithm end to end (2 steps)', () => {
     expect((await readdir(p.checkpoints)).sort()).toEqual(['best', 'checkpoint-2']);
     for (const dir of [p.best, p.checkpoint(2)]) expect((await readdir(dir)).sort()).toEqual([...MODEL_FILES].sort());
     const last = (await readTrainerState(p.checkpoint(2)))!;
-    expect(last).toMatchObject({ version: 2, step: 2, best: { step: summary!.best_step, m16: summary!.best_validation_m16 } });
+    expect(last).toMatchObject({
+      version: 2,
+      step: 2,
+      best: { step: summary!.best_step, m16: summary!.best_validation_m16 },
+    });
     expect(last.optimizer.stepCount).toBe(2);
     const best = (await readTrainerState(p.best))!;
     expect(best.step).toBe(summary!.best_step);
     expect(best.optimizer.stepCount).toBe(summary!.best_step);
 
-    const log = (await readFile(p.log, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { msg: string });
+    const log = (await readFile(p.log, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { msg: string });
     expect(log.filter((l) => /^step \d/.test(l.msg)).map((l) => l.msg.split(' ')[1])).toEqual(['1/2', '2/2']);
-    expect(log.filter((l) => l.msg.startsWith('validation after step')).map((l) => l.msg.split(':')[0])).toEqual(['validation after step 1', 'validation after step 2']);
-    expect(log.find((l) => l.msg.startsWith('test (checkpoint after step'))!.msg).toContain(`test (checkpoint after step ${summary!.best_step})`);
+    expect(log.filter((l) => l.msg.startsWith('validation after step')).map((l) => l.msg.split(':')[0])).toEqual([
+      'validation after step 1',
+      'validation after step 2',
+    ]);
+    expect(log.find((l) => l.msg.startsWith('test (checkpoint after step'))!.msg).toContain(
+      `test (checkpoint after step ${summary!.best_step})`,
+    );
     expect(log.at(-1)!.msg).toMatch(/^done/);
   });
 
   it('SFT on a {prompt, target} file', async () => {
     const out = join(s.dir, 'runs', 'sft-data');
-    const config = testConfig(s, `{name: sft, data: ${JSON.stringify(join(FIXTURES, 'sft.jsonl'))}}`, out, ['train.eval_every=0']);
+    const config = testConfig(s, `{name: sft, data: ${JSON.stringify(join(FIXTURES, 'sft.jsonl'))}}`, out, [
+      'train.eval_every=0',
+    ]);
     const result = await runTraining(config, { console: false, progress: false });
     expect(result.summary).toMatchObject({ method: 'sft', best_step: null, best_validation_m16: null });
     // Without validation the last checkpoint is tested: the one after both steps.
@@ -111,10 +180,20 @@ describe('train: every algorithm end to end (2 steps)', () => {
   it('eval: a checkpoint on a split, with predictions', async () => {
     const config = testConfig(s, 'garl', join(s.dir, 'runs', 'garl'));
     const out = join(s.dir, 'eval-out');
-    const r = await runEvaluation(config, { checkpoint: join(s.dir, 'runs', 'garl', 'checkpoints', 'checkpoint-2'), split: 'validation', samples: 4, out });
+    const r = await runEvaluation(config, {
+      checkpoint: join(s.dir, 'runs', 'garl', 'checkpoints', 'checkpoint-2'),
+      split: 'validation',
+      samples: 4,
+      out,
+    });
     expect(r.summary).toMatchObject({ step_base: 1, split: 'validation', checkpoint_step: 2, n: 2, k: 4 });
     // The same checkpoint by its earlier name (step-1 held 2 steps): found, and the same numbers.
-    const byOldName = await runEvaluation(config, { checkpoint: join(s.dir, 'runs', 'garl', 'checkpoints', 'step-1'), split: 'validation', samples: 4, out: join(s.dir, 'eval-old-name') });
+    const byOldName = await runEvaluation(config, {
+      checkpoint: join(s.dir, 'runs', 'garl', 'checkpoints', 'step-1'),
+      split: 'validation',
+      samples: 4,
+      out: join(s.dir, 'eval-old-name'),
+    });
     expect(byOldName.checkpoint).toBe(join(s.dir, 'runs', 'garl', 'checkpoints', 'checkpoint-2'));
     expect({ ...byOldName.summary, wall_s: 0 }).toEqual({ ...r.summary, wall_s: 0 });
     expect(await readEvalSummary(join(out, 'eval', 'validation.json'))).toEqual(r.summary);
@@ -129,7 +208,13 @@ describe('train: every algorithm end to end (2 steps)', () => {
     expect(config.name).toBe('mini-hotpotqa-cold-base-seed7');
     const result = await runTraining(config, { console: false, progress: false });
     expect(result.completedSteps).toBe(0);
-    expect(result.summary).toMatchObject({ method: 'base', q: null, steps: 0, best_step: null, best_validation_m16: null });
+    expect(result.summary).toMatchObject({
+      method: 'base',
+      q: null,
+      steps: 0,
+      best_step: null,
+      best_validation_m16: null,
+    });
     expect(result.summary!.test.checkpoint_step).toBeNull();
     expect(await readMetricsCsv(runPaths(out).metrics)).toEqual([]);
     const direct = await runEvaluation(config, { checkpoint: s.model, split: 'test', out: join(s.dir, 'base-eval') });
@@ -143,17 +228,30 @@ describe('train: every algorithm end to end (2 steps)', () => {
     const summary = result.summary!;
     expect(summary.base_test?.checkpoint_step).toBeNull();
     expect(summary.test.checkpoint_step).not.toBeNull();
-    const direct = await runEvaluation(config, { checkpoint: s.model, split: 'test', out: join(s.dir, 'compare-eval') });
+    const direct = await runEvaluation(config, {
+      checkpoint: s.model,
+      split: 'test',
+      out: join(s.dir, 'compare-eval'),
+    });
     expect({ ...summary.base_test!, wall_s: 0 }).toEqual({ ...direct.summary, wall_s: 0 });
     expect(await readRunSummary(runPaths(out).summary)).toEqual(summary);
   });
 
   it('a second run into the same directory is refused; --set and --out reach the config', async () => {
-    await expect(runTraining(testConfig(s, 'rloo', join(s.dir, 'runs', 'rloo')), { console: false, progress: false })).rejects.toThrow(/already exists/);
+    await expect(
+      runTraining(testConfig(s, 'rloo', join(s.dir, 'runs', 'rloo')), { console: false, progress: false }),
+    ).rejects.toThrow(/already exists/);
     const path = join(s.dir, 'cfg.yaml');
     const { writeFile } = await import('node:fs/promises');
-    await writeFile(path, `model: {path: ${JSON.stringify(s.model)}}\ntask: {name: mini-hotpotqa}\nalgorithm: {name: garl, q: 1}\n`);
-    const c = await trainConfig({ config: path, set: ['algorithm.q=0.25', 'rollout.m=3'], out: join(s.dir, 'elsewhere') });
+    await writeFile(
+      path,
+      `model: {path: ${JSON.stringify(s.model)}}\ntask: {name: mini-hotpotqa}\nalgorithm: {name: garl, q: 1}\n`,
+    );
+    const c = await trainConfig({
+      config: path,
+      set: ['algorithm.q=0.25', 'rollout.m=3'],
+      out: join(s.dir, 'elsewhere'),
+    });
     expect(c.algorithm).toMatchObject({ name: 'garl', q: 0.25 });
     expect(c.rollout.m).toBe(3);
     expect(c.output.dir).toBe(join(s.dir, 'elsewhere'));

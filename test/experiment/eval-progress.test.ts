@@ -27,12 +27,18 @@ describe('eval progress', () => {
     try {
       // 2 samples and 4 sequences a call: 2 questions a batch.
       const settings = { ...evalSettingsOf(config, 2), sequencesPerCall: 4 };
-      const r = await evaluateRecords(policy, model.tokenizer, task, records, settings, undefined, (done, total) => calls.push([done, total]));
+      const r = await evaluateRecords(policy, model.tokenizer, task, records, settings, undefined, (done, total) =>
+        calls.push([done, total]),
+      );
       expect(r.metrics.n).toBe(4);
     } finally {
       await policy.release();
     }
-    expect(calls).toEqual([[0, 4], [2, 4], [4, 4]]);
+    expect(calls).toEqual([
+      [0, 4],
+      [2, 4],
+      [4, 4],
+    ]);
   });
 
   it('without a bar: one line each time another tenth of the questions is done', () => {
@@ -40,13 +46,21 @@ describe('eval progress', () => {
     const p = evalProgress('test', false, (line) => lines.push(line));
     for (const done of [0, 1, 2, 3, 5, 6, 20]) p.update(done, 20);
     p.stop();
-    expect(lines).toEqual(['test: 2/20 questions (10%)', 'test: 5/20 questions (25%)', 'test: 6/20 questions (30%)', 'test: 20/20 questions (100%)']);
+    expect(lines).toEqual([
+      'test: 2/20 questions (10%)',
+      'test: 5/20 questions (25%)',
+      'test: 6/20 questions (30%)',
+      'test: 20/20 questions (100%)',
+    ]);
   });
 
   it("train's final test logs its progress", async () => {
     const out = join(s.dir, 'run');
     await runTraining(testConfig(s, 'garl', out, ['train.steps=0']), { console: false, progress: false });
-    const log = (await readFile(runPaths(out).log, 'utf8')).trim().split('\n').map((l) => (JSON.parse(l) as { msg: string }).msg);
+    const log = (await readFile(runPaths(out).log, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { msg: string }).msg);
     expect(log).toContain('final test: 2/2 questions (100%)');
   });
 });

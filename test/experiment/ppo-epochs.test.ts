@@ -43,13 +43,18 @@ describe('the clip in the gradient and the clip fraction', () => {
     const weights = new Map([...randomWeights(tiny, 1, 0.08)].map(([k, v]) => [k, Float64Array.from(v)]));
     const policy = new Policy(tiny, weights, { dtype: 'float64', threads: 1 });
     const rng = new Rng(9);
-    const ids = [[5, 17, 3, 40, 8, 11, 2, 9, 30], [7, 21, 4, 13, 6, 19]].map((seq) => seq.map((x) => x % tiny.vocabSize));
+    const ids = [
+      [5, 17, 3, 40, 8, 11, 2, 9, 30],
+      [7, 21, 4, 13, 6, 19],
+    ].map((seq) => seq.map((x) => x % tiny.vocabSize));
     const batch = padBatch(ids, 0);
     const T = batch.length;
     const logp = await policy.score(batch);
     // Old log-probs shifted so that r = e^-shift is 1, above 1.2 or below 0.8; coefficients of both signs.
     const shifts = [0, 0.4, -0.4];
-    let bound = 0, outside = 0, total = 0;
+    let bound = 0,
+      outside = 0,
+      total = 0;
     const coefficients: Float64Array[] = [];
     const zeroed: Float64Array[] = [];
     const sequences: TrainingSequence[] = ids.map((seq, b) => {
@@ -70,7 +75,12 @@ describe('the clip in the gradient and the clip fraction', () => {
       });
       coefficients.push(c);
       zeroed.push(z);
-      return { ids: seq, rationale: positions.slice(0, 3), answer: positions.slice(3), sampled: { start: 1, logprobs: old } };
+      return {
+        ids: seq,
+        rationale: positions.slice(0, 3),
+        answer: positions.slice(3),
+        sampled: { start: 1, logprobs: old },
+      };
     });
     expect(bound).toBeGreaterThan(0);
     expect(outside).toBeGreaterThan(bound); // some ratios leave the range on the side the clip does not hold
@@ -85,9 +95,12 @@ describe('the clip in the gradient and the clip fraction', () => {
     expect(reference.clipFraction).toBe(0);
     const unclipped = await run({ sequences, coefficients });
     expect(unclipped.clipFraction).toBeNull();
-    let diff = 0, scale = 0, fromClip = 0;
+    let diff = 0,
+      scale = 0,
+      fromClip = 0;
     for (const [name, g] of clipped.grads) {
-      const z = reference.grads.get(name)!, u = unclipped.grads.get(name)!;
+      const z = reference.grads.get(name)!,
+        u = unclipped.grads.get(name)!;
       for (let i = 0; i < g.length; i++) {
         diff = Math.max(diff, Math.abs(g[i]! - z[i]!));
         scale = Math.max(scale, Math.abs(g[i]!));
@@ -121,13 +134,19 @@ describe('grpo with updates_per_batch', () => {
 
   it('K = 1 written out trains bit for bit as the default', async () => {
     const extra = ['train.eval_every=0', 'eval.questions=1'];
-    const a = join(s.dir, 'default'), b = join(s.dir, 'k1');
+    const a = join(s.dir, 'default'),
+      b = join(s.dir, 'k1');
     const ra = await runTraining(testConfig(s, 'grpo', a, extra), { ...quiet });
     const steps: number[][] = [];
-    await runTraining(testConfig(s, 'grpo', b, [...extra, 'train.updates_per_batch=1']), { ...quiet, onStep: (_, r) => steps.push(r.clipFractions) });
+    await runTraining(testConfig(s, 'grpo', b, [...extra, 'train.updates_per_batch=1']), {
+      ...quiet,
+      onStep: (_, r) => steps.push(r.clipFractions),
+    });
     expect(ra.completedSteps).toBe(2);
     expect(steps.map((c) => c.length)).toEqual([1, 1]);
-    const [wa, wb] = await Promise.all([a, b].map((d) => readFile(join(runPaths(d).checkpoint(2), 'model.safetensors'))));
+    const [wa, wb] = await Promise.all(
+      [a, b].map((d) => readFile(join(runPaths(d).checkpoint(2), 'model.safetensors'))),
+    );
     expect(wb!.equals(wa!)).toBe(true);
     // The clip fraction goes to the run log (and TensorBoard), not to metrics.csv.
     expect(await readFile(runPaths(b).log, 'utf8')).toMatch(/"clip_fractions":\[\d/);

@@ -20,7 +20,12 @@ describe('probe', () => {
     // GARL q = 0.75, M = 4, 2 questions a step; eps large enough that the share is neither 0 nor 1.
     const config = testConfig(s, 'garl', join(s.dir, 'run'), ['optimizer.eps=1e-4']);
     let step0: StepResult | undefined;
-    await runTraining(config, { console: false, progress: false, stopAfterSteps: 1, onStep: (step, r) => (step === 1 ? (step0 = r) : undefined) });
+    await runTraining(config, {
+      console: false,
+      progress: false,
+      stopAfterSteps: 1,
+      onStep: (step, r) => (step === 1 ? (step0 = r) : undefined),
+    });
     const probe = await runProbe(config, { questions: 2, rollouts: 8 });
 
     expect(probe.rollouts).toBe(8);
@@ -48,7 +53,12 @@ describe('probe', () => {
   it("gives PAFT's step-1 share at the run's q (its K draws included)", async () => {
     const config = testConfig(s, 'paft', join(s.dir, 'paft-run'), ['optimizer.eps=1e-4']);
     let step0: StepResult | undefined;
-    await runTraining(config, { console: false, progress: false, stopAfterSteps: 1, onStep: (step, r) => (step === 1 ? (step0 = r) : undefined) });
+    await runTraining(config, {
+      console: false,
+      progress: false,
+      stopAfterSteps: 1,
+      onStep: (step, r) => (step === 1 ? (step0 = r) : undefined),
+    });
     const probe = await runProbe(config, { questions: 2, rollouts: 8 });
     expect(probe.paft_above_eps['0.5']).toBeCloseTo(step0!.metrics.above_eps!, 12);
     expect(probe.paft_grad_norm['0.5']).toBeCloseTo(step0!.metrics.grad_norm!, 4);
@@ -57,7 +67,12 @@ describe('probe', () => {
   it("gives the configured optimizer's first update: SGD's is lr times the clipped step-1 gradient", async () => {
     const config = testConfig(s, 'garl', join(s.dir, 'sgd-run'), ['optimizer={name: sgd, lr: 0.3, grad_clip: 0.5}']);
     let step0: StepResult | undefined;
-    await runTraining(config, { console: false, progress: false, stopAfterSteps: 1, onStep: (step, r) => (step === 1 ? (step0 = r) : undefined) });
+    await runTraining(config, {
+      console: false,
+      progress: false,
+      stopAfterSteps: 1,
+      onStep: (step, r) => (step === 1 ? (step0 = r) : undefined),
+    });
     const probe = await runProbe(config, { questions: 2, rollouts: 8 });
     const norm = step0!.metrics.grad_norm!;
     expect(probe.grad_norm['0.75']).toBeCloseTo(norm, 4);
@@ -80,9 +95,15 @@ describe('probe', () => {
     const data = join(s.dir, 'long-task');
     await cp(join(FIXTURES, 'task'), data, { recursive: true });
     const lines = (await readFile(join(data, 'train.jsonl'), 'utf8')).split('\n');
-    lines[2] = JSON.stringify({ ...JSON.parse(lines[2]!), id: 'long', question: 'lorem ipsum dolor sit amet '.repeat(4000) });
+    lines[2] = JSON.stringify({
+      ...JSON.parse(lines[2]!),
+      id: 'long',
+      question: 'lorem ipsum dolor sit amet '.repeat(4000),
+    });
     await writeFile(join(data, 'train.jsonl'), lines.join('\n'));
     const config = testConfig(s, 'garl', join(s.dir, 'unused'), [`task.data_dir=${data}`]);
-    await expect(runProbe(config, { questions: 2, rollouts: 8 })).rejects.toThrow(new RegExp(`${join(data, 'train.jsonl')}: line 3 \\(id long\\)`));
+    await expect(runProbe(config, { questions: 2, rollouts: 8 })).rejects.toThrow(
+      new RegExp(`${join(data, 'train.jsonl')}: line 3 \\(id long\\)`),
+    );
   });
 });

@@ -21,8 +21,19 @@ beforeAll(async () => {
 });
 afterAll(async () => rm(dir, { recursive: true, force: true }));
 
-const record = { task: 'hotpotqa' as const, id: 'r1', question: 'What is 2+3?', context: '', answer: '5', aliases: ['five'], meta: { type: '', level: '', supportingFacts: [] } };
-const taskOf = (start: 'cold' | 'warm') => loadTaskContext({ task: { name: 'mini-hotpotqa', start, prompts: join(FIXTURES, 'prompts'), data_dir: join(FIXTURES, 'task') } });
+const record = {
+  task: 'hotpotqa' as const,
+  id: 'r1',
+  question: 'What is 2+3?',
+  context: '',
+  answer: '5',
+  aliases: ['five'],
+  meta: { type: '', level: '', supportingFacts: [] },
+};
+const taskOf = (start: 'cold' | 'warm') =>
+  loadTaskContext({
+    task: { name: 'mini-hotpotqa', start, prompts: join(FIXTURES, 'prompts'), data_dir: join(FIXTURES, 'task') },
+  });
 
 describe('prompting', () => {
   it('stop tokens: eos ids and the forced close with its separators', () => {
@@ -35,7 +46,9 @@ describe('prompting', () => {
   it('questions: chat-templated prompt (cold and warm), golds with aliases, y* ending in <|im_end|>', async () => {
     const cold = questionItem(tok, await taskOf('cold'), record);
     expect(tok.decode(cold.prompt)).toBe('<|im_start|>user\nWhat is 2+3?<|im_end|>\n<|im_start|>assistant\n');
-    expect(tok.decode(questionItem(tok, await taskOf('warm'), record).prompt)).toContain('What is 2+3? Answer with a number.');
+    expect(tok.decode(questionItem(tok, await taskOf('warm'), record).prompt)).toContain(
+      'What is 2+3? Answer with a number.',
+    );
     expect(cold.golds).toEqual(['5', 'five']);
     expect(tok.decode(cold.answerIds!)).toBe('5<|im_end|>');
   });
@@ -45,7 +58,11 @@ describe('prompting', () => {
     expect(tok.decode(item.target!)).toBe('<think>\n\n</think>\n\n5<|im_end|>');
     const seq = sftSequence(item.prompt, item.target!, tok.thinkEndId);
     expect(tok.decode(seq.answer.map((t) => seq.ids[t]!))).toBe('\n\n5<|im_end|>');
-    const pair = sftPairItem(tok, await taskOf('cold'), { id: 'p', prompt: 'Hi', target: '<think>\nsay hi\n</think>\n\nhello' });
+    const pair = sftPairItem(tok, await taskOf('cold'), {
+      id: 'p',
+      prompt: 'Hi',
+      target: '<think>\nsay hi\n</think>\n\nhello',
+    });
     expect(tok.decode(pair.prompt)).toBe('<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n');
     expect(tok.decode(pair.target!)).toBe('<think>\nsay hi\n</think>\n\nhello<|im_end|>');
   });

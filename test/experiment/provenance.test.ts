@@ -32,7 +32,10 @@ describe('provenance', () => {
     }
     const summary = await readRunSummary(runPaths(out).summary);
     const p = summary!.provenance!;
-    const pkg = JSON.parse(await readFile('package.json', 'utf8')) as { version: string; dependencies: Record<string, string> };
+    const pkg = JSON.parse(await readFile('package.json', 'utf8')) as {
+      version: string;
+      dependencies: Record<string, string>;
+    };
     expect(p).toMatchObject({
       git: { commit: git('rev-parse', 'HEAD'), dirty: git('status', '--porcelain', '--untracked-files=no') !== '' },
       tsallis_run: pkg.version,
@@ -47,7 +50,10 @@ describe('provenance', () => {
     expect(p.onnxruntime).toMatch(/^\d+\.\d+\.\d+/);
     expect(Date.parse(p.started_at)).toBeLessThanOrEqual(Date.parse(p.finished_at!));
 
-    const log = (await readFile(runPaths(out).log, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { msg: string; provenance?: unknown });
+    const log = (await readFile(runPaths(out).log, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { msg: string; provenance?: unknown });
     const lines = log.filter((l) => l.provenance !== undefined);
     expect(lines).toHaveLength(1);
     expect(lines[0]!.provenance).toEqual({ ...p, finished_at: undefined });
@@ -60,8 +66,16 @@ describe('provenance', () => {
   });
 
   it('takes the Slurm array task from the environment given', async () => {
-    const p = await collectProvenance({ device: 'cpu', threads: 0 }, new Date(0), { SLURM_JOB_ID: '7', SLURM_ARRAY_TASK_ID: '3' });
-    expect(p).toMatchObject({ slurm_job_id: '7', slurm_array_task_id: '3', threads: 0, started_at: '1970-01-01T00:00:00.000Z' });
+    const p = await collectProvenance({ device: 'cpu', threads: 0 }, new Date(0), {
+      SLURM_JOB_ID: '7',
+      SLURM_ARRAY_TASK_ID: '3',
+    });
+    expect(p).toMatchObject({
+      slurm_job_id: '7',
+      slurm_array_task_id: '3',
+      threads: 0,
+      started_at: '1970-01-01T00:00:00.000Z',
+    });
     const none = await collectProvenance({ device: 'cpu', threads: 0 }, new Date(0), {});
     expect(none.slurm_job_id).toBeUndefined();
   });

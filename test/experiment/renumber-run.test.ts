@@ -22,7 +22,8 @@ const quiet = { console: false, progress: false };
 // PAFT (all three random streams), validation every 2 steps, every checkpoint kept, 2 rollouts a step logged.
 const extra = ['train.steps=5', 'train.eval_every=2', 'train.checkpoint_every=1', 'train.log_rollouts=2'];
 const TIMES = ['tokens_per_s', 't_generate', 't_score', 't_train', 't_optimizer'];
-const untimed = (rows: object[]) => rows.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !TIMES.includes(k))));
+const untimed = (rows: object[]) =>
+  rows.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !TIMES.includes(k))));
 
 let s: Scratch;
 let whole: string; // 5 steps, never stopped
@@ -45,17 +46,31 @@ async function toLegacy(from: string, to: string): Promise<void> {
   const p = runPaths(to);
   for (const csv of [p.metrics, p.validation]) {
     const lines = (await readFile(csv, 'utf8')).split('\n');
-    await writeFile(csv, lines.map((l, i) => (i === 0 || l === '' ? l : l.replace(/^\d+/, (n) => String(Number(n) - 1)))).join('\n'));
+    await writeFile(
+      csv,
+      lines.map((l, i) => (i === 0 || l === '' ? l : l.replace(/^\d+/, (n) => String(Number(n) - 1)))).join('\n'),
+    );
   }
   const rollouts = (await readFile(p.rollouts, 'utf8')).split('\n').filter((l) => l !== '');
-  await writeFile(p.rollouts, rollouts.map((l) => JSON.stringify({ ...JSON.parse(l), step: JSON.parse(l).step - 1 }) + '\n').join(''));
+  await writeFile(
+    p.rollouts,
+    rollouts.map((l) => JSON.stringify({ ...JSON.parse(l), step: JSON.parse(l).step - 1 }) + '\n').join(''),
+  );
   for (const name of (await readdir(to)).filter((n) => n.startsWith(EVENTS_FILE_PREFIX))) {
     await writeFile(join(to, name), shiftEventSteps(await readFile(join(to, name)), -1));
   }
   for (const name of await readdir(p.checkpoints)) {
     const file = join(p.checkpoints, name, TRAINER_STATE_FILE);
     const state = JSON.parse(await readFile(file, 'utf8'));
-    await writeFile(file, JSON.stringify({ ...state, version: 1, step: state.step - 1, best: state.best && { ...state.best, step: state.best.step - 1 } }) + '\n');
+    await writeFile(
+      file,
+      JSON.stringify({
+        ...state,
+        version: 1,
+        step: state.step - 1,
+        best: state.best && { ...state.best, step: state.best.step - 1 },
+      }) + '\n',
+    );
     const m = /^checkpoint-(\d+)$/.exec(name);
     if (m) await rename(join(p.checkpoints, name), join(p.checkpoints, `step-${Number(m[1]) - 1}`));
   }
@@ -82,7 +97,8 @@ function protoFields(buf: Buffer): [number, number | Buffer][] {
   const out: [number, number | Buffer][] = [];
   let i = 0;
   const varint = () => {
-    let v = 0, scale = 1;
+    let v = 0,
+      scale = 1;
     for (;;) {
       const b = buf[i++]!;
       v += (b & 0x7f) * scale;
@@ -91,7 +107,9 @@ function protoFields(buf: Buffer): [number, number | Buffer][] {
     }
   };
   while (i < buf.length) {
-    const k = varint(), field = Math.floor(k / 8), wire = k % 8;
+    const k = varint(),
+      field = Math.floor(k / 8),
+      wire = k % 8;
     if (wire === 0) out.push([field, varint()]);
     else if (wire === 1 || wire === 5) out.push([field, buf.subarray(i, (i += wire === 1 ? 8 : 4))]);
     else {
@@ -116,7 +134,8 @@ async function eventSteps(dir: string): Promise<string[]> {
         for (const [, value] of protoFields(summary as Buffer)) {
           const v = protoFields(value as Buffer);
           const tag = (v.find(([f]) => f === 1)![1] as Buffer).toString();
-          if (!TIMES.some((t) => tag.endsWith(t))) seen.set(`${step} ${tag}`, (v.find(([f]) => f === 2)![1] as Buffer).readFloatLE(0));
+          if (!TIMES.some((t) => tag.endsWith(t)))
+            seen.set(`${step} ${tag}`, (v.find(([f]) => f === 2)![1] as Buffer).readFloatLE(0));
         }
       }
     }
@@ -143,7 +162,8 @@ describe('the legacy rule', () => {
   });
 
   it('finds a checkpoint by either name', async () => {
-    const legacyCk = runPaths(legacy).checkpoints, partCk = runPaths(part).checkpoints;
+    const legacyCk = runPaths(legacy).checkpoints,
+      partCk = runPaths(part).checkpoints;
     expect(await resolveCheckpointDir(join(partCk, 'step-2'))).toBe(join(partCk, 'checkpoint-3'));
     expect(await resolveCheckpointDir(join(legacyCk, 'checkpoint-3'))).toBe(join(legacyCk, 'step-2'));
     expect(await resolveCheckpointDir(join(partCk, 'checkpoint-3'))).toBe(join(partCk, 'checkpoint-3'));
@@ -156,8 +176,18 @@ describe('the legacy rule', () => {
     const now = (await readRunSummary(runPaths(dir).summary))!;
     const raw = JSON.parse(await readFile(runPaths(dir).summary, 'utf8'));
     const { step_base: _, ...rest } = raw;
-    await writeFile(runPaths(dir).summary, JSON.stringify({ ...rest, best_step: raw.best_step - 1, test: { ...raw.test, step_base: undefined, checkpoint_step: raw.test.checkpoint_step - 1 } }));
-    expect(await readRunSummary(runPaths(dir).summary)).toEqual({ ...now, test: { ...now.test, step_base: undefined } });
+    await writeFile(
+      runPaths(dir).summary,
+      JSON.stringify({
+        ...rest,
+        best_step: raw.best_step - 1,
+        test: { ...raw.test, step_base: undefined, checkpoint_step: raw.test.checkpoint_step - 1 },
+      }),
+    );
+    expect(await readRunSummary(runPaths(dir).summary)).toEqual({
+      ...now,
+      test: { ...now.test, step_base: undefined },
+    });
     expect(now.best_step).toBe(now.test.checkpoint_step);
   });
 });
@@ -167,8 +197,14 @@ describe('renumbering a legacy folder', () => {
     const dir = join(s.dir, 'renumbered');
     await cp(legacy, dir, { recursive: true });
     const r = (await renumberLegacyRun(runPaths(dir)))!;
-    expect(r.checkpoints).toEqual([['checkpoints/step-0', 'checkpoints/checkpoint-1'], ['checkpoints/step-1', 'checkpoints/checkpoint-2'], ['checkpoints/step-2', 'checkpoints/checkpoint-3']]);
-    expect(r.message).toMatch(/step-0 -> checkpoint-1, step-1 -> checkpoint-2, step-2 -> checkpoint-3; steps \+ 1 in metrics\.csv, validation\.csv, rollouts\.jsonl, 1 events file, 4 trainer states/);
+    expect(r.checkpoints).toEqual([
+      ['checkpoints/step-0', 'checkpoints/checkpoint-1'],
+      ['checkpoints/step-1', 'checkpoints/checkpoint-2'],
+      ['checkpoints/step-2', 'checkpoints/checkpoint-3'],
+    ]);
+    expect(r.message).toMatch(
+      /step-0 -> checkpoint-1, step-1 -> checkpoint-2, step-2 -> checkpoint-3; steps \+ 1 in metrics\.csv, validation\.csv, rollouts\.jsonl, 1 events file, 4 trainer states/,
+    );
     await expectSameFiles(dir, part);
     expect(await pathExists(join(dir, RENUMBER_DIR))).toBe(false);
     expect(await renumberLegacyRun(runPaths(dir))).toBeNull();
@@ -185,7 +221,13 @@ describe('renumbering a legacy folder', () => {
       const dir = join(s.dir, `killed-${k}`);
       await cp(legacy, dir, { recursive: true });
       let seen = 0;
-      await expect(renumberLegacyRun(runPaths(dir), { before: () => { if (seen++ === k) throw new Error('killed'); } })).rejects.toThrow('killed');
+      await expect(
+        renumberLegacyRun(runPaths(dir), {
+          before: () => {
+            if (seen++ === k) throw new Error('killed');
+          },
+        }),
+      ).rejects.toThrow('killed');
       await renumberLegacyRun(runPaths(dir));
       await expectSameFiles(dir, part);
       await rm(dir, { recursive: true });
@@ -196,44 +238,69 @@ describe('renumbering a legacy folder', () => {
     const dir = join(s.dir, 'mixed');
     await cp(legacy, dir, { recursive: true });
     await cp(runPaths(part).checkpoint(3), join(runPaths(dir).checkpoints, 'checkpoint-3'), { recursive: true });
-    await expect(renumberLegacyRun(runPaths(dir))).rejects.toThrow(/holds checkpoints of two versions \(step-0 and checkpoint-3\)/);
+    await expect(renumberLegacyRun(runPaths(dir))).rejects.toThrow(
+      /holds checkpoints of two versions \(step-0 and checkpoint-3\)/,
+    );
   });
 });
 
 describe('train --resume on a legacy folder', () => {
-  it.each([['at once'], ['after a kill in the middle of its renumbering']])('renumbers it %s and ends where a run that never stopped ends', async (how) => {
-    const dir = join(s.dir, `resumed-${how.length}`);
-    await cp(legacy, dir, { recursive: true });
-    if (how !== 'at once') {
-      let seen = 0;
-      await expect(renumberLegacyRun(runPaths(dir), { before: () => { if (seen++ === 14) throw new Error('killed'); } })).rejects.toThrow('killed');
-      expect(await pathExists(join(dir, RENUMBER_DIR, 'COMMIT'))).toBe(true); // killed during the commit
-    }
-    const r = await runTraining(testConfig(s, 'paft', dir, extra), { ...quiet, resume: true });
-    expect(r).toMatchObject({ interrupted: false, completedSteps: 5 });
-    const log = await readFile(join(dir, 'log.jsonl'), 'utf8');
-    expect(log.match(/renumbered .* to steps from 1/g)).toHaveLength(1);
-    expect(log).toContain('resuming mini-hotpotqa-cold-paft-q0.5-seed7 after step 3');
-
-    const pa = runPaths(whole), pb = runPaths(dir);
-    expect((await readdir(pb.checkpoints)).sort()).toEqual((await readdir(pa.checkpoints)).sort());
-    for (const name of await readdir(pa.checkpoints)) {
-      for (const f of ['model.safetensors', 'optimizer.safetensors']) {
-        expect([name, f, (await readFile(join(pb.checkpoints, name, f))).equals(await readFile(join(pa.checkpoints, name, f)))]).toEqual([name, f, true]);
+  it.each([['at once'], ['after a kill in the middle of its renumbering']])(
+    'renumbers it %s and ends where a run that never stopped ends',
+    async (how) => {
+      const dir = join(s.dir, `resumed-${how.length}`);
+      await cp(legacy, dir, { recursive: true });
+      if (how !== 'at once') {
+        let seen = 0;
+        await expect(
+          renumberLegacyRun(runPaths(dir), {
+            before: () => {
+              if (seen++ === 14) throw new Error('killed');
+            },
+          }),
+        ).rejects.toThrow('killed');
+        expect(await pathExists(join(dir, RENUMBER_DIR, 'COMMIT'))).toBe(true); // killed during the commit
       }
-      const [sa, sb] = await Promise.all([readTrainerState(join(pa.checkpoints, name)), readTrainerState(join(pb.checkpoints, name))]);
-      expect({ ...sb!, elapsed_s: 0 }).toEqual({ ...sa!, elapsed_s: 0 });
-    }
-    expect(untimed(await readMetricsCsv(pb.metrics))).toEqual(untimed(await readMetricsCsv(pa.metrics)));
-    expect(await readValidationCsv(pb.validation)).toEqual(await readValidationCsv(pa.validation));
-    expect(await readFile(pb.rollouts, 'utf8')).toBe(await readFile(pa.rollouts, 'utf8'));
-    const events = await eventSteps(whole);
-    expect(events.filter((e) => e.includes(' train/loss '))).toHaveLength(5);
-    expect(events.filter((e) => e.startsWith('1 ')).length).toBeGreaterThan(5); // steps from 1 in TensorBoard too
-    expect(await eventSteps(dir)).toEqual(events);
-    const [ra, rb] = await Promise.all([readRunSummary(pa.summary), readRunSummary(pb.summary)]);
-    const untimedSummary = (x: typeof ra) => ({ ...x!, wall_s: 0, finished_at: '', provenance: undefined, test: { ...x!.test, wall_s: 0 } });
-    expect(untimedSummary(rb)).toEqual(untimedSummary(ra));
-    expect(await readFile(pb.predictions('test'), 'utf8')).toBe(await readFile(pa.predictions('test'), 'utf8'));
-  });
+      const r = await runTraining(testConfig(s, 'paft', dir, extra), { ...quiet, resume: true });
+      expect(r).toMatchObject({ interrupted: false, completedSteps: 5 });
+      const log = await readFile(join(dir, 'log.jsonl'), 'utf8');
+      expect(log.match(/renumbered .* to steps from 1/g)).toHaveLength(1);
+      expect(log).toContain('resuming mini-hotpotqa-cold-paft-q0.5-seed7 after step 3');
+
+      const pa = runPaths(whole),
+        pb = runPaths(dir);
+      expect((await readdir(pb.checkpoints)).sort()).toEqual((await readdir(pa.checkpoints)).sort());
+      for (const name of await readdir(pa.checkpoints)) {
+        for (const f of ['model.safetensors', 'optimizer.safetensors']) {
+          expect([
+            name,
+            f,
+            (await readFile(join(pb.checkpoints, name, f))).equals(await readFile(join(pa.checkpoints, name, f))),
+          ]).toEqual([name, f, true]);
+        }
+        const [sa, sb] = await Promise.all([
+          readTrainerState(join(pa.checkpoints, name)),
+          readTrainerState(join(pb.checkpoints, name)),
+        ]);
+        expect({ ...sb!, elapsed_s: 0 }).toEqual({ ...sa!, elapsed_s: 0 });
+      }
+      expect(untimed(await readMetricsCsv(pb.metrics))).toEqual(untimed(await readMetricsCsv(pa.metrics)));
+      expect(await readValidationCsv(pb.validation)).toEqual(await readValidationCsv(pa.validation));
+      expect(await readFile(pb.rollouts, 'utf8')).toBe(await readFile(pa.rollouts, 'utf8'));
+      const events = await eventSteps(whole);
+      expect(events.filter((e) => e.includes(' train/loss '))).toHaveLength(5);
+      expect(events.filter((e) => e.startsWith('1 ')).length).toBeGreaterThan(5); // steps from 1 in TensorBoard too
+      expect(await eventSteps(dir)).toEqual(events);
+      const [ra, rb] = await Promise.all([readRunSummary(pa.summary), readRunSummary(pb.summary)]);
+      const untimedSummary = (x: typeof ra) => ({
+        ...x!,
+        wall_s: 0,
+        finished_at: '',
+        provenance: undefined,
+        test: { ...x!.test, wall_s: 0 },
+      });
+      expect(untimedSummary(rb)).toEqual(untimedSummary(ra));
+      expect(await readFile(pb.predictions('test'), 'utf8')).toBe(await readFile(pa.predictions('test'), 'utf8'));
+    },
+  );
 });

@@ -66,7 +66,14 @@ let dir: string;
 let start: string;
 
 /** A config on the scratch task: one thread, tiny budgets, no validation, one sample in the final test. */
-function config(model: string, algorithm: string, out: string, steps: number, questionsPerStep: number, optimizer: string): Config {
+function config(
+  model: string,
+  algorithm: string,
+  out: string,
+  steps: number,
+  questionsPerStep: number,
+  optimizer: string,
+): Config {
   const text = [
     `model: {path: ${JSON.stringify(model)}}`,
     `seed: ${SEED}`,
@@ -89,17 +96,41 @@ beforeAll(async () => {
   // The bare question as the prompt, the bare digit as the answer.
   await writeFile(
     join(dir, 'prompts', 'hotpotqa.yaml'),
-    ['task: hotpotqa', 'answer: "{{answer}}"', 'warm: {chat_template: false, user: "{{question}}"}', 'cold: {chat_template: false, user: "{{question}}"}', ''].join('\n'),
+    [
+      'task: hotpotqa',
+      'answer: "{{answer}}"',
+      'warm: {chat_template: false, user: "{{question}}"}',
+      'cold: {chat_template: false, user: "{{question}}"}',
+      '',
+    ].join('\n'),
   );
   const record = (q: (typeof QUESTIONS)[number]) =>
-    JSON.stringify({ task: 'hotpotqa', id: q.id, question: q.question, context: '', answer: q.answer, aliases: [], meta: { type: 'bridge', level: 'easy', supportingFacts: [] } });
-  for (const split of ['train', 'validation', 'test']) await writeFile(join(dir, 'task', `${split}.jsonl`), QUESTIONS.map(record).join('\n') + '\n');
+    JSON.stringify({
+      task: 'hotpotqa',
+      id: q.id,
+      question: q.question,
+      context: '',
+      answer: q.answer,
+      aliases: [],
+      meta: { type: 'bridge', level: 'easy', supportingFacts: [] },
+    });
+  for (const split of ['train', 'validation', 'test'])
+    await writeFile(join(dir, 'task', `${split}.jsonl`), QUESTIONS.map(record).join('\n') + '\n');
   // Every question with every candidate once: the SFT model answers uniformly and copies X.
-  const pairs = QUESTIONS.flatMap((q) => CANDIDATES.map((x) => JSON.stringify({ id: `${q.id}-${x}`, prompt: q.question, target: `${x}\n</think>\n\n${x}` })));
+  const pairs = QUESTIONS.flatMap((q) =>
+    CANDIDATES.map((x) => JSON.stringify({ id: `${q.id}-${x}`, prompt: q.question, target: `${x}\n</think>\n\n${x}` })),
+  );
   await writeFile(join(dir, 'sft.jsonl'), pairs.join('\n') + '\n');
 
   const sftOut = join(dir, 'sft');
-  const sft = config(TINY_BASE, `{name: sft, data: ${JSON.stringify(join(dir, 'sft.jsonl'))}}`, sftOut, SFT_STEPS, pairs.length, '{lr: 0.003, decay: cosine, weight_decay: 0}');
+  const sft = config(
+    TINY_BASE,
+    `{name: sft, data: ${JSON.stringify(join(dir, 'sft.jsonl'))}}`,
+    sftOut,
+    SFT_STEPS,
+    pairs.length,
+    '{lr: 0.003, decay: cosine, weight_decay: 0}',
+  );
   const r = await runTraining(sft, { console: false, progress: false });
   expect(r.completedSteps).toBe(SFT_STEPS);
   start = runPaths(sftOut).checkpoint(SFT_STEPS); // after all SFT steps
@@ -116,24 +147,38 @@ describe('RL raises the training reward from the SFT start (1/3) to >= 0.9', () 
     ['grpo', '{name: grpo}'],
     ['garl q=1', '{name: garl, q: 1}'],
     ['paft q=0.75', '{name: paft, q: 0.75}'],
-  ])('%s', async (name, algorithm) => {
-    const out = join(dir, name.replace(/[^a-z0-9.]+/g, '-'));
-    const rewards: number[] = [];
-    const result = await runTraining(config(start, algorithm, out, STEPS, QUESTIONS.length, '{lr: 0.0007, warmup_steps: 5, decay: cosine, weight_decay: 0}'), {
-      console: false,
-      progress: false,
-      onStep: (_, r) => rewards.push(r.metrics.mean_reward!),
-    });
-    expect(result.completedSteps).toBe(STEPS);
-    // metrics.csv holds the same rewards the callback saw.
-    expect((await readMetricsCsv(runPaths(out).metrics)).map((row) => row.mean_reward)).toEqual(rewards);
+  ])(
+    '%s',
+    async (name, algorithm) => {
+      const out = join(dir, name.replace(/[^a-z0-9.]+/g, '-'));
+      const rewards: number[] = [];
+      const result = await runTraining(
+        config(
+          start,
+          algorithm,
+          out,
+          STEPS,
+          QUESTIONS.length,
+          '{lr: 0.0007, warmup_steps: 5, decay: cosine, weight_decay: 0}',
+        ),
+        {
+          console: false,
+          progress: false,
+          onStep: (_, r) => rewards.push(r.metrics.mean_reward!),
+        },
+      );
+      expect(result.completedSteps).toBe(STEPS);
+      // metrics.csv holds the same rewards the callback saw.
+      expect((await readMetricsCsv(runPaths(out).metrics)).map((row) => row.mean_reward)).toEqual(rewards);
 
-    const first = rewards[0]!;
-    const last = mean(rewards.slice(-3));
-    const trace = `${name}: mean_reward per step ${rewards.map((r) => r.toFixed(2)).join(' ')}`;
-    // The start (the SFT model's own rollouts, before any update) is near chance ...
-    expect({ trace, first: first <= 0.6 }).toEqual({ trace, first: true });
-    // ... and RL brings it to >= 0.9 (mean of the last three steps).
-    expect({ trace, last: last >= 0.9 }).toEqual({ trace, last: true });
-  }, 300_000);
+      const first = rewards[0]!;
+      const last = mean(rewards.slice(-3));
+      const trace = `${name}: mean_reward per step ${rewards.map((r) => r.toFixed(2)).join(' ')}`;
+      // The start (the SFT model's own rollouts, before any update) is near chance ...
+      expect({ trace, first: first <= 0.6 }).toEqual({ trace, first: true });
+      // ... and RL brings it to >= 0.9 (mean of the last three steps).
+      expect({ trace, last: last >= 0.9 }).toEqual({ trace, last: true });
+    },
+    300_000,
+  );
 });

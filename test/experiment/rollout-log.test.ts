@@ -21,14 +21,36 @@ const quiet = { console: false, progress: false };
 describe('rolloutLogRows', () => {
   const ro = (t: number) => ({ tokens: [t] }) as never;
   const r: Pick<StepResult, 'rollouts' | 'diagnostics' | 'logW'> = {
-    rollouts: { rollouts: [[ro(1), ro(2)], [ro(3), ro(4)]], completions: [['1', '2'], ['3', '4']], answers: [['a', 'b'], ['c', 'd']], rewards: [[0, 1], [1, 0]] },
+    rollouts: {
+      rollouts: [
+        [ro(1), ro(2)],
+        [ro(3), ro(4)],
+      ],
+      completions: [
+        ['1', '2'],
+        ['3', '4'],
+      ],
+      answers: [
+        ['a', 'b'],
+        ['c', 'd'],
+      ],
+      rewards: [
+        [0, 1],
+        [1, 0],
+      ],
+    },
     diagnostics: [{ logW: -1 }, { logW: -Infinity }],
-    logW: [[-1.5, -0.5], [-Infinity, -Infinity]],
+    logW: [
+      [-1.5, -0.5],
+      [-Infinity, -Infinity],
+    ],
   };
   const items = [{ id: 'x' }, { id: 'y' }];
 
   it('takes the first rollout of each question in turn, k in all, at most every rollout', () => {
-    expect(rolloutLogRows(5, items, r, 3).map((row) => [row.id, row.sample, row.completion, row.answer, row.reward])).toEqual([
+    expect(
+      rolloutLogRows(5, items, r, 3).map((row) => [row.id, row.sample, row.completion, row.answer, row.reward]),
+    ).toEqual([
       ['x', 0, '1', 'a', 0],
       ['y', 0, '3', 'c', 1],
       ['x', 1, '2', 'b', 1],
@@ -42,7 +64,12 @@ describe('rolloutLogRows', () => {
     const [x, y] = rolloutLogRows(0, items, r, 2);
     expect(x).toMatchObject({ step: 0, log_W: -1, log_w: -1.5 });
     expect(y).toMatchObject({ log_W: null, log_w: null });
-    const reward = rolloutLogRows(0, items, { rollouts: r.rollouts, diagnostics: [{ meanReward: 0.5 }, { meanReward: 0.5 }] }, 1)[0]!;
+    const reward = rolloutLogRows(
+      0,
+      items,
+      { rollouts: r.rollouts, diagnostics: [{ meanReward: 0.5 }, { meanReward: 0.5 }] },
+      1,
+    )[0]!;
     expect('log_W' in reward || 'log_w' in reward).toBe(false);
   });
 });
@@ -51,12 +78,22 @@ describe('a run keeps its completions', () => {
   it('rollouts.jsonl has train.log_rollouts rows a step; training is bit-identical with none; eval predictions have completions', async () => {
     const kept = join(s.dir, 'kept');
     const results: StepResult[] = [];
-    const a = await runTraining(testConfig(s, 'garl', kept, ['train.log_rollouts=3', 'train.eval_every=0']), { ...quiet, onStep: (_, r) => results.push(r) });
+    const a = await runTraining(testConfig(s, 'garl', kept, ['train.log_rollouts=3', 'train.eval_every=0']), {
+      ...quiet,
+      onStep: (_, r) => results.push(r),
+    });
     const none = join(s.dir, 'none');
     await runTraining(testConfig(s, 'garl', none, ['train.log_rollouts=0', 'train.eval_every=0']), quiet);
 
     const rows = await readRolloutLog(runPaths(kept).rollouts);
-    expect(rows.map((row) => [row.step, row.sample])).toEqual([[1, 0], [1, 0], [1, 1], [2, 0], [2, 0], [2, 1]]);
+    expect(rows.map((row) => [row.step, row.sample])).toEqual([
+      [1, 0],
+      [1, 0],
+      [1, 1],
+      [2, 0],
+      [2, 0],
+      [2, 1],
+    ]);
     rows.forEach((row, i) => {
       const r = results[row.step - 1]!; // steps count from 1
       const g = (i % 3) % 2; // 2 questions a step: rows are (q0, s0), (q1, s0), (q0, s1)
@@ -79,7 +116,11 @@ describe('a run keeps its completions', () => {
       expect(q.completions!.map((c) => extractAnswer(c).answer)).toEqual(q.answers);
     }
     // `metrics --pred` reads the file eval wrote and agrees with eval's own summary.
-    const scores = await runMetrics('hotpotqa', join(FIXTURES, 'task', 'test.jsonl'), runPaths(kept).predictions('test'));
+    const scores = await runMetrics(
+      'hotpotqa',
+      join(FIXTURES, 'task', 'test.jsonl'),
+      runPaths(kept).predictions('test'),
+    );
     expect(scores).toMatchObject({ format: 'eval', n: 2, missing: 0 });
     expect(100 * scores.em!).toBeCloseTo(a.summary!.test.em!, 10);
     expect(100 * scores.f1!).toBeCloseTo(a.summary!.test.f1!, 10);

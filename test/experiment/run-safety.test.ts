@@ -38,8 +38,17 @@ describe('non-finite values', () => {
   it('an update that overflows the weights stops the run naming the tensor; no checkpoint holds it', async () => {
     const dir = join(s.dir, 'diverge');
     // lr 1e39: AdamW's first step moves every weight by about 1e39, past float32's 3.4e38.
-    const config = testConfig(s, 'sft', dir, ['train.steps=3', 'train.eval_every=0', 'train.checkpoint_every=1', 'optimizer.lr=1e39', 'optimizer.weight_decay=0', 'optimizer.grad_clip=0']);
-    await expect(runTraining(config, quiet)).rejects.toThrow(/step 1: the update left non-finite weights \(first: model\.[\w.]+;.*lr 1e\+39\); stopped without writing them.*lower optimizer\.lr/);
+    const config = testConfig(s, 'sft', dir, [
+      'train.steps=3',
+      'train.eval_every=0',
+      'train.checkpoint_every=1',
+      'optimizer.lr=1e39',
+      'optimizer.weight_decay=0',
+      'optimizer.grad_clip=0',
+    ]);
+    await expect(runTraining(config, quiet)).rejects.toThrow(
+      /step 1: the update left non-finite weights \(first: model\.[\w.]+;.*lr 1e\+39\); stopped without writing them.*lower optimizer\.lr/,
+    );
     expect(await checkpointsFinite(dir)).toBe(0);
     expect((await readMetricsCsv(runPaths(dir).metrics)).map((r) => r.step)).toEqual([1]);
   });
@@ -47,12 +56,27 @@ describe('non-finite values', () => {
   it('steps whose loss is not finite are skipped whole, and max_nonfinite_steps in a row stop the run', async () => {
     // q_norm and k_norm scaled by 1e20 (finite weights): attention scores near 1e40 overflow, the loss is NaN.
     const model = await loadModel(s.model);
-    for (const [name, w] of model.weights) if (/self_attn\.[qk]_norm/.test(name)) w.forEach((x, i) => (w[i] = x * 1e20));
+    for (const [name, w] of model.weights)
+      if (/self_attn\.[qk]_norm/.test(name)) w.forEach((x, i) => (w[i] = x * 1e20));
     const hot = join(s.dir, 'hot-model');
-    await saveModel(hot, { config: model.config, weights: model.weights, tokenizerDir: s.model, hfConfig: model.hfConfig, dtype: 'F32' });
+    await saveModel(hot, {
+      config: model.config,
+      weights: model.weights,
+      tokenizerDir: s.model,
+      hfConfig: model.hfConfig,
+      dtype: 'F32',
+    });
     const dir = join(s.dir, 'nan-loss');
-    const config = testConfig({ ...s, model: hot }, 'sft', dir, ['train.steps=6', 'train.eval_every=0', 'train.checkpoint_every=1', 'train.max_nonfinite_steps=2', 'optimizer.weight_decay=0.1']);
-    await expect(runTraining(config, quiet)).rejects.toThrow(/steps 1-2: the loss or gradient norm was not finite 2 steps in a row \(train\.max_nonfinite_steps 2\)/);
+    const config = testConfig({ ...s, model: hot }, 'sft', dir, [
+      'train.steps=6',
+      'train.eval_every=0',
+      'train.checkpoint_every=1',
+      'train.max_nonfinite_steps=2',
+      'optimizer.weight_decay=0.1',
+    ]);
+    await expect(runTraining(config, quiet)).rejects.toThrow(
+      /steps 1-2: the loss or gradient norm was not finite 2 steps in a row \(train\.max_nonfinite_steps 2\)/,
+    );
     const rows = await readMetricsCsv(runPaths(dir).metrics);
     expect(rows.map((r) => r.step)).toEqual([1, 2]);
     expect(rows.every((r) => r.above_eps === null)).toBe(true);
@@ -61,8 +85,10 @@ describe('non-finite values', () => {
     for (const [name, w] of after.weights) expect(w).toEqual(model.weights.get(name));
   });
 
-  it('a config whose weight decay would flip the weights\' sign is refused', () => {
-    expect(() => testConfig(s, 'grpo', join(s.dir, 'x'), ['optimizer.lr=1e6', 'optimizer.weight_decay=0.01'])).toThrow(/optimizer\.weight_decay: expected lr x weight_decay below 1/);
+  it("a config whose weight decay would flip the weights' sign is refused", () => {
+    expect(() => testConfig(s, 'grpo', join(s.dir, 'x'), ['optimizer.lr=1e6', 'optimizer.weight_decay=0.01'])).toThrow(
+      /optimizer\.weight_decay: expected lr x weight_decay below 1/,
+    );
   });
 });
 
@@ -89,7 +115,10 @@ describe('the run lock', () => {
     const a = await runTraining(testConfig(s, 'rloo', dir, ['train.steps=2']), { ...quiet, stopAfterSteps: 1 });
     expect(a.interrupted).toBe(true);
     // No process has pid 2^22 + 1 (above Linux's default pid_max).
-    await writeFile(join(dir, RUN_LOCK_FILE), JSON.stringify({ pid: 4194305, host: hostname(), started: '2026-01-01T00:00:00Z' }) + '\n');
+    await writeFile(
+      join(dir, RUN_LOCK_FILE),
+      JSON.stringify({ pid: 4194305, host: hostname(), started: '2026-01-01T00:00:00Z' }) + '\n',
+    );
     // The killed process also left a half-written checkpoint folder.
     const partial = join(runPaths(dir).checkpoints, 'checkpoint-2.partial-4194305');
     await cp(runPaths(dir).checkpoint(1), partial, { recursive: true });
@@ -103,12 +132,14 @@ describe('the run lock', () => {
     const dir = join(s.dir, 'other-host');
     await runTraining(testConfig(s, 'rloo', dir, ['train.steps=2']), { ...quiet, stopAfterSteps: 1 });
     await writeFile(join(dir, RUN_LOCK_FILE), JSON.stringify({ pid: 1, host: 'elsewhere.example', started: 'x' }));
-    await expect(runTraining(testConfig(s, 'rloo', dir, ['train.steps=2']), { ...quiet, resume: true })).rejects.toThrow(/in use by process 1 on elsewhere\.example.*delete .*run\.lock/);
+    await expect(
+      runTraining(testConfig(s, 'rloo', dir, ['train.steps=2']), { ...quiet, resume: true }),
+    ).rejects.toThrow(/in use by process 1 on elsewhere\.example.*delete .*run\.lock/);
   });
 });
 
 describe('resume by meaning', () => {
-  it('resumes from the run\'s own config.yaml, and from a moved run folder', async () => {
+  it("resumes from the run's own config.yaml, and from a moved run folder", async () => {
     const dir = join(s.dir, 'own-config');
     const extra = ['train.steps=3', 'train.eval_every=0'];
     await runTraining(testConfig(s, 'paft', dir, extra), { ...quiet, stopAfterSteps: 1 });
@@ -118,7 +149,10 @@ describe('resume by meaning', () => {
 
     const moved = join(s.dir, 'moved');
     await cp(dir, moved, { recursive: true });
-    const m = await runTraining(testConfig(s, 'paft', moved, [...extra, 'threads=2', 'train.log_every=5']), { ...quiet, resume: true });
+    const m = await runTraining(testConfig(s, 'paft', moved, [...extra, 'threads=2', 'train.log_every=5']), {
+      ...quiet,
+      resume: true,
+    });
     expect(m.completedSteps).toBe(3);
     expect((await readMetricsCsv(runPaths(moved).metrics)).map((x) => x.step)).toEqual([1, 2, 3]);
   });
@@ -126,7 +160,9 @@ describe('resume by meaning', () => {
   it('a changed field is refused, naming it with both values', async () => {
     const dir = join(s.dir, 'changed');
     await runTraining(testConfig(s, 'garl', dir, ['train.steps=2']), { ...quiet, stopAfterSteps: 1 });
-    await expect(runTraining(testConfig(s, 'garl', dir, ['train.steps=2', 'algorithm.q=0.25']), { ...quiet, resume: true })).rejects.toThrow(
+    await expect(
+      runTraining(testConfig(s, 'garl', dir, ['train.steps=2', 'algorithm.q=0.25']), { ...quiet, resume: true }),
+    ).rejects.toThrow(
       /config\.yaml: --resume needs the config the run started with; 2 fields differ: .*algorithm\.q: 0\.75 in the run, 0\.25 now \(free to differ: output\.dir, threads, train\.log_every, train\.log_rollouts\)/,
     );
   });
@@ -137,7 +173,11 @@ describe('stops and failed starts', () => {
     const dir = join(s.dir, 'stop-in-test');
     const extra = ['train.steps=2', 'train.eval_every=0'];
     const controller = new AbortController();
-    const a = await runTraining(testConfig(s, 'rloo', dir, extra), { ...quiet, signal: controller.signal, onStep: (step) => step === 2 && controller.abort() });
+    const a = await runTraining(testConfig(s, 'rloo', dir, extra), {
+      ...quiet,
+      signal: controller.signal,
+      onStep: (step) => step === 2 && controller.abort(),
+    });
     expect(a).toMatchObject({ interrupted: true, completedSteps: 2, summary: null });
     expect(await pathExists(runPaths(dir).summary)).toBe(false);
     expect(await readFile(join(dir, 'log.jsonl'), 'utf8')).toContain('interrupted during the final test evaluation');
@@ -148,8 +188,12 @@ describe('stops and failed starts', () => {
 
   it('a start that fails on its data or model leaves no run directory', async () => {
     const dir = join(s.dir, 'bad-start');
-    await expect(runTraining(testConfig(s, 'rloo', dir, ['model.path=/nonexistent/model']), quiet)).rejects.toThrow(/nonexistent/);
-    await expect(runTraining(testConfig(s, 'rloo', dir, ['task.data_dir=/nonexistent/data']), quiet)).rejects.toThrow(/nonexistent/);
+    await expect(runTraining(testConfig(s, 'rloo', dir, ['model.path=/nonexistent/model']), quiet)).rejects.toThrow(
+      /nonexistent/,
+    );
+    await expect(runTraining(testConfig(s, 'rloo', dir, ['task.data_dir=/nonexistent/data']), quiet)).rejects.toThrow(
+      /nonexistent/,
+    );
     expect(await pathExists(dir)).toBe(false);
     const ok = await runTraining(testConfig(s, 'rloo', dir, ['train.steps=1']), quiet);
     expect(ok.completedSteps).toBe(1);
@@ -159,11 +203,17 @@ describe('stops and failed starts', () => {
     const data = join(s.dir, 'long-task');
     await cp(join(FIXTURES, 'task'), data, { recursive: true });
     const lines = (await readFile(join(data, 'train.jsonl'), 'utf8')).split('\n');
-    lines[2] = JSON.stringify({ ...JSON.parse(lines[2]!), id: 'long', question: 'lorem ipsum dolor sit amet '.repeat(4000) });
+    lines[2] = JSON.stringify({
+      ...JSON.parse(lines[2]!),
+      id: 'long',
+      question: 'lorem ipsum dolor sit amet '.repeat(4000),
+    });
     await writeFile(join(data, 'train.jsonl'), lines.join('\n'));
     const dir = join(s.dir, 'long-run');
     await expect(runTraining(testConfig(s, 'garl', dir, [`task.data_dir=${data}`]), quiet)).rejects.toThrow(
-      new RegExp(`${join(data, 'train.jsonl')}: line 3 \\(id long\\): the prompt is [\\d,]+ tokens.*max_position_embeddings`),
+      new RegExp(
+        `${join(data, 'train.jsonl')}: line 3 \\(id long\\): the prompt is [\\d,]+ tokens.*max_position_embeddings`,
+      ),
     );
     expect(await pathExists(dir)).toBe(false);
   });

@@ -22,12 +22,26 @@ const prompt = [1, 2, 3];
 const gold = [20, 21, 99];
 
 function rollout(o: Partial<Rollout> & Pick<Rollout, 'tokens' | 'rationale' | 'answer'>): Rollout {
-  return { prompt: 0, sample: 0, logprobs: o.tokens.map((_, j) => -(j + 1) / 10), samplingLogprobs: o.tokens.map(() => 0), finishReason: 'eos', thinkingForced: false, ...o };
+  return {
+    prompt: 0,
+    sample: 0,
+    logprobs: o.tokens.map((_, j) => -(j + 1) / 10),
+    samplingLogprobs: o.tokens.map(() => 0),
+    finishReason: 'eos',
+    thinkingForced: false,
+    ...o,
+  };
 }
 
 // A: closed its thinking itself and answered "7" then eos.  B: cut at the thinking budget (3), close forced, answer cut by length.
 const A = rollout({ tokens: [90, 5, 6, 91, 11, 7, 99], rationale: [1, 3], answer: [4, 6] });
-const B = rollout({ tokens: [90, 5, 6, 10, 91, 11, 7, 8], rationale: [1, 3], answer: [6, 8], thinkingForced: true, finishReason: 'length' });
+const B = rollout({
+  tokens: [90, 5, 6, 10, 91, 11, 7, 8],
+  rationale: [1, 3],
+  answer: [6, 8],
+  thinkingForced: true,
+  finishReason: 'length',
+});
 const BUDGET = 3;
 
 /** A [B, T-1] array from sequences and their per-position values. */
@@ -60,12 +74,22 @@ describe('sequences: which positions carry rationale and answer coefficients', (
     expect(b.rationale).toEqual([3, 4, 5]);
     expect(b.answer).toEqual([9, 10, 11]);
     // never closed (eos inside the thinking): z without the eos, then the forced close
-    const c = teacherForcedSequence(prompt, rollout({ tokens: [90, 5, 99], rationale: [1, 2], answer: [2, 2] }), gold, stop);
+    const c = teacherForcedSequence(
+      prompt,
+      rollout({ tokens: [90, 5, 99], rationale: [1, 2], answer: [2, 2] }),
+      gold,
+      stop,
+    );
     expect(c.ids).toEqual([1, 2, 3, 90, 5, 10, 91, 11, 20, 21, 99]);
     expect(c.rationale).toEqual([3, 4]);
     expect(c.answer).toEqual([8, 9, 10]);
     // empty rationale
-    const d = teacherForcedSequence(prompt, rollout({ tokens: [91, 11, 7, 99], rationale: [0, 0], answer: [1, 3] }), gold, stop);
+    const d = teacherForcedSequence(
+      prompt,
+      rollout({ tokens: [91, 11, 7, 99], rationale: [0, 0], answer: [1, 3] }),
+      gold,
+      stop,
+    );
     expect(d.ids).toEqual([1, 2, 3, 91, 11, 20, 21, 99]);
     expect(d.rationale).toEqual([3]);
     expect(d.answer).toEqual([5, 6, 7]);
@@ -80,8 +104,15 @@ describe('sequences: which positions carry rationale and answer coefficients', (
 
   it('GARL q = 0: c_m / M on z_m, w_m / M on y* (hand-computed), 0 on prompt, close and padding', () => {
     const seqs = [teacherForcedSequence(prompt, A, gold, stop), teacherForcedSequence(prompt, B, gold, stop)];
-    const g = groupCoefficients({ name: 'garl', q: 0 }, { logAnswerLikelihoods: [Math.log(0.5), Math.log(0.1)] }, { step: 0, rng: new Rng(0) });
-    const { T, rows } = layout(seqs, sequenceCoefficients([{ sequences: seqs, coefficients: g.sequences }], 'group-mean'));
+    const g = groupCoefficients(
+      { name: 'garl', q: 0 },
+      { logAnswerLikelihoods: [Math.log(0.5), Math.log(0.1)] },
+      { step: 0, rng: new Rng(0) },
+    );
+    const { T, rows } = layout(
+      seqs,
+      sequenceCoefficients([{ sequences: seqs, coefficients: g.sequences }], 'group-mean'),
+    );
     expect(T).toBe(12);
     // c_1 = 0.5 - 0.1 = 0.4 -> 0.2 on rationale; w_1 / 2 = 0.25 on the answer. c_2 = -0.4 -> -0.2; w_2 / 2 = 0.05.
     const expectA = [0, 0, 0.2, 0.2, 0.2, 0.2, 0, 0.25, 0.25, 0.25, 0];
@@ -92,7 +123,11 @@ describe('sequences: which positions carry rationale and answer coefficients', (
 
   it('GARL q = 1: rationale and answer get different coefficients; 1/M^q and 1/M applied', () => {
     const seqs = [teacherForcedSequence(prompt, A, gold, stop), teacherForcedSequence(prompt, B, gold, stop)];
-    const g = groupCoefficients({ name: 'garl', q: 1 }, { logAnswerLikelihoods: [Math.log(0.5), Math.log(0.1)] }, { step: 0, rng: new Rng(0) });
+    const g = groupCoefficients(
+      { name: 'garl', q: 1 },
+      { logAnswerLikelihoods: [Math.log(0.5), Math.log(0.1)] },
+      { step: 0, rng: new Rng(0) },
+    );
     const { rows } = layout(seqs, sequenceCoefficients([{ sequences: seqs, coefficients: g.sequences }], 'group-mean'));
     // W = 0.3; c_m = w_m / W - 1; rationale c_m / (M * M), answer w_m / (W * M * M)
     expect(rows[0]![2]).toBeCloseTo((0.5 / 0.3 - 1) / 4, 12);
@@ -103,7 +138,11 @@ describe('sequences: which positions carry rationale and answer coefficients', (
 
   it('PAFT: the SFT weight times the draw count on z and y* of drawn samples only', () => {
     const seqs = [teacherForcedSequence(prompt, A, gold, stop), teacherForcedSequence(prompt, B, gold, stop)];
-    const g = groupCoefficients({ name: 'paft', q: 0.5, k: 4 }, { logAnswerLikelihoods: [Math.log(0.5), -Infinity] }, { step: 0, rng: new Rng(1) });
+    const g = groupCoefficients(
+      { name: 'paft', q: 0.5, k: 4 },
+      { logAnswerLikelihoods: [Math.log(0.5), -Infinity] },
+      { step: 0, rng: new Rng(1) },
+    );
     const { rows } = layout(seqs, sequenceCoefficients([{ sequences: seqs, coefficients: g.sequences }], 'group-mean'));
     const weight = Math.sqrt(0.25) / (Math.sqrt(2) * 4); // W^(1-q) / (M^q K), W = 0.25
     const expectA = [0, 0, 1, 1, 1, 1, 0, 1, 1, 1, 0].map((x) => x * 4 * weight); // all 4 draws pick A
@@ -114,7 +153,10 @@ describe('sequences: which positions carry rationale and answer coefficients', (
   it('GRPO: the advantage over the token count of the batch (token-mean), sampling log-probs for clipping', () => {
     const seqs = [completionSequence(prompt, A, BUDGET, stop), completionSequence(prompt, B, BUDGET, stop)];
     const g = groupCoefficients({ name: 'grpo' }, { rewards: [1, 0] }, { step: 0, rng: new Rng(0) });
-    const { T, rows } = layout(seqs, sequenceCoefficients([{ sequences: seqs, coefficients: g.sequences }], 'token-mean'));
+    const { T, rows } = layout(
+      seqs,
+      sequenceCoefficients([{ sequences: seqs, coefficients: g.sequences }], 'token-mean'),
+    );
     const adv = 0.5 / (Math.SQRT1_2 + 1e-6); // (r - mean) / (sample std + eps)
     const n = 7 + 5; // trained tokens of A and B
     const expectA = [0, 0, 1, 1, 1, 1, 1, 1, 1, 0].map((x) => (x * adv) / n);
@@ -144,7 +186,8 @@ describe('micro-batches, data order and random streams', () => {
     const lengths = [10, 30, 20, 25, 5, 40];
     const batches = packByTokens(lengths, 60);
     expect(batches).toEqual([[5], [1, 3], [2, 0, 4]]);
-    for (const b of batches) expect(b.length === 1 || b.length * Math.max(...b.map((i) => lengths[i]!)) <= 60).toBe(true);
+    for (const b of batches)
+      expect(b.length === 1 || b.length * Math.max(...b.map((i) => lengths[i]!)) <= 60).toBe(true);
     expect(packByTokens([100], 10)).toEqual([[0]]);
   });
 

@@ -30,8 +30,15 @@ describe('binomialUpper95', () => {
 
 describe('rolloutEntropy', () => {
   const rollout = (samplingLogprobs: number[], forced: boolean): Rollout => ({
-    prompt: 0, sample: 0, tokens: samplingLogprobs.map((_, i) => i), logprobs: samplingLogprobs, samplingLogprobs,
-    rationale: [0, 0], answer: [0, 0], finishReason: 'eos', thinkingForced: forced,
+    prompt: 0,
+    sample: 0,
+    tokens: samplingLogprobs.map((_, i) => i),
+    logprobs: samplingLogprobs,
+    samplingLogprobs,
+    rationale: [0, 0],
+    answer: [0, 0],
+    finishReason: 'eos',
+    thinkingForced: forced,
   });
   it('averages -log p over sampled tokens and leaves the forced close out of the count', () => {
     // Second rollout: two sampled tokens, then a forced close of 3 tokens (log p 0 by convention).
@@ -44,7 +51,8 @@ describe('rolloutEntropy', () => {
 describe('adamFirstStepNorm', () => {
   it('is lr * || g / (|g| + eps) ||: sign-like above eps, SGD at lr / eps below', () => {
     const g = [Float32Array.of(3, -4), Float32Array.of(1e-12)];
-    const eps = 1e-8, lr = 0.1;
+    const eps = 1e-8,
+      lr = 0.1;
     const direct = lr * Math.hypot(3 / (3 + eps), -4 / (4 + eps), Math.fround(1e-12) / (Math.fround(1e-12) + eps));
     expect(adamFirstStepNorm(g, lr, eps)).toBeCloseTo(direct, 12);
     expect(adamFirstStepNorm(g, lr, eps)).toBeCloseTo(lr * Math.SQRT2, 6); // two sign-like coordinates

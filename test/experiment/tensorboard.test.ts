@@ -56,7 +56,8 @@ function walk(message: Buffer): Field[] {
   const fields: Field[] = [];
   let at = 0;
   const readVarint = () => {
-    let v = 0n, shift = 0n;
+    let v = 0n,
+      shift = 0n;
     for (;;) {
       const b = message[at++]!;
       v |= BigInt(b & 0x7f) << shift;
@@ -66,7 +67,8 @@ function walk(message: Buffer): Field[] {
   };
   while (at < message.length) {
     const k = Number(readVarint());
-    const field = k >>> 3, wire = k & 7;
+    const field = k >>> 3,
+      wire = k & 7;
     if (wire === 0) fields.push({ field, wire, value: readVarint() });
     else if (wire === 1) fields.push({ field, wire, value: message.subarray(at, (at += 8)) });
     else if (wire === 5) fields.push({ field, wire, value: message.subarray(at, (at += 4)) });
@@ -93,7 +95,8 @@ function decodeEvent(data: Buffer): DecodedEvent {
     if (f.field === 1 && f.wire === 1) e.wallTime = (f.value as Buffer).readDoubleLE(0);
     else if (f.field === 2 && f.wire === 0) e.step = Number(f.value);
     else if (f.field === 3 && f.wire === 2) e.fileVersion = (f.value as Buffer).toString('utf8');
-    else if (f.field === 7 && f.wire === 2) e.sessionStatus = Number(walk(f.value as Buffer).find((s) => s.field === 1)?.value ?? 0n);
+    else if (f.field === 7 && f.wire === 2)
+      e.sessionStatus = Number(walk(f.value as Buffer).find((s) => s.field === 1)?.value ?? 0n);
     else if (f.field === 5 && f.wire === 2) {
       for (const v of walk(f.value as Buffer).filter((s) => s.field === 1)) {
         const parts = walk(v.value as Buffer);
@@ -115,7 +118,8 @@ async function readEvents(dir: string): Promise<{ files: string[]; events: Decod
 /** tag -> step -> value, later events replacing earlier ones (as TensorBoard shows them). */
 function scalarsByTag(events: DecodedEvent[]): Map<string, Map<number, number>> {
   const byTag = new Map<string, Map<number, number>>();
-  for (const e of events) for (const [tag, v] of e.scalars) byTag.set(tag, (byTag.get(tag) ?? new Map()).set(e.step, v));
+  for (const e of events)
+    for (const [tag, v] of e.scalars) byTag.set(tag, (byTag.get(tag) ?? new Map()).set(e.step, v));
   return byTag;
 }
 
@@ -129,7 +133,11 @@ afterAll(async () => s.cleanup());
 
 const quiet = { console: false, progress: false };
 const extra = ['train.steps=4', 'train.eval_every=2'];
-const TAG: Record<string, string> = { mean_reward: 'train/reward', mean_W: 'train/W', mean_rationale_tokens: 'train/rationale_tokens' };
+const TAG: Record<string, string> = {
+  mean_reward: 'train/reward',
+  mean_W: 'train/W',
+  mean_rationale_tokens: 'train/rationale_tokens',
+};
 const tagOf = (column: string) => TAG[column] ?? `train/${column}`;
 
 /** Every non-empty metrics.csv and validation.csv cell is a scalar at its step, equal to float32. */
@@ -147,7 +155,8 @@ async function expectMatchesCsv(dir: string, byTag: Map<string, Map<number, numb
   const validation = await readValidationCsv(join(dir, 'validation.csv'));
   expect(validation.map((r) => r.step)).toEqual([2, 4]);
   for (const row of validation) {
-    for (const c of ['p1', 'p16', 'm16'] as const) expect(byTag.get(`validation/${c}`)?.get(row.step)).toBe(Math.fround(row[c]));
+    for (const c of ['p1', 'p16', 'm16'] as const)
+      expect(byTag.get(`validation/${c}`)?.get(row.step)).toBe(Math.fround(row[c]));
   }
   expect([...byTag.get('validation/m16')!.keys()].sort()).toEqual([2, 4]);
 }
@@ -170,7 +179,16 @@ describe('TensorBoard event files', () => {
     for (const e of events[0]!) expect(e.wallTime).toBeGreaterThanOrEqual(Math.floor(t0));
 
     const byTag = scalarsByTag(events[0]!);
-    for (const tag of ['train/reward', 'train/loss', 'train/grad_norm', 'train/lr', 'train/W', 'train/tokens_per_s', 'train/no_success_share', 'train/rationale_tokens']) {
+    for (const tag of [
+      'train/reward',
+      'train/loss',
+      'train/grad_norm',
+      'train/lr',
+      'train/W',
+      'train/tokens_per_s',
+      'train/no_success_share',
+      'train/rationale_tokens',
+    ]) {
       expect([tag, [...(byTag.get(tag)?.keys() ?? [])]]).toEqual([tag, [1, 2, 3, 4]]);
     }
     expect(byTag.has('train/kl')).toBe(false); // GARL has no KL term: empty cells are not written
@@ -179,7 +197,10 @@ describe('TensorBoard event files', () => {
 
   it('a resumed run writes a second file starting at its first step; together they match the CSVs', async () => {
     const dir = join(s.dir, 'garl-resumed');
-    await runTraining(testConfig(s, 'garl', dir, [...extra, 'train.checkpoint_every=1']), { ...quiet, stopAfterSteps: 2 });
+    await runTraining(testConfig(s, 'garl', dir, [...extra, 'train.checkpoint_every=1']), {
+      ...quiet,
+      stopAfterSteps: 2,
+    });
     await runTraining(testConfig(s, 'garl', dir, [...extra, 'train.checkpoint_every=1']), { ...quiet, resume: true });
     const { files, events } = await readEvents(dir);
     expect(files).toHaveLength(2);

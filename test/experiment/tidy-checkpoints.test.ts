@@ -39,9 +39,18 @@ it('removes the leftovers of gone processes, keeps those of this and live proces
   const lines: string[] = [];
   const r = await tidyCheckpoints({ checkpoints: ck }, (line) => lines.push(line));
 
-  expect((await readdir(ck)).sort()).toEqual(['best', 'step-2', `step-4.partial-${process.pid}`, `step-5.partial-${live}`, `step-6.old-${live}`]);
+  expect((await readdir(ck)).sort()).toEqual([
+    'best',
+    'step-2',
+    `step-4.partial-${process.pid}`,
+    `step-5.partial-${live}`,
+    `step-6.old-${live}`,
+  ]);
   expect(await readFile(join(ck, 'best', 'trainer_state.json'), 'utf8')).toBe('{"step": 1}');
-  expect((await readdir(join(ck, 'step-2'))).sort()).toEqual([`.config.json.tmp-${live}-12345678`, 'model.safetensors']);
+  expect((await readdir(join(ck, 'step-2'))).sort()).toEqual([
+    `.config.json.tmp-${live}-12345678`,
+    'model.safetensors',
+  ]);
   expect(r.restored).toEqual([join(ck, 'best')]);
   expect(r.removed.sort()).toEqual(
     [
@@ -56,17 +65,20 @@ it('removes the leftovers of gone processes, keeps those of this and live proces
   expect(lines.find((l) => l.startsWith('restored'))).toContain(`best.old-${gone}`);
 });
 
-it.each([['checkpoint-8'], ['step-7']])('restores a %s from its .old copy, and of two .old copies uses one and removes the other', async (name) => {
-  // step-7: an earlier version's name of checkpoint-8, restored too (--resume renumbers it after tidying).
-  const ck = join(root, 'checkpoints');
-  const other = spawnSync(process.execPath, ['-e', '']).pid!;
-  await dir(join(ck, `${name}.old-${gone}`));
-  await dir(join(ck, `${name}.old-${other}`));
-  const r = await tidyCheckpoints({ checkpoints: ck });
-  expect(await readdir(ck)).toEqual([name]);
-  expect(r.restored).toEqual([join(ck, name)]);
-  expect(r.removed).toHaveLength(1);
-});
+it.each([['checkpoint-8'], ['step-7']])(
+  'restores a %s from its .old copy, and of two .old copies uses one and removes the other',
+  async (name) => {
+    // step-7: an earlier version's name of checkpoint-8, restored too (--resume renumbers it after tidying).
+    const ck = join(root, 'checkpoints');
+    const other = spawnSync(process.execPath, ['-e', '']).pid!;
+    await dir(join(ck, `${name}.old-${gone}`));
+    await dir(join(ck, `${name}.old-${other}`));
+    const r = await tidyCheckpoints({ checkpoints: ck });
+    expect(await readdir(ck)).toEqual([name]);
+    expect(r.restored).toEqual([join(ck, name)]);
+    expect(r.removed).toHaveLength(1);
+  },
+);
 
 it('a run without a checkpoints directory has nothing to tidy', async () => {
   expect(await tidyCheckpoints({ checkpoints: join(root, 'none') })).toEqual({ removed: [], restored: [] });

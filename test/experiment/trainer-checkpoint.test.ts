@@ -31,7 +31,16 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-const config: ModelConfig = { ...PRESET_CONFIGS.tiny, vocabSize: 1024, hiddenSize: 16, numLayers: 1, numHeads: 2, numKvHeads: 1, headDim: 8, intermediateSize: 24 };
+const config: ModelConfig = {
+  ...PRESET_CONFIGS.tiny,
+  vocabSize: 1024,
+  hiddenSize: 16,
+  numLayers: 1,
+  numHeads: 2,
+  numKvHeads: 1,
+  headDim: 8,
+  intermediateSize: 24,
+};
 
 function setup(): { model: CheckpointModel; optimizer: Optimizer; state: TrainerState } {
   const weights = randomWeights(config, 0);
@@ -54,9 +63,14 @@ it('refuses NaN in the optimizer state before writing anything', async () => {
   const [name, t] = [...optimizer.stateTensors()][1]!;
   t.data[2] = NaN;
   const dir = join(root, 'nan-opt', 'checkpoint-1');
-  const err = await writeTrainerCheckpoint(dir, model, state, optimizer).then(() => undefined, (e: unknown) => e);
+  const err = await writeTrainerCheckpoint(dir, model, state, optimizer).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(NonFiniteError);
-  expect((err as Error).message).toBe(`${dir}: not saved (optimizer state): tensor "${name}" holds NaN at flat index 2; the weights diverged (try a lower learning rate); nothing was written`);
+  expect((err as Error).message).toBe(
+    `${dir}: not saved (optimizer state): tensor "${name}" holds NaN at flat index 2; the weights diverged (try a lower learning rate); nothing was written`,
+  );
   await expect(readdir(join(root, 'nan-opt'))).rejects.toThrow(/ENOENT/);
 });
 
@@ -64,7 +78,9 @@ it('refuses Infinity in the weights before writing anything', async () => {
   const { model, optimizer, state } = setup();
   (model.weights.get('model.norm.weight') as Float32Array)[0] = Infinity;
   const dir = join(root, 'inf-w', 'checkpoint-1');
-  await expect(writeTrainerCheckpoint(dir, model, state, optimizer)).rejects.toThrow(`${dir}: not saved: tensor "model.norm.weight" holds Infinity at flat index 0`);
+  await expect(writeTrainerCheckpoint(dir, model, state, optimizer)).rejects.toThrow(
+    `${dir}: not saved: tensor "model.norm.weight" holds Infinity at flat index 0`,
+  );
   await expect(readdir(join(root, 'inf-w'))).rejects.toThrow(/ENOENT/);
 });
 
@@ -78,7 +94,9 @@ it('a checkpoint with non-finite float32 weights or optimizer state does not loa
   const weights = await readSafetensors(full);
   weights.get('model.embed_tokens.weight')!.data[9] = NaN;
   await writeSafetensors(full, weights);
-  await expect(readTrainerCheckpoint(dir)).rejects.toThrow(`${full}: tensor "model.embed_tokens.weight" holds NaN at flat index 9`);
+  await expect(readTrainerCheckpoint(dir)).rejects.toThrow(
+    `${full}: tensor "model.embed_tokens.weight" holds NaN at flat index 9`,
+  );
   weights.get('model.embed_tokens.weight')!.data[9] = 0;
   await writeSafetensors(full, weights);
 
@@ -87,7 +105,10 @@ it('a checkpoint with non-finite float32 weights or optimizer state does not loa
   const [name, t] = [...tensors][0]!;
   t.data[1] = -Infinity;
   await writeSafetensors(optimizerPath, tensors);
-  const err = await readTrainerCheckpoint(dir).then(() => undefined, (e: unknown) => e);
+  const err = await readTrainerCheckpoint(dir).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(NonFiniteError);
   expect((err as Error).message).toMatch(`${optimizerPath}: tensor "${name}" holds -Infinity at flat index 1`);
 });

@@ -20,10 +20,17 @@ describe('Hub settings from the environment, as huggingface_hub reads them', () 
   it('the endpoint: the option, then HF_ENDPOINT, then huggingface.co; the token: HF_TOKEN, then the login file', () => {
     expect(hubSettings({}, { HF_ENDPOINT: 'http://mirror/', ...NO_TOKEN }).endpoint).toBe('http://mirror');
     expect(hubSettings({ hubUrl: 'http://x' }, { HF_ENDPOINT: 'http://mirror' }).endpoint).toBe('http://x');
-    expect(hubSettings({}, NO_TOKEN)).toMatchObject({ endpoint: 'https://huggingface.co', token: undefined, offline: false });
+    expect(hubSettings({}, NO_TOKEN)).toMatchObject({
+      endpoint: 'https://huggingface.co',
+      token: undefined,
+      offline: false,
+    });
     writeFileSync(join(tmp, 'token'), 'hf_from_file\n');
     expect(hubSettings({}, { HF_HOME: tmp })).toMatchObject({ token: 'hf_from_file', tokenFrom: join(tmp, 'token') });
-    expect(hubSettings({}, { HF_HOME: tmp, HF_TOKEN: 'hf_env' })).toMatchObject({ token: 'hf_env', tokenFrom: '$HF_TOKEN' });
+    expect(hubSettings({}, { HF_HOME: tmp, HF_TOKEN: 'hf_env' })).toMatchObject({
+      token: 'hf_env',
+      tokenFrom: '$HF_TOKEN',
+    });
     expect(hubSettings({}, { HF_HUB_OFFLINE: '1', ...NO_TOKEN }).offline).toBe(true);
     expect(hubSettings({}, { HF_HUB_OFFLINE: '0', ...NO_TOKEN }).offline).toBe(false);
   });

@@ -11,7 +11,15 @@ import { parameterSpecs, type ModelConfig } from '../../src/model/config.js';
 import { randomWeights } from '../../src/model/init.js';
 import { PRESET_CONFIGS } from '../../src/model/presets.js';
 import { buildProjectTokenizer, writeProjectTokenizer } from '../../src/model/tokenizer-project.js';
-import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, f32ToF16Bits, readSafetensorsHeader, writeModelWeights, type Tensor } from '../../src/model/safetensors.js';
+import {
+  bf16BitsToF32,
+  f16BitsToF32,
+  f32ToBf16Bits,
+  f32ToF16Bits,
+  readSafetensorsHeader,
+  writeModelWeights,
+  type Tensor,
+} from '../../src/model/safetensors.js';
 
 let root: string;
 beforeEach(async () => {
@@ -25,11 +33,24 @@ const tiny = PRESET_CONFIGS.tiny;
 
 /** A model small enough to write in milliseconds, of the given family. */
 function micro(o: Partial<ModelConfig> = {}): ModelConfig {
-  return { ...tiny, vocabSize: 1024, hiddenSize: 16, numLayers: 2, numHeads: 2, numKvHeads: 1, headDim: 8, intermediateSize: 24, ...o };
+  return {
+    ...tiny,
+    vocabSize: 1024,
+    hiddenSize: 16,
+    numLayers: 2,
+    numHeads: 2,
+    numKvHeads: 1,
+    headDim: 8,
+    intermediateSize: 24,
+    ...o,
+  };
 }
 
 async function expectUserError(p: Promise<unknown>, ...patterns: (string | RegExp)[]): Promise<string> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(UserError);
   const msg = (err as Error).message;
   for (const pattern of patterns) expect(msg).toMatch(pattern);
@@ -44,7 +65,13 @@ describe('initModel and loadModel', () => {
   it('tiny: writes HF layout that loads back to the preset config, the seeded weights and a fitting tokenizer', async () => {
     const dir = join(root, 'tiny');
     await initModel('tiny', dir, 7);
-    expect((await readdir(dir)).sort()).toEqual(['config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']);
+    expect((await readdir(dir)).sort()).toEqual([
+      'config.json',
+      'generation_config.json',
+      'model.safetensors',
+      'tokenizer.json',
+      'tokenizer_config.json',
+    ]);
     expect((await readdir(root)).sort()).toEqual(['tiny']); // no temporary directories left behind
 
     const m = await loadModel(dir);
@@ -60,7 +87,14 @@ describe('initModel and loadModel', () => {
     expect(generation.eos_token_id).toEqual(m.tokenizer.eosTokenIds);
     expect(generation.eos_token_id).toContain(m.tokenizer.tokenToId('<|im_end|>'));
     const hf = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
-    expect(hf).toMatchObject({ model_type: 'qwen3', vocab_size: 1024, hidden_size: 128, num_hidden_layers: 4, torch_dtype: 'float32', tie_word_embeddings: true });
+    expect(hf).toMatchObject({
+      model_type: 'qwen3',
+      vocab_size: 1024,
+      hidden_size: 128,
+      num_hidden_layers: 4,
+      torch_dtype: 'float32',
+      tie_word_embeddings: true,
+    });
   });
 
   it('llama3.2-tiny: written by init-model and again sharded, loads back with its llama3 RoPE scaling', async () => {
@@ -76,8 +110,19 @@ describe('initModel and loadModel', () => {
     expect(back.config).toEqual(c);
     for (const [name, x] of m.weights) expect(back.weights.get(name)).toEqual(x);
     const hf = JSON.parse(await readFile(join(sharded, 'config.json'), 'utf8'));
-    expect(hf).toMatchObject({ model_type: 'llama', rope_theta: 500000, tie_word_embeddings: true, attention_bias: false });
-    expect(hf.rope_scaling).toEqual({ rope_type: 'llama3', factor: 32, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8192 });
+    expect(hf).toMatchObject({
+      model_type: 'llama',
+      rope_theta: 500000,
+      tie_word_embeddings: true,
+      attention_bias: false,
+    });
+    expect(hf.rope_scaling).toEqual({
+      rope_type: 'llama3',
+      factor: 32,
+      low_freq_factor: 1,
+      high_freq_factor: 4,
+      original_max_position_embeddings: 8192,
+    });
   });
 
   it('small: the project tokenizer of vocab_size 8192 stops short of it (like a padded embedding) and fits', () => {
@@ -127,25 +172,28 @@ describe('saveModel', () => {
   it.each([
     ['BF16', 'bfloat16', f32ToBf16Bits, bf16BitsToF32, 2 ** -8],
     ['F16', 'float16', f32ToF16Bits, f16BitsToF32, 2 ** -11],
-  ] as const)('%s: weights come back rounded to nearest %s, within its relative precision', async (dtype, torchDtype, encode, decode, eps) => {
-    const c = micro();
-    const w = randomWeights(c, 5);
-    const dir = join(root, dtype);
-    await saveModel(dir, { config: c, weights: w, tokenizerDir: await projectTokenizerDir(), dtype });
-    const m = await loadModel(dir);
-    let worst = 0;
-    for (const [name, original] of w) {
-      const back = m.weights.get(name)!;
-      for (let i = 0; i < original.length; i++) {
-        const x = original[i]!;
-        expect(back[i]).toBe(decode(encode(x)));
-        if (Math.abs(x) > 1e-4) worst = Math.max(worst, Math.abs(back[i]! - x) / Math.abs(x));
+  ] as const)(
+    '%s: weights come back rounded to nearest %s, within its relative precision',
+    async (dtype, torchDtype, encode, decode, eps) => {
+      const c = micro();
+      const w = randomWeights(c, 5);
+      const dir = join(root, dtype);
+      await saveModel(dir, { config: c, weights: w, tokenizerDir: await projectTokenizerDir(), dtype });
+      const m = await loadModel(dir);
+      let worst = 0;
+      for (const [name, original] of w) {
+        const back = m.weights.get(name)!;
+        for (let i = 0; i < original.length; i++) {
+          const x = original[i]!;
+          expect(back[i]).toBe(decode(encode(x)));
+          if (Math.abs(x) > 1e-4) worst = Math.max(worst, Math.abs(back[i]! - x) / Math.abs(x));
+        }
       }
-    }
-    expect(worst).toBeGreaterThan(0);
-    expect(worst).toBeLessThanOrEqual(eps);
-    expect(JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')).torch_dtype).toBe(torchDtype);
-  });
+      expect(worst).toBeGreaterThan(0);
+      expect(worst).toBeLessThanOrEqual(eps);
+      expect(JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')).torch_dtype).toBe(torchDtype);
+    },
+  );
 
   it('writes sharded checkpoints that load back', async () => {
     const c = micro();
@@ -162,13 +210,29 @@ describe('saveModel', () => {
   it('replaces an existing directory whole, also when it is the one the model was loaded from', async () => {
     const dir = join(root, 'm');
     const c = micro();
-    await saveModel(dir, { config: c, weights: randomWeights(c, 1), tokenizerDir: await projectTokenizerDir(), maxShardBytes: 20_000 });
+    await saveModel(dir, {
+      config: c,
+      weights: randomWeights(c, 1),
+      tokenizerDir: await projectTokenizerDir(),
+      maxShardBytes: 20_000,
+    });
     await writeFile(join(dir, 'stale.txt'), 'old');
     const loaded = await loadModel(dir);
     const updated = randomWeights(c, 9);
-    await saveModel(dir, { config: loaded.config, weights: updated, tokenizerDir: dir, hfConfig: { ...loaded.hfConfig, custom_field: 42 } });
+    await saveModel(dir, {
+      config: loaded.config,
+      weights: updated,
+      tokenizerDir: dir,
+      hfConfig: { ...loaded.hfConfig, custom_field: 42 },
+    });
     const files = (await readdir(dir)).sort();
-    expect(files).toEqual(['config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']);
+    expect(files).toEqual([
+      'config.json',
+      'generation_config.json',
+      'model.safetensors',
+      'tokenizer.json',
+      'tokenizer_config.json',
+    ]);
     expect((await readdir(root)).sort()).toEqual(['m']);
     const again = await loadModel(dir);
     for (const [name, x] of updated) expect(again.weights.get(name)).toEqual(x);
@@ -183,7 +247,9 @@ describe('saveModel', () => {
     const before = await readFile(join(dir, 'model.safetensors'));
     const broken = new Map(w);
     broken.delete('model.norm.weight');
-    await expect(saveModel(dir, { config: c, weights: broken, tokenizerDir: await projectTokenizerDir() })).rejects.toThrow(/model\.norm\.weight/);
+    await expect(
+      saveModel(dir, { config: c, weights: broken, tokenizerDir: await projectTokenizerDir() }),
+    ).rejects.toThrow(/model\.norm\.weight/);
     expect((await readFile(join(dir, 'model.safetensors'))).equals(before)).toBe(true);
     expect((await readdir(root)).sort()).toEqual(['m']);
   });
@@ -195,17 +261,26 @@ describe('saveModel', () => {
     w.get(name)![3] = NaN;
     w.get(name)![7] = Infinity;
     const dir = join(root, 'm');
-    const err = await saveModel(dir, { config: c, weights: w, tokenizerDir: await projectTokenizerDir() }).then(() => undefined, (e: unknown) => e);
+    const err = await saveModel(dir, { config: c, weights: w, tokenizerDir: await projectTokenizerDir() }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(NonFiniteError);
     expect(err).toMatchObject({ tensor: name, index: 3 });
-    expect((err as Error).message).toBe(`${dir}: not saved: tensor "${name}" holds NaN at flat index 3; the weights diverged (try a lower learning rate); nothing was written`);
+    expect((err as Error).message).toBe(
+      `${dir}: not saved: tensor "${name}" holds NaN at flat index 3; the weights diverged (try a lower learning rate); nothing was written`,
+    );
     expect(await readdir(root)).toEqual([]);
   });
 
   it('refuses a tokenizer with ids beyond vocab_size', async () => {
     const c = micro({ vocabSize: 512 });
     await expectUserError(
-      saveModel(join(root, 'm'), { config: c, weights: randomWeights(c, 0), tokenizerDir: await projectTokenizerDir() }),
+      saveModel(join(root, 'm'), {
+        config: c,
+        weights: randomWeights(c, 0),
+        tokenizerDir: await projectTokenizerDir(),
+      }),
       /ids up to 1023/,
       /vocab_size 512/,
     );
@@ -231,10 +306,19 @@ describe('saveModel', () => {
 });
 
 describe('loadModel errors name the file and the tensor', () => {
-  async function writeDir(c: ModelConfig, tensors: Map<string, Tensor>, opts: { maxShardBytes?: number; hf?: Record<string, unknown> } = {}): Promise<string> {
+  async function writeDir(
+    c: ModelConfig,
+    tensors: Map<string, Tensor>,
+    opts: { maxShardBytes?: number; hf?: Record<string, unknown> } = {},
+  ): Promise<string> {
     const dir = join(root, 'bad');
     const src = await projectTokenizerDir();
-    await saveModel(dir, { config: c, weights: randomWeights(c, 0), tokenizerDir: src, maxShardBytes: opts.maxShardBytes });
+    await saveModel(dir, {
+      config: c,
+      weights: randomWeights(c, 0),
+      tokenizerDir: src,
+      maxShardBytes: opts.maxShardBytes,
+    });
     await writeModelWeights(dir, tensors, { maxShardBytes: opts.maxShardBytes });
     if (opts.hf) await writeFile(join(dir, 'config.json'), JSON.stringify(opts.hf));
     return dir;
@@ -245,7 +329,11 @@ describe('loadModel errors name the file and the tensor', () => {
     const t = asTensors(c, randomWeights(c, 0));
     t.delete('model.layers.1.self_attn.k_norm.weight');
     const dir = await writeDir(c, t);
-    await expectUserError(loadModel(dir), join(dir, 'model.safetensors'), /missing tensor "model\.layers\.1\.self_attn\.k_norm\.weight" \[8\]/);
+    await expectUserError(
+      loadModel(dir),
+      join(dir, 'model.safetensors'),
+      /missing tensor "model\.layers\.1\.self_attn\.k_norm\.weight" \[8\]/,
+    );
   });
 
   it('a missing tensor in a sharded checkpoint', async () => {
@@ -261,7 +349,11 @@ describe('loadModel errors name the file and the tensor', () => {
     const t = asTensors(c, randomWeights(c, 0));
     t.set('model.layers.0.mlp.down_proj.weight', { shape: [24, 16], data: new Float32Array(384) });
     const dir = await writeDir(c, t, { maxShardBytes: 20_000 });
-    const msg = await expectUserError(loadModel(dir), /model-0000\d-of-0000\d\.safetensors/, /"model\.layers\.0\.mlp\.down_proj\.weight" has shape \[24, 16\], expected \[16, 24\]/);
+    const msg = await expectUserError(
+      loadModel(dir),
+      /model-0000\d-of-0000\d\.safetensors/,
+      /"model\.layers\.0\.mlp\.down_proj\.weight" has shape \[24, 16\], expected \[16, 24\]/,
+    );
     expect(msg).toContain(dir);
   });
 
@@ -293,9 +385,14 @@ describe('loadModel errors name the file and the tensor', () => {
     const t = asTensors(c, randomWeights(c, 0));
     t.get('model.norm.weight')!.data[5] = -Infinity;
     const dir = await writeDir(c, t);
-    const err = await loadModel(dir).then(() => undefined, (e: unknown) => e);
+    const err = await loadModel(dir).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(NonFiniteError);
-    expect((err as Error).message).toMatch(`${join(dir, 'model.safetensors')}: tensor "model.norm.weight" holds -Infinity at flat index 5`);
+    expect((err as Error).message).toMatch(
+      `${join(dir, 'model.safetensors')}: tensor "model.norm.weight" holds -Infinity at flat index 5`,
+    );
   });
 
   it('a truncated safetensors file', async () => {
@@ -363,18 +460,25 @@ describe('loadModel errors name the file and the tensor', () => {
     const m = await loadModel(dir);
     expect(m.config).toEqual(PRESET_CONFIGS['qwen3-0.6b']);
     expect(m.tokenizer.vocabSize).toBe(151669);
-    expect(JSON.parse(await readFile(join(dir, 'generation_config.json'), 'utf8')).eos_token_id).toEqual([151645, 151643]);
+    expect(JSON.parse(await readFile(join(dir, 'generation_config.json'), 'utf8')).eos_token_id).toEqual([
+      151645, 151643,
+    ]);
 
     // Past 2 GB of weights, --embed-weights goes to external data; it runs and matches Policy.score.
     const exported = join(root, 'qwen-export');
-    expect((await cli('export', '--model', dir, '--out', exported, '--embed-weights', '--graphs', 'score')).code).toBe(0);
+    expect((await cli('export', '--model', dir, '--out', exported, '--embed-weights', '--graphs', 'score')).code).toBe(
+      0,
+    );
     expect((await readdir(exported)).sort()).toContain('score.onnx.data');
     const ids = m.tokenizer.encode('<|im_start|>user\nWhat is 6 x 7?<|im_end|>');
     const batch = padBatch([ids], m.tokenizer.padTokenId);
     const expected = await new Policy(m.config, m.weights, { threads: 2 }).score(batch);
     const session = await createSession(join(exported, 'score.onnx'), { threads: 2 });
     const dims = [1, ids.length];
-    const out = await session.run({ input_ids: tensor('int64', batch.ids, dims), attention_mask: tensor('int64', batch.mask, dims) });
+    const out = await session.run({
+      input_ids: tensor('int64', batch.ids, dims),
+      attention_mask: tensor('int64', batch.mask, dims),
+    });
     await session.release();
     const got = out.logprobs!.data as Float32Array;
     for (let t = 0; t < ids.length - 1; t++) expect(Math.abs(got[t]! - expected[t]!)).toBeLessThan(1e-4);

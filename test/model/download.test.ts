@@ -13,7 +13,9 @@ import { hubEnv } from '../fixtures/hub-env.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'model-download-'));
 const TINY = join(process.cwd(), 'models/tiny-base');
-const tinyFiles: Record<string, Buffer> = Object.fromEntries(readdirSync(TINY).map((f) => [f, readFileSync(join(TINY, f))]));
+const tinyFiles: Record<string, Buffer> = Object.fromEntries(
+  readdirSync(TINY).map((f) => [f, readFileSync(join(TINY, f))]),
+);
 const ID = 'tiny-org/tiny-base';
 
 const REPOS: FakeRepo[] = [
@@ -80,9 +82,15 @@ describe('model download into the Hugging Face cache (a local fake Hub)', () => 
     const seen = own.requests.length;
     const again = await downloadModel(ID, { hubUrl: own.url });
     expect(again).toEqual({ ...first, status: 'cached' });
-    expect(await resolveModelPath(ID, 'model.path')).toEqual({ dir: first.dir, hub: { id: { name: ID, revision: 'main' }, commit: first.commit } });
+    expect(await resolveModelPath(ID, 'model.path')).toEqual({
+      dir: first.dir,
+      hub: { id: { name: ID, revision: 'main' }, commit: first.commit },
+    });
     // The whole load of a run, from a config that names the Hub id.
-    const config = parseConfig(`model: {path: ${ID}}\ntask: {name: mini-finqa}\nalgorithm: {name: grpo}\nthreads: 1\n`, 'hub-id.yaml');
+    const config = parseConfig(
+      `model: {path: ${ID}}\ntask: {name: mini-finqa}\nalgorithm: {name: grpo}\nthreads: 1\n`,
+      'hub-id.yaml',
+    );
     const inputs = await loadRunInputs(config);
     expect(inputs.start.dir).toBe(first.dir);
     expect(inputs.model.hub?.commit).toBe(first.commit);
@@ -93,7 +101,9 @@ describe('model download into the Hugging Face cache (a local fake Hub)', () => 
     const home = freshHome({ HF_ENDPOINT: hub.url, HF_HUB_CACHE: join(tmp, 'hub-cache') });
     const before = hub.requests.length;
     const r = await downloadModel(ID);
-    expect(r.dir).toBe(join(tmp, 'hub-cache', 'models--tiny-org--tiny-base', 'snapshots', hub.commit('model', ID, 'main')));
+    expect(r.dir).toBe(
+      join(tmp, 'hub-cache', 'models--tiny-org--tiny-base', 'snapshots', hub.commit('model', ID, 'main')),
+    );
     expect(hub.requests.length).toBeGreaterThan(before);
     expect(() => lstatSync(join(home, 'hub'))).toThrow();
     expect((await resolveModelPath(ID, 'model.path')).dir).toBe(r.dir);
@@ -133,8 +143,13 @@ describe('model download into the Hugging Face cache (a local fake Hub)', () => 
     await expect(resolveModelPath('Qwen/Qwen3-0.6B', 'model.path')).rejects.toThrow(
       /^model\.path Qwen\/Qwen3-0\.6B: no such directory, and not a model in the Hugging Face cache \(no .*models--Qwen--Qwen3-0\.6B\/refs\/main\)\. Models are fetched only by an explicit download: run `tsallis-run model download Qwen\/Qwen3-0\.6B`/,
     );
-    const config = parseConfig('model: {path: Qwen/Qwen3-0.6B@v2}\ntask: {name: mini-finqa}\nalgorithm: {name: grpo}\n', 'x.yaml');
-    await expect(loadRunInputs(config)).rejects.toThrow(/model\.path Qwen\/Qwen3-0\.6B@v2: .*`tsallis-run model download Qwen\/Qwen3-0\.6B@v2`/);
+    const config = parseConfig(
+      'model: {path: Qwen/Qwen3-0.6B@v2}\ntask: {name: mini-finqa}\nalgorithm: {name: grpo}\n',
+      'x.yaml',
+    );
+    await expect(loadRunInputs(config)).rejects.toThrow(
+      /model\.path Qwen\/Qwen3-0\.6B@v2: .*`tsallis-run model download Qwen\/Qwen3-0\.6B@v2`/,
+    );
     expect(hub.requests.length).toBe(before);
   });
 });
@@ -146,18 +161,30 @@ describe('model download errors', () => {
       /^model nobody\/nothing: not found on http:\/\/127\.0\.0\.1:\d+ \(401\): check the id and the kind \(model or dataset\); if it is private or gated, set HF_TOKEN/,
     );
     freshHome({ HF_TOKEN: 'hf_some_other_token' });
-    await expect(downloadModel('nobody/nothing', { hubUrl: hub.url })).rejects.toThrow(/^model nobody\/nothing: not found on .* \(404\)/);
-    await expect(downloadModel(`${ID}@nope`, { hubUrl: hub.url })).rejects.toThrow(/^model tiny-org\/tiny-base has no revision nope on /);
-    await expect(downloadModel('not an id', { hubUrl: hub.url })).rejects.toThrow(/^not an id: not a Hugging Face model id \(expected owner\/name or owner\/name@revision/);
+    await expect(downloadModel('nobody/nothing', { hubUrl: hub.url })).rejects.toThrow(
+      /^model nobody\/nothing: not found on .* \(404\)/,
+    );
+    await expect(downloadModel(`${ID}@nope`, { hubUrl: hub.url })).rejects.toThrow(
+      /^model tiny-org\/tiny-base has no revision nope on /,
+    );
+    await expect(downloadModel('not an id', { hubUrl: hub.url })).rejects.toThrow(
+      /^not an id: not a Hugging Face model id \(expected owner\/name or owner\/name@revision/,
+    );
   });
 
   it('a gated repository: 401 without a token, 403 with one that has no access, a download with the right one', async () => {
     freshHome();
-    await expect(downloadModel('gated-org/tiny', { hubUrl: hub.url })).rejects.toThrow(/^model gated-org\/tiny: .* refused access \(401 GatedRepo\): the repository is gated or private; set HF_TOKEN/);
+    await expect(downloadModel('gated-org/tiny', { hubUrl: hub.url })).rejects.toThrow(
+      /^model gated-org\/tiny: .* refused access \(401 GatedRepo\): the repository is gated or private; set HF_TOKEN/,
+    );
     freshHome({ HF_TOKEN: 'hf_no_access' });
-    await expect(downloadModel('gated-org/tiny', { hubUrl: hub.url })).rejects.toThrow(/refused access \(403 GatedRepo\).*the token from \$HF_TOKEN has no access to it/);
+    await expect(downloadModel('gated-org/tiny', { hubUrl: hub.url })).rejects.toThrow(
+      /refused access \(403 GatedRepo\).*the token from \$HF_TOKEN has no access to it/,
+    );
     freshHome({ HF_TOKEN: 'not-a-token' });
-    await expect(downloadModel('gated-org/tiny', { hubUrl: hub.url })).rejects.toThrow(/^\$HF_TOKEN: not a Hugging Face access token/);
+    await expect(downloadModel('gated-org/tiny', { hubUrl: hub.url })).rejects.toThrow(
+      /^\$HF_TOKEN: not a Hugging Face access token/,
+    );
     freshHome({ HF_TOKEN: FAKE_TOKEN });
     const before = hub.requests.length;
     const r = await downloadModel('gated-org/tiny', { hubUrl: hub.url });
@@ -169,13 +196,19 @@ describe('model download errors', () => {
 
   it('offline with nothing cached, HF_HUB_OFFLINE, and a repository that is not a model', async () => {
     freshHome();
-    await expect(downloadModel(ID, { hubUrl: await deadUrl() })).rejects.toThrow(/^cannot reach http:\/\/127\.0\.0\.1:\d+, or lost the connection \(ECONNREFUSED\), while fetching model tiny-org\/tiny-base: are you offline\?/);
+    await expect(downloadModel(ID, { hubUrl: await deadUrl() })).rejects.toThrow(
+      /^cannot reach http:\/\/127\.0\.0\.1:\d+, or lost the connection \(ECONNREFUSED\), while fetching model tiny-org\/tiny-base: are you offline\?/,
+    );
     freshHome({ HF_HUB_OFFLINE: '1' });
     const before = hub.requests.length;
-    await expect(downloadModel(ID, { hubUrl: hub.url })).rejects.toThrow(/not \(whole\) in the cache .*HF_HUB_OFFLINE is set/);
+    await expect(downloadModel(ID, { hubUrl: hub.url })).rejects.toThrow(
+      /not \(whole\) in the cache .*HF_HUB_OFFLINE is set/,
+    );
     expect(hub.requests.length).toBe(before);
     freshHome();
-    await expect(downloadModel('odd-org/not-a-model', { hubUrl: hub.url })).rejects.toThrow(/lacks config\.json, tokenizer\.json, tokenizer_config\.json, model\.safetensors: not a model/);
+    await expect(downloadModel('odd-org/not-a-model', { hubUrl: hub.url })).rejects.toThrow(
+      /lacks config\.json, tokenizer\.json, tokenizer_config\.json, model\.safetensors: not a model/,
+    );
   });
 
   it('the CLI prints the snapshot folder on stdout and exits 2 on an error', async () => {
@@ -187,8 +220,12 @@ describe('model download errors', () => {
     }) as never);
     try {
       await main(['model', 'download', ID, '--hub-url', hub.url]);
-      expect(out.mock.calls.map((c) => String(c[0])).join('')).toBe(`${(await resolveModelPath(ID, 'model.path')).dir}\n`);
-      expect(err.mock.calls.map((c) => String(c[0])).join('')).toMatch(/downloading model\.safetensors \(1\.8 MB\)[\s\S]*use it as model\.path: tiny-org\/tiny-base/);
+      expect(out.mock.calls.map((c) => String(c[0])).join('')).toBe(
+        `${(await resolveModelPath(ID, 'model.path')).dir}\n`,
+      );
+      expect(err.mock.calls.map((c) => String(c[0])).join('')).toMatch(
+        /downloading model\.safetensors \(1\.8 MB\)[\s\S]*use it as model\.path: tiny-org\/tiny-base/,
+      );
       await expect(main(['model', 'download', 'nobody/nothing', '--hub-url', hub.url])).rejects.toThrow('exit 2');
       expect(err.mock.calls.map((c) => String(c[0])).join('')).toMatch(/tsallis-run: model nobody\/nothing: not found/);
     } finally {

@@ -9,12 +9,45 @@ import { Policy, type WeightArray } from '../../src/runtime/policy.js';
 import type { GenerateOptions } from '../../src/runtime/rollout.js';
 import { Rng } from '../../src/util/rng.js';
 
-const base = { vocabSize: 97, hiddenSize: 32, numLayers: 2, numHeads: 4, numKvHeads: 2, headDim: 16, intermediateSize: 48, rmsNormEps: 1e-6, ropeTheta: 10000, maxPositionEmbeddings: 512 };
-const qwen3: ModelConfig = { ...base, architecture: 'qwen3', tieWordEmbeddings: true, attentionBias: false, qkNorm: true };
+const base = {
+  vocabSize: 97,
+  hiddenSize: 32,
+  numLayers: 2,
+  numHeads: 4,
+  numKvHeads: 2,
+  headDim: 16,
+  intermediateSize: 48,
+  rmsNormEps: 1e-6,
+  ropeTheta: 10000,
+  maxPositionEmbeddings: 512,
+};
+const qwen3: ModelConfig = {
+  ...base,
+  architecture: 'qwen3',
+  tieWordEmbeddings: true,
+  attentionBias: false,
+  qkNorm: true,
+};
 const configs: [string, ModelConfig][] = [
   ['Qwen3 (q/k norm, 2 query heads per KV head)', qwen3],
-  ['Qwen2 (q/k/v bias, 4 query heads per KV head)', { ...base, architecture: 'qwen2', tieWordEmbeddings: false, attentionBias: true, qkNorm: false, numKvHeads: 1 }],
-  ['Qwen3 with yarn RoPE (scaled cos / sin)', { ...qwen3, ropeScaling: { type: 'yarn', factor: 4, originalMaxPositionEmbeddings: 16, betaFast: 32, betaSlow: 1, truncate: true } }],
+  [
+    'Qwen2 (q/k/v bias, 4 query heads per KV head)',
+    { ...base, architecture: 'qwen2', tieWordEmbeddings: false, attentionBias: true, qkNorm: false, numKvHeads: 1 },
+  ],
+  [
+    'Qwen3 with yarn RoPE (scaled cos / sin)',
+    {
+      ...qwen3,
+      ropeScaling: {
+        type: 'yarn',
+        factor: 4,
+        originalMaxPositionEmbeddings: 16,
+        betaFast: 32,
+        betaSlow: 1,
+        truncate: true,
+      },
+    },
+  ],
 ];
 
 /** Weights large enough, with non-unit norm gains and biases, that every block matters. */
@@ -29,18 +62,23 @@ function weights(c: ModelConfig, dtype: 'float32' | 'float64'): Map<string, Weig
   return new Map([...w].map(([k, v]) => [k, dtype === 'float64' ? Float64Array.from(v) : v]));
 }
 
-const policy = (c: ModelConfig, dtype: 'float32' | 'float64', kernels: KernelsName) => new Policy(c, weights(c, dtype), { dtype, kernels, threads: 1 });
+const policy = (c: ModelConfig, dtype: 'float32' | 'float64', kernels: KernelsName) =>
+  new Policy(c, weights(c, dtype), { dtype, kernels, threads: 1 });
 
 /** Odd and even lengths, so the two-block attention splits unevenly and padding lands in both blocks. */
 function batch(c: ModelConfig) {
   const rng = new Rng(3);
-  return padBatch([11, 6, 2].map((n) => Array.from({ length: n }, () => rng.int(c.vocabSize))), 0);
+  return padBatch(
+    [11, 6, 2].map((n) => Array.from({ length: n }, () => rng.int(c.vocabSize))),
+    0,
+  );
 }
 
 /** The largest difference relative to the largest magnitude of `want`. */
 function relativeError(got: ArrayLike<number>, want: ArrayLike<number>): number {
   expect(got.length).toBe(want.length);
-  let diff = 0, scale = 1e-30;
+  let diff = 0,
+    scale = 1e-30;
   for (let i = 0; i < want.length; i++) {
     diff = Math.max(diff, Math.abs(got[i]! - want[i]!));
     scale = Math.max(scale, Math.abs(want[i]!));
@@ -62,7 +100,9 @@ describe('the kernels table', () => {
 
   it('builds other graphs for the reference row than for the default rows', () => {
     const bytes = (b: { bytes: Uint8Array }) => Buffer.from(b.bytes).toString('base64');
-    expect(bytes(buildTrainGraph(qwen3, {}, 'float64', 'reference'))).not.toBe(bytes(buildTrainGraph(qwen3, {}, 'float64')));
+    expect(bytes(buildTrainGraph(qwen3, {}, 'float64', 'reference'))).not.toBe(
+      bytes(buildTrainGraph(qwen3, {}, 'float64')),
+    );
     expect(bytes(buildScoreGraph(qwen3, 'float32', 'reference'))).not.toBe(bytes(buildScoreGraph(qwen3, 'float32')));
     expect(bytes(buildScoreGraph(qwen3, 'float32', 'fast'))).not.toBe(bytes(buildScoreGraph(qwen3, 'float32')));
   });
@@ -71,14 +111,18 @@ describe('the kernels table', () => {
 describe.each(configs)('each row of the kernels table computes what the reference row does: %s', (_name, c) => {
   it('score: fast in float64, fast and fused in float32', async () => {
     const b = batch(c);
-    for (const [dtype, row, tol] of [['float64', 'fast', 1e-12], ['float32', 'fast', 2e-6], ['float32', 'fused', 2e-6]] as const) {
+    for (const [dtype, row, tol] of [
+      ['float64', 'fast', 1e-12],
+      ['float32', 'fast', 2e-6],
+      ['float32', 'fused', 2e-6],
+    ] as const) {
       const want = await policy(c, dtype, 'reference').score(b);
       const got = await policy(c, dtype, row).score(b);
       expect(relativeError(got, want)).toBeLessThan(tol);
     }
   });
 
-  it('train (clip and KL on): the fast row\'s loss, log-probs and every gradient, float64', async () => {
+  it("train (clip and KL on): the fast row's loss, log-probs and every gradient, float64", async () => {
     const b = batch(c);
     const rng = new Rng(11);
     const n = b.batch * (b.length - 1);
@@ -88,7 +132,10 @@ describe.each(configs)('each row of the kernels table computes what the referenc
     const inputs = {
       coef,
       clip: { oldLogprobs: logp.map((v) => v + 0.3 * rng.normal()), low: 0.8, high: 1.2 },
-      kl: { refLogprobs: logp.map((v) => v + 0.3 * rng.normal()), coef: Float64Array.from({ length: n }, () => rng.uniform()) },
+      kl: {
+        refLogprobs: logp.map((v) => v + 0.3 * rng.normal()),
+        coef: Float64Array.from({ length: n }, () => rng.uniform()),
+      },
     };
     const want = await reference.trainStep(b, inputs);
     const got = await policy(c, 'float64', 'fast').trainStep(b, inputs);
@@ -99,11 +146,22 @@ describe.each(configs)('each row of the kernels table computes what the referenc
     expect(errors).toHaveLength(parameterSpecs(c).length);
   });
 
-  it('greedy generation: fast in float64 and fused in float32 pick the reference\'s tokens', async () => {
+  it("greedy generation: fast in float64 and fused in float32 pick the reference's tokens", async () => {
     const rng = new Rng(4);
     const prompts = [7, 2, 5].map((n) => Array.from({ length: n }, () => 1 + rng.int(c.vocabSize - 1)));
-    const o: GenerateOptions = { samplesPerPrompt: 1, maxNewTokens: 9, temperature: 0, topP: 1, topK: 0, stop: { eosIds: [], forceCloseIds: [] }, seed: 1 };
-    for (const [dtype, row, tol] of [['float64', 'fast', 1e-9], ['float32', 'fused', 1e-4]] as const) {
+    const o: GenerateOptions = {
+      samplesPerPrompt: 1,
+      maxNewTokens: 9,
+      temperature: 0,
+      topP: 1,
+      topK: 0,
+      stop: { eosIds: [], forceCloseIds: [] },
+      seed: 1,
+    };
+    for (const [dtype, row, tol] of [
+      ['float64', 'fast', 1e-9],
+      ['float32', 'fused', 1e-4],
+    ] as const) {
       const want = await generate(policy(c, dtype, 'reference'), prompts, o);
       const got = await generate(policy(c, dtype, row), prompts, o);
       expect(got.map((r) => r.tokens)).toEqual(want.map((r) => r.tokens));

@@ -6,12 +6,35 @@ import { padBatch } from '../../src/runtime/batch.js';
 import { Rng } from '../../src/util/rng.js';
 import { referenceLogProbs, type RefConfig } from './reference-decoder.js';
 
-const base = { vocabSize: 97, hiddenSize: 32, numLayers: 2, numHeads: 4, numKvHeads: 2, headDim: 16, intermediateSize: 48, rmsNormEps: 1e-6, ropeTheta: 10000, maxPositionEmbeddings: 512 };
-const qwen3: ModelConfig = { ...base, architecture: 'qwen3', tieWordEmbeddings: true, attentionBias: false, qkNorm: true };
+const base = {
+  vocabSize: 97,
+  hiddenSize: 32,
+  numLayers: 2,
+  numHeads: 4,
+  numKvHeads: 2,
+  headDim: 16,
+  intermediateSize: 48,
+  rmsNormEps: 1e-6,
+  ropeTheta: 10000,
+  maxPositionEmbeddings: 512,
+};
+const qwen3: ModelConfig = {
+  ...base,
+  architecture: 'qwen3',
+  tieWordEmbeddings: true,
+  attentionBias: false,
+  qkNorm: true,
+};
 const variants: [string, ModelConfig][] = [
   ['Qwen3 (q/k norm, tied embeddings)', qwen3],
-  ['Qwen2 (q/k/v bias, untied lm_head)', { ...base, architecture: 'qwen2', tieWordEmbeddings: false, attentionBias: true, qkNorm: false, numKvHeads: 1 }],
-  ['Llama (no bias, no q/k norm, untied)', { ...base, architecture: 'llama', tieWordEmbeddings: false, attentionBias: false, qkNorm: false, headDim: 8 }],
+  [
+    'Qwen2 (q/k/v bias, untied lm_head)',
+    { ...base, architecture: 'qwen2', tieWordEmbeddings: false, attentionBias: true, qkNorm: false, numKvHeads: 1 },
+  ],
+  [
+    'Llama (no bias, no q/k norm, untied)',
+    { ...base, architecture: 'llama', tieWordEmbeddings: false, attentionBias: false, qkNorm: false, headDim: 8 },
+  ],
 ];
 
 /**
@@ -21,16 +44,59 @@ const variants: [string, ModelConfig][] = [
  * 11-token row and leaves the 6-token one at the default RoPE.
  */
 const scaled: [string, ModelConfig, Record<string, unknown>][] = [
-  ['Llama 3.2 preset (llama3, factor 32)', PRESET_CONFIGS['llama3.2-tiny'], { rope_type: 'llama3', factor: 32, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8192 }],
+  [
+    'Llama 3.2 preset (llama3, factor 32)',
+    PRESET_CONFIGS['llama3.2-tiny'],
+    {
+      rope_type: 'llama3',
+      factor: 32,
+      low_freq_factor: 1,
+      high_freq_factor: 4,
+      original_max_position_embeddings: 8192,
+    },
+  ],
   ...(
     [
-      ['Llama, llama3 with an original context of 64', { ...variants[2]![1], headDim: 16 }, { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 64 }],
-      ['Qwen3, yarn factor 4 over an original context of 32', qwen3, { rope_type: 'yarn', factor: 4, original_max_position_embeddings: 32 }],
-      ['Qwen3, yarn with mscale and an explicit beta_fast', qwen3, { rope_type: 'yarn', factor: 16, original_max_position_embeddings: 64, beta_fast: 8, mscale: 1, mscale_all_dim: 0.5 }],
+      [
+        'Llama, llama3 with an original context of 64',
+        { ...variants[2]![1], headDim: 16 },
+        {
+          rope_type: 'llama3',
+          factor: 8,
+          low_freq_factor: 1,
+          high_freq_factor: 4,
+          original_max_position_embeddings: 64,
+        },
+      ],
+      [
+        'Qwen3, yarn factor 4 over an original context of 32',
+        qwen3,
+        { rope_type: 'yarn', factor: 4, original_max_position_embeddings: 32 },
+      ],
+      [
+        'Qwen3, yarn with mscale and an explicit beta_fast',
+        qwen3,
+        {
+          rope_type: 'yarn',
+          factor: 16,
+          original_max_position_embeddings: 64,
+          beta_fast: 8,
+          mscale: 1,
+          mscale_all_dim: 0.5,
+        },
+      ],
       ['Qwen3, linear factor 3', qwen3, { rope_type: 'linear', factor: 3 }],
-      ['Qwen3, dynamic factor 2 past max_position_embeddings 8', { ...qwen3, maxPositionEmbeddings: 8 }, { rope_type: 'dynamic', factor: 2 }],
+      [
+        'Qwen3, dynamic factor 2 past max_position_embeddings 8',
+        { ...qwen3, maxPositionEmbeddings: 8 },
+        { rope_type: 'dynamic', factor: 2 },
+      ],
     ] as [string, ModelConfig, Record<string, unknown>][]
-  ).map(([name, c, rope]): [string, ModelConfig, Record<string, unknown>] => [name, parseModelConfig({ ...toHfConfig(c), rope_scaling: rope }), rope]),
+  ).map(([name, c, rope]): [string, ModelConfig, Record<string, unknown>] => [
+    name,
+    parseModelConfig({ ...toHfConfig(c), rope_scaling: rope }),
+    rope,
+  ]),
 ];
 
 async function compare(c: ModelConfig, ref: RefConfig, scaledRope = false) {
@@ -43,7 +109,10 @@ async function compare(c: ModelConfig, ref: RefConfig, scaledRope = false) {
   }
   const w64 = new Map([...w].map(([k, v]) => [k, Float64Array.from(v)]));
   const policy = new Policy(c, w64, { dtype: 'float64', threads: 1 });
-  const seqs = [Array.from({ length: 11 }, () => rng.int(c.vocabSize)), Array.from({ length: 6 }, () => rng.int(c.vocabSize))];
+  const seqs = [
+    Array.from({ length: 11 }, () => rng.int(c.vocabSize)),
+    Array.from({ length: 6 }, () => rng.int(c.vocabSize)),
+  ];
   const batch = padBatch(seqs, 0);
   const got = await policy.score(batch);
   const T = batch.length;

@@ -97,19 +97,46 @@ function zeroAll(w: Map<string, Float32Array>, suffixes: string[]): void {
 // Configurations shaped like the three families (tiny).
 
 const QWEN3: RefConfig = {
-  vocabSize: 24, hiddenSize: 16, numLayers: 2, numHeads: 4, numKvHeads: 2, headDim: 8,
-  intermediateSize: 24, rmsNormEps: 1e-6, ropeTheta: 1_000_000, tieWordEmbeddings: true,
-  attentionBias: false, qkNorm: true,
+  vocabSize: 24,
+  hiddenSize: 16,
+  numLayers: 2,
+  numHeads: 4,
+  numKvHeads: 2,
+  headDim: 8,
+  intermediateSize: 24,
+  rmsNormEps: 1e-6,
+  ropeTheta: 1_000_000,
+  tieWordEmbeddings: true,
+  attentionBias: false,
+  qkNorm: true,
 };
 const QWEN2: RefConfig = {
-  vocabSize: 20, hiddenSize: 16, numLayers: 2, numHeads: 4, numKvHeads: 2, headDim: 4,
-  intermediateSize: 32, rmsNormEps: 1e-6, ropeTheta: 10_000, tieWordEmbeddings: false,
-  attentionBias: true, qkNorm: false,
+  vocabSize: 20,
+  hiddenSize: 16,
+  numLayers: 2,
+  numHeads: 4,
+  numKvHeads: 2,
+  headDim: 4,
+  intermediateSize: 32,
+  rmsNormEps: 1e-6,
+  ropeTheta: 10_000,
+  tieWordEmbeddings: false,
+  attentionBias: true,
+  qkNorm: false,
 };
 const LLAMA: RefConfig = {
-  vocabSize: 20, hiddenSize: 24, numLayers: 2, numHeads: 4, numKvHeads: 1, headDim: 6,
-  intermediateSize: 32, rmsNormEps: 1e-5, ropeTheta: 500_000, tieWordEmbeddings: false,
-  attentionBias: false, qkNorm: false,
+  vocabSize: 20,
+  hiddenSize: 24,
+  numLayers: 2,
+  numHeads: 4,
+  numKvHeads: 1,
+  headDim: 6,
+  intermediateSize: 32,
+  rmsNormEps: 1e-5,
+  ropeTheta: 500_000,
+  tieWordEmbeddings: false,
+  attentionBias: false,
+  qkNorm: false,
 };
 const FAMILIES: [string, RefConfig][] = [
   ['qwen3 (qk-norm, tied, GQA 4/2, headDim*heads != hidden)', QWEN3],
@@ -135,7 +162,12 @@ describe('reference decoder: shapes and validation', () => {
   it('default positions equal explicit 0..T-1', () => {
     const w = makeWeights(QWEN3, 2);
     const a = referenceLogits(QWEN3, w, IDS);
-    const b = referenceLogits(QWEN3, w, IDS, IDS.map((_, i) => i));
+    const b = referenceLogits(
+      QWEN3,
+      w,
+      IDS,
+      IDS.map((_, i) => i),
+    );
     for (let t = 0; t < IDS.length; t++) expect(maxAbsDiff(a[t]!, b[t]!)).toBe(0);
   });
 
@@ -203,7 +235,12 @@ describe('reference decoder: (b) RoPE depends only on relative positions', () =>
     const w = makeWeights(c, 20);
     const base = referenceLogits(c, w, IDS);
     for (const shift of [1, 37, 1000]) {
-      const shifted = referenceLogits(c, w, IDS, IDS.map((_, i) => i + shift));
+      const shifted = referenceLogits(
+        c,
+        w,
+        IDS,
+        IDS.map((_, i) => i + shift),
+      );
       for (let t = 0; t < IDS.length; t++) expect(maxAbsDiff(base[t]!, shifted[t]!)).toBeLessThan(1e-9);
     }
   });
@@ -211,7 +248,12 @@ describe('reference decoder: (b) RoPE depends only on relative positions', () =>
   it.each(FAMILIES)('%s: changing relative offsets does change logits (RoPE is active)', (_name, c) => {
     const w = makeWeights(c, 21);
     const base = referenceLogits(c, w, IDS);
-    const stretched = referenceLogits(c, w, IDS, IDS.map((_, i) => 3 * i));
+    const stretched = referenceLogits(
+      c,
+      w,
+      IDS,
+      IDS.map((_, i) => 3 * i),
+    );
     expect(maxAbsDiff(base[0]!, stretched[0]!)).toBeLessThan(1e-12); // a single key: position irrelevant
     expect(maxAbsDiff(base[IDS.length - 1]!, stretched[IDS.length - 1]!)).toBeGreaterThan(1e-6);
   });
@@ -256,9 +298,14 @@ describe('reference decoder: (c) hand-checkable cases', () => {
       // Softmax over a single key is 1, so each query head outputs its kv head's v.
       const perGroup = c.numHeads / c.numKvHeads;
       const concat: number[] = [];
-      for (let h = 0; h < c.numHeads; h++) concat.push(...v.slice(Math.floor(h / perGroup) * D, Math.floor(h / perGroup) * D + D));
+      for (let h = 0; h < c.numHeads; h++)
+        concat.push(...v.slice(Math.floor(h / perGroup) * D, Math.floor(h / perGroup) * D + D));
       const o = matVec(w.get(`${p}self_attn.o_proj.weight`)!, concat, H);
-      const expected = head(c, w, x.map((xi, i) => xi + o[i]!));
+      const expected = head(
+        c,
+        w,
+        x.map((xi, i) => xi + o[i]!),
+      );
       expect(maxAbsDiff(referenceLogits(c, w, [id])[0]!, expected)).toBeLessThan(1e-10);
       // Position does not matter for a lone token.
       expect(maxAbsDiff(referenceLogits(c, w, [id], [123])[0]!, expected)).toBeLessThan(1e-10);
@@ -280,7 +327,11 @@ describe('reference decoder: (c) hand-checkable cases', () => {
       const u = matVec(w.get(`${p}mlp.up_proj.weight`)!, n, I);
       const a = g.map((gi, i) => (gi / (1 + Math.exp(-gi))) * u[i]!);
       const d = matVec(w.get(`${p}mlp.down_proj.weight`)!, a, H);
-      const expected = head(c, w, x.map((xi, i) => xi + d[i]!));
+      const expected = head(
+        c,
+        w,
+        x.map((xi, i) => xi + d[i]!),
+      );
       expect(maxAbsDiff(logits[t]!, expected)).toBeLessThan(1e-10);
     });
   });
@@ -323,7 +374,11 @@ describe('reference decoder: (c) hand-checkable cases', () => {
     const pr = e.map((ei) => ei / (e[0]! + e[1]!));
     const att = Array.from({ length: D }, (_, d) => pr[0]! * v[0]![d]! + pr[1]! * v[1]![d]!);
     const o = matVec(w.get(`${p}self_attn.o_proj.weight`)!, att, H);
-    return head(c, w, xs[1]!.map((xi, i) => xi + o[i]!));
+    return head(
+      c,
+      w,
+      xs[1]!.map((xi, i) => xi + o[i]!),
+    );
   }
 
   const ONE_HEAD: [string, boolean][] = [
@@ -332,13 +387,25 @@ describe('reference decoder: (c) hand-checkable cases', () => {
   ];
   it.each(ONE_HEAD)('two tokens, one head %s: matches a direct attention with rotate_half RoPE', (_name, qkNorm) => {
     const c: RefConfig = {
-      vocabSize: 10, hiddenSize: 8, numLayers: 1, numHeads: 1, numKvHeads: 1, headDim: 8,
-      intermediateSize: 8, rmsNormEps: 1e-6, ropeTheta: 10, tieWordEmbeddings: false,
-      attentionBias: false, qkNorm,
+      vocabSize: 10,
+      hiddenSize: 8,
+      numLayers: 1,
+      numHeads: 1,
+      numKvHeads: 1,
+      headDim: 8,
+      intermediateSize: 8,
+      rmsNormEps: 1e-6,
+      ropeTheta: 10,
+      tieWordEmbeddings: false,
+      attentionBias: false,
+      qkNorm,
     };
     const w = makeWeights(c, 40);
     zeroAll(w, MLP);
-    for (const pos of [[0, 1], [3, 7]] as [number, number][]) {
+    for (const pos of [
+      [0, 1],
+      [3, 7],
+    ] as [number, number][]) {
       const got = referenceLogits(c, w, [4, 6], pos)[1]!;
       const half = twoTokenExpected(c, w, [4, 6], pos, 'half');
       const inter = twoTokenExpected(c, w, [4, 6], pos, 'interleaved');
@@ -362,9 +429,18 @@ describe('reference decoder: (d) grouped KV heads follow repeat_kv', () => {
   ];
   it.each(GQA)('%s equals full MHA with each kv head duplicated (repeat_interleave order)', (_name, nKv) => {
     const small: RefConfig = {
-      vocabSize: 16, hiddenSize: 16, numLayers: 2, numHeads: 4, numKvHeads: nKv, headDim: 4,
-      intermediateSize: 20, rmsNormEps: 1e-6, ropeTheta: 10_000, tieWordEmbeddings: false,
-      attentionBias: true, qkNorm: true,
+      vocabSize: 16,
+      hiddenSize: 16,
+      numLayers: 2,
+      numHeads: 4,
+      numKvHeads: nKv,
+      headDim: 4,
+      intermediateSize: 20,
+      rmsNormEps: 1e-6,
+      ropeTheta: 10_000,
+      tieWordEmbeddings: false,
+      attentionBias: true,
+      qkNorm: true,
     };
     const full: RefConfig = { ...small, numKvHeads: small.numHeads };
     const groups = small.numHeads / nKv;
@@ -374,18 +450,33 @@ describe('reference decoder: (d) grouped KV heads follow repeat_kv', () => {
       for (let l = 0; l < small.numLayers; l++) {
         for (const proj of ['k_proj', 'v_proj']) {
           const base = `model.layers.${l}.self_attn.${proj}`;
-          wf.set(`${base}.weight`, expandHeads(w.get(`${base}.weight`)!, full.numHeads, small.headDim * small.hiddenSize, map));
+          wf.set(
+            `${base}.weight`,
+            expandHeads(w.get(`${base}.weight`)!, full.numHeads, small.headDim * small.hiddenSize, map),
+          );
           wf.set(`${base}.bias`, expandHeads(w.get(`${base}.bias`)!, full.numHeads, small.headDim, map));
         }
       }
       return wf;
     };
-    const a = referenceLogits(small, w, IDS.map((i) => i % 16));
-    const b = referenceLogits(full, build((h) => Math.floor(h / groups)), IDS.map((i) => i % 16));
+    const a = referenceLogits(
+      small,
+      w,
+      IDS.map((i) => i % 16),
+    );
+    const b = referenceLogits(
+      full,
+      build((h) => Math.floor(h / groups)),
+      IDS.map((i) => i % 16),
+    );
     for (let t = 0; t < IDS.length; t++) expect(maxAbsDiff(a[t]!, b[t]!)).toBeLessThan(1e-12);
     if (nKv > 1) {
       // The other plausible mapping (head h -> kv head h % nKv, i.e. tiling) must differ.
-      const wrong = referenceLogits(full, build((h) => h % nKv), IDS.map((i) => i % 16));
+      const wrong = referenceLogits(
+        full,
+        build((h) => h % nKv),
+        IDS.map((i) => i % 16),
+      );
       expect(maxAbsDiff(a[IDS.length - 1]!, wrong[IDS.length - 1]!)).toBeGreaterThan(1e-6);
     }
   });
@@ -414,7 +505,10 @@ describe('reference decoder: log-probabilities', () => {
   it('is stable for huge logits (probabilities still sum to 1)', () => {
     const c = QWEN2;
     const w = makeWeights(c, 62);
-    w.set('lm_head.weight', w.get('lm_head.weight')!.map((v) => v * 1e4));
+    w.set(
+      'lm_head.weight',
+      w.get('lm_head.weight')!.map((v) => v * 1e4),
+    );
     const lp = referenceLogProbs(c, w, IDS);
     for (const v of lp) {
       expect(Number.isFinite(v)).toBe(true);

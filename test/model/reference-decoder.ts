@@ -170,12 +170,14 @@ export function referenceRope(c: RefConfig, seqLen: number): { invFreq: Float64A
     const mscaleAllDim = rs.mscale_all_dim as number | undefined;
     let attentionFactor = rs.attention_factor as number | undefined;
     if (attentionFactor === undefined) {
-      attentionFactor = mscale && mscaleAllDim ? getMscale(factor, mscale) / getMscale(factor, mscaleAllDim) : getMscale(factor);
+      attentionFactor =
+        mscale && mscaleAllDim ? getMscale(factor, mscale) / getMscale(factor, mscaleAllDim) : getMscale(factor);
     }
     const betaFast = (rs.beta_fast as number | undefined) || 32;
     const betaSlow = (rs.beta_slow as number | undefined) || 1;
     const truncate = (rs.truncate as boolean | undefined) ?? true;
-    const findCorrectionDim = (numRotations: number) => (dim * Math.log(original / (numRotations * 2 * Math.PI))) / (2 * Math.log(base));
+    const findCorrectionDim = (numRotations: number) =>
+      (dim * Math.log(original / (numRotations * 2 * Math.PI))) / (2 * Math.log(base));
     let low = findCorrectionDim(betaFast);
     let high = findCorrectionDim(betaSlow);
     if (truncate) {
@@ -207,7 +209,14 @@ export function referenceRope(c: RefConfig, seqLen: number): { invFreq: Float64A
  *   out[j]       = x[j] * cos - x[j+d/2] * sin
  *   out[j + d/2] = x[j+d/2] * cos + x[j] * sin
  */
-function applyRope(v: Float64Array, offset: number, d: number, pos: number, invFreq: Float64Array, scaling: number): void {
+function applyRope(
+  v: Float64Array,
+  offset: number,
+  d: number,
+  pos: number,
+  invFreq: Float64Array,
+  scaling: number,
+): void {
   const cos = Math.cos;
   const sin = Math.sin;
   const half = d / 2;
@@ -224,7 +233,13 @@ function applyRope(v: Float64Array, offset: number, d: number, pos: number, invF
 
 function checkConfig(c: RefConfig): void {
   const ints: (keyof RefConfig)[] = [
-    'vocabSize', 'hiddenSize', 'numLayers', 'numHeads', 'numKvHeads', 'headDim', 'intermediateSize',
+    'vocabSize',
+    'hiddenSize',
+    'numLayers',
+    'numHeads',
+    'numKvHeads',
+    'headDim',
+    'intermediateSize',
   ];
   for (const k of ints) {
     const v = c[k] as number;
@@ -241,12 +256,7 @@ function checkConfig(c: RefConfig): void {
  * positions defaults to 0..T-1 (HF: position_ids = cache_position = arange(T)); the causal mask is
  * by sequence index (key j visible to query i iff j <= i), independent of the positions values.
  */
-export function referenceLogits(
-  c: RefConfig,
-  weights: Weights,
-  ids: number[],
-  positions?: number[],
-): Float64Array[] {
+export function referenceLogits(c: RefConfig, weights: Weights, ids: number[], positions?: number[]): Float64Array[] {
   checkConfig(c);
   const T = ids.length;
   const pos = positions ?? ids.map((_, i) => i);

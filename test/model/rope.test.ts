@@ -6,19 +6,89 @@ import { referenceRope } from './reference-decoder.js';
 
 /** A config.json of the given RoPE; dims only matter through head_dim. */
 function hfConfig(o: Record<string, unknown>): Record<string, unknown> {
-  return { model_type: 'qwen3', vocab_size: 64, hidden_size: 64, num_hidden_layers: 1, num_attention_heads: 2, num_key_value_heads: 1, head_dim: 128, intermediate_size: 32, ...o };
+  return {
+    model_type: 'qwen3',
+    vocab_size: 64,
+    hidden_size: 64,
+    num_hidden_layers: 1,
+    num_attention_heads: 2,
+    num_key_value_heads: 1,
+    head_dim: 128,
+    intermediate_size: 32,
+    ...o,
+  };
 }
 
 const CASES: [string, Record<string, unknown>][] = [
   ['linear', { rope_theta: 10000, rope_scaling: { rope_type: 'linear', factor: 4 } }],
   ['linear (legacy "type")', { rope_theta: 10000, rope_scaling: { type: 'linear', factor: 2.5 } }],
   ['dynamic', { rope_theta: 10000, max_position_embeddings: 2048, rope_scaling: { rope_type: 'dynamic', factor: 2 } }],
-  ['llama3 (Llama 3.2)', { rope_theta: 500000, max_position_embeddings: 131072, rope_scaling: { rope_type: 'llama3', factor: 32, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8192 } }],
-  ['llama3 (Llama 3.1, head_dim 64)', { head_dim: 64, rope_theta: 500000, rope_scaling: { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8192 } }],
-  ['yarn (Qwen3 long context)', { rope_theta: 1000000, max_position_embeddings: 40960, rope_scaling: { rope_type: 'yarn', factor: 4, original_max_position_embeddings: 32768 } }],
-  ['yarn (Qwen2.5, legacy "type", no original)', { rope_theta: 1000000, max_position_embeddings: 32768, rope_scaling: { type: 'yarn', factor: 4 } }],
-  ['yarn (mscale, betas, truncate false)', { head_dim: 64, rope_theta: 10000, max_position_embeddings: 4096, rope_scaling: { rope_type: 'yarn', factor: 40, original_max_position_embeddings: 4096, beta_fast: 16, beta_slow: 2, mscale: 1, mscale_all_dim: 0.707, truncate: false } }],
-  ['yarn (explicit attention_factor)', { head_dim: 32, rope_theta: 10000, rope_scaling: { rope_type: 'yarn', factor: 8, original_max_position_embeddings: 2048, attention_factor: 1.25 } }],
+  [
+    'llama3 (Llama 3.2)',
+    {
+      rope_theta: 500000,
+      max_position_embeddings: 131072,
+      rope_scaling: {
+        rope_type: 'llama3',
+        factor: 32,
+        low_freq_factor: 1,
+        high_freq_factor: 4,
+        original_max_position_embeddings: 8192,
+      },
+    },
+  ],
+  [
+    'llama3 (Llama 3.1, head_dim 64)',
+    {
+      head_dim: 64,
+      rope_theta: 500000,
+      rope_scaling: {
+        rope_type: 'llama3',
+        factor: 8,
+        low_freq_factor: 1,
+        high_freq_factor: 4,
+        original_max_position_embeddings: 8192,
+      },
+    },
+  ],
+  [
+    'yarn (Qwen3 long context)',
+    {
+      rope_theta: 1000000,
+      max_position_embeddings: 40960,
+      rope_scaling: { rope_type: 'yarn', factor: 4, original_max_position_embeddings: 32768 },
+    },
+  ],
+  [
+    'yarn (Qwen2.5, legacy "type", no original)',
+    { rope_theta: 1000000, max_position_embeddings: 32768, rope_scaling: { type: 'yarn', factor: 4 } },
+  ],
+  [
+    'yarn (mscale, betas, truncate false)',
+    {
+      head_dim: 64,
+      rope_theta: 10000,
+      max_position_embeddings: 4096,
+      rope_scaling: {
+        rope_type: 'yarn',
+        factor: 40,
+        original_max_position_embeddings: 4096,
+        beta_fast: 16,
+        beta_slow: 2,
+        mscale: 1,
+        mscale_all_dim: 0.707,
+        truncate: false,
+      },
+    },
+  ],
+  [
+    'yarn (explicit attention_factor)',
+    {
+      head_dim: 32,
+      rope_theta: 10000,
+      rope_scaling: { rope_type: 'yarn', factor: 8, original_max_position_embeddings: 2048, attention_factor: 1.25 },
+    },
+  ],
 ];
 
 const relErr = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
@@ -49,8 +119,12 @@ describe('RoPE scaling: inv_freq and attention factor against the float64 refere
     // Dynamic is the default RoPE up to max_position_embeddings; at 3 x 2048 with factor 2 the base is
     // 10000 * 5^(128/126), so the last frequency is 1 / (10000 * 5^(128/126))^(126/128).
     const dynamic = parseModelConfig(hfConfig(CASES[2]![1]));
-    expect(ropeFrequencies(dynamic, 2048).invFreq).toEqual(ropeFrequencies({ ...dynamic, ropeScaling: undefined }).invFreq);
-    expect(relErr(ropeFrequencies(dynamic, 3 * 2048).invFreq[63]!, 1 / (10000 * 5 ** (128 / 126)) ** (126 / 128))).toBeLessThan(1e-12);
+    expect(ropeFrequencies(dynamic, 2048).invFreq).toEqual(
+      ropeFrequencies({ ...dynamic, ropeScaling: undefined }).invFreq,
+    );
+    expect(
+      relErr(ropeFrequencies(dynamic, 3 * 2048).invFreq[63]!, 1 / (10000 * 5 ** (128 / 126)) ** (126 / 128)),
+    ).toBeLessThan(1e-12);
 
     // Llama 3: wavelengths under 2048 kept, over 8192 divided by 32, one blended between.
     const llama = PRESET_CONFIGS['llama3.2-tiny'];
@@ -77,21 +151,83 @@ describe('config.json rope_scaling', () => {
       expect(c.ropeScaling).toBeDefined();
       expect(parseModelConfig(toHfConfig(c))).toEqual(c);
     }
-    expect(parseModelConfig(hfConfig(CASES[3]![1])).ropeScaling).toEqual({ type: 'llama3', factor: 32, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 8192 });
-    expect(parseModelConfig(hfConfig(CASES[6]![1])).ropeScaling).toMatchObject({ type: 'yarn', factor: 4, originalMaxPositionEmbeddings: 32768, betaFast: 32, betaSlow: 1, truncate: true });
-    expect(toHfConfig(PRESET_CONFIGS['llama3.2-tiny']).rope_scaling).toEqual({ rope_type: 'llama3', factor: 32, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8192 });
+    expect(parseModelConfig(hfConfig(CASES[3]![1])).ropeScaling).toEqual({
+      type: 'llama3',
+      factor: 32,
+      lowFreqFactor: 1,
+      highFreqFactor: 4,
+      originalMaxPositionEmbeddings: 8192,
+    });
+    expect(parseModelConfig(hfConfig(CASES[6]![1])).ropeScaling).toMatchObject({
+      type: 'yarn',
+      factor: 4,
+      originalMaxPositionEmbeddings: 32768,
+      betaFast: 32,
+      betaSlow: 1,
+      truncate: true,
+    });
+    expect(toHfConfig(PRESET_CONFIGS['llama3.2-tiny']).rope_scaling).toEqual({
+      rope_type: 'llama3',
+      factor: 32,
+      low_freq_factor: 1,
+      high_freq_factor: 4,
+      original_max_position_embeddings: 8192,
+    });
   });
 
   it("Llama-3.2-1B's config.json has the llama3.2-tiny preset's shape", () => {
     const c = parseModelConfig({
-      architectures: ['LlamaForCausalLM'], attention_bias: false, attention_dropout: 0.0, bos_token_id: 128000, eos_token_id: 128001, head_dim: 64, hidden_act: 'silu',
-      hidden_size: 2048, initializer_range: 0.02, intermediate_size: 8192, max_position_embeddings: 131072, mlp_bias: false, model_type: 'llama', num_attention_heads: 32,
-      num_hidden_layers: 16, num_key_value_heads: 8, pretraining_tp: 1, rms_norm_eps: 1e-5,
-      rope_scaling: { factor: 32.0, high_freq_factor: 4.0, low_freq_factor: 1.0, original_max_position_embeddings: 8192, rope_type: 'llama3' },
-      rope_theta: 500000.0, tie_word_embeddings: true, torch_dtype: 'bfloat16', transformers_version: '4.45.0.dev0', use_cache: true, vocab_size: 128256,
+      architectures: ['LlamaForCausalLM'],
+      attention_bias: false,
+      attention_dropout: 0.0,
+      bos_token_id: 128000,
+      eos_token_id: 128001,
+      head_dim: 64,
+      hidden_act: 'silu',
+      hidden_size: 2048,
+      initializer_range: 0.02,
+      intermediate_size: 8192,
+      max_position_embeddings: 131072,
+      mlp_bias: false,
+      model_type: 'llama',
+      num_attention_heads: 32,
+      num_hidden_layers: 16,
+      num_key_value_heads: 8,
+      pretraining_tp: 1,
+      rms_norm_eps: 1e-5,
+      rope_scaling: {
+        factor: 32.0,
+        high_freq_factor: 4.0,
+        low_freq_factor: 1.0,
+        original_max_position_embeddings: 8192,
+        rope_type: 'llama3',
+      },
+      rope_theta: 500000.0,
+      tie_word_embeddings: true,
+      torch_dtype: 'bfloat16',
+      transformers_version: '4.45.0.dev0',
+      use_cache: true,
+      vocab_size: 128256,
     });
-    const shape = ({ architecture, rmsNormEps, ropeTheta, tieWordEmbeddings, attentionBias, qkNorm, maxPositionEmbeddings, ropeScaling }: ModelConfig) =>
-      ({ architecture, rmsNormEps, ropeTheta, tieWordEmbeddings, attentionBias, qkNorm, maxPositionEmbeddings, ropeScaling });
+    const shape = ({
+      architecture,
+      rmsNormEps,
+      ropeTheta,
+      tieWordEmbeddings,
+      attentionBias,
+      qkNorm,
+      maxPositionEmbeddings,
+      ropeScaling,
+    }: ModelConfig) => ({
+      architecture,
+      rmsNormEps,
+      ropeTheta,
+      tieWordEmbeddings,
+      attentionBias,
+      qkNorm,
+      maxPositionEmbeddings,
+      ropeScaling,
+    });
     expect(shape(c)).toEqual(shape(PRESET_CONFIGS['llama3.2-tiny']));
   });
 
@@ -106,7 +242,9 @@ describe('config.json rope_scaling', () => {
     const c = parseModelConfig(hfConfig({ rope_parameters: { rope_type: 'linear', factor: 2, rope_theta: 123456 } }));
     expect(c.ropeTheta).toBe(123456);
     expect(c.ropeScaling).toEqual({ type: 'linear', factor: 2 });
-    expect(() => parseModelConfig(hfConfig({ rope_parameters: { rope_type: 'linear', rope_theta: 1e6 } }), 'x/config.json')).toThrow('x/config.json: rope_parameters.factor: expected a positive number, got undefined');
+    expect(() =>
+      parseModelConfig(hfConfig({ rope_parameters: { rope_type: 'linear', rope_theta: 1e6 } }), 'x/config.json'),
+    ).toThrow('x/config.json: rope_parameters.factor: expected a positive number, got undefined');
   });
 
   it('refuses unknown types and missing or bad fields, naming the field', () => {
@@ -115,13 +253,37 @@ describe('config.json rope_scaling', () => {
       expect(run).toThrow(UserError);
       expect(run).toThrow(message);
     };
-    refuse({ rope_type: 'longrope', short_factor: [1] }, 'm/config.json: rope_scaling.rope_type: expected one of default, linear, dynamic, yarn, llama3, got "longrope"');
+    refuse(
+      { rope_type: 'longrope', short_factor: [1] },
+      'm/config.json: rope_scaling.rope_type: expected one of default, linear, dynamic, yarn, llama3, got "longrope"',
+    );
     refuse({ type: 'su' }, 'rope_scaling.type: expected one of default, linear, dynamic, yarn, llama3, got "su"');
     refuse({ rope_type: 'linear' }, 'rope_scaling.factor: expected a positive number, got undefined');
     refuse({ rope_type: 'dynamic', factor: -2 }, 'rope_scaling.factor: expected a positive number, got -2');
-    refuse({ rope_type: 'llama3', factor: 8, high_freq_factor: 4, original_max_position_embeddings: 8192 }, 'rope_scaling.low_freq_factor: expected a positive number, got undefined');
-    refuse({ rope_type: 'llama3', factor: 8, low_freq_factor: 4, high_freq_factor: 4, original_max_position_embeddings: 8192 }, 'rope_scaling.high_freq_factor: expected a number above low_freq_factor (4), got 4');
-    refuse({ rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 81.5 }, 'rope_scaling.original_max_position_embeddings: expected a positive integer, got 81.5');
+    refuse(
+      { rope_type: 'llama3', factor: 8, high_freq_factor: 4, original_max_position_embeddings: 8192 },
+      'rope_scaling.low_freq_factor: expected a positive number, got undefined',
+    );
+    refuse(
+      {
+        rope_type: 'llama3',
+        factor: 8,
+        low_freq_factor: 4,
+        high_freq_factor: 4,
+        original_max_position_embeddings: 8192,
+      },
+      'rope_scaling.high_freq_factor: expected a number above low_freq_factor (4), got 4',
+    );
+    refuse(
+      {
+        rope_type: 'llama3',
+        factor: 8,
+        low_freq_factor: 1,
+        high_freq_factor: 4,
+        original_max_position_embeddings: 81.5,
+      },
+      'rope_scaling.original_max_position_embeddings: expected a positive integer, got 81.5',
+    );
     refuse({ rope_type: 'yarn', factor: 4, truncate: 'no' }, 'rope_scaling.truncate: expected true or false, got "no"');
     refuse('linear', 'rope_scaling: expected an object or null, got "linear"');
   });

@@ -135,11 +135,43 @@ describe('readSafetensors', () => {
       empty: { dtype: 'F32', shape: [0, 4], data_offsets: [38, 38] },
     });
     const data = [
-      0x00, 0x3c, 0x00, 0xc0, 0xff, 0x7b, 0x01, 0x00, // F16 1, -2, 65504, 2^-24
-      0x80, 0x3f, 0x49, 0x40, 0x80, 0xff, // BF16 1, 3.140625, -inf
-      0x00, 0x00, 0x00, 0x3f, // F32 0.5
-      7, 0, 0, 0, 0, 0, 0, 0, 0xfd, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, // I64 7, -3
-      1, 0, 1, // BOOL
+      0x00,
+      0x3c,
+      0x00,
+      0xc0,
+      0xff,
+      0x7b,
+      0x01,
+      0x00, // F16 1, -2, 65504, 2^-24
+      0x80,
+      0x3f,
+      0x49,
+      0x40,
+      0x80,
+      0xff, // BF16 1, 3.140625, -inf
+      0x00,
+      0x00,
+      0x00,
+      0x3f, // F32 0.5
+      7,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0xfd,
+      0xff,
+      0xff,
+      0xff,
+      0xff,
+      0xff,
+      0xff,
+      0xff, // I64 7, -3
+      1,
+      0,
+      1, // BOOL
       0xfb, // I8 -5
     ];
     const path = join(dir, 'hand.safetensors');
@@ -166,7 +198,9 @@ describe('readSafetensors', () => {
     const path = join(dir, 'cut.safetensors');
     await writeSafetensors(path, { a: tensor([2], [1, 2]), z: tensor([3], [1, 2, 3]) });
     await truncate(path, (await readFile(path)).length - 2);
-    await expect(readSafetensors(path)).rejects.toThrow(`${path}: tensor "z": data ends at byte 20 but the file has only 18 data bytes`);
+    await expect(readSafetensors(path)).rejects.toThrow(
+      `${path}: tensor "z": data ends at byte 20 but the file has only 18 data bytes`,
+    );
   });
 
   it('reports bad header JSON, an oversized header length and an empty file', async () => {
@@ -186,16 +220,36 @@ describe('readSafetensors', () => {
 
   it('reports offsets past the end, shape/offset mismatches and overlaps, naming the tensor', async () => {
     const cases: [string, number[], string][] = [
-      ['{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}', [0, 0, 0, 0], 'tensor "w": data ends at byte 8 but the file has only 4 data bytes'],
-      ['{"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}', new Array(8).fill(0), 'tensor "w": shape [3] of F32 needs 12 bytes but data_offsets span 8'],
-      ['{"w":{"dtype":"F32","shape":[2],"data_offsets":[8,0]}}', new Array(8).fill(0), 'tensor "w": data_offsets must be [begin, end]'],
-      ['{"w":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}}', new Array(8).fill(0), 'tensor "w": shape must be a list of non-negative integers'],
+      [
+        '{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}',
+        [0, 0, 0, 0],
+        'tensor "w": data ends at byte 8 but the file has only 4 data bytes',
+      ],
+      [
+        '{"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}',
+        new Array(8).fill(0),
+        'tensor "w": shape [3] of F32 needs 12 bytes but data_offsets span 8',
+      ],
+      [
+        '{"w":{"dtype":"F32","shape":[2],"data_offsets":[8,0]}}',
+        new Array(8).fill(0),
+        'tensor "w": data_offsets must be [begin, end]',
+      ],
+      [
+        '{"w":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}}',
+        new Array(8).fill(0),
+        'tensor "w": shape must be a list of non-negative integers',
+      ],
       [
         '{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}',
         new Array(8).fill(0),
         'tensor "b" starts at data byte 4, expected 8',
       ],
-      ['{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}', new Array(8).fill(0), 'tensors cover 4 data bytes but the file has 8'],
+      [
+        '{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}',
+        new Array(8).fill(0),
+        'tensors cover 4 data bytes but the file has 8',
+      ],
     ];
     for (const [i, [header, data, message]] of cases.entries()) {
       const path = join(dir, `case${i}.safetensors`);
@@ -256,8 +310,16 @@ describe('writeSafetensors', () => {
     block[1] = -1e-6; // F16 subnormal
     const original = new Float32Array(n);
     for (let at = 0; at < n; at += block.length) original.set(block.subarray(0, Math.min(block.length, n - at)), at);
-    const sample = [...Array.from({ length: 4000 }, (_, k) => k * 1123), ...Array.from({ length: 20 }, (_, k) => 4_194_294 + k), n - 1];
-    for (const [dtype, relative] of [['F32', 0], ['F16', 2 ** -11], ['BF16', 2 ** -8]] as const) {
+    const sample = [
+      ...Array.from({ length: 4000 }, (_, k) => k * 1123),
+      ...Array.from({ length: 20 }, (_, k) => 4_194_294 + k),
+      n - 1,
+    ];
+    for (const [dtype, relative] of [
+      ['F32', 0],
+      ['F16', 2 ** -11],
+      ['BF16', 2 ** -8],
+    ] as const) {
       const path = join(dir, `rt-${dtype}.safetensors`);
       await writeSafetensors(path, { w: { shape: [n], data: original }, b: tensor([2], [3, 4]) }, { dtype });
       const back = (await readSafetensors(path)).get('w')!;
@@ -266,12 +328,14 @@ describe('writeSafetensors', () => {
         expect(Buffer.compare(Buffer.from(back.data.buffer), Buffer.from(original.buffer))).toBe(0);
         continue;
       }
-      const roundTrip = dtype === 'F16' ? (x: number) => f16BitsToF32(f32ToF16Bits(x)) : (x: number) => bf16BitsToF32(f32ToBf16Bits(x));
+      const roundTrip =
+        dtype === 'F16' ? (x: number) => f16BitsToF32(f32ToF16Bits(x)) : (x: number) => bf16BitsToF32(f32ToBf16Bits(x));
       let worst = 0;
       for (const i of sample) {
         expect(back.data[i]).toBe(roundTrip(original[i]!));
         // relative error bounds hold in the normal range; fp16 below 2^-14 has absolute spacing 2^-24
-        if (Math.abs(original[i]!) >= 2 ** -14) worst = Math.max(worst, Math.abs(back.data[i]! - original[i]!) / Math.abs(original[i]!));
+        if (Math.abs(original[i]!) >= 2 ** -14)
+          worst = Math.max(worst, Math.abs(back.data[i]! - original[i]!) / Math.abs(original[i]!));
       }
       expect(worst).toBeLessThanOrEqual(relative);
       expect(worst).toBeGreaterThan(relative / 2); // rounding really happened
@@ -344,15 +408,26 @@ describe('model directories', () => {
   });
 
   it('reads a hand-written index over shards written separately, keeping only listed tensors', async () => {
-    await writeSafetensors(join(dir, 'part-a.safetensors'), { x: tensor([2], [1, 2]), unlisted: tensor([1], [5]) }, { dtype: 'BF16' });
+    await writeSafetensors(
+      join(dir, 'part-a.safetensors'),
+      { x: tensor([2], [1, 2]), unlisted: tensor([1], [5]) },
+      { dtype: 'BF16' },
+    );
     await writeSafetensors(join(dir, 'part-b.safetensors'), { y: tensor([1], [3]) }, { dtype: 'F16' });
     const index = { metadata: { total_size: 6 }, weight_map: { x: 'part-a.safetensors', y: 'part-b.safetensors' } };
     await writeFile(join(dir, 'model.safetensors.index.json'), JSON.stringify(index));
-    expect(await readModelWeights(dir)).toEqual(new Map([['x', tensor([2], [1, 2])], ['y', tensor([1], [3])]]));
+    expect(await readModelWeights(dir)).toEqual(
+      new Map([
+        ['x', tensor([2], [1, 2])],
+        ['y', tensor([1], [3])],
+      ]),
+    );
   });
 
   it('names the file when a directory, shard, tensor or index is missing or malformed', async () => {
-    await expect(readModelWeights(dir)).rejects.toThrow(`${dir}: found neither model.safetensors nor model.safetensors.index.json`);
+    await expect(readModelWeights(dir)).rejects.toThrow(
+      `${dir}: found neither model.safetensors nor model.safetensors.index.json`,
+    );
     const indexPath = join(dir, 'model.safetensors.index.json');
     await writeFile(indexPath, '{"weight_map": ');
     await expect(readModelWeights(dir)).rejects.toThrow(`${indexPath}: not valid JSON`);
@@ -361,6 +436,8 @@ describe('model directories', () => {
     await writeFile(indexPath, '{"weight_map": {"x": "gone.safetensors"}}');
     await expect(readModelWeights(dir)).rejects.toThrow(`${indexPath}: shard gone.safetensors (holding "x") not found`);
     await writeSafetensors(join(dir, 'gone.safetensors'), { other: tensor([1], [1]) });
-    await expect(readModelWeights(dir)).rejects.toThrow(`${join(dir, 'gone.safetensors')}: tensor "x" listed in ${indexPath} is missing`);
+    await expect(readModelWeights(dir)).rejects.toThrow(
+      `${join(dir, 'gone.safetensors')}: tensor "x" listed in ${indexPath} is missing`,
+    );
   });
 });

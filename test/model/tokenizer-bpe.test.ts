@@ -17,7 +17,20 @@ describe('byte-level spelling', () => {
 
 describe('preTokenize', () => {
   it('splits words with their leading space, single digits, punctuation and whitespace runs', () => {
-    expect(preTokenize("It's 2024, ok?\n\n  Yes")).toEqual(['It', "'s", ' ', '2', '0', '2', '4', ',', ' ok', '?\n\n', ' ', ' Yes']);
+    expect(preTokenize("It's 2024, ok?\n\n  Yes")).toEqual([
+      'It',
+      "'s",
+      ' ',
+      '2',
+      '0',
+      '2',
+      '4',
+      ',',
+      ' ok',
+      '?\n\n',
+      ' ',
+      ' Yes',
+    ]);
   });
 
   it('loses nothing: the pieces join back to the text', () => {

@@ -36,7 +36,10 @@ describe('the project tokenizer', () => {
   it('has exactly the requested 1024 ids, each used once, with the special tokens on top', async () => {
     expect(small.vocabSize).toBe(1024);
     const json = JSON.parse(await readFile(join(root, 'v1024', 'tokenizer.json'), 'utf8'));
-    const ids = [...Object.values(json.model.vocab as Record<string, number>), ...json.added_tokens.map((t: { id: number }) => t.id)];
+    const ids = [
+      ...Object.values(json.model.vocab as Record<string, number>),
+      ...json.added_tokens.map((t: { id: number }) => t.id),
+    ];
     expect([...ids].sort((a, b) => a - b)).toEqual(Array.from({ length: 1024 }, (_, i) => i));
     expect(SPECIALS.map((t) => small.tokenToId(t))).toEqual([1019, 1020, 1021, 1022, 1023]);
   });
@@ -96,9 +99,9 @@ describe('the project tokenizer', () => {
     const a = buildProjectTokenizer({ vocabSize: 1024 });
     const b = buildProjectTokenizer({ vocabSize: 1024 });
     expect(JSON.stringify(b)).toBe(JSON.stringify(a));
-    expect(JSON.stringify(buildProjectTokenizer({ vocabSize: 1024, corpus: 'another corpus entirely' }).tokenizerJson)).not.toBe(
-      JSON.stringify(a.tokenizerJson),
-    );
+    expect(
+      JSON.stringify(buildProjectTokenizer({ vocabSize: 1024, corpus: 'another corpus entirely' }).tokenizerJson),
+    ).not.toBe(JSON.stringify(a.tokenizerJson));
   });
 
   it('rejects a vocabulary too small for the bytes and special tokens', () => {

@@ -100,7 +100,9 @@ describe('applyChatTemplate with the Qwen3 template', () => {
     '<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\nWhat is 2 + 3?<|im_end|>\n';
 
   it('opens an assistant turn when asked, and leaves thinking to the model by default', () => {
-    expect(qwen.applyChatTemplate(question, { addGenerationPrompt: true })).toBe(questionText + '<|im_start|>assistant\n');
+    expect(qwen.applyChatTemplate(question, { addGenerationPrompt: true })).toBe(
+      questionText + '<|im_start|>assistant\n',
+    );
     expect(qwen.applyChatTemplate(question, { addGenerationPrompt: true, enableThinking: true })).toBe(
       questionText + '<|im_start|>assistant\n',
     );
@@ -118,7 +120,10 @@ describe('applyChatTemplate with the Qwen3 template', () => {
   });
 
   it('keeps the reasoning of the final answer and gives a bare final answer an empty think block', () => {
-    const answered = [...question, { role: 'assistant' as const, content: '<think>\n2 plus 3 is 5.\n</think>\n\nThe answer is 5.' }];
+    const answered = [
+      ...question,
+      { role: 'assistant' as const, content: '<think>\n2 plus 3 is 5.\n</think>\n\nThe answer is 5.' },
+    ];
     expect(qwen.applyChatTemplate(answered)).toBe(
       questionText + '<|im_start|>assistant\n<think>\n2 plus 3 is 5.\n</think>\n\nThe answer is 5.<|im_end|>\n',
     );

@@ -1,7 +1,14 @@
 import { configJsonSchema, configShapeSchema, parseConfig } from '../../src/config/index.js';
 import { aggregationOf, clipRangeOf, defaultRunName, klBetaOf, qScheduleOf } from '../../src/config/schema.js';
 import { METHODS, runSummarySchema } from '../../src/run-dir/json.js';
-import { ALGORITHM_NAMES, ALGORITHMS, groupCoefficients, type Algorithm, type AlgorithmName, type GroupSignal } from '../../src/objectives/algorithm.js';
+import {
+  ALGORITHM_NAMES,
+  ALGORITHMS,
+  groupCoefficients,
+  type Algorithm,
+  type AlgorithmName,
+  type GroupSignal,
+} from '../../src/objectives/algorithm.js';
 import { garl } from '../../src/objectives/garl.js';
 import { methodLabel } from '../../src/report/runs.js';
 import { compareRuns } from '../../src/report/tables.js';
@@ -16,12 +23,22 @@ describe('groupCoefficients', () => {
     const late = groupCoefficients(alg, { logAnswerLikelihoods: logW }, { step: 100, rng: new Rng(1) });
     expect(early.sequences).toEqual(garl(logW, { q: 1 }).sequences);
     expect(late.sequences).toEqual(garl(logW, { q: 0 }).sequences);
-    expect(early.diagnostics).toEqual({ q: 1, W: expect.closeTo(0.35, 15), logW: expect.closeTo(Math.log(0.35), 14), maxScaledC: expect.closeTo(9 / 28, 14), degenerate: false });
+    expect(early.diagnostics).toEqual({
+      q: 1,
+      W: expect.closeTo(0.35, 15),
+      logW: expect.closeTo(Math.log(0.35), 14),
+      maxScaledC: expect.closeTo(9 / 28, 14),
+      degenerate: false,
+    });
     expect(late.diagnostics.maxScaledC).toBeCloseTo(0.6, 14);
   });
 
   it('passes GRPO options and the PAFT rng through', () => {
-    const g = groupCoefficients({ name: 'grpo', scaleByStd: false }, { rewards: [1, 0, 0, 0] }, { step: 0, rng: new Rng(1) });
+    const g = groupCoefficients(
+      { name: 'grpo', scaleByStd: false },
+      { rewards: [1, 0, 0, 0] },
+      { step: 0, rng: new Rng(1) },
+    );
     expect(g.sequences.map((s) => s.rationale)).toEqual([0.75, -0.25, -0.25, -0.25]);
     expect(g.diagnostics.meanReward).toBe(0.25);
     const a = groupCoefficients({ name: 'paft', q: 0.5 }, { logAnswerLikelihoods: logW }, { step: 0, rng: new Rng(4) });
@@ -32,8 +49,12 @@ describe('groupCoefficients', () => {
   });
 
   it('names the missing signal', () => {
-    expect(() => groupCoefficients({ name: 'rloo' }, { logAnswerLikelihoods: logW }, { step: 0, rng: new Rng(1) })).toThrow(/rloo: the group signal needs `rewards`/);
-    expect(() => groupCoefficients({ name: 'garl', q: 0 }, { rewards: [1] }, { step: 0, rng: new Rng(1) })).toThrow(/`logAnswerLikelihoods`/);
+    expect(() =>
+      groupCoefficients({ name: 'rloo' }, { logAnswerLikelihoods: logW }, { step: 0, rng: new Rng(1) }),
+    ).toThrow(/rloo: the group signal needs `rewards`/);
+    expect(() => groupCoefficients({ name: 'garl', q: 0 }, { rewards: [1] }, { step: 0, rng: new Rng(1) })).toThrow(
+      /`logAnswerLikelihoods`/,
+    );
   });
 });
 
@@ -53,7 +74,8 @@ const SIGNALS = {
   none: { weights: [1, 0.5] },
 } as const satisfies Record<string, GroupSignal>;
 
-const coefficientsOf = (algorithm: Algorithm, signal: GroupSignal) => groupCoefficients(algorithm, signal, { step: 0, rng: new Rng(3) }).sequences;
+const coefficientsOf = (algorithm: Algorithm, signal: GroupSignal) =>
+  groupCoefficients(algorithm, signal, { step: 0, rng: new Rng(3) }).sequences;
 
 describe('the rows of ALGORITHMS', () => {
   it("hold the study's algorithms, in the report's order", () => {
@@ -89,7 +111,8 @@ describe('the rows of ALGORITHMS', () => {
     if (row.hasQ) {
       // and q as a schedule is read at the step: q = 0.25 for the first step, 0.75 from the second
       const schedule = { ...EXAMPLES[name], q: [{ until: 1, q: 0.25 }, { q: 0.75 }] } as Algorithm;
-      const sched = (step: number) => groupCoefficients(schedule, SIGNALS[row.signal], { step, rng: new Rng(3) }).sequences;
+      const sched = (step: number) =>
+        groupCoefficients(schedule, SIGNALS[row.signal], { step, rng: new Rng(3) }).sequences;
       expect(sched(0)).toEqual(at(0.25));
       expect(sched(1)).toEqual(at(0.75));
     }
@@ -98,7 +121,11 @@ describe('the rows of ALGORITHMS', () => {
 
 /** A valid config of the algorithm `section` (YAML flow mapping), with --set overrides. */
 function config(section: string, overrides: string[] = []) {
-  return parseConfig(`model: {path: models/tiny}\ntask: {name: finqa}\nalgorithm: ${section}\n`, 'configs/x.yaml', overrides);
+  return parseConfig(
+    `model: {path: models/tiny}\ntask: {name: finqa}\nalgorithm: ${section}\n`,
+    'configs/x.yaml',
+    overrides,
+  );
 }
 const SECTION_YAML: Record<AlgorithmName, string> = {
   grpo: '{name: grpo}',
@@ -120,37 +147,52 @@ describe('the config schema reads the rows', () => {
   it('accepts exactly the algorithms that have a row, in their order', () => {
     const union = configShapeSchema.shape.algorithm;
     expect(union.options.map((o) => o.shape.name.value)).toEqual(ALGORITHM_NAMES);
-    const json = configJsonSchema() as { properties: { algorithm: { oneOf: { properties: { name: { const: string } } }[] } } };
+    const json = configJsonSchema() as {
+      properties: { algorithm: { oneOf: { properties: { name: { const: string } } }[] } };
+    };
     expect(json.properties.algorithm.oneOf.map((b) => b.properties.name.const)).toEqual(ALGORITHM_NAMES);
-    expect(rejects('{name: ppo}')).toMatch(/algorithm\.name: expected one of "grpo", "rloo", "garl", "paft", "sft", got "ppo"/);
+    expect(rejects('{name: ppo}')).toMatch(
+      /algorithm\.name: expected one of "grpo", "rloo", "garl", "paft", "sft", got "ppo"/,
+    );
   });
 
-  it.each(ALGORITHM_NAMES)('%s: q, clip bounds, kl_beta, aggregation, rollout.m and updates_per_batch as its row says', (name) => {
-    const row = ALGORITHMS[name];
-    const c = config(SECTION_YAML[name]);
-    expect(c.algorithm.name).toBe(name);
-    // q: required exactly where the row has one; shown in the run name
-    expect(qScheduleOf(c) !== undefined).toBe(row.hasQ);
-    expect(rejects(`{name: ${name}}`) !== null).toBe(row.hasQ);
-    expect(defaultRunName(c).includes('-q0.5-')).toBe(row.hasQ);
-    if (!row.hasQ) expect(rejects(SECTION_YAML[name], ['algorithm.q=0.5'])).toMatch(/algorithm\.q: unknown key/);
-    // clip bounds and the KL weight: accepted exactly where the row clips / allows KL
-    expect(rejects(SECTION_YAML[name], ['algorithm.eps_low=0.1', 'algorithm.eps_high=0.3']) === null).toBe(row.clips);
-    expect(clipRangeOf(c)).toEqual(row.clips ? { low: 0.8, high: 1.2 } : undefined);
-    expect(rejects(SECTION_YAML[name], ['algorithm.kl_beta=0.1']) === null).toBe(row.allowsKl);
-    if (row.allowsKl) expect(klBetaOf(config(SECTION_YAML[name], ['algorithm.kl_beta=0.1']))).toBe(0.1);
-    expect(klBetaOf(c)).toBe(0);
-    // the default aggregation
-    expect(aggregationOf(c)).toBe(row.aggregation);
-    // the fewest rollouts
-    const m1 = rejects(SECTION_YAML[name], ['rollout.m=1']);
-    if (row.minM > 1) expect(m1).toBe(`--set rollout.m=1: rollout.m: expected an integer >= ${row.minM} for ${name} (${row.minMReason}), got 1`);
-    else expect(m1).toBeNull();
-    // several updates per batch: only with the PPO clip
-    const k2 = rejects(SECTION_YAML[name], ['train.updates_per_batch=2']);
-    if (row.clips) expect(k2).toBeNull();
-    else expect(k2).toMatch(new RegExp(`train\\.updates_per_batch: expected 1 for ${name} \\(only grpo has the PPO ratio and clip that bound repeated updates on one batch\\), got 2`));
-  });
+  it.each(ALGORITHM_NAMES)(
+    '%s: q, clip bounds, kl_beta, aggregation, rollout.m and updates_per_batch as its row says',
+    (name) => {
+      const row = ALGORITHMS[name];
+      const c = config(SECTION_YAML[name]);
+      expect(c.algorithm.name).toBe(name);
+      // q: required exactly where the row has one; shown in the run name
+      expect(qScheduleOf(c) !== undefined).toBe(row.hasQ);
+      expect(rejects(`{name: ${name}}`) !== null).toBe(row.hasQ);
+      expect(defaultRunName(c).includes('-q0.5-')).toBe(row.hasQ);
+      if (!row.hasQ) expect(rejects(SECTION_YAML[name], ['algorithm.q=0.5'])).toMatch(/algorithm\.q: unknown key/);
+      // clip bounds and the KL weight: accepted exactly where the row clips / allows KL
+      expect(rejects(SECTION_YAML[name], ['algorithm.eps_low=0.1', 'algorithm.eps_high=0.3']) === null).toBe(row.clips);
+      expect(clipRangeOf(c)).toEqual(row.clips ? { low: 0.8, high: 1.2 } : undefined);
+      expect(rejects(SECTION_YAML[name], ['algorithm.kl_beta=0.1']) === null).toBe(row.allowsKl);
+      if (row.allowsKl) expect(klBetaOf(config(SECTION_YAML[name], ['algorithm.kl_beta=0.1']))).toBe(0.1);
+      expect(klBetaOf(c)).toBe(0);
+      // the default aggregation
+      expect(aggregationOf(c)).toBe(row.aggregation);
+      // the fewest rollouts
+      const m1 = rejects(SECTION_YAML[name], ['rollout.m=1']);
+      if (row.minM > 1)
+        expect(m1).toBe(
+          `--set rollout.m=1: rollout.m: expected an integer >= ${row.minM} for ${name} (${row.minMReason}), got 1`,
+        );
+      else expect(m1).toBeNull();
+      // several updates per batch: only with the PPO clip
+      const k2 = rejects(SECTION_YAML[name], ['train.updates_per_batch=2']);
+      if (row.clips) expect(k2).toBeNull();
+      else
+        expect(k2).toMatch(
+          new RegExp(
+            `train\\.updates_per_batch: expected 1 for ${name} \\(only grpo has the PPO ratio and clip that bound repeated updates on one batch\\), got 2`,
+          ),
+        );
+    },
+  );
 });
 
 describe('the run layout and the report read the rows', () => {
@@ -165,7 +207,9 @@ describe('the run layout and the report read the rows', () => {
     const row = ALGORITHMS[name];
     expect(methodLabel(name, null)).toBe(row.label);
     expect(methodLabel(name, 0.75)).toBe(row.hasQ ? `${row.label} q=0.75` : row.label);
-    expect(methodLabel(name, null, [{ until: 10, q: 1 }, { q: 0 }])).toBe(row.hasQ ? `${row.label} q=1@0,0@10` : row.label);
+    expect(methodLabel(name, null, [{ until: 10, q: 1 }, { q: 0 }])).toBe(
+      row.hasQ ? `${row.label} q=1@0,0@10` : row.label,
+    );
     const rank = (m: string) => ({ method: m as (typeof METHODS)[number], q: null, label: m });
     expect(compareRuns(rank('base'), rank(name))).toBeLessThan(0);
     const next = ALGORITHM_NAMES[ALGORITHM_NAMES.indexOf(name) + 1];

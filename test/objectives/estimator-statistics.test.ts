@@ -11,7 +11,15 @@
  * under 6e-5; the seeds are fixed, so the tests are deterministic anyway.
  */
 import { Rng } from '../../src/util/rng.js';
-import { bias, estimateGradient, exactMoments, exactPaftMoments, leadingBias, monteCarloMoments, norm } from '../../src/theory/estimator-moments.js';
+import {
+  bias,
+  estimateGradient,
+  exactMoments,
+  exactPaftMoments,
+  leadingBias,
+  monteCarloMoments,
+  norm,
+} from '../../src/theory/estimator-moments.js';
 import { fitSlope } from '../../src/theory/fit.js';
 import { gradLnQ, modelFromProbabilities } from '../../src/theory/tabular-model.js';
 
@@ -43,29 +51,37 @@ describe('GARL at q > 0 is biased, and the bias shrinks like 1/M', () => {
     expectWithinSe(mc.mean, exactMoments(model, 'garl', 1, 2).mean, mc.standardErrors);
   });
 
-  it.each([0.25, 0.5, 0.75, 1])('q = %s: log-log slope of |bias| against M in [-1.1, -0.9], and M |bias| -> the delta-method constant', (q) => {
-    const Ms = [8, 16, 32];
-    const b = Ms.map((M) => norm(bias(model, q, exactMoments(model, 'garl', q, M).mean)));
-    const slope = fitSlope(Ms.map(Math.log), b.map(Math.log));
-    expect(slope).toBeGreaterThan(-1.1);
-    expect(slope).toBeLessThan(-0.9);
-    // closed form: bias = beta / M + O(1/M^2); measured ratio at M = 32 is 1.007 (q = 0.25) to 1.021 (q = 1)
-    const beta = norm(leadingBias(model, q));
-    expect(Math.abs((32 * b[2]!) / beta - 1)).toBeLessThan(0.03);
-    expect(Math.abs((32 * b[2]!) / beta - 1)).toBeLessThan(Math.abs((8 * b[0]!) / beta - 1)); // and converging
-  });
+  it.each([0.25, 0.5, 0.75, 1])(
+    'q = %s: log-log slope of |bias| against M in [-1.1, -0.9], and M |bias| -> the delta-method constant',
+    (q) => {
+      const Ms = [8, 16, 32];
+      const b = Ms.map((M) => norm(bias(model, q, exactMoments(model, 'garl', q, M).mean)));
+      const slope = fitSlope(Ms.map(Math.log), b.map(Math.log));
+      expect(slope).toBeGreaterThan(-1.1);
+      expect(slope).toBeLessThan(-0.9);
+      // closed form: bias = beta / M + O(1/M^2); measured ratio at M = 32 is 1.007 (q = 0.25) to 1.021 (q = 1)
+      const beta = norm(leadingBias(model, q));
+      expect(Math.abs((32 * b[2]!) / beta - 1)).toBeLessThan(0.03);
+      expect(Math.abs((32 * b[2]!) / beta - 1)).toBeLessThan(Math.abs((8 * b[0]!) / beta - 1)); // and converging
+    },
+  );
 });
 
 describe('PAFT', () => {
-  it('has mean equal to GARL\'s plug-in form for a fixed group (over its resampling)', () => {
+  it("has mean equal to GARL's plug-in form for a fixed group (over its resampling)", () => {
     const samples = [0, 1, 2, 2, 3, 1];
     for (const q of [0, 0.5, 1]) {
       const rng = new Rng(31);
-      const R = 20000, dim = 8;
-      const sum = new Array(dim).fill(0), sum2 = new Array(dim).fill(0);
+      const R = 20000,
+        dim = 8;
+      const sum = new Array(dim).fill(0),
+        sum2 = new Array(dim).fill(0);
       for (let r = 0; r < R; r++) {
         const g = estimateGradient(model, 'paft', q, samples, rng);
-        g.forEach((x, i) => { sum[i] += x; sum2[i] += x * x; });
+        g.forEach((x, i) => {
+          sum[i] += x;
+          sum2[i] += x * x;
+        });
       }
       const mean = sum.map((s) => s / R);
       const se = sum2.map((s, i) => Math.sqrt((s / R - mean[i]! ** 2) / R));
@@ -86,7 +102,11 @@ describe('PAFT', () => {
   });
 
   it('has larger variance than GARL: Var(PAFT) = Var(plug-in) + E[resampling variance] > Var(GARL)', () => {
-    for (const [q, M] of [[0, 4], [0.5, 16], [1, 4]] as const) {
+    for (const [q, M] of [
+      [0, 4],
+      [0.5, 16],
+      [1, 4],
+    ] as const) {
       {
         const g = exactMoments(model, 'garl', q, M);
         const p = exactPaftMoments(model, q, M);

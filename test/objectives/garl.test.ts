@@ -27,7 +27,7 @@ describe('GARL on the hand-worked M = 4 group', () => {
     const c = [9 / 7, 1 / 7, -1, -3 / 7];
     c.forEach((cm, m) => {
       expect(g.sequences[m]!.rationale).toBeCloseTo(cm / 16, 14);
-      expect(g.sequences[m]!.answer).toBeCloseTo((w[m]! / 0.35) / 16, 14);
+      expect(g.sequences[m]!.answer).toBeCloseTo(w[m]! / 0.35 / 16, 14);
     });
     expect(g.maxScaledC).toBeCloseTo(9 / 7 / 4, 14);
   });
@@ -36,10 +36,30 @@ describe('GARL on the hand-worked M = 4 group', () => {
   // [q, rationale c_m / (M^q M), answer w_m / (W^q M^q M), max_m c_m / M^q]
   const table: [number, number[], number[], number][] = [
     [0, [0.15, 0.0166666667, -0.1166666667, -0.05], [0.2, 0.1, 0, 0.05], 0.6],
-    [0.25, [0.1309959799, 0.0143818666, -0.0998113884, -0.0429478347], [0.183864543, 0.0919322715, 0, 0.0459661358], 0.5239839195],
-    [0.5, [0.1131291515, 0.0123466418, -0.0853912564, -0.0367992288], [0.1690308509, 0.0845154255, 0, 0.0422577127], 0.452516606],
-    [0.75, [0.0962850503, 0.0105363297, -0.0730544559, -0.0314441904], [0.1553939008, 0.0776969504, 0, 0.0388484752], 0.3851402011],
-    [1, [0.0803571429, 0.0089285714, -0.0625, -0.0267857143], [0.1428571429, 0.0714285714, 0, 0.0357142857], 0.3214285714],
+    [
+      0.25,
+      [0.1309959799, 0.0143818666, -0.0998113884, -0.0429478347],
+      [0.183864543, 0.0919322715, 0, 0.0459661358],
+      0.5239839195,
+    ],
+    [
+      0.5,
+      [0.1131291515, 0.0123466418, -0.0853912564, -0.0367992288],
+      [0.1690308509, 0.0845154255, 0, 0.0422577127],
+      0.452516606,
+    ],
+    [
+      0.75,
+      [0.0962850503, 0.0105363297, -0.0730544559, -0.0314441904],
+      [0.1553939008, 0.0776969504, 0, 0.0388484752],
+      0.3851402011,
+    ],
+    [
+      1,
+      [0.0803571429, 0.0089285714, -0.0625, -0.0267857143],
+      [0.1428571429, 0.0714285714, 0, 0.0357142857],
+      0.3214285714,
+    ],
   ];
   it.each(table)('q = %s: coefficient table', (q, rationale, answer, maxScaledC) => {
     const g = garl(logW, { q });
@@ -84,14 +104,18 @@ describe('GARL edge cases', () => {
     // q = 0.75 with logs -2000 + log w: c_m = e^{-500} (w_m / W^0.75 - W_-m^0.25), still representable
     const g = garl(shifted, { q: 0.75 });
     const ref = garl(logW, { q: 0.75 });
-    g.c.forEach((cm, m) => expect(cm / Math.exp(-500)).toBeCloseTo(ref.c[m]! , 10));
+    g.c.forEach((cm, m) => expect(cm / Math.exp(-500)).toBeCloseTo(ref.c[m]!, 10));
   });
 
   it('W = 0: every coefficient is 0 and the group is flagged degenerate', () => {
     for (const q of [0, 0.5, 1]) {
       const g = garl([-Infinity, -Infinity, -Infinity], { q });
       expect(g.degenerate).toBe(true);
-      expect(g.sequences).toEqual([{ rationale: 0, answer: 0 }, { rationale: 0, answer: 0 }, { rationale: 0, answer: 0 }]);
+      expect(g.sequences).toEqual([
+        { rationale: 0, answer: 0 },
+        { rationale: 0, answer: 0 },
+        { rationale: 0, answer: 0 },
+      ]);
       expect(g.maxScaledC).toBe(0);
     }
   });

@@ -18,7 +18,9 @@ describe('GRPO on the hand-worked M = 4 group', () => {
 
   it('population std sqrt(3/16) and no std scaling (Dr. GRPO)', () => {
     const s = Math.sqrt(3) / 4;
-    expect(grpoAdvantages(r, { std: 'population', eps: 0 })).toEqual([0.75 / s, -0.25 / s, -0.25 / s, -0.25 / s].map((x) => expect.closeTo(x, 14)));
+    expect(grpoAdvantages(r, { std: 'population', eps: 0 })).toEqual(
+      [0.75 / s, -0.25 / s, -0.25 / s, -0.25 / s].map((x) => expect.closeTo(x, 14)),
+    );
     expect(grpoAdvantages(r, { scaleByStd: false })).toEqual([0.75, -0.25, -0.25, -0.25]);
   });
 
@@ -56,7 +58,10 @@ describe('RLOO on the hand-worked M = 4 group', () => {
 
 describe('SFT', () => {
   it('puts the weight on every target token', () => {
-    expect(sft([1, 0.5]).sequences).toEqual([{ rationale: 1, answer: 1 }, { rationale: 0.5, answer: 0.5 }]);
+    expect(sft([1, 0.5]).sequences).toEqual([
+      { rationale: 1, answer: 1 },
+      { rationale: 0.5, answer: 0.5 },
+    ]);
     expect(() => sft([])).toThrow(/at least one target/);
   });
 });

@@ -12,7 +12,13 @@ describe('PAFT on the hand-worked M = 4 group', () => {
 
   // weight W^(1-q) / (M^q K) with K = M = 4, worked out independently:
   // q = 0: 0.35 / 4 = 0.0875; q = 1: 1 / 16 = 0.0625; the others from 0.35^(1-q) / 4^(q+1)
-  const weights: [number, number][] = [[0, 0.0875], [0.25, 0.0804407376], [0.5, 0.0739509973], [0.75, 0.0679848316], [1, 0.0625]];
+  const weights: [number, number][] = [
+    [0, 0.0875],
+    [0.25, 0.0804407376],
+    [0.5, 0.0739509973],
+    [0.75, 0.0679848316],
+    [1, 0.0625],
+  ];
   it.each(weights)('q = %s: weight per draw %s, duplicates add', (q, weight) => {
     const g = paft(logW, { q }, new Rng(11));
     expect(g.weight).toBeCloseTo(weight, 9);
@@ -20,7 +26,10 @@ describe('PAFT on the hand-worked M = 4 group', () => {
     // replay the draws by hand: u < 4/7 -> 0, u < 6/7 -> 1, else 3 (index 2 has probability 0)
     const r = new Rng(11);
     const counts = [0, 0, 0, 0];
-    for (let k = 0; k < 4; k++) { const u = r.uniform(); counts[u < 4 / 7 ? 0 : u < 6 / 7 ? 1 : 3]!++; }
+    for (let k = 0; k < 4; k++) {
+      const u = r.uniform();
+      counts[u < 4 / 7 ? 0 : u < 6 / 7 ? 1 : 3]!++;
+    }
     expect(g.counts).toEqual(counts);
     g.sequences.forEach((s, m) => {
       expect(s.rationale).toBeCloseTo(counts[m]! * weight, 9);
@@ -53,7 +62,11 @@ describe('PAFT draws', () => {
   it('work when every w underflows (relative to the largest w)', () => {
     const p = paftSelectionProbabilities(logW.map((l) => l - 5000));
     expect(p).toEqual([4 / 7, 2 / 7, 0, 1 / 7].map((x) => expect.closeTo(x, 12)));
-    const g = paft(logW.map((l) => l - 5000), { q: 1 }, new Rng(1));
+    const g = paft(
+      logW.map((l) => l - 5000),
+      { q: 1 },
+      new Rng(1),
+    );
     expect(g.weight).toBeCloseTo(1 / 16, 14); // W^0 = 1
   });
 
@@ -62,7 +75,10 @@ describe('PAFT draws', () => {
     const before = rng.state();
     const g = paft([-Infinity, -Infinity], { q: 0.5 }, rng);
     expect(g.degenerate).toBe(true);
-    expect(g.sequences).toEqual([{ rationale: 0, answer: 0 }, { rationale: 0, answer: 0 }]);
+    expect(g.sequences).toEqual([
+      { rationale: 0, answer: 0 },
+      { rationale: 0, answer: 0 },
+    ]);
     expect(rng.state()).toEqual(before);
   });
 

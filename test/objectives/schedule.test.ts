@@ -17,7 +17,13 @@ describe('q schedules', () => {
   });
 
   it('linear: interpolates between knots and holds outside them', () => {
-    const s = qScheduleSchema.parse({ linear: [{ step: 10, q: 1 }, { step: 110, q: 0.5 }, { step: 210, q: 0.5 }] });
+    const s = qScheduleSchema.parse({
+      linear: [
+        { step: 10, q: 1 },
+        { step: 110, q: 0.5 },
+        { step: 210, q: 0.5 },
+      ],
+    });
     expect(qAt(s, 0)).toBe(1);
     expect(qAt(s, 10)).toBe(1);
     expect(qAt(s, 60)).toBeCloseTo(0.75, 15);
@@ -33,7 +39,15 @@ describe('q schedules', () => {
       [[{ until: 10, q: 1 }], 'the last segment must omit `until`'],
       [[{ until: 10, q: 1 }, { until: 5, q: 0.5 }, { q: 0 }], '`until` must increase'],
       [[{ until: 10, q: 2 }, { q: 0 }], 'q must be in [0, 1]'],
-      [{ linear: [{ step: 5, q: 1 }, { step: 5, q: 0 }] }, 'knot steps must increase'],
+      [
+        {
+          linear: [
+            { step: 5, q: 1 },
+            { step: 5, q: 0 },
+          ],
+        },
+        'knot steps must increase',
+      ],
       [[], 'at least one segment'],
     ];
     for (const [input, message] of bad) {

@@ -1,4 +1,13 @@
-import { leaveOneOutLogMeans, lnQ, lnQDerivative, lnQFromLog, logAddExp, logMeanExp, logSumExp, powFromLog } from '../../src/objectives/tsallis.js';
+import {
+  leaveOneOutLogMeans,
+  lnQ,
+  lnQDerivative,
+  lnQFromLog,
+  logAddExp,
+  logMeanExp,
+  logSumExp,
+  powFromLog,
+} from '../../src/objectives/tsallis.js';
 
 describe('ln_q', () => {
   it('matches the definition (u^(1-q) - 1) / (1 - q) at hand-picked points', () => {
@@ -11,7 +20,8 @@ describe('ln_q', () => {
 
   it('tends to ln as q -> 1 without cancellation', () => {
     // ln_q(u) = ln u + (1-q) ln(u)^2 / 2 + O((1-q)^2)
-    const u = 0.2, a = 1e-9;
+    const u = 0.2,
+      a = 1e-9;
     expect(lnQ(u, 1 - a)).toBeCloseTo(Math.log(u) + (a * Math.log(u) ** 2) / 2, 15);
   });
 

@@ -3,11 +3,28 @@ import { axisRange, escapeXml, linePlot, ticks, toUnit } from '../../src/plot/sv
 describe('linePlot', () => {
   const spec = {
     title: 'T <q> & "p"',
-    xLabel: 'p0', yLabel: 'T',
-    xScale: 'log' as const, yScale: 'log' as const,
+    xLabel: 'p0',
+    yLabel: 'T',
+    xScale: 'log' as const,
+    yScale: 'log' as const,
     series: [
-      { name: 'a', points: [[1e-3, 1e3], [1e-2, 1e2], [1e-1, 10]] as [number, number][] },
-      { name: 'b', points: [[1e-3, 5], [1e-2, -1], [1e-1, 2]] as [number, number][], dashed: true },
+      {
+        name: 'a',
+        points: [
+          [1e-3, 1e3],
+          [1e-2, 1e2],
+          [1e-1, 10],
+        ] as [number, number][],
+      },
+      {
+        name: 'b',
+        points: [
+          [1e-3, 5],
+          [1e-2, -1],
+          [1e-1, 2],
+        ] as [number, number][],
+        dashed: true,
+      },
     ],
   };
 
@@ -18,7 +35,8 @@ describe('linePlot', () => {
     expect(svg.trim().endsWith('</svg>')).toBe(true);
     expect(svg).toContain('T &lt;q&gt; &amp; &quot;p&quot;');
     // every opened element is self-closed or closed
-    const opened = (svg.match(/<(text|svg)\b/g) ?? []).length, closed = (svg.match(/<\/(text|svg)>/g) ?? []).length;
+    const opened = (svg.match(/<(text|svg)\b/g) ?? []).length,
+      closed = (svg.match(/<\/(text|svg)>/g) ?? []).length;
     expect(opened).toBe(closed);
   });
 
@@ -33,20 +51,59 @@ describe('linePlot', () => {
   });
 
   it('shades a band under the lines, and takes its extent into the axis range', () => {
-    const svg = linePlot({ title: 'b', xLabel: 'x', yLabel: 'y', series: [{ name: 'm', color: '#123456', points: [[0, 0], [1, 1]], band: [[0, -1, 1], [1, 0, 2]] }] });
+    const svg = linePlot({
+      title: 'b',
+      xLabel: 'x',
+      yLabel: 'y',
+      series: [
+        {
+          name: 'm',
+          color: '#123456',
+          points: [
+            [0, 0],
+            [1, 1],
+          ],
+          band: [
+            [0, -1, 1],
+            [1, 0, 2],
+          ],
+        },
+      ],
+    });
     // x 0..1 padded to -0.05..1.05; y -1..2 (the band) padded to -1.15..2.15 over the plot area x 72..570, y 40..404:
     // tx(0) = 72 + 498 * 0.05 / 1.1 = 94.64, tx(1) = 547.36; ty(v) = 40 + 364 * (2.15 - v) / 3.3: 2 -> 56.55, 1 -> 166.85, 0 -> 277.15, -1 -> 387.45
-    const polygon = '<polygon points="94.64,166.85 547.36,56.55 547.36,277.15 94.64,387.45" fill="#123456" fill-opacity="0.15" stroke="none"/>';
+    const polygon =
+      '<polygon points="94.64,166.85 547.36,56.55 547.36,277.15 94.64,387.45" fill="#123456" fill-opacity="0.15" stroke="none"/>';
     expect(svg).toContain(polygon);
     expect(svg).toContain('<polyline points="94.64,277.15 547.36,166.85"');
     expect(svg.indexOf(polygon)).toBeLessThan(svg.indexOf('<polyline'));
   });
 
   it('draws faint series first, thin and pale, without markers or legend entries', () => {
-    const svg = linePlot({ title: 'f', xLabel: 'x', yLabel: 'y', series: [
-      { name: 'smooth', color: '#123456', points: [[0, 1], [1, 2]] },
-      { name: 'raw', color: '#123456', faint: true, points: [[0, 0], [1, 3]] },
-    ] });
+    const svg = linePlot({
+      title: 'f',
+      xLabel: 'x',
+      yLabel: 'y',
+      series: [
+        {
+          name: 'smooth',
+          color: '#123456',
+          points: [
+            [0, 1],
+            [1, 2],
+          ],
+        },
+        {
+          name: 'raw',
+          color: '#123456',
+          faint: true,
+          points: [
+            [0, 0],
+            [1, 3],
+          ],
+        },
+      ],
+    });
     const faint = svg.indexOf('stroke="#123456" stroke-width="1" stroke-opacity="0.3"/>');
     expect(faint).toBeGreaterThan(0);
     expect(faint).toBeLessThan(svg.indexOf('stroke="#123456" stroke-width="1.8"/>'));
@@ -56,7 +113,21 @@ describe('linePlot', () => {
   });
 
   it('without a legend, gives the plot its width', () => {
-    const svg = linePlot({ title: 'n', xLabel: 'x', yLabel: 'y', legend: false, series: [{ name: 'a', points: [[0, 0], [1, 1]] }] });
+    const svg = linePlot({
+      title: 'n',
+      xLabel: 'x',
+      yLabel: 'y',
+      legend: false,
+      series: [
+        {
+          name: 'a',
+          points: [
+            [0, 0],
+            [1, 1],
+          ],
+        },
+      ],
+    });
     // plot area x 72..780 (800 - 20)
     expect(svg).toContain('<rect x="72" y="40" width="708" height="364" fill="none"');
     expect(svg).not.toContain('>a</text>');

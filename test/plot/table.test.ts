@@ -1,14 +1,30 @@
 import { formatNumber, toCsv, toMarkdown } from '../../src/plot/table.js';
 
-const table = { columns: ['q', 'name', 'value', 'ok'], rows: [[0.25, 'a|b', 1 / 3, true], [1, 'c', 1e-7, false]] };
+const table = {
+  columns: ['q', 'name', 'value', 'ok'],
+  rows: [
+    [0.25, 'a|b', 1 / 3, true],
+    [1, 'c', 1e-7, false],
+  ],
+};
 
 describe('tables', () => {
   it('CSV keeps full precision and quotes where needed', () => {
-    expect(toCsv({ columns: ['x', 'y'], rows: [[1 / 3, 'a,b'], [Infinity, 'c']] })).toBe('x,y\n0.3333333333333333,"a,b"\nInfinity,c\n');
+    expect(
+      toCsv({
+        columns: ['x', 'y'],
+        rows: [
+          [1 / 3, 'a,b'],
+          [Infinity, 'c'],
+        ],
+      }),
+    ).toBe('x,y\n0.3333333333333333,"a,b"\nInfinity,c\n');
   });
 
   it('Markdown rounds numbers and escapes pipes', () => {
-    expect(toMarkdown(table)).toBe('| q | name | value | ok |\n| --- | --- | --- | --- |\n| 0.25 | a\\|b | 0.3333 | yes |\n| 1 | c | 1.000e-7 | no |\n');
+    expect(toMarkdown(table)).toBe(
+      '| q | name | value | ok |\n| --- | --- | --- | --- |\n| 0.25 | a\\|b | 0.3333 | yes |\n| 1 | c | 1.000e-7 | no |\n',
+    );
   });
 
   it('formats numbers for people', () => {

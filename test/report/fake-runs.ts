@@ -21,7 +21,8 @@ export function metricsRow(row: { step: number } & Partial<MetricsRow>): Metrics
 }
 
 export function fakeRun(r: FakeRunSpec): RunRecord {
-  const start = r.start ?? 'cold', q = r.q ?? null;
+  const start = r.start ?? 'cold',
+    q = r.q ?? null;
   const name = `${r.task}-${start}-${r.method}${q === null ? '' : `-q${q}`}-seed${r.seed}`;
   return {
     dir: `/runs/${name}`,
@@ -38,10 +39,20 @@ export function fakeRun(r: FakeRunSpec): RunRecord {
     problem: null,
     summary: r.test
       ? {
-        step_base: 1, name, task: r.task, start, method: r.method, q, seed: r.seed, steps: 4, best_step: 4, best_validation_m16: 10,
-        test: { split: 'test', checkpoint_step: 4, n: 10, k: 16, ...r.test, wall_s: 1 },
-        wall_s: 1, finished_at: '2026-05-01T00:00:00.000Z',
-      }
+          step_base: 1,
+          name,
+          task: r.task,
+          start,
+          method: r.method,
+          q,
+          seed: r.seed,
+          steps: 4,
+          best_step: 4,
+          best_validation_m16: 10,
+          test: { split: 'test', checkpoint_step: 4, n: 10, k: 16, ...r.test, wall_s: 1 },
+          wall_s: 1,
+          finished_at: '2026-05-01T00:00:00.000Z',
+        }
       : null,
     metrics: (r.metrics ?? []).map(metricsRow),
     validation: [],

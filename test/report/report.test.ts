@@ -36,7 +36,11 @@ const run = (name: string) => runs.find((r) => r.name === name)!;
 /** The first Markdown table under a heading ("## Cold start"), as rows of cells keyed by column. */
 function mdTable(md: string, heading: string): Record<string, string>[] {
   const section = md.split(`\n${heading}\n`)[1]!;
-  const lines = section.split('\n\n').find((block) => block.trim().startsWith('|'))!.split('\n').filter((l) => l.startsWith('|'));
+  const lines = section
+    .split('\n\n')
+    .find((block) => block.trim().startsWith('|'))!
+    .split('\n')
+    .filter((l) => l.startsWith('|'));
   const cells = (l: string) => l.slice(2, -2).split(' | ');
   const header = cells(lines[0]!);
   return lines.slice(2).map((l) => Object.fromEntries(cells(l).map((c, i) => [header[i]!, c])));
@@ -64,7 +68,15 @@ describe('finding and reading runs', () => {
   it('tells finished, incomplete and invalid runs apart', () => {
     expect(run('finqa-cold-garl-q0.75-seed0').status).toBe('finished');
     const inc = run('musique-cold-garl-q0.75-seed0');
-    expect(inc).toMatchObject({ status: 'incomplete', task: 'musique', start: 'cold', method: 'garl', q: 0.75, label: 'GARL q=0.75', plannedSteps: 10 });
+    expect(inc).toMatchObject({
+      status: 'incomplete',
+      task: 'musique',
+      start: 'cold',
+      method: 'garl',
+      q: 0.75,
+      label: 'GARL q=0.75',
+      plannedSteps: 10,
+    });
     // The partial last line (a crash mid-append) is dropped; 0-based steps read from 1.
     expect(inc.metrics.map((m) => m.step)).toEqual([1, 2]);
     expect(inc.legacySteps).toBe(true);
@@ -78,7 +90,11 @@ describe('finding and reading runs', () => {
     expect(m.map((r) => r.step)).toEqual([1, 2, 3, 4]);
     expect(m[2]).toMatchObject({ mean_reward: 0.5, kl: null, q: 1 });
     expect(run('finqa-cold-garl-q1-seed0').validation.map((v) => v.step)).toEqual([2, 4]);
-    expect(run('finqa-cold-garl-q1-seed0').summary).toMatchObject({ step_base: 1, best_step: 4, test: { checkpoint_step: 4 } });
+    expect(run('finqa-cold-garl-q1-seed0').summary).toMatchObject({
+      step_base: 1,
+      best_step: 4,
+      test: { checkpoint_step: 4 },
+    });
   });
 
   it('labels rows as the study does', () => {
@@ -87,7 +103,14 @@ describe('finding and reading runs', () => {
     expect(methodLabel('paft', 0.25)).toBe('PAFT q=0.25');
     expect(methodLabel('base', null)).toBe('Base model');
     expect(methodLabel('garl', null, [{ until: 100, q: 1 }, { q: 0 }])).toBe('GARL q=1@0,0@100');
-    expect(methodLabel('paft', null, { linear: [{ step: 0, q: 1 }, { step: 50, q: 0.5 }] })).toBe('PAFT q=1@0~0.5@50');
+    expect(
+      methodLabel('paft', null, {
+        linear: [
+          { step: 0, q: 1 },
+          { step: 50, q: 0.5 },
+        ],
+      }),
+    ).toBe('PAFT q=1@0~0.5@50');
     expect(run('finqa-warm-garl-qsched-seed0').label).toBe('GARL q=1@0,0@2');
   });
 });
@@ -107,12 +130,39 @@ describe('the study tables', () => {
     expect(garl.m16!.mean).toBeCloseTo(37.8, 10);
     expect(t.rows[1]!.cells[1]).toEqual({ p1: null, p16: null, m16: null, runs: 0, incomplete: 1 });
     const md = studyTableMarkdownCells(t);
-    expect(md.columns).toEqual(['method', 'n', 'FinQA p@1', 'FinQA p@16', 'FinQA m@16', 'MuSiQue p@1', 'MuSiQue p@16', 'MuSiQue m@16']);
+    expect(md.columns).toEqual([
+      'method',
+      'n',
+      'FinQA p@1',
+      'FinQA p@16',
+      'FinQA m@16',
+      'MuSiQue p@1',
+      'MuSiQue p@16',
+      'MuSiQue m@16',
+    ]);
     expect(md.rows[0]).toEqual(['GRPO', '1', '0.0', '0.0', '0.0', '–', '–', '–']);
-    expect(md.rows[1]).toEqual(['GARL q=0.75', '2', '30.0 ± 0.7', '60.6 ± 0.7', '37.8 ± 0.7', 'incomplete', 'incomplete', 'incomplete']);
+    expect(md.rows[1]).toEqual([
+      'GARL q=0.75',
+      '2',
+      '30.0 ± 0.7',
+      '60.6 ± 0.7',
+      '37.8 ± 0.7',
+      'incomplete',
+      'incomplete',
+      'incomplete',
+    ]);
     expect(md.rows[2]).toEqual(['GARL q=1', '1', '21.9', '58.7', '33.5', '–', '–', '–']);
     const ci = studyTableCiMarkdownCells(t);
-    expect(ci.rows[1]).toEqual(['GARL q=0.75', '2', '[23.6, 36.4]', '[54.2, 67.0]', '[31.4, 44.2]', 'incomplete', 'incomplete', 'incomplete']);
+    expect(ci.rows[1]).toEqual([
+      'GARL q=0.75',
+      '2',
+      '[23.6, 36.4]',
+      '[54.2, 67.0]',
+      '[31.4, 44.2]',
+      'incomplete',
+      'incomplete',
+      'incomplete',
+    ]);
     expect(ci.rows[2]).toEqual(['GARL q=1', '1', '21.9', '58.7', '33.5', '–', '–', '–']);
   });
 
@@ -122,7 +172,11 @@ describe('the study tables', () => {
       { p1: 12, p16: 50, m16: 20 },
       { p1: 14, p16: 45, m16: 26 },
     ];
-    const runs = [...seeds.map((test, seed) => fakeRun({ task: 'finqa', method: 'garl', q: 0.5, seed, test })), fakeRun({ task: 'hotpotqa', method: 'garl', q: 0.5, seed: 0, test: seeds[0]! }), fakeRun({ task: 'musique', method: 'garl', q: 0.5, seed: 0 })];
+    const runs = [
+      ...seeds.map((test, seed) => fakeRun({ task: 'finqa', method: 'garl', q: 0.5, seed, test })),
+      fakeRun({ task: 'hotpotqa', method: 'garl', q: 0.5, seed: 0, test: seeds[0]! }),
+      fakeRun({ task: 'musique', method: 'garl', q: 0.5, seed: 0 }),
+    ];
     const t = studyTable(runs, 'cold');
     const c = t.rows[0]!.cells[0]!;
     // p1: mean 12, sd 2; p16: mean 45, sd 5; m16: mean 22, sd sqrt((4 + 4 + 16) / 2) = sqrt(12)
@@ -135,8 +189,28 @@ describe('the study tables', () => {
     expect(c.p16!.ci95Low).toBeCloseTo(45 - 12.420689, 5);
     expect(c.m16!.ci95High).toBeCloseTo(22 + 8.605306, 5);
     const incomplete = ['incomplete', 'incomplete', 'incomplete'];
-    expect(studyTableMarkdownCells(t).rows[0]).toEqual(['GARL q=0.5', '3 / 1 / –', '12.0 ± 2.0', '45.0 ± 5.0', '22.0 ± 3.5', '10.0', '40.0', '20.0', ...incomplete]);
-    expect(studyTableCiMarkdownCells(t).rows[0]).toEqual(['GARL q=0.5', '3 / 1 / –', '[7.0, 17.0]', '[32.6, 57.4]', '[13.4, 30.6]', '10.0', '40.0', '20.0', ...incomplete]);
+    expect(studyTableMarkdownCells(t).rows[0]).toEqual([
+      'GARL q=0.5',
+      '3 / 1 / –',
+      '12.0 ± 2.0',
+      '45.0 ± 5.0',
+      '22.0 ± 3.5',
+      '10.0',
+      '40.0',
+      '20.0',
+      ...incomplete,
+    ]);
+    expect(studyTableCiMarkdownCells(t).rows[0]).toEqual([
+      'GARL q=0.5',
+      '3 / 1 / –',
+      '[7.0, 17.0]',
+      '[32.6, 57.4]',
+      '[13.4, 30.6]',
+      '10.0',
+      '40.0',
+      '20.0',
+      ...incomplete,
+    ]);
     const csv = studyTablesCsv([t]);
     const row = Object.fromEntries(csv.columns.map((col, i) => [col, csv.rows[0]![i]]));
     expect(row['finqa m@16']).toBe(22);
@@ -181,12 +255,26 @@ describe('run folders of an earlier version (steps from 0)', () => {
         const file = join(dir, name);
         if (name.endsWith('.csv')) {
           const lines = (await readFile(file, 'utf8')).split('\n');
-          const shifted = lines.map((l, i) => (i === 0 || i === lines.length - 1 || l === '' ? l : l.replace(/^\d+/, (n) => String(Number(n) + 1))));
+          const shifted = lines.map((l, i) =>
+            i === 0 || i === lines.length - 1 || l === '' ? l : l.replace(/^\d+/, (n) => String(Number(n) + 1)),
+          );
           await writeFile(file, shifted.join('\n'));
         } else if (name === 'summary.json') {
           const s = JSON.parse(await readFile(file, 'utf8'));
           const next = (x: number | null) => (x === null ? null : x + 1);
-          await writeFile(file, JSON.stringify({ step_base: 1, ...s, best_step: next(s.best_step), test: { ...s.test, checkpoint_step: next(s.test.checkpoint_step) } }, null, 2));
+          await writeFile(
+            file,
+            JSON.stringify(
+              {
+                step_base: 1,
+                ...s,
+                best_step: next(s.best_step),
+                test: { ...s.test, checkpoint_step: next(s.test.checkpoint_step) },
+              },
+              null,
+              2,
+            ),
+          );
         }
       }
     }
@@ -200,11 +288,18 @@ describe('run folders of an earlier version (steps from 0)', () => {
     const current = await collectRuns([twin]);
     expect(current.every((r) => !r.legacySteps)).toBe(true);
     expect(legacy.filter((r) => r.legacySteps).map((r) => r.name)).toHaveLength(9); // all but the base model, which has no rows
-    const same = (r: RunRecord) => ({ ...r, dir: r.dir.slice(r.dir.lastIndexOf('/')), legacySteps: undefined, problem: r.problem?.replace(/^.*\//, '') });
+    const same = (r: RunRecord) => ({
+      ...r,
+      dir: r.dir.slice(r.dir.lastIndexOf('/')),
+      legacySteps: undefined,
+      problem: r.problem?.replace(/^.*\//, ''),
+    });
     expect(legacy.map(same)).toEqual(current.map(same));
     const text = (runs: RunRecord[], root: string) => {
       const files = [buildReport(runs, 'md'), buildReport(runs, 'csv')].flatMap((r) => [r.main, ...r.others]);
-      return [...files.map((f) => `${f.name}\n${f.text}`), summaryCsv(runs)].join('\n').replaceAll(root.replace(/\/$/, ''), '<runs>');
+      return [...files.map((f) => `${f.name}\n${f.text}`), summaryCsv(runs)]
+        .join('\n')
+        .replaceAll(root.replace(/\/$/, ''), '<runs>');
     };
     expect(text(legacy, RUNS)).toBe(text(current, twin));
   });
@@ -214,20 +309,22 @@ describe('curves', () => {
   it('draw every cell with data, one line each (seeds averaged), per dataset and start', () => {
     const curves = buildCurves(runs);
     const byFile = Object.fromEntries(curves.map((c) => [c.file, c]));
-    expect(Object.keys(byFile)).toEqual(expect.arrayContaining([
-      'curves-finqa-cold-reward.svg',
-      'curves-finqa-cold-loss.svg',
-      'curves-finqa-cold-grad-norm.svg',
-      'curves-finqa-cold-mean-w.svg',
-      'curves-finqa-cold-length.svg',
-      'curves-finqa-cold-validation-p1.svg',
-      'curves-finqa-cold-validation-p16.svg',
-      'curves-finqa-cold-validation-m16.svg',
-      'curves-musique-cold-reward.svg',
-      'curves-finqa-warm-reward.svg',
-      'curves-hotpotqa-warm-reward.svg',
-      'curves-hotpotqa-warm-validation-m16.svg',
-    ]));
+    expect(Object.keys(byFile)).toEqual(
+      expect.arrayContaining([
+        'curves-finqa-cold-reward.svg',
+        'curves-finqa-cold-loss.svg',
+        'curves-finqa-cold-grad-norm.svg',
+        'curves-finqa-cold-mean-w.svg',
+        'curves-finqa-cold-length.svg',
+        'curves-finqa-cold-validation-p1.svg',
+        'curves-finqa-cold-validation-p16.svg',
+        'curves-finqa-cold-validation-m16.svg',
+        'curves-musique-cold-reward.svg',
+        'curves-finqa-warm-reward.svg',
+        'curves-hotpotqa-warm-reward.svg',
+        'curves-hotpotqa-warm-validation-m16.svg',
+      ]),
+    );
     // max c_m / M^q, entropy and log W are diagnostics, not curves
     expect(Object.keys(byFile).filter((f) => /max-scaled-c|entropy|log-w/.test(f))).toEqual([]);
     const reward = byFile['curves-finqa-cold-reward.svg']!;
@@ -239,7 +336,9 @@ describe('curves', () => {
     expect(byFile['curves-musique-cold-reward.svg']!.series).toEqual(['GARL q=0.75 (incomplete)']);
     // Every cell with metrics appears in some reward curve.
     const drawn = curves.filter((c) => c.file.endsWith('-reward.svg')).reduce((n, c) => n + c.series.length, 0);
-    const cells = new Set(runs.filter((r) => r.status !== 'invalid' && r.metrics.length > 0).map((r) => `${r.task} ${r.start} ${r.label}`));
+    const cells = new Set(
+      runs.filter((r) => r.status !== 'invalid' && r.metrics.length > 0).map((r) => `${r.task} ${r.start} ${r.label}`),
+    );
     expect(drawn).toBe(cells.size);
   });
 });
@@ -254,7 +353,10 @@ describe('the report files', () => {
   });
 
   it('Markdown: both tables, the runs, and links to SVGs written beside it', async () => {
-    const { files } = await writeReport([at('table1'), at('warm')], { format: 'md', out: join(tmp, 'md', 'results.md') });
+    const { files } = await writeReport([at('table1'), at('warm')], {
+      format: 'md',
+      out: join(tmp, 'md', 'results.md'),
+    });
     expect(files[0]).toBe(join(tmp, 'md', 'results.md'));
     const md = await readFile(files[0]!, 'utf8');
     const cold = mdTable(md, '## Cold start');
@@ -278,7 +380,8 @@ describe('the report files', () => {
     const svgs = (await readdir(join(tmp, 'md'))).filter((f) => f.endsWith('.svg'));
     expect(svgs.length).toBeGreaterThanOrEqual(7);
     for (const f of svgs) expect(md).toContain(`](${f})`);
-    for (const f of ['loss', 'grad-norm', 'mean-w', 'length', 'validation-p1', 'validation-p16', 'validation-m16']) expect(md).toContain(`](curves-finqa-cold-${f}.svg)`);
+    for (const f of ['loss', 'grad-norm', 'mean-w', 'length', 'validation-p1', 'validation-p16', 'validation-m16'])
+      expect(md).toContain(`](curves-finqa-cold-${f}.svg)`);
     expect(md).toContain('a method and q has the same colour in every figure');
     // no run directory is written to without --per-run
     expect(files.some((f) => f.endsWith('report.svg'))).toBe(false);

@@ -26,7 +26,15 @@ interface FakeRun {
   q?: number;
   seed: number;
   /** The summary's fields, when the run finished. */
-  done?: { p1: number; p16: number; m16: number; m16_abstain?: number; best_step: number | null; steps: number; wall_s: number };
+  done?: {
+    p1: number;
+    p16: number;
+    m16: number;
+    m16_abstain?: number;
+    best_step: number | null;
+    steps: number;
+    wall_s: number;
+  };
   /** Steps in metrics.csv. */
   logged: number;
 }
@@ -36,34 +44,103 @@ async function makeRun(parent: string, r: FakeRun): Promise<void> {
   const paths = runPaths(join(parent, r.name));
   await mkdir(paths.dir, { recursive: true });
   const algorithm = r.q === undefined ? `{name: ${r.method}}` : `{name: ${r.method}, q: ${r.q}}`;
-  await writeFile(paths.config, `name: ${r.name}\nseed: ${r.seed}\ntask: {name: ${r.task}, start: ${r.start}}\nalgorithm: ${algorithm}\ntrain: {steps: 4}\n`);
+  await writeFile(
+    paths.config,
+    `name: ${r.name}\nseed: ${r.seed}\ntask: {name: ${r.task}, start: ${r.start}}\nalgorithm: ${algorithm}\ntrain: {steps: 4}\n`,
+  );
   const csv = await openMetricsCsv(paths);
   const empty = Object.fromEntries(METRICS_COLUMNS.map((c) => [c, null])) as unknown as MetricsRow;
-  for (let step = 0; step < r.logged; step++) await csv.append({ ...empty, step, mean_reward: step / 4, q: r.q ?? null });
+  for (let step = 0; step < r.logged; step++)
+    await csv.append({ ...empty, step, mean_reward: step / 4, q: r.q ?? null });
   if (!r.done) return;
   const d = r.done;
   await writeRunSummary(paths, {
-    name: r.name, task: r.task, start: r.start, method: r.method, q: r.q ?? null, seed: r.seed, steps: d.steps,
-    best_step: d.best_step, best_validation_m16: d.best_step === null ? null : 25,
-    test: { split: 'test', checkpoint_step: d.best_step, n: 64, k: 16, p1: d.p1, p16: d.p16, m16: d.m16, ...(d.m16_abstain === undefined ? {} : { m16_abstain: d.m16_abstain }), wall_s: 3 },
-    wall_s: d.wall_s, finished_at: '2026-05-01T00:00:00.000Z',
+    name: r.name,
+    task: r.task,
+    start: r.start,
+    method: r.method,
+    q: r.q ?? null,
+    seed: r.seed,
+    steps: d.steps,
+    best_step: d.best_step,
+    best_validation_m16: d.best_step === null ? null : 25,
+    test: {
+      split: 'test',
+      checkpoint_step: d.best_step,
+      n: 64,
+      k: 16,
+      p1: d.p1,
+      p16: d.p16,
+      m16: d.m16,
+      ...(d.m16_abstain === undefined ? {} : { m16_abstain: d.m16_abstain }),
+      wall_s: 3,
+    },
+    wall_s: d.wall_s,
+    finished_at: '2026-05-01T00:00:00.000Z',
   });
 }
 
 /** Written in an order unlike the CSV's, to see the rows sorted. */
 async function makeRuns(parent: string): Promise<void> {
   const runs: FakeRun[] = [
-    { name: 'mini-musique-cold-garl-q0.5', task: 'mini-musique', start: 'cold', method: 'garl', q: 0.5, seed: 0, logged: 2 },
-    { name: 'mini-finqa-cold-garl-q0.75-s1', task: 'mini-finqa', start: 'cold', method: 'garl', q: 0.75, seed: 1, logged: 4,
-      done: { p1: 31.25, p16: 62.5, m16: 40.625, best_step: 3, steps: 4, wall_s: 1234.5678 } },
-    { name: 'mini-finqa-cold-garl-q0.25', task: 'mini-finqa', start: 'cold', method: 'garl', q: 0.25, seed: 0, logged: 4,
-      done: { p1: 10.9375, p16: 50, m16: 20.3125, best_step: 2, steps: 4, wall_s: 99.96 } },
-    { name: 'mini-finqa-cold-garl-q0.75-s0', task: 'mini-finqa', start: 'cold', method: 'garl', q: 0.75, seed: 0, logged: 4,
-      done: { p1: 30, p16: 60, m16: 37.5, m16_abstain: 43.75, best_step: null, steps: 4, wall_s: 12 } },
-    { name: 'mini-finqa-cold-garl-q0.75-s2', task: 'mini-finqa', start: 'cold', method: 'garl', q: 0.75, seed: 2, logged: 4,
-      done: { p1: 28.75, p16: 57.5, m16: 34.375, best_step: 3, steps: 4, wall_s: 12 } },
-    { name: 'mini-finqa-cold-grpo', task: 'mini-finqa', start: 'cold', method: 'grpo', seed: 0, logged: 4,
-      done: { p1: 25.5, p16: 58.75, m16: 33.3, best_step: 3, steps: 4, wall_s: 345.45 } },
+    {
+      name: 'mini-musique-cold-garl-q0.5',
+      task: 'mini-musique',
+      start: 'cold',
+      method: 'garl',
+      q: 0.5,
+      seed: 0,
+      logged: 2,
+    },
+    {
+      name: 'mini-finqa-cold-garl-q0.75-s1',
+      task: 'mini-finqa',
+      start: 'cold',
+      method: 'garl',
+      q: 0.75,
+      seed: 1,
+      logged: 4,
+      done: { p1: 31.25, p16: 62.5, m16: 40.625, best_step: 3, steps: 4, wall_s: 1234.5678 },
+    },
+    {
+      name: 'mini-finqa-cold-garl-q0.25',
+      task: 'mini-finqa',
+      start: 'cold',
+      method: 'garl',
+      q: 0.25,
+      seed: 0,
+      logged: 4,
+      done: { p1: 10.9375, p16: 50, m16: 20.3125, best_step: 2, steps: 4, wall_s: 99.96 },
+    },
+    {
+      name: 'mini-finqa-cold-garl-q0.75-s0',
+      task: 'mini-finqa',
+      start: 'cold',
+      method: 'garl',
+      q: 0.75,
+      seed: 0,
+      logged: 4,
+      done: { p1: 30, p16: 60, m16: 37.5, m16_abstain: 43.75, best_step: null, steps: 4, wall_s: 12 },
+    },
+    {
+      name: 'mini-finqa-cold-garl-q0.75-s2',
+      task: 'mini-finqa',
+      start: 'cold',
+      method: 'garl',
+      q: 0.75,
+      seed: 2,
+      logged: 4,
+      done: { p1: 28.75, p16: 57.5, m16: 34.375, best_step: 3, steps: 4, wall_s: 12 },
+    },
+    {
+      name: 'mini-finqa-cold-grpo',
+      task: 'mini-finqa',
+      start: 'cold',
+      method: 'grpo',
+      seed: 0,
+      logged: 4,
+      done: { p1: 25.5, p16: 58.75, m16: 33.3, best_step: 3, steps: 4, wall_s: 345.45 },
+    },
   ];
   for (const r of runs) await makeRun(parent, r);
 }
@@ -78,18 +155,28 @@ const EXPECTED = [
   '',
 ].join('\n');
 
-const SEEDS_HEADER = 'task,start,method,q,q_schedule,n,p1_mean,p1_sd,p1_ci95_low,p1_ci95_high,p16_mean,p16_sd,p16_ci95_low,p16_ci95_high,m16_mean,m16_sd,m16_ci95_low,m16_ci95_high';
+const SEEDS_HEADER =
+  'task,start,method,q,q_schedule,n,p1_mean,p1_sd,p1_ci95_low,p1_ci95_high,p16_mean,p16_sd,p16_ci95_low,p16_ci95_high,m16_mean,m16_sd,m16_ci95_low,m16_ci95_high';
 
 /** The seeds summary's rows, numbers parsed ('' stays ''). */
 function seedsRows(text: string): Record<string, string | number>[] {
   const rows = parse(text, { columns: true }) as Record<string, string>[];
-  return rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v === '' || Number.isNaN(Number(v)) ? v : Number(v)])));
+  return rows.map((r) =>
+    Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v === '' || Number.isNaN(Number(v)) ? v : Number(v)])),
+  );
 }
 
 describe('the summary CSV', () => {
   it('has one row per finished run, q empty for GRPO, sorted by task, start, method, q, seed', async () => {
     const runs = await collectRuns([join(tmp, 'sweep')]);
-    expect(runs.map((r) => r.status).sort()).toEqual(['finished', 'finished', 'finished', 'finished', 'finished', 'incomplete']);
+    expect(runs.map((r) => r.status).sort()).toEqual([
+      'finished',
+      'finished',
+      'finished',
+      'finished',
+      'finished',
+      'incomplete',
+    ]);
     expect(summaryCsv(runs)).toBe(EXPECTED);
     expect(summaryCsv([])).toBe('task,start,method,q,seed,p1,p16,m16,best_step,steps,wall_s,m16_abstain\n');
   });
@@ -99,14 +186,31 @@ describe('the summary CSV', () => {
     const text = summarySeedsCsv(runs);
     expect(text.split('\n')[0]).toBe(SEEDS_HEADER);
     const rows = seedsRows(text);
-    expect(rows.map((r) => [r['method'], r['q'], r['n']])).toEqual([['garl', 0.25, 1], ['garl', 0.75, 3], ['grpo', '', 1]]);
+    expect(rows.map((r) => [r['method'], r['q'], r['n']])).toEqual([
+      ['garl', 0.25, 1],
+      ['garl', 0.75, 3],
+      ['grpo', '', 1],
+    ]);
     // One seed: its value, no sd, no interval.
-    expect(rows[0]).toMatchObject({ task: 'mini-finqa', start: 'cold', q_schedule: '', p1_mean: 10.9375, p1_sd: '', p1_ci95_low: '', p1_ci95_high: '', m16_mean: 20.3125 });
+    expect(rows[0]).toMatchObject({
+      task: 'mini-finqa',
+      start: 'cold',
+      q_schedule: '',
+      p1_mean: 10.9375,
+      p1_sd: '',
+      p1_ci95_low: '',
+      p1_ci95_high: '',
+      m16_mean: 20.3125,
+    });
     // Three seeds. p1 30, 31.25, 28.75: mean 30, sd sqrt((0 + 1.5625 + 1.5625) / 2) = 1.25; p16 60, 62.5, 57.5: mean 60, sd 2.5;
     // m16 37.5, 40.625, 34.375: mean 37.5, sd 3.125. Half widths t_{0.975,2} sd / sqrt(3) with t = 4.302653.
     const g = rows[1]!;
     const half = (sd: number) => (4.302653 * sd) / Math.sqrt(3);
-    for (const [m, mean, sd] of [['p1', 30, 1.25], ['p16', 60, 2.5], ['m16', 37.5, 3.125]] as const) {
+    for (const [m, mean, sd] of [
+      ['p1', 30, 1.25],
+      ['p16', 60, 2.5],
+      ['m16', 37.5, 3.125],
+    ] as const) {
       expect(g[`${m}_mean`]).toBeCloseTo(mean, 12);
       expect(g[`${m}_sd`]).toBeCloseTo(sd, 12);
       expect(g[`${m}_ci95_low`]).toBeCloseTo(mean - half(sd), 5);
@@ -130,9 +234,17 @@ describe('the summary CSV', () => {
     expect(await readFile(summary, 'utf8')).toBe(EXPECTED);
     expect(seedsRows(await readFile(join(out, 'csv', 'summary-seeds.csv'), 'utf8'))).toHaveLength(3);
     expect(await readdir(join(out, 'csv'))).toEqual(['summary-seeds.csv', 'summary.csv']);
-    await expect(writeReport([join(tmp, 'sweep')], { format: 'csv', out: join(out, 'r'), summary: join(out, 'r', 'runs.csv') })).rejects.toThrow(/--summary .*runs\.csv: the report writes/);
+    await expect(
+      writeReport([join(tmp, 'sweep')], { format: 'csv', out: join(out, 'r'), summary: join(out, 'r', 'runs.csv') }),
+    ).rejects.toThrow(/--summary .*runs\.csv: the report writes/);
     // The seeds summary of --summary r/t.csv would overwrite the report's r/t-seeds.csv.
-    await expect(writeReport([join(tmp, 'sweep')], { format: 'csv', out: join(out, 'r', 't-seeds.csv'), summary: join(out, 'r', 't.csv') })).rejects.toThrow(/the report writes .*t-seeds\.csv itself/);
+    await expect(
+      writeReport([join(tmp, 'sweep')], {
+        format: 'csv',
+        out: join(out, 'r', 't-seeds.csv'),
+        summary: join(out, 'r', 't.csv'),
+      }),
+    ).rejects.toThrow(/the report writes .*t-seeds\.csv itself/);
   });
 
   describe('tsallis-run report --summary', () => {
@@ -140,7 +252,14 @@ describe('the summary CSV', () => {
 
     it('writes the CSV beside the report and documents the flag', async () => {
       const out = join(tmp, 'out2');
-      const r = await cli('report', join(tmp, 'sweep'), '--out', join(out, 'report'), '--summary', join(out, 'summary.csv'));
+      const r = await cli(
+        'report',
+        join(tmp, 'sweep'),
+        '--out',
+        join(out, 'report'),
+        '--summary',
+        join(out, 'summary.csv'),
+      );
       expect(r.code).toBe(0);
       expect(r.stderr).toContain('6 runs (5 finished, 1 incomplete, 0 invalid)');
       expect(r.stderr).toContain(`wrote ${join(out, 'summary.csv')}`);

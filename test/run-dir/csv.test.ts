@@ -49,15 +49,19 @@ describe('CSV artefacts', () => {
     const again = await openValidationCsv(p);
     await again.append({ step: 20, p1: 4, p16: 5, m16: 6 });
     expect(await readFile(p.validation, 'utf8')).toBe('step,p1,p16,m16\n10,1,2,3\n20,4,5,6\n');
-    await expect(CsvAppender.open(p.validation, ['step', 'p1'])).rejects.toThrow(/its columns \(step,p1,p16,m16\) are not this version's \(step,p1\)/);
+    await expect(CsvAppender.open(p.validation, ['step', 'p1'])).rejects.toThrow(
+      /its columns \(step,p1,p16,m16\) are not this version's \(step,p1\)/,
+    );
   });
 
   it('keeps whole lines when many runs append at once into one results directory', async () => {
     const runs = await Promise.all(Array.from({ length: 6 }, (_, i) => claimRunDir(join(tmp, 'results', `run-${i}`))));
     const appenders = await Promise.all(runs.map((p) => openMetricsCsv(p)));
-    await Promise.all(appenders.map(async (a, i) => {
-      for (let s = 0; s < 40; s++) await a.append(metricsRow(s, { q: i / 10 }));
-    }));
+    await Promise.all(
+      appenders.map(async (a, i) => {
+        for (let s = 0; s < 40; s++) await a.append(metricsRow(s, { q: i / 10 }));
+      }),
+    );
     for (const [i, p] of runs.entries()) {
       const back = await readMetricsCsv(p.metrics);
       expect(back.map((r) => r.step)).toEqual(Array.from({ length: 40 }, (_, s) => s));
@@ -86,7 +90,9 @@ describe('CSV artefacts', () => {
   });
 
   it('names the file and line of a bad cell', () => {
-    expect(() => parseStepCsv('step,x\n0,1\n1,abc\n', ['step', 'x'], 'm.csv')).toThrow('m.csv:3: x: expected a number, got "abc"');
+    expect(() => parseStepCsv('step,x\n0,1\n1,abc\n', ['step', 'x'], 'm.csv')).toThrow(
+      'm.csv:3: x: expected a number, got "abc"',
+    );
     expect(() => parseStepCsv('step,x\n,1\n', ['step', 'x'], 'm.csv')).toThrow(/m\.csv:2: step: expected an integer/);
   });
 });

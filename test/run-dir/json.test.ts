@@ -23,9 +23,18 @@ afterEach(async () => {
 });
 
 const summary: RunSummary = {
-  name: 'r', task: 'finqa', start: 'cold', method: 'garl', q: 0.75, seed: 0, steps: 4, best_step: 3, best_validation_m16: 36,
+  name: 'r',
+  task: 'finqa',
+  start: 'cold',
+  method: 'garl',
+  q: 0.75,
+  seed: 0,
+  steps: 4,
+  best_step: 3,
+  best_validation_m16: 36,
   test: { split: 'test', checkpoint_step: 3, n: 20, k: 16, p1: 30.5, p16: 61.1, m16: 38.3, wall_s: 1 },
-  wall_s: 10, finished_at: '2026-05-01T00:00:00.000Z',
+  wall_s: 10,
+  finished_at: '2026-05-01T00:00:00.000Z',
 };
 
 describe('JSON artefacts', () => {

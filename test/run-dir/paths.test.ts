@@ -16,9 +16,18 @@ afterEach(async () => {
 describe('the run directory', () => {
   it('names every artefact', () => {
     const p = runPaths('runs/a');
-    expect([p.config, p.metrics, p.validation, p.summary, p.log]).toEqual(['runs/a/config.yaml', 'runs/a/metrics.csv', 'runs/a/validation.csv', 'runs/a/summary.json', 'runs/a/log.jsonl']);
+    expect([p.config, p.metrics, p.validation, p.summary, p.log]).toEqual([
+      'runs/a/config.yaml',
+      'runs/a/metrics.csv',
+      'runs/a/validation.csv',
+      'runs/a/summary.json',
+      'runs/a/log.jsonl',
+    ]);
     expect([p.evalSummary('test'), p.predictions('validation'), p.checkpoint(40), p.best]).toEqual([
-      'runs/a/eval/test.json', 'runs/a/eval/validation.predictions.jsonl', 'runs/a/checkpoints/checkpoint-40', 'runs/a/checkpoints/best',
+      'runs/a/eval/test.json',
+      'runs/a/eval/validation.predictions.jsonl',
+      'runs/a/checkpoints/checkpoint-40',
+      'runs/a/checkpoints/best',
     ]);
     expect(checkpointStep('checkpoint-40')).toBe(40);
     expect(checkpointStep('best')).toBeNull();

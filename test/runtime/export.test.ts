@@ -15,8 +15,23 @@ import { Rng } from '../../src/util/rng.js';
 const { onnx } = onnxProto;
 
 /** Tiny-preset family at a fraction of its size, so weights are drawn in milliseconds under Jest. */
-const qwen3: ModelConfig = { ...PRESET_CONFIGS.tiny, vocabSize: 300, hiddenSize: 32, numLayers: 2, numHeads: 4, numKvHeads: 2, headDim: 8, intermediateSize: 48 };
-const qwen2Untied: ModelConfig = { ...qwen3, architecture: 'qwen2', qkNorm: false, attentionBias: true, tieWordEmbeddings: false };
+const qwen3: ModelConfig = {
+  ...PRESET_CONFIGS.tiny,
+  vocabSize: 300,
+  hiddenSize: 32,
+  numLayers: 2,
+  numHeads: 4,
+  numKvHeads: 2,
+  headDim: 8,
+  intermediateSize: 48,
+};
+const qwen2Untied: ModelConfig = {
+  ...qwen3,
+  architecture: 'qwen2',
+  qkNorm: false,
+  attentionBias: true,
+  tieWordEmbeddings: false,
+};
 
 let root: string;
 beforeAll(async () => {
@@ -28,7 +43,10 @@ afterAll(async () => {
 
 function batchFor(c: ModelConfig): TokenBatch {
   const rng = new Rng(4);
-  return padBatch([9, 5, 2].map((n) => Array.from({ length: n }, () => rng.int(c.vocabSize))), 0);
+  return padBatch(
+    [9, 5, 2].map((n) => Array.from({ length: n }, () => rng.int(c.vocabSize))),
+    0,
+  );
 }
 
 function dataFeeds(batch: TokenBatch): Record<string, ort.Tensor> {
@@ -70,7 +88,11 @@ describe.each([
   it('score.onnx with weights as named inputs gives Policy.score log-probs', async () => {
     const out = join(root, `${c.architecture}-inputs`);
     const [g] = await exportModel(out, c, weights, { graphs: ['score'] });
-    expect(g!.inputs.map((v) => v.name)).toEqual(['input_ids', 'attention_mask', ...parameterSpecs(c).map((s) => s.name)]);
+    expect(g!.inputs.map((v) => v.name)).toEqual([
+      'input_ids',
+      'attention_mask',
+      ...parameterSpecs(c).map((s) => s.name),
+    ]);
     expect(g!.outputs).toEqual([{ name: 'logprobs', dtype: 'float32', shape: ['B', 'T-1'], weight: false }]);
     expect((await readdir(out)).sort()).toEqual(['README.md', 'score.onnx']);
     const got = await runScore(join(out, 'score.onnx'), { ...dataFeeds(batch), ...weightFeeds(c, weights) });
@@ -99,7 +121,13 @@ describe('external data (forced with a zero threshold)', () => {
   });
 
   it('writes <graph>.onnx.data with every weight at a 4096-byte aligned offset, as TensorProto external_data', async () => {
-    expect((await readdir(out())).sort()).toEqual(['README.md', 'score.onnx', 'score.onnx.data', 'train.onnx', 'train.onnx.data']);
+    expect((await readdir(out())).sort()).toEqual([
+      'README.md',
+      'score.onnx',
+      'score.onnx.data',
+      'train.onnx',
+      'train.onnx.data',
+    ]);
     const model = onnx.ModelProto.decode(await readFile(join(out(), 'score.onnx')));
     const byName = new Map(model.graph!.initializer!.map((t) => [t.name!, t]));
     const data = await open(join(out(), 'score.onnx.data'), 'r');
@@ -113,7 +141,8 @@ describe('external data (forced with a zero threshold)', () => {
         expect(t.dims!.map(Number)).toEqual(spec.shape);
         const entries = Object.fromEntries(t.externalData!.map((e) => [e.key!, e.value!]));
         expect(entries.location).toBe('score.onnx.data');
-        const offset = Number(entries.offset), length = Number(entries.length);
+        const offset = Number(entries.offset),
+          length = Number(entries.length);
         expect(offset % EXTERNAL_DATA_ALIGNMENT).toBe(0);
         expect(offset).toBeGreaterThanOrEqual(end);
         expect(length).toBe(4 * weights.get(spec.name)!.length);
@@ -146,7 +175,11 @@ describe('train.onnx', () => {
 
     const inputs = join(root, 'train-inputs');
     const [g] = await exportModel(inputs, c, weights, { graphs: ['train'] });
-    expect(g!.outputs.map((v) => v.name)).toEqual(['loss', 'logprobs', ...parameterSpecs(c).map((s) => `grad.${s.name}`)]);
+    expect(g!.outputs.map((v) => v.name)).toEqual([
+      'loss',
+      'logprobs',
+      ...parameterSpecs(c).map((s) => `grad.${s.name}`),
+    ]);
     let session = await createSession(join(inputs, 'train.onnx'), { threads: 1 });
     const out = await session.run({ ...dataFeeds(batch), ...weightFeeds(c, weights), ...coefFeed });
     await session.release();
@@ -168,9 +201,24 @@ describe('train.onnx', () => {
     const dir = join(root, 'train-clip-kl');
     const [g] = await exportModel(dir, c, weights, { graphs: ['train'], train: { clip: true, kl: true } });
     const dataInputs = g!.inputs.filter((v) => !v.weight).map((v) => `${v.name}:${v.shape.join('x')}`);
-    expect(dataInputs).toEqual(['input_ids:BxT', 'attention_mask:BxT', 'coef:BxT-1', 'old_logprobs:BxT-1', 'clip_low:', 'clip_high:', 'ref_logprobs:BxT-1', 'kl_coef:BxT-1']);
+    expect(dataInputs).toEqual([
+      'input_ids:BxT',
+      'attention_mask:BxT',
+      'coef:BxT-1',
+      'old_logprobs:BxT-1',
+      'clip_low:',
+      'clip_high:',
+      'ref_logprobs:BxT-1',
+      'kl_coef:BxT-1',
+    ]);
     const readme = await readFile(join(dir, 'README.md'), 'utf8');
-    for (const line of ['| `input_ids` | int64 | [B, T] |', '| `old_logprobs` | float32 | [B, T-1] |', '| `clip_low` | float32 | [] |', '| `loss` | float32 | [] |', '| `model.layers.1.mlp.up_proj.weight` | [48, 32] |']) {
+    for (const line of [
+      '| `input_ids` | int64 | [B, T] |',
+      '| `old_logprobs` | float32 | [B, T-1] |',
+      '| `clip_low` | float32 | [] |',
+      '| `loss` | float32 | [] |',
+      '| `model.layers.1.mlp.up_proj.weight` | [48, 32] |',
+    ]) {
       expect(readme).toContain(line);
     }
   });

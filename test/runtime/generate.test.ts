@@ -11,11 +11,23 @@ import { tensor } from '../../src/runtime/session.js';
 import { Rng } from '../../src/util/rng.js';
 
 const tiny = PRESET_CONFIGS.tiny;
-const base: GenerateOptions = { samplesPerPrompt: 1, maxNewTokens: 10, temperature: 0, topP: 1, topK: 0, stop: { eosIds: [], forceCloseIds: [] }, seed: 1 };
-const prompts = (rng: Rng, lengths: number[], vocab: number) => lengths.map((n) => Array.from({ length: n }, () => 1 + rng.int(vocab - 1)));
+const base: GenerateOptions = {
+  samplesPerPrompt: 1,
+  maxNewTokens: 10,
+  temperature: 0,
+  topP: 1,
+  topK: 0,
+  stop: { eosIds: [], forceCloseIds: [] },
+  seed: 1,
+};
+const prompts = (rng: Rng, lengths: number[], vocab: number) =>
+  lengths.map((n) => Array.from({ length: n }, () => 1 + rng.int(vocab - 1)));
 
 describe('greedy decoding by the loop graph equals repeated full forward passes', () => {
-  it.each([['tiny', 0.1, 12], ['small', 0.05, 6]] as const)('%s preset, mixed prompt lengths', async (preset, std, steps) => {
+  it.each([
+    ['tiny', 0.1, 12],
+    ['small', 0.05, 6],
+  ] as const)('%s preset, mixed prompt lengths', async (preset, std, steps) => {
     const c = PRESET_CONFIGS[preset];
     const policy = new Policy(c, randomWeights(c, 7, std), { threads: 2 });
     const ps = prompts(new Rng(3), [9, 3, 6], c.vocabSize);
@@ -23,7 +35,9 @@ describe('greedy decoding by the loop graph equals repeated full forward passes'
     const fast = await generate(policy, ps, o);
     const slow = await generateReference(policy, ps, o);
     expect(fast.map((r) => r.tokens)).toEqual(slow.map((r) => r.tokens));
-    fast.forEach((r, i) => r.logprobs.forEach((lp, t) => expect(Math.abs(lp - slow[i]!.logprobs[t]!)).toBeLessThan(1e-4)));
+    fast.forEach((r, i) =>
+      r.logprobs.forEach((lp, t) => expect(Math.abs(lp - slow[i]!.logprobs[t]!)).toBeLessThan(1e-4)),
+    );
   });
 
   it('in float64 too (the step graph then builds RMSNorm and RoPE from primitives, not fused ops)', async () => {
@@ -34,25 +48,46 @@ describe('greedy decoding by the loop graph equals repeated full forward passes'
     const fast = await generate(policy, ps, o);
     const slow = await generateReference(policy, ps, o);
     expect(fast.map((r) => r.tokens)).toEqual(slow.map((r) => r.tokens));
-    fast.forEach((r, i) => r.logprobs.forEach((lp, t) => expect(Math.abs(lp - slow[i]!.logprobs[t]!)).toBeLessThan(1e-9)));
+    fast.forEach((r, i) =>
+      r.logprobs.forEach((lp, t) => expect(Math.abs(lp - slow[i]!.logprobs[t]!)).toBeLessThan(1e-9)),
+    );
   });
 });
 
 describe('with RoPE scaling, greedy decoding by the loop graph equals repeated full forward passes', () => {
-  const yarn: ModelConfig = { ...tiny, ropeScaling: { type: 'yarn', factor: 4, originalMaxPositionEmbeddings: 16, betaFast: 32, betaSlow: 1, truncate: true } };
+  const yarn: ModelConfig = {
+    ...tiny,
+    ropeScaling: {
+      type: 'yarn',
+      factor: 4,
+      originalMaxPositionEmbeddings: 16,
+      betaFast: 32,
+      betaSlow: 1,
+      truncate: true,
+    },
+  };
   it.each([
     ['llama3.2-tiny preset (llama3)', PRESET_CONFIGS['llama3.2-tiny']],
     ['tiny with yarn (scaled cos / sin)', yarn],
   ] as const)('%s, float32 (fused RoPE) and float64', async (_name, c) => {
     const ps = prompts(new Rng(5), [8, 3], c.vocabSize);
     const o = { ...base, maxNewTokens: 8 };
-    for (const [dtype, tol] of [['float32', 1e-4], ['float64', 1e-9]] as const) {
+    for (const [dtype, tol] of [
+      ['float32', 1e-4],
+      ['float64', 1e-9],
+    ] as const) {
       const w = randomWeights(c, 7, 0.1);
-      const policy = new Policy(c, dtype === 'float32' ? w : new Map([...w].map(([k, v]) => [k, Float64Array.from(v)])), { threads: 2, dtype });
+      const policy = new Policy(
+        c,
+        dtype === 'float32' ? w : new Map([...w].map(([k, v]) => [k, Float64Array.from(v)])),
+        { threads: 2, dtype },
+      );
       const fast = await generate(policy, ps, o);
       const slow = await generateReference(policy, ps, o);
       expect(fast.map((r) => r.tokens)).toEqual(slow.map((r) => r.tokens));
-      fast.forEach((r, i) => r.logprobs.forEach((lp, t) => expect(Math.abs(lp - slow[i]!.logprobs[t]!)).toBeLessThan(tol)));
+      fast.forEach((r, i) =>
+        r.logprobs.forEach((lp, t) => expect(Math.abs(lp - slow[i]!.logprobs[t]!)).toBeLessThan(tol)),
+      );
     }
   });
 });
@@ -99,7 +134,11 @@ describe('sampling', () => {
   async function nextTokenProbs(temperature: number, p: Policy = policy): Promise<Float64Array> {
     const session = await p.session('next-token', () => buildNextTokenGraph(p.config));
     const b = padBatch([prompt], 0, 'left');
-    const out = await session.run({ ...p.weightFeeds(), input_ids: tensor('int64', b.ids, [1, b.length]), attention_mask: tensor('int64', b.mask, [1, b.length]) });
+    const out = await session.run({
+      ...p.weightFeeds(),
+      input_ids: tensor('int64', b.ids, [1, b.length]),
+      attention_mask: tensor('int64', b.mask, [1, b.length]),
+    });
     const logits = out.logits!.data as Float32Array;
     const m = Math.max(...logits);
     const probs = Float64Array.from(logits, (l) => Math.exp((l - m) / temperature));
@@ -108,51 +147,92 @@ describe('sampling', () => {
   }
 
   // 1000 is not a multiple of the sampler's 128-token blocks, so its last block is padded.
-  it.each([[1024], [1000]])('draws next tokens with the frequencies of softmax(logits / T) (chi-square, fixed seed), vocabulary %d', async (vocabSize) => {
-    const c = { ...tiny, vocabSize };
-    const sampler = vocabSize === tiny.vocabSize ? policy : new Policy(c, randomWeights(c, 11, 0.25), { threads: 2 });
-    const T = 0.7, n = 20000;
-    const p = await nextTokenProbs(T, sampler);
-    const rollouts = await generate(sampler, [prompt], { ...base, temperature: T, samplesPerPrompt: n, maxNewTokens: 1, seed: 42 });
-    const counts = new Float64Array(vocabSize);
-    for (const r of rollouts) counts[r.tokens[0]!]!++;
-    // Pool tokens with expected count < 5 into one bin.
-    let chi2 = 0, bins = 0, pooledObs = 0, pooledExp = 0;
-    for (let v = 0; v < p.length; v++) {
-      const e = n * p[v]!;
-      if (e < 5) { pooledObs += counts[v]!; pooledExp += e; continue; }
-      chi2 += (counts[v]! - e) ** 2 / e;
-      bins++;
-    }
-    if (pooledExp > 0) { chi2 += (pooledObs - pooledExp) ** 2 / pooledExp; bins++; }
-    const dof = bins - 1;
-    // Wilson-Hilferty: the 99.9% quantile of chi-square(dof).
-    const z = 3.09, h = 2 / (9 * dof);
-    const critical = dof * (1 - h + z * Math.sqrt(h)) ** 3;
-    expect(dof).toBeGreaterThan(20);
-    expect(chi2).toBeLessThan(critical);
-    // And it is not merely uniform: the most likely token is drawn far more than 1/V of the time.
-    const top = p.indexOf(Math.max(...p));
-    expect(counts[top]! / n).toBeGreaterThan(5 / vocabSize);
-    // The sampling log-prob is that of softmax(logits / T).
-    for (const r of rollouts.slice(0, 20)) expect(Math.abs(r.samplingLogprobs[0]! - Math.log(p[r.tokens[0]!]!))).toBeLessThan(1e-4);
-  });
+  it.each([[1024], [1000]])(
+    'draws next tokens with the frequencies of softmax(logits / T) (chi-square, fixed seed), vocabulary %d',
+    async (vocabSize) => {
+      const c = { ...tiny, vocabSize };
+      const sampler = vocabSize === tiny.vocabSize ? policy : new Policy(c, randomWeights(c, 11, 0.25), { threads: 2 });
+      const T = 0.7,
+        n = 20000;
+      const p = await nextTokenProbs(T, sampler);
+      const rollouts = await generate(sampler, [prompt], {
+        ...base,
+        temperature: T,
+        samplesPerPrompt: n,
+        maxNewTokens: 1,
+        seed: 42,
+      });
+      const counts = new Float64Array(vocabSize);
+      for (const r of rollouts) counts[r.tokens[0]!]!++;
+      // Pool tokens with expected count < 5 into one bin.
+      let chi2 = 0,
+        bins = 0,
+        pooledObs = 0,
+        pooledExp = 0;
+      for (let v = 0; v < p.length; v++) {
+        const e = n * p[v]!;
+        if (e < 5) {
+          pooledObs += counts[v]!;
+          pooledExp += e;
+          continue;
+        }
+        chi2 += (counts[v]! - e) ** 2 / e;
+        bins++;
+      }
+      if (pooledExp > 0) {
+        chi2 += (pooledObs - pooledExp) ** 2 / pooledExp;
+        bins++;
+      }
+      const dof = bins - 1;
+      // Wilson-Hilferty: the 99.9% quantile of chi-square(dof).
+      const z = 3.09,
+        h = 2 / (9 * dof);
+      const critical = dof * (1 - h + z * Math.sqrt(h)) ** 3;
+      expect(dof).toBeGreaterThan(20);
+      expect(chi2).toBeLessThan(critical);
+      // And it is not merely uniform: the most likely token is drawn far more than 1/V of the time.
+      const top = p.indexOf(Math.max(...p));
+      expect(counts[top]! / n).toBeGreaterThan(5 / vocabSize);
+      // The sampling log-prob is that of softmax(logits / T).
+      for (const r of rollouts.slice(0, 20))
+        expect(Math.abs(r.samplingLogprobs[0]! - Math.log(p[r.tokens[0]!]!))).toBeLessThan(1e-4);
+    },
+  );
 
   it('top-k and top-p never emit a token outside the kept set', async () => {
     const p = await nextTokenProbs(1);
     const order = Array.from(p.keys()).sort((a, b) => p[b]! - p[a]!);
     const topK = new Set(order.slice(0, 5));
-    const k = await generate(policy, [prompt], { ...base, temperature: 1, topK: 5, samplesPerPrompt: 2000, maxNewTokens: 1, seed: 3 });
+    const k = await generate(policy, [prompt], {
+      ...base,
+      temperature: 1,
+      topK: 5,
+      samplesPerPrompt: 2000,
+      maxNewTokens: 1,
+      seed: 3,
+    });
     expect(k.every((r) => topK.has(r.tokens[0]!))).toBe(true);
     expect(new Set(k.map((r) => r.tokens[0])).size).toBeGreaterThan(1);
     let cum = 0;
     const nucleus = new Set<number>();
-    for (const t of order) { if (cum >= 0.3) break; nucleus.add(t); cum += p[t]!; }
-    const q = await generate(policy, [prompt], { ...base, temperature: 1, topP: 0.3, samplesPerPrompt: 2000, maxNewTokens: 1, seed: 4 });
+    for (const t of order) {
+      if (cum >= 0.3) break;
+      nucleus.add(t);
+      cum += p[t]!;
+    }
+    const q = await generate(policy, [prompt], {
+      ...base,
+      temperature: 1,
+      topP: 0.3,
+      samplesPerPrompt: 2000,
+      maxNewTokens: 1,
+      seed: 4,
+    });
     expect(q.every((r) => nucleus.has(r.tokens[0]!))).toBe(true);
     // The sampling log-prob is that of the renormalised kept distribution.
     const mass = [...nucleus].reduce((a, t) => a + p[t]!, 0);
-    for (const r of q.slice(0, 20)) expect(Math.abs(r.samplingLogprobs[0]! - Math.log(p[r.tokens[0]!]! / mass))).toBeLessThan(1e-4);
+    for (const r of q.slice(0, 20))
+      expect(Math.abs(r.samplingLogprobs[0]! - Math.log(p[r.tokens[0]!]! / mass))).toBeLessThan(1e-4);
   });
 
   it('the same seed gives identical rollouts, another seed different ones', async () => {
@@ -167,7 +247,10 @@ describe('sampling', () => {
 
 describe('decoding rules', () => {
   const policy = new Policy(tiny, randomWeights(tiny, 5, 0.1), { threads: 2 });
-  const ps = [[3, 4, 5, 6], [8, 9]];
+  const ps = [
+    [3, 4, 5, 6],
+    [8, 9],
+  ];
 
   it('returns log-probs equal to the score graph on the same sequences', async () => {
     const rs = await generate(policy, ps, { ...base, temperature: 1, samplesPerPrompt: 2, maxNewTokens: 9, seed: 2 });
@@ -176,12 +259,20 @@ describe('decoding rules', () => {
     const lp = await policy.score(batch);
     rs.forEach((r, b) => {
       const P = ps[r.prompt]!.length;
-      r.tokens.forEach((_, t) => expect(Math.abs(lp[b * (batch.length - 1) + P - 1 + t]! - r.logprobs[t]!)).toBeLessThan(1e-4));
+      r.tokens.forEach((_, t) =>
+        expect(Math.abs(lp[b * (batch.length - 1) + P - 1 + t]! - r.logprobs[t]!)).toBeLessThan(1e-4),
+      );
     });
   });
 
   it('forces the close of thinking after the budget, then stops after the answer budget', async () => {
-    const o: GenerateOptions = { ...base, maxNewTokens: 30, thinkingBudget: 4, answerBudget: 3, stop: { eosIds: [], forceCloseIds: [1000, 1001, 1002], thinkStartId: 1010, thinkEndId: 1011 } };
+    const o: GenerateOptions = {
+      ...base,
+      maxNewTokens: 30,
+      thinkingBudget: 4,
+      answerBudget: 3,
+      stop: { eosIds: [], forceCloseIds: [1000, 1001, 1002], thinkStartId: 1010, thinkEndId: 1011 },
+    };
     const rs = await generate(policy, ps, o);
     for (const r of rs) {
       expect(r.tokens.length).toBe(4 + 3 + 3);
@@ -206,7 +297,9 @@ describe('decoding rules', () => {
     expect(runs[0]!.some((r) => r.tokens.length === 11)).toBe(true);
     for (const run of runs.slice(1)) {
       expect(run.map((r) => r.tokens)).toEqual(runs[0]!.map((r) => r.tokens));
-      run.forEach((r, i) => r.logprobs.forEach((lp, t) => expect(Math.abs(lp - runs[0]![i]!.logprobs[t]!)).toBeLessThan(1e-5)));
+      run.forEach((r, i) =>
+        r.logprobs.forEach((lp, t) => expect(Math.abs(lp - runs[0]![i]!.logprobs[t]!)).toBeLessThan(1e-5)),
+      );
     }
   });
 
@@ -214,7 +307,11 @@ describe('decoding rules', () => {
     const free = await generate(policy, ps, { ...base, maxNewTokens: 6 });
     expect(free.every((r) => r.tokens.length === 6 && r.finishReason === 'length')).toBe(true);
     const stop = free[0]!.tokens[2]!;
-    const stopped = await generate(policy, ps, { ...base, maxNewTokens: 6, stop: { eosIds: [stop], forceCloseIds: [] } });
+    const stopped = await generate(policy, ps, {
+      ...base,
+      maxNewTokens: 6,
+      stop: { eosIds: [stop], forceCloseIds: [] },
+    });
     expect(stopped[0]!.tokens).toEqual(free[0]!.tokens.slice(0, free[0]!.tokens.indexOf(stop) + 1));
     expect(stopped[0]!.finishReason).toBe('eos');
     expect(stopped[0]!.answer[1]).toBe(stopped[0]!.tokens.length - 1);

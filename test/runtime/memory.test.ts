@@ -5,8 +5,16 @@ import { ensureBuilt, ROOT } from '../cli/built-cli.js';
 
 const long = process.env.TSALLIS_LONG_TESTS ? describe : describe.skip;
 
-function peak(preset: string, batch: number, length: number): { peak_rss_mib_after_train_step: number; finite: boolean } {
-  return JSON.parse(execFileSync(process.execPath, [join(ROOT, 'dist', 'bench', 'memory.js'), preset, String(batch), String(length)], { encoding: 'utf8' }));
+function peak(
+  preset: string,
+  batch: number,
+  length: number,
+): { peak_rss_mib_after_train_step: number; finite: boolean } {
+  return JSON.parse(
+    execFileSync(process.execPath, [join(ROOT, 'dist', 'bench', 'memory.js'), preset, String(batch), String(length)], {
+      encoding: 'utf8',
+    }),
+  );
 }
 
 long('peak memory of a score pass and a train step', () => {

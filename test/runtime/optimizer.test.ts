@@ -19,14 +19,19 @@ function gradsAt(t: number, params: Map<string, Float32Array>): Map<string, Floa
   const grads = new Map<string, Float32Array>();
   for (const [name, p] of params) {
     const rng = new Rng(7919 * t + [...name].reduce((h, c) => (31 * h + c.charCodeAt(0)) % 1_000_003, 0));
-    grads.set(name, Float32Array.from(p, () => rng.normal() * (1 + t % 3)));
+    grads.set(
+      name,
+      Float32Array.from(p, () => rng.normal() * (1 + (t % 3))),
+    );
   }
   return grads;
 }
 
 function randomParams(sizes: Record<string, number>, seed: number): Map<string, Float32Array> {
   const rng = new Rng(seed);
-  return new Map(Object.entries(sizes).map(([name, n]) => [name, Float32Array.from({ length: n }, () => rng.normal())]));
+  return new Map(
+    Object.entries(sizes).map(([name, n]) => [name, Float32Array.from({ length: n }, () => rng.normal())]),
+  );
 }
 
 function clone(params: Map<string, Float32Array>): Map<string, Float32Array> {
@@ -35,20 +40,24 @@ function clone(params: Map<string, Float32Array>): Map<string, Float32Array> {
 
 /** torch.optim.AdamW's single-tensor update, written out per scalar in double precision. */
 function referenceAdamW(
-  p0: number[], grads: number[][], lrs: number[],
+  p0: number[],
+  grads: number[][],
+  lrs: number[],
   { beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0.01 } = {},
 ): number[] {
   const p = p0.slice();
-  const m = p.map(() => 0), v = p.map(() => 0);
+  const m = p.map(() => 0),
+    v = p.map(() => 0);
   grads.forEach((g, s) => {
-    const t = s + 1, lr = lrs[s]!;
+    const t = s + 1,
+      lr = lrs[s]!;
     for (let i = 0; i < p.length; i++) {
       p[i] = p[i]! * (1 - lr * weightDecay);
       m[i] = beta1 * m[i]! + (1 - beta1) * g[i]!;
       v[i] = beta2 * v[i]! + (1 - beta2) * g[i]! * g[i]!;
       const mHat = m[i]! / (1 - beta1 ** t);
       const vHat = v[i]! / (1 - beta2 ** t);
-      p[i] = p[i]! - lr * mHat / (Math.sqrt(vHat) + eps);
+      p[i] = p[i]! - (lr * mHat) / (Math.sqrt(vHat) + eps);
     }
   });
   return p;
@@ -56,7 +65,9 @@ function referenceAdamW(
 
 /** torch.optim.SGD with momentum, dampening, nesterov and weight decay, per scalar in double. */
 function referenceSgd(
-  p0: number[], grads: number[][], lr: number,
+  p0: number[],
+  grads: number[][],
+  lr: number,
   { momentum = 0, dampening = 0, nesterov = false, weightDecay = 0 } = {},
 ): number[] {
   const p = p0.slice();
@@ -90,15 +101,15 @@ describe('AdamW', () => {
     const opt = new AdamW([['w', p]], { weightDecay: 0.01 });
     opt.step(new Map([['w', Float32Array.from([0.5, -4])]]), 0.1);
     // after one step m_hat = g and v_hat = g^2, so the Adam part is lr * sign(g) up to eps
-    expect(p[0]).toBe(Math.fround(0.999 - 0.1 * 0.5 / (0.5 + 1e-8)));
-    expect(p[1]).toBe(Math.fround(-2 * 0.999 + 0.1 * 4 / (4 + 1e-8)));
+    expect(p[0]).toBe(Math.fround(0.999 - (0.1 * 0.5) / (0.5 + 1e-8)));
+    expect(p[1]).toBe(Math.fround(-2 * 0.999 + (0.1 * 4) / (4 + 1e-8)));
   });
 
-  it('follows PyTorch\'s formula over several steps with weight decay, bias correction and a changing lr', () => {
+  it("follows PyTorch's formula over several steps with weight decay, bias correction and a changing lr", () => {
     const rng = new Rng(3);
     const p0 = Array.from({ length: 50 }, () => rng.normal());
     // gradient scales from 1e-3 (where eps = 1e-3 and its placement matter) to 1
-    const grads = Array.from({ length: 8 }, (_, s) => p0.map(() => Math.fround(rng.normal() * 10 ** (s % 4 - 3))));
+    const grads = Array.from({ length: 8 }, (_, s) => p0.map(() => Math.fround(rng.normal() * 10 ** ((s % 4) - 3))));
     const lrs = [1e-3, 2e-3, 3e-3, 3e-3, 2.5e-3, 2e-3, 1e-3, 5e-4];
     const options = { beta1: 0.8, beta2: 0.95, eps: 1e-3, weightDecay: 0.1 };
     const p = Float32Array.from(p0);
@@ -118,25 +129,57 @@ describe('AdamW', () => {
     ]);
     const opt = new AdamW(params, { weightDecay: 0.5, noDecay: isNormOrBias });
     const g = [0.25, -0.5];
-    for (let s = 0; s < 3; s++) opt.step(new Map([['layer.weight', Float32Array.from(g)], ['layer.norm.weight', Float32Array.from(g)]]), 0.01);
-    expectClose(params.get('layer.weight')!, referenceAdamW([1, 2], [g, g, g], [0.01, 0.01, 0.01], { weightDecay: 0.5 }), 1e-6);
-    expectClose(params.get('layer.norm.weight')!, referenceAdamW([1, 2], [g, g, g], [0.01, 0.01, 0.01], { weightDecay: 0 }), 1e-6);
+    for (let s = 0; s < 3; s++)
+      opt.step(
+        new Map([
+          ['layer.weight', Float32Array.from(g)],
+          ['layer.norm.weight', Float32Array.from(g)],
+        ]),
+        0.01,
+      );
+    expectClose(
+      params.get('layer.weight')!,
+      referenceAdamW([1, 2], [g, g, g], [0.01, 0.01, 0.01], { weightDecay: 0.5 }),
+      1e-6,
+    );
+    expectClose(
+      params.get('layer.norm.weight')!,
+      referenceAdamW([1, 2], [g, g, g], [0.01, 0.01, 0.01], { weightDecay: 0 }),
+      1e-6,
+    );
     expect(params.get('frozen')).toEqual(Float32Array.from([3]));
     // its first gradient gets the step-1 bias correction, like PyTorch's per-parameter step count
     opt.step(new Map([['frozen', Float32Array.from([2])]]), 0.01);
     expectClose(params.get('frozen')!, referenceAdamW([3], [[2]], [0.01], { weightDecay: 0.5 }), 1e-6);
-    expect(opt.scalarState()).toEqual({ kind: 'adamw', stepCount: 4, paramSteps: { 'layer.weight': 3, 'layer.norm.weight': 3, frozen: 1 } });
+    expect(opt.scalarState()).toEqual({
+      kind: 'adamw',
+      stepCount: 4,
+      paramSteps: { 'layer.weight': 3, 'layer.norm.weight': 3, frozen: 1 },
+    });
     // a set of names works the same way as the predicate
     const q = Float32Array.from([1]);
-    new AdamW([['b', q]], { weightDecay: 0.5, noDecay: new Set(['b']) }).step(new Map([['b', Float32Array.from([1])]]), 0.1);
+    new AdamW([['b', q]], { weightDecay: 0.5, noDecay: new Set(['b']) }).step(
+      new Map([['b', Float32Array.from([1])]]),
+      0.1,
+    );
     expect(q[0]).toBe(Math.fround(1 - 0.1 / (1 + 1e-8)));
   });
 
   it('rejects gradients of the wrong size or for unknown parameters before changing anything', () => {
     const p = Float32Array.from([1, 2]);
     const opt = new AdamW([['w', p]]);
-    expect(() => opt.step(new Map([['w', new Float32Array(3)]]), 0.1)).toThrow('gradient for "w" has 3 elements, parameter has 2');
-    expect(() => opt.step(new Map([['w', new Float32Array(2)], ['v', new Float32Array(1)]]), 0.1)).toThrow('unknown parameter "v"');
+    expect(() => opt.step(new Map([['w', new Float32Array(3)]]), 0.1)).toThrow(
+      'gradient for "w" has 3 elements, parameter has 2',
+    );
+    expect(() =>
+      opt.step(
+        new Map([
+          ['w', new Float32Array(2)],
+          ['v', new Float32Array(1)],
+        ]),
+        0.1,
+      ),
+    ).toThrow('unknown parameter "v"');
     expect(p).toEqual(Float32Array.from([1, 2]));
     expect(opt.stepCount).toBe(0);
     expect(() => new AdamW([], { beta2: 1 })).toThrow('beta2 must be in [0, 1)');
@@ -145,7 +188,12 @@ describe('AdamW', () => {
 
 describe('SGD', () => {
   const p0 = [1, -0.5, 2];
-  const grads = [[0.1, 0.2, -0.3], [0.4, -0.1, 0.0], [-0.2, 0.3, 0.5], [0.05, 0.05, 0.05]];
+  const grads = [
+    [0.1, 0.2, -0.3],
+    [0.4, -0.1, 0.0],
+    [-0.2, 0.3, 0.5],
+    [0.05, 0.05, 0.05],
+  ];
 
   it('is plain gradient descent without momentum', () => {
     const p = Float32Array.from(p0);
@@ -164,7 +212,16 @@ describe('SGD', () => {
       const p = Float32Array.from(p0);
       const opt = createOptimizer([['w', p]], { kind: 'sgd', ...options });
       for (const g of grads) opt.step(new Map([['w', Float32Array.from(g)]]), 0.1);
-      expectClose(p, referenceSgd(p0, grads.map((g) => g.map(Math.fround)), 0.1, options), 1e-6);
+      expectClose(
+        p,
+        referenceSgd(
+          p0,
+          grads.map((g) => g.map(Math.fround)),
+          0.1,
+          options,
+        ),
+        1e-6,
+      );
     });
   }
 
@@ -181,7 +238,8 @@ describe('SGD', () => {
 
 describe('clipGradNorm', () => {
   it('returns the total norm and scales by maxNorm / (norm + 1e-6) only when that is below 1', () => {
-    const a = Float32Array.from([3, 4]), b = Float32Array.from([12]); // norm sqrt(9 + 16 + 144) = 13
+    const a = Float32Array.from([3, 4]),
+      b = Float32Array.from([12]); // norm sqrt(9 + 16 + 144) = 13
     expect(clipGradNorm([a, b], 6.5)).toBe(13);
     const scale = 6.5 / (13 + 1e-6);
     expect(a).toEqual(Float32Array.from([3 * scale, 4 * scale]));
@@ -231,17 +289,23 @@ describe('lrSchedule', () => {
   it('decays along a half cosine to the floor', () => {
     const lr = lrSchedule({ ...base, decay: 'cosine' });
     expect(lr(10)).toBeCloseTo(1e-3, 15);
-    expect(lr(35)).toBeCloseTo(1e-4 + 9e-4 * (1 + Math.SQRT1_2) / 2, 15); // progress 1/4: cos = 1/sqrt(2)
+    expect(lr(35)).toBeCloseTo(1e-4 + (9e-4 * (1 + Math.SQRT1_2)) / 2, 15); // progress 1/4: cos = 1/sqrt(2)
     expect(lr(60)).toBeCloseTo(5.5e-4, 15);
-    expect(lr(85)).toBeCloseTo(1e-4 + 9e-4 * (1 - Math.SQRT1_2) / 2, 15);
+    expect(lr(85)).toBeCloseTo(1e-4 + (9e-4 * (1 - Math.SQRT1_2)) / 2, 15);
     expect(lr(110)).toBeCloseTo(1e-4, 15);
     expect(lr(111)).toBeCloseTo(1e-4, 15);
   });
 
   it('rejects a decay without a horizon past the warmup', () => {
-    expect(() => lrSchedule({ peakLr: 1, decay: 'cosine' })).toThrow('cosine decay needs totalSteps > warmupSteps (0), got undefined');
-    expect(() => lrSchedule({ peakLr: 1, warmupSteps: 10, decay: 'linear', totalSteps: 10 })).toThrow('linear decay needs totalSteps');
-    expect(() => lrSchedule({ peakLr: 1, decay: 'linear', totalSteps: 10, minLr: 2 })).toThrow('minLr must be in [0, peakLr]');
+    expect(() => lrSchedule({ peakLr: 1, decay: 'cosine' })).toThrow(
+      'cosine decay needs totalSteps > warmupSteps (0), got undefined',
+    );
+    expect(() => lrSchedule({ peakLr: 1, warmupSteps: 10, decay: 'linear', totalSteps: 10 })).toThrow(
+      'linear decay needs totalSteps',
+    );
+    expect(() => lrSchedule({ peakLr: 1, decay: 'linear', totalSteps: 10, minLr: 2 })).toThrow(
+      'minLr must be in [0, peakLr]',
+    );
   });
 });
 
@@ -257,7 +321,12 @@ describe('checkpoint and resume', () => {
   const sizes = { 'embed.weight': 300, 'layers.0.norm.weight': 17, 'layers.0.mlp.weight': 250 };
   const schedule = lrSchedule({ peakLr: 3e-3, warmupSteps: 3, decay: 'cosine', totalSteps: 12 });
 
-  function train(opt: ReturnType<typeof createOptimizer>, params: Map<string, Float32Array>, from: number, to: number): void {
+  function train(
+    opt: ReturnType<typeof createOptimizer>,
+    params: Map<string, Float32Array>,
+    from: number,
+    to: number,
+  ): void {
     for (let t = from; t < to; t++) {
       const grads = gradsAt(t, params);
       clipGradNorm(grads, 20);
@@ -276,7 +345,8 @@ describe('checkpoint and resume', () => {
       const first = randomParams(sizes, 11);
       const opt = createOptimizer(first, config);
       train(opt, first, 0, 5);
-      const toTensors = (m: Map<string, Float32Array>) => new Map<string, Tensor>([...m].map(([n, d]) => [n, { shape: [d.length], data: d }]));
+      const toTensors = (m: Map<string, Float32Array>) =>
+        new Map<string, Tensor>([...m].map(([n, d]) => [n, { shape: [d.length], data: d }]));
       await writeSafetensors(join(dir, 'params.safetensors'), toTensors(first));
       await writeSafetensors(join(dir, 'optimizer.safetensors'), opt.stateTensors());
       await writeFile(join(dir, 'optimizer.json'), JSON.stringify(opt.scalarState()));
@@ -297,7 +367,12 @@ describe('checkpoint and resume', () => {
       const cold = new Map([...loaded].map(([n, t]) => [n, t.data.slice()]));
       const fresh = createOptimizer(cold, config);
       train(fresh, cold, 5, 12);
-      expect(Buffer.compare(Buffer.from(cold.get('embed.weight')!.buffer), Buffer.from(straight.get('embed.weight')!.buffer))).not.toBe(0);
+      expect(
+        Buffer.compare(
+          Buffer.from(cold.get('embed.weight')!.buffer),
+          Buffer.from(straight.get('embed.weight')!.buffer),
+        ),
+      ).not.toBe(0);
     });
   }
 
@@ -307,11 +382,17 @@ describe('checkpoint and resume', () => {
     const sgd = new Sgd(clone(params), { momentum: 0.9 });
     expect(() => adam.loadScalarState(sgd.scalarState())).toThrow('saved by sgd, cannot load into adamw');
     expect(() => adam.loadStateTensors(sgd.stateTensors())).toThrow('missing tensor "w.exp_avg"');
-    expect(() => adam.loadStateTensors(new Map([
-      ['w.exp_avg', { shape: [3], data: new Float32Array(3) }],
-      ['w.exp_avg_sq', { shape: [3], data: new Float32Array(3) }],
-    ]))).toThrow('"w.exp_avg" has 3 elements, parameter has 4');
-    expect(() => adam.loadScalarState({ kind: 'adamw', stepCount: 1, paramSteps: {} })).toThrow('no step count for parameter "w"');
+    expect(() =>
+      adam.loadStateTensors(
+        new Map([
+          ['w.exp_avg', { shape: [3], data: new Float32Array(3) }],
+          ['w.exp_avg_sq', { shape: [3], data: new Float32Array(3) }],
+        ]),
+      ),
+    ).toThrow('"w.exp_avg" has 3 elements, parameter has 4');
+    expect(() => adam.loadScalarState({ kind: 'adamw', stepCount: 1, paramSteps: {} })).toThrow(
+      'no step count for parameter "w"',
+    );
     expect([...adam.stateTensors().keys()]).toEqual(['w.exp_avg', 'w.exp_avg_sq']);
   });
 });
@@ -333,24 +414,48 @@ describe('clipGradients: the share above eps, counted after clipping', () => {
   });
 });
 
-
 describe('step reports parameters the update made non-finite', () => {
   const cases: [string, OptimizerConfig][] = [
     ['adamw', { kind: 'adamw', weightDecay: 0 }],
     ['sgd', { kind: 'sgd' }],
     ['sgd with momentum', { kind: 'sgd', momentum: 0.9 }],
   ];
-  it.each(cases)('%s: null while finite, the first overflowing parameter once one overflows float32', (_name, config) => {
-    const a = Float32Array.from([1, 2]);
-    const b = Float32Array.from([3e38, 1]);
-    const opt = createOptimizer([['a', a], ['b', b]], config);
-    const zero = new Float32Array(2);
-    expect(opt.step(new Map([['a', zero], ['b', Float32Array.from([1, 1])]]), 1e-3)).toBeNull();
-    // b[0] moves by about 1e40 in double, which float32 stores as +-Infinity: the stored value is what counts.
-    expect(opt.step(new Map([['a', zero], ['b', Float32Array.from([-1, 0])]]), 1e40)).toBe('b');
-    expect(Number.isFinite(b[0])).toBe(false);
-    expect(a).toEqual(Float32Array.from([1, 2]));
-  });
+  it.each(cases)(
+    '%s: null while finite, the first overflowing parameter once one overflows float32',
+    (_name, config) => {
+      const a = Float32Array.from([1, 2]);
+      const b = Float32Array.from([3e38, 1]);
+      const opt = createOptimizer(
+        [
+          ['a', a],
+          ['b', b],
+        ],
+        config,
+      );
+      const zero = new Float32Array(2);
+      expect(
+        opt.step(
+          new Map([
+            ['a', zero],
+            ['b', Float32Array.from([1, 1])],
+          ]),
+          1e-3,
+        ),
+      ).toBeNull();
+      // b[0] moves by about 1e40 in double, which float32 stores as +-Infinity: the stored value is what counts.
+      expect(
+        opt.step(
+          new Map([
+            ['a', zero],
+            ['b', Float32Array.from([-1, 0])],
+          ]),
+          1e40,
+        ),
+      ).toBe('b');
+      expect(Number.isFinite(b[0])).toBe(false);
+      expect(a).toEqual(Float32Array.from([1, 2]));
+    },
+  );
   it('a NaN gradient makes the parameter NaN and is reported', () => {
     const p = Float32Array.from([1, 2, 3]);
     const opt = new AdamW([['w', p]], { weightDecay: 0 });

@@ -52,7 +52,10 @@ describe('scoreBatches', () => {
         seen.push(i);
       });
     }
-    expect(fake.batches.map((b) => [b.batch, b.length])).toEqual([[2, 5], [1, 2]]);
+    expect(fake.batches.map((b) => [b.batch, b.length])).toEqual([
+      [2, 5],
+      [1, 2],
+    ]);
     expect(seen).toEqual([2, 0, 4]); // longest first; [4] and [] have nothing to score
   });
 });

@@ -27,8 +27,10 @@ function randomSeqs(rng: Rng, lengths: number[], vocab: number): number[][] {
 
 /** Per-token values for real target positions, 0 on padding. */
 function perToken(batch: TokenBatch, f: () => number): Float64Array {
-  const T = batch.length, out = new Float64Array(batch.batch * (T - 1));
-  for (let b = 0; b < batch.batch; b++) for (let t = 0; t < T - 1; t++) if (batch.mask[b * T + t + 1] === 1n) out[b * (T - 1) + t] = f();
+  const T = batch.length,
+    out = new Float64Array(batch.batch * (T - 1));
+  for (let b = 0; b < batch.batch; b++)
+    for (let t = 0; t < T - 1; t++) if (batch.mask[b * T + t + 1] === 1n) out[b * (T - 1) + t] = f();
   return out;
 }
 
@@ -42,15 +44,17 @@ describe('train graph gradients against central finite differences (tiny preset,
   async function check(inputs: TrainInputs) {
     const { grads } = await policy.trainStep(batch, inputs);
     const h = 1e-5;
-    let worst = 0, checked = 0;
+    let worst = 0,
+      checked = 0;
     const sample = new Rng(11);
     for (const spec of parameterSpecs(tiny)) {
       const w = weights.get(spec.name)!;
       const g = grads.get(spec.name)!;
       // Embedding rows of tokens in the batch carry the signal; pick those for the embedding.
-      const coords = spec.kind === 'embedding'
-        ? [Number(batch.ids[0]) * tiny.hiddenSize + 5, Number(batch.ids[10]) * tiny.hiddenSize + 77]
-        : [sample.int(w.length), sample.int(w.length)];
+      const coords =
+        spec.kind === 'embedding'
+          ? [Number(batch.ids[0]) * tiny.hiddenSize + 5, Number(batch.ids[10]) * tiny.hiddenSize + 77]
+          : [sample.int(w.length), sample.int(w.length)];
       for (const i of coords) {
         const x = w[i]!;
         w[i] = x + h;
@@ -107,7 +111,8 @@ const k3 = (ref: number, logp: number) => Math.exp(ref - logp) - (ref - logp) - 
 
 /** Largest |a - b| over every gradient entry, and the largest |b|, to compare two gradient maps. */
 function gradGap(a: Map<string, ArrayLike<number>>, b: Map<string, ArrayLike<number>>): { gap: number; scale: number } {
-  let gap = 0, scale = 0;
+  let gap = 0,
+    scale = 0;
   for (const [name, x] of b) {
     const y = a.get(name)!;
     for (let i = 0; i < x.length; i++) {
@@ -158,7 +163,8 @@ describe('train graph loss terms against direct computations (tiny preset, float
     const same = await policy.trainStep(batch, { coef: zeros, kl: { refLogprobs: logp, coef: klCoef } });
     expect(Math.abs(same.loss)).toBeLessThan(1e-12);
     let largest = 0;
-    for (const g of same.grads.values()) for (let i = 0; i < g.length; i++) largest = Math.max(largest, Math.abs(g[i]!));
+    for (const g of same.grads.values())
+      for (let i = 0; i < g.length; i++) largest = Math.max(largest, Math.abs(g[i]!));
     expect(largest).toBeLessThan(1e-12);
   });
 
@@ -190,38 +196,67 @@ describe('train graph loss terms against direct computations (tiny preset, float
 });
 
 describe('train graph with RoPE scaling (float64, small dims)', () => {
-  const small: ModelConfig = { ...tiny, vocabSize: 97, hiddenSize: 32, numLayers: 2, numHeads: 4, numKvHeads: 2, headDim: 16, intermediateSize: 48 };
+  const small: ModelConfig = {
+    ...tiny,
+    vocabSize: 97,
+    hiddenSize: 32,
+    numLayers: 2,
+    numHeads: 4,
+    numKvHeads: 2,
+    headDim: 16,
+    intermediateSize: 48,
+  };
   it.each([
-    ['yarn', { ...small, ropeScaling: { type: 'yarn', factor: 4, originalMaxPositionEmbeddings: 16, betaFast: 32, betaSlow: 1, truncate: true } }],
-    ['dynamic, one row past max_position_embeddings', { ...small, maxPositionEmbeddings: 6, ropeScaling: { type: 'dynamic', factor: 2 } }],
-  ] as [string, ModelConfig][])('%s: log-probs equal the score graph right or left padded; q/k gradients match finite differences', async (_name, c) => {
-    const weights = generic64(c, 4);
-    const policy = new Policy(c, weights, { dtype: 'float64', threads: 1 });
-    const rng = new Rng(6);
-    const seqs = randomSeqs(rng, [9, 4], c.vocabSize);
-    const batch = padBatch(seqs, 0, 'right');
-    const coef = perToken(batch, () => rng.normal());
-    const { logprobs, grads } = await policy.trainStep(batch, { coef });
-    const left = await policy.score(padBatch(seqs, 0, 'left'));
-    const T = batch.length;
-    seqs.forEach((sq, b) => {
-      for (let t = 0; t < sq.length - 1; t++) expect(Math.abs(logprobs[b * (T - 1) + t]! - left[b * (T - 1) + T - sq.length + t]!)).toBeLessThan(1e-10);
-    });
-    const h = 1e-5;
-    for (const name of ['model.layers.0.self_attn.q_proj.weight', 'model.layers.1.self_attn.k_proj.weight']) {
-      const w = weights.get(name)!;
-      for (const i of [3, 301]) {
-        const x = w[i]!;
-        w[i] = x + h;
-        const lp = (await policy.trainStep(batch, { coef })).loss;
-        w[i] = x - h;
-        const lm = (await policy.trainStep(batch, { coef })).loss;
-        w[i] = x;
-        const numeric = (lp - lm) / (2 * h);
-        expect(Math.abs(numeric - grads.get(name)![i]!) / (1e-2 + Math.abs(numeric))).toBeLessThan(1e-5);
+    [
+      'yarn',
+      {
+        ...small,
+        ropeScaling: {
+          type: 'yarn',
+          factor: 4,
+          originalMaxPositionEmbeddings: 16,
+          betaFast: 32,
+          betaSlow: 1,
+          truncate: true,
+        },
+      },
+    ],
+    [
+      'dynamic, one row past max_position_embeddings',
+      { ...small, maxPositionEmbeddings: 6, ropeScaling: { type: 'dynamic', factor: 2 } },
+    ],
+  ] as [string, ModelConfig][])(
+    '%s: log-probs equal the score graph right or left padded; q/k gradients match finite differences',
+    async (_name, c) => {
+      const weights = generic64(c, 4);
+      const policy = new Policy(c, weights, { dtype: 'float64', threads: 1 });
+      const rng = new Rng(6);
+      const seqs = randomSeqs(rng, [9, 4], c.vocabSize);
+      const batch = padBatch(seqs, 0, 'right');
+      const coef = perToken(batch, () => rng.normal());
+      const { logprobs, grads } = await policy.trainStep(batch, { coef });
+      const left = await policy.score(padBatch(seqs, 0, 'left'));
+      const T = batch.length;
+      seqs.forEach((sq, b) => {
+        for (let t = 0; t < sq.length - 1; t++)
+          expect(Math.abs(logprobs[b * (T - 1) + t]! - left[b * (T - 1) + T - sq.length + t]!)).toBeLessThan(1e-10);
+      });
+      const h = 1e-5;
+      for (const name of ['model.layers.0.self_attn.q_proj.weight', 'model.layers.1.self_attn.k_proj.weight']) {
+        const w = weights.get(name)!;
+        for (const i of [3, 301]) {
+          const x = w[i]!;
+          w[i] = x + h;
+          const lp = (await policy.trainStep(batch, { coef })).loss;
+          w[i] = x - h;
+          const lm = (await policy.trainStep(batch, { coef })).loss;
+          w[i] = x;
+          const numeric = (lp - lm) / (2 * h);
+          expect(Math.abs(numeric - grads.get(name)![i]!) / (1e-2 + Math.abs(numeric))).toBeLessThan(1e-5);
+        }
       }
-    }
-  });
+    },
+  );
 });
 
 describe('score and train graphs (tiny preset, float32)', () => {
@@ -240,7 +275,8 @@ describe('score and train graphs (tiny preset, float32)', () => {
   it('padded (right or left) and unpadded batches give the same log-probs for the same sequence', async () => {
     const right = padBatch(seqs, 0, 'right');
     const left = padBatch(seqs, 0, 'left');
-    const lr = await policy.score(right), ll = await policy.score(left);
+    const lr = await policy.score(right),
+      ll = await policy.score(left);
     const T = right.length;
     for (let b = 0; b < seqs.length; b++) {
       const alone = await policy.score(padBatch([seqs[b]!], 0));
@@ -258,9 +294,13 @@ describe('score and train graphs (tiny preset, float32)', () => {
     const p = new Policy(c, w, { threads: 2 });
     const batch = padBatch(randomSeqs(new Rng(2), [32, 32, 24, 16], c.vocabSize), 0);
     const ntok = batch.batch * (batch.length - 1);
-    const coef = Float32Array.from(perToken(batch, () => 1), (v) => v / ntok);
+    const coef = Float32Array.from(
+      perToken(batch, () => 1),
+      (v) => v / ntok,
+    );
     const opt = createOptimizer(w, { kind: 'adamw', weightDecay: 0 });
-    let first = NaN, last = NaN;
+    let first = NaN,
+      last = NaN;
     for (let step = 0; step < 60; step++) {
       const { loss, grads } = await p.trainStep(batch, { coef });
       if (step === 0) first = loss;
@@ -277,7 +317,16 @@ describe('edge lengths', () => {
     expect((await policy.score(padBatch([[5]], 0))).length).toBe(0);
     const two = await policy.score(padBatch([[5, 6]], 0));
     const three = await policy.score(padBatch([[5, 6, 7]], 0));
-    const mixed = await policy.score(padBatch([[5, 6], [5, 6, 7]], 0, 'left'));
+    const mixed = await policy.score(
+      padBatch(
+        [
+          [5, 6],
+          [5, 6, 7],
+        ],
+        0,
+        'left',
+      ),
+    );
     expect(two.length).toBe(1);
     expect(three.length).toBe(2);
     // The same prefix scores the same, whatever the batch length (T = 2 puts one query in each block; T = 3 splits 1 + 2).
@@ -294,9 +343,14 @@ describe('gradients on several threads', () => {
     const coef = perToken(batch, () => rng.normal());
     const w32 = randomWeights(tiny, 4);
     const w64 = new Map([...w32].map(([k, v]) => [k, Float64Array.from(v)]));
-    const exact = (await new Policy(tiny, w64, { dtype: 'float64', threads: 1 }).trainStep(batch, { coef })).grads.get('model.embed_tokens.weight')!;
-    const threaded = (await new Policy(tiny, w32, { threads: 2 }).trainStep(batch, { coef: Float32Array.from(coef) })).grads.get('model.embed_tokens.weight')!;
-    let worst = 0, scale = 0;
+    const exact = (await new Policy(tiny, w64, { dtype: 'float64', threads: 1 }).trainStep(batch, { coef })).grads.get(
+      'model.embed_tokens.weight',
+    )!;
+    const threaded = (
+      await new Policy(tiny, w32, { threads: 2 }).trainStep(batch, { coef: Float32Array.from(coef) })
+    ).grads.get('model.embed_tokens.weight')!;
+    let worst = 0,
+      scale = 0;
     for (let i = 0; i < exact.length; i++) {
       worst = Math.max(worst, Math.abs(threaded[i]! - exact[i]!));
       scale = Math.max(scale, Math.abs(exact[i]!));

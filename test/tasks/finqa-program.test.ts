@@ -1,4 +1,11 @@
-import { executeProgram, executionCorrect, pyFloat, pyRound, strToNum, tokenizeProgram } from '../../src/tasks/finqa-program.js';
+import {
+  executeProgram,
+  executionCorrect,
+  pyFloat,
+  pyRound,
+  strToNum,
+  tokenizeProgram,
+} from '../../src/tasks/finqa-program.js';
 
 const table = [
   ['', '2009', '2008', '2007'],
@@ -11,13 +18,29 @@ const run = (p: string) => executeProgram(tokenizeProgram(p), table);
 
 describe('FinQA program tokenisation (official program_tokenization)', () => {
   it('splits steps and arguments, and appends EOF', () => {
-    expect(tokenizeProgram('subtract(5829, 5735), divide(#0, 5735)')).toEqual(['subtract(', '5829', '5735', ')', 'divide(', '#0', '5735', ')', 'EOF']);
+    expect(tokenizeProgram('subtract(5829, 5735), divide(#0, 5735)')).toEqual([
+      'subtract(',
+      '5829',
+      '5735',
+      ')',
+      'divide(',
+      '#0',
+      '5735',
+      ')',
+      'EOF',
+    ]);
   });
   it('keeps a thousands comma without a space inside one argument', () => {
     expect(tokenizeProgram('add(1,234, 5)')).toEqual(['add(', '1,234', '5', ')', 'EOF']);
   });
   it('keeps table row labels whole', () => {
-    expect(tokenizeProgram('table_sum(total net revenue, none)')).toEqual(['table_sum(', 'total net revenue', 'none', ')', 'EOF']);
+    expect(tokenizeProgram('table_sum(total net revenue, none)')).toEqual([
+      'table_sum(',
+      'total net revenue',
+      'none',
+      ')',
+      'EOF',
+    ]);
   });
 });
 

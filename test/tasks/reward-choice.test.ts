@@ -12,7 +12,15 @@ const mod = (name: string, text: string) => {
   writeFileSync(p, text);
   return p;
 };
-const record = (answer: string, id = 'r1'): JsonlRecord => ({ task: 'jsonl', id, question: 'q', context: '', answer, aliases: [], meta: { rationale: null, raw: { id, question: 'q', answer, unit: 'cm' } } });
+const record = (answer: string, id = 'r1'): JsonlRecord => ({
+  task: 'jsonl',
+  id,
+  question: 'q',
+  context: '',
+  answer,
+  aliases: [],
+  meta: { rationale: null, raw: { id, question: 'q', answer, unit: 'cm' } },
+});
 
 describe('answer extraction choices', () => {
   const c = '<think>\nThe sum is 4. Answer: 4?\n</think>\n\nSo \\boxed{4}.\n#### 42\nThe total is 42<|im_end|>ignored';
@@ -59,7 +67,9 @@ describe('built-in rewards', () => {
     expect(await reward('relaxed', '')).toBe(0);
     expect(await reward('f1', 'the city of light')).toBe(1);
     expect((await loadScoring('jsonl', { reward: 'numeric' })).checkGold(record('Paris'))).toMatch(/has no number/);
-    await expect(loadScoring('jsonl', { reward: 'fuzzy' })).rejects.toThrow(/task\.reward: expected one of exact, relaxed, numeric, f1 or a path/);
+    await expect(loadScoring('jsonl', { reward: 'fuzzy' })).rejects.toThrow(
+      /task\.reward: expected one of exact, relaxed, numeric, f1 or a path/,
+    );
   });
   it('without a reward choice: the study rules (exact match, not chosen for evaluation)', async () => {
     const s = await loadScoring('hotpotqa', {});
@@ -70,7 +80,10 @@ describe('built-in rewards', () => {
 
 describe('a reward module', () => {
   it('gets the whole record, the extracted answer and the completion; promises are awaited', async () => {
-    const p = mod('ok.mjs', 'export default async function reward(record, prediction, completion) { return record.unit === "cm" && prediction === record.answer && completion.includes("</think>") ? 1 : 0.25; }');
+    const p = mod(
+      'ok.mjs',
+      'export default async function reward(record, prediction, completion) { return record.unit === "cm" && prediction === record.answer && completion.includes("</think>") ? 1 : 0.25; }',
+    );
     const s = await loadScoring('jsonl', { reward: p, extract: 'last-line' });
     const items = [{ record: record('7'), golds: ['7'] }];
     const r = await scoreCompletions(s, items, [['<think>x</think>\n7', 'no close 7', '</think>\n8']]);
@@ -79,9 +92,13 @@ describe('a reward module', () => {
     expect(s.chosen).toBe(true);
   });
   it('a missing file, a module without a default export, or one that does not load is an error naming it', async () => {
-    await expect(loadRewardModule(join(tmp, 'nope.mjs'))).rejects.toThrow(/nope\.mjs: task\.reward: no such reward module/);
+    await expect(loadRewardModule(join(tmp, 'nope.mjs'))).rejects.toThrow(
+      /nope\.mjs: task\.reward: no such reward module/,
+    );
     const named = mod('named.mjs', 'export function reward() { return 1; }');
-    await expect(loadRewardModule(named)).rejects.toThrow(/named\.mjs: task\.reward: the module has no default export function/);
+    await expect(loadRewardModule(named)).rejects.toThrow(
+      /named\.mjs: task\.reward: the module has no default export function/,
+    );
     const broken = mod('broken.mjs', 'export default function ( {');
     await expect(loadRewardModule(broken)).rejects.toThrow(/broken\.mjs: task\.reward: cannot load the reward module/);
   });
@@ -90,10 +107,16 @@ describe('a reward module', () => {
       const fn = await loadRewardModule(mod(name, `export default function (record, prediction) { ${body} }`));
       return async () => fn({ answer: '1' }, 'rec-9', '1', '1');
     };
-    await expect((await run('big.mjs', 'return 2;'))()).rejects.toThrow(/big\.mjs: reward of record "rec-9" is 2: expected a number in \[0, 1\]/);
+    await expect((await run('big.mjs', 'return 2;'))()).rejects.toThrow(
+      /big\.mjs: reward of record "rec-9" is 2: expected a number in \[0, 1\]/,
+    );
     await expect((await run('nan.mjs', 'return NaN;'))()).rejects.toThrow(/nan\.mjs: reward of record "rec-9" is NaN/);
     await expect((await run('str.mjs', 'return "1";'))()).rejects.toThrow(/str\.mjs: reward of record "rec-9" is "1"/);
-    await expect((await run('throws.mjs', 'throw new Error("bad gold");'))()).rejects.toThrow(/throws\.mjs: the reward threw on record "rec-9": bad gold/);
-    await expect((await run('rejects.mjs', 'return Promise.reject(new Error("later"));'))()).rejects.toThrow(/rejects\.mjs: the reward threw on record "rec-9": later/);
+    await expect((await run('throws.mjs', 'throw new Error("bad gold");'))()).rejects.toThrow(
+      /throws\.mjs: the reward threw on record "rec-9": bad gold/,
+    );
+    await expect((await run('rejects.mjs', 'return Promise.reject(new Error("later"));'))()).rejects.toThrow(
+      /rejects\.mjs: the reward threw on record "rec-9": later/,
+    );
   });
 });

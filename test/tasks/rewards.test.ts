@@ -32,15 +32,31 @@ describe("the study's relaxed match (gold is a substring of the normalised predi
 
 describe('majority vote', () => {
   it('votes on normalised answers and returns the first raw answer of the winner', () => {
-    expect(majorityVote('hotpotqa', ['Paris', 'the paris.', 'Rome', 'PARIS'])).toEqual({ key: 'paris', answer: 'Paris', count: 3 });
+    expect(majorityVote('hotpotqa', ['Paris', 'the paris.', 'Rome', 'PARIS'])).toEqual({
+      key: 'paris',
+      answer: 'Paris',
+      count: 3,
+    });
   });
   it('counts empty answers (after normalisation) as votes for "no answer", the key null, in the earliest-first tie rule', () => {
-    expect(majorityVote('hotpotqa', ['', 'Rome', 'Paris', 'Paris', 'Rome', ''])).toEqual({ key: null, answer: null, count: 2 });
-    expect(majorityVote('hotpotqa', ['Rome', '', 'Paris', 'Paris', 'Rome', ''])).toEqual({ key: 'rome', answer: 'Rome', count: 2 });
+    expect(majorityVote('hotpotqa', ['', 'Rome', 'Paris', 'Paris', 'Rome', ''])).toEqual({
+      key: null,
+      answer: null,
+      count: 2,
+    });
+    expect(majorityVote('hotpotqa', ['Rome', '', 'Paris', 'Paris', 'Rome', ''])).toEqual({
+      key: 'rome',
+      answer: 'Rome',
+      count: 2,
+    });
     expect(majorityVote('hotpotqa', ['', ' . '])).toEqual({ key: null, answer: null, count: 2 });
   });
   it('with abstain, ignores empty answers and breaks ties by first appearance', () => {
-    expect(majorityVote('hotpotqa', ['', 'Rome', 'Paris', 'Paris', 'Rome', ''], { abstain: true })).toEqual({ key: 'rome', answer: 'Rome', count: 2 });
+    expect(majorityVote('hotpotqa', ['', 'Rome', 'Paris', 'Paris', 'Rome', ''], { abstain: true })).toEqual({
+      key: 'rome',
+      answer: 'Rome',
+      count: 2,
+    });
     expect(majorityVote('hotpotqa', ['', ' . '], { abstain: true })).toEqual({ key: null, answer: null, count: 0 });
   });
   it('uses the FinQA normalisation for FinQA', () => {

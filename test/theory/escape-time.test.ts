@@ -29,7 +29,8 @@ describe('adaptive quadrature', () => {
 
 describe('escape times T_q(p0) to delta = 1/2', () => {
   it('match the series closed form to 1e-10 relative, and the antiderivative at q = 0', () => {
-    for (const q of [0, 0.25, 0.5, 0.75, 1]) for (const p0 of P0S) expect(Math.abs(escapeTime(q, p0) / seriesT(q, p0) - 1)).toBeLessThan(1e-10);
+    for (const q of [0, 0.25, 0.5, 0.75, 1])
+      for (const p0 of P0S) expect(Math.abs(escapeTime(q, p0) / seriesT(q, p0) - 1)).toBeLessThan(1e-10);
     // q = 0: antiderivative -1/u + 1/(1-u) + 2 log(u/(1-u)), from p0 to 1/2
     const F = (u: number) => -1 / u + 1 / (1 - u) + 2 * Math.log(u / (1 - u));
     expect(escapeTime(0, 1e-3)).toBeCloseTo(F(0.5) - F(1e-3), 8);
@@ -39,11 +40,21 @@ describe('escape times T_q(p0) to delta = 1/2', () => {
     // measured: -0.9996, -0.7492, -0.4988, -0.2587 for q = 0 .. 0.75; coefficient 1.014 at q = 1
     const small = P0S.slice(3);
     for (const q of [0, 0.25, 0.5, 0.75]) {
-      const slope = logLogSlope(small, small.map((p) => escapeTime(q, p)));
+      const slope = logLogSlope(
+        small,
+        small.map((p) => escapeTime(q, p)),
+      );
       expect(Math.abs(slope + (1 - q))).toBeLessThan(0.01);
     }
     const t1 = P0S.map((p) => escapeTime(1, p));
-    expect(Math.abs(fitLine(P0S.map((p) => -Math.log(p)), t1).slope - 1)).toBeLessThan(0.02);
+    expect(
+      Math.abs(
+        fitLine(
+          P0S.map((p) => -Math.log(p)),
+          t1,
+        ).slope - 1,
+      ),
+    ).toBeLessThan(0.02);
     // and T_1 grows by log(10) per decade as p0 -> 0
     expect(t1[5]! - t1[4]!).toBeCloseTo(Math.log(10), 4);
   });
@@ -71,7 +82,9 @@ describe('softmax model under gradient descent', () => {
     const p0s = [1e-3, 1e-4, 1e-5];
     for (const q of [0, 0.25, 0.5, 0.75, 1]) {
       const steps = p0s.map((p0) => softmaxEscapeSteps({ q, p0, vocab: 8, lr: 0.5 }));
-      steps.forEach((s, i) => expect(Math.abs(s / softmaxEscapePrediction(escapeTime(q, p0s[i]!), 8, 0.5) - 1)).toBeLessThan(0.02));
+      steps.forEach((s, i) =>
+        expect(Math.abs(s / softmaxEscapePrediction(escapeTime(q, p0s[i]!), 8, 0.5) - 1)).toBeLessThan(0.02),
+      );
       if (q < 1) expect(Math.abs(logLogSlope(p0s, steps) + (1 - q))).toBeLessThan(0.02);
       else expect(steps[2]! - steps[1]!).toBe(4); // (7/4) log(10) = 4.03 steps per decade
     }

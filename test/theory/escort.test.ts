@@ -18,8 +18,11 @@ describe('the escort minimiser of J_Q', () => {
     for (const q of [0, 0.5, 1]) {
       const g = categoricalGradient(alpha, softmax(logits), q);
       logits.forEach((_, k) => {
-        const h = 1e-6, up = logits.slice(), dn = logits.slice();
-        up[k]! += h; dn[k]! -= h;
+        const h = 1e-6,
+          up = logits.slice(),
+          dn = logits.slice();
+        up[k]! += h;
+        dn[k]! -= h;
         expect(g[k]).toBeCloseTo((J(up, q) - J(dn, q)) / (2 * h), 8);
       });
     }

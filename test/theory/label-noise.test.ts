@@ -1,13 +1,24 @@
 import {
-  contaminationTime, contaminationTimeLeading, noiseEquilibrium, noiseEquilibriumApprox, noiseEquilibriumNumeric, noiseGradient, trainNoisyLabel,
+  contaminationTime,
+  contaminationTimeLeading,
+  noiseEquilibrium,
+  noiseEquilibriumApprox,
+  noiseEquilibriumNumeric,
+  noiseGradient,
+  trainNoisyLabel,
 } from '../../src/theory/label-noise.js';
 import { lnQ } from '../../src/objectives/tsallis.js';
 
 describe('label noise', () => {
   it('the gradient in the logit matches central differences of J_Q', () => {
-    const J = (x: number, eps: number, q: number) => { const pi = 1 / (1 + Math.exp(-x)); return -(1 - eps) * lnQ(1 - pi, q) - eps * lnQ(pi, q); };
+    const J = (x: number, eps: number, q: number) => {
+      const pi = 1 / (1 + Math.exp(-x));
+      return -(1 - eps) * lnQ(1 - pi, q) - eps * lnQ(pi, q);
+    };
     for (const q of [0, 0.5, 1]) {
-      const x = -1.3, h = 1e-6, pi = 1 / (1 + Math.exp(-x));
+      const x = -1.3,
+        h = 1e-6,
+        pi = 1 / (1 + Math.exp(-x));
       expect(noiseGradient(pi, 0.1, q)).toBeCloseTo((J(x + h, 0.1, q) - J(x - h, 0.1, q)) / (2 * h), 8);
     }
   });

@@ -16,11 +16,19 @@ const small = { ms: [2, 4, 8, 16], varianceMs: [4, 8], reps: 1500, p1s: [0.2, 0.
 describe('the theory studies', () => {
   let studies: Study[];
   beforeAll(() => {
-    studies = [escapeTimesStudy(), softmaxEscapeStudy({ p0s: [1e-1, 1e-2, 1e-3, 1e-4, 1e-5] }), escortStudy(), labelNoiseStudy({ steps: 50000 }), ...estimatorStudies({ seed: 5, ...small })];
+    studies = [
+      escapeTimesStudy(),
+      softmaxEscapeStudy({ p0s: [1e-1, 1e-2, 1e-3, 1e-4, 1e-5] }),
+      escortStudy(),
+      labelNoiseStudy({ steps: 50000 }),
+      ...estimatorStudies({ seed: 5, ...small }),
+    ];
   });
 
   it('every check holds', () => {
-    const failed = studies.flatMap((s) => s.findings.filter((f) => !f.ok).map((f) => `${s.id}: ${f.claim} = ${f.measured}`));
+    const failed = studies.flatMap((s) =>
+      s.findings.filter((f) => !f.ok).map((f) => `${s.id}: ${f.claim} = ${f.measured}`),
+    );
     expect(failed).toEqual([]);
     expect(studies.flatMap((s) => s.findings).length).toBeGreaterThan(30);
   });
@@ -50,7 +58,18 @@ describe('the theory studies', () => {
       const files = writeStudies(studies, dir, { seed: 5 });
       const names = readdirSync(dir).sort();
       expect(names).toEqual(files.map((f) => f.slice(dir.length + 1)).sort());
-      for (const n of ['escape_times.csv', 'escape_times.md', 'escape_times.svg', 'softmax_escape.svg', 'escort.svg', 'label_noise.csv', 'estimator_bias_m.svg', 'estimator_bias_p.csv', 'estimator_variance.md', 'summary.md']) {
+      for (const n of [
+        'escape_times.csv',
+        'escape_times.md',
+        'escape_times.svg',
+        'softmax_escape.svg',
+        'escort.svg',
+        'label_noise.csv',
+        'estimator_bias_m.svg',
+        'estimator_bias_p.csv',
+        'estimator_variance.md',
+        'summary.md',
+      ]) {
         expect(names).toContain(n);
       }
       expect(readFileSync(join(dir, 'escape_times.csv'), 'utf8').split('\n')[0]).toBe('q,p0,t_numeric,t_asymptotic');

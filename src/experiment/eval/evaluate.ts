@@ -100,7 +100,11 @@ export async function sampleAnswers(
     // A chosen reward decides correctness (reward > 0.5); scoring extracts the answers too
     // (a module is called once per sample).
     const judged = task.scoring.chosen
-      ? await scoreCompletions(task.scoring, chunk.map((record) => ({ record, golds: goldAnswers(record) })), completions)
+      ? await scoreCompletions(
+          task.scoring,
+          chunk.map((record) => ({ record, golds: goldAnswers(record) })),
+          completions,
+        )
       : null;
     chunk.forEach((r, i) => {
       const answers = judged ? judged.answers[i]! : completions[i]!.map((c) => task.scoring.extract(c));

@@ -68,13 +68,17 @@ export async function runEvaluation(config: Config, o: EvalOptions): Promise<Eva
   );
   const paths = runPaths(await outDir(config, { ...o, checkpoint }, split));
   const state = await readTrainerState(checkpoint);
-  const policy = new Policy(model.config, model.weights, { device: config.device, threads: config.threads || undefined });
+  const policy = new Policy(model.config, model.weights, {
+    device: config.device,
+    threads: config.threads || undefined,
+  });
   const settings = evalSettingsOf(config, o.samples ?? config.eval.samples);
   const result = await evaluateRecords(policy, model.tokenizer, task, records, settings, undefined, o.onProgress);
   const summary = evalSummaryOf(split, state ? state.step : null, result);
   await writeEvalSummary(paths, summary);
   await writePredictions(paths.predictions(split), result.records);
-  const summaryPath = paths.evalSummary(split), predictionsPath = paths.predictions(split);
+  const summaryPath = paths.evalSummary(split),
+    predictionsPath = paths.predictions(split);
   return { summary, checkpoint, dir: paths.dir, summaryPath, predictionsPath };
 }
 
@@ -95,7 +99,9 @@ export async function outDir(
   const paths = runPaths(dir);
   for (const file of [paths.evalSummary(split), paths.predictions(split)]) {
     if (!o.force && (await pathExists(file))) {
-      throw new UserError(`${file} exists from an earlier eval; pass --force to replace it, or --out DIR to write elsewhere`);
+      throw new UserError(
+        `${file} exists from an earlier eval; pass --force to replace it, or --out DIR to write elsewhere`,
+      );
     }
   }
   return dir;

@@ -61,17 +61,22 @@ export interface SamplingMetrics {
 }
 
 /** A scored question: a PredictionRecord that always carries the abstaining vote. */
-export type ScoredQuestion = PredictionRecord & Required<Pick<PredictionRecord, 'vote_abstain' | 'vote_abstain_correct'>>;
+export type ScoredQuestion = PredictionRecord &
+  Required<Pick<PredictionRecord, 'vote_abstain' | 'vote_abstain_correct'>>;
 
 /** Scores one question: the line of the predictions file. */
 export function scoreQuestion(task: AnswerTask, q: QuestionSamples): ScoredQuestion {
   if (q.answers.length === 0) throw new RangeError(`sampling metrics: question ${q.id} has no samples`);
-  if (q.correct && q.correct.length !== q.answers.length) throw new RangeError(`sampling metrics: question ${q.id} has ${q.answers.length} answers but ${q.correct.length} correctness flags`);
+  if (q.correct && q.correct.length !== q.answers.length)
+    throw new RangeError(
+      `sampling metrics: question ${q.id} has ${q.answers.length} answers but ${q.correct.length} correctness flags`,
+    );
   const correct = q.correct ? [...q.correct] : q.answers.map((a) => relaxedMatch(task, a, q.golds));
   const vote = majorityVote(task, q.answers);
   const abstain = majorityVote(task, q.answers, { abstain: true });
   // A voted answer is the raw text of its first sample, so with given flags it is judged as that sample was.
-  const isCorrect = (answer: string | null) => answer !== null && (q.correct ? correct[q.answers.indexOf(answer)]! : relaxedMatch(task, answer, q.golds));
+  const isCorrect = (answer: string | null) =>
+    answer !== null && (q.correct ? correct[q.answers.indexOf(answer)]! : relaxedMatch(task, answer, q.golds));
   return {
     id: q.id,
     gold: [...q.golds],
@@ -90,9 +95,13 @@ export function scoreQuestion(task: AnswerTask, q: QuestionSamples): ScoredQuest
 export function aggregate(records: readonly ScoredQuestion[]): SamplingMetrics {
   if (records.length === 0) throw new RangeError('sampling metrics: no questions');
   const k = records[0]!.correct.length;
-  let p1 = 0, pk = 0, mk = 0, mkAbstain = 0;
+  let p1 = 0,
+    pk = 0,
+    mk = 0,
+    mkAbstain = 0;
   for (const r of records) {
-    if (r.correct.length !== k) throw new RangeError(`sampling metrics: question ${r.id} has ${r.correct.length} samples, the others ${k}`);
+    if (r.correct.length !== k)
+      throw new RangeError(`sampling metrics: question ${r.id} has ${r.correct.length} samples, the others ${k}`);
     let hits = 0;
     for (const c of r.correct) if (c) hits++;
     p1 += hits / k;
@@ -105,7 +114,10 @@ export function aggregate(records: readonly ScoredQuestion[]): SamplingMetrics {
 }
 
 /** p@1, p@k and m@k (both votes) of a set of questions, with the per-question records for the predictions file. */
-export function samplingMetrics(task: AnswerTask, questions: readonly QuestionSamples[]): { metrics: SamplingMetrics; records: ScoredQuestion[] } {
+export function samplingMetrics(
+  task: AnswerTask,
+  questions: readonly QuestionSamples[],
+): { metrics: SamplingMetrics; records: ScoredQuestion[] } {
   const records = questions.map((q) => scoreQuestion(task, q));
   return { metrics: aggregate(records), records };
 }

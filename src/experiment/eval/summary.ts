@@ -18,11 +18,7 @@ export interface SummaryParts {
  * task's official rates (fractions in the result) were computed. `checkpointStep`: the optimizer steps
  * the checkpoint holds, null for the starting model.
  */
-export function evalSummaryOf(
-  split: Split,
-  checkpointStep: number | null,
-  r: SummaryParts,
-): EvalSummary {
+export function evalSummaryOf(split: Split, checkpointStep: number | null, r: SummaryParts): EvalSummary {
   const pct = (x: number | null | undefined) => (x === null || x === undefined ? undefined : 100 * x);
   const summary: EvalSummary = {
     step_base: STEP_BASE,
@@ -36,7 +32,9 @@ export function evalSummaryOf(
     m16_abstain: r.metrics.mk_abstain,
     wall_s: r.wall_s,
   };
-  const em = pct(r.official.em), f1 = pct(r.official.f1), exe = pct(r.official.exe_acc);
+  const em = pct(r.official.em),
+    f1 = pct(r.official.f1),
+    exe = pct(r.official.exe_acc);
   if (em !== undefined) summary.em = em;
   if (f1 !== undefined) summary.f1 = f1;
   if (exe !== undefined) summary.exe_acc = exe;

@@ -26,7 +26,14 @@ export const FINQA_KINDS = ['change', 'total', 'gap', 'pct_change', 'average', '
 export type FinqaKind = (typeof FINQA_KINDS)[number];
 /** How often each kind is drawn: one-step questions are half the data, two- and three-step the rest. */
 const KIND_WEIGHTS = [2, 1, 1, 2, 1, 1];
-export const FINQA_OPS_OF: Record<FinqaKind, number> = { change: 1, total: 1, gap: 1, pct_change: 2, average: 3, margin_change: 3 };
+export const FINQA_OPS_OF: Record<FinqaKind, number> = {
+  change: 1,
+  total: 1,
+  gap: 1,
+  pct_change: 2,
+  average: 3,
+  margin_change: 3,
+};
 
 interface Table {
   metrics: string[];
@@ -81,7 +88,8 @@ export function generateFinqa(rng: Rng, id: string): SyntheticRecord {
       const y = rng.int(3);
       const other = (m + 1 + rng.int(2)) % 3;
       // Make the asked metric the larger one, so the answer is positive.
-      if (values[m]![y]! <= values[other]![y]!) [values[m]![y], values[other]![y]] = [values[other]![y]! + intIn(rng, 1, 9), values[m]![y]!];
+      if (values[m]![y]! <= values[other]![y]!)
+        [values[m]![y], values[other]![y]] = [values[other]![y]! + intIn(rng, 1, 9), values[m]![y]!];
       const x = values[m]![y]!;
       const z = values[other]![y]!;
       value = x - z;
@@ -137,7 +145,10 @@ export function generateFinqa(rng: Rng, id: string): SyntheticRecord {
     }
   }
 
-  const rows: string[][] = [['year', ...YEARS], ...table.metrics.map((name, i) => [name, ...table.values[i]!.map(num)])];
+  const rows: string[][] = [
+    ['year', ...YEARS],
+    ...table.metrics.map((name, i) => [name, ...table.values[i]!.map(num)]),
+  ];
   const pre = [`${company} makes ${goods}.`, 'figures are in millions.'];
   const post = [`${company} had ${intIn(rng, 3, 40)} stores at the end of ${YEARS[2]}.`];
   const context = lineariseFinqa(pre, rows, post);

@@ -16,8 +16,34 @@ import type { Rng } from '../../util/rng.js';
 import { lineariseParagraphs } from '../linearise.js';
 import { intIn, people, sample, TOWNS, type SyntheticRecord } from './common.js';
 
-const ADJECTIVES = ['Red', 'Silver', 'Long', 'Quiet', 'Last', 'Green', 'Cold', 'Golden', 'Hidden', 'Broken', 'Open', 'Dark'] as const;
-const NOUNS = ['Gate', 'River', 'Road', 'House', 'Bridge', 'Garden', 'Winter', 'Harbor', 'Field', 'Tower', 'Market', 'Storm'] as const;
+const ADJECTIVES = [
+  'Red',
+  'Silver',
+  'Long',
+  'Quiet',
+  'Last',
+  'Green',
+  'Cold',
+  'Golden',
+  'Hidden',
+  'Broken',
+  'Open',
+  'Dark',
+] as const;
+const NOUNS = [
+  'Gate',
+  'River',
+  'Road',
+  'House',
+  'Bridge',
+  'Garden',
+  'Winter',
+  'Harbor',
+  'Field',
+  'Tower',
+  'Market',
+  'Storm',
+] as const;
 
 export const HOTPOTQA_KINDS = ['bridge', 'comparison-first', 'comparison-same'] as const;
 export type HotpotqaKind = (typeof HOTPOTQA_KINDS)[number];
@@ -48,9 +74,15 @@ export function generateHotpotqa(rng: Rng, id: string, paragraphs = intIn(rng, 8
   const nPeople = 6;
   const names = people(rng, nPeople);
   const towns = sample(rng, TOWNS, nPeople);
-  const years = sample(rng, Array.from({ length: 50 }, (_, i) => 1930 + i), nPeople);
+  const years = sample(
+    rng,
+    Array.from({ length: 50 }, (_, i) => 1930 + i),
+    nPeople,
+  );
   const persons: Person[] = names.map((name, i) => ({ name, town: towns[i]!, year: years[i]! }));
-  const titles = sample(rng, ADJECTIVES, nPeople).map((a, i) => `${a} ${NOUNS[(i + rng.int(NOUNS.length)) % NOUNS.length]}`);
+  const titles = sample(rng, ADJECTIVES, nPeople).map(
+    (a, i) => `${a} ${NOUNS[(i + rng.int(NOUNS.length)) % NOUNS.length]}`,
+  );
   // Each person directed at most one film here (film i by person i).
   const films: Film[] = persons.map((p, i) => ({ title: titles[i]!, year: p.year + intIn(rng, 25, 45), director: p }));
 
@@ -92,7 +124,8 @@ export function generateHotpotqa(rng: Rng, id: string, paragraphs = intIn(rng, 8
     const f = films[i]!;
     if (!goldTitles.has(p.name)) pool.push({ title: p.name, text: personText(p) });
     // A film by a bridge's director would give a second path to the answer: leave film 0 out.
-    if (!goldTitles.has(`The ${f.title}`) && !(kind === 'bridge' && i === 0)) pool.push({ title: `The ${f.title}`, text: filmText(f) });
+    if (!goldTitles.has(`The ${f.title}`) && !(kind === 'bridge' && i === 0))
+      pool.push({ title: `The ${f.title}`, text: filmText(f) });
   }
   const distractors = sample(rng, pool, Math.min(pool.length, paragraphs - gold.length));
   const all = rng.shuffle([...gold, ...distractors]);

@@ -75,14 +75,24 @@ export interface SyntheticManifest {
 }
 
 /** Writes the three splits and manifest.json into `outDir`; returns the records by split. */
-export async function writeSyntheticTask(task: SyntheticTask, outDir: string, seed: number, sizes: SyntheticSizes = DEFAULT_SYNTHETIC_SIZES): Promise<Record<SyntheticSplit, SyntheticRecord[]>> {
+export async function writeSyntheticTask(
+  task: SyntheticTask,
+  outDir: string,
+  seed: number,
+  sizes: SyntheticSizes = DEFAULT_SYNTHETIC_SIZES,
+): Promise<Record<SyntheticSplit, SyntheticRecord[]>> {
   await mkdir(outDir, { recursive: true });
   const out = {} as Record<SyntheticSplit, SyntheticRecord[]>;
   for (const split of SYNTHETIC_SPLITS) {
     out[split] = generateSplit(task, split, sizes[split], seed);
     await writeFile(join(outDir, `${split}.jsonl`), toJsonl(out[split]));
   }
-  const manifest: SyntheticManifest = { task, seed, sizes, generator: `src/tasks/synthetic (tsallis-run data synth --task ${task} --seed ${seed})` };
+  const manifest: SyntheticManifest = {
+    task,
+    seed,
+    sizes,
+    generator: `src/tasks/synthetic (tsallis-run data synth --task ${task} --seed ${seed})`,
+  };
   await writeFile(join(outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   return out;
 }
@@ -108,10 +118,17 @@ export function goldTarget(template: PromptTemplate, record: Pick<SyntheticRecor
 export const DECOY_ANSWER = 'unclear';
 
 /** SFT pairs of records: the user message of the given prompt mode and the gold rationale + answer. */
-export function sftPairs(template: PromptTemplate, mode: PromptMode, records: readonly SyntheticRecord[]): SftPairLine[] {
+export function sftPairs(
+  template: PromptTemplate,
+  mode: PromptMode,
+  records: readonly SyntheticRecord[],
+): SftPairLine[] {
   return records.map((r) => {
     const rendered = renderPrompt(template, mode, r);
-    const user = rendered.messages.filter((m) => m.role === 'user').map((m) => m.content).join('\n\n');
+    const user = rendered.messages
+      .filter((m) => m.role === 'user')
+      .map((m) => m.content)
+      .join('\n\n');
     return { id: r.id, prompt: user, target: goldTarget(template, r) };
   });
 }

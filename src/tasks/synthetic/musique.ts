@@ -31,7 +31,11 @@ export function generateMusique(rng: Rng, id: string, hops = intIn(rng, 2, 4)): 
   const towns = sample(rng, TOWNS, nTowns);
   const regions = sample(rng, REGIONS, nTowns);
   // Person i studied under person i+1 (the last under an extra name with no paragraph); towns at random.
-  const persons: Person[] = Array.from({ length: nPeople }, (_, i) => ({ name: names[i]!, teacher: i + 1, town: rng.int(nTowns) }));
+  const persons: Person[] = Array.from({ length: nPeople }, (_, i) => ({
+    name: names[i]!,
+    teacher: i + 1,
+    town: rng.int(nTowns),
+  }));
   const teacherName = (p: Person) => names[p.teacher]!;
 
   // The chain: through `teachers` teacher links, then the birth town, then (with `region`) its region.
@@ -47,19 +51,23 @@ export function generateMusique(rng: Rng, id: string, hops = intIn(rng, 2, 4)): 
   const question = withRegion ? `In which region was ${subject} born?` : `Where was ${subject} born?`;
   const answer = withRegion ? regions[town]! : towns[town]!;
 
-  const steps: string[] = chainPeople.slice(0, -1).map((i) => `${persons[i]!.name} was taught by ${teacherName(persons[i]!)}.`);
+  const steps: string[] = chainPeople
+    .slice(0, -1)
+    .map((i) => `${persons[i]!.name} was taught by ${teacherName(persons[i]!)}.`);
   steps.push(`${last.name} was born in ${towns[town]}.`);
   if (withRegion) steps.push(`${towns[town]} is in ${regions[town]}.`);
   const rationale = steps.join(' ');
 
-  const personPara = (i: number) => ({ title: persons[i]!.name, text: `Taught by ${teacherName(persons[i]!)}, born in ${towns[persons[i]!.town]}.` });
+  const personPara = (i: number) => ({
+    title: persons[i]!.name,
+    text: `Taught by ${teacherName(persons[i]!)}, born in ${towns[persons[i]!.town]}.`,
+  });
   const townPara = (t: number) => ({ title: towns[t]!, text: `A town in ${regions[t]}.` });
   const gold = [...chainPeople.map(personPara), ...(withRegion ? [townPara(town)] : [])];
   const goldTitles = new Set(gold.map((p) => p.title));
-  const pool = [
-    ...persons.map((_, i) => personPara(i)),
-    ...towns.map((_, t) => townPara(t)),
-  ].filter((p) => !goldTitles.has(p.title));
+  const pool = [...persons.map((_, i) => personPara(i)), ...towns.map((_, t) => townPara(t))].filter(
+    (p) => !goldTitles.has(p.title),
+  );
   const distractors = sample(rng, pool, Math.min(pool.length, intIn(rng, 7, 9) - gold.length));
   const all = rng.shuffle([...gold, ...distractors]);
   const supportingIdx = gold.map((g) => all.indexOf(g));

@@ -29,13 +29,28 @@ export function escapeTimesStudy(options: EscapeTimesOptions = {}): Study {
     const a = p0s.map((p0) => escapeTimeAsymptotic(q, p0));
     p0s.forEach((p0, i) => rows.push([q, p0, t[i]!, a[i]!]));
     const small = p0s.map((p, i) => [p, t[i]!] as const).filter(([p]) => p <= SLOPE_FIT_MAX_P0);
-    const slope = logLogSlope(small.map((s) => s[0]), small.map((s) => s[1]));
-    const logCoef = fitLine(p0s.map((p) => -Math.log(p)), t).slope;
+    const slope = logLogSlope(
+      small.map((s) => s[0]),
+      small.map((s) => s[1]),
+    );
+    const logCoef = fitLine(
+      p0s.map((p) => -Math.log(p)),
+      t,
+    ).slope;
     slopeRows.push([q, slope, -(1 - q), logCoef]);
-    if (q < 1) findings.push(finding(`escape time T_${q} ~ p0^slope (log-log slope, p0 <= ${SLOPE_FIT_MAX_P0})`, slope, -(1 - q), 0.02));
+    if (q < 1)
+      findings.push(
+        finding(`escape time T_${q} ~ p0^slope (log-log slope, p0 <= ${SLOPE_FIT_MAX_P0})`, slope, -(1 - q), 0.02),
+      );
     else findings.push(finding('escape time T_1 ~ c log(1/p0): coefficient c', logCoef, 1, 0.02));
     series.push({ name: `q = ${q}`, points: p0s.map((p, i) => [p, t[i]!] as const), color: qColor(q) });
-    series.push({ name: `q = ${q} asymptote`, points: p0s.map((p, i) => [p, a[i]!] as const), dashed: true, markers: false, color: qColor(q) });
+    series.push({
+      name: `q = ${q} asymptote`,
+      points: p0s.map((p, i) => [p, a[i]!] as const),
+      dashed: true,
+      markers: false,
+      color: qColor(q),
+    });
   }
   return {
     id: 'escape_times',
@@ -47,9 +62,24 @@ export function escapeTimesStudy(options: EscapeTimesOptions = {}): Study {
       `p0 <= ${SLOPE_FIT_MAX_P0}; log_coefficient fits T on log(1/p0) over every p0.`,
     tables: [
       { name: 'escape_times', table: { columns: ['q', 'p0', 't_numeric', 't_asymptotic'], rows } },
-      { name: 'escape_slopes', table: { columns: ['q', 'slope', 'expected_slope', 'log_coefficient'], rows: slopeRows } },
+      {
+        name: 'escape_slopes',
+        table: { columns: ['q', 'slope', 'expected_slope', 'log_coefficient'], rows: slopeRows },
+      },
     ],
-    plots: [{ name: 'escape_times', spec: { title: 'Escape time from p0 to 1/2 (dashed: asymptotic form)', xLabel: 'p0', yLabel: 'T_q', xScale: 'log', yScale: 'log', series } }],
+    plots: [
+      {
+        name: 'escape_times',
+        spec: {
+          title: 'Escape time from p0 to 1/2 (dashed: asymptotic form)',
+          xLabel: 'p0',
+          yLabel: 'T_q',
+          xScale: 'log',
+          yScale: 'log',
+          series,
+        },
+      },
+    ],
     findings,
   };
 }

@@ -36,13 +36,30 @@ export interface EstimatorStudyOptions {
 export const BIAS_FIT_MIN_M = 8;
 
 export function estimatorStudies(options: EstimatorStudyOptions = {}): Study[] {
-  const { seed = 0, qs = Q_GRID, ms = [2, 4, 8, 16, 32], varianceMs = [4, 16, 32], reps = 4000, p1s = [0.2, 0.1, 0.05], mForP = 128 } = options;
-  return [biasAgainstM(qs, ms), biasAgainstP(qs.filter((q) => q > 0), p1s, mForP), varianceStudy(qs, varianceMs, reps, seed)];
+  const {
+    seed = 0,
+    qs = Q_GRID,
+    ms = [2, 4, 8, 16, 32],
+    varianceMs = [4, 16, 32],
+    reps = 4000,
+    p1s = [0.2, 0.1, 0.05],
+    mForP = 128,
+  } = options;
+  return [
+    biasAgainstM(qs, ms),
+    biasAgainstP(
+      qs.filter((q) => q > 0),
+      p1s,
+      mForP,
+    ),
+    varianceStudy(qs, varianceMs, reps, seed),
+  ];
 }
 
 function biasAgainstM(qs: readonly number[], ms: readonly number[]): Study {
   const model = BASE_MODEL;
-  const rows: number[][] = [], slopeRows: (number | string)[][] = [];
+  const rows: number[][] = [],
+    slopeRows: (number | string)[][] = [];
   const findings: Finding[] = [];
   const series: Series[] = [];
   let worstUnbiased = 0;
@@ -59,16 +76,26 @@ function biasAgainstM(qs: readonly number[], ms: readonly number[]): Study {
     }
     if (q > 0) {
       const fit = ms.map((M, i) => [M, biases[i]!] as const).filter(([M]) => M >= BIAS_FIT_MIN_M);
-      const slope = logLogSlope(fit.map((f) => f[0]), fit.map((f) => f[1]));
+      const slope = logLogSlope(
+        fit.map((f) => f[0]),
+        fit.map((f) => f[1]),
+      );
       slopeRows.push([q, slope, -1, (ms[ms.length - 1]! * biases[biases.length - 1]!) / beta]);
       findings.push(finding(`GARL bias at q = ${q}: log-log slope against M (M >= ${BIAS_FIT_MIN_M})`, slope, -1, 0.1));
       series.push({ name: `q = ${q} exact`, points: ms.map((M, i) => [M, biases[i]!] as const), color: qColor(q) });
-      series.push({ name: `q = ${q} beta / M`, points: ms.map((M) => [M, beta / M] as const), dashed: true, markers: false, color: qColor(q) });
+      series.push({
+        name: `q = ${q} beta / M`,
+        points: ms.map((M) => [M, beta / M] as const),
+        dashed: true,
+        markers: false,
+        color: qColor(q),
+      });
     } else {
       slopeRows.push([q, 'unbiased', '-', '-']);
     }
   }
-  if (qs.includes(0)) findings.push(finding('GARL and PAFT at q = 0: largest |bias| over M (exactly unbiased)', worstUnbiased, 0, 1e-12));
+  if (qs.includes(0))
+    findings.push(finding('GARL and PAFT at q = 0: largest |bias| over M (exactly unbiased)', worstUnbiased, 0, 1e-12));
   return {
     id: 'estimator_bias_m',
     title: 'Bias of GARL and PAFT against the group size M',
@@ -79,21 +106,44 @@ function biasAgainstM(qs: readonly number[], ms: readonly number[]): Study {
       'leave-one-out baseline has mean zero), so their biases coincide. beta / M is the delta-method leading term; ' +
       'M_bias_over_beta -> 1.',
     tables: [
-      { name: 'estimator_bias_m', table: { columns: ['q', 'M', 'garl_bias', 'paft_bias', 'leading_bias', 'relative_bias', 'M_bias_over_beta'], rows } },
-      { name: 'estimator_bias_m_slopes', table: { columns: ['q', 'slope', 'expected_slope', 'M_bias_over_beta_at_largest_M'], rows: slopeRows } },
+      {
+        name: 'estimator_bias_m',
+        table: {
+          columns: ['q', 'M', 'garl_bias', 'paft_bias', 'leading_bias', 'relative_bias', 'M_bias_over_beta'],
+          rows,
+        },
+      },
+      {
+        name: 'estimator_bias_m_slopes',
+        table: { columns: ['q', 'slope', 'expected_slope', 'M_bias_over_beta_at_largest_M'], rows: slopeRows },
+      },
     ],
-    plots: [{ name: 'estimator_bias_m', spec: { title: 'GARL / PAFT bias against M (dashed: delta-method beta / M)', xLabel: 'M', yLabel: '||bias||', xScale: 'log', yScale: 'log', series } }],
+    plots: [
+      {
+        name: 'estimator_bias_m',
+        spec: {
+          title: 'GARL / PAFT bias against M (dashed: delta-method beta / M)',
+          xLabel: 'M',
+          yLabel: '||bias||',
+          xScale: 'log',
+          yScale: 'log',
+          series,
+        },
+      },
+    ],
     findings,
   };
 }
 
 function biasAgainstP(qs: readonly number[], p1s: readonly number[], M: number): Study {
-  const rows: number[][] = [], slopeRows: number[][] = [];
+  const rows: number[][] = [],
+    slopeRows: number[][] = [];
   const findings: Finding[] = [];
   const series: Series[] = [];
   const tinyP1 = [1e-3, 1e-4, 1e-5];
   for (const q of qs) {
-    const pts: [number, number][] = [], lead: [number, number][] = [];
+    const pts: [number, number][] = [],
+      lead: [number, number][] = [];
     for (const p1 of p1s) {
       const model = rareRationaleModel(p1);
       const P = successProbability(model);
@@ -106,8 +156,14 @@ function biasAgainstP(qs: readonly number[], p1s: readonly number[], M: number):
     // the asymptotic P-dependence of the leading term, far into P -> 0
     const models = tinyP1.map(rareRationaleModel);
     const Ps = models.map(successProbability);
-    const absSlope = logLogSlope(Ps, models.map((m) => norm(leadingBias(m, q))));
-    const relSlope = logLogSlope(Ps, models.map((m) => norm(leadingBias(m, q)) / norm(gradLnQ(m, q))));
+    const absSlope = logLogSlope(
+      Ps,
+      models.map((m) => norm(leadingBias(m, q))),
+    );
+    const relSlope = logLogSlope(
+      Ps,
+      models.map((m) => norm(leadingBias(m, q)) / norm(gradLnQ(m, q))),
+    );
     slopeRows.push([q, absSlope, -q, relSlope, -1]);
     findings.push(finding(`leading bias at q = ${q} as P -> 0: log-log slope against P`, absSlope, -q, 0.01));
     findings.push(finding(`leading relative bias at q = ${q} as P -> 0: log-log slope against P`, relSlope, -1, 0.01));
@@ -121,12 +177,33 @@ function biasAgainstP(qs: readonly number[], p1s: readonly number[], M: number):
       'Rare good rationales: p = (p1, p1, 1 - 2 p1), b = (0.9, 0.3, 1e-9), so P ≈ 1.2 p1. Exact bias at ' +
       `M = ${M} beside the delta-method term beta / M; slopes of the leading term fitted at p1 = 1e-3..1e-5. ` +
       'Here grad P shrinks with P, so the absolute bias grows like q / (M P^q) (the v2 form) and the bias relative ' +
-      'to |grad ln_q P| like 1 / (M P); v1\'s q / (M P^(q+1)) is the absolute bias when |grad P| does not shrink with P.',
+      "to |grad ln_q P| like 1 / (M P); v1's q / (M P^(q+1)) is the absolute bias when |grad P| does not shrink with P.",
     tables: [
-      { name: 'estimator_bias_p', table: { columns: ['q', 'p1', 'P', 'M', 'garl_bias', 'leading_bias', 'relative_bias'], rows } },
-      { name: 'estimator_bias_p_slopes', table: { columns: ['q', 'abs_slope', 'expected_abs_slope', 'relative_slope', 'expected_relative_slope'], rows: slopeRows } },
+      {
+        name: 'estimator_bias_p',
+        table: { columns: ['q', 'p1', 'P', 'M', 'garl_bias', 'leading_bias', 'relative_bias'], rows },
+      },
+      {
+        name: 'estimator_bias_p_slopes',
+        table: {
+          columns: ['q', 'abs_slope', 'expected_abs_slope', 'relative_slope', 'expected_relative_slope'],
+          rows: slopeRows,
+        },
+      },
     ],
-    plots: [{ name: 'estimator_bias_p', spec: { title: `GARL bias against P at M = ${M} (dashed: beta / M)`, xLabel: 'P', yLabel: '||bias||', xScale: 'log', yScale: 'log', series } }],
+    plots: [
+      {
+        name: 'estimator_bias_p',
+        spec: {
+          title: `GARL bias against P at M = ${M} (dashed: beta / M)`,
+          xLabel: 'P',
+          yLabel: '||bias||',
+          xScale: 'log',
+          yScale: 'log',
+          series,
+        },
+      },
+    ],
     findings,
   };
 }
@@ -136,15 +213,28 @@ function varianceStudy(qs: readonly number[], ms: readonly number[], reps: numbe
   const rng = new Rng(seed);
   const rows: number[][] = [];
   const series: Series[] = [];
-  let larger = 0, total = 0, worstMc = 0;
+  let larger = 0,
+    total = 0,
+    worstMc = 0;
   for (const q of qs) {
-    const g: [number, number][] = [], p: [number, number][] = [];
+    const g: [number, number][] = [],
+      p: [number, number][] = [];
     for (const M of ms) {
       const ge = exactMoments(model, 'garl', q, M);
       const pe = exactPaftMoments(model, q, M);
       const gm = monteCarloMoments(model, 'garl', q, M, reps, rng);
       const pm = monteCarloMoments(model, 'paft', q, M, reps, rng);
-      rows.push([q, M, ge.variance, pe.plugInVariance, pe.resamplingVariance, pe.variance, gm.variance, pm.variance, pe.variance / ge.variance]);
+      rows.push([
+        q,
+        M,
+        ge.variance,
+        pe.plugInVariance,
+        pe.resamplingVariance,
+        pe.variance,
+        gm.variance,
+        pm.variance,
+        pe.variance / ge.variance,
+      ]);
       total++;
       if (pe.variance > ge.variance && pm.variance > gm.variance) larger++;
       worstMc = Math.max(worstMc, Math.abs(pm.variance / pe.variance - 1), Math.abs(gm.variance / ge.variance - 1));
@@ -156,18 +246,45 @@ function varianceStudy(qs: readonly number[], ms: readonly number[], reps: numbe
   }
   return {
     id: 'estimator_variance',
-    title: 'Variance of PAFT above GARL\'s',
+    title: "Variance of PAFT above GARL's",
     description:
       'Total variance (trace of the covariance) of the gradient estimates on the 4-rationale model, K = M. Exact: ' +
       'Var(PAFT) = Var(plug-in form) + E[resampling variance] (law of total variance), and Var(GARL) uses the ' +
       `leave-one-out baseline. Monte Carlo: ${reps} seeded groups per cell through the real garl() and paft() functions.`,
-    tables: [{
-      name: 'estimator_variance',
-      table: { columns: ['q', 'M', 'var_garl', 'var_plug_in', 'resampling_term', 'var_paft', 'var_garl_mc', 'var_paft_mc', 'paft_over_garl'], rows },
-    }],
-    plots: [{ name: 'estimator_variance', spec: { title: 'Gradient variance: GARL (solid) and PAFT (dashed)', xLabel: 'M', yLabel: 'trace Cov', xScale: 'log', yScale: 'log', series } }],
+    tables: [
+      {
+        name: 'estimator_variance',
+        table: {
+          columns: [
+            'q',
+            'M',
+            'var_garl',
+            'var_plug_in',
+            'resampling_term',
+            'var_paft',
+            'var_garl_mc',
+            'var_paft_mc',
+            'paft_over_garl',
+          ],
+          rows,
+        },
+      },
+    ],
+    plots: [
+      {
+        name: 'estimator_variance',
+        spec: {
+          title: 'Gradient variance: GARL (solid) and PAFT (dashed)',
+          xLabel: 'M',
+          yLabel: 'trace Cov',
+          xScale: 'log',
+          yScale: 'log',
+          series,
+        },
+      },
+    ],
     findings: [
-      finding('cells where PAFT\'s variance exceeds GARL\'s (exact and Monte Carlo), share', larger / total, 1, 0),
+      finding("cells where PAFT's variance exceeds GARL's (exact and Monte Carlo), share", larger / total, 1, 0),
       finding(`Monte Carlo variance vs exact, worst relative deviation (${reps} groups)`, worstMc, 0, 0.15),
     ],
   };

@@ -28,7 +28,10 @@ export function runTheory(options: TheoryOptions): Study[] {
     const t0 = performance.now();
     const studies = make();
     const seconds = (performance.now() - t0) / 1000;
-    for (const s of studies) { out.push(s); options.onStudy?.(s, seconds / studies.length); }
+    for (const s of studies) {
+      out.push(s);
+      options.onStudy?.(s, seconds / studies.length);
+    }
   }
   return out;
 }

@@ -28,15 +28,33 @@ describe('one question', () => {
     expect(r.correct).toEqual(correct);
     // The vote "72.0" is the raw text of sample 1, which its flag calls correct (sample 2's flag says otherwise).
     expect(r).toMatchObject({ vote: '72.0', vote_count: 3, vote_correct: true });
-    expect(scoreQuestion('jsonl', { id: 'n', answers, golds: ['72'], correct: correct.map((c, i) => c && i !== 1) })).toMatchObject({ vote: '72.0', vote_correct: false });
-    expect(() => scoreQuestion('jsonl', { id: 'n', answers, golds: ['72'], correct: [true] })).toThrow(/7 answers but 1 correctness flags/);
+    expect(
+      scoreQuestion('jsonl', { id: 'n', answers, golds: ['72'], correct: correct.map((c, i) => c && i !== 1) }),
+    ).toMatchObject({ vote: '72.0', vote_correct: false });
+    expect(() => scoreQuestion('jsonl', { id: 'n', answers, golds: ['72'], correct: [true] })).toThrow(
+      /7 answers but 1 correctness flags/,
+    );
   });
 
   it('breaks ties by the first appearance in sampling order', () => {
     // 12 empty answers: "no answer" (12) wins; the abstaining vote is a tie of London and Paris (2 each).
-    const a = scoreQuestion('hotpotqa', { id: 't', answers: ['London', 'Paris', 'Paris', 'London', ...rep(12, '')], golds: ['Paris'] });
-    expect(a).toMatchObject({ vote: null, vote_count: 12, vote_correct: false, vote_abstain: 'London', vote_abstain_correct: false });
-    const b = scoreQuestion('hotpotqa', { id: 't', answers: ['Paris', 'London', 'London', 'Paris', ...rep(12, '')], golds: ['Paris'] });
+    const a = scoreQuestion('hotpotqa', {
+      id: 't',
+      answers: ['London', 'Paris', 'Paris', 'London', ...rep(12, '')],
+      golds: ['Paris'],
+    });
+    expect(a).toMatchObject({
+      vote: null,
+      vote_count: 12,
+      vote_correct: false,
+      vote_abstain: 'London',
+      vote_abstain_correct: false,
+    });
+    const b = scoreQuestion('hotpotqa', {
+      id: 't',
+      answers: ['Paris', 'London', 'London', 'Paris', ...rep(12, '')],
+      golds: ['Paris'],
+    });
     expect(b).toMatchObject({ vote: null, vote_correct: false, vote_abstain: 'Paris', vote_abstain_correct: true });
     const c = scoreQuestion('hotpotqa', { id: 't', answers: ['London', 'Paris', 'Paris', 'London'], golds: ['Paris'] });
     expect(c).toMatchObject({ vote: 'London', vote_count: 2, vote_correct: false });
@@ -44,37 +62,79 @@ describe('one question', () => {
 
   it('15 empty answers and 1 right one: "no answer" wins m@16, the abstaining vote is right', () => {
     const r = scoreQuestion('hotpotqa', { id: 'e', answers: [...rep(15, ''), 'Paris'], golds: ['Paris'] });
-    expect(r).toMatchObject({ vote: null, vote_count: 15, vote_correct: false, vote_abstain: 'Paris', vote_abstain_correct: true });
+    expect(r).toMatchObject({
+      vote: null,
+      vote_count: 15,
+      vote_correct: false,
+      vote_abstain: 'Paris',
+      vote_abstain_correct: true,
+    });
     expect(r.correct.filter(Boolean)).toHaveLength(1);
   });
 
   it('9 empty answers and 7 right ones: 9 votes for "no answer" beat 7; 7 empty and 9 right: both votes right', () => {
     const r = scoreQuestion('hotpotqa', { id: 'e', answers: [...rep(7, 'paris'), ...rep(9, '')], golds: ['Paris'] });
-    expect(r).toMatchObject({ vote: null, vote_count: 9, vote_correct: false, vote_abstain: 'paris', vote_abstain_correct: true });
+    expect(r).toMatchObject({
+      vote: null,
+      vote_count: 9,
+      vote_correct: false,
+      vote_abstain: 'paris',
+      vote_abstain_correct: true,
+    });
     const s = scoreQuestion('hotpotqa', { id: 'e', answers: [...rep(9, 'paris'), ...rep(7, '')], golds: ['Paris'] });
-    expect(s).toMatchObject({ vote: 'paris', vote_count: 9, vote_correct: true, vote_abstain: 'paris', vote_abstain_correct: true });
+    expect(s).toMatchObject({
+      vote: 'paris',
+      vote_count: 9,
+      vote_correct: true,
+      vote_abstain: 'paris',
+      vote_abstain_correct: true,
+    });
   });
 
   it('a tie between "no answer" and a real answer goes to whichever came first', () => {
-    const empty = scoreQuestion('hotpotqa', { id: 't', answers: ['', ...rep(8, 'Paris'), ...rep(7, '')], golds: ['Paris'] });
+    const empty = scoreQuestion('hotpotqa', {
+      id: 't',
+      answers: ['', ...rep(8, 'Paris'), ...rep(7, '')],
+      golds: ['Paris'],
+    });
     expect(empty).toMatchObject({ vote: null, vote_count: 8, vote_correct: false, vote_abstain_correct: true });
-    const paris = scoreQuestion('hotpotqa', { id: 't', answers: ['Paris', ...rep(8, ''), ...rep(7, 'Paris')], golds: ['Paris'] });
+    const paris = scoreQuestion('hotpotqa', {
+      id: 't',
+      answers: ['Paris', ...rep(8, ''), ...rep(7, 'Paris')],
+      golds: ['Paris'],
+    });
     expect(paris).toMatchObject({ vote: 'Paris', vote_count: 8, vote_correct: true, vote_abstain_correct: true });
   });
 
   it('votes "no answer" for answers that normalise to nothing', () => {
     const r = scoreQuestion('hotpotqa', { id: 'n', answers: ['the', ' . ', 'Paris'], golds: ['Paris'] });
-    expect(r).toMatchObject({ vote: null, vote_count: 2, vote_correct: false, vote_abstain: 'Paris', vote_abstain_correct: true });
+    expect(r).toMatchObject({
+      vote: null,
+      vote_count: 2,
+      vote_correct: false,
+      vote_abstain: 'Paris',
+      vote_abstain_correct: true,
+    });
   });
 
   it('is wrong both ways when every answer is empty', () => {
     const r = scoreQuestion('musique', { id: 'z', answers: rep(16, ''), golds: ['x'] });
-    expect(r).toMatchObject({ vote: null, vote_count: 16, vote_correct: false, vote_abstain: null, vote_abstain_correct: false });
+    expect(r).toMatchObject({
+      vote: null,
+      vote_count: 16,
+      vote_correct: false,
+      vote_abstain: null,
+      vote_abstain_correct: false,
+    });
     expect(r.correct.every((c) => !c)).toBe(true);
   });
 
   it('accepts any alias, and merges spellings that normalise alike', () => {
-    const r = scoreQuestion('musique', { id: 'a', answers: ['usa', 'United States of America', 'The USA.', 'Canada'], golds: ['United States', 'USA'] });
+    const r = scoreQuestion('musique', {
+      id: 'a',
+      answers: ['usa', 'United States of America', 'The USA.', 'Canada'],
+      golds: ['United States', 'USA'],
+    });
     expect(r.correct).toEqual([true, true, true, false]);
     // "usa" and "The USA." normalise to "usa": two votes against one each.
     expect(r).toMatchObject({ vote: 'usa', vote_count: 2, vote_correct: true });
@@ -87,7 +147,9 @@ describe('one question', () => {
   });
 
   it('rejects a question without samples', () => {
-    expect(() => scoreQuestion('hotpotqa', { id: 'n', answers: [], golds: ['x'] })).toThrow(/question n has no samples/);
+    expect(() => scoreQuestion('hotpotqa', { id: 'n', answers: [], golds: ['x'] })).toThrow(
+      /question n has no samples/,
+    );
   });
 });
 
@@ -125,7 +187,10 @@ describe('over questions', () => {
   });
 
   it('is 0 everywhere when everything is wrong', () => {
-    const { metrics } = samplingMetrics('hotpotqa', [{ id: 'a', answers: rep(16, 'no idea'), golds: ['yes'] }, { id: 'b', answers: rep(16, ''), golds: ['x'] }]);
+    const { metrics } = samplingMetrics('hotpotqa', [
+      { id: 'a', answers: rep(16, 'no idea'), golds: ['yes'] },
+      { id: 'b', answers: rep(16, ''), golds: ['x'] },
+    ]);
     expect(metrics).toEqual({ n: 2, k: 16, p1: 0, pk: 0, mk: 0, mk_abstain: 0 });
   });
 

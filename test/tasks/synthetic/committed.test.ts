@@ -2,7 +2,13 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateSplit, SYNTHETIC_SPLITS, SYNTHETIC_TASKS, toJsonl, type SyntheticManifest } from '../../../src/tasks/synthetic/index.js';
+import {
+  generateSplit,
+  SYNTHETIC_SPLITS,
+  SYNTHETIC_TASKS,
+  toJsonl,
+  type SyntheticManifest,
+} from '../../../src/tasks/synthetic/index.js';
 
 const DATA = fileURLToPath(new URL('../../../data/', import.meta.url));
 

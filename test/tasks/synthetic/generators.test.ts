@@ -63,9 +63,16 @@ describe.each(SYNTHETIC_TASKS.map((t) => [t]))('%s', (task) => {
       const back = await readAllTaskRecords(scoring(task), join(dir, 'train.jsonl'));
       expect(back).toHaveLength(5);
       expect(back[0]).not.toHaveProperty('rationale');
-      const raw = (await readFile(join(dir, 'train.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+      const raw = (await readFile(join(dir, 'train.jsonl'), 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       expect(raw[0].rationale).toEqual(generateSplit(task, 'train', 1, 3)[0]!.rationale);
-      expect(JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'))).toMatchObject({ task, seed: 3, sizes: { train: 5, validation: 2, test: 3 } });
+      expect(JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'))).toMatchObject({
+        task,
+        seed: 3,
+        sizes: { train: 5, validation: 2, test: 3 },
+      });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -89,7 +96,8 @@ describe.each(SYNTHETIC_TASKS.map((t) => [t]))('%s', (task) => {
 
   it('keeps the answer in the context or derivable from it, and the rationale ends at the answer', () => {
     for (const r of rs) {
-      if (r.answer !== 'yes' && r.answer !== 'no' && r.task !== 'finqa') expect(r.context).toContain(r.answer.replace(/^the /, ''));
+      if (r.answer !== 'yes' && r.answer !== 'no' && r.task !== 'finqa')
+        expect(r.context).toContain(r.answer.replace(/^the /, ''));
       if (r.answer !== 'yes' && r.answer !== 'no') expect(r.rationale).toContain(r.answer.replace(/%$/, ''));
     }
   });
@@ -147,7 +155,7 @@ describe('mini-HotPotQA', () => {
     }
   });
 
-  it('has bridge questions (answer: the director\'s town) and comparisons (a name, or yes / no)', () => {
+  it("has bridge questions (answer: the director's town) and comparisons (a name, or yes / no)", () => {
     const kinds = new Map<string, number>();
     for (const r of rs) {
       if (r.task !== 'hotpotqa') throw new Error('task');
@@ -159,7 +167,8 @@ describe('mini-HotPotQA', () => {
         const director = /A film by (\w+)\./.exec(ps.get(film)!)![1]!;
         expect(ps.get(director)).toContain(`Born in ${r.answer} in`);
       } else {
-        const [, a, b] = (/^Who was born first, (\w+) or (\w+)\?$/.exec(r.question) ?? /^Were (\w+) and (\w+) born in the same town\?$/.exec(r.question))!;
+        const [, a, b] = (/^Who was born first, (\w+) or (\w+)\?$/.exec(r.question) ??
+          /^Were (\w+) and (\w+) born in the same town\?$/.exec(r.question))!;
         const born = (n: string) => /Born in (\w+) in (\d+)\./.exec(ps.get(n!)!)!;
         if (kind === 'comparison-first') expect(r.answer).toBe(Number(born(a!)[2]) < Number(born(b!)[2]) ? a : b);
         else expect(r.answer).toBe(born(a!)[1] === born(b!)[1] ? 'yes' : 'no');

@@ -12,8 +12,18 @@ describe('synth CLI helpers', () => {
     expect(() => parseSyntheticSizes('10/2')).toThrow(UserError);
     expect(() => parseSyntheticSizes('10/0/3')).toThrow(/--sizes/);
     expect(parseSftPart('mini-musique:cold:7')).toEqual({ task: 'mini-musique', mode: 'cold', n: 7, answer: 'gold' });
-    expect(parseSftPart('mini-musique:cold:7:decoy')).toEqual({ task: 'mini-musique', mode: 'cold', n: 7, answer: 'decoy' });
-    expect(parseSftPart('mini-finqa:cold:7:unfinished')).toEqual({ task: 'mini-finqa', mode: 'cold', n: 7, answer: 'unfinished' });
+    expect(parseSftPart('mini-musique:cold:7:decoy')).toEqual({
+      task: 'mini-musique',
+      mode: 'cold',
+      n: 7,
+      answer: 'decoy',
+    });
+    expect(parseSftPart('mini-finqa:cold:7:unfinished')).toEqual({
+      task: 'mini-finqa',
+      mode: 'cold',
+      n: 7,
+      answer: 'unfinished',
+    });
     expect(() => parseSftPart('mini-finqa:cold:7:wrong')).toThrow(/ANSWER gold \(default\), decoy or unfinished/);
     expect(() => parseSftPart('mini-finqa:cold:7:decoy:x')).toThrow(/--part/);
     expect(() => parseSftPart('finqa:warm:7')).toThrow(/--part/);
@@ -22,7 +32,11 @@ describe('synth CLI helpers', () => {
   });
 
   it('mixes pairs deterministically: prompt in the chosen mode, target = <think> rationale </think> answer', async () => {
-    const parts = [parseSftPart('mini-finqa:warm:4'), parseSftPart('mini-finqa:cold:3'), parseSftPart('mini-hotpotqa:warm:2')];
+    const parts = [
+      parseSftPart('mini-finqa:warm:4'),
+      parseSftPart('mini-finqa:cold:3'),
+      parseSftPart('mini-hotpotqa:warm:2'),
+    ];
     const a = await sftMixture(parts, PROMPTS, 5);
     expect(await sftMixture(parts, PROMPTS, 5)).toEqual(a);
     expect(a).toHaveLength(9);
@@ -57,7 +71,9 @@ describe('synth CLI helpers', () => {
   });
 
   it('"unfinished" parts stop the rationale one step short (its answer no longer stated) and end with the decoy', async () => {
-    expect(withoutLastStep('revenue was 50, 34 and 12. 50 + 34 = 84. 84 + 12 = 96. 96 / 3 = 32.')).toBe('revenue was 50, 34 and 12. 50 + 34 = 84. 84 + 12 = 96.');
+    expect(withoutLastStep('revenue was 50, 34 and 12. 50 + 34 = 84. 84 + 12 = 96. 96 / 3 = 32.')).toBe(
+      'revenue was 50, 34 and 12. 50 + 34 = 84. 84 + 12 = 96.',
+    );
     expect(withoutLastStep('x is 12.5. y = 2.5 + 1.')).toBe('x is 12.5.');
     expect(withoutLastStep('One step only.')).toBe('One step only.');
     for (const task of ['mini-finqa', 'mini-hotpotqa', 'mini-musique'] as const) {
