@@ -30,7 +30,7 @@ export function binomialUpper95(k: number, n: number): number {
   if (k >= n) return 1;
   // P(X <= k | p) = 0.05, decreasing in p.
   const cdf = (p: number): number => {
-    let term = Math.pow(1 - p, n),
+    let term = (1 - p) ** n,
       sum = term;
     for (let i = 1; i <= k; i++) {
       term *= ((n - i + 1) / i) * (p / (1 - p));

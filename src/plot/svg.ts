@@ -212,7 +212,7 @@ export function ticks(r: AxisRange, scale: Scale): number[] {
   }
   const span = r.hi - r.lo;
   const raw = span / 6;
-  const mag = Math.pow(10, Math.floor(Math.log10(raw)));
+  const mag = 10 ** Math.floor(Math.log10(raw));
   const stepSize = [1, 2, 5, 10].map((m) => m * mag).find((s) => span / s <= 7)!;
   const out: number[] = [];
   for (let k = Math.ceil(r.lo / stepSize - 1e-9); k * stepSize <= r.hi + stepSize * 1e-9; k++)

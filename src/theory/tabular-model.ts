@@ -53,7 +53,7 @@ export function gradP(model: TabularModel): number[] {
 /** grad ln_q P = P^-q grad P, the exact gradient the estimators target. */
 export function gradLnQ(model: TabularModel, q: number): number[] {
   const P = successProbability(model);
-  return gradP(model).map((g) => Math.pow(P, -q) * g);
+  return gradP(model).map((g) => P ** -q * g);
 }
 
 /** v_j = grad log p(z_j, y*) = grad log p(z_j) + grad log b_j, flat. */

@@ -2,7 +2,7 @@
 import { appendFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readMetricsCsv, readValidationCsv } from '../../src/run-dir/csv.js';
-import { type RunSummary } from '../../src/run-dir/json.js';
+import type { RunSummary } from '../../src/run-dir/json.js';
 import { runPaths } from '../../src/run-dir/paths.js';
 import { runTraining } from '../../src/experiment/train.js';
 import { OPTIMIZER_FILE, readTrainerState } from '../../src/experiment/trainer-checkpoint.js';

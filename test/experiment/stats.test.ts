@@ -16,13 +16,13 @@ describe('quantiles', () => {
 
 describe('binomialUpper95', () => {
   it('with no success is 1 - 0.05^(1/n) (the exact one-sided bound)', () => {
-    expect(binomialUpper95(0, 5120)).toBeCloseTo(1 - Math.pow(0.05, 1 / 5120), 9);
+    expect(binomialUpper95(0, 5120)).toBeCloseTo(1 - 0.05 ** (1 / 5120), 9);
     expect(binomialUpper95(0, 10)).toBeCloseTo(0.2589, 4);
   });
   it('matches the Clopper-Pearson bound: P(X <= k | p) = 0.05', () => {
     const p = binomialUpper95(1, 10);
     expect(p).toBeCloseTo(0.3942, 4); // 1 success in 10
-    const cdf = Math.pow(1 - p, 10) + 10 * p * Math.pow(1 - p, 9);
+    const cdf = (1 - p) ** 10 + 10 * p * (1 - p) ** 9;
     expect(cdf).toBeCloseTo(0.05, 8);
     expect(binomialUpper95(10, 10)).toBe(1);
   });

@@ -13,7 +13,7 @@ import {
   type CheckpointModel,
   type TrainerState,
 } from '../../src/experiment/trainer-checkpoint.js';
-import { type ModelConfig } from '../../src/model/config.js';
+import type { ModelConfig } from '../../src/model/config.js';
 import { randomWeights } from '../../src/model/init.js';
 import { PRESET_CONFIGS } from '../../src/model/presets.js';
 import { readSafetensors, writeSafetensors } from '../../src/model/safetensors.js';

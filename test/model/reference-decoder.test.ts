@@ -354,7 +354,7 @@ describe('reference decoder: (c) hand-checkable cases', () => {
     const rot = (v: number[], at: number): number[] => {
       const out = v.slice();
       for (let j = 0; j < D / 2; j++) {
-        const ang = at * Math.pow(c.ropeTheta, (-2 * j) / D);
+        const ang = at * c.ropeTheta ** ((-2 * j) / D);
         const [a, b] = layout === 'half' ? [j, j + D / 2] : [2 * j, 2 * j + 1];
         out[a] = v[a]! * Math.cos(ang) - v[b]! * Math.sin(ang);
         out[b] = v[b]! * Math.cos(ang) + v[a]! * Math.sin(ang);

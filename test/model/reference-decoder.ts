@@ -101,7 +101,7 @@ function silu(v: number): number {
 function ropeInvFreq(headDim: number, theta: number): Float64Array {
   const half = headDim / 2;
   const inv = new Float64Array(half);
-  for (let i = 0; i < half; i++) inv[i] = 1 / Math.pow(theta, (2 * i) / headDim);
+  for (let i = 0; i < half; i++) inv[i] = 1 / theta ** ((2 * i) / headDim);
   return inv;
 }
 
@@ -137,7 +137,7 @@ export function referenceRope(c: RefConfig, seqLen: number): { invFreq: Float64A
     // base = base * ((factor * seq_len / max_pos) - (factor - 1)) ** (dim / (dim - 2))
     const factor = field('factor');
     const L = Math.max(seqLen, maxPos());
-    const newBase = base * Math.pow((factor * L) / maxPos() - (factor - 1), dim / (dim - 2));
+    const newBase = base * ((factor * L) / maxPos() - (factor - 1)) ** (dim / (dim - 2));
     return { invFreq: ropeInvFreq(dim, newBase), attentionScaling: 1 };
   }
 
@@ -189,7 +189,7 @@ export function referenceRope(c: RefConfig, seqLen: number): { invFreq: Float64A
     if (low === high) high += 0.001;
     const out = new Float64Array(dim / 2);
     for (let i = 0; i < dim / 2; i++) {
-      const posFreq = Math.pow(base, (2 * i) / dim);
+      const posFreq = base ** ((2 * i) / dim);
       const extrapolation = 1 / posFreq;
       const interpolation = 1 / (factor * posFreq);
       const ramp = Math.min(Math.max((i - low) / (high - low), 0), 1);

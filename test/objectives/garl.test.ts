@@ -69,8 +69,8 @@ describe('GARL on the hand-worked M = 4 group', () => {
     // and by direct arithmetic: W^q = 0.35^q, M^q = 4^q, baseline (W_-m)^(1-q)
     const loo = [0.2, 1 / 3, 7 / 15, 0.4];
     g.sequences.forEach((s, m) => {
-      const cm = w[m]! / Math.pow(0.35, q) - Math.pow(loo[m]!, 1 - q);
-      expect(s.rationale).toBeCloseTo(cm / (Math.pow(M, q) * M), 13);
+      const cm = w[m]! / 0.35 ** q - loo[m]! ** (1 - q);
+      expect(s.rationale).toBeCloseTo(cm / (M ** q * M), 13);
     });
     // the effective reward w_m / (W^q M^q) stays in [0, 1]
     for (const r of g.effectiveRewards) expect(r >= 0 && r <= 1).toBe(true);
@@ -124,9 +124,9 @@ describe('GARL edge cases', () => {
     for (const q of [0, 0.25, 1]) {
       const g = garl([Math.log(0.3)], { q });
       expect(g.baselines).toEqual([0]);
-      expect(g.c[0]).toBeCloseTo(Math.pow(0.3, 1 - q), 14);
-      expect(g.sequences[0]!.rationale).toBeCloseTo(Math.pow(0.3, 1 - q), 14); // M^q M = 1
-      expect(g.sequences[0]!.answer).toBeCloseTo(Math.pow(0.3, 1 - q), 14);
+      expect(g.c[0]).toBeCloseTo(0.3 ** (1 - q), 14);
+      expect(g.sequences[0]!.rationale).toBeCloseTo(0.3 ** (1 - q), 14); // M^q M = 1
+      expect(g.sequences[0]!.answer).toBeCloseTo(0.3 ** (1 - q), 14);
     }
   });
 

@@ -22,7 +22,7 @@ describe('PAFT on the hand-worked M = 4 group', () => {
   it.each(weights)('q = %s: weight per draw %s, duplicates add', (q, weight) => {
     const g = paft(logW, { q }, new Rng(11));
     expect(g.weight).toBeCloseTo(weight, 9);
-    expect(g.weight).toBeCloseTo(Math.pow(0.35, 1 - q) / (Math.pow(4, q) * 4), 14);
+    expect(g.weight).toBeCloseTo(0.35 ** (1 - q) / (4 ** q * 4), 14);
     // replay the draws by hand: u < 4/7 -> 0, u < 6/7 -> 1, else 3 (index 2 has probability 0)
     const r = new Rng(11);
     const counts = [0, 0, 0, 0];

@@ -1,6 +1,6 @@
 /** In-memory RunRecords for the report's pure functions (tables, diagnostics). */
 import { METRICS_COLUMNS, type MetricsRow } from '../../src/run-dir/csv.js';
-import { type Method } from '../../src/run-dir/json.js';
+import type { Method } from '../../src/run-dir/json.js';
 import { methodLabel, type RunRecord } from '../../src/report/runs.js';
 
 export interface FakeRunSpec {

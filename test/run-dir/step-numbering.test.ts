@@ -1,6 +1,6 @@
 /** Step numbering: checkpoint names, and the rule that tells files of earlier versions (steps from 0) apart. */
 import { METRICS_COLUMNS, type MetricsRow } from '../../src/run-dir/csv.js';
-import { type EvalSummary, type RunSummary } from '../../src/run-dir/json.js';
+import type { EvalSummary, RunSummary } from '../../src/run-dir/json.js';
 import { shiftCsvSteps, shiftRolloutSteps } from '../../src/experiment/renumber-run.js';
 import {
   checkpointName,

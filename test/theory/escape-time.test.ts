@@ -12,7 +12,7 @@ function seriesT(q: number, p0: number, delta = 0.5): number {
   let s = 0;
   for (let k = 0; k < 200; k++) {
     const e = k + q - 1;
-    s += (k + 1) * (Math.abs(e) < 1e-15 ? Math.log(delta / p0) : (Math.pow(delta, e) - Math.pow(p0, e)) / e);
+    s += (k + 1) * (Math.abs(e) < 1e-15 ? Math.log(delta / p0) : (delta ** e - p0 ** e) / e);
   }
   return s;
 }

@@ -65,7 +65,7 @@ describe('label noise', () => {
       const r = (f: number) => contaminationTime(0.1, q, star * f) / contaminationTimeLeading(0.1, q, star * f);
       expect(r(1e-1)).toBeGreaterThan(1);
       expect(r(1e-6)).toBeGreaterThan(1);
-      expect(r(1e-6) - 1).toBeLessThan(3 * Math.pow(1e-6, q));
+      expect(r(1e-6) - 1).toBeLessThan(3 * 1e-6 ** q);
     }
     // q = 1 by hand: d pi/dt = 0.1/pi - 0.9/(1-pi); near 0 the time to eta is eta^2 / 0.2
     expect(contaminationTimeLeading(0.1, 1, 0.001)).toBeCloseTo(0.001 ** 2 / 0.2, 15);
