@@ -14,7 +14,7 @@ import { theoryCommand } from './theory.js';
 import { trainCommand } from './train.js';
 
 /** Every command of the CLI, in the order `--help` lists them. Each lives in its own module. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: each command module has its own argv type; yargs takes them as one list
 export const commands: CommandModule<any, any>[] = [
   trainCommand,
   evalCommand,

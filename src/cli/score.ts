@@ -7,7 +7,7 @@
  * batches of similar length up to a token budget; the output keeps the input order. The file is
  * checked whole before any scoring, and the output appears only once complete.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, type ReadStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -40,7 +40,7 @@ export interface ScoreRecord {
 
 /** Reads and checks every line (JSON object with a text string or an ids list); blank lines are skipped. */
 export async function readScoreInput(path: string, vocabSize: number): Promise<ScoreRecord[]> {
-  let stream;
+  let stream: ReadStream;
   try {
     stream = createReadStream(path, { encoding: 'utf8' });
     await new Promise<void>((resolve, reject) => {

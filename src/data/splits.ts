@@ -5,6 +5,7 @@
  * MuSiQue full (contains unanswerable copies) and the single-hop question files. Parquet shards of one split
  * (train/0000.parquet, train/0001.parquet, ...) are read in name order.
  */
+import type { Stats } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { UserError } from '../errors.js';
@@ -61,7 +62,7 @@ export async function locateSplits(
 ): Promise<Record<OfficialSplit, string[]>> {
   const found: Record<OfficialSplit, string[]> = { train: [], dev: [], test: [] };
   for (const input of inputs) {
-    let s;
+    let s: Stats;
     try {
       s = await stat(input);
     } catch {

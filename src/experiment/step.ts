@@ -210,7 +210,11 @@ export async function answerWeights(
     answerLogLikelihoods(ctx.policy, sequences.flat(), ctx.tokenizer.padTokenId, ctx.microBatchTokens),
   );
   let at = 0;
-  const logW = sequences.map((seqs) => flat.slice(at, (at += seqs.length)));
+  const logW = sequences.map((seqs) => {
+    const slice = flat.slice(at, at + seqs.length);
+    at += seqs.length;
+    return slice;
+  });
   return { sequences, logW };
 }
 

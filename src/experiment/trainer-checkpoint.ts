@@ -11,6 +11,7 @@
  * is moved aside first and deleted after), so a directory named checkpoint-N or best is always complete.
  * A killed process can leave those side directories behind; tidyCheckpoints removes them.
  */
+import type { Dirent } from 'node:fs';
 import { readdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from '../errors.js';
@@ -219,7 +220,7 @@ export async function tidyCheckpoints(
   log?: (message: string) => void,
 ): Promise<TidyResult> {
   const result: TidyResult = { removed: [], restored: [] };
-  let entries;
+  let entries: Dirent[];
   try {
     entries = await readdir(paths.checkpoints, { withFileTypes: true });
   } catch (err) {

@@ -307,15 +307,20 @@ function decode(dtype: string, bytes: ArrayBuffer, count: number, out: Float32Ar
       return;
     }
     case 'F64':
-      return copyNumbers(new Float64Array(bytes, 0, count), out, first);
+      copyNumbers(new Float64Array(bytes, 0, count), out, first);
+      return;
     case 'I32':
-      return copyNumbers(new Int32Array(bytes, 0, count), out, first);
+      copyNumbers(new Int32Array(bytes, 0, count), out, first);
+      return;
     case 'I16':
-      return copyNumbers(new Int16Array(bytes, 0, count), out, first);
+      copyNumbers(new Int16Array(bytes, 0, count), out, first);
+      return;
     case 'I8':
-      return copyNumbers(new Int8Array(bytes, 0, count), out, first);
+      copyNumbers(new Int8Array(bytes, 0, count), out, first);
+      return;
     case 'U8':
-      return copyNumbers(new Uint8Array(bytes, 0, count), out, first);
+      copyNumbers(new Uint8Array(bytes, 0, count), out, first);
+      return;
     case 'BOOL': {
       const src = new Uint8Array(bytes, 0, count);
       for (let i = 0; i < count; i++) out[first + i] = src[i] ? 1 : 0;

@@ -138,7 +138,10 @@ export function trainByteLevelBpe(corpus: string, maxLearnedTokens: number, minP
       pairCounts.set(key, (pairCounts.get(key) ?? 0) + sign * count);
       if (sign > 0) {
         let set = wordsWithPair.get(key);
-        if (!set) wordsWithPair.set(key, (set = new Set()));
+        if (!set) {
+          set = new Set();
+          wordsWithPair.set(key, set);
+        }
         set.add(wordIndex);
       }
       changed.add(key);

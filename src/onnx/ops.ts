@@ -192,7 +192,7 @@ export const powConst = (x: Value, p: number) => binary('Pow', x, scalarLike(p, 
 rules.Pow = (n, [dy]) => {
   const [x, p] = n.inputs as Value[];
   const pc = p!.graph.initializers.find((i) => i.value === p);
-  if (!pc || pc.data.length !== 1) throw new Error('Pow: only a constant scalar exponent is differentiable');
+  if (pc?.data.length !== 1) throw new Error('Pow: only a constant scalar exponent is differentiable');
   const e = Number(pc.data[0]);
   return [mul(dy!, mul(scalarLike(e, x!), binary('Pow', x!, scalarLike(e - 1, x!)))), undefined];
 };
@@ -394,7 +394,7 @@ export function slice(x: Value, axis: number, start: number, end: number, hint?:
 export const TO_END = INT64_MAX;
 rules.Slice = (n, [dy]) => {
   const g = n.inputs[0]!.graph;
-  const read = (v: Value | undefined) => Number((g.initializers.find((i) => i.value === v)?.data as BigInt64Array)[0]);
+  const read = (v: Value | undefined) => Number((g.initializers.find((i) => i.value === v)!.data as BigInt64Array)[0]);
   const start = read(n.inputs[1]),
     end = read(n.inputs[2]),
     axis = read(n.inputs[3]);

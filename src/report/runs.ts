@@ -12,6 +12,7 @@
  * Steps are this version's (from 1, src/run-dir/step-numbering.ts): a folder of an earlier version,
  * whose files count from 0, is read shifted by one (`legacySteps` says so).
  */
+import type { Stats } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -65,7 +66,7 @@ export async function findRunDirs(paths: readonly string[]): Promise<string[]> {
     }
   };
   for (const p of paths) {
-    let s;
+    let s: Stats;
     try {
       s = await stat(p);
     } catch {

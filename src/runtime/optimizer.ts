@@ -330,7 +330,8 @@ export function clipGradients(
     above = 0;
     for (const g of list) {
       for (let i = 0; i < g.length; i++) {
-        const x = (g[i] = g[i]! * scale);
+        const x = g[i]! * scale;
+        g[i] = x;
         if (Math.abs(x) > eps) above++;
       }
     }

@@ -82,7 +82,7 @@ export async function* readJsonArray(path: string): AsyncGenerator<Located> {
   let state: 'before' | 'between' | 'inside' | 'after' = 'before';
   let depth = 0; // nesting inside the current element
   let inString = false;
-  let escape = false;
+  let escaped = false;
   let parts: Buffer[] = [];
   let index = 0;
   let expectElement = true; // after '[' or ',': a value must come next (no trailing commas)
@@ -104,8 +104,8 @@ export async function* readJsonArray(path: string): AsyncGenerator<Located> {
         const b = chunk[i]!;
         if (state === 'inside') {
           if (inString) {
-            if (escape) escape = false;
-            else if (b === BACKSLASH) escape = true;
+            if (escaped) escaped = false;
+            else if (b === BACKSLASH) escaped = true;
             else if (b === QUOTE) inString = false;
             continue;
           }
@@ -157,7 +157,7 @@ export async function* readJsonArray(path: string): AsyncGenerator<Located> {
             start = i;
             depth = 0;
             inString = false;
-            escape = false;
+            escaped = false;
             i--; // re-read the first byte of the element inside
           }
         } else {
@@ -189,8 +189,8 @@ function unBigInt(v: unknown): unknown {
 
 /** Rows of a parquet file as objects (struct columns become nested objects, lists arrays), a row group at a time. */
 export async function* readParquet(path: string): AsyncGenerator<Located> {
-  let file;
-  let metadata;
+  let file: Awaited<ReturnType<typeof asyncBufferFromFile>>;
+  let metadata: Awaited<ReturnType<typeof parquetMetadataAsync>>;
   try {
     file = await asyncBufferFromFile(path);
     metadata = await parquetMetadataAsync(file);

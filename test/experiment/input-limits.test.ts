@@ -137,7 +137,10 @@ describe('checkInputLimits', () => {
 describe('checkSequences', () => {
   it('asks for places only when something does not fit', async () => {
     let asked = 0;
-    const places = (indices: number[]) => (asked++, indices.map((i) => `--prompt ${i + 1}`));
+    const places = (indices: number[]) => {
+      asked++;
+      return indices.map((i) => `--prompt ${i + 1}`);
+    };
     const after = { tokens: 128, setting: '--max-new-tokens' };
     await checkSequences(2, (i) => ({ prompt: [10, 8064][i]!, after }), { maxPositions: 8192 }, places);
     expect(asked).toBe(0);

@@ -24,7 +24,9 @@ describe('probe', () => {
       console: false,
       progress: false,
       stopAfterSteps: 1,
-      onStep: (step, r) => (step === 1 ? (step0 = r) : undefined),
+      onStep: (step, r) => {
+        if (step === 1) step0 = r;
+      },
     });
     const probe = await runProbe(config, { questions: 2, rollouts: 8 });
 
@@ -57,7 +59,9 @@ describe('probe', () => {
       console: false,
       progress: false,
       stopAfterSteps: 1,
-      onStep: (step, r) => (step === 1 ? (step0 = r) : undefined),
+      onStep: (step, r) => {
+        if (step === 1) step0 = r;
+      },
     });
     const probe = await runProbe(config, { questions: 2, rollouts: 8 });
     expect(probe.paft_above_eps['0.5']).toBeCloseTo(step0!.metrics.above_eps!, 12);
@@ -71,7 +75,9 @@ describe('probe', () => {
       console: false,
       progress: false,
       stopAfterSteps: 1,
-      onStep: (step, r) => (step === 1 ? (step0 = r) : undefined),
+      onStep: (step, r) => {
+        if (step === 1) step0 = r;
+      },
     });
     const probe = await runProbe(config, { questions: 2, rollouts: 8 });
     const norm = step0!.metrics.grad_norm!;

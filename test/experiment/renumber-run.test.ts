@@ -106,15 +106,20 @@ function protoFields(buf: Buffer): [number, number | Buffer][] {
       scale *= 0x80;
     }
   };
+  const bytes = (n: number) => {
+    const b = buf.subarray(i, i + n);
+    i += n;
+    return b;
+  };
   while (i < buf.length) {
     const k = varint(),
       field = Math.floor(k / 8),
       wire = k % 8;
     if (wire === 0) out.push([field, varint()]);
-    else if (wire === 1 || wire === 5) out.push([field, buf.subarray(i, (i += wire === 1 ? 8 : 4))]);
+    else if (wire === 1 || wire === 5) out.push([field, bytes(wire === 1 ? 8 : 4)]);
     else {
       const n = varint();
-      out.push([field, buf.subarray(i, (i += n))]);
+      out.push([field, bytes(n)]);
     }
   }
   return out;

@@ -65,16 +65,21 @@ function walk(message: Buffer): Field[] {
       shift += 7n;
     }
   };
+  const bytes = (n: number) => {
+    const b = message.subarray(at, at + n);
+    at += n;
+    return b;
+  };
   while (at < message.length) {
     const k = Number(readVarint());
     const field = k >>> 3,
       wire = k & 7;
     if (wire === 0) fields.push({ field, wire, value: readVarint() });
-    else if (wire === 1) fields.push({ field, wire, value: message.subarray(at, (at += 8)) });
-    else if (wire === 5) fields.push({ field, wire, value: message.subarray(at, (at += 4)) });
+    else if (wire === 1) fields.push({ field, wire, value: bytes(8) });
+    else if (wire === 5) fields.push({ field, wire, value: bytes(4) });
     else if (wire === 2) {
       const n = Number(readVarint());
-      fields.push({ field, wire, value: message.subarray(at, (at += n)) });
+      fields.push({ field, wire, value: bytes(n) });
     } else throw new Error(`wire type ${wire}`);
   }
   if (at !== message.length) throw new Error('message overruns its bytes');
