@@ -1,6 +1,4 @@
 /** Model hyper-parameters read from a Hugging Face config.json (Qwen3, Qwen2 and Llama families). */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import { parseRopeScaling, ropeScalingToHf, type RopeScaling } from './rope.js';
 
@@ -82,23 +80,6 @@ export function parseModelConfig(raw: Record<string, unknown>, where = 'config.j
     maxPositionEmbeddings,
     ...(ropeScaling && { ropeScaling }),
   };
-}
-
-export async function readModelConfig(dir: string): Promise<ModelConfig> {
-  const path = join(dir, 'config.json');
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    throw new UserError(`${path}: cannot read the model config (is ${dir} a Hugging Face model directory?)`);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new UserError(`${path}: not valid JSON (${(err as Error).message})`);
-  }
-  return parseModelConfig(raw as Record<string, unknown>, path);
 }
 
 /** The config.json that Hugging Face transformers writes for this model. */

@@ -587,8 +587,6 @@ export function range(start: Value, limit: Value, delta: Value, len: Dim): Value
   return emit1('Range', [start, limit, delta], {}, start.dtype, [len]);
 }
 
-export const nodeGraph = (v: Value): Graph => v.graph;
-
 export const cos = (x: Value) => emit1('Cos', [x], {}, x.dtype, x.shape);
 rules.Cos = (n, [dy]) => [neg(mul(dy!, sin(n.inputs[0]!)))];
 export const sin = (x: Value) => emit1('Sin', [x], {}, x.dtype, x.shape);

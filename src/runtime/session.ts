@@ -4,7 +4,6 @@ import { UserError } from '../errors.js';
 import type { DType, TensorData } from '../onnx/graph.js';
 
 export type Device = 'cpu' | 'cuda' | 'webgpu';
-export const DEVICES: readonly Device[] = ['cpu', 'cuda', 'webgpu'];
 
 export interface SessionOptions {
   device?: Device;
@@ -17,8 +16,6 @@ export interface SessionOptions {
   /** 'all' (default) lets onnxruntime fuse ops into its float32-only contrib kernels; float64 graphs need 'basic'. */
   optimization?: 'basic' | 'extended' | 'all';
 }
-
-export type Feed = Record<string, ort.Tensor>;
 
 const ORT_TYPE: Record<DType, ort.Tensor.Type> = {
   float32: 'float32',

@@ -5,10 +5,6 @@ import { UserError } from '../errors.js';
 export const TASKS = ['finqa', 'hotpotqa', 'musique'] as const;
 export type TaskName = (typeof TASKS)[number];
 
-export function isTaskName(s: string): s is TaskName {
-  return (TASKS as readonly string[]).includes(s);
-}
-
 /** Whose answer rules apply: one of the study's datasets, or a user's own JSONL task (src/tasks/jsonl.ts). */
 export type AnswerTask = TaskName | 'jsonl';
 

@@ -152,12 +152,6 @@ export function people(rng: Rng, n: number): string[] {
   return sample(rng, NAMES, n);
 }
 
-/** "a", "a and b", "a, b and c". */
-export function listJoin(items: readonly string[]): string {
-  if (items.length <= 1) return items.join('');
-  return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
-}
-
 /** A record id: task, split and index, zero-padded (e.g. "mini-finqa-train-00042"). */
 export function recordId(task: SyntheticTask, split: string, i: number): string {
   return `${task}-${split}-${String(i).padStart(5, '0')}`;
