@@ -76,7 +76,7 @@ const CASES: [string, Record<string, unknown>][] = [
         beta_fast: 16,
         beta_slow: 2,
         mscale: 1,
-        // biome-ignore lint/suspicious/noApproximativeNumericConstant: a config value as written in config.json, not 1/sqrt(2)
+        // biome-ignore lint/suspicious/noApproximativeNumericConstant: a config.json value, not 1/sqrt(2)
         mscale_all_dim: 0.707,
         truncate: false,
       },
