@@ -5,8 +5,8 @@ import { jest } from '@jest/globals';
 import { cachedDataset, downloadDataset } from '../../src/data/download.js';
 import { prepareSubsets } from '../../src/data/prepare.js';
 import { main } from '../../src/cli/main.js';
-import { deadUrl, startFakeHub, type FakeHub, type FakeRepo } from '../fixtures/fake-hub.js';
-import { hubEnv } from '../fixtures/hub-env.js';
+import { deadUrl, type FakeHub, type FakeRepo } from '../fixtures/fake-hub.js';
+import { hubHarness } from '../fixtures/hub-env.js';
 import { writeHotpotParquet } from '../fixtures/write-parquet.js';
 
 const FIX = join(process.cwd(), 'test/fixtures/tasks');
@@ -26,22 +26,7 @@ const musique = {
 
 let repos: FakeRepo[];
 let hub: FakeHub;
-let restore: () => void;
-/** Every fake Hub started, closed at the end even when a test fails before closing its own. */
-const hubs: FakeHub[] = [];
-const startHub = async (...args: Parameters<typeof startFakeHub>) => {
-  const h = await startFakeHub(...args);
-  hubs.push(h);
-  return h;
-};
-let n = 0;
-/** A fresh HF_HOME for each test, and nothing else of the Hub's environment. */
-const freshHome = (extra: Record<string, string> = {}) => {
-  restore?.();
-  const home = join(tmp, `home${n++}`);
-  restore = hubEnv({ HF_HOME: home, ...extra });
-  return home;
-};
+const { startHub, freshHome, closeAll } = hubHarness(tmp);
 
 beforeAll(async () => {
   const pq = (name: string, src: string) => {
@@ -76,10 +61,7 @@ beforeAll(async () => {
   // Pages of two entries: the listing's Link: rel="next" is followed.
   hub = await startHub(repos, { pageSize: 2 });
 });
-afterAll(async () => {
-  restore?.();
-  await Promise.all(hubs.map((h) => h.close()));
-});
+afterAll(closeAll);
 
 describe('dataset download into the Hugging Face cache (a local fake Hub)', () => {
   it('lays out datasets--owner--name/snapshots/<commit> and refs/main; a second run works with the server stopped', async () => {

@@ -8,8 +8,8 @@ import { parseConfig } from '../../src/config/load.js';
 import { loadRunInputs } from '../../src/experiment/run-inputs.js';
 import { loadModel } from '../../src/model/checkpoint.js';
 import { downloadModel, resolveModelPath } from '../../src/model/download.js';
-import { deadUrl, FAKE_TOKEN, startFakeHub, type FakeHub, type FakeRepo } from '../fixtures/fake-hub.js';
-import { hubEnv } from '../fixtures/hub-env.js';
+import { deadUrl, FAKE_TOKEN, type FakeHub, type FakeRepo } from '../fixtures/fake-hub.js';
+import { hubHarness } from '../fixtures/hub-env.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'model-download-'));
 const TINY = join(process.cwd(), 'models/tiny-base');
@@ -25,32 +25,14 @@ const REPOS: FakeRepo[] = [
 ];
 
 let hub: FakeHub;
-let restore: () => void;
-/** Every fake Hub started, closed at the end even when a test fails before closing its own. */
-const hubs: FakeHub[] = [];
-const startHub = async (...args: Parameters<typeof startFakeHub>) => {
-  const h = await startFakeHub(...args);
-  hubs.push(h);
-  return h;
-};
-let n = 0;
-/** A fresh HF_HOME for each test, and nothing else of the Hub's environment. */
-const freshHome = (extra: Record<string, string> = {}) => {
-  restore?.();
-  const home = join(tmp, `home${n++}`);
-  restore = hubEnv({ HF_HOME: home, ...extra });
-  return home;
-};
+const { startHub, freshHome, closeAll } = hubHarness(tmp);
 const gitBlobId = (b: Buffer) => createHash('sha1').update(`blob ${b.length}\0`).update(b).digest('hex');
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 beforeAll(async () => {
   hub = await startHub(REPOS);
 });
-afterAll(async () => {
-  restore?.();
-  await Promise.all(hubs.map((h) => h.close()));
-});
+afterAll(closeAll);
 
 describe('model download into the Hugging Face cache (a local fake Hub)', () => {
   it('lays out models--owner--name with refs/main, snapshots/<commit> and blobs, contents intact, loadable', async () => {
