@@ -8,36 +8,15 @@ import { buildScoreGraph, buildTrainGraph } from '../../src/runtime/graphs.js';
 import { Policy, type WeightArray } from '../../src/runtime/policy.js';
 import type { GenerateOptions } from '../../src/runtime/rollout.js';
 import { Rng } from '../../src/util/rng.js';
+import { SMALL_QWEN2, SMALL_QWEN3 } from '../fixtures/small-models.js';
 
-const base = {
-  vocabSize: 97,
-  hiddenSize: 32,
-  numLayers: 2,
-  numHeads: 4,
-  numKvHeads: 2,
-  headDim: 16,
-  intermediateSize: 48,
-  rmsNormEps: 1e-6,
-  ropeTheta: 10000,
-  maxPositionEmbeddings: 512,
-};
-const qwen3: ModelConfig = {
-  ...base,
-  architecture: 'qwen3',
-  tieWordEmbeddings: true,
-  attentionBias: false,
-  qkNorm: true,
-};
 const configs: [string, ModelConfig][] = [
-  ['Qwen3 (q/k norm, 2 query heads per KV head)', qwen3],
-  [
-    'Qwen2 (q/k/v bias, 4 query heads per KV head)',
-    { ...base, architecture: 'qwen2', tieWordEmbeddings: false, attentionBias: true, qkNorm: false, numKvHeads: 1 },
-  ],
+  ['Qwen3 (q/k norm, 2 query heads per KV head)', SMALL_QWEN3],
+  ['Qwen2 (q/k/v bias, 4 query heads per KV head)', SMALL_QWEN2],
   [
     'Qwen3 with yarn RoPE (scaled cos / sin)',
     {
-      ...qwen3,
+      ...SMALL_QWEN3,
       ropeScaling: {
         type: 'yarn',
         factor: 4,
@@ -100,11 +79,15 @@ describe('the kernels table', () => {
 
   it('builds other graphs for the reference row than for the default rows', () => {
     const bytes = (b: { bytes: Uint8Array }) => Buffer.from(b.bytes).toString('base64');
-    expect(bytes(buildTrainGraph(qwen3, {}, 'float64', 'reference'))).not.toBe(
-      bytes(buildTrainGraph(qwen3, {}, 'float64')),
+    expect(bytes(buildTrainGraph(SMALL_QWEN3, {}, 'float64', 'reference'))).not.toBe(
+      bytes(buildTrainGraph(SMALL_QWEN3, {}, 'float64')),
     );
-    expect(bytes(buildScoreGraph(qwen3, 'float32', 'reference'))).not.toBe(bytes(buildScoreGraph(qwen3, 'float32')));
-    expect(bytes(buildScoreGraph(qwen3, 'float32', 'fast'))).not.toBe(bytes(buildScoreGraph(qwen3, 'float32')));
+    expect(bytes(buildScoreGraph(SMALL_QWEN3, 'float32', 'reference'))).not.toBe(
+      bytes(buildScoreGraph(SMALL_QWEN3, 'float32')),
+    );
+    expect(bytes(buildScoreGraph(SMALL_QWEN3, 'float32', 'fast'))).not.toBe(
+      bytes(buildScoreGraph(SMALL_QWEN3, 'float32')),
+    );
   });
 });
 

@@ -5,35 +5,14 @@ import { Policy } from '../../src/runtime/policy.js';
 import { padBatch } from '../../src/runtime/batch.js';
 import { Rng } from '../../src/util/rng.js';
 import { referenceLogProbs, type RefConfig } from './reference-decoder.js';
+import { SMALL_DIMS, SMALL_QWEN2, SMALL_QWEN3 } from '../fixtures/small-models.js';
 
-const base = {
-  vocabSize: 97,
-  hiddenSize: 32,
-  numLayers: 2,
-  numHeads: 4,
-  numKvHeads: 2,
-  headDim: 16,
-  intermediateSize: 48,
-  rmsNormEps: 1e-6,
-  ropeTheta: 10000,
-  maxPositionEmbeddings: 512,
-};
-const qwen3: ModelConfig = {
-  ...base,
-  architecture: 'qwen3',
-  tieWordEmbeddings: true,
-  attentionBias: false,
-  qkNorm: true,
-};
 const variants: [string, ModelConfig][] = [
-  ['Qwen3 (q/k norm, tied embeddings)', qwen3],
-  [
-    'Qwen2 (q/k/v bias, untied lm_head)',
-    { ...base, architecture: 'qwen2', tieWordEmbeddings: false, attentionBias: true, qkNorm: false, numKvHeads: 1 },
-  ],
+  ['Qwen3 (q/k norm, tied embeddings)', SMALL_QWEN3],
+  ['Qwen2 (q/k/v bias, untied lm_head)', SMALL_QWEN2],
   [
     'Llama (no bias, no q/k norm, untied)',
-    { ...base, architecture: 'llama', tieWordEmbeddings: false, attentionBias: false, qkNorm: false, headDim: 8 },
+    { ...SMALL_DIMS, architecture: 'llama', tieWordEmbeddings: false, attentionBias: false, qkNorm: false, headDim: 8 },
   ],
 ];
 
@@ -70,12 +49,12 @@ const scaled: [string, ModelConfig, Record<string, unknown>][] = [
       ],
       [
         'Qwen3, yarn factor 4 over an original context of 32',
-        qwen3,
+        SMALL_QWEN3,
         { rope_type: 'yarn', factor: 4, original_max_position_embeddings: 32 },
       ],
       [
         'Qwen3, yarn with mscale and an explicit beta_fast',
-        qwen3,
+        SMALL_QWEN3,
         {
           rope_type: 'yarn',
           factor: 16,
@@ -85,10 +64,10 @@ const scaled: [string, ModelConfig, Record<string, unknown>][] = [
           mscale_all_dim: 0.5,
         },
       ],
-      ['Qwen3, linear factor 3', qwen3, { rope_type: 'linear', factor: 3 }],
+      ['Qwen3, linear factor 3', SMALL_QWEN3, { rope_type: 'linear', factor: 3 }],
       [
         'Qwen3, dynamic factor 2 past max_position_embeddings 8',
-        { ...qwen3, maxPositionEmbeddings: 8 },
+        { ...SMALL_QWEN3, maxPositionEmbeddings: 8 },
         { rope_type: 'dynamic', factor: 2 },
       ],
     ] as [string, ModelConfig, Record<string, unknown>][]
