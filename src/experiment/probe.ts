@@ -26,7 +26,14 @@ import { DataOrder } from './data-order.js';
 import { accumulateGradients } from './gradients.js';
 import { questionItem } from './items.js';
 import { sequenceCoefficients, type CoefficientGroup, type TrainingSequence } from './sequences.js';
-import { adamFirstStepNorm, binomialUpper95, quantiles, rolloutEntropy, type Quantiles } from './stats.js';
+import {
+  adamFirstStepNorm,
+  sgdFirstStepNorm,
+  binomialUpper95,
+  quantiles,
+  rolloutEntropy,
+  type Quantiles,
+} from './stats.js';
 import { answerWeights, sampleRollouts } from './step.js';
 import { RandomStreams } from './streams.js';
 import { PhaseTimer } from './timer.js';
@@ -167,9 +174,7 @@ export async function runProbe(config: Config, options: ProbeOptions): Promise<P
       ).grads;
       const { norm, aboveEps } = clipGradients(grads, config.optimizer.grad_clip, eps);
       const adamStep = adamFirstStepNorm(grads.values(), config.optimizer.lr, eps);
-      const clip = config.optimizer.grad_clip;
-      // SGD's first update, momentum or not, is lr times the clipped gradient.
-      const firstStep = opt.kind === 'sgd' ? config.optimizer.lr * (clip > 0 ? Math.min(norm, clip) : norm) : adamStep;
+      const firstStep = opt.kind === 'sgd' ? sgdFirstStepNorm(grads.values(), config.optimizer.lr) : adamStep;
       return { share: aboveEps, norm, step: adamStep, firstStep };
     };
     const above: Record<string, number> = {},

@@ -62,6 +62,13 @@ export function rolloutEntropy(rollouts: readonly Rollout[], forcedCount: number
   return tokens > 0 ? sum / tokens : NaN;
 }
 
+/** The norm of SGD's first update, lr * g (momentum's buffer starts at g; weight decay left out), from the clipped g. */
+export function sgdFirstStepNorm(grads: Iterable<Float32Array>, lr: number): number {
+  let sum = 0;
+  for (const g of grads) for (let i = 0; i < g.length; i++) sum += g[i]! * g[i]!;
+  return lr * Math.sqrt(sum);
+}
+
 /**
  * The norm of AdamW's first update, lr * g / (|g| + eps) per coordinate (bias-corrected m = g and
  * v = g^2 at step 1; weight decay left out): about lr * sqrt(n) where |g| >> eps (sign-like), about

@@ -1,5 +1,13 @@
 /** src/experiment/stats.ts against hand-worked values and direct formulas. */
-import { adamFirstStepNorm, binomialUpper95, quantile, quantiles, rolloutEntropy } from '../../src/experiment/stats.js';
+import {
+  adamFirstStepNorm,
+  binomialUpper95,
+  quantile,
+  quantiles,
+  rolloutEntropy,
+  sgdFirstStepNorm,
+} from '../../src/experiment/stats.js';
+import { Sgd } from '../../src/runtime/optimizer.js';
 import type { Rollout } from '../../src/runtime/rollout.js';
 
 describe('quantiles', () => {
@@ -58,5 +66,21 @@ describe('adamFirstStepNorm', () => {
     expect(adamFirstStepNorm(g, lr, eps)).toBeCloseTo(lr * Math.SQRT2, 6); // two sign-like coordinates
     // |g| = 1e-4 eps: (lr / eps) |g| to within |g| / eps.
     expect(adamFirstStepNorm([Float32Array.of(1e-12)], lr, eps) / ((lr / eps) * Math.fround(1e-12))).toBeCloseTo(1, 3);
+  });
+});
+
+describe('sgdFirstStepNorm', () => {
+  it("is the norm of the Sgd optimizer's own first update, with momentum or without", () => {
+    const grads = new Map([
+      ['a', Float32Array.of(3, -4)],
+      ['b', Float32Array.of(0.5, 0, -0.25)],
+    ]);
+    for (const momentum of [0, 0.9]) {
+      const params = new Map([...grads].map(([k, g]) => [k, new Float32Array(g.length).fill(1)] as const));
+      new Sgd(params, { momentum }).step(grads, 0.2);
+      const moved = Math.hypot(...[...params.values()].flatMap((p) => [...p].map((x) => x - 1)));
+      expect(sgdFirstStepNorm(grads.values(), 0.2)).toBeCloseTo(moved, 6);
+    }
+    expect(sgdFirstStepNorm(grads.values(), 0.2)).toBeCloseTo(0.2 * Math.hypot(3, 4, 0.5, 0.25), 12);
   });
 });
