@@ -5,7 +5,7 @@ import { loadModel } from '../model/checkpoint.js';
 import { resolveCheckpointDir } from '../experiment/trainer-checkpoint.js';
 import { resolveModelPath } from '../model/download.js';
 import { exportModel, GRAPH_KINDS, type ExportedGraph, type GraphKind } from '../runtime/export.js';
-import { pathFlag } from './options.js';
+import { MODEL_OPTION, pathFlag } from './options.js';
 
 export interface ExportArgs {
   model: string;
@@ -53,13 +53,7 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
   describe: 'Write the score and train graphs as .onnx files (weights as named inputs, or embedded)',
   builder: (y: Argv) =>
     y
-      .option('model', {
-        type: 'string',
-        demandOption: true,
-        describe:
-          'Model directory (Hugging Face layout), or a Hub id in the Hugging Face cache (owner/name[@revision])',
-        coerce: pathFlag('model'),
-      })
+      .option('model', MODEL_OPTION)
       .option('out', {
         type: 'string',
         demandOption: true,

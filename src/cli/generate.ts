@@ -12,7 +12,7 @@ import { stopTokensFor } from '../runtime/stop-tokens.js';
 import type { GenerateOptions } from '../runtime/rollout.js';
 import { UserError } from '../errors.js';
 import { checkSequences } from '../experiment/input-limits.js';
-import { integerFlag, pathFlag, withRuntimeOptions, type RuntimeArgs } from './options.js';
+import { integerFlag, MODEL_OPTION, type RuntimeArgs, withRuntimeOptions } from './options.js';
 
 interface GenerateArgs extends RuntimeArgs {
   model: string;
@@ -47,12 +47,7 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
   describe: 'Sample completions from a model (a whole batch in one ONNX Loop run)',
   builder: (y: Argv) =>
     withRuntimeOptions(y)
-      .option('model', {
-        type: 'string',
-        demandOption: true,
-        describe: 'Hugging Face model directory, or a Hub id in the Hugging Face cache (owner/name[@revision])',
-        coerce: pathFlag('model'),
-      })
+      .option('model', MODEL_OPTION)
       .option('prompt', {
         type: 'string',
         array: true,

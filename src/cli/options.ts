@@ -75,6 +75,14 @@ export function pathFlag(flag: string): (v: unknown) => string {
   };
 }
 
+/** The `--model` option of generate, score and export: a local model directory or a cached Hub id. */
+export const MODEL_OPTION = {
+  type: 'string',
+  demandOption: true,
+  describe: 'Model directory (Hugging Face layout), or a Hub id in the Hugging Face cache (owner/name[@revision])',
+  coerce: pathFlag('model'),
+} as const;
+
 /**
  * Parses a flag that sets the top-level config field `field` validates, so the flag and the config
  * accept the same values and say the same "expected ..." in their messages. `read` turns the text

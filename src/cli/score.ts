@@ -23,7 +23,7 @@ import { Policy } from '../runtime/policy.js';
 import { scoreBatches } from '../runtime/scoring.js';
 import type { Device } from '../runtime/session.js';
 import { writeFileAtomic, writeFully } from '../util/atomic-write.js';
-import { integerFlag, pathFlag, withRuntimeOptions, type RuntimeArgs } from './options.js';
+import { integerFlag, MODEL_OPTION, pathFlag, type RuntimeArgs, withRuntimeOptions } from './options.js';
 
 export interface ScoreArgs extends RuntimeArgs {
   model: string;
@@ -225,13 +225,7 @@ export const scoreCommand: CommandModule<object, ScoreArgs> = {
   builder: (y: Argv) =>
     withRuntimeOptions(
       y
-        .option('model', {
-          type: 'string',
-          demandOption: true,
-          describe:
-            'Model directory (Hugging Face layout), or a Hub id in the Hugging Face cache (owner/name[@revision])',
-          coerce: pathFlag('model'),
-        })
+        .option('model', MODEL_OPTION)
         .option('input', {
           type: 'string',
           demandOption: true,
