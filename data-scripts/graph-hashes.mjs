@@ -4,7 +4,10 @@
 // without PPO clipping and the KL term, generate in each sampling mode with the weights as inputs and
 // as step-body initializers, in float32 and float64, for each model preset and for configs that
 // switch on each architecture option (q/k/v bias, untied lm_head, no q/k norm, one KV head per query
-// head, every RoPE scaling type). A refactor that must not change the graphs keeps every line.
+// head, every RoPE scaling type). Then the shared-prefix score and train graphs (each train option) for
+// the same configs and dtypes but dynamic NTK RoPE, which they refuse; they come after the others so
+// that adding them left the earlier lines as they were. A refactor that must not change the graphs
+// keeps every line.
 //
 // Usage: npm run build && node data-scripts/graph-hashes.mjs [--dist DIR] [--check FILE] [--only SUBSTRING]
 //   --check FILE  compare against a recorded output (test/fixtures/graph-hashes.txt) and exit 1 on a difference.
@@ -24,7 +27,13 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = resolve(flag('--dist') ?? resolve(root, 'dist'));
 const load = (path) => import(pathToFileURL(resolve(dist, path)).href);
 
-const { buildScoreGraph, buildNextTokenGraph, buildTrainGraph } = await load('runtime/graphs.js');
+const {
+  buildScoreGraph,
+  buildNextTokenGraph,
+  buildTrainGraph,
+  buildSharedPrefixScoreGraph,
+  buildSharedPrefixTrainGraph,
+} = await load('runtime/graphs.js');
 const { buildGenerateGraph } = await load('runtime/generate-graph.js');
 const { PRESET_CONFIGS } = await load('model/presets.js');
 const { randomWeights } = await load('model/init.js');
@@ -118,6 +127,14 @@ function* variants() {
         if (small)
           yield [`${name}/${dtype}/generate-${mode}-step-weights`, () => buildGenerateGraph(c, mode, dtype, weights())];
       }
+    }
+  }
+  for (const [name, c] of Object.entries(CONFIGS)) {
+    if (c.ropeScaling?.type === 'dynamic') continue;
+    for (const dtype of DTYPES) {
+      yield [`${name}/${dtype}/score-shared-prefix`, () => buildSharedPrefixScoreGraph(c, dtype)];
+      for (const [opt, o] of Object.entries(TRAIN_OPTIONS))
+        yield [`${name}/${dtype}/train-shared-prefix-${opt}`, () => buildSharedPrefixTrainGraph(c, o, dtype)];
     }
   }
 }

@@ -34,6 +34,12 @@ import {
 /** The per-layer attention a row prepares; shapes at Kernels.causalAttention and Kernels.cachedAttention. */
 export type CausalAttention = (q: Value, kT: Value, v: Value) => Value;
 export type CachedAttention = (q: Value, long: LayerCache, recent: LayerCache) => Value;
+/** Keys transposed [B, Hkv, hd, S] and values [B, Hkv, S, hd]. */
+export interface KeysValues {
+  keysT: Value;
+  values: Value;
+}
+export type ContinuationAttention = (q: Value, prefix: KeysValues, own: KeysValues) => Value;
 
 export interface Kernels {
   /** x / sqrt(mean(x^2) + eps) * weight over the last axis. */
@@ -54,6 +60,20 @@ export interface Kernels {
    * serves every layer: q [B, Hkv, G, 1, hd] and the layer's two levels -> [B, Hkv, G, 1, hd].
    */
   cachedAttention(longBias: Value, recentMask: Value): CachedAttention;
+  /**
+   * The attention of continuation rows in a shared-prefix batch (transformer.ts sharedPrefixDecoder):
+   * each query attends to its prefix row's keys (all of them but padding) and causally to its own
+   * row's. Prepared once per graph from the mask of each row's prefix [B, P], the continuation's mask
+   * [B, T] and its shape; the function it returns serves every layer: q [B, Hkv, G*T, hd], the
+   * prefix's keys and values gathered per row (S = P) and the row's own (S = T) -> [B, Hkv, G*T, hd].
+   */
+  continuationAttention(
+    prefixMask: Value,
+    mask: Value,
+    shape: Value,
+    groups: number,
+    dtype: DType,
+  ): ContinuationAttention;
 }
 
 const reference: Kernels = {
@@ -73,6 +93,16 @@ const reference: Kernels = {
       return attention(q, keysT, op.concat([long.values, recent.values], 3), bias);
     };
   },
+  continuationAttention(prefixMask, mask, shape, groups, dtype) {
+    const { prefix, own } = continuationBias(prefixMask, mask, shape, groups, dtype);
+    // The prefix's bias repeated over the query rows, to join the own block's [B, 1, G*T, T].
+    const rows = op.concat([op.slice(op.shapeOf(own), 0, 0, 3), mask.graph.ints([1])], 0);
+    const bias = op.concat([op.expand(prefix, rows, ['B', 1, 'G*T', 'P']), own], 3);
+    return (q, pre, self) => {
+      const keysT = op.concat([pre.keysT, self.keysT], 3);
+      return attention(q, keysT, op.concat([pre.values, self.values], 2), bias);
+    };
+  },
 };
 
 const fast: Kernels = {
@@ -81,6 +111,7 @@ const fast: Kernels = {
   causalAttention: twoBlockCausalAttention,
   stepRotary: halfTableRotary,
   cachedAttention: twoLevelCacheAttention,
+  continuationAttention: twoSourceAttention,
 };
 
 const fused: Kernels = { ...fast, rmsNorm: fusedRmsNorm, stepRotary: fusedStepRotary };
@@ -242,12 +273,85 @@ function twoBlockAttention(q: Value, kT: Value, v: Value, bias: TwoBlockBias, gr
  * sum_j dP_ij P_ij; they are dO_i . O_i (the identity FlashAttention uses): one pass over
  * [.., rows, hd] instead of a product and a reduction over the [.., rows, T] probabilities.
  */
-function blockGradients(b: AttentionBlock, dOut: Value): { dq: Value; dkT: Value; dv: Value } {
-  const rowDot = op.reduceSum(op.mul(dOut, b.out), [-1], true);
+function blockGradients(
+  b: AttentionBlock,
+  dOut: Value,
+  rowDot = op.reduceSum(op.mul(dOut, b.out), [-1], true),
+): { dq: Value; dkT: Value; dv: Value } {
   const dScores = op.mul(b.probs, op.sub(op.matmul(dOut, op.transposeLast2(b.v)), rowDot));
   const dq = op.matmul(dScores, op.transposeLast2(b.kT));
   const dkT = op.matmul(op.transposeLast2(b.q), dScores);
   return { dq, dkT, dv: op.matmul(op.transposeLast2(b.probs), dOut) };
+}
+
+// ---------------------------------------------------------------- shared prefix
+
+/**
+ * The additive biases of continuation attention: against the row's prefix keys [B, 1, 1, P] (0, or
+ * -1e9 on padding) and against its own keys [B, 1, G*T, T] (causal and padding).
+ */
+function continuationBias(
+  prefixMask: Value,
+  mask: Value,
+  shape: Value,
+  groups: number,
+  dtype: DType,
+): { prefix: Value; own: Value } {
+  const length = op.element(shape, 1);
+  const zero = mask.graph.constant([0n], 'int64', [], 'zero');
+  const keyPadding = op.unsqueeze(paddingBias(mask, dtype), [1, 2]); // [B, 1, 1, T]
+  return {
+    prefix: op.unsqueeze(paddingBias(prefixMask, dtype), [1, 2]),
+    own: causalBias([zero, length], length, keyPadding, groups),
+  };
+}
+
+/**
+ * Continuation attention over two key sources without joining them: the scores against the prefix
+ * and against the row's own keys are concatenated for one softmax, then split for the two value
+ * products; the backward is blockGradients' over both blocks (dO . O is the row sum of both).
+ */
+function twoSourceAttention(
+  prefixMask: Value,
+  mask: Value,
+  shape: Value,
+  groups: number,
+  dtype: DType,
+): ContinuationAttention {
+  const bias = continuationBias(prefixMask, mask, shape, groups, dtype);
+  const lastDim = (x: Value) => op.apply('Shape', [x], { start: 1, end: 2 }, [{ dtype: 'int64', shape: [1] }])[0]!;
+  const sizes = op.concat([lastDim(prefixMask), lastDim(mask)], 0);
+  return (q, prefix, own) => {
+    const rows = q.shape.slice(0, 3);
+    return op.composite(
+      'PrefixAttention',
+      [q, prefix.keysT, prefix.values, own.keysT, own.values],
+      () => {
+        const scores = op.concat(
+          [op.add(op.matmul(q, prefix.keysT), bias.prefix), op.add(op.matmul(q, own.keysT), bias.own)],
+          3,
+        ); // [B, Hkv, G*T, P + T]
+        const probs = op.softmax(scores, -1);
+        const outs = [
+          { dtype, shape: [...rows, 'P'] },
+          { dtype, shape: [...rows, 'T'] },
+        ];
+        const [probsPrefix, probsOwn] = op.apply('Split', [probs, sizes], { axis: 3 }, outs);
+        const out = op.add(op.matmul(probsPrefix!, prefix.values), op.matmul(probsOwn!, own.values));
+        const blocks: AttentionBlock[] = [
+          { q, kT: prefix.keysT, v: prefix.values, probs: probsPrefix!, out },
+          { q, kT: own.keysT, v: own.values, probs: probsOwn!, out },
+        ];
+        return { outputs: [out], saved: blocks };
+      },
+      ([dOut], blocks) => {
+        // One row sum dO . O for both blocks: O is their joint output.
+        const rowDot = op.reduceSum(op.mul(dOut!, blocks[0]!.out), [-1], true);
+        const [a, b] = blocks.map((block) => blockGradients(block, dOut!, rowDot));
+        return [op.add(a!.dq, b!.dq), a!.dkT, a!.dv, b!.dkT, b!.dv];
+      },
+    )[0]!;
+  };
 }
 
 // ---------------------------------------------------------------- fast: decoding

@@ -13,7 +13,7 @@
 import type { DType, Graph, Value } from '../onnx/graph.js';
 import * as op from '../onnx/ops.js';
 import type { ModelConfig } from './config.js';
-import type { CausalAttention, Kernels } from './kernels.js';
+import type { CausalAttention, ContinuationAttention, Kernels } from './kernels.js';
 import { dynamicNtkExponents, ropeFrequencies } from './rope.js';
 
 export type ParamValues = ReadonlyMap<string, Value>;
@@ -66,6 +66,82 @@ export function decoder(
     h = layerOutput(c, kernels, w, layer, h, out.output);
   }
   return kernels.rmsNorm(h, w('model.norm.weight'), c.rmsNormEps);
+}
+
+/**
+ * The shared-prefix layout of the train and score graphs: the distinct prompts of a batch once, as
+ * prefix rows, and each sequence's continuation as a row that follows one of them. A prefix row is a
+ * prompt but its last token; the continuation starts with that last token, so every log-prob a loss
+ * needs comes from continuation positions.
+ */
+export interface SharedPrefixInputs {
+  /** The prefixes [Q, P] and their mask (1 real, 0 padding), int64; left or right padding. */
+  prefixIds: Value;
+  prefixMask: Value;
+  /** The continuations [B, T] and their mask, int64; left or right padding. */
+  ids: Value;
+  mask: Value;
+  /** The prefix row each continuation follows [B], int64. */
+  prefixIndex: Value;
+}
+
+/**
+ * Final hidden states [B*T, D] of the continuation tokens of a shared-prefix batch. Every layer runs
+ * its norms, projections and MLP once over all prefix and continuation tokens together (flattened to
+ * [N = Q*P + B*T, D]); prefix tokens attend causally within their prefix, and continuation tokens
+ * attend to their prefix row's keys and values (gathered per row) and causally to their own. RoPE
+ * positions of a continuation go on from its prefix's length. What decoder computes for each
+ * prefix ++ continuation sequence, up to rounding. Dynamic NTK RoPE scales by each sequence's whole
+ * length, which a shared prefix does not know: refused.
+ */
+export function sharedPrefixDecoder(c: ModelConfig, p: ParamValues, kernels: Kernels, x: SharedPrefixInputs): Value {
+  if (c.ropeScaling?.type === 'dynamic') throw new Error('shared-prefix graphs: dynamic NTK RoPE is not supported');
+  const w = param(p);
+  const embed = w('model.embed_tokens.weight');
+  const g = embed.graph;
+  const dtype = embed.dtype;
+  const [kvHeads, groups, hd] = [c.numKvHeads, c.numHeads / c.numKvHeads, c.headDim];
+  const prefixShape = op.shapeOf(x.prefixIds); // [Q, P]
+  const shape = op.shapeOf(x.ids); // [B, T]
+  const zero = g.scalar(0, 'int64'),
+    one = g.scalar(1, 'int64');
+  const counted = (mask: Value) => op.max(op.sub(op.cumSum(mask, 1), one), zero);
+  const prefixLength = op.reduceSum(x.prefixMask, [1], false); // [Q]
+  const start = op.unsqueeze(op.gather(prefixLength, x.prefixIndex), [1]); // [B, 1]
+  const flat = (v: Value, dim: string) => op.reshape(v, [-1], [dim]);
+  const prefixPositions = flat(counted(x.prefixMask), 'Q*P');
+  const positions = flat(op.add(counted(x.mask), start), 'B*T');
+  const tokens = op.concat([prefixPositions, positions], 0); // [N]
+  // The token axis splits into the prefix's Q*P rows and the continuation's B*T.
+  const sizes = op.concat([op.shapeOf(prefixPositions), op.shapeOf(positions)], 0);
+  const rope = rotary(c, op.unsqueeze(tokens, [0]), dtype); // tables [1, N, 1, hd]
+  const attendPrefix = kernels.causalAttention(x.prefixMask, prefixShape, groups, dtype);
+  const prefixMaskOfRow = op.gather(x.prefixMask, x.prefixIndex); // [B, P]
+  const attendContinuation = kernels.continuationAttention(prefixMaskOfRow, x.mask, shape, groups, dtype);
+  const toHeads = (v: Value, heads: number) => op.reshape(v, [1, -1, heads, hd], [1, 'N', heads, hd]);
+  // [1, N, heads, hd] -> the prefix's [Q, P, heads, hd] and the continuation's [B, T, heads, hd].
+  const splitHeads = (v: Value, heads: number): [Value, Value] => {
+    const outs = [0, 1].map(() => ({ dtype, shape: [1, '?', heads, hd] }));
+    const [a, b] = op.apply('Split', [v, sizes], { axis: 1 }, outs);
+    const to = (part: Value, dims: Value, names: [string, string]) =>
+      op.reshape(part, op.concat([dims, g.ints([heads, hd])], 0), [...names, heads, hd]);
+    return [to(a!, prefixShape, ['Q', 'P']), to(b!, shape, ['B', 'T'])];
+  };
+  const ids = op.concat([flat(x.prefixIds, 'Q*P'), flat(x.ids, 'B*T')], 0);
+  let h = op.gather(embed, ids, 'embed'); // [N, D]
+  for (let i = 0; i < c.numLayers; i++) {
+    const layer = `model.layers.${i}`;
+    const { q, k, v } = attentionInputs(c, kernels, w, layer, h, toHeads);
+    const [qPrefix, qOwn] = splitHeads(rope.query(q), c.numHeads);
+    const [kPrefix, kOwn] = splitHeads(rope.key(k), kvHeads);
+    const [vPrefix, vOwn] = splitHeads(v, kvHeads);
+    const prefix = groupedAttention(c, qPrefix, kPrefix, vPrefix, attendPrefix);
+    const own = continuationAttention(c, qOwn, kOwn, vOwn, prefix, x.prefixIndex, attendContinuation);
+    h = layerOutput(c, kernels, w, layer, h, op.concat([prefix.output, own], 0));
+  }
+  const outs = [0, 1].map(() => ({ dtype, shape: ['?', c.hiddenSize] }));
+  const continuation = op.apply('Split', [h, sizes], { axis: 0 }, outs)[1]!;
+  return kernels.rmsNorm(continuation, w('model.norm.weight'), c.rmsNormEps);
 }
 
 /**
@@ -196,6 +272,39 @@ function groupedAttention(
   const out = op.reshape(attend(stacked, keysT, values), [0, 0, groups, -1, hd], ['B', kvHeads, groups, 'T', hd]);
   const output = op.reshape(op.transpose(out, [0, 3, 1, 2, 4]), [-1, c.numHeads * hd], ['N', c.numHeads * hd]);
   return { output, keysT, values };
+}
+
+/**
+ * Attention of continuation tokens q [B, T, Hq, hd], k, v [B, T, Hkv, hd] over their prefix row's
+ * keys and values (`prefix`, as groupedAttention returns them for the prefix rows: [Q, Hkv, hd, P] and
+ * [Q, Hkv, P, hd], gathered by `prefixIndex` [B]) and their own: the output [B*T, Hq*hd].
+ */
+function continuationAttention(
+  c: ModelConfig,
+  q: Value,
+  k: Value,
+  v: Value,
+  prefix: { keysT: Value; values: Value },
+  prefixIndex: Value,
+  attend: ContinuationAttention,
+): Value {
+  const [kvHeads, groups, hd] = [c.numKvHeads, c.numHeads / c.numKvHeads, c.headDim];
+  const byGroup = op.reshape(q, [0, 0, kvHeads, groups, hd], ['B', 'T', kvHeads, groups, hd]);
+  const stacked = op.reshape(op.transpose(byGroup, [0, 2, 3, 1, 4]), [0, 0, -1, hd], ['B', kvHeads, 'G*T', hd]);
+  const own = { keysT: op.transpose(k, [0, 2, 3, 1]), values: op.transpose(v, [0, 2, 1, 3]) };
+  const ofRow = { keysT: gatherRows(prefix.keysT, prefixIndex), values: gatherRows(prefix.values, prefixIndex) };
+  const out = op.reshape(attend(stacked, ofRow, own), [0, 0, groups, -1, hd], ['B', kvHeads, groups, 'T', hd]);
+  return op.reshape(op.transpose(out, [0, 3, 1, 2, 4]), [-1, c.numHeads * hd], ['N', c.numHeads * hd]);
+}
+
+/**
+ * Rows of x [Q, ...] picked by `index` [B]: [B, ...]. Through a [Q, rest] view, whose Gather has the
+ * scatter-add gradient rule (a prefix row's gradient sums over the rows that read it).
+ */
+function gatherRows(x: Value, index: Value): Value {
+  const rows = op.gather(op.reshape(x, [0, -1]), index); // [B, rest]
+  const target = op.concat([op.shapeOf(index), op.slice(op.shapeOf(x), 0, 1, op.TO_END)], 0);
+  return op.reshape(rows, target, [index.shape[0]!, ...x.shape.slice(1)]);
 }
 
 // ---------------------------------------------------------------- the blocks' maths

@@ -421,9 +421,13 @@ export function concat(xs: Value[], axis: number, hint?: string): Value {
 }
 rules.Concat = (n, [dy]) => {
   const axis = n.attrs.axis as number;
-  const sizes = n.inputs.map((x) => x!.shape[axis]!);
-  if (!sizes.every((s) => typeof s === 'number')) throw new Error('Concat: gradient needs static sizes along the axis');
-  return split(dy!, axis, sizes as number[]);
+  const inputs = n.inputs as Value[];
+  const sizes = inputs.map((x) => x.shape[axis]!);
+  if (sizes.every((s) => typeof s === 'number')) return split(dy!, axis, sizes as number[]);
+  // Symbolic sizes: Split by the inputs' sizes along the axis, read from their shapes at run time.
+  const dims = inputs.map((x) => emit1('Shape', [x], { start: axis, end: axis + 1 }, 'int64', [1]));
+  const outs = inputs.map((x) => ({ dtype: dy!.dtype, shape: x.shape }));
+  return emit('Split', [dy!, concat(dims, 0)], { axis }, outs);
 };
 
 export function split(x: Value, axis: number, sizes: number[]): Value[] {

@@ -7,6 +7,12 @@
  *   train: score inputs + coef [B,T-1] (+ old_logprobs, clip_low, clip_high) (+ ref_logprobs, kl_coef [B,T-1])
  *          -> loss, logprobs [B,T-1], grad.<param> for every parameter
  *
+ * The shared-prefix score and train graphs take a batch in the layout of transformer.ts
+ * sharedPrefixDecoder: prefix_ids, prefix_mask [Q,P] (the distinct prompts but their last token),
+ * input_ids, attention_mask [B,T] (the continuations, each starting with its prompt's last token) and
+ * prefix_index [B] (the prefix row of each continuation). Their logprobs and per-token inputs are
+ * [B,T-1] over the continuations: log p(input_ids[:, t+1] | prefix, input_ids[:, ..t]).
+ *
  * The train loss is  -sum coef * logp  (or the PPO clipped surrogate  -sum min(r coef, clip(r) coef),
  * r = exp(logp - old_logprobs)) plus  sum kl_coef * (exp(ref - logp) - (ref - logp) - 1)  (k3).
  */
@@ -16,7 +22,7 @@ import { gradients } from '../onnx/autodiff.js';
 import { serializeModel } from '../onnx/serialize.js';
 import { parameterSpecs, type ModelConfig } from '../model/config.js';
 import { kernelsFor, type Kernels, type KernelsName } from '../model/kernels.js';
-import { decoder, lmHeadWeight } from '../model/transformer.js';
+import { decoder, lmHeadWeight, sharedPrefixDecoder } from '../model/transformer.js';
 
 export interface TrainGraphOptions {
   clip?: boolean;
@@ -65,8 +71,13 @@ function nextTokenLogProbs(
   ids: Value,
   mask: Value,
 ): Value {
-  const g = ids.graph;
   const hidden = decoder(c, params, kernels, { ids, mask }); // [B*T, D]
+  return hiddenLogProbs(c, params, hidden, ids);
+}
+
+/** log p(ids[:, t+1] | ..) as [B, T-1] from the final hidden states [B*T, D] of the rows `ids` [B, T]. */
+function hiddenLogProbs(c: ModelConfig, params: ReadonlyMap<string, Value>, hidden: Value, ids: Value): Value {
+  const g = ids.graph;
   const bt = op.shapeOf(ids);
   const perSeq = op.reshape(hidden, op.concat([bt, g.ints([c.hiddenSize])], 0), ['B', 'T', c.hiddenSize]);
   const predicting = op.reshape(op.slice(perSeq, 1, 0, -1), [-1, c.hiddenSize], ['M', c.hiddenSize]);
@@ -129,6 +140,56 @@ export function buildTrainGraph(
   const { ids, mask, params } = modelInputs(g, c, dtype);
   const coef = g.input('coef', dtype, ['B', 'T-1']);
   const logp = nextTokenLogProbs(c, params, kernelsFor(g, dtype, kernels), ids, mask);
+  return finishTrain(g, params, logp, coef, opts, dtype);
+}
+
+/** The inputs of the shared-prefix graphs before the weights (the layout in the header). */
+function sharedPrefixInputs(g: Graph, c: ModelConfig, dtype: DType) {
+  const prefixIds = g.input('prefix_ids', 'int64', ['Q', 'P']);
+  const prefixMask = g.input('prefix_mask', 'int64', ['Q', 'P']);
+  const ids = g.input('input_ids', 'int64', ['B', 'T']);
+  const mask = g.input('attention_mask', 'int64', ['B', 'T']);
+  const prefixIndex = g.input('prefix_index', 'int64', ['B']);
+  return { inputs: { prefixIds, prefixMask, ids, mask, prefixIndex }, params: weightInputs(g, c, dtype) };
+}
+
+/** The score graph over a shared-prefix batch: logprobs [B, T-1] of the continuations. */
+export function buildSharedPrefixScoreGraph(
+  c: ModelConfig,
+  dtype: DType = 'float32',
+  kernels?: KernelsName,
+): BuiltGraph {
+  const g = new Graph('score_shared_prefix');
+  g.inferenceOnly = true;
+  const { inputs, params } = sharedPrefixInputs(g, c, dtype);
+  const hidden = sharedPrefixDecoder(c, params, kernelsFor(g, dtype, kernels), inputs);
+  g.output(hiddenLogProbs(c, params, hidden, inputs.ids), 'logprobs');
+  return finish(g);
+}
+
+/** The train graph over a shared-prefix batch: coef and the other per-token inputs are [B, T-1] over the continuations. */
+export function buildSharedPrefixTrainGraph(
+  c: ModelConfig,
+  opts: TrainGraphOptions = {},
+  dtype: DType = 'float32',
+  kernels?: KernelsName,
+): BuiltGraph {
+  const g = new Graph('train_shared_prefix');
+  const { inputs, params } = sharedPrefixInputs(g, c, dtype);
+  const coef = g.input('coef', dtype, ['B', 'T-1']);
+  const hidden = sharedPrefixDecoder(c, params, kernelsFor(g, dtype, kernels), inputs);
+  return finishTrain(g, params, hiddenLogProbs(c, params, hidden, inputs.ids), coef, opts, dtype);
+}
+
+/** The loss of the train graphs over the log-probs [B, T-1], its outputs and every parameter's gradient. */
+function finishTrain(
+  g: Graph,
+  params: ReadonlyMap<string, Value>,
+  logp: Value,
+  coef: Value,
+  opts: TrainGraphOptions,
+  dtype: DType,
+): BuiltGraph {
   let surrogate: Value;
   if (opts.clip) {
     const old = g.input('old_logprobs', dtype, ['B', 'T-1']);

@@ -7,8 +7,16 @@ import type ort from 'onnxruntime-node';
 import { parameterSpecs, type ModelConfig } from '../model/config.js';
 import type { KernelsName } from '../model/kernels.js';
 import type { DType } from '../onnx/graph.js';
-import type { TokenBatch } from './batch.js';
-import { buildScoreGraph, buildTrainGraph, gradName, type BuiltGraph, type TrainGraphOptions } from './graphs.js';
+import type { PrefixBatch, TokenBatch } from './batch.js';
+import {
+  buildScoreGraph,
+  buildSharedPrefixScoreGraph,
+  buildSharedPrefixTrainGraph,
+  buildTrainGraph,
+  gradName,
+  type BuiltGraph,
+  type TrainGraphOptions,
+} from './graphs.js';
 import { createSession, tensor, type Device } from './session.js';
 import { buildGenerateGraph, type SamplingMode } from './generate-graph.js';
 
@@ -138,13 +146,61 @@ export class Policy {
     return out.logprobs!.data as WeightArray;
   }
 
+  /**
+   * Whether the shared-prefix graphs (graphs.ts) can run this model: all but dynamic NTK RoPE, which
+   * scales a prompt's positions by the length of the whole sequence.
+   */
+  get sharesPrefixes(): boolean {
+    return this.config.ropeScaling?.type !== 'dynamic';
+  }
+
+  private prefixFeeds(batch: PrefixBatch): Record<string, ort.Tensor> {
+    const { prefix, continuation } = batch;
+    return {
+      prefix_ids: tensor('int64', prefix.ids, [prefix.batch, prefix.length]),
+      prefix_mask: tensor('int64', prefix.mask, [prefix.batch, prefix.length]),
+      input_ids: tensor('int64', continuation.ids, [continuation.batch, continuation.length]),
+      attention_mask: tensor('int64', continuation.mask, [continuation.batch, continuation.length]),
+      prefix_index: tensor('int64', batch.prefixIndex, [continuation.batch]),
+      ...this.weightTensors,
+    };
+  }
+
+  /** log p(ids[t+1] | prefix, ids[..t]) for every continuation of a shared-prefix batch, [B, T-1]. */
+  async scoreSharedPrefix(batch: PrefixBatch): Promise<WeightArray> {
+    if (batch.continuation.length < 2) return this.array(0);
+    const session = await this.session('score-prefix', () =>
+      buildSharedPrefixScoreGraph(this.config, this.dtype, this.kernels),
+    );
+    const out = await session.run(this.prefixFeeds(batch));
+    return out.logprobs!.data as WeightArray;
+  }
+
   /** Loss, log-probs and the gradient of every parameter for one micro-batch. */
   async trainStep(batch: TokenBatch, inputs: TrainInputs): Promise<TrainOutputs> {
     const options: TrainGraphOptions = { clip: !!inputs.clip, kl: !!inputs.kl };
     const key = `train:${options.clip ? 'clip' : ''}:${options.kl ? 'kl' : ''}`;
     const session = await this.session(key, () => buildTrainGraph(this.config, options, this.dtype, this.kernels));
-    const tokenDims = [batch.batch, batch.length - 1];
-    const feeds = this.batchFeeds(batch);
+    return this.runTrain(session, this.batchFeeds(batch), [batch.batch, batch.length - 1], inputs);
+  }
+
+  /** trainStep over a shared-prefix batch: the per-token inputs and log-probs are [B, T-1] over its continuations. */
+  async trainStepSharedPrefix(batch: PrefixBatch, inputs: TrainInputs): Promise<TrainOutputs> {
+    const options: TrainGraphOptions = { clip: !!inputs.clip, kl: !!inputs.kl };
+    const key = `train-prefix:${options.clip ? 'clip' : ''}:${options.kl ? 'kl' : ''}`;
+    const session = await this.session(key, () =>
+      buildSharedPrefixTrainGraph(this.config, options, this.dtype, this.kernels),
+    );
+    const { continuation } = batch;
+    return this.runTrain(session, this.prefixFeeds(batch), [continuation.batch, continuation.length - 1], inputs);
+  }
+
+  private async runTrain(
+    session: ort.InferenceSession,
+    feeds: Record<string, ort.Tensor>,
+    tokenDims: number[],
+    inputs: TrainInputs,
+  ): Promise<TrainOutputs> {
     feeds.coef = tensor(this.dtype, inputs.coef, tokenDims);
     if (inputs.clip) {
       feeds.old_logprobs = tensor(this.dtype, inputs.clip.oldLogprobs, tokenDims);

@@ -60,6 +60,15 @@ const cases: [string, (xs: Value[]) => Value, InputSpec[], { h?: number; tol?: n
   ['Slice with negative end', ([a]) => op.slice(a!, 1, 0, -1), [{ shape: [2, 4] }]],
   ['Slice middle', ([a]) => op.slice(a!, 0, 1, 3), [{ shape: [4, 2] }]],
   ['Concat', ([a, b]) => op.concat([a!, b!], -1), [{ shape: [2, 3] }, { shape: [2, 2] }]],
+  [
+    // Sizes along the axis known only at run time: the rule splits by the inputs' shapes in the graph.
+    'Concat with symbolic sizes',
+    ([a, b]) => {
+      const symbolic = (x: Value, rows: string) => op.reshape(x, op.shapeOf(x), [rows, 3]);
+      return op.concat([symbolic(a!, 'm'), symbolic(b!, 'n')], 0);
+    },
+    [{ shape: [2, 3] }, { shape: [4, 3] }],
+  ],
   ['Split (one part used)', ([a]) => op.split(a!, 1, [2, 3])[1]!, [{ shape: [2, 5] }]],
   [
     'Split (both parts)',
