@@ -4,10 +4,11 @@
  * (not part of the default run) breaks the train step's kernel time down by op type and gives its Gemm
  * kernels' share of the machine's Gemm peak.
  *
- * `--only step [--config FILE] [--steps N] [--warmup K]` runs the trainer's steps on a config (default
- * configs/default.yaml, its own threads and device): K warm-up steps (default 1), then the means over N
- * (default 3) of the generate / score / train / optimizer / other split, its shares, generated and
- * trained tokens per second of their phase and wall seconds per step; a table of the same on stderr.
+ * `--only step [--config FILE] [--set KEY=VALUE]... [--steps N] [--warmup K]` runs the trainer's steps on a
+ * config (default configs/default.yaml, its own threads and device; --set overrides fields as train's
+ * does): K warm-up steps (default 1), then the means over N (default 3) of the generate / score / train /
+ * optimizer / other split, its shares, generated and trained tokens per second of their phase, the
+ * tokens the train and score graphs ran and wall seconds per step; a table of the same on stderr.
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +36,7 @@ function parseBenchArgs() {
         config: { type: 'string', default: 'configs/default.yaml' },
         steps: { type: 'string', default: '3' },
         warmup: { type: 'string', default: '1' },
+        set: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -46,12 +48,13 @@ function parseBenchArgs() {
 const { values } = parseBenchArgs();
 if (values.help) {
   process.stdout.write(`npm run bench -- [--preset tiny|small]... [--only train|generate|profile|memory|step] [--threads N]
-    [--repeats N] [--config FILE] [--steps N] [--warmup K]
+    [--repeats N] [--config FILE] [--set KEY=VALUE]... [--steps N] [--warmup K]
 
 Speed figures, one JSON object per line (tables on stderr). Timings are medians over --repeats runs (default 5)
 after a warm-up; never run it beside other heavy work. --only step runs the trainer's steps on --config (default
 configs/default.yaml): --warmup steps (default 1), then the means over --steps (default 3) of the generate / score /
-train / optimizer / other split. --only profile breaks the train step's kernel time down by op type.
+train / optimizer / other split and the tokens the train and score graphs ran per step; --set overrides a config
+field as train's --set does (e.g. --set train.shared_prompt=false). --only profile breaks the train step's kernel time down by op type.
 `);
   process.exit(0);
 }
@@ -168,7 +171,7 @@ function benchMemory(preset: Preset, batch: number, length: number) {
 }
 
 if (values.only === 'step') {
-  const b = await benchStep(await loadConfig(values.config), {
+  const b = await benchStep(await loadConfig(values.config, values.set ?? []), {
     steps: Number(values.steps),
     warmup: Number(values.warmup),
   });

@@ -3,7 +3,9 @@
  * directory), split into the step's timed phases and `other`: the wall time of trainingStep that no
  * phase covers (answer extraction and rewards, coefficients, sequence packing). Rebuilding the
  * generate session after each optimizer step counts in `generate`, as in the trainer's metrics.
- * Warm-up steps (the first builds every session) are run and left out of the means.
+ * Warm-up steps (the first builds every session) are run and left out of the means. It also counts
+ * the tokens the train and score graphs ran per step (padding included, a shared prompt once per
+ * micro-batch), which train.shared_prompt changes: `--set train.shared_prompt=false` gives the other side.
  */
 import { qScheduleOf, type Config } from '../config/schema.js';
 import { DataOrder } from '../experiment/data-order.js';
@@ -29,6 +31,9 @@ export interface StepBench {
   step_s: number;
   generated_tokens: number;
   trained_tokens: number;
+  /** Tokens the train and score graphs ran per step, padding and prompts included (StepResult.graphTokens). */
+  train_graph_tokens: number;
+  score_graph_tokens: number;
   /** Generated tokens over generate seconds; null when nothing was generated (SFT). */
   generated_tokens_per_s: number | null;
   /** Trained (rationale and answer) tokens over train seconds. */
@@ -49,7 +54,9 @@ export async function benchStep(config: Config, opts: { steps: number; warmup: n
   const total: Record<StepPart, number> = { generate: 0, score: 0, train: 0, optimizer: 0, other: 0 };
   let wall = 0,
     generated = 0,
-    trained = 0;
+    trained = 0,
+    trainGraph = 0,
+    scoreGraph = 0;
   try {
     for (let step = 1; step <= opts.warmup + opts.steps; step++) {
       const items = order.next(config.train.questions_per_step).map(item);
@@ -69,6 +76,8 @@ export async function benchStep(config: Config, opts: { steps: number; warmup: n
       wall += s;
       generated += r.generatedTokens;
       trained += r.trainedTokens ?? 0;
+      trainGraph += r.graphTokens.train;
+      scoreGraph += r.graphTokens.score;
     }
   } finally {
     await ctx.policy.release();
@@ -88,6 +97,8 @@ export async function benchStep(config: Config, opts: { steps: number; warmup: n
     step_s: wall / n,
     generated_tokens: generated / n,
     trained_tokens: trained / n,
+    train_graph_tokens: trainGraph / n,
+    score_graph_tokens: scoreGraph / n,
     generated_tokens_per_s: total.generate > 0 && generated > 0 ? generated / total.generate : null,
     trained_tokens_per_s: total.train > 0 ? trained / total.train : null,
   };
@@ -105,6 +116,7 @@ export function stepTable(b: StepBench): string {
     ),
     `${'step'.padEnd(10)} ${b.step_s.toFixed(3).padStart(7)}`,
     `generated ${b.generated_tokens.toFixed(0)} tokens/step, ${rate(b.generated_tokens_per_s)}/s of generate; trained ${b.trained_tokens.toFixed(0)} tokens/step, ${rate(b.trained_tokens_per_s)}/s of train`,
+    `graphs ran ${b.train_graph_tokens.toFixed(0)} train and ${b.score_graph_tokens.toFixed(0)} score tokens/step (padding and prompts included)`,
   ].join('\n');
 }
 
@@ -122,6 +134,8 @@ export function stepRecord(b: StepBench): Record<string, unknown> {
     step_s: r(b.step_s, 4),
     generated_tokens: r(b.generated_tokens, 1),
     trained_tokens: r(b.trained_tokens, 1),
+    train_graph_tokens: r(b.train_graph_tokens, 1),
+    score_graph_tokens: r(b.score_graph_tokens, 1),
     generated_tokens_per_s: b.generated_tokens_per_s === null ? null : Math.round(b.generated_tokens_per_s),
     trained_tokens_per_s: b.trained_tokens_per_s === null ? null : Math.round(b.trained_tokens_per_s),
   };

@@ -363,6 +363,11 @@ const train = z
       .describe(
         'Token budget of one forward/backward micro-batch; gradients are accumulated over micro-batches. At least rollout.max_new_tokens.',
       ),
+    shared_prompt: flag()
+      .default(true)
+      .describe(
+        "Run each question's prompt once per micro-batch in the train and score graphs, shared by its rollouts' continuations, instead of once per rollout (the same numbers up to float rounding; false: every sequence whole). Not for dynamic NTK RoPE, which always runs whole sequences.",
+      ),
     eval_every: int(0)
       .default(20)
       .describe(

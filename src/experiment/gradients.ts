@@ -3,10 +3,14 @@
  * the loss aggregation over the whole step's batch (sequences.ts, objectives/coefficients.ts), so the
  * micro-batches' gradients simply add up. Sequences whose coefficients are all zero are skipped
  * (they contribute nothing) unless a KL term applies to them.
+ *
+ * With `sharedPrompt` (and a policy, and reference, that can) the micro-batches run in the shared-
+ * prefix layout (runtime/graphs.ts): each distinct prompt once per micro-batch, packed by
+ * packSharedPrefix; else each sequence whole, packed by packByTokens.
  */
-import type { Policy, TrainInputs, WeightArray } from '../runtime/policy.js';
-import { packByTokens, padBatch } from '../runtime/batch.js';
-import { scatterRow, scatterSampled, type TrainingSequence } from './sequences.js';
+import type { Policy, TrainInputs, TrainOutputs, WeightArray } from '../runtime/policy.js';
+import { packByTokens, packSharedPrefix, padBatch, type PrefixBatch, type TokenBatch } from '../runtime/batch.js';
+import { scatterRow, scatterSampled, sharedPrefixLength, type TrainingSequence } from './sequences.js';
 import type { PhaseTimer } from './timer.js';
 
 const { exp } = Math;
@@ -19,6 +23,8 @@ export interface GradientJob {
   clip?: { low: number; high: number };
   /** k3 KL to `reference`: per sequence, one KL weight per position (same layout). */
   kl?: { reference: Policy; coefficients: readonly Float64Array[] };
+  /** Run each micro-batch's prompts once (the shared-prefix graphs; the sequences' promptLength). */
+  sharedPrompt?: boolean;
 }
 
 export interface GradientResult {
@@ -38,6 +44,53 @@ export interface GradientResult {
   clipFraction: number | null;
 }
 
+/** One micro-batch: its sequences, the graph input, and where each sequence's positions land. */
+interface MicroBatch {
+  /** Sequence indices, in row order. */
+  rows: number[];
+  /** Per row, the tokens of its sequence in a shared prefix row (0: the whole sequence in its row). */
+  offsets: number[];
+  /** Rows and length (T) of the [B, T-1] per-token arrays. */
+  batch: number;
+  length: number;
+  /** Tokens the graph runs, padding included. */
+  tokens: number;
+  plain?: TokenBatch;
+  shared?: PrefixBatch;
+}
+
+function microBatches(
+  sequences: readonly TrainingSequence[],
+  active: number[],
+  shared: boolean,
+  padId: number,
+  tokenBudget: number,
+): MicroBatch[] {
+  if (shared) {
+    const prefixed = active.map((i) => ({ ids: sequences[i]!.ids, prefix: sharedPrefixLength(sequences[i]!) }));
+    return packSharedPrefix(prefixed, padId, tokenBudget).map((m) => ({
+      rows: m.rows.map((k) => active[k]!),
+      offsets: m.offsets,
+      batch: m.batch.continuation.batch,
+      length: m.batch.continuation.length,
+      tokens: m.tokens,
+      shared: m.batch,
+    }));
+  }
+  return packByTokens(
+    active.map((i) => sequences[i]!.ids.length),
+    tokenBudget,
+  ).map((micro) => {
+    const rows = micro.map((k) => active[k]!);
+    const plain = padBatch(
+      rows.map((i) => sequences[i]!.ids),
+      padId,
+    );
+    const offsets = rows.map(() => 0);
+    return { rows, offsets, batch: plain.batch, length: plain.length, tokens: plain.batch * plain.length, plain };
+  });
+}
+
 export async function accumulateGradients(
   policy: Policy,
   job: GradientJob,
@@ -49,40 +102,40 @@ export async function accumulateGradients(
   const active = sequences
     .map((_, i) => i)
     .filter((i) => job.kl !== undefined || coefficients[i]!.some((c) => c !== 0));
+  const shared = !!job.sharedPrompt && policy.sharesPrefixes && (job.kl?.reference.sharesPrefixes ?? true);
   const grads = new Map<string, Float32Array>();
   let loss = 0,
     klSum = 0,
     klTokens = 0,
     tokens = 0,
     clipped = 0;
-  for (const micro of packByTokens(
-    active.map((i) => sequences[i]!.ids.length),
-    tokenBudget,
-  )) {
-    const rows = micro.map((k) => active[k]!);
-    const batch = padBatch(
-      rows.map((i) => sequences[i]!.ids),
-      padId,
-    );
-    const T = batch.length;
-    const n = batch.batch * (T - 1);
+  for (const micro of microBatches(sequences, active, shared, padId, tokenBudget)) {
+    const { rows, offsets } = micro;
+    const T = micro.length;
+    const n = micro.batch * (T - 1);
     const coef = policy.array(n);
-    rows.forEach((i, r) => scatterRow(sequences[i]!, coefficients[i]!, coef, r, T));
+    rows.forEach((i, r) => scatterRow(sequences[i]!, coefficients[i]!, coef, r, T, offsets[r]));
     const inputs: TrainInputs = { coef };
     const old = job.clip ? policy.array(n) : undefined;
     if (job.clip && old) {
-      rows.forEach((i, r) => scatterSampled(sequences[i]!, old, r, T));
+      rows.forEach((i, r) => scatterSampled(sequences[i]!, old, r, T, offsets[r]));
       inputs.clip = { oldLogprobs: old, low: job.clip.low, high: job.clip.high };
     }
     let ref: WeightArray | undefined;
     if (job.kl) {
       const reference = job.kl.reference;
-      ref = await timer.time('score', () => reference.score(batch));
+      ref = await timer.time('score', () =>
+        micro.shared ? reference.scoreSharedPrefix(micro.shared) : reference.score(micro.plain!),
+      );
+      timer.count('score', micro.tokens);
       const klCoef = policy.array(n);
-      rows.forEach((i, r) => scatterRow(sequences[i]!, job.kl!.coefficients[i]!, klCoef, r, T));
+      rows.forEach((i, r) => scatterRow(sequences[i]!, job.kl!.coefficients[i]!, klCoef, r, T, offsets[r]));
       inputs.kl = { refLogprobs: ref, coef: klCoef };
     }
-    const out = await timer.time('train', () => policy.trainStep(batch, inputs));
+    const out: TrainOutputs = await timer.time('train', () =>
+      micro.shared ? policy.trainStepSharedPrefix(micro.shared, inputs) : policy.trainStep(micro.plain!, inputs),
+    );
+    timer.count('train', micro.tokens);
     loss += out.loss;
     for (const [name, g] of out.grads) {
       const acc = grads.get(name);
@@ -93,7 +146,7 @@ export async function accumulateGradients(
     rows.forEach((i, r) => {
       const s = sequences[i]!;
       tokens += s.rationale.length + s.answer.length;
-      const base = r * (T - 1) - 1;
+      const base = r * (T - 1) - 1 - offsets[r]!;
       if (old && job.clip) {
         const { low, high } = job.clip;
         const c = coefficients[i]!;

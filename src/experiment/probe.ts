@@ -117,6 +117,7 @@ export async function runProbe(config: Config, options: ProbeOptions): Promise<P
     stop: stopTokensFor(tokenizer),
     rollout: rolloutSettingsOf(config),
     microBatchTokens: config.train.micro_batch_tokens,
+    sharedPrompt: config.train.shared_prompt,
     streams,
   };
 
@@ -166,7 +167,7 @@ export async function runProbe(config: Config, options: ProbeOptions): Promise<P
       const grads = (
         await accumulateGradients(
           policy,
-          { sequences: groups.flatMap((g) => g.sequences), coefficients },
+          { sequences: groups.flatMap((g) => g.sequences), coefficients, sharedPrompt: ctx.sharedPrompt },
           tokenizer.padTokenId,
           ctx.microBatchTokens,
           new PhaseTimer(),

@@ -132,5 +132,6 @@ export function createStepContext(
     streams,
     eps: optimizerEps(config),
     updatesPerBatch: config.train.updates_per_batch,
+    sharedPrompt: config.train.shared_prompt,
   };
 }

@@ -18,6 +18,11 @@
  *   end-of-turn token. Rationale: z_m; answer: y*. log w_m is the sum of the answer positions' log-probs.
  * - SFT: prompt ++ target. Rationale: the target up to and including its first `</think>`; answer:
  *   the rest.
+ *
+ * Every weighted position lies after the prompt, so the shared-prefix graphs (runtime/graphs.ts) can
+ * run a prompt but its last token once as a prefix row for all its sequences: a row then holds
+ * ids[offset..] with offset = promptLength - 1 (sharedPrefixLength), and the helpers below take that
+ * offset (0: the whole sequence in its row).
  */
 import type { Aggregation, BatchGroup, SequenceCoefficient } from '../objectives/coefficients.js';
 import { tokenCoefficients } from '../objectives/coefficients.js';
@@ -32,6 +37,13 @@ export interface TrainingSequence {
   answer: number[];
   /** Sampling-time log-probs (temperature 1) of generated tokens: logprob of ids[start + j] is logprobs[j]. */
   sampled?: { start: number; logprobs: readonly number[] };
+  /** Leading tokens of ids that are the prompt (no position among them is weighted); absent: none shared. */
+  promptLength?: number;
+}
+
+/** The tokens of a sequence that the shared-prefix graphs run as its prefix row: its prompt but the last token. */
+export function sharedPrefixLength(seq: TrainingSequence): number {
+  return Math.max((seq.promptLength ?? 0) - 1, 0);
 }
 
 function span(from: number, to: number): number[] {
@@ -63,7 +75,13 @@ export function completionSequence(
   const answer = span(a0, rollout.tokens.length)
     .filter(keep)
     .map((j) => P + j);
-  return { ids: [...prompt, ...rollout.tokens], rationale, answer, sampled: { start: P, logprobs: rollout.logprobs } };
+  return {
+    ids: [...prompt, ...rollout.tokens],
+    rationale,
+    answer,
+    sampled: { start: P, logprobs: rollout.logprobs },
+    promptLength: P,
+  };
 }
 
 /** Whether the rollout closed its thinking with a `</think>` it generated itself. */
@@ -89,6 +107,7 @@ export function teacherForcedSequence(
     ids: [...prompt, ...z, ...close, ...answerIds],
     rationale: span(P, P + z.length),
     answer: span(a0, a0 + answerIds.length),
+    promptLength: P,
   };
 }
 
@@ -101,19 +120,42 @@ export function sftSequence(
   const P = prompt.length;
   const close = thinkEndId === undefined ? -1 : target.indexOf(thinkEndId);
   const split = P + close + 1;
-  return { ids: [...prompt, ...target], rationale: span(P, split), answer: span(split, P + target.length) };
+  return {
+    ids: [...prompt, ...target],
+    rationale: span(P, split),
+    answer: span(split, P + target.length),
+    promptLength: P,
+  };
 }
 
-/** Sum of the log-probs at the answer positions of sequence `row` in a [B, T-1] log-prob array (in double). */
+/**
+ * Where position t of a sequence in row `row` of a [B, T-1] array is: base + t. `offset` tokens of
+ * the sequence are not in its row (its shared prefix); a position among them has no place there.
+ */
+function rowBase(row: number, T: number, offset: number): number {
+  return row * (T - 1) - 1 - offset;
+}
+
+function inRow(t: number, offset: number): number {
+  if (offset > 0 && t <= offset)
+    throw new RangeError(`position ${t} lies in the shared prefix (${offset} tokens) of its sequence`);
+  return t;
+}
+
+/**
+ * Sum of the log-probs at the answer positions of sequence `row` in a [B, T-1] log-prob array (in
+ * double); `offset`: the tokens of the sequence in its shared prefix row.
+ */
 export function answerLogLikelihood(
   seq: TrainingSequence,
   logprobs: ArrayLike<number>,
   row: number,
   T: number,
+  offset = 0,
 ): number {
   let sum = 0;
-  const base = row * (T - 1) - 1;
-  for (const t of seq.answer) sum += logprobs[base + t]!;
+  const base = rowBase(row, T, offset);
+  for (const t of seq.answer) sum += logprobs[base + inRow(t, offset)]!;
   return sum;
 }
 
@@ -136,24 +178,31 @@ export function sequenceCoefficients(groups: readonly CoefficientGroup[], aggreg
   return tokenCoefficients(batch, aggregation).flat();
 }
 
-/** Writes one sequence's per-position values into row `row` of a [B, T-1] array. */
+/** Writes one sequence's per-position values into row `row` of a [B, T-1] array (`offset` as answerLogLikelihood's). */
 export function scatterRow(
   seq: TrainingSequence,
   values: ArrayLike<number>,
   out: Float32Array | Float64Array,
   row: number,
   T: number,
+  offset = 0,
 ): void {
-  const base = row * (T - 1) - 1;
+  const base = rowBase(row, T, offset);
   let i = 0;
-  for (const t of seq.rationale) out[base + t] = values[i++]!;
-  for (const t of seq.answer) out[base + t] = values[i++]!;
+  for (const t of seq.rationale) out[base + inRow(t, offset)] = values[i++]!;
+  for (const t of seq.answer) out[base + inRow(t, offset)] = values[i++]!;
 }
 
 /** The sampling-time log-probs of a sequence's generated tokens into row `row` (0 elsewhere). */
-export function scatterSampled(seq: TrainingSequence, out: Float32Array | Float64Array, row: number, T: number): void {
+export function scatterSampled(
+  seq: TrainingSequence,
+  out: Float32Array | Float64Array,
+  row: number,
+  T: number,
+  offset = 0,
+): void {
   if (!seq.sampled) return;
   const { start, logprobs } = seq.sampled;
-  const base = row * (T - 1) - 1;
-  for (let j = 0; j < logprobs.length; j++) if (start + j >= 1) out[base + start + j] = logprobs[j]!;
+  const base = rowBase(row, T, offset);
+  for (let j = 0; j < logprobs.length; j++) if (start + j >= 1 + offset) out[base + start + j] = logprobs[j]!;
 }

@@ -86,6 +86,11 @@ export interface StepContext {
   eps: number;
   /** Optimizer steps over each batch (default 1). */
   updatesPerBatch?: number;
+  /**
+   * Run each prompt once per micro-batch in the train and score graphs (train.shared_prompt: the
+   * shared-prefix graphs), where the model allows; absent or false: every sequence whole.
+   */
+  sharedPrompt?: boolean;
 }
 
 /** A step's rollouts, per question (prompt-major), with their extracted answers and rewards. */
@@ -119,6 +124,8 @@ export interface StepResult {
   generatedTokens: number;
   /** Rationale and answer tokens trained on (the train graph also runs prompts and padding, not counted). */
   trainedTokens?: number;
+  /** Tokens the score and train graphs ran in the step, padding and prompts included (PhaseTimer.tokens). */
+  graphTokens: { score: number; train: number };
 }
 
 const orNull = (x: number): number | null => (Number.isNaN(x) ? null : x);
@@ -200,14 +207,17 @@ function teacherForcedSequences(
 
 /** Per question, the teacher-forced sequences (rollout's rationale, then y*) and their log w_m = log p(y* | x*, z_m). */
 export async function answerWeights(
-  ctx: Pick<StepContext, 'policy' | 'stop' | 'tokenizer' | 'microBatchTokens'>,
+  ctx: Pick<StepContext, 'policy' | 'stop' | 'tokenizer' | 'microBatchTokens' | 'sharedPrompt'>,
   items: readonly StepItem[],
   sampled: StepRollouts,
   timer: PhaseTimer,
 ): Promise<{ sequences: TrainingSequence[][]; logW: number[][] }> {
   const sequences = items.map((it, g) => teacherForcedSequences(ctx, it, sampled.rollouts[g]!));
   const flat = await timer.time('score', () =>
-    answerLogLikelihoods(ctx.policy, sequences.flat(), ctx.tokenizer.padTokenId, ctx.microBatchTokens),
+    answerLogLikelihoods(ctx.policy, sequences.flat(), ctx.tokenizer.padTokenId, ctx.microBatchTokens, {
+      sharedPrompt: ctx.sharedPrompt,
+      tokens: (n) => timer.count('score', n),
+    }),
   );
   let at = 0;
   const logW = sequences.map((seqs) => {
@@ -248,7 +258,7 @@ export async function trainingStep(ctx: StepContext, step: number, items: readon
           ),
         }
       : undefined;
-  const job = { sequences, coefficients, clip: usesClip ? ctx.clip : undefined, kl };
+  const job = { sequences, coefficients, clip: usesClip ? ctx.clip : undefined, kl, sharedPrompt: ctx.sharedPrompt };
   const lr = ctx.lr(done);
   const K = ctx.updatesPerBatch ?? 1;
   const clipFractions: number[] = [];
@@ -320,5 +330,6 @@ export async function trainingStep(ctx: StepContext, step: number, items: readon
     nonFiniteWeights,
     generatedTokens,
     trainedTokens: g.tokens,
+    graphTokens: { ...timer.tokens },
   };
 }

@@ -2,9 +2,10 @@
  * Scoring many sequences under a token budget, the one batching both users share: `score`'s
  * per-token log-probs (src/cli/score.ts) and the answer log-likelihoods log w_m of GARL and PAFT
  * (src/experiment/likelihood.ts). Sequences are packed longest first (packByTokens), each batch padded
- * on the right to its longest, and scored by one Policy.score run.
+ * on the right to its longest, and scored by one Policy.score run; or, sharing their prompts, packed
+ * by packSharedPrefix and scored by Policy.scoreSharedPrefix (scoreSharedBatches).
  */
-import { packByTokens, padBatch } from './batch.js';
+import { packByTokens, packSharedPrefix, padBatch, type PrefixedSequence } from './batch.js';
 import type { Policy, WeightArray } from './policy.js';
 
 /**
@@ -45,5 +46,40 @@ export async function* scoreBatches(
       padId,
     );
     yield { rows, logprobs: await policy.score(batch), length: batch.length };
+  }
+}
+
+/** A batch scored with shared prefixes: its rows' log-probs cover their continuations only. */
+export interface SharedScoredBatch extends ScoredBatch {
+  /** Per row, its sequence's tokens in the prefix row: ids[t] of row r is scored at r * (length - 1) + t - offsets[r] - 1. */
+  offsets: number[];
+  /** Tokens the graph ran: prefix rows x longest prefix + rows x length. */
+  tokens: number;
+}
+
+/**
+ * scoreBatches with shared prefixes (the shared-prefix score graph): batches by packSharedPrefix, so
+ * each distinct prefix runs once per batch. `length` is the batch's continuation length. Sequences
+ * shorter than 2 tokens are left out.
+ */
+export async function* scoreSharedBatches(
+  policy: Pick<Policy, 'scoreSharedPrefix'>,
+  seqs: readonly PrefixedSequence[],
+  padId: number,
+  batchTokens: number,
+): AsyncGenerator<SharedScoredBatch> {
+  const scorable = seqs.map((_, i) => i).filter((i) => seqs[i]!.ids.length >= 2);
+  for (const m of packSharedPrefix(
+    scorable.map((i) => seqs[i]!),
+    padId,
+    batchTokens,
+  )) {
+    yield {
+      rows: m.rows.map((k) => scorable[k]!),
+      logprobs: await policy.scoreSharedPrefix(m.batch),
+      length: m.batch.continuation.length,
+      offsets: m.offsets,
+      tokens: m.tokens,
+    };
   }
 }

@@ -74,6 +74,16 @@ describe('answer log-likelihood', () => {
     const [alone] = await answerLogLikelihoods(policy, [seq], tok.padTokenId, 1);
     expect(alone).toBeCloseTo(expected, 10);
     expect(batched).toBeCloseTo(expected, 4);
+    // The shared-prefix score graph: the prompt once for both sequences (and alone), the same sum.
+    const counted: number[] = [];
+    const options = { sharedPrompt: true, tokens: (n: number) => counted.push(n) };
+    const [shared] = await answerLogLikelihoods(policy, [seq, other], tok.padTokenId, 1000, options);
+    const [sharedAlone] = await answerLogLikelihoods(policy, [seq], tok.padTokenId, 1, options);
+    expect(shared).toBeCloseTo(expected, 4);
+    expect(sharedAlone).toBeCloseTo(expected, 4);
+    expect(seq.promptLength).toBe(prompt.length);
+    const longest = Math.max(seq.ids.length, other.ids.length) - (prompt.length - 1);
+    expect(counted).toEqual([prompt.length - 1 + 2 * longest, seq.ids.length]);
     expect(expected).toBeLessThan(0);
   });
 
