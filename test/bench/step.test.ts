@@ -30,9 +30,13 @@ describe('bench step', () => {
     expect(b.generated_tokens_per_s).toBeCloseTo(b.generated_tokens / b.seconds.generate, 6);
     expect(b.trained_tokens).toBeGreaterThan(0);
     expect(b.trained_tokens_per_s).toBeCloseTo(b.trained_tokens / b.seconds.train, 6);
+    // The train graph runs the trained tokens and more (prompts, padding); GARL's and GRPO's KL scoring run the score graph.
+    expect(b.train_graph_tokens).toBeGreaterThan(b.trained_tokens);
+    expect(b.score_graph_tokens).toBeGreaterThan(0);
 
     const line = stepRecord(b);
     expect(line).toMatchObject({ config: config.name, algorithm, q, steps: 2 });
+    expect(line.train_graph_tokens).toBeCloseTo(b.train_graph_tokens, 1);
     const rounded = STEP_PARTS.reduce((a, p) => a + (line[`${p}_s`] as number), 0);
     expect(Math.abs(rounded - (line.step_s as number))).toBeLessThanOrEqual(STEP_PARTS.length * 0.00005 + 0.00005);
   });
