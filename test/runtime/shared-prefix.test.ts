@@ -142,19 +142,51 @@ describe.each(configs)('shared-prefix graphs compute what the existing graphs do
     expect(micro!.batch.continuation.length).toBe(10);
   });
 
-  it.each(ROWS)('score, %s kernels, %s: the log-probs of every continuation position', async (kernels, dtype, tol) => {
-    const policy = new Policy(c, weights(c, dtype), { dtype, kernels, threads: 1 });
-    const want = await policy.score(plain);
-    const got = await policy.scoreSharedPrefix(micro!.batch);
-    const pairs = positions(seqs, plain, micro!);
-    expect(pairs.length).toBe(seqs.reduce((n, s) => n + s.ids.length - s.prompt, 0));
-    expect(
-      relativeError(
-        pairs.map(([, b]) => got[b]!),
-        pairs.map(([a]) => want[a]!),
-      ),
-    ).toBeLessThan(tol);
-  });
+  it.each([...ROWS, ['fused', 'float32', 2e-5] as const])(
+    'score, %s kernels, %s: the log-probs of every continuation position',
+    async (kernels, dtype, tol) => {
+      const policy = new Policy(c, weights(c, dtype), { dtype, kernels, threads: 1 });
+      const want = await policy.score(plain);
+      const got = await policy.scoreSharedPrefix(micro!.batch);
+      const pairs = positions(seqs, plain, micro!);
+      expect(pairs.length).toBe(seqs.reduce((n, s) => n + s.ids.length - s.prompt, 0));
+      expect(
+        relativeError(
+          pairs.map(([, b]) => got[b]!),
+          pairs.map(([a]) => want[a]!),
+        ),
+      ).toBeLessThan(tol);
+    },
+  );
+
+  it.each(ROWS.slice(0, 2))(
+    'score, %s kernels, %s: left-padded prefixes and continuations too',
+    async (kernels, dtype) => {
+      const policy = new Policy(c, weights(c, dtype), { dtype, kernels, threads: 1 });
+      const right = micro!.batch;
+      const rows = (b: TokenBatch) =>
+        Array.from({ length: b.batch }, (_, r) =>
+          Array.from(b.ids.subarray(r * b.length, (r + 1) * b.length), Number).filter(
+            (_, t) => b.mask[r * b.length + t] === 1n,
+          ),
+        );
+      const left = {
+        prefix: padBatch(rows(right.prefix), 0, 'left', right.prefix.length),
+        continuation: padBatch(rows(right.continuation), 0, 'left', right.continuation.length),
+        prefixIndex: right.prefixIndex,
+      };
+      const want = await policy.scoreSharedPrefix(right);
+      const got = await policy.scoreSharedPrefix(left);
+      const T = right.continuation.length;
+      const lengths = rows(right.continuation).map((r) => r.length);
+      let checked = 0;
+      lengths.forEach((n, r) => {
+        for (let t = 0; t + 1 < n; t++, checked++)
+          expect(Math.abs(got[r * (T - 1) + T - n + t]! - want[r * (T - 1) + t]!)).toBeLessThan(1e-10);
+      });
+      expect(checked).toBe(lengths.reduce((a, n) => a + n - 1, 0));
+    },
+  );
 
   describe.each(ROWS)('train, %s kernels, %s', (kernels, dtype, tol) => {
     const policy = new Policy(c, weights(c, dtype), { dtype, kernels, threads: 1 });
