@@ -3,6 +3,8 @@
 // validation.csv (what the report's curves plot, reduced to numbers the reading can cite):
 //   escape step         first step whose trailing 5-step mean training reward reaches 0.05 (the pre-registered
 //                       escape criterion of results/mini/README.md); empty when it never does
+//   T (log W)           first step whose trailing 5-step mean of the median log W reaches -12 (the escape step
+//                       T(q) of the SGD arm's pre-registration); empty when it never does
 //   reward first/last   mean exact-match reward over the first and the last quarter of the steps
 //   log W first/last    median over questions of log W (natural log), mean over the first / last quarter (GARL, PAFT)
 //   above eps           share of gradient coordinates above AdamW's eps, mean over the first quarter
@@ -34,10 +36,13 @@ runs.sort(
     compareRuns(a, b) ||
     (a.seed ?? 0) - (b.seed ?? 0),
 );
-/** The pre-registered escape step: first step (from 1) whose trailing 5-step mean reward is at least 0.05. */
-export function escapeStep(metrics, window = 5, threshold = 0.05) {
+/**
+ * First step (from 1) whose trailing `window`-step mean of `column` is at least `threshold`. A missing value
+ * (no teacher-forced scoring: GRPO's log W) counts as `missing`.
+ */
+export function escapeStep(metrics, { column = 'mean_reward', threshold = 0.05, missing = 0, window = 5 } = {}) {
   for (let i = window - 1; i < metrics.length; i++) {
-    const m = mean(metrics.slice(i - window + 1, i + 1).map((r) => r.mean_reward ?? 0));
+    const m = mean(metrics.slice(i - window + 1, i + 1).map((r) => r[column] ?? missing));
     if (m >= threshold) return metrics[i].step;
   }
   return null;
@@ -53,6 +58,9 @@ const rows = runs.map((r) => {
     label: r.label,
     seed: r.seed,
     escape: escapeStep(r.metrics),
+    escapeLogW: r.metrics.some((m) => m.log_W_p50 != null)
+      ? escapeStep(r.metrics, { column: 'log_W_p50', threshold: -12, missing: -Infinity })
+      : null,
     rewardFirst: mean(column(first, 'mean_reward')),
     rewardLast: mean(column(last, 'mean_reward')),
     logWFirst: mean(column(first, 'log_W_p50')),
@@ -71,17 +79,18 @@ const lines = [
   '',
   'Written by `node data-scripts/mini-dynamics.mjs` from the run folders in results/mini/runs/. Steps count from 1 (step N:',
   'after N optimizer steps). Escape step: first step whose trailing 5-step mean training reward reaches 0.05 (the',
-  'pre-registered criterion). Reward: mean exact-match',
+  'pre-registered criterion). T (log W): first step whose trailing 5-step mean of the median log W reaches -12 (the',
+  "SGD arm's T(q)). Reward: mean exact-match",
   "reward of the training rollouts over the first and last quarter of the steps; log W: median over the step's questions",
   'of log W (natural log; GARL, PAFT), averaged over the quarter; above eps: share of gradient coordinates above',
   "AdamW's eps in the first quarter; entropy: the rollouts' mean token entropy (nats); |g|: median gradient norm before",
   'clipping at 1; validation p@1 (%) at each validation; test p@1 (%).',
   '',
-  '| task | start | run | seed | escape step | reward first | reward last | log W first | log W last | above eps | entropy first | entropy last | \\|g\\| median | validation p@1 | test p@1 |',
-  '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  '| task | start | run | seed | escape step | T (log W) | reward first | reward last | log W first | log W last | above eps | entropy first | entropy last | \\|g\\| median | validation p@1 | test p@1 |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ...rows.map(
     (r) =>
-      `| ${r.task} | ${r.start} | ${r.label} | ${r.seed ?? ''} | ${r.escape ?? ''} | ${fmt(r.rewardFirst)} | ${fmt(r.rewardLast)} | ${fix(r.logWFirst)} | ${fix(r.logWLast)} | ${fmt(r.aboveEps)} | ${fmt(r.entropyFirst)} | ${fmt(r.entropyLast)} | ${fmt(r.grad)} | ${r.val} | ${r.test.toFixed(2)} |`,
+      `| ${r.task} | ${r.start} | ${r.label} | ${r.seed ?? ''} | ${r.escape ?? ''} | ${r.escapeLogW ?? ''} | ${fmt(r.rewardFirst)} | ${fmt(r.rewardLast)} | ${fix(r.logWFirst)} | ${fix(r.logWLast)} | ${fmt(r.aboveEps)} | ${fmt(r.entropyFirst)} | ${fmt(r.entropyLast)} | ${fmt(r.grad)} | ${r.val} | ${r.test.toFixed(2)} |`,
   ),
   '',
 ];

@@ -252,7 +252,7 @@ function parseHeader(json: unknown, path: string, dataLength: number): Omit<Safe
     }
     if (!Array.isArray(shape) || !shape.every(isCount))
       throw new UserError(`${where}: shape must be a list of non-negative integers, got ${JSON.stringify(shape)}`);
-    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount) || offsets[0] > offsets[1]) {
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount) || offsets[0]! > offsets[1]!) {
       throw new UserError(
         `${where}: data_offsets must be [begin, end] with 0 <= begin <= end, got ${JSON.stringify(offsets)}`,
       );

@@ -67,7 +67,7 @@ export function exactMoments(model: TabularModel, estimator: 'garl' | 'garl-plug
   let second = 0;
   forEachGroup(rationaleProbs(model), M, (samples, prob) => {
     const g = estimateGradient(model, estimator, q, samples);
-    for (let i = 0; i < dim; i++) mean[i] += prob * g[i]!;
+    for (let i = 0; i < dim; i++) mean[i]! += prob * g[i]!;
     second += prob * dot(g, g);
   });
   return { mean, variance: second - dot(mean, mean) };
@@ -100,11 +100,11 @@ export function exactPaftMoments(model: TabularModel, q: number, M: number, K = 
     let ev2 = 0;
     samples.forEach((j, m) => {
       const v = scores[j]!;
-      for (let i = 0; i < dim; i++) ev[i] += pi[m]! * v[i]!;
+      for (let i = 0; i < dim; i++) ev[i]! += pi[m]! * v[i]!;
       ev2 += pi[m]! * dot(v, v);
     });
     const condMean = ev.map((x) => K * weight * x);
-    for (let i = 0; i < dim; i++) mean[i] += prob * condMean[i]!;
+    for (let i = 0; i < dim; i++) mean[i]! += prob * condMean[i]!;
     second += prob * dot(condMean, condMean);
     resampling += prob * K * weight * weight * (ev2 - dot(ev, ev));
   });
@@ -136,8 +136,8 @@ export function monteCarloMoments(
     for (let m = 0; m < M; m++) samples[m] = drawIndex(p, rng);
     const g = estimateGradient(model, estimator, q, samples, rng);
     for (let i = 0; i < dim; i++) {
-      sum[i] += g[i]!;
-      sum2[i] += g[i]! * g[i]!;
+      sum[i]! += g[i]!;
+      sum2[i]! += g[i]! * g[i]!;
     }
   }
   const mean = sum.map((s) => s / reps);
@@ -164,7 +164,7 @@ export function leadingBias(model: TabularModel, q: number): number[] {
   const gP = gradP(model);
   const varW = p.reduce((s, pj, j) => s + pj * b[j]! * b[j]!, 0) - P * P;
   const ew2v = new Array<number>(gP.length).fill(0);
-  p.forEach((pj, j) => jointScore(model, j).forEach((vj, i) => (ew2v[i] += pj * b[j]! * b[j]! * vj)));
+  p.forEach((pj, j) => jointScore(model, j).forEach((vj, i) => (ew2v[i]! += pj * b[j]! * b[j]! * vj)));
   return gP.map((g, i) => q * (((q + 1) / 2) * pow(P, -q - 2) * varW * g - pow(P, -q - 1) * (ew2v[i]! - P * g)));
 }
 

@@ -84,10 +84,10 @@ export function gradientFromCoefficients(
   samples.forEach((j, m) => {
     const c = coefficients[m]!;
     total += c.rationale;
-    g[j] += c.rationale;
-    g[n + j] += c.answer * (1 - b[j]!);
+    g[j]! += c.rationale;
+    g[n + j]! += c.answer * (1 - b[j]!);
   });
-  for (let k = 0; k < n; k++) g[k] -= total * p[k]!;
+  for (let k = 0; k < n; k++) g[k]! -= total * p[k]!;
   return g;
 }
 

@@ -683,7 +683,7 @@ describe('sweep.sh --gpus', () => {
     const busy = new Set<string>();
     let starts = 0;
     for (const e of events) {
-      const [what, gpu, ...args] = e.split(' ');
+      const [what, gpu = '', ...args] = e.split(' ');
       expect(['3', 'GPU-a1']).toContain(gpu);
       if (what === 'start') {
         expect(busy.has(gpu)).toBe(false);

@@ -1,23 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  algorithmOf,
-  aggregationOf,
-  configFields,
-  configFieldsMarkdown,
-  configJsonSchema,
-  configJsonSchemaText,
-  closest,
-  editDistance,
-  loadConfig,
-  lrScheduleOf,
-  optimizerOf,
-  parseConfig,
-  parseOverride,
-  resolvedConfigYaml,
-  scoringTask,
-} from '../../src/config/index.js';
+import { configJsonSchema, configJsonSchemaText } from '../../src/config/json-schema.js';
+import { loadConfig, parseConfig, parseOverride, resolvedConfigYaml } from '../../src/config/load.js';
+import { algorithmOf, aggregationOf, lrScheduleOf, optimizerOf, scoringTask } from '../../src/config/schema.js';
+import { configFields, configFieldsMarkdown, closest, editDistance } from '../../src/config/walk.js';
 import { UserError } from '../../src/errors.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/config/', import.meta.url));

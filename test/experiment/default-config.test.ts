@@ -9,7 +9,8 @@
 import { access, readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfig, scoringTask, type Config } from '../../src/config/index.js';
+import { loadConfig } from '../../src/config/load.js';
+import { scoringTask, type Config } from '../../src/config/schema.js';
 import { loadPromptTemplate } from '../../src/tasks/prompts.js';
 import { SYNTHETIC_TASKS } from '../../src/tasks/synthetic/index.js';
 import { TASKS } from '../../src/tasks/record.js';

@@ -346,7 +346,7 @@ export function referenceLogits(c: RefConfig, weights: Weights, ids: number[], p
         }
         for (let j = 0; j <= t; j++) {
           const pj = scores[j]! / z;
-          for (let d = 0; d < D; d++) attnOut[h * D + d] += pj * vs[j]![kvh * D + d]!;
+          for (let d = 0; d < D; d++) attnOut[h * D + d]! += pj * vs[j]![kvh * D + d]!;
         }
       }
       const o = linear(attnOut, wo, H, qDim, bo);

@@ -84,7 +84,7 @@ describe('loadTokenizer on the Qwen3 tokenizer', () => {
   });
 
   it('decodes ids beyond the vocabulary (a padded embedding) to nothing', () => {
-    expect(qwen.decode([vocab['Hello'], 151700, vocab['Ġworld']])).toBe('Hello world');
+    expect(qwen.decode([vocab['Hello']!, 151700, vocab['Ġworld']!])).toBe('Hello world');
     expect(qwen.idToToken(151700)).toBeUndefined();
     expect(qwen.idToToken(-1)).toBeUndefined();
     expect(qwen.tokenToId('no such token here')).toBeUndefined();

@@ -1,4 +1,6 @@
-import { configJsonSchema, configShapeSchema, parseConfig } from '../../src/config/index.js';
+import { configJsonSchema } from '../../src/config/json-schema.js';
+import { parseConfig } from '../../src/config/load.js';
+import { configShapeSchema } from '../../src/config/schema.js';
 import { aggregationOf, clipRangeOf, defaultRunName, klBetaOf, qScheduleOf } from '../../src/config/schema.js';
 import { METHODS, runSummarySchema } from '../../src/run-dir/json.js';
 import {

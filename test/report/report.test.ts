@@ -3,23 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
+import { qColor } from '../../src/report/colours.js';
+import { buildCurves } from '../../src/report/curves.js';
+import { buildReport, reportLocation, writeReport } from '../../src/report/report.js';
+import { collectRuns, findRunDirs, methodLabel, type RunRecord } from '../../src/report/runs.js';
+import { summaryCsv } from '../../src/report/summary.js';
 import {
-  buildCurves,
-  buildReport,
-  collectRuns,
-  findRunDirs,
-  methodLabel,
-  qColor,
-  reportLocation,
   runsTable,
   studyTable,
   studyTableCiMarkdownCells,
   studyTableMarkdownCells,
   studyTablesCsv,
-  summaryCsv,
-  writeReport,
-  type RunRecord,
-} from '../../src/report/index.js';
+} from '../../src/report/tables.js';
 import { fakeRun } from './fake-runs.js';
 
 // Written by an earlier version: steps count from 0 (metrics.csv from step 0, summary.json without step_base),

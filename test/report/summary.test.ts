@@ -6,7 +6,9 @@ import { METRICS_COLUMNS, openMetricsCsv, type MetricsRow } from '../../src/run-
 import { writeRunSummary, type RunSummary } from '../../src/run-dir/json.js';
 import { runPaths } from '../../src/run-dir/paths.js';
 import { parse } from 'csv-parse/sync';
-import { collectRuns, seedsSummaryPath, summaryCsv, summarySeedsCsv, writeReport } from '../../src/report/index.js';
+import { writeReport } from '../../src/report/report.js';
+import { collectRuns } from '../../src/report/runs.js';
+import { seedsSummaryPath, summaryCsv, summarySeedsCsv } from '../../src/report/summary.js';
 import { cli, ensureBuilt } from '../cli/built-cli.js';
 
 let tmp: string;
