@@ -7,10 +7,49 @@ import type { Config } from './schema.js';
 /**
  * Fields that do not change what a run computes, so a resume may differ in them: where the run
  * lives (a moved or copied run folder resumes), the CPU thread count (another machine), how often
- * progress lines are logged, and how many rollouts rollouts.jsonl keeps (training is bit-identical
- * whatever that count).
+ * progress lines are logged, how many rollouts rollouts.jsonl keeps (training is bit-identical
+ * whatever that count), and the RUN_KEPT_FIELDS below, which a resume takes from the run.
  */
-export const RESUME_FREE_FIELDS = ['output.dir', 'threads', 'train.log_every', 'train.log_rollouts'] as const;
+export const RESUME_FREE_FIELDS = [
+  'output.dir',
+  'threads',
+  'train.log_every',
+  'train.log_rollouts',
+  'train.shared_prompt',
+] as const;
+
+/**
+ * Fields that change only a run's float rounding, which a resume keeps as the run started (whatever the
+ * config says now), so that a resumed run stays bit-identical to an uninterrupted one. A run whose
+ * config.yaml predates a field ran without it: `absent` is the value that reproduces it.
+ */
+export const RUN_KEPT_FIELDS = [{ field: 'train.shared_prompt', absent: false }] as const;
+
+/** `now` with each RUN_KEPT_FIELDS value taken from `runYaml` (the run's config.yaml, parsed as plain YAML). */
+export function keepRunFields(now: Config, runYaml: unknown): { config: Config; kept: ConfigDifference[] } {
+  let config = now;
+  const kept: ConfigDifference[] = [];
+  for (const { field, absent } of RUN_KEPT_FIELDS) {
+    const path = field.split('.');
+    const run = valueAt(runYaml, path) ?? absent;
+    const current = valueAt(config, path);
+    if (Object.is(run, current)) continue;
+    config = withValueAt(config, path, run) as Config;
+    kept.push({ field, before: run, now: current });
+  }
+  return { config, kept };
+}
+
+function valueAt(x: unknown, path: readonly string[]): unknown {
+  return path.reduce<unknown>((v, k) => (isContainer(v) ? (v as Record<string, unknown>)[k] : undefined), x);
+}
+
+function withValueAt(x: unknown, path: readonly string[], value: unknown): unknown {
+  const [head, ...rest] = path;
+  if (head === undefined) return value;
+  const obj = isContainer(x) ? (x as Record<string, unknown>) : {};
+  return { ...obj, [head]: withValueAt(obj[head], rest, value) };
+}
 
 export interface ConfigDifference {
   /** Dotted field path, e.g. "optimizer.lr" or "rollout.stop.0". */

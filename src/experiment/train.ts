@@ -24,7 +24,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { configDifferences, RESUME_FREE_FIELDS } from '../config/compare.js';
+import { parse as parseYaml } from 'yaml';
+import { configDifferences, keepRunFields, RESUME_FREE_FIELDS, type ConfigDifference } from '../config/compare.js';
 import { parseConfig, resolvedConfigYaml } from '../config/load.js';
 import { qScheduleOf, type Config } from '../config/schema.js';
 import { UserError } from '../errors.js';
@@ -33,7 +34,7 @@ import type { WriteDtype } from '../model/safetensors.js';
 import { openMetricsCsv, openValidationCsv, truncateCsvAfterStep } from '../run-dir/csv.js';
 import { readRunSummary, writeEvalSummary, writePredictions, writeRunSummary } from '../run-dir/json.js';
 import type { EvalSummary, Provenance, RunSummary } from '../run-dir/json.js';
-import { claimRunDir, type RunPaths } from '../run-dir/paths.js';
+import { claimRunDir, runPaths, type RunPaths } from '../run-dir/paths.js';
 import { STEP_BASE, TRAINER_STATE_VERSION } from '../run-dir/step-numbering.js';
 import { Policy } from '../runtime/policy.js';
 import { pathExists, writeFileAtomic } from '../util/atomic-write.js';
@@ -102,8 +103,16 @@ async function checkResumeConfig(path: string, config: Config): Promise<void> {
   );
 }
 
-export async function runTraining(config: Config, options: TrainOptions = {}): Promise<TrainResult> {
+/** On resume, the config with the run's own values of RUN_KEPT_FIELDS (see config/compare.ts). */
+async function keptFromRun(config: Config, resume: boolean): Promise<{ config: Config; kept: ConfigDifference[] }> {
+  const path = runPaths(config.output.dir).config;
+  if (!resume || !(await pathExists(path))) return { config, kept: [] };
+  return keepRunFields(config, parseYaml(await readFile(path, 'utf8')));
+}
+
+export async function runTraining(requested: Config, options: TrainOptions = {}): Promise<TrainResult> {
   const t0 = performance.now();
+  const { config, kept } = await keptFromRun(requested, options.resume === true);
   const inputs = await loadRunInputs(config);
   const startsFresh = options.resume === true && !(await pathExists(config.output.dir));
   const paths = await claimRunDir(config.output.dir, { resume: options.resume });
@@ -120,6 +129,12 @@ export async function runTraining(config: Config, options: TrainOptions = {}): P
     const run = createRunLogger({ file: paths.log, console: options.console ?? true });
     const log = run.logger;
     if (startsFresh) log.info({ run: paths.dir }, `--resume: ${paths.dir} did not exist; starting the run fresh`);
+    for (const k of kept) {
+      log.info(
+        { kept: k },
+        `--resume: ${k.field} stays ${JSON.stringify(k.before)} as the run started (not ${JSON.stringify(k.now)})`,
+      );
+    }
     if (lock.tookOverFrom) {
       const pid = lock.tookOverFrom.pid;
       log.warn({ lock: lock.tookOverFrom }, `took over the run lock of process ${pid}, which is gone`);
