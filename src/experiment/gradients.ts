@@ -1,8 +1,9 @@
 /**
- * Gradients of one step, accumulated over micro-batches. The per-token coefficients already carry
- * the loss aggregation over the whole step's batch (sequences.ts, objectives/coefficients.ts), so the
- * micro-batches' gradients simply add up. Sequences whose coefficients are all zero are skipped
- * (they contribute nothing) unless a KL term applies to them.
+ * Gradients of one step, accumulated over micro-batches. Each sequence's coefficients (one for its
+ * rationale tokens, one for its answer tokens) already carry the loss aggregation over the whole
+ * step's batch (sequences.ts, objectives/coefficients.ts), so the micro-batches' gradients simply add
+ * up. Sequences whose coefficients weigh none of their tokens are skipped (they contribute nothing)
+ * unless a KL term applies to them.
  *
  * With `sharedPrompt` (and a policy, and reference, that can) the micro-batches run in the shared-
  * prefix layout (runtime/graphs.ts): each distinct prompt once per micro-batch, packed by
@@ -10,19 +11,20 @@
  */
 import type { Policy, TrainInputs, TrainOutputs, WeightArray } from '../runtime/policy.js';
 import { packByTokens, packSharedPrefix, padBatch, type PrefixBatch, type TokenBatch } from '../runtime/batch.js';
-import { scatterRow, scatterSampled, sharedPrefixLength, type TrainingSequence } from './sequences.js';
+import type { SequenceCoefficient } from '../objectives/coefficients.js';
+import { scatterRow, scatterSampled, sharedPrefixLength, weighsTokens, type TrainingSequence } from './sequences.js';
 import type { PhaseTimer } from './timer.js';
 
 const { exp } = Math;
 
 export interface GradientJob {
   sequences: readonly TrainingSequence[];
-  /** Per sequence, one coefficient per position (rationale first, then answer). */
-  coefficients: readonly Float64Array[];
+  /** Per sequence, its aggregated coefficients: .rationale on each rationale position, .answer on each answer position. */
+  coefficients: readonly SequenceCoefficient[];
   /** PPO ratio bounds [low, high] against the sequences' sampling log-probs. */
   clip?: { low: number; high: number };
-  /** k3 KL to `reference`: per sequence, one KL weight per position (same layout). */
-  kl?: { reference: Policy; coefficients: readonly Float64Array[] };
+  /** k3 KL to `reference`: per sequence, the KL weight of each of its rationale and answer positions. */
+  kl?: { reference: Policy; coefficients: readonly number[] };
   /** Run each micro-batch's prompts once (the shared-prefix graphs; the sequences' promptLength). */
   sharedPrompt?: boolean;
 }
@@ -101,7 +103,7 @@ export async function accumulateGradients(
   const { sequences, coefficients } = job;
   const active = sequences
     .map((_, i) => i)
-    .filter((i) => job.kl !== undefined || coefficients[i]!.some((c) => c !== 0));
+    .filter((i) => job.kl !== undefined || weighsTokens(sequences[i]!, coefficients[i]!));
   const shared = !!job.sharedPrompt && policy.sharesPrefixes && (job.kl?.reference.sharesPrefixes ?? true);
   const grads = new Map<string, Float32Array>();
   let loss = 0,
@@ -129,7 +131,10 @@ export async function accumulateGradients(
       );
       timer.count('score', micro.tokens);
       const klCoef = policy.array(n);
-      rows.forEach((i, r) => scatterRow(sequences[i]!, job.kl!.coefficients[i]!, klCoef, r, T, offsets[r]));
+      rows.forEach((i, r) => {
+        const w = job.kl!.coefficients[i]!;
+        scatterRow(sequences[i]!, { rationale: w, answer: w }, klCoef, r, T, offsets[r]);
+      });
       inputs.kl = { refLogprobs: ref, coef: klCoef };
     }
     const out: TrainOutputs = await timer.time('train', () =>
@@ -150,12 +155,15 @@ export async function accumulateGradients(
       if (old && job.clip) {
         const { low, high } = job.clip;
         const c = coefficients[i]!;
-        let j = 0;
-        for (const t of [...s.rationale, ...s.answer]) {
-          const ratio = exp(out.logprobs[base + t]! - old[base + t]!);
-          if ((c[j]! > 0 && ratio > high) || (c[j]! < 0 && ratio < low)) clipped++;
-          j++;
-        }
+        // Per token, by the sign of its coefficient: .rationale on the rationale, .answer on the answer.
+        const held = (value: number, positions: readonly number[]) => {
+          for (const t of positions) {
+            const ratio = exp(out.logprobs[base + t]! - old[base + t]!);
+            if ((value > 0 && ratio > high) || (value < 0 && ratio < low)) clipped++;
+          }
+        };
+        held(c.rationale, s.rationale);
+        held(c.answer, s.answer);
       }
       if (!ref) return;
       for (const t of [...s.rationale, ...s.answer]) {

@@ -19,13 +19,22 @@
  * - SFT: prompt ++ target. Rationale: the target up to and including its first `</think>`; answer:
  *   the rest.
  *
+ * A sequence's coefficients are one aggregated pair (sequenceCoefficients): every rationale position
+ * gets .rationale, every answer position .answer, written straight into the [B, T-1] coef input by
+ * scatterRow. The KL weight of a sequence is beta over its aggregation divisor (sequenceDivisors).
+ *
  * Every weighted position lies after the prompt, so the shared-prefix graphs (runtime/graphs.ts) can
  * run a prompt but its last token once as a prefix row for all its sequences: a row then holds
  * ids[offset..] with offset = promptLength - 1 (sharedPrefixLength), and the helpers below take that
  * offset (0: the whole sequence in its row).
  */
-import type { Aggregation, BatchGroup, SequenceCoefficient } from '../objectives/coefficients.js';
-import { tokenCoefficients } from '../objectives/coefficients.js';
+import {
+  aggregateCoefficients,
+  aggregationDivisors,
+  type Aggregation,
+  type BatchGroup,
+  type SequenceCoefficient,
+} from '../objectives/coefficients.js';
 import type { Rollout, StopTokens } from '../runtime/rollout.js';
 import { closeSuffix } from './prompting.js';
 
@@ -159,38 +168,55 @@ export function answerLogLikelihood(
   return sum;
 }
 
-/** Groups of sequences with their coefficients: what `tokenCoefficients` aggregates. */
+/** Groups of sequences with their coefficients: what the aggregation (objectives/coefficients.ts) divides. */
 export interface CoefficientGroup {
   sequences: readonly TrainingSequence[];
   coefficients: readonly SequenceCoefficient[];
 }
 
+const segmentsOf = (sequences: readonly TrainingSequence[]) =>
+  sequences.map((s) => ({ rationaleTokens: s.rationale.length, answerTokens: s.answer.length }));
+
 /**
- * Per-token coefficients of every sequence, in the order of the groups: values[i] holds one value per
- * position of sequence i, rationale positions first, then answer positions (as tokenCoefficients
- * lays them out).
+ * The aggregated coefficients of every sequence, in the order of the groups: out[i] is what each
+ * rationale position (.rationale) and each answer position (.answer) of sequence i gets.
  */
-export function sequenceCoefficients(groups: readonly CoefficientGroup[], aggregation: Aggregation): Float64Array[] {
-  const batch: BatchGroup[] = groups.map((g) => ({
-    coefficients: g.coefficients,
-    segments: g.sequences.map((s) => ({ rationaleTokens: s.rationale.length, answerTokens: s.answer.length })),
-  }));
-  return tokenCoefficients(batch, aggregation).flat();
+export function sequenceCoefficients(
+  groups: readonly CoefficientGroup[],
+  aggregation: Aggregation,
+): SequenceCoefficient[] {
+  const batch: BatchGroup[] = groups.map((g) => ({ coefficients: g.coefficients, segments: segmentsOf(g.sequences) }));
+  return aggregateCoefficients(batch, aggregation).flat();
 }
 
-/** Writes one sequence's per-position values into row `row` of a [B, T-1] array (`offset` as answerLogLikelihood's). */
+/**
+ * The aggregation's divisor of every sequence, in the order of the groups (aggregationDivisors): a
+ * per-token weight w of the loss (the KL term's beta) weighs sequence i's tokens aggregate(w, out[i]).
+ */
+export function sequenceDivisors(groups: readonly (readonly TrainingSequence[])[], aggregation: Aggregation): number[] {
+  return aggregationDivisors(groups.map(segmentsOf), aggregation).flat();
+}
+
+/** Whether a sequence's coefficients weigh any of its tokens: a part with tokens and a nonzero coefficient. */
+export function weighsTokens(seq: TrainingSequence, c: SequenceCoefficient): boolean {
+  return (seq.rationale.length > 0 && c.rationale !== 0) || (seq.answer.length > 0 && c.answer !== 0);
+}
+
+/**
+ * Writes one sequence's coefficients into row `row` of a [B, T-1] array: .rationale at its rationale
+ * positions, .answer at its answer positions (`offset` as answerLogLikelihood's).
+ */
 export function scatterRow(
   seq: TrainingSequence,
-  values: ArrayLike<number>,
+  c: SequenceCoefficient,
   out: Float32Array | Float64Array,
   row: number,
   T: number,
   offset = 0,
 ): void {
   const base = rowBase(row, T, offset);
-  let i = 0;
-  for (const t of seq.rationale) out[base + inRow(t, offset)] = values[i++]!;
-  for (const t of seq.answer) out[base + inRow(t, offset)] = values[i++]!;
+  for (const t of seq.rationale) out[base + inRow(t, offset)] = c.rationale;
+  for (const t of seq.answer) out[base + inRow(t, offset)] = c.answer;
 }
 
 /** The sampling-time log-probs of a sequence's generated tokens into row `row` (0 elsewhere). */

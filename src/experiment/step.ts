@@ -1,7 +1,8 @@
 /**
  * One training step: a batch of questions -> M rollouts each -> the signal the algorithm needs
- * (exact-match rewards, or answer log-likelihoods log w_m) -> group coefficients -> per-token
- * coefficients on the training sequences -> gradients accumulated over micro-batches -> grad-norm
+ * (exact-match rewards, or answer log-likelihoods log w_m) -> group coefficients -> one aggregated
+ * rationale and answer coefficient per training sequence (and, with the KL term, beta over each
+ * sequence's aggregation divisor) -> gradients accumulated over micro-batches -> grad-norm
  * clipping -> one optimizer step. What the step measures, which sequences it trains on, and whether
  * the PPO clip and the KL term apply, it reads from the algorithm's row (src/objectives/algorithm.ts):
  * signal, sequences ('completion', 'teacher-forced', or 'target': SFT skips generation, its sequences
@@ -22,7 +23,7 @@ import {
   type GroupDiagnostics,
   type GroupSignal,
 } from '../objectives/algorithm.js';
-import type { Aggregation, SequenceCoefficient } from '../objectives/coefficients.js';
+import { aggregate, type Aggregation } from '../objectives/coefficients.js';
 import { generate } from '../runtime/generate.js';
 import { clipGradients, type Optimizer } from '../runtime/optimizer.js';
 import type { Policy } from '../runtime/policy.js';
@@ -35,6 +36,7 @@ import { answerLogLikelihoods } from './likelihood.js';
 import {
   completionSequence,
   sequenceCoefficients,
+  sequenceDivisors,
   sftSequence,
   teacherForcedSequence,
   type CoefficientGroup,
@@ -247,15 +249,11 @@ export async function trainingStep(ctx: StepContext, step: number, items: readon
     ctx.kl && ctx.kl.beta > 0 && row.allowsKl
       ? {
           reference: ctx.kl.reference,
-          coefficients: sequenceCoefficients(
-            groups.map((g) => ({
-              sequences: g.sequences,
-              coefficients: g.sequences.map(
-                (): SequenceCoefficient => ({ rationale: ctx.kl!.beta, answer: ctx.kl!.beta }),
-              ),
-            })),
+          // beta on each weighted token, under the step's aggregation: beta / the sequence's divisor.
+          coefficients: sequenceDivisors(
+            groups.map((g) => g.sequences),
             ctx.aggregation,
-          ),
+          ).map((divisor) => aggregate(ctx.kl!.beta, divisor)),
         }
       : undefined;
   const job = { sequences, coefficients, clip: usesClip ? ctx.clip : undefined, kl, sharedPrompt: ctx.sharedPrompt };

@@ -4,8 +4,12 @@
  * The training graph minimises  loss = -sum_{b,t} coef[b,t] * logp[b,t]  (logp: log-probability of
  * token t of sequence b), so a gradient step raises the log-probabilities where coef > 0. Every
  * algorithm reduces to one coefficient per sequence for its rationale tokens and one for its answer
- * tokens (GRPO and RLOO use the same value for both; GARL does not); `tokenCoefficients` then
- * applies the loss aggregation and lays the coefficients out token by token.
+ * tokens (GRPO and RLOO use the same value for both; GARL does not). `aggregateCoefficients` then
+ * applies the loss aggregation, which divides both by a divisor of the sequence (aggregationDivisors),
+ * so a sequence still has one coefficient for each of its rationale tokens and one for each of its
+ * answer tokens: the [B, T-1] coef input is these written at the sequence's positions
+ * (src/experiment/sequences.ts). A per-token weight that is not a coefficient (the KL term's beta)
+ * goes through the same divisors.
  */
 
 /** Coefficients of one sequence: applied to each of its rationale tokens and each of its answer tokens. */
@@ -47,20 +51,20 @@ export interface BatchGroup {
 }
 
 /**
- * Per-token coefficients for a batch: out[g][m] has rationaleTokens + answerTokens entries,
- * rationale first. A sequence with no tokens (an empty rationale and answer) still counts as a
- * sequence in 'seq-*' modes and gets an empty array; a batch with no tokens at all gets zeros.
+ * The divisor the aggregation applies to each sequence of a batch, from the token counts of its
+ * sequences by group: out[g][m] for sequence m of group g (token-mean: the batch's tokens;
+ * seq-mean-token-mean: sequences x the sequence's tokens; seq-sum: sequences; group-mean: groups).
+ * 0 where there is nothing to divide: a batch with no tokens (token-mean), a sequence with none
+ * (seq-mean-token-mean); `aggregate` then gives 0.
  */
-export function tokenCoefficients(batch: readonly BatchGroup[], aggregation: Aggregation): Float64Array[][] {
+export function aggregationDivisors(
+  segments: readonly (readonly TokenSegments[])[],
+  aggregation: Aggregation,
+): number[][] {
   let sequences = 0,
     tokens = 0;
-  for (const [g, group] of batch.entries()) {
-    if (group.coefficients.length !== group.segments.length) {
-      throw new RangeError(
-        `tokenCoefficients: group ${g} has ${group.coefficients.length} coefficients but ${group.segments.length} token segments`,
-      );
-    }
-    for (const s of group.segments) {
+  for (const group of segments) {
+    for (const s of group) {
       if (
         !(
           Number.isInteger(s.rationaleTokens) &&
@@ -69,37 +73,58 @@ export function tokenCoefficients(batch: readonly BatchGroup[], aggregation: Agg
           s.answerTokens >= 0
         )
       ) {
-        throw new RangeError(`tokenCoefficients: token counts must be non-negative integers, got ${JSON.stringify(s)}`);
+        throw new RangeError(
+          `aggregationDivisors: token counts must be non-negative integers, got ${JSON.stringify(s)}`,
+        );
       }
       sequences++;
       tokens += s.rationaleTokens + s.answerTokens;
     }
   }
-  const groups = batch.length;
-  return batch.map((group) =>
-    group.segments.map((s, m) => {
-      const c = group.coefficients[m]!;
-      const length = s.rationaleTokens + s.answerTokens;
-      let divisor: number;
+  const groups = segments.length;
+  return segments.map((group) =>
+    group.map((s) => {
       switch (aggregation) {
         case 'token-mean':
-          divisor = tokens;
-          break;
+          return tokens;
         case 'seq-mean-token-mean':
-          divisor = sequences * length;
-          break;
+          return sequences * (s.rationaleTokens + s.answerTokens);
         case 'seq-sum':
-          divisor = sequences;
-          break;
+          return sequences;
         case 'group-mean':
-          divisor = groups;
-          break;
+          return groups;
       }
-      const out = new Float64Array(length);
-      if (divisor === 0) return out;
-      out.fill(c.rationale / divisor, 0, s.rationaleTokens);
-      out.fill(c.answer / divisor, s.rationaleTokens);
-      return out;
+    }),
+  );
+}
+
+/** A per-token weight under the aggregation: value / divisor (aggregationDivisors), 0 for a 0 divisor. */
+export function aggregate(value: number, divisor: number): number {
+  return divisor === 0 ? 0 : value / divisor;
+}
+
+/**
+ * The aggregated coefficients of a batch: out[g][m] holds the coefficients of sequence m of group g,
+ * each divided by the sequence's divisor (aggregationDivisors). Every rationale token of the sequence
+ * then gets .rationale, every answer token .answer. A sequence with no tokens (an empty rationale
+ * and answer) still counts as a sequence in 'seq-*' modes; a 0 divisor gives coefficients 0.
+ */
+export function aggregateCoefficients(batch: readonly BatchGroup[], aggregation: Aggregation): SequenceCoefficient[][] {
+  for (const [g, group] of batch.entries()) {
+    if (group.coefficients.length !== group.segments.length) {
+      throw new RangeError(
+        `aggregateCoefficients: group ${g} has ${group.coefficients.length} coefficients but ${group.segments.length} token segments`,
+      );
+    }
+  }
+  const divisors = aggregationDivisors(
+    batch.map((group) => group.segments),
+    aggregation,
+  );
+  return divisors.map((ds, g) =>
+    ds.map((divisor, m) => {
+      const c = batch[g]!.coefficients[m]!;
+      return { rationale: aggregate(c.rationale, divisor), answer: aggregate(c.answer, divisor) };
     }),
   );
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { accumulateGradients, type GradientJob } from '../../src/experiment/gradients.js';
 import { runPaths } from '../../src/run-dir/paths.js';
 import type { TrainingSequence } from '../../src/experiment/sequences.js';
+import type { SequenceCoefficient } from '../../src/objectives/coefficients.js';
 import { trainingStep } from '../../src/experiment/step.js';
 import { RandomStreams } from '../../src/experiment/streams.js';
 import { PhaseTimer } from '../../src/experiment/timer.js';
@@ -50,37 +51,39 @@ describe('the clip in the gradient and the clip fraction', () => {
     const batch = padBatch(ids, 0);
     const T = batch.length;
     const logp = await policy.score(batch);
-    // Old log-probs shifted so that r = e^-shift is 1, above 1.2 or below 0.8; coefficients of both signs.
+    // Old log-probs shifted so that r = e^-shift is 1, above 1.2 or below 0.8; the rationale and the
+    // answer of each sequence get coefficients of opposite signs, so both signs meet every kind of ratio.
     const shifts = [0, 0.4, -0.4];
+    const coefficients: SequenceCoefficient[] = [
+      { rationale: 0.7, answer: -1.3 },
+      { rationale: -0.4, answer: 0.9 },
+    ];
     let bound = 0,
       outside = 0,
       total = 0;
-    const coefficients: Float64Array[] = [];
-    const zeroed: Float64Array[] = [];
+    // The reference: one sequence per token the clip does not hold, weighing that token alone.
+    const free: TrainingSequence[] = [];
+    const freeCoefficients: SequenceCoefficient[] = [];
     const sequences: TrainingSequence[] = ids.map((seq, b) => {
       const positions = seq.map((_, t) => t).slice(1);
+      const rationale = positions.slice(0, 3),
+        answer = positions.slice(3);
       const old: number[] = [];
-      const c = new Float64Array(positions.length);
-      const z = new Float64Array(positions.length);
-      positions.forEach((t, j) => {
+      positions.forEach((t) => {
         const shift = shifts[rng.int(3)]!;
-        c[j] = (rng.int(2) === 0 ? -1 : 1) * (0.1 + rng.uniform());
+        const c = t <= rationale.at(-1)! ? coefficients[b]!.rationale : coefficients[b]!.answer;
         old.push(logp[b * (T - 1) + t - 1]! + shift);
         const ratio = Math.exp(-shift);
         if (ratio !== 1) outside++;
-        const held = (c[j]! > 0 && ratio > 1.2) || (c[j]! < 0 && ratio < 0.8);
+        const held = (c > 0 && ratio > 1.2) || (c < 0 && ratio < 0.8);
         if (held) bound++;
-        z[j] = held ? 0 : c[j]!;
+        else {
+          free.push({ ids: seq, rationale: [t], answer: [], sampled: { start: 1, logprobs: old } });
+          freeCoefficients.push({ rationale: c, answer: 0 });
+        }
         total++;
       });
-      coefficients.push(c);
-      zeroed.push(z);
-      return {
-        ids: seq,
-        rationale: positions.slice(0, 3),
-        answer: positions.slice(3),
-        sampled: { start: 1, logprobs: old },
-      };
+      return { ids: seq, rationale, answer, sampled: { start: 1, logprobs: old } };
     });
     expect(bound).toBeGreaterThan(0);
     expect(outside).toBeGreaterThan(bound); // some ratios leave the range on the side the clip does not hold
@@ -90,8 +93,8 @@ describe('the clip in the gradient and the clip fraction', () => {
     const clipped = await run({ sequences, coefficients, clip });
     expect(clipped.clipFraction).toBeCloseTo(bound / total, 12);
 
-    // The same with the held tokens' coefficients zeroed: the same gradient.
-    const reference = await run({ sequences, coefficients: zeroed, clip });
+    // The tokens the clip does not hold, each on its own: the same gradient.
+    const reference = await run({ sequences: free, coefficients: freeCoefficients, clip });
     expect(reference.clipFraction).toBe(0);
     const unclipped = await run({ sequences, coefficients });
     expect(unclipped.clipFraction).toBeNull();

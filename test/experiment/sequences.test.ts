@@ -7,14 +7,17 @@ import {
   scatterRow,
   scatterSampled,
   sequenceCoefficients,
+  sequenceDivisors,
   sftSequence,
   teacherForcedSequence,
+  weighsTokens,
   type CoefficientGroup,
   type TrainingSequence,
 } from '../../src/experiment/sequences.js';
 import { DataOrder } from '../../src/experiment/data-order.js';
 import { RandomStreams, streamSeed } from '../../src/experiment/streams.js';
 import { Rng } from '../../src/util/rng.js';
+import type { SequenceCoefficient } from '../../src/objectives/coefficients.js';
 
 // <think> = 90, </think> = 91, eos = 99; the forced close is "\n</think>\n\n" = [10, 91, 11].
 const stop: StopTokens = { eosIds: [99], thinkStartId: 90, thinkEndId: 91, forceCloseIds: [10, 91, 11] };
@@ -44,8 +47,8 @@ const B = rollout({
 });
 const BUDGET = 3;
 
-/** A [B, T-1] array from sequences and their per-position values. */
-function layout(seqs: TrainingSequence[], values: Float64Array[]): { T: number; rows: number[][] } {
+/** A [B, T-1] array from sequences and their aggregated coefficients. */
+function layout(seqs: TrainingSequence[], values: SequenceCoefficient[]): { T: number; rows: number[][] } {
   const T = Math.max(...seqs.map((s) => s.ids.length));
   const out = new Float64Array(seqs.length * (T - 1));
   seqs.forEach((s, r) => scatterRow(s, values[r]!, out, r, T));
@@ -109,12 +112,14 @@ describe('sequences: which positions carry rationale and answer coefficients', (
       { logAnswerLikelihoods: [Math.log(0.5), Math.log(0.1)] },
       { step: 0, rng: new Rng(0) },
     );
-    const { T, rows } = layout(
-      seqs,
-      sequenceCoefficients([{ sequences: seqs, coefficients: g.sequences }], 'group-mean'),
-    );
-    expect(T).toBe(12);
+    const coefficients = sequenceCoefficients([{ sequences: seqs, coefficients: g.sequences }], 'group-mean');
     // c_1 = 0.5 - 0.1 = 0.4 -> 0.2 on rationale; w_1 / 2 = 0.25 on the answer. c_2 = -0.4 -> -0.2; w_2 / 2 = 0.05.
+    expect(coefficients).toEqual([
+      { rationale: expect.closeTo(0.2, 12), answer: expect.closeTo(0.25, 12) },
+      { rationale: expect.closeTo(-0.2, 12), answer: expect.closeTo(0.05, 12) },
+    ]);
+    const { T, rows } = layout(seqs, coefficients);
+    expect(T).toBe(12);
     const expectA = [0, 0, 0.2, 0.2, 0.2, 0.2, 0, 0.25, 0.25, 0.25, 0];
     const expectB = [0, 0, -0.2, -0.2, -0.2, 0, 0, 0, 0.05, 0.05, 0.05];
     rows[0]!.forEach((v, i) => expect(v).toBeCloseTo(expectA[i]!, 12));
@@ -128,8 +133,13 @@ describe('sequences: which positions carry rationale and answer coefficients', (
       { logAnswerLikelihoods: [Math.log(0.5), Math.log(0.1)] },
       { step: 0, rng: new Rng(0) },
     );
-    const { rows } = layout(seqs, sequenceCoefficients([{ sequences: seqs, coefficients: g.sequences }], 'group-mean'));
+    const coefficients = sequenceCoefficients([{ sequences: seqs, coefficients: g.sequences }], 'group-mean');
     // W = 0.3; c_m = w_m / W - 1; rationale c_m / (M * M), answer w_m / (W * M * M)
+    expect(coefficients).toEqual([
+      { rationale: expect.closeTo((0.5 / 0.3 - 1) / 4, 12), answer: expect.closeTo(0.5 / 0.3 / 4, 12) },
+      { rationale: expect.closeTo((0.1 / 0.3 - 1) / 4, 12), answer: expect.closeTo(0.1 / 0.3 / 4, 12) },
+    ]);
+    const { rows } = layout(seqs, coefficients);
     expect(rows[0]![2]).toBeCloseTo((0.5 / 0.3 - 1) / 4, 12);
     expect(rows[0]![7]).toBeCloseTo(0.5 / 0.3 / 4, 12);
     expect(rows[1]![4]).toBeCloseTo((0.1 / 0.3 - 1) / 4, 12);
@@ -143,8 +153,15 @@ describe('sequences: which positions carry rationale and answer coefficients', (
       { logAnswerLikelihoods: [Math.log(0.5), -Infinity] },
       { step: 0, rng: new Rng(1) },
     );
-    const { rows } = layout(seqs, sequenceCoefficients([{ sequences: seqs, coefficients: g.sequences }], 'group-mean'));
+    const coefficients = sequenceCoefficients([{ sequences: seqs, coefficients: g.sequences }], 'group-mean');
     const weight = Math.sqrt(0.25) / (Math.sqrt(2) * 4); // W^(1-q) / (M^q K), W = 0.25
+    expect(coefficients[0]).toEqual({
+      rationale: expect.closeTo(4 * weight, 12),
+      answer: expect.closeTo(4 * weight, 12),
+    });
+    expect(coefficients[1]).toEqual({ rationale: 0, answer: 0 });
+    expect(seqs.map((s, i) => weighsTokens(s, coefficients[i]!))).toEqual([true, false]);
+    const { rows } = layout(seqs, coefficients);
     const expectA = [0, 0, 1, 1, 1, 1, 0, 1, 1, 1, 0].map((x) => x * 4 * weight); // all 4 draws pick A
     rows[0]!.forEach((v, i) => expect(v).toBeCloseTo(expectA[i]!, 12));
     expect(rows[1]!.every((v) => v === 0)).toBe(true);
@@ -153,12 +170,14 @@ describe('sequences: which positions carry rationale and answer coefficients', (
   it('GRPO: the advantage over the token count of the batch (token-mean), sampling log-probs for clipping', () => {
     const seqs = [completionSequence(prompt, A, BUDGET, stop), completionSequence(prompt, B, BUDGET, stop)];
     const g = groupCoefficients({ name: 'grpo' }, { rewards: [1, 0] }, { step: 0, rng: new Rng(0) });
-    const { T, rows } = layout(
-      seqs,
-      sequenceCoefficients([{ sequences: seqs, coefficients: g.sequences }], 'token-mean'),
-    );
+    const coefficients = sequenceCoefficients([{ sequences: seqs, coefficients: g.sequences }], 'token-mean');
     const adv = 0.5 / (Math.SQRT1_2 + 1e-6); // (r - mean) / (sample std + eps)
     const n = 7 + 5; // trained tokens of A and B
+    expect(coefficients).toEqual([
+      { rationale: expect.closeTo(adv / n, 12), answer: expect.closeTo(adv / n, 12) },
+      { rationale: expect.closeTo(-adv / n, 12), answer: expect.closeTo(-adv / n, 12) },
+    ]);
+    const { T, rows } = layout(seqs, coefficients);
     const expectA = [0, 0, 1, 1, 1, 1, 1, 1, 1, 0].map((x) => (x * adv) / n);
     const expectB = [0, 0, 1, 1, 1, 0, 0, 0, 1, 1].map((x) => (-x * adv) / n);
     rows[0]!.forEach((v, i) => expect(v).toBeCloseTo(expectA[i]!, 12));
@@ -176,8 +195,36 @@ describe('sequences: which positions carry rationale and answer coefficients', (
       { sequences: [seqs[1]!], coefficients: [{ rationale: 3, answer: 4 }] },
     ];
     const v = sequenceCoefficients(groups, 'group-mean');
-    expect(Array.from(v[0]!)).toEqual([0.5, 0.5, 0.5, 0.5, 1, 1, 1]);
-    expect(Array.from(v[1]!)).toEqual([1.5, 1.5, 1.5, 2, 2]);
+    expect(v).toEqual([
+      { rationale: 0.5, answer: 1 },
+      { rationale: 1.5, answer: 2 },
+    ]);
+    const { rows } = layout(seqs, v);
+    expect(rows[0]).toEqual([0, 0, 0.5, 0.5, 0.5, 0.5, 1, 1, 1, 0]);
+    expect(rows[1]).toEqual([0, 0, 1.5, 1.5, 1.5, 0, 0, 0, 2, 2]);
+  });
+
+  it('the KL weight: beta over each sequence divisor, the same divisors as the coefficients', () => {
+    const seqs = [completionSequence(prompt, A, BUDGET, stop), completionSequence(prompt, B, BUDGET, stop)];
+    // 7 + 5 trained tokens in 2 sequences of 1 group each
+    expect(sequenceDivisors([[seqs[0]!], [seqs[1]!]], 'token-mean')).toEqual([12, 12]);
+    expect(sequenceDivisors([[seqs[0]!], [seqs[1]!]], 'seq-mean-token-mean')).toEqual([14, 10]);
+    expect(sequenceDivisors([[seqs[0]!], [seqs[1]!]], 'seq-sum')).toEqual([2, 2]);
+    expect(sequenceDivisors([seqs], 'group-mean')).toEqual([1, 1]);
+    const ones = seqs.map(() => ({ rationale: 1, answer: 1 }));
+    expect(sequenceCoefficients([{ sequences: seqs, coefficients: ones }], 'seq-mean-token-mean')).toEqual([
+      { rationale: 1 / 14, answer: 1 / 14 },
+      { rationale: 1 / 10, answer: 1 / 10 },
+    ]);
+  });
+
+  it('a sequence weighs tokens only through a part that has tokens and a nonzero coefficient', () => {
+    const s = sftSequence(prompt, [20, 99], 91); // no rationale, two answer tokens
+    expect(weighsTokens(s, { rationale: 1, answer: 0 })).toBe(false);
+    expect(weighsTokens(s, { rationale: 0, answer: -1 })).toBe(true);
+    const full = sftSequence(prompt, [90, 91, 20, 99], 91);
+    expect(weighsTokens(full, { rationale: 1, answer: 0 })).toBe(true);
+    expect(weighsTokens(full, { rationale: 0, answer: 0 })).toBe(false);
   });
 });
 

@@ -1,4 +1,11 @@
-import { tokenCoefficients, type BatchGroup } from '../../src/objectives/coefficients.js';
+import {
+  aggregate,
+  aggregateCoefficients,
+  aggregationDivisors,
+  type Aggregation,
+  type BatchGroup,
+  type SequenceCoefficient,
+} from '../../src/objectives/coefficients.js';
 
 /**
  * A batch of two groups, three sequences, 8 tokens:
@@ -19,12 +26,71 @@ const batch: BatchGroup[] = [
   },
   { coefficients: [{ rationale: 3, answer: 3 }], segments: [{ rationaleTokens: 1, answerTokens: 1 }] },
 ];
-const arr = (out: Float64Array[][]) => out.map((g) => g.map((s) => Array.from(s)));
+const segments = batch.map((g) => g.segments);
+/** [rationale, answer] pairs, to compare with expect.closeTo. */
+const pairs = (out: SequenceCoefficient[][]) => out.map((g) => g.map((c) => [c.rationale, c.answer]));
 const close = (xs: number[][][]) => xs.map((g) => g.map((s) => s.map((x) => expect.closeTo(x, 15))));
+/** The coefficient of each token of a sequence: .rationale on its rationale tokens, then .answer on its answer tokens. */
+const perToken = (out: SequenceCoefficient[][], b: readonly BatchGroup[] = batch) =>
+  out.map((g, gi) =>
+    g.map((c, m) => {
+      const s = b[gi]!.segments[m]!;
+      return [...Array<number>(s.rationaleTokens).fill(c.rationale), ...Array<number>(s.answerTokens).fill(c.answer)];
+    }),
+  );
 
-describe('tokenCoefficients', () => {
-  it('token-mean divides by the 8 tokens of the batch; rationale tokens first', () => {
-    expect(arr(tokenCoefficients(batch, 'token-mean'))).toEqual(
+describe('aggregateCoefficients', () => {
+  it('token-mean divides by the 8 tokens of the batch', () => {
+    expect(aggregationDivisors(segments, 'token-mean')).toEqual([[8, 8], [8]]);
+    expect(pairs(aggregateCoefficients(batch, 'token-mean'))).toEqual(
+      close([
+        [
+          [1 / 8, 2 / 8],
+          [-1 / 8, 4 / 8],
+        ],
+        [[3 / 8, 3 / 8]],
+      ]),
+    );
+  });
+
+  it('seq-mean-token-mean divides by 3 sequences times each length', () => {
+    expect(aggregationDivisors(segments, 'seq-mean-token-mean')).toEqual([[9, 9], [6]]);
+    expect(pairs(aggregateCoefficients(batch, 'seq-mean-token-mean'))).toEqual(
+      close([
+        [
+          [1 / 9, 2 / 9],
+          [-1 / 9, 4 / 9],
+        ],
+        [[3 / 6, 3 / 6]],
+      ]),
+    );
+  });
+
+  it('seq-sum divides by 3 sequences; group-mean by 2 groups', () => {
+    expect(aggregationDivisors(segments, 'seq-sum')).toEqual([[3, 3], [3]]);
+    expect(pairs(aggregateCoefficients(batch, 'seq-sum'))).toEqual(
+      close([
+        [
+          [1 / 3, 2 / 3],
+          [-1 / 3, 4 / 3],
+        ],
+        [[1, 1]],
+      ]),
+    );
+    expect(aggregationDivisors(segments, 'group-mean')).toEqual([[2, 2], [2]]);
+    expect(pairs(aggregateCoefficients(batch, 'group-mean'))).toEqual(
+      close([
+        [
+          [1 / 2, 1],
+          [-1 / 2, 2],
+        ],
+        [[3 / 2, 3 / 2]],
+      ]),
+    );
+  });
+
+  it('spread over tokens: rationale tokens get .rationale, answer tokens .answer', () => {
+    expect(perToken(aggregateCoefficients(batch, 'token-mean'))).toEqual(
       close([
         [
           [1 / 8, 1 / 8, 2 / 8],
@@ -35,37 +101,18 @@ describe('tokenCoefficients', () => {
     );
   });
 
-  it('seq-mean-token-mean divides by 3 sequences times each length', () => {
-    expect(arr(tokenCoefficients(batch, 'seq-mean-token-mean'))).toEqual(
-      close([
-        [
-          [1 / 9, 1 / 9, 2 / 9],
-          [4 / 9, 4 / 9, 4 / 9],
-        ],
-        [[3 / 6, 3 / 6]],
-      ]),
-    );
-  });
-
-  it('seq-sum divides by 3 sequences; group-mean by 2 groups', () => {
-    expect(arr(tokenCoefficients(batch, 'seq-sum'))).toEqual(
-      close([
-        [
-          [1 / 3, 1 / 3, 2 / 3],
-          [4 / 3, 4 / 3, 4 / 3],
-        ],
-        [[1, 1]],
-      ]),
-    );
-    expect(arr(tokenCoefficients(batch, 'group-mean'))).toEqual(
-      close([
-        [
-          [1 / 2, 1 / 2, 1],
-          [2, 2, 2],
-        ],
-        [[3 / 2, 3 / 2]],
-      ]),
-    );
+  it('each coefficient is exactly c / divisor, and so is a weight through aggregate', () => {
+    for (const mode of ['token-mean', 'seq-mean-token-mean', 'seq-sum', 'group-mean'] as const) {
+      const divisors = aggregationDivisors(segments, mode);
+      aggregateCoefficients(batch, mode).forEach((g, gi) =>
+        g.forEach((c, m) => {
+          const d = divisors[gi]![m]!,
+            given = batch[gi]!.coefficients[m]!;
+          expect(c).toEqual({ rationale: given.rationale / d, answer: given.answer / d });
+          expect(aggregate(0.05, d)).toBe(0.05 / d);
+        }),
+      );
+    }
   });
 
   it("the loss -sum coef * logp reproduces each mode's definition on made-up log-probs", () => {
@@ -76,8 +123,8 @@ describe('tokenCoefficients', () => {
       ],
       [[-3, -1]],
     ];
-    const loss = (mode: Parameters<typeof tokenCoefficients>[1]) => {
-      const c = tokenCoefficients(batch, mode);
+    const loss = (mode: Aggregation) => {
+      const c = perToken(aggregateCoefficients(batch, mode));
       let s = 0;
       c.forEach((g, gi) => g.forEach((seq, m) => seq.forEach((x, t) => (s -= x * logp[gi]![m]![t]!))));
       return s;
@@ -90,7 +137,7 @@ describe('tokenCoefficients', () => {
     expect(loss('group-mean')).toBeCloseTo(-(seqSums[0]! + seqSums[1]! + seqSums[2]!) / 2, 14);
   });
 
-  it('an empty sequence still counts as a sequence; a batch with no tokens gives zeros', () => {
+  it('an empty sequence still counts as a sequence; a 0 divisor (no tokens) gives zeros', () => {
     const b: BatchGroup[] = [
       {
         coefficients: [
@@ -103,23 +150,41 @@ describe('tokenCoefficients', () => {
         ],
       },
     ];
-    expect(arr(tokenCoefficients(b, 'seq-sum'))).toEqual([[[], [2.5, 2.5]]]);
-    expect(arr(tokenCoefficients(b, 'seq-mean-token-mean'))).toEqual([[[], [1.25, 1.25]]]);
+    expect(pairs(aggregateCoefficients(b, 'seq-sum'))).toEqual([
+      [
+        [0.5, 0.5],
+        [2.5, 2.5],
+      ],
+    ]);
+    expect(perToken(aggregateCoefficients(b, 'seq-sum'), b)).toEqual([[[], [2.5, 2.5]]]);
+    // seq-mean-token-mean: the empty sequence's divisor is 2 x 0 tokens.
+    expect(aggregationDivisors([b[0]!.segments], 'seq-mean-token-mean')).toEqual([[0, 4]]);
+    expect(pairs(aggregateCoefficients(b, 'seq-mean-token-mean'))).toEqual([
+      [
+        [0, 0],
+        [1.25, 1.25],
+      ],
+    ]);
     const none: BatchGroup[] = [
       { coefficients: [{ rationale: 1, answer: 1 }], segments: [{ rationaleTokens: 0, answerTokens: 0 }] },
     ];
-    expect(arr(tokenCoefficients(none, 'token-mean'))).toEqual([[[]]]);
+    expect(aggregationDivisors([none[0]!.segments], 'token-mean')).toEqual([[0]]);
+    expect(pairs(aggregateCoefficients(none, 'token-mean'))).toEqual([[[0, 0]]]);
+    expect(aggregate(0.05, 0)).toBe(0);
   });
 
   it('rejects mismatched or bad token counts', () => {
     expect(() =>
-      tokenCoefficients([{ coefficients: [{ rationale: 1, answer: 1 }], segments: [] }], 'token-mean'),
+      aggregateCoefficients([{ coefficients: [{ rationale: 1, answer: 1 }], segments: [] }], 'token-mean'),
     ).toThrow(/1 coefficients but 0 token segments/);
     expect(() =>
-      tokenCoefficients(
+      aggregateCoefficients(
         [{ coefficients: [{ rationale: 1, answer: 1 }], segments: [{ rationaleTokens: -1, answerTokens: 2 }] }],
         'token-mean',
       ),
     ).toThrow(/non-negative integers/);
+    expect(() => aggregationDivisors([[{ rationaleTokens: 1.5, answerTokens: 0 }]], 'seq-sum')).toThrow(
+      /non-negative integers/,
+    );
   });
 });
