@@ -79,7 +79,7 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
       .option('kl', {
         type: 'boolean',
         default: false,
-        describe: 'Train graph with the k3 KL term inputs (ref_logprobs, kl_coef)',
+        describe: 'Train graph with the k3 KL term inputs (ref_logprobs, kl_coef) and its per-token output (kl_tokens)',
       })
       .epilogue(
         'Inputs and outputs of each graph, with shapes, are listed in <out>/README.md.',

@@ -3,13 +3,14 @@
  * rationale tokens, one for its answer tokens) already carry the loss aggregation over the whole
  * step's batch (sequences.ts, objectives/coefficients.ts), so the micro-batches' gradients simply add
  * up. Sequences whose coefficients weigh none of their tokens are skipped (they contribute nothing)
- * unless a KL term applies to them.
+ * unless a KL term applies to them. The logged KL is the train graph's own per-token k3 (the values
+ * its loss sums), averaged over the weighted tokens.
  *
  * With `sharedPrompt` (and a policy, and reference, that can) the micro-batches run in the shared-
  * prefix layout (runtime/graphs.ts): each distinct prompt once per micro-batch, packed by
  * packSharedPrefix; else each sequence whole, packed by packByTokens.
  */
-import type { Policy, TrainInputs, TrainOutputs, WeightArray } from '../runtime/policy.js';
+import type { Policy, TrainInputs, TrainOutputs } from '../runtime/policy.js';
 import { packByTokens, packSharedPrefix, padBatch, type PrefixBatch, type TokenBatch } from '../runtime/batch.js';
 import type { SequenceCoefficient } from '../objectives/coefficients.js';
 import { scatterRow, scatterSampled, sharedPrefixLength, weighsTokens, type TrainingSequence } from './sequences.js';
@@ -33,7 +34,7 @@ export interface GradientResult {
   /** Summed gradients by parameter; all zeros when nothing was trained. */
   grads: Map<string, Float32Array>;
   loss: number;
-  /** Mean k3 KL per weighted token (null without a KL term). */
+  /** Mean k3 KL per weighted token, from the train graph's per-token k3 (null without a KL term). */
   kl: number | null;
   /** Sequences and tokens that went through the train graph. */
   sequences: number;
@@ -123,10 +124,9 @@ export async function accumulateGradients(
       rows.forEach((i, r) => scatterSampled(sequences[i]!, old, r, T, offsets[r]));
       inputs.clip = { oldLogprobs: old, low: job.clip.low, high: job.clip.high };
     }
-    let ref: WeightArray | undefined;
     if (job.kl) {
       const reference = job.kl.reference;
-      ref = await timer.time('score', () =>
+      const ref = await timer.time('score', () =>
         micro.shared ? reference.scoreSharedPrefix(micro.shared) : reference.score(micro.plain!),
       );
       timer.count('score', micro.tokens);
@@ -165,10 +165,11 @@ export async function accumulateGradients(
         held(c.rationale, s.rationale);
         held(c.answer, s.answer);
       }
-      if (!ref) return;
+      if (!job.kl) return;
+      const k3 = out.klTokens;
+      if (!k3) throw new Error('accumulateGradients: the train graph returned no per-token KL');
       for (const t of [...s.rationale, ...s.answer]) {
-        const d = ref[base + t]! - out.logprobs[base + t]!;
-        klSum += exp(d) - d - 1;
+        klSum += k3[base + t]!;
         klTokens++;
       }
     });

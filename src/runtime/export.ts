@@ -224,6 +224,7 @@ const DESCRIPTIONS: Record<string, string> = {
   ref_logprobs: 'log-probs of the reference model (k3 KL term)',
   kl_coef: 'per-token weight of the KL term',
   loss: 'the scalar training loss',
+  kl_tokens: 'per-token k3 KL estimate exp(ref - logp) - (ref - logp) - 1, as the loss weighs it',
 };
 
 function exportReadme(config: ModelConfig, graphs: ExportedGraph[], opts: ExportOptions): string {

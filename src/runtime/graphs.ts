@@ -5,7 +5,7 @@
  *
  *   score: input_ids [B,T], attention_mask [B,T] -> logprobs [B,T-1]
  *   train: score inputs + coef [B,T-1] (+ old_logprobs, clip_low, clip_high) (+ ref_logprobs, kl_coef [B,T-1])
- *          -> loss, logprobs [B,T-1], grad.<param> for every parameter
+ *          -> loss, logprobs [B,T-1] (+ kl_tokens [B,T-1]), grad.<param> for every parameter
  *
  * The shared-prefix score and train graphs take a batch in the layout of transformer.ts
  * sharedPrefixDecoder: prefix_ids, prefix_mask [Q,P] (the distinct prompts but their last token),
@@ -14,7 +14,9 @@
  * [B,T-1] over the continuations: log p(input_ids[:, t+1] | prefix, input_ids[:, ..t]).
  *
  * The train loss is  -sum coef * logp  (or the PPO clipped surrogate  -sum min(r coef, clip(r) coef),
- * r = exp(logp - old_logprobs)) plus  sum kl_coef * (exp(ref - logp) - (ref - logp) - 1)  (k3).
+ * r = exp(logp - old_logprobs)) plus  sum kl_coef * (exp(ref - logp) - (ref - logp) - 1)  (k3). With
+ * the KL term the graph also returns that k3 per token, kl_tokens (the very values the loss weighs;
+ * padding positions included), which is what the trainer logs as the KL.
  */
 import { Graph, type DType, type Value } from '../onnx/graph.js';
 import * as op from '../onnx/ops.js';
@@ -201,15 +203,17 @@ function finishTrain(
     surrogate = op.mul(logp, coef);
   }
   let loss = op.neg(op.reduceSum(surrogate, [0, 1], false));
+  let k3: Value | undefined;
   if (opts.kl) {
     const ref = g.input('ref_logprobs', dtype, ['B', 'T-1']);
     const klCoef = g.input('kl_coef', dtype, ['B', 'T-1']);
     const diff = op.sub(ref, logp);
-    const k3 = op.sub(op.sub(op.exp(diff), diff), g.scalar(1, dtype));
+    k3 = op.sub(op.sub(op.exp(diff), diff), g.scalar(1, dtype));
     loss = op.add(loss, op.reduceSum(op.mul(k3, klCoef), [0, 1], false));
   }
   g.output(loss, 'loss');
   g.output(logp, 'logprobs');
+  if (k3) g.output(k3, 'kl_tokens');
   const names = [...params.keys()];
   const grads = gradients(
     loss,

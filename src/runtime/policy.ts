@@ -52,6 +52,8 @@ export interface TrainInputs {
 export interface TrainOutputs {
   loss: number;
   logprobs: WeightArray;
+  /** With inputs.kl: the k3 KL estimate per token [B, T-1], as the graph's loss computes it (padding included). */
+  klTokens?: WeightArray;
   grads: Map<string, WeightArray>;
 }
 
@@ -214,7 +216,12 @@ export class Policy {
     const out = await session.run(feeds);
     const grads = new Map<string, WeightArray>();
     for (const name of Object.keys(this.weightTensors)) grads.set(name, out[gradName(name)]!.data as WeightArray);
-    return { loss: Number((out.loss!.data as WeightArray)[0]), logprobs: out.logprobs!.data as WeightArray, grads };
+    return {
+      loss: Number((out.loss!.data as WeightArray)[0]),
+      logprobs: out.logprobs!.data as WeightArray,
+      klTokens: inputs.kl ? (out.kl_tokens!.data as WeightArray) : undefined,
+      grads,
+    };
   }
 
   /** Frees the onnxruntime sessions (they are created again on demand). */

@@ -116,6 +116,59 @@ describe('the clip in the gradient and the clip fraction', () => {
   });
 });
 
+describe('the logged KL', () => {
+  it("is the mean k3 over the weighted tokens, from the reference's and the policy's log-probs", async () => {
+    const tiny = PRESET_CONFIGS.tiny;
+    const float64 = (seed: number) =>
+      new Map([...randomWeights(tiny, seed, 0.08)].map(([k, v]) => [k, Float64Array.from(v)]));
+    const policy = new Policy(tiny, float64(1), { dtype: 'float64', threads: 1 });
+    const reference = new Policy(tiny, float64(2), { dtype: 'float64', threads: 1 });
+    const ids = [
+      [5, 17, 3, 40, 8, 11, 2, 9, 30],
+      [7, 21, 4, 13, 6, 19],
+      [12, 3, 8, 14],
+    ].map((seq) => seq.map((x) => x % tiny.vocabSize));
+    // Prompts of 2 tokens, so that the shared-prefix layout has something to share; a gap between
+    // rationale and answer (position 5 of the first sequence) is weighted by neither.
+    const sequences: TrainingSequence[] = [
+      { ids: ids[0]!, rationale: [2, 3, 4], answer: [6, 7, 8], promptLength: 2 },
+      { ids: ids[1]!, rationale: [2], answer: [3, 4, 5], promptLength: 2 },
+      { ids: ids[2]!, rationale: [], answer: [2, 3], promptLength: 2 },
+    ];
+    const batch = padBatch(ids, 0);
+    const T = batch.length;
+    const [logp, ref] = await Promise.all([policy.score(batch), reference.score(batch)]);
+    let sum = 0,
+      n = 0;
+    sequences.forEach((s, b) => {
+      for (const t of [...s.rationale, ...s.answer]) {
+        const d = ref[b * (T - 1) + t - 1]! - logp[b * (T - 1) + t - 1]!;
+        sum += Math.exp(d) - d - 1;
+        n++;
+      }
+    });
+    const direct = sum / n;
+    expect(n).toBe(12);
+    expect(direct).toBeGreaterThan(1e-3);
+    const coefficients = sequences.map(() => ({ rationale: 0.3, answer: -0.2 }));
+    const kl = { reference, coefficients: [0.05, 0.1, 0.02] };
+    for (const sharedPrompt of [false, true]) {
+      const r = await accumulateGradients(
+        policy,
+        { sequences, coefficients, kl, sharedPrompt },
+        0,
+        4096,
+        new PhaseTimer(),
+      );
+      expect(r.tokens).toBe(12);
+      expect(r.kl).toBeCloseTo(direct, 12);
+    }
+    const none = await accumulateGradients(policy, { sequences, coefficients }, 0, 4096, new PhaseTimer());
+    expect(none.kl).toBeNull();
+    await Promise.all([policy.release(), reference.release()]);
+  });
+});
+
 describe('grpo with updates_per_batch', () => {
   it('K = 3 with a large lr: the clip holds tokens from the second update on', async () => {
     const config = testConfig(s, '{name: grpo}', join(s.dir, 'k3'), ['train.updates_per_batch=3', 'optimizer.lr=0.01']);

@@ -211,12 +211,18 @@ describe('train.onnx', () => {
       'ref_logprobs:BxT-1',
       'kl_coef:BxT-1',
     ]);
+    expect(g!.outputs.filter((v) => !v.name.startsWith('grad.')).map((v) => `${v.name}:${v.shape.join('x')}`)).toEqual([
+      'loss:',
+      'logprobs:BxT-1',
+      'kl_tokens:BxT-1',
+    ]);
     const readme = await readFile(join(dir, 'README.md'), 'utf8');
     for (const line of [
       '| `input_ids` | int64 | [B, T] |',
       '| `old_logprobs` | float32 | [B, T-1] |',
       '| `clip_low` | float32 | [] |',
       '| `loss` | float32 | [] |',
+      '| `kl_tokens` | float32 | [B, T-1] |',
       '| `model.layers.1.mlp.up_proj.weight` | [48, 32] |',
     ]) {
       expect(readme).toContain(line);

@@ -228,6 +228,17 @@ describe.each(configs)('shared-prefix graphs compute what the existing graphs do
           pairs.map(([a]) => want.logprobs[a]!),
         ),
       ).toBeLessThan(tol);
+      if (kl) {
+        // The per-token k3 the loss weighs, at the same positions.
+        expect(
+          relativeError(
+            pairs.map(([, b]) => got.klTokens![b]!),
+            pairs.map(([a]) => want.klTokens![a]!),
+          ),
+        ).toBeLessThan(tol);
+      } else {
+        expect(got.klTokens).toBeUndefined();
+      }
       const errors = [...want.grads].map(([name, g]) => [name, relativeError(got.grads.get(name)!, g)] as const);
       for (const [name, err] of errors) if (!(err < tol)) throw new Error(`grad.${name}: relative error ${err}`);
       expect(errors).toHaveLength(parameterSpecs(c).length);

@@ -143,6 +143,13 @@ describe('train graph loss terms against direct computations (tiny preset, float
 
     const withKl = await policy.trainStep(batch, { coef, kl: { refLogprobs: ref, coef: klCoef } });
     const without = await policy.trainStep(batch, { coef });
+    // kl_tokens: the per-token k3 the loss weighs (what the trainer logs), every position.
+    expect(without.klTokens).toBeUndefined();
+    expect(withKl.klTokens).toHaveLength(logp.length);
+    let worstK3 = 0;
+    for (let i = 0; i < logp.length; i++)
+      worstK3 = Math.max(worstK3, Math.abs(withKl.klTokens![i]! - k3(ref[i]!, logp[i]!)));
+    expect(worstK3).toBeLessThan(1e-12);
     let pg = 0;
     for (let i = 0; i < logp.length; i++) pg -= coef[i]! * logp[i]!;
     expect(Math.abs(without.loss - pg)).toBeLessThan(1e-9);
