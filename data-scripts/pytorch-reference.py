@@ -1,11 +1,16 @@
 #!/usr/bin/env python3
 """The speed baseline of `npm run bench`: the same Qwen3-style decoder in eager PyTorch on the CPU.
 
-Usage: OPENBLAS_NUM_THREADS=2 python3 data-scripts/pytorch-reference.py --threads 1
+Usage: OMP_NUM_THREADS=2 /usr/bin/python3 data-scripts/pytorch-reference.py --threads 2
        [--preset tiny|small ...] [--only train|generate] [--repeats 5]
 
-On 2 cores give the threads to OpenBLAS (its GEMMs dominate) and run PyTorch's own ops on one: with
-both at 2 they oversubscribe the cores and run several times slower. That setting reproduces the
+The fastest setting found on 2 cores: Debian's libopenblas0-openmp (OpenBLAS and PyTorch share one
+OpenMP pool) with PyTorch on 2 threads; measured 2026-12-06, tiny / small training 9,215-9,345 /
+638-679 tokens/s, against 5,071 / 377 with --threads 1 (README.md, "Measured speed").
+
+With libopenblas0-pthread instead (the earlier baseline), give the threads to OpenBLAS
+(OPENBLAS_NUM_THREADS=2) and run PyTorch's own ops on one (--threads 1): with both at 2 they
+oversubscribe the cores and run several times slower. That setting reproduces the
 reference table in ../shared/notes/onnxruntime-node.md for the small preset (train 775 tokens/s
 against 780-820, generation 442 against 455-475, measured 2026-11-27) and tiny generation (3,664
 against 3,700-4,700); tiny training came out slower (7,100-7,900 against 10,000-12,000).
@@ -18,7 +23,7 @@ back to back on the same machine and compared as ratios:
 
 Written the way Hugging Face's eager Qwen3 code is (nn.Linear projections, q/k RMSNorm, rotate_half
 RoPE, repeated KV heads, SwiGLU, tied embeddings), fp32, random weights. Needs PyTorch and an
-optimised BLAS (Debian: `apt-get install python3-torch libopenblas0-pthread`, then run it with
+optimised BLAS (Debian: `apt-get install python3-torch libopenblas0-openmp`, then run it with
 /usr/bin/python3; with Debian's generic libblas alone a GEMM runs at about 5 GFLOP/s). It is not used
 by the project or its tests.
 """
