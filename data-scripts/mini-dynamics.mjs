@@ -16,6 +16,7 @@
 // Usage: node data-scripts/mini-dynamics.mjs [RUNS_DIR] [OUT.md]   (default results/mini/runs, results/mini/dynamics.md;
 // reads the runs with the report's own reader in dist/, so `npm run build` first)
 import { writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { collectRuns } from '../dist/report/runs.js';
 import { compareRuns, compareTasks } from '../dist/report/tables.js';
 
@@ -56,6 +57,7 @@ const rows = runs.map((r) => {
     task: r.task,
     start: r.start,
     label: r.label,
+    folder: basename(r.dir),
     seed: r.seed,
     escape: escapeStep(r.metrics),
     escapeLogW: r.metrics.some((m) => m.log_W_p50 != null)
@@ -77,7 +79,7 @@ const rows = runs.map((r) => {
 const lines = [
   '# Training dynamics of the mini sweep',
   '',
-  'Written by `node data-scripts/mini-dynamics.mjs` from the run folders in results/mini/runs/. Steps count from 1 (step N:',
+  `Written by \`node data-scripts/mini-dynamics.mjs\` from the run folders in ${runsDir}/. Steps count from 1 (step N:`,
   'after N optimizer steps). Escape step: first step whose trailing 5-step mean training reward reaches 0.05 (the',
   'pre-registered criterion). T (log W): first step whose trailing 5-step mean of the median log W reaches -12 (the',
   "SGD arm's T(q)). Reward: mean exact-match",
@@ -86,11 +88,11 @@ const lines = [
   "AdamW's eps in the first quarter; entropy: the rollouts' mean token entropy (nats); |g|: median gradient norm before",
   'clipping at 1; validation p@1 (%) at each validation; test p@1 (%).',
   '',
-  '| task | start | run | seed | escape step | T (log W) | reward first | reward last | log W first | log W last | above eps | entropy first | entropy last | \\|g\\| median | validation p@1 | test p@1 |',
-  '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  '| task | start | run | seed | folder | escape step | T (log W) | reward first | reward last | log W first | log W last | above eps | entropy first | entropy last | \\|g\\| median | validation p@1 | test p@1 |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ...rows.map(
     (r) =>
-      `| ${r.task} | ${r.start} | ${r.label} | ${r.seed ?? ''} | ${r.escape ?? ''} | ${r.escapeLogW ?? ''} | ${fmt(r.rewardFirst)} | ${fmt(r.rewardLast)} | ${fix(r.logWFirst)} | ${fix(r.logWLast)} | ${fmt(r.aboveEps)} | ${fmt(r.entropyFirst)} | ${fmt(r.entropyLast)} | ${fmt(r.grad)} | ${r.val} | ${r.test.toFixed(2)} |`,
+      `| ${r.task} | ${r.start} | ${r.label} | ${r.seed ?? ''} | ${r.folder} | ${r.escape ?? ''} | ${r.escapeLogW ?? ''} | ${fmt(r.rewardFirst)} | ${fmt(r.rewardLast)} | ${fix(r.logWFirst)} | ${fix(r.logWLast)} | ${fmt(r.aboveEps)} | ${fmt(r.entropyFirst)} | ${fmt(r.entropyLast)} | ${fmt(r.grad)} | ${r.val} | ${r.test.toFixed(2)} |`,
   ),
   '',
 ];
