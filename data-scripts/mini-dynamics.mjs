@@ -17,6 +17,7 @@
 // reads the runs with the report's own reader in dist/, so `npm run build` first)
 import { writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { escapeStep, LOG_W_ESCAPE, REWARD_ESCAPE } from '../dist/report/escape.js';
 import { collectRuns } from '../dist/report/runs.js';
 import { compareRuns, compareTasks } from '../dist/report/tables.js';
 
@@ -37,17 +38,6 @@ runs.sort(
     compareRuns(a, b) ||
     (a.seed ?? 0) - (b.seed ?? 0),
 );
-/**
- * First step (from 1) whose trailing `window`-step mean of `column` is at least `threshold`. A missing value
- * (no teacher-forced scoring: GRPO's log W) counts as `missing`.
- */
-export function escapeStep(metrics, { column = 'mean_reward', threshold = 0.05, missing = 0, window = 5 } = {}) {
-  for (let i = window - 1; i < metrics.length; i++) {
-    const m = mean(metrics.slice(i - window + 1, i + 1).map((r) => r[column] ?? missing));
-    if (m >= threshold) return metrics[i].step;
-  }
-  return null;
-}
 
 const rows = runs.map((r) => {
   const quarter = Math.max(1, Math.floor(r.metrics.length / 4));
@@ -59,10 +49,8 @@ const rows = runs.map((r) => {
     label: r.label,
     folder: basename(r.dir),
     seed: r.seed,
-    escape: escapeStep(r.metrics),
-    escapeLogW: r.metrics.some((m) => m.log_W_p50 != null)
-      ? escapeStep(r.metrics, { column: 'log_W_p50', threshold: -12, missing: -Infinity })
-      : null,
+    escape: escapeStep(r.metrics, REWARD_ESCAPE),
+    escapeLogW: escapeStep(r.metrics, LOG_W_ESCAPE),
     rewardFirst: mean(column(first, 'mean_reward')),
     rewardLast: mean(column(last, 'mean_reward')),
     logWFirst: mean(column(first, 'log_W_p50')),
