@@ -8,7 +8,7 @@ import { buildScoreGraph, buildTrainGraph } from '../../src/runtime/graphs.js';
 import { Policy, type WeightArray } from '../../src/runtime/policy.js';
 import type { GenerateOptions } from '../../src/runtime/rollout.js';
 import { Rng } from '../../src/util/rng.js';
-import { SMALL_QWEN2, SMALL_QWEN3 } from '../fixtures/small-models.js';
+import { relativeError, SMALL_QWEN2, SMALL_QWEN3 } from '../fixtures/small-models.js';
 
 const configs: [string, ModelConfig][] = [
   ['Qwen3 (q/k norm, 2 query heads per KV head)', SMALL_QWEN3],
@@ -51,18 +51,6 @@ function batch(c: ModelConfig) {
     [11, 6, 2].map((n) => Array.from({ length: n }, () => rng.int(c.vocabSize))),
     0,
   );
-}
-
-/** The largest difference relative to the largest magnitude of `want`. */
-function relativeError(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  expect(got.length).toBe(want.length);
-  let diff = 0,
-    scale = 1e-30;
-  for (let i = 0; i < want.length; i++) {
-    diff = Math.max(diff, Math.abs(got[i]! - want[i]!));
-    scale = Math.max(scale, Math.abs(want[i]!));
-  }
-  return diff / scale;
 }
 
 describe('the kernels table', () => {

@@ -1,11 +1,10 @@
-import { parameterSpecs, parseModelConfig, toHfConfig, type ModelConfig } from '../../src/model/config.js';
-import { randomWeights } from '../../src/model/init.js';
+import { parseModelConfig, toHfConfig, type ModelConfig } from '../../src/model/config.js';
 import { PRESET_CONFIGS } from '../../src/model/presets.js';
 import { Policy } from '../../src/runtime/policy.js';
 import { padBatch } from '../../src/runtime/batch.js';
 import { Rng } from '../../src/util/rng.js';
 import { referenceLogProbs, type RefConfig } from './reference-decoder.js';
-import { SMALL_DIMS, SMALL_QWEN2, SMALL_QWEN3 } from '../fixtures/small-models.js';
+import { gainedWeights, SMALL_DIMS, SMALL_QWEN2, SMALL_QWEN3 } from '../fixtures/small-models.js';
 
 const variants: [string, ModelConfig][] = [
   ['Qwen3 (q/k norm, tied embeddings)', SMALL_QWEN3],
@@ -80,12 +79,7 @@ const scaled: [string, ModelConfig, Record<string, unknown>][] = [
 
 async function compare(c: ModelConfig, ref: RefConfig, scaledRope = false) {
   const rng = new Rng(8);
-  const w = randomWeights(c, 5, 0.15);
-  for (const s of parameterSpecs(c)) {
-    const a = w.get(s.name)!;
-    if (s.kind === 'norm') for (let i = 0; i < a.length; i++) a[i] = 1 + 0.3 * rng.normal();
-    if (s.kind === 'bias') for (let i = 0; i < a.length; i++) a[i] = 0.1 * rng.normal();
-  }
+  const w = gainedWeights(c, rng);
   const w64 = new Map([...w].map(([k, v]) => [k, Float64Array.from(v)]));
   const policy = new Policy(c, w64, { dtype: 'float64', threads: 1 });
   const seqs = [

@@ -9,6 +9,7 @@ import { buildNextTokenGraph } from '../../src/runtime/graphs.js';
 import type { GenerateOptions } from '../../src/runtime/rollout.js';
 import { tensor } from '../../src/runtime/session.js';
 import { Rng } from '../../src/util/rng.js';
+import { SMALL_YARN } from '../fixtures/small-models.js';
 
 const tiny = PRESET_CONFIGS.tiny;
 const base: GenerateOptions = {
@@ -57,14 +58,7 @@ describe('greedy decoding by the loop graph equals repeated full forward passes'
 describe('with RoPE scaling, greedy decoding by the loop graph equals repeated full forward passes', () => {
   const yarn: ModelConfig = {
     ...tiny,
-    ropeScaling: {
-      type: 'yarn',
-      factor: 4,
-      originalMaxPositionEmbeddings: 16,
-      betaFast: 32,
-      betaSlow: 1,
-      truncate: true,
-    },
+    ropeScaling: SMALL_YARN,
   };
   it.each([
     ['llama3.2-tiny preset (llama3)', PRESET_CONFIGS['llama3.2-tiny']],

@@ -4,25 +4,18 @@
  * packSharedPrefix).
  */
 import { parameterSpecs, type ModelConfig } from '../../src/model/config.js';
-import { randomWeights } from '../../src/model/init.js';
 import type { KernelsName } from '../../src/model/kernels.js';
 import { packSharedPrefix, padBatch, type PrefixMicroBatch, type TokenBatch } from '../../src/runtime/batch.js';
 import { buildSharedPrefixTrainGraph } from '../../src/runtime/graphs.js';
 import { Policy, type TrainInputs, type WeightArray } from '../../src/runtime/policy.js';
 import { Rng } from '../../src/util/rng.js';
-import { SMALL_QWEN2, SMALL_QWEN3 } from '../fixtures/small-models.js';
+import { gainedWeights, relativeError, SMALL_QWEN2, SMALL_QWEN3, SMALL_YARN } from '../fixtures/small-models.js';
 
 type DTypeName = 'float32' | 'float64';
 
-/** Weights large enough, with non-unit norm gains and biases, that every block matters. */
+/** The shared small-test weights (test/fixtures/small-models.ts) in `dtype`. */
 function weights(c: ModelConfig, dtype: DTypeName): Map<string, WeightArray> {
-  const rng = new Rng(8);
-  const w = randomWeights(c, 5, 0.15);
-  for (const s of parameterSpecs(c)) {
-    const a = w.get(s.name)!;
-    if (s.kind === 'norm') for (let i = 0; i < a.length; i++) a[i] = 1 + 0.3 * rng.normal();
-    if (s.kind === 'bias') for (let i = 0; i < a.length; i++) a[i] = 0.1 * rng.normal();
-  }
+  const w = gainedWeights(c, new Rng(8));
   return new Map([...w].map(([k, v]) => [k, dtype === 'float64' ? Float64Array.from(v) : v]));
 }
 
@@ -54,18 +47,6 @@ const shared = (seqs: { ids: number[]; prompt: number }[], budget: number) =>
     0,
     budget,
   );
-
-/** The largest difference relative to the largest magnitude of `want`. */
-function relativeError(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  expect(got.length).toBe(want.length);
-  let diff = 0,
-    scale = 1e-30;
-  for (let i = 0; i < want.length; i++) {
-    diff = Math.max(diff, Math.abs(got[i]! - want[i]!));
-    scale = Math.max(scale, Math.abs(want[i]!));
-  }
-  return diff / scale;
-}
 
 /**
  * Per-token values of the continuation positions t >= prompt (the ones a loss weighs) in both layouts:
@@ -108,14 +89,7 @@ const configs: [string, ModelConfig][] = [
     'Qwen3 with yarn RoPE',
     {
       ...SMALL_QWEN3,
-      ropeScaling: {
-        type: 'yarn',
-        factor: 4,
-        originalMaxPositionEmbeddings: 16,
-        betaFast: 32,
-        betaSlow: 1,
-        truncate: true,
-      },
+      ropeScaling: SMALL_YARN,
     },
   ],
 ];

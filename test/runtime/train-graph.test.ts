@@ -5,6 +5,7 @@ import { Policy, type TrainInputs } from '../../src/runtime/policy.js';
 import { padBatch, type TokenBatch } from '../../src/runtime/batch.js';
 import { createOptimizer } from '../../src/runtime/optimizer.js';
 import { Rng } from '../../src/util/rng.js';
+import { SMALL_YARN } from '../fixtures/small-models.js';
 
 const tiny = PRESET_CONFIGS.tiny;
 
@@ -218,14 +219,7 @@ describe('train graph with RoPE scaling (float64, small dims)', () => {
       'yarn',
       {
         ...small,
-        ropeScaling: {
-          type: 'yarn',
-          factor: 4,
-          originalMaxPositionEmbeddings: 16,
-          betaFast: 32,
-          betaSlow: 1,
-          truncate: true,
-        },
+        ropeScaling: SMALL_YARN,
       },
     ],
     [
