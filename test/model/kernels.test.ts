@@ -8,7 +8,7 @@ import { buildScoreGraph, buildTrainGraph } from '../../src/runtime/graphs.js';
 import { Policy, type WeightArray } from '../../src/runtime/policy.js';
 import type { GenerateOptions } from '../../src/runtime/rollout.js';
 import { Rng } from '../../src/util/rng.js';
-import { relativeError, SMALL_QWEN2, SMALL_QWEN3 } from '../fixtures/small-models.js';
+import { relativeError, SMALL_QWEN2, SMALL_QWEN3, SMALL_YARN } from '../fixtures/small-models.js';
 
 const configs: [string, ModelConfig][] = [
   ['Qwen3 (q/k norm, 2 query heads per KV head)', SMALL_QWEN3],
@@ -17,14 +17,7 @@ const configs: [string, ModelConfig][] = [
     'Qwen3 with yarn RoPE (scaled cos / sin)',
     {
       ...SMALL_QWEN3,
-      ropeScaling: {
-        type: 'yarn',
-        factor: 4,
-        originalMaxPositionEmbeddings: 16,
-        betaFast: 32,
-        betaSlow: 1,
-        truncate: true,
-      },
+      ropeScaling: SMALL_YARN,
     },
   ],
 ];
