@@ -21,7 +21,6 @@ import { logMeanExp } from '../objectives/tsallis.js';
 import { clipGradients } from '../runtime/optimizer.js';
 import { Policy } from '../runtime/policy.js';
 import type { Rollout } from '../runtime/rollout.js';
-import { stopTokensFor } from '../runtime/stop-tokens.js';
 import { DataOrder } from './data-order.js';
 import { accumulateGradients } from './gradients.js';
 import { questionItem } from './items.js';
@@ -37,7 +36,7 @@ import {
 import { answerWeights, sampleRollouts } from './step.js';
 import { RandomStreams } from './streams.js';
 import { PhaseTimer } from './timer.js';
-import { loadRunInputs, rolloutSettingsOf } from './run-inputs.js';
+import { loadRunInputs, rolloutContext } from './run-inputs.js';
 
 export type { Quantiles };
 
@@ -109,17 +108,7 @@ export async function runProbe(config: Config, options: ProbeOptions): Promise<P
     .map((i) => questionItem(tokenizer, task, records[i]!));
   const opt = optimizerOf(config);
   const eps = optimizerEps(config);
-  const ctx = {
-    policy,
-    tokenizer,
-    task: task.task,
-    scoring: task.scoring,
-    stop: stopTokensFor(tokenizer),
-    rollout: rolloutSettingsOf(config),
-    microBatchTokens: config.train.micro_batch_tokens,
-    sharedPrompt: config.train.shared_prompt,
-    streams,
-  };
+  const ctx = { policy, ...rolloutContext(config, tokenizer, task, streams) };
 
   const logW: number[][] = questions.map(() => []);
   const succeeded = new Set<number>();

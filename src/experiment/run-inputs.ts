@@ -19,6 +19,7 @@ import { resolveModelPath, type ResolvedModel } from '../model/download.js';
 import { ALGORITHMS } from '../objectives/algorithm.js';
 import { createOptimizer, isNormOrBias, lrSchedule } from '../runtime/optimizer.js';
 import { Policy } from '../runtime/policy.js';
+import type { Tokenizer } from '../model/tokenizer.js';
 import { stopTokensFor } from '../runtime/stop-tokens.js';
 import type { TaskRecord } from '../tasks/record.js';
 import { checkInputLimits, type LimitedInputs } from './input-limits.js';
@@ -97,6 +98,31 @@ export function trainItems(config: Config, inputs: RunInputs): { count: number; 
 }
 
 /**
+ * What sampling and scoring rollouts take from the config, for the trainer's step context and the
+ * probe alike (so the probe samples exactly as step 1 does).
+ */
+export function rolloutContext(
+  config: Config,
+  tokenizer: Tokenizer,
+  task: RunInputs['task'],
+  streams: RandomStreams,
+): Pick<
+  StepContext,
+  'tokenizer' | 'task' | 'scoring' | 'stop' | 'rollout' | 'microBatchTokens' | 'sharedPrompt' | 'streams'
+> {
+  return {
+    tokenizer,
+    task: task.task,
+    scoring: task.scoring,
+    stop: stopTokensFor(tokenizer),
+    rollout: rolloutSettingsOf(config),
+    microBatchTokens: config.train.micro_batch_tokens,
+    sharedPrompt: config.train.shared_prompt,
+    streams,
+  };
+}
+
+/**
  * The step context of a run over `weights`: a policy on them, a fresh optimizer, the clip range of an
  * algorithm that clips, and for one that allows a KL term (GRPO) with kl_beta > 0 a frozen reference
  * on a copy of the starting weights.
@@ -113,8 +139,8 @@ export function createStepContext(
   const copy = () => new Map([...start.weights].map(([k, v]) => [k, Float32Array.from(v)]));
   const reference = klBeta > 0 ? new Policy(start.config, copy(), session) : undefined;
   const optimizer = createOptimizer([...weights], { ...optimizerOf(config), noDecay: isNormOrBias });
-  const tokenizer = start.tokenizer;
   return {
+    ...rolloutContext(config, start.tokenizer, task, streams),
     algorithm: algorithmOf(config),
     aggregation: aggregationOf(config),
     clip: clipRangeOf(config),
@@ -123,15 +149,7 @@ export function createStepContext(
     optimizer,
     lr: config.train.steps > 0 ? lrSchedule(lrScheduleOf(config)) : () => 0,
     gradClip: config.optimizer.grad_clip,
-    tokenizer,
-    task: task.task,
-    scoring: task.scoring,
-    stop: stopTokensFor(tokenizer),
-    rollout: rolloutSettingsOf(config),
-    microBatchTokens: config.train.micro_batch_tokens,
-    streams,
     eps: optimizerEps(config),
     updatesPerBatch: config.train.updates_per_batch,
-    sharedPrompt: config.train.shared_prompt,
   };
 }
