@@ -13,7 +13,14 @@
 import type { Policy, TrainInputs, TrainOutputs } from '../runtime/policy.js';
 import { packByTokens, packSharedPrefix, padBatch, type PrefixBatch, type TokenBatch } from '../runtime/batch.js';
 import type { SequenceCoefficient } from '../objectives/coefficients.js';
-import { scatterRow, scatterSampled, sharedPrefixLength, weighsTokens, type TrainingSequence } from './sequences.js';
+import {
+  rowBase,
+  scatterRow,
+  scatterSampled,
+  sharedPrefixLength,
+  weighsTokens,
+  type TrainingSequence,
+} from './sequences.js';
 import type { PhaseTimer } from './timer.js';
 
 const { exp } = Math;
@@ -151,7 +158,7 @@ export async function accumulateGradients(
     rows.forEach((i, r) => {
       const s = sequences[i]!;
       tokens += s.rationale.length + s.answer.length;
-      const base = r * (T - 1) - 1 - offsets[r]!;
+      const base = rowBase(r, T, offsets[r]!);
       if (old && job.clip) {
         const { low, high } = job.clip;
         const c = coefficients[i]!;
@@ -168,10 +175,9 @@ export async function accumulateGradients(
       if (!job.kl) return;
       const k3 = out.klTokens;
       if (!k3) throw new Error('accumulateGradients: the train graph returned no per-token KL');
-      for (const t of [...s.rationale, ...s.answer]) {
-        klSum += k3[base + t]!;
-        klTokens++;
-      }
+      for (const t of s.rationale) klSum += k3[base + t]!;
+      for (const t of s.answer) klSum += k3[base + t]!;
+      klTokens += s.rationale.length + s.answer.length;
     });
   }
   if (grads.size === 0) for (const [name, w] of policy.weights) grads.set(name, new Float32Array(w.length));

@@ -141,7 +141,7 @@ export function sftSequence(
  * Where position t of a sequence in row `row` of a [B, T-1] array is: base + t. `offset` tokens of
  * the sequence are not in its row (its shared prefix); a position among them has no place there.
  */
-function rowBase(row: number, T: number, offset: number): number {
+export function rowBase(row: number, T: number, offset: number): number {
   return row * (T - 1) - 1 - offset;
 }
 
