@@ -89,8 +89,9 @@ export interface SharedPrefixInputs {
  * Final hidden states [B*T, D] of the continuation tokens of a shared-prefix batch. Every layer runs
  * its norms, projections and MLP once over all prefix and continuation tokens together (flattened to
  * [N = Q*P + B*T, D]); prefix tokens attend causally within their prefix, and continuation tokens
- * attend to their prefix row's keys and values (gathered per row) and causally to their own. RoPE
- * positions of a continuation go on from its prefix's length. What decoder computes for each
+ * attend to their prefix row's keys and values (picked per row) and causally to their own. RoPE
+ * positions of a continuation go on from its prefix's length. The last layer runs its attention
+ * output, o_proj and MLP over the continuation tokens only. What decoder computes for each
  * prefix ++ continuation sequence, up to rounding. Dynamic NTK RoPE scales by each sequence's whole
  * length, which a shared prefix does not know: refused.
  */
@@ -118,6 +119,7 @@ export function sharedPrefixDecoder(c: ModelConfig, p: ParamValues, kernels: Ker
   const attendPrefix = kernels.causalAttention(x.prefixMask, prefixShape, groups, dtype);
   const prefixMaskOfRow = op.gather(x.prefixMask, x.prefixIndex); // [B, P]
   const attendContinuation = kernels.continuationAttention(prefixMaskOfRow, x.mask, shape, groups, dtype);
+  const ofRow = rowPicker(x.prefixIndex, prefixShape, dtype);
   const toHeads = (v: Value, heads: number) => op.reshape(v, [1, -1, heads, hd], [1, 'N', heads, hd]);
   // [1, N, heads, hd] -> the prefix's [Q, P, heads, hd] and the continuation's [B, T, heads, hd].
   const splitHeads = (v: Value, heads: number): [Value, Value] => {
@@ -135,13 +137,19 @@ export function sharedPrefixDecoder(c: ModelConfig, p: ParamValues, kernels: Ker
     const [qPrefix, qOwn] = splitHeads(rope.query(q), c.numHeads);
     const [kPrefix, kOwn] = splitHeads(rope.key(k), kvHeads);
     const [vPrefix, vOwn] = splitHeads(v, kvHeads);
-    const prefix = groupedAttention(c, qPrefix, kPrefix, vPrefix, attendPrefix);
-    const own = continuationAttention(c, qOwn, kOwn, vOwn, prefix, x.prefixIndex, attendContinuation);
-    h = layerOutput(c, kernels, w, layer, h, op.concat([prefix.output, own], 0));
+    if (i < c.numLayers - 1) {
+      const prefix = groupedAttention(c, qPrefix, kPrefix, vPrefix, attendPrefix);
+      const own = continuationAttention(c, qOwn, kOwn, vOwn, prefix, ofRow, attendContinuation);
+      h = layerOutput(c, kernels, w, layer, h, op.concat([prefix.output, own], 0));
+    } else {
+      // Nothing reads the prefix tokens' last outputs: the last layer needs only their keys and values.
+      const prefix = { keysT: op.transpose(kPrefix, [0, 2, 3, 1]), values: op.transpose(vPrefix, [0, 2, 1, 3]) };
+      const own = continuationAttention(c, qOwn, kOwn, vOwn, prefix, ofRow, attendContinuation);
+      const outs = [0, 1].map(() => ({ dtype, shape: ['?', c.hiddenSize] }));
+      h = layerOutput(c, kernels, w, layer, op.apply('Split', [h, sizes], { axis: 0 }, outs)[1]!, own);
+    }
   }
-  const outs = [0, 1].map(() => ({ dtype, shape: ['?', c.hiddenSize] }));
-  const continuation = op.apply('Split', [h, sizes], { axis: 0 }, outs)[1]!;
-  return kernels.rmsNorm(continuation, w('model.norm.weight'), c.rmsNormEps);
+  return kernels.rmsNorm(h, w('model.norm.weight'), c.rmsNormEps);
 }
 
 /**
@@ -277,7 +285,7 @@ function groupedAttention(
 /**
  * Attention of continuation tokens q [B, T, Hq, hd], k, v [B, T, Hkv, hd] over their prefix row's
  * keys and values (`prefix`, as groupedAttention returns them for the prefix rows: [Q, Hkv, hd, P] and
- * [Q, Hkv, P, hd], gathered by `prefixIndex` [B]) and their own: the output [B*T, Hq*hd].
+ * [Q, Hkv, P, hd], picked per row by `ofRow`) and their own: the output [B*T, Hq*hd].
  */
 function continuationAttention(
   c: ModelConfig,
@@ -285,26 +293,38 @@ function continuationAttention(
   k: Value,
   v: Value,
   prefix: { keysT: Value; values: Value },
-  prefixIndex: Value,
+  ofRow: (x: Value) => Value,
   attend: ContinuationAttention,
 ): Value {
   const [kvHeads, groups, hd] = [c.numKvHeads, c.numHeads / c.numKvHeads, c.headDim];
   const byGroup = op.reshape(q, [0, 0, kvHeads, groups, hd], ['B', 'T', kvHeads, groups, hd]);
   const stacked = op.reshape(op.transpose(byGroup, [0, 2, 3, 1, 4]), [0, 0, -1, hd], ['B', kvHeads, 'G*T', hd]);
   const own = { keysT: op.transpose(k, [0, 2, 3, 1]), values: op.transpose(v, [0, 2, 1, 3]) };
-  const ofRow = { keysT: gatherRows(prefix.keysT, prefixIndex), values: gatherRows(prefix.values, prefixIndex) };
-  const out = op.reshape(attend(stacked, ofRow, own), [0, 0, groups, -1, hd], ['B', kvHeads, groups, 'T', hd]);
+  const rows = { keysT: ofRow(prefix.keysT), values: ofRow(prefix.values) };
+  const out = op.reshape(attend(stacked, rows, own), [0, 0, groups, -1, hd], ['B', kvHeads, groups, 'T', hd]);
   return op.reshape(op.transpose(out, [0, 3, 1, 2, 4]), [-1, c.numHeads * hd], ['N', c.numHeads * hd]);
 }
 
 /**
- * Rows of x [Q, ...] picked by `index` [B]: [B, ...]. Through a [Q, rest] view, whose Gather has the
- * scatter-add gradient rule (a prefix row's gradient sums over the rows that read it).
+ * A function giving the rows of x [Q, ...] picked by `index` [B] ([B, ...]), through a [Q, rest] view.
+ * Graphs that are differentiated pick by a one-hot [B, Q] MatMul, whose gradient (selection^T times the
+ * rows' gradients) sums each prefix row over the rows that read it in one small product; a Gather's
+ * gradient, a ScatterElements over B x rest elements, took about 6 % of the tiny train step's kernel time. The
+ * one-hot product is exact (each output is 1 * x plus zeros). Inference-only graphs keep the Gather.
  */
-function gatherRows(x: Value, index: Value): Value {
-  const rows = op.gather(op.reshape(x, [0, -1]), index); // [B, rest]
-  const target = op.concat([op.shapeOf(index), op.slice(op.shapeOf(x), 0, 1, op.TO_END)], 0);
-  return op.reshape(rows, target, [index.shape[0]!, ...x.shape.slice(1)]);
+function rowPicker(index: Value, prefixShape: Value, dtype: DType): (x: Value) => Value {
+  const g = index.graph;
+  let selection: Value | undefined; // [B, Q]
+  if (!g.isInferenceOnly()) {
+    const rowIds = op.range(g.scalar(0, 'int64'), op.element(prefixShape, 0), g.scalar(1, 'int64'), 'Q');
+    selection = op.cast(op.equal(op.unsqueeze(index, [1]), op.unsqueeze(rowIds, [0])), dtype);
+  }
+  return (x) => {
+    const flat = op.reshape(x, [0, -1], [x.shape[0]!, '?']);
+    const rows = selection ? op.matmul(selection, flat) : op.gather(flat, index); // [B, rest]
+    const target = op.concat([op.shapeOf(index), op.slice(op.shapeOf(x), 0, 1, op.TO_END)], 0);
+    return op.reshape(rows, target, [index.shape[0]!, ...x.shape.slice(1)]);
+  };
 }
 
 // ---------------------------------------------------------------- the blocks' maths
