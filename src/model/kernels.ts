@@ -5,13 +5,13 @@
  *   reference  the maths of transformer.ts as written, differentiated by the generic op rules: the
  *              readable definition the other rows are tested against (test/model/kernels.test.ts).
  *   fast       composites with hand-written backward passes (RMSNorm, SwiGLU, a two-block causal
- *              attention) and a two-level cache attention for decoding. The default of graphs that
+ *              attention) and a three-level cache attention for decoding. The default of graphs that
  *              are differentiated or float64.
  *   fused      fast, with onnxruntime's fused RMSNormalization and RotaryEmbedding: fewer nodes where
  *              per-node overhead dominates (generation). Only for float32 graphs that are never
  *              differentiated (those ops have no gradient rule); their default.
  */
-import type { DType, Graph, Value } from '../onnx/graph.js';
+import type { Dim, DType, Graph, Value } from '../onnx/graph.js';
 import * as op from '../onnx/ops.js';
 import type { ModelConfig } from './config.js';
 import { ropeFrequencies } from './rope.js';
@@ -29,11 +29,12 @@ import {
   swiGlu,
   type LayerCache,
   type Rotary,
+  type StepCache,
 } from './transformer.js';
 
 /** The per-layer attention a row prepares; shapes at Kernels.causalAttention and Kernels.cachedAttention. */
 export type CausalAttention = (q: Value, kT: Value, v: Value) => Value;
-export type CachedAttention = (q: Value, long: LayerCache, recent: LayerCache) => Value;
+export type CachedAttention = (q: Value, prompt: LayerCache, long: LayerCache, recent: LayerCache) => Value;
 /** Keys transposed [B, Hkv, hd, S] and values [B, Hkv, S, hd]. */
 export interface KeysValues {
   keysT: Value;
@@ -55,11 +56,11 @@ export interface Kernels {
   /** RoPE of a decode step, one token per row: positions [B, 1], x [B, heads, 1, hd]. */
   stepRotary(c: ModelConfig, positions: Value, dtype: DType): Rotary;
   /**
-   * A decode step's attention against the two-level cache (transformer.ts StepCache), prepared once
-   * per step from the long level's bias and the recent level's mask [B, s+1]. The function it returns
-   * serves every layer: q [B, Hkv, G, 1, hd] and the layer's two levels -> [B, Hkv, G, 1, hd].
+   * A decode step's attention against the three-level cache (transformer.ts StepCache), prepared once
+   * per step from the cache's biases and layout and the recent level's mask [BM, s+1]. The function it
+   * returns serves every layer: q [P, Hkv, M, G, hd] and the layer's three levels -> [P, Hkv, M, G, hd].
    */
-  cachedAttention(longBias: Value, recentMask: Value): CachedAttention;
+  cachedAttention(cache: StepCache, recentMask: Value): CachedAttention;
   /**
    * The attention of continuation rows in a shared-prefix batch (transformer.ts sharedPrefixDecoder):
    * each query attends to its prefix row's keys (all of them but padding) and causally to its own
@@ -86,11 +87,17 @@ const reference: Kernels = {
     return (q, kT, v) => attention(q, kT, v, bias);
   },
   stepRotary: rotary,
-  cachedAttention(longBias, recentMask) {
-    const bias = op.concat([longBias, keyBias(recentMask, longBias.dtype)], 4);
-    return (q, long, recent) => {
-      const keysT = op.concat([long.keysT, recent.keysT], 4);
-      return attention(q, keysT, op.concat([long.values, recent.values], 3), bias);
+  cachedAttention(cache, recentMask) {
+    const L = cache.layout;
+    const bias = op.concat([cache.promptBias, cache.longBias, keyBias(recentMask, L, cache.longBias.dtype)], 4);
+    // The prompt's keys and values repeated for each of its rows, joined with the rows' own.
+    const perRow = (x: Value) => {
+      const [P, H, a, b] = x.shape;
+      return op.expand(op.unsqueeze(x, [2]), L.perRow, [P!, H!, 'M', a!, b!]);
+    };
+    return (q, prompt, long, recent) => {
+      const keysT = op.concat([perRow(prompt.keysT), long.keysT, recent.keysT], 4);
+      return attention(q, keysT, op.concat([perRow(prompt.values), long.values, recent.values], 3), bias);
     };
   },
   continuationAttention(prefixMask, mask, shape, groups, dtype) {
@@ -110,7 +117,7 @@ const fast: Kernels = {
   swiGlu: swiGluComposite,
   causalAttention: twoBlockCausalAttention,
   stepRotary: halfTableRotary,
-  cachedAttention: twoLevelCacheAttention,
+  cachedAttention: threeLevelCacheAttention,
   continuationAttention: twoSourceAttention,
 };
 
@@ -357,26 +364,31 @@ function twoSourceAttention(
 // ---------------------------------------------------------------- fast: decoding
 
 /**
- * Attention against both cache levels without joining them: the scores against each level are
- * concatenated for one softmax, then split for the two value products. Joining the levels would copy
- * the long one every step.
+ * Attention against the three cache levels without joining them: the M rows of a prompt attend to its
+ * keys in one matrix-matrix product per (prompt, KV head), [P, Hkv, M*G, hd] x [P, Hkv, hd, Tp]; the
+ * scores against each level are concatenated for one softmax, then split for the three value products.
+ * Joining the levels would copy the cache every step.
  */
-function twoLevelCacheAttention(longBias: Value, recentMask: Value): CachedAttention {
-  const dtype = longBias.dtype;
-  const recentBias = keyBias(recentMask, dtype);
-  const bias = op.concat([longBias, recentBias], 4);
+function threeLevelCacheAttention(cache: StepCache, recentMask: Value): CachedAttention {
+  const L = cache.layout;
+  const dtype = cache.longBias.dtype;
+  const recentBias = keyBias(recentMask, L, dtype);
+  const bias = op.concat([cache.promptBias, cache.longBias, recentBias], 4);
   const lastDim = (x: Value) => op.apply('Shape', [x], { start: 4 }, [{ dtype: 'int64', shape: [1] }])[0]!;
-  const sizes = op.concat([lastDim(longBias), lastDim(recentBias)], 0);
-  return (q, long, recent) => {
-    const scores = op.concat([op.matmul(q, long.keysT), op.matmul(q, recent.keysT)], 4); // [B, Hkv, G, 1, S + s+1]
-    const probs = op.softmax(op.add(scores, bias), -1);
+  const sizes = op.concat([L.promptLength, lastDim(cache.longBias), lastDim(recentBias)], 0);
+  return (q, prompt, long, recent) => {
+    const [P, H, M, G, hd] = q.shape as [Dim, Dim, Dim, number, number];
+    const byPrompt = op.reshape(q, [0, 0, -1, hd], [P, H, 'M*G', hd]);
+    const promptScores = op.reshape(op.matmul(byPrompt, prompt.keysT), L.promptScores, [P, H, M, G, 'Tp']);
+    const scores = op.concat([promptScores, op.matmul(q, long.keysT), op.matmul(q, recent.keysT)], 4);
+    const probs = op.softmax(op.add(scores, bias), -1); // [P, Hkv, M, G, Tp + S + s+1]
     const rows = q.shape.slice(0, 4);
-    const outs = [
-      { dtype, shape: [...rows, 'S'] },
-      { dtype, shape: [...rows, 's'] },
-    ];
-    const [probsLong, probsRecent] = op.apply('Split', [probs, sizes], { axis: 4 }, outs);
-    return op.add(op.matmul(probsLong!, long.values), op.matmul(probsRecent!, recent.values));
+    const outs = ['Tp', 'S', 's'].map((n) => ({ dtype, shape: [...rows, n] }));
+    const [probsPrompt, probsLong, probsRecent] = op.apply('Split', [probs, sizes], { axis: 4 }, outs);
+    const promptRows = op.reshape(probsPrompt!, L.promptProbs, [P, H, 'M*G', 'Tp']);
+    const fromPrompt = op.reshape(op.matmul(promptRows, prompt.values), [0, 0, -1, G, hd], q.shape);
+    const parts = [fromPrompt, op.matmul(probsLong!, long.values), op.matmul(probsRecent!, recent.values)];
+    return op.apply('Sum', parts, {}, [{ dtype, shape: q.shape }])[0]!;
   };
 }
 

@@ -27,10 +27,12 @@ export interface DecoderInputs {
 }
 
 /**
- * Per-layer attention cache: keys stored transposed [B, Hkv, 1, hd, S] and values [B, Hkv, 1, S, hd].
- * The unit axis broadcasts against the G query heads that share a KV head ([B, Hkv, G, 1, hd] queries),
- * so each product is one query row against the cache: onnxruntime runs matrix-vector kernels on the
- * cache instead of packing it for a G-row Gemm.
+ * Per-layer attention cache: keys stored transposed and values. The prefill (decoder) gives them per
+ * prompt, [P, Hkv, hd, Tp] and [P, Hkv, Tp, hd]; the per-row levels of generation (StepCache) hold them
+ * as [P, Hkv, M, hd, S] and [P, Hkv, M, S, hd] (the M rows of each prompt, KV head-major), against the
+ * G query heads that share a KV head ([P, Hkv, M, G, hd] queries): one G-row product per row and KV
+ * head. (Matrix-vector products, a unit axis broadcast against G, took longer once the per-row levels
+ * held only generated tokens: per-product overhead, not the cache's size, dominates them.)
  */
 export interface LayerCache {
   keysT: Value;
@@ -62,7 +64,7 @@ export function decoder(
     const layer = `model.layers.${i}`;
     const { q, k, v } = attentionInputs(c, kernels, w, layer, h, toHeads);
     const out = groupedAttention(c, rope.query(q), rope.key(k), v, attend);
-    cache?.push({ keysT: op.unsqueeze(out.keysT, [2]), values: op.unsqueeze(out.values, [2]) });
+    cache?.push({ keysT: out.keysT, values: out.values });
     h = layerOutput(c, kernels, w, layer, h, out.output);
   }
   return kernels.rmsNorm(h, w('model.norm.weight'), c.rmsNormEps);
@@ -153,25 +155,87 @@ export function sharedPrefixDecoder(c: ModelConfig, p: ParamValues, kernels: Ker
 }
 
 /**
- * The KV cache of generation in two levels, so that a step copies only the short recent level: `long`
- * (keys and values up to the current chunk, read-only during it, with its additive bias [B, 1, 1, 1, S])
- * and `recent` (the chunk's own steps so far, extended by every step). A caller merges recent into long
- * once per chunk; one flat cache that every step extends copies the whole cache each step instead.
+ * The KV cache of generation in three levels. `prompt`: each prompt's keys and values once
+ * ([P, Hkv, hd, Tp], [P, Hkv, Tp, hd], from the prefill), read by its M rows and never copied per row;
+ * `long`: each row's generated tokens up to the current chunk (read-only during it); `recent`: the
+ * chunk's own steps so far, extended by every step. A caller merges recent into long once per chunk;
+ * one flat cache that every step extends copies the whole cache each step instead. Rows are
+ * prompt-major, M per prompt (row r belongs to prompt floor(r / M)).
  */
 export interface StepCache {
+  prompt: LayerCache[];
+  /** The additive bias of the prompt's keys (0, or -1e9 on padding), per row: [P, 1, M, 1, Tp]. */
+  promptBias: Value;
   long: LayerCache[];
+  /** The same of the long level's keys: [P, 1, M, 1, S]. */
   longBias: Value;
   recent: LayerCache[];
+  layout: StepLayout;
+}
+
+/**
+ * The reshape targets of a decode step between the row layout [BM, ...] and the per-prompt layouts,
+ * computed once per run from the number of prompts P, of rows per prompt M and the prompt length Tp.
+ */
+export interface StepLayout {
+  /** P, M and Tp as int64 [1]. */
+  prompts: Value;
+  rows: Value;
+  promptLength: Value;
+  /** [P, M, Hkv, G, hd]: the queries [BM, Hq, 1, hd] split by prompt. */
+  queries: Value;
+  /** [P, M, Hkv, hd, 1] and [P, M, Hkv, 1, hd]: a step's key and value [BM, Hkv, 1, hd]. */
+  key: Value;
+  value: Value;
+  /** [P, 1, M, 1, -1]: a per-row bias [BM, S]. */
+  rowBias: Value;
+  /** [0, 0, -1, G, Tp]: prompt scores [P, Hkv, M*G, Tp] as [P, Hkv, M, G, Tp]. */
+  promptScores: Value;
+  /** [0, 0, -1, Tp]: prompt probabilities [P, Hkv, M, G, Tp] as [P, Hkv, M*G, Tp]. */
+  promptProbs: Value;
+  /** [1, 1, M, 1, 1]: expands a per-prompt [P, x, 1, y, z] over the M rows. */
+  perRow: Value;
+}
+
+/**
+ * The step layout of a run with prompts [P, Tp] (any tensor of that shape) and `rows` [BM] (any
+ * tensor of that shape), built in their graph (outside the decode loops).
+ */
+export function stepLayout(c: ModelConfig, prompts: Value, rows: Value): StepLayout {
+  const g = prompts.graph;
+  const [kvHeads, groups, hd] = [c.numKvHeads, c.numHeads / c.numKvHeads, c.headDim];
+  const shape = op.shapeOf(prompts);
+  const P = op.slice(shape, 0, 0, 1);
+  const Tp = op.slice(shape, 0, 1, 2);
+  const M = op.div(op.shapeOf(rows), P);
+  const cat = (...parts: (Value | number[])[]) =>
+    op.concat(
+      parts.map((x) => (Array.isArray(x) ? g.ints(x) : x)),
+      0,
+    );
+  return {
+    prompts: P,
+    rows: M,
+    promptLength: Tp,
+    queries: cat([-1], M, [kvHeads, groups, hd]),
+    key: cat([-1], M, [kvHeads, hd, 1]),
+    value: cat([-1], M, [kvHeads, 1, hd]),
+    rowBias: cat(P, [1], M, [1, -1]),
+    promptScores: cat([0, 0, -1, groups], Tp),
+    promptProbs: cat([0, 0, -1], Tp),
+    perRow: cat([1, 1], M, [1, 1]),
+  };
 }
 
 /**
  * One decoding step: `ids` [B, 1] at `positions` [B, 1]; `recentMask` [B, s+1] covers the recent level
- * and the new token (the long level's mask is in `longBias`). Returns the final hidden states [B, D]
- * and the recent level extended by this token.
+ * and the new token (the prompt and long levels' masks are in their biases). Returns the final hidden
+ * states [B, D] and the recent level extended by this token.
  *
  * Written for the one-token case: the projections reshape straight to [B, heads, 1, hd] (the layout of
- * the cache and of RotaryEmbedding), and the new key is its own transpose. Generation runs this body
- * once per token, and per-node overhead dominates small models, so every node saved counts.
+ * RotaryEmbedding), then to the cache's per-prompt layout [P, Hkv, M, ...] by one Transpose each of
+ * the query, key and value (and one of the attention output back). Generation runs this body once per
+ * token, and per-node overhead dominates small models, so every node saved counts.
  */
 export function decoderStep(
   c: ModelConfig,
@@ -185,22 +249,25 @@ export function decoderStep(
   const w = param(p);
   const embed = w('model.embed_tokens.weight');
   const [kvHeads, groups, hd] = [c.numKvHeads, c.numHeads / c.numKvHeads, c.headDim];
-  const attend = kernels.cachedAttention(cache.longBias, recentMask);
+  const L = cache.layout;
+  const attend = kernels.cachedAttention(cache, recentMask);
   const rope = kernels.stepRotary(c, positions, embed.dtype);
   const toHeads = (x: Value, heads: number) => op.reshape(x, [-1, heads, 1, hd], ['B', heads, 1, hd]);
+  // [BM, ...] split as [P, M, Hkv, a, b], then KV head-major [P, Hkv, M, a, b].
+  const byPrompt = (x: Value, target: Value, dims: [number, number]) =>
+    op.transpose(op.reshape(x, target, ['P', 'M', kvHeads, ...dims]), [0, 2, 1, 3, 4]);
   const recent: LayerCache[] = [];
   let h = op.reshape(op.gather(embed, ids, 'embed'), [-1, c.hiddenSize], ['B', c.hiddenSize]);
   for (let i = 0; i < c.numLayers; i++) {
     const layer = `model.layers.${i}`;
     const { q, k, v } = attentionInputs(c, kernels, w, layer, h, toHeads);
-    const newKeyT = op.reshape(rope.key(k), [-1, kvHeads, 1, hd, 1], ['B', kvHeads, 1, hd, 1]);
-    const keysT = op.concat([cache.recent[i]!.keysT, newKeyT], 4);
-    const newValue = op.reshape(v, [-1, kvHeads, 1, 1, hd], ['B', kvHeads, 1, 1, hd]);
-    const values = op.concat([cache.recent[i]!.values, newValue], 3);
+    const keysT = op.concat([cache.recent[i]!.keysT, byPrompt(rope.key(k), L.key, [hd, 1])], 4);
+    const values = op.concat([cache.recent[i]!.values, byPrompt(v, L.value, [1, hd])], 3);
     recent.push({ keysT, values });
-    const queries = op.reshape(rope.query(q), [-1, kvHeads, groups, 1, hd], ['B', kvHeads, groups, 1, hd]);
-    const out = attend(queries, cache.long[i]!, { keysT, values }); // [B, Hkv, G, 1, hd]
-    h = layerOutput(c, kernels, w, layer, h, op.reshape(out, [-1, c.numHeads * hd], ['B', c.numHeads * hd]));
+    const queries = byPrompt(rope.query(q), L.queries, [groups, hd]); // [P, Hkv, M, G, hd]
+    const out = attend(queries, cache.prompt[i]!, cache.long[i]!, { keysT, values }); // [P, Hkv, M, G, hd]
+    const rows = op.reshape(op.transpose(out, [0, 2, 1, 3, 4]), [-1, c.numHeads * hd], ['B', c.numHeads * hd]);
+    h = layerOutput(c, kernels, w, layer, h, rows);
   }
   return { hidden: kernels.rmsNorm(h, w('model.norm.weight'), c.rmsNormEps), recent };
 }
@@ -382,9 +449,9 @@ export function paddingBias(mask: Value, dtype: DType): Value {
   return op.where(op.equal(mask, g.scalar(1, 'int64')), g.scalar(0, dtype), g.scalar(-1e9, dtype));
 }
 
-/** The additive bias of a decode step's keys from their mask [B, S] of 1 / 0: [B, 1, 1, 1, S] of 0 or -1e9. */
-export function keyBias(mask: Value, dtype: DType): Value {
-  return op.unsqueeze(paddingBias(mask, dtype), [1, 2, 3]);
+/** The additive bias of a decode step's per-row keys from their mask [BM, S] of 1 / 0: [P, 1, M, 1, S] of 0 or -1e9. */
+export function keyBias(mask: Value, layout: StepLayout, dtype: DType): Value {
+  return op.reshape(paddingBias(mask, dtype), layout.rowBias, ['P', 1, 'M', 1, mask.shape[1]!]);
 }
 
 /** RoPE as a function of the queries and one of the keys. */

@@ -5,12 +5,15 @@
  * as every sequence is done. One session.run samples a whole batch; only the sampled tokens and their
  * log-probs come back. Randomness enters as uniforms [max_new, BM].
  *
- * Two nested Loops keep the KV cache in two levels (transformer.ts StepCache): the inner loop runs up
- * to `chunk` decode steps, each extending a short recent cache; the outer loop merges it into the long
- * cache after each chunk. A step thus copies about chunk / 2 cached positions instead of all of them.
+ * The KV cache has three levels (transformer.ts StepCache): the prompt's keys and values once per
+ * prompt, shared by its M rows and never copied; and each row's generated tokens in two levels, kept by
+ * two nested Loops: the inner loop runs up to `chunk` decode steps, each extending a short recent
+ * cache; the outer loop merges it into the long cache after each chunk. A step thus copies about
+ * chunk / 2 cached positions instead of all of them.
  *
  * Inputs: weights; prompt_ids / prompt_mask [P, Tp] (left-padded); row_prompt [BM] (prompt of each
- * rollout row); uniforms [N, BM]; max_new, think_budget, answer_budget, think_end, pad_id, chunk
+ * rollout row; the cache's layout takes the rows as prompt-major, M = BM / P per prompt: row r of
+ * prompt floor(r / M)); uniforms [N, BM]; max_new, think_budget, answer_budget, think_end, pad_id, chunk
  * (int64 scalars); temperature, top_p (float scalars); sort_k [1] (int64, filtered mode); eos_ids [E];
  * force_ids [F]. Outputs: tokens, logprobs, sampling_logprobs, each [steps, BM].
  */
@@ -18,7 +21,15 @@ import { Graph, type DType, type Value } from '../onnx/graph.js';
 import * as op from '../onnx/ops.js';
 import type { ModelConfig } from '../model/config.js';
 import { kernelsFor, type KernelsName } from '../model/kernels.js';
-import { decoder, decoderStep, keyBias, lmHeadWeight, type LayerCache } from '../model/transformer.js';
+import {
+  decoder,
+  decoderStep,
+  keyBias,
+  lmHeadWeight,
+  paddingBias,
+  stepLayout,
+  type LayerCache,
+} from '../model/transformer.js';
 import { Phase } from './rollout.js';
 import { finish, weightConstants, weightInputs, type BuiltGraph } from './graphs.js';
 
@@ -58,7 +69,8 @@ export function buildGenerateGraph(
   const forceIds = g.input('force_ids', 'int64', ['F']);
   const chunk = g.input('chunk', 'int64', []);
 
-  // Prefill once per prompt, then give each of the prompt's M rows its copy of the cache.
+  // Prefill once per prompt: its keys and values are the prompt level of the cache, which the prompt's
+  // M rows read; the rows' own levels start empty.
   const prefill: LayerCache[] = [];
   const hidden = decoder(c, params, kernels, { ids: promptIds, mask: promptMask }, prefill);
   const pt = op.shapeOf(promptIds);
@@ -76,10 +88,23 @@ export function buildGenerateGraph(
   const rows = (x: Value) =>
     op.apply('Gather', [x, rowPrompt], { axis: 0 }, [{ dtype: x.dtype, shape: ['BM', ...x.shape.slice(1)] }])[0]!;
   const logits0 = rows(op.gemm(lastHidden, head, undefined, { transB: true }, 'lm_head'));
-  const mask0 = rows(promptMask);
-  const pos0 = op.reduceSum(mask0, [1], false);
+  const pos0 = rows(op.reduceSum(promptMask, [1], false));
   const zeros = op.mul(pos0, g.scalar(0, 'int64'));
-  const cache0 = prefill.flatMap((l) => [rows(l.keysT), rows(l.values)]);
+  const layout = stepLayout(c, promptIds, rowPrompt);
+  const { prompts: P1, rows: M1 } = layout;
+  const [kvHeads, hd] = [c.numKvHeads, c.headDim];
+  const empty = (dims: number[], shape: (string | number)[]) =>
+    op.expand(g.scalar(0, dtype), op.concat([P1, g.ints([kvHeads]), M1, g.ints(dims)], 0), shape);
+  const mask0 = op.expand(g.scalar(0, 'int64'), op.concat([op.shapeOf(rowPrompt), g.ints([0])], 0), ['BM', 'S']);
+  const emptyKeys = empty([hd, 0], ['P', kvHeads, 'M', hd, 'S']);
+  const emptyValues = empty([0, hd], ['P', kvHeads, 'M', 'S', hd]);
+  const cache0 = prefill.flatMap(() => [emptyKeys, emptyValues]);
+  // The prompt's padding bias [P, Tp] as each row's [P, 1, M, 1, Tp].
+  const promptBias = op.expand(
+    op.reshape(paddingBias(promptMask, dtype), [0, 1, 1, 1, -1], ['P', 1, 1, 1, 'Tp']),
+    layout.perRow,
+    ['P', 1, 'M', 1, 'Tp'],
+  );
   const forceCount = op.apply('Size', [forceIds], {}, [{ dtype: 'int64', shape: [] }])[0]!;
   const trueCond = g.constant([1], 'bool', [], 'true');
   // Each row's decoding state, carried by both loops in this order.
@@ -100,7 +125,7 @@ export function buildGenerateGraph(
     );
   };
 
-  // The outer loop runs chunks of up to `chunk` steps; its body holds the long cache still, runs the inner
+  // The outer loop runs chunks of up to `chunk` steps; its body holds the long level still, runs the inner
   // (per-token) loop over a short recent cache, then merges recent into long. Scan outputs of the inner
   // loop are padded to `chunk` rows so that every outer iteration emits the same shape.
   const outer = new Graph('decode_chunk', 'chunk/');
@@ -111,10 +136,10 @@ export function buildGenerateGraph(
   const steps = outer.input('steps', 'int64', []);
   const state = rowState(outer, 'chunk_');
   const long: LayerCache[] = prefill.map((_, i) => ({
-    keysT: outer.input(`keys_t_${i}`, dtype, ['BM', c.numKvHeads, 1, c.headDim, 'S']),
-    values: outer.input(`values_${i}`, dtype, ['BM', c.numKvHeads, 1, 'S', c.headDim]),
+    keysT: outer.input(`keys_t_${i}`, dtype, ['P', kvHeads, 'M', hd, 'S']),
+    values: outer.input(`values_${i}`, dtype, ['P', kvHeads, 'M', 'S', hd]),
   }));
-  const longBias = keyBias(mask, dtype);
+  const longBias = keyBias(mask, layout, dtype);
 
   const body = new Graph('decode_step', 'step/');
   body.parent = outer;
@@ -130,8 +155,8 @@ export function buildGenerateGraph(
     Value,
   ];
   const recentPast: LayerCache[] = prefill.map((_, i) => ({
-    keysT: body.input(`recent_keys_t_${i}`, dtype, ['BM', c.numKvHeads, 1, c.headDim, 's']),
-    values: body.input(`recent_values_${i}`, dtype, ['BM', c.numKvHeads, 1, 's', c.headDim]),
+    keysT: body.input(`recent_keys_t_${i}`, dtype, ['P', kvHeads, 'M', hd, 's']),
+    values: body.input(`recent_values_${i}`, dtype, ['P', kvHeads, 'M', 's', hd]),
   }));
   const stepParams = stepWeights ? weightConstants(body, c, dtype, stepWeights) : params;
   const k = (x: number) => body.scalar(x, 'int64');
@@ -185,9 +210,12 @@ export function buildGenerateGraph(
   // Run the model on the emitted token; a finished row's token is masked out of its own future.
   const recentMask2 = op.concat([recentMask, op.unsqueeze(asInt(emitted), [1])], 1);
   const step = decoderStep(c, stepParams, kernels, op.unsqueeze(token, [1]), op.unsqueeze(pos, [1]), recentMask2, {
+    prompt: prefill,
+    promptBias,
     long,
     longBias,
     recent: recentPast,
+    layout,
   });
   const logits2 = op.gemm(step.hidden, lmHeadWeight(c, stepParams), undefined, { transB: true }, 'lm_head_step');
 

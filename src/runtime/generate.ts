@@ -21,7 +21,7 @@ export function samplingMode(o: GenerateOptions): SamplingMode {
 
 /**
  * M rollouts for each prompt (token ids, e.g. a chat-templated prompt), in prompt-major order. `chunk`
- * (decode steps per merge of the two-level KV cache) changes the speed, never the rollouts.
+ * (decode steps per merge of the rows' two cache levels) changes the speed, never the rollouts.
  */
 export async function generate(
   policy: Policy,
@@ -67,7 +67,7 @@ export async function generate(
     sort_k: tensor('int64', BigInt64Array.of(BigInt(o.topK > 0 ? Math.min(o.topK, V) : V)), [1]),
     eos_ids: tensor('int64', BigInt64Array.from(eosIds.map(BigInt)), [eosIds.length]),
     force_ids: tensor('int64', BigInt64Array.from(forceIds.map(BigInt)), [forceIds.length]),
-    chunk: i64(chunk ?? cacheChunk(batch.length, o.maxNewTokens)),
+    chunk: i64(chunk ?? cacheChunk(o.maxNewTokens)),
   };
   const out = await session.run(feeds);
   const tokens = out.tokens!.data as BigInt64Array;
@@ -104,11 +104,12 @@ export async function generate(
 }
 
 /**
- * Decode steps per chunk of the two-level KV cache (generate-graph.ts). A step copies the recent level
- * (about chunk / 2 positions on average) and each chunk copies the whole cache once, so the copy per
- * step is about chunk / 2 + length / chunk positions, least at chunk = sqrt(2 * length); length is the
- * mean cache length over the run.
+ * Decode steps per chunk of the rows' two cache levels (generate-graph.ts; the prompt level is shared
+ * and never copied). A step copies the recent level (about chunk / 2 positions on average) and each
+ * chunk copies the long level once, so the copy per step is about chunk / 2 + length / chunk
+ * positions, least at chunk = sqrt(2 * length); length is the mean generated length over the run,
+ * about maxNewTokens / 2.
  */
-export function cacheChunk(promptLength: number, maxNewTokens: number): number {
-  return Math.max(4, Math.round(Math.sqrt(2 * (promptLength + maxNewTokens / 2))));
+export function cacheChunk(maxNewTokens: number): number {
+  return Math.max(4, Math.round(Math.sqrt(maxNewTokens)));
 }

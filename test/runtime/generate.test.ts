@@ -86,6 +86,43 @@ describe('with RoPE scaling, greedy decoding by the loop graph equals repeated f
   });
 });
 
+describe('the prompt level of the KV cache, read by all M rows of a prompt', () => {
+  // Top-k / top-p sampling (which the reference reproduces draw for draw), so that the rows of a prompt differ.
+  it.each([
+    ['float32', 'fused', 1e-4],
+    ['float64', 'fast', 1e-9],
+    ['float64', 'reference', 1e-9],
+  ] as const)(
+    '%s, %s kernels: M = 3 rollouts of left-padded prompts of different lengths equal the reference',
+    async (dtype, kernels, tol) => {
+      const w = randomWeights(tiny, 9, 0.25);
+      const weights = dtype === 'float32' ? w : new Map([...w].map(([k, v]) => [k, Float64Array.from(v)]));
+      const policy = new Policy(tiny, weights, { threads: 2, dtype, kernels });
+      const ps = prompts(new Rng(10), [9, 3, 6], tiny.vocabSize);
+      const o: GenerateOptions = {
+        ...base,
+        samplesPerPrompt: 3,
+        maxNewTokens: 12,
+        temperature: 1,
+        topK: 50,
+        topP: 0.9,
+        seed: 5,
+      };
+      const fast = await generate(policy, ps, o, 0, 4); // chunks of 4 steps: merges of the rows' levels too
+      const slow = await generateReference(policy, ps, o);
+      expect(fast.map((r) => [r.prompt, r.sample])).toEqual(slow.map((r) => [r.prompt, r.sample]));
+      expect(fast.map((r) => r.tokens)).toEqual(slow.map((r) => r.tokens));
+      fast.forEach((r, i) =>
+        r.logprobs.forEach((lp, t) => expect(Math.abs(lp - slow[i]!.logprobs[t]!)).toBeLessThan(tol)),
+      );
+      for (const p of [0, 1, 2]) {
+        const own = fast.filter((r) => r.prompt === p).map((r) => r.tokens.join());
+        expect(new Set(own).size).toBeGreaterThan(1);
+      }
+    },
+  );
+});
+
 describe('weights held by the decode step', () => {
   const ps = prompts(new Rng(8), [5, 8], tiny.vocabSize);
   const o = { ...base, maxNewTokens: 10 };
