@@ -27,7 +27,9 @@ export function miniConfig(task, start, method) {
     'rollout: {m: 16, max_new_tokens: 112, answer_budget: 16}',
     'train: {steps: 120, questions_per_step: 4, micro_batch_tokens: 8192, eval_every: 20, eval_questions: 128}',
     ...(start === 'cold'
-      ? ["# AdamW with PyTorch's defaults (betas 0.9/0.999, eps 1e-8), clip 1: lr / eps = 5e4 (see results/mini/README.md)."]
+      ? [
+          "# AdamW with PyTorch's defaults (betas 0.9/0.999, eps 1e-8), clip 1: lr / eps = 5e4 (see results/mini/README.md).",
+        ]
       : [
           "# AdamW with PyTorch's defaults (betas 0.9/0.999, eps 1e-8), clip 1. lr 5e-5 at warm start: 5e-4 cost 13-15 points",
           '# of test p@1 on warm mini-HotPotQA, 5e-5 kept the base (the warm-start lr scan in results/mini/README.md).',
