@@ -88,12 +88,23 @@ export interface PrefixMicroBatch {
 }
 
 /**
+ * A micro-batch's fixed cost in the token units of packSharedPrefix: a run of the tiny preset's train
+ * graph spends about 25 ms in per-node overhead whatever its size, about as long as 400 tokens take.
+ */
+export const MICRO_BATCH_RUN_TOKENS = 512;
+
+/**
  * Packing for the shared-prefix graphs: sequences that start with the same `prefix` tokens share one
  * prefix row per micro-batch, and each micro-batch's padded size, Q x P (prefix rows x longest
  * prefix) + B x T (continuations x longest continuation), stays within the budget; a group split
- * across micro-batches brings its prefix row into each. Groups are taken in order of first appearance
- * and kept together, their sequences longest continuation first (ties in input order), and packed
- * greedily; a sequence over the budget on its own still gets a micro-batch of one. Deterministic.
+ * across micro-batches brings its prefix row into each. Of two packings, the one with the fewer padded
+ * tokens (each micro-batch counting MICRO_BATCH_RUN_TOKENS more; ties to the first) is taken:
+ * - by group: groups in order of first appearance, kept together, their sequences longest continuation
+ *   first (ties in input order), packed greedily;
+ * - by length: every sequence longest continuation first (ties in input order), cut into the runs of
+ *   that order with the fewest padded tokens (dynamic programming). When a few continuations are much
+ *   longer than the rest (a thinking budget reached), this keeps the rest from padding to them.
+ * A sequence over the budget on its own still gets a micro-batch of one. Deterministic.
  */
 export function packSharedPrefix(seqs: readonly PrefixedSequence[], padId: number, budget: number): PrefixMicroBatch[] {
   if (!(budget >= 1)) throw new RangeError(`micro-batch token budget must be >= 1, got ${budget}`);
@@ -106,29 +117,62 @@ export function packSharedPrefix(seqs: readonly PrefixedSequence[], padId: numbe
     else groups.set(key, [i]);
   });
   const continuationLength = (i: number) => seqs[i]!.ids.length - split[i]!;
-  const order = [...groups.values()].flatMap((m) =>
-    [...m].sort((a, b) => continuationLength(b) - continuationLength(a) || a - b),
-  );
-  // Greedy, with the padded size of a micro-batch counting at least two prefix columns and two
-  // continuation columns (what the graphs run: the two-block causal attention needs two).
-  const out: number[][] = [];
+  const longestFirst = (a: number, b: number) => continuationLength(b) - continuationLength(a) || a - b;
+  // The padded size of a micro-batch grown one sequence at a time, counting at least two prefix columns
+  // and two continuation columns (what the graphs run: the two-block causal attention needs two).
+  const grower = () => {
+    const prefixes = new Set<string>();
+    let [P, T, B] = [2, 2, 0];
+    return {
+      sizeWith(i: number): number {
+        const Q1 = prefixes.size + (prefixes.has(keys[i]!) ? 0 : 1);
+        return Q1 * Math.max(P, split[i]!) + (B + 1) * Math.max(T, continuationLength(i));
+      },
+      add(i: number): void {
+        prefixes.add(keys[i]!);
+        [P, T, B] = [Math.max(P, split[i]!), Math.max(T, continuationLength(i)), B + 1];
+      },
+    };
+  };
+  const byGroup: number[][] = [];
+  let groupCost = 0;
   let current: number[] = [];
-  let prefixes = new Set<string>();
-  let [P, T] = [2, 2];
-  for (const i of order) {
-    const [P1, T1] = [Math.max(P, split[i]!), Math.max(T, continuationLength(i))];
-    const Q1 = prefixes.size + (prefixes.has(keys[i]!) ? 0 : 1);
-    if (current.length > 0 && Q1 * P1 + (current.length + 1) * T1 > budget) {
-      out.push(current);
-      current = [];
-      prefixes = new Set();
-      [P, T] = [2, 2];
+  let g = grower();
+  let size = 0;
+  for (const i of [...groups.values()].flatMap((m) => [...m].sort(longestFirst))) {
+    const next = g.sizeWith(i);
+    if (current.length > 0 && next > budget) {
+      byGroup.push(current);
+      groupCost += size + MICRO_BATCH_RUN_TOKENS;
+      [current, g] = [[], grower()];
     }
+    size = g.sizeWith(i);
+    g.add(i);
     current.push(i);
-    prefixes.add(keys[i]!);
-    [P, T] = [Math.max(P, split[i]!), Math.max(T, continuationLength(i))];
   }
-  if (current.length > 0) out.push(current);
+  if (current.length > 0) {
+    byGroup.push(current);
+    groupCost += size + MICRO_BATCH_RUN_TOKENS;
+  }
+  // By length: best[j] is the least cost of cutting the first j sequences of the order into runs.
+  const order = seqs.map((_, i) => i).sort(longestFirst);
+  const n = order.length;
+  const best = new Float64Array(n + 1).fill(Infinity);
+  const cut = new Int32Array(n + 1);
+  best[0] = 0;
+  for (let a = 0; a < n; a++) {
+    const run = grower();
+    for (let b = a; b < n; b++) {
+      const runSize = run.sizeWith(order[b]!);
+      if (b > a && runSize > budget) break;
+      run.add(order[b]!);
+      const cost = best[a]! + runSize + MICRO_BATCH_RUN_TOKENS;
+      if (cost < best[b + 1]!) [best[b + 1], cut[b + 1]] = [cost, a];
+    }
+  }
+  const byLength: number[][] = [];
+  for (let j = n; j > 0; j = cut[j]!) byLength.unshift(order.slice(cut[j]!, j));
+  const out = best[n]! < groupCost ? byLength : byGroup;
   return out.map((rows) => {
     const rowOf = new Map<string, number>();
     const prefixes: (readonly number[])[] = [];

@@ -293,6 +293,41 @@ describe('shared-prefix micro-batches', () => {
     expect(packSharedPrefix(seqs, 0, 1).map((b) => b.rows)).toEqual([[2], [0], [1], [3]]);
   });
 
+  it('packs by continuation length when a few long continuations would pad the rest', () => {
+    // Two prompts (2 tokens each), each with one 20-token continuation and three of 2 tokens; budget 100.
+    // By group: [A's four] (1 x 2 + 4 x 20 = 82), then [B's four] (82): 164 tokens in 2 runs. By length:
+    // [the two long] (2 x 2 + 2 x 20 = 44), [the six short] (2 x 2 + 6 x 2 = 16): 60 tokens in 2 runs.
+    const seq = (p: number, n: number) => ({ ids: [p, p, ...Array.from({ length: n }, (_, t) => 10 + t)], prefix: 2 });
+    const seqs = [seq(1, 20), seq(1, 2), seq(1, 2), seq(1, 2), seq(2, 20), seq(2, 2), seq(2, 2), seq(2, 2)];
+    const micros = packSharedPrefix(seqs, 0, 100);
+    expect(micros.map((m) => m.rows)).toEqual([
+      [0, 4],
+      [1, 2, 3, 5, 6, 7],
+    ]);
+    expect(micros.map((m) => m.tokens)).toEqual([44, 16]);
+    expect(Array.from(micros[1]!.batch.prefixIndex)).toEqual([0n, 0n, 0n, 1n, 1n, 1n]);
+    // With room for everything, one run (2 x 2 + 8 x 20 = 164) beats two: by group, as before.
+    expect(packSharedPrefix(seqs, 0, 1000).map((m) => m.rows)).toEqual([[0, 1, 2, 3, 4, 5, 6, 7]]);
+  });
+
+  it('packs every sequence exactly once, each micro-batch within the budget unless alone', () => {
+    const rng = new Rng(5);
+    for (let trial = 0; trial < 50; trial++) {
+      const seqs = Array.from({ length: 1 + Math.floor(rng.uniform() * 40) }, () => {
+        const p = Math.floor(rng.uniform() * 4);
+        const n = 1 + Math.floor(rng.uniform() ** 3 * 60);
+        return {
+          ids: [...Array.from({ length: 3 + p }, () => p), ...Array.from({ length: n }, () => 9)],
+          prefix: 3 + p,
+        };
+      });
+      const budget = 20 + Math.floor(rng.uniform() * 400);
+      const micros = packSharedPrefix(seqs, 0, budget);
+      expect(micros.flatMap((m) => m.rows).sort((a, b) => a - b)).toEqual(seqs.map((_, i) => i));
+      for (const m of micros) if (m.rows.length > 1) expect(m.tokens).toBeLessThanOrEqual(budget);
+    }
+  });
+
   it('refuses dynamic NTK RoPE, which scales a prompt by its whole sequence', () => {
     const c: ModelConfig = { ...SMALL_QWEN3, maxPositionEmbeddings: 8, ropeScaling: { type: 'dynamic', factor: 2 } };
     expect(() => buildSharedPrefixTrainGraph(c)).toThrow(/dynamic NTK/);
