@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { readFile, realpath } from 'node:fs/promises';
 import { availableParallelism, hostname } from 'node:os';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import ort from 'onnxruntime-node';
@@ -38,6 +38,29 @@ export async function gitState(): Promise<Provenance['git']> {
   }
 }
 
+/**
+ * What the running code was built from: dist/build-info.json under `packageDir`, when `codeUrl` (this
+ * module's) lies in dist/; null when it runs from the sources (ts-jest, tsx) or the file is missing.
+ */
+export async function buildState(codeUrl = import.meta.url, packageDir = PACKAGE_DIR): Promise<Provenance['build']> {
+  if (!fileURLToPath(codeUrl).includes(`${sep}dist${sep}`)) return null;
+  try {
+    const info = JSON.parse(await readFile(join(packageDir, 'dist', 'build-info.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    if (!(typeof info.commit === 'string' || info.commit === null) || typeof info.dirty !== 'boolean') return null;
+    return { commit: info.commit, dirty: info.dirty };
+  } catch {
+    return null;
+  }
+}
+
+/** Whether the code that runs was built from another commit than the checkout's HEAD (a pull or merge without `npm run build`). */
+export function staleBuild(p: Pick<Provenance, 'git' | 'build'>): boolean {
+  return !!(p.git && p.build?.commit && p.build.commit !== p.git.commit);
+}
+
 async function packageVersion(): Promise<string | null> {
   try {
     const pkg = JSON.parse(await readFile(join(PACKAGE_DIR, 'package.json'), 'utf8')) as { version?: unknown };
@@ -58,6 +81,7 @@ export async function collectProvenance(
   };
   return {
     git: await gitState(),
+    build: await buildState(),
     tsallis_run: await packageVersion(),
     node: process.version,
     onnxruntime: ort.env?.versions?.node ?? null,
@@ -72,7 +96,10 @@ export async function collectProvenance(
 
 /** One line for the log: "commit abc1234 (dirty), tsallis-run 0.1.0, node v20..., ...". */
 export function provenanceLine(p: Provenance): string {
-  const commit = p.git ? `commit ${p.git.commit.slice(0, 12)}${p.git.dirty ? ' (dirty)' : ''}` : 'no git commit';
+  const built = staleBuild(p) ? `, built from ${p.build!.commit!.slice(0, 12)}` : '';
+  const commit = p.git
+    ? `commit ${p.git.commit.slice(0, 12)}${p.git.dirty ? ' (dirty)' : ''}${built}`
+    : 'no git commit';
   const job = p.slurm_job_id
     ? `, slurm job ${p.slurm_job_id}${p.slurm_array_task_id ? ` (array task ${p.slurm_array_task_id})` : ''}`
     : '';

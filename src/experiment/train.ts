@@ -43,7 +43,7 @@ import { evalSettingsOf, evaluateRecords } from './eval/evaluate.js';
 import { evalSummaryOf } from './eval/summary.js';
 import { createRunLogger } from './logging.js';
 import { evalProgress, ProgressBar } from './progress.js';
-import { collectProvenance, provenanceLine } from './provenance.js';
+import { collectProvenance, provenanceLine, staleBuild } from './provenance.js';
 import { renumberLegacyRun } from './renumber-run.js';
 import { appendRolloutLog, rolloutLogRows, truncateRolloutLogAfterStep } from './rollout-log.js';
 import { acquireRunLock } from './run-lock.js';
@@ -251,6 +251,10 @@ async function openRun(s: RunSession): Promise<OpenRun> {
   const best = loaded?.state.best ?? null;
   const provenance = await collectProvenance(config, new Date(performance.timeOrigin + s.t0));
   log.info({ provenance }, provenanceLine(provenance));
+  if (staleBuild(provenance))
+    log.warn(
+      `the code running (dist/) was built from commit ${provenance.build!.commit!.slice(0, 12)}, not the checkout's ${provenance.git!.commit.slice(0, 12)}: \`npm run build\` rebuilds it`,
+    );
   logStart(s, itemCount, ck);
   const metricsCsv = await openMetricsCsv(paths);
   const validationCsv = await openValidationCsv(paths);

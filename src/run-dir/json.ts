@@ -49,6 +49,11 @@ export type EvalSummary = z.infer<typeof evalSummarySchema>;
 export const provenanceSchema = z.object({
   /** HEAD of the tsallis-run repository and whether tracked files differed from it; null outside a git checkout (an npm install). */
   git: z.object({ commit: z.string(), dirty: z.boolean() }).nullable(),
+  /**
+   * The commit the running code (dist/) was built from (dist/build-info.json, written by `npm run build`);
+   * null when the code ran from the sources or the file is missing; absent in files of earlier versions.
+   */
+  build: z.object({ commit: z.string().nullable(), dirty: z.boolean() }).nullable().optional(),
   tsallis_run: z.string().nullable(),
   node: z.string(),
   onnxruntime: z.string().nullable(),

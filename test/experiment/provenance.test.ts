@@ -1,11 +1,13 @@
 /** summary.json and log.jsonl record the commit, versions, device, host, times and Slurm job of a run. */
 import { execFileSync } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { readRunSummary, runSummarySchema } from '../../src/run-dir/json.js';
 import { runPaths } from '../../src/run-dir/paths.js';
-import { collectProvenance } from '../../src/experiment/provenance.js';
+import { buildState, collectProvenance, provenanceLine, staleBuild } from '../../src/experiment/provenance.js';
 import { runTraining } from '../../src/experiment/train.js';
 import { scratchWithModel, testConfig, type Scratch } from './helpers.js';
 
@@ -78,5 +80,36 @@ describe('provenance', () => {
     });
     const none = await collectProvenance({ device: 'cpu', threads: 0 }, new Date(0), {});
     expect(none.slurm_job_id).toBeUndefined();
+  });
+
+  it('names the commit the running code was built from, and flags a build older than the checkout', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tsallis-build-info-'));
+    try {
+      await mkdir(join(dir, 'dist', 'experiment'), { recursive: true });
+      const inDist = pathToFileURL(join(dir, 'dist', 'experiment', 'provenance.js')).href;
+      const inSrc = pathToFileURL(join(dir, 'src', 'experiment', 'provenance.ts')).href;
+      expect(await buildState(inDist, dir)).toBeNull(); // no build-info.json
+      // The script npm run build runs writes this checkout's HEAD.
+      execFileSync('node', ['data-scripts/build-info.mjs', join(dir, 'dist', 'build-info.json')]);
+      const head = git('rev-parse', 'HEAD');
+      expect(await buildState(inDist, dir)).toEqual({
+        commit: head,
+        dirty: git('status', '--porcelain', '--untracked-files=no') !== '',
+      });
+      expect(await buildState(inSrc, dir)).toBeNull(); // running from the sources: nothing was built
+      await writeFile(join(dir, 'dist', 'build-info.json'), '{"commit": 3}');
+      expect(await buildState(inDist, dir)).toBeNull();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    const p = await collectProvenance({ device: 'cpu', threads: 0 }, new Date(0), {});
+    const git1 = { commit: 'a'.repeat(40), dirty: false };
+    expect(staleBuild({ git: git1, build: { commit: 'a'.repeat(40), dirty: false } })).toBe(false);
+    expect(staleBuild({ git: git1, build: null })).toBe(false);
+    expect(staleBuild({ git: git1, build: { commit: 'b'.repeat(40), dirty: false } })).toBe(true);
+    expect(provenanceLine({ ...p, git: git1, build: { commit: 'b'.repeat(40), dirty: false } })).toContain(
+      `commit ${'a'.repeat(12)}, built from ${'b'.repeat(12)}`,
+    );
+    expect(provenanceLine({ ...p, git: git1, build: null })).not.toContain('built from');
   });
 });
