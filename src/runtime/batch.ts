@@ -120,17 +120,29 @@ export function packSharedPrefix(seqs: readonly PrefixedSequence[], padId: numbe
   const longestFirst = (a: number, b: number) => continuationLength(b) - continuationLength(a) || a - b;
   // The padded size of a micro-batch grown one sequence at a time, counting at least two prefix columns
   // and two continuation columns (what the graphs run: the two-block causal attention needs two).
+  const groupOf = new Int32Array(seqs.length);
+  [...groups.values()].forEach((members, g) => {
+    for (const i of members) groupOf[i] = g;
+  });
+  // The grower that last saw each group: growers are used one at a time, so a stamp marks membership.
+  const seenIn = new Int32Array(groups.size).fill(-1);
+  let growers = 0;
   const grower = () => {
-    const prefixes = new Set<string>();
-    let [P, T, B] = [2, 2, 0];
+    const id = growers++;
+    let [Q, P, T, B] = [0, 2, 2, 0];
     return {
       sizeWith(i: number): number {
-        const Q1 = prefixes.size + (prefixes.has(keys[i]!) ? 0 : 1);
+        const Q1 = Q + (seenIn[groupOf[i]!] === id ? 0 : 1);
         return Q1 * Math.max(P, split[i]!) + (B + 1) * Math.max(T, continuationLength(i));
       },
       add(i: number): void {
-        prefixes.add(keys[i]!);
-        [P, T, B] = [Math.max(P, split[i]!), Math.max(T, continuationLength(i)), B + 1];
+        if (seenIn[groupOf[i]!] !== id) {
+          seenIn[groupOf[i]!] = id;
+          Q++;
+        }
+        P = Math.max(P, split[i]!);
+        T = Math.max(T, continuationLength(i));
+        B++;
       },
     };
   };
