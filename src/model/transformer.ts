@@ -13,7 +13,7 @@
 import type { DType, Graph, Value } from '../onnx/graph.js';
 import * as op from '../onnx/ops.js';
 import type { ModelConfig } from './config.js';
-import type { CausalAttention, ContinuationAttention, Kernels } from './kernels.js';
+import type { CausalAttention, ContinuationAttention, Kernels, KeysValues } from './kernels.js';
 import { dynamicNtkExponents, ropeFrequencies } from './rope.js';
 
 export type ParamValues = ReadonlyMap<string, Value>;
@@ -145,7 +145,7 @@ export function sharedPrefixDecoder(c: ModelConfig, p: ParamValues, kernels: Ker
       h = layerOutput(c, kernels, w, layer, h, op.concat([prefix.output, own], 0));
     } else {
       // Nothing reads the prefix tokens' last outputs: the last layer needs only their keys and values.
-      const prefix = { keysT: op.transpose(kPrefix, [0, 2, 3, 1]), values: op.transpose(vPrefix, [0, 2, 1, 3]) };
+      const prefix = headMajor(kPrefix, vPrefix);
       const own = continuationAttention(c, qOwn, kOwn, vOwn, prefix, ofRow, attendContinuation);
       const outs = [0, 1].map(() => ({ dtype, shape: ['?', c.hiddenSize] }));
       h = layerOutput(c, kernels, w, layer, op.apply('Split', [h, sizes], { axis: 0 }, outs)[1]!, own);
@@ -325,6 +325,11 @@ function layerOutput(c: ModelConfig, kernels: Kernels, w: Weights, layer: string
   return op.add(h1, linear(mlp, w(`${layer}.mlp.down_proj.weight`), undefined, `${layer}.down_proj`));
 }
 
+/** Keys and values [B, T, Hkv, hd] in the layout attention reads: keys transposed [B, Hkv, hd, T], values [B, Hkv, T, hd]. */
+function headMajor(k: Value, v: Value): KeysValues {
+  return { keysT: op.transpose(k, [0, 2, 3, 1]), values: op.transpose(v, [0, 2, 1, 3]) };
+}
+
 /**
  * Grouped-query attention without repeating K/V: the G = numHeads / numKvHeads query heads that share
  * a KV head are stacked along the query axis (head-major), so one batched MatMul per KV head serves
@@ -342,8 +347,7 @@ function groupedAttention(
   // q is already scaled by 1/sqrt(hd) (its RoPE tables).
   const byGroup = op.reshape(q, [0, 0, kvHeads, groups, hd], ['B', 'T', kvHeads, groups, hd]);
   const stacked = op.reshape(op.transpose(byGroup, [0, 2, 3, 1, 4]), [0, 0, -1, hd], ['B', kvHeads, 'G*T', hd]);
-  const keysT = op.transpose(k, [0, 2, 3, 1]); // [B, Hkv, hd, T]
-  const values = op.transpose(v, [0, 2, 1, 3]); // [B, Hkv, T, hd]
+  const { keysT, values } = headMajor(k, v);
   const out = op.reshape(attend(stacked, keysT, values), [0, 0, groups, -1, hd], ['B', kvHeads, groups, 'T', hd]);
   const output = op.reshape(op.transpose(out, [0, 3, 1, 2, 4]), [-1, c.numHeads * hd], ['N', c.numHeads * hd]);
   return { output, keysT, values };
@@ -366,7 +370,7 @@ function continuationAttention(
   const [kvHeads, groups, hd] = [c.numKvHeads, c.numHeads / c.numKvHeads, c.headDim];
   const byGroup = op.reshape(q, [0, 0, kvHeads, groups, hd], ['B', 'T', kvHeads, groups, hd]);
   const stacked = op.reshape(op.transpose(byGroup, [0, 2, 3, 1, 4]), [0, 0, -1, hd], ['B', kvHeads, 'G*T', hd]);
-  const own = { keysT: op.transpose(k, [0, 2, 3, 1]), values: op.transpose(v, [0, 2, 1, 3]) };
+  const own = headMajor(k, v);
   const rows = { keysT: ofRow(prefix.keysT), values: ofRow(prefix.values) };
   const out = op.reshape(attend(stacked, rows, own), [0, 0, groups, -1, hd], ['B', kvHeads, groups, 'T', hd]);
   return op.reshape(op.transpose(out, [0, 3, 1, 2, 4]), [-1, c.numHeads * hd], ['N', c.numHeads * hd]);
