@@ -91,7 +91,7 @@ export interface PrefixMicroBatch {
  * A micro-batch's fixed cost in the token units of packSharedPrefix: a run of the tiny preset's train
  * graph spends about 25 ms in per-node overhead whatever its size, about as long as 400 tokens take.
  */
-export const MICRO_BATCH_RUN_TOKENS = 512;
+const MICRO_BATCH_RUN_TOKENS = 512;
 
 /**
  * Packing for the shared-prefix graphs: sequences that start with the same `prefix` tokens share one
@@ -109,23 +109,25 @@ export const MICRO_BATCH_RUN_TOKENS = 512;
 export function packSharedPrefix(seqs: readonly PrefixedSequence[], padId: number, budget: number): PrefixMicroBatch[] {
   if (!(budget >= 1)) throw new RangeError(`micro-batch token budget must be >= 1, got ${budget}`);
   const split = seqs.map((s) => Math.min(Math.max(s.prefix, 0), s.ids.length - 1));
-  const keys = seqs.map((s, i) => s.ids.slice(0, split[i]).join(','));
-  const groups = new Map<string, number[]>();
-  keys.forEach((key, i) => {
-    const members = groups.get(key);
-    if (members) members.push(i);
-    else groups.set(key, [i]);
+  // Sequences with the same prefix tokens form a group, numbered in order of first appearance.
+  const groupIndex = new Map<string, number>();
+  const members: number[][] = [];
+  const groupOf = Int32Array.from(seqs, (s, i) => {
+    const key = s.ids.slice(0, split[i]).join(',');
+    let g = groupIndex.get(key);
+    if (g === undefined) {
+      g = members.push([]) - 1;
+      groupIndex.set(key, g);
+    }
+    members[g]!.push(i);
+    return g;
   });
   const continuationLength = (i: number) => seqs[i]!.ids.length - split[i]!;
   const longestFirst = (a: number, b: number) => continuationLength(b) - continuationLength(a) || a - b;
   // The padded size of a micro-batch grown one sequence at a time, counting at least two prefix columns
   // and two continuation columns (what the graphs run: the two-block causal attention needs two).
-  const groupOf = new Int32Array(seqs.length);
-  [...groups.values()].forEach((members, g) => {
-    for (const i of members) groupOf[i] = g;
-  });
   // The grower that last saw each group: growers are used one at a time, so a stamp marks membership.
-  const seenIn = new Int32Array(groups.size).fill(-1);
+  const seenIn = new Int32Array(members.length).fill(-1);
   let growers = 0;
   const grower = () => {
     const id = growers++;
@@ -151,14 +153,15 @@ export function packSharedPrefix(seqs: readonly PrefixedSequence[], padId: numbe
   let current: number[] = [];
   let g = grower();
   let size = 0;
-  for (const i of [...groups.values()].flatMap((m) => [...m].sort(longestFirst))) {
-    const next = g.sizeWith(i);
+  for (const i of members.flatMap((m) => [...m].sort(longestFirst))) {
+    let next = g.sizeWith(i);
     if (current.length > 0 && next > budget) {
       byGroup.push(current);
       groupCost += size + MICRO_BATCH_RUN_TOKENS;
       [current, g] = [[], grower()];
+      next = g.sizeWith(i);
     }
-    size = g.sizeWith(i);
+    size = next;
     g.add(i);
     current.push(i);
   }
@@ -186,14 +189,14 @@ export function packSharedPrefix(seqs: readonly PrefixedSequence[], padId: numbe
   for (let j = n; j > 0; j = cut[j]!) byLength.unshift(order.slice(cut[j]!, j));
   const out = best[n]! < groupCost ? byLength : byGroup;
   return out.map((rows) => {
-    const rowOf = new Map<string, number>();
+    const rowOf = new Map<number, number>(); // group -> its prefix row in this micro-batch
     const prefixes: (readonly number[])[] = [];
     const prefixIndex = new BigInt64Array(rows.length);
     rows.forEach((i, r) => {
-      let q = rowOf.get(keys[i]!);
+      let q = rowOf.get(groupOf[i]!);
       if (q === undefined) {
         q = prefixes.push(seqs[i]!.ids.slice(0, split[i])) - 1;
-        rowOf.set(keys[i]!, q);
+        rowOf.set(groupOf[i]!, q);
       }
       prefixIndex[r] = BigInt(q);
     });

@@ -23,7 +23,7 @@ import { buildGenerateGraph, type SamplingMode } from './generate-graph.js';
 export type WeightArray = Float32Array | Float64Array;
 
 /** The least weight bytes for which generation embeds the weights by default (PolicyOptions.embedGenerateWeights). */
-export const EMBED_MIN_BYTES = 16e6;
+const EMBED_MIN_BYTES = 16e6;
 
 export interface PolicyOptions {
   device?: Device;
