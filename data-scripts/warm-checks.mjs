@@ -9,12 +9,12 @@
 // Usage: node data-scripts/warm-checks.mjs [RUNS_DIR]   (default results/mini/warm/runs; reads the runs with the
 // report's own reader in dist/, so `npm run build` first). Markdown on stdout.
 import { collectRuns } from '../dist/report/runs.js';
+import { seedStats } from '../dist/report/stats.js';
 import { compareRuns, compareTasks } from '../dist/report/tables.js';
 
 const runsDir = process.argv[2] ?? 'results/mini/warm/runs';
-const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const sd = (xs) => (xs.length > 1 ? Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1)) : NaN);
-const f2 = (x) => (Number.isNaN(x) ? '-' : x.toFixed(2));
+const mean = (xs) => seedStats(xs)?.mean ?? Number.NaN;
+const f2 = (x) => (x === null || Number.isNaN(x) ? '-' : x.toFixed(2));
 
 const runs = (await collectRuns([runsDir])).filter((r) => r.status === 'finished' && r.start === 'warm');
 runs.sort((a, b) => compareTasks(a.task, b.task) || compareRuns(a, b) || (a.seed ?? 0) - (b.seed ?? 0));
@@ -32,20 +32,21 @@ const trained = runs.filter((r) => r.method !== 'base');
 const lines = [
   `Warm rows (${trained.length} of 72 runs finished, ${[...base.values()].flat().length} base rows; test p@1, %):`,
   '',
-  '| task | cell | n | mean | sd | base | mean - base | check 1 (>= base - 3) | check 2 (<= base + 5) |',
-  '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  '| task | cell | n | mean | sd | 95% interval | base | mean - base | check 1 (>= base - 3) | check 2 (<= base + 5) |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
 ];
 let fails1 = 0,
   fails2 = 0;
 for (const c of cells.values()) {
   const b = base.has(c.task) ? mean(base.get(c.task)) : NaN;
-  const m = mean(c.p1);
+  const st = seedStats(c.p1);
+  const m = st.mean;
   const ok1 = m >= b - 3,
     ok2 = m <= b + 5;
   fails1 += ok1 ? 0 : 1;
   fails2 += ok2 ? 0 : 1;
   lines.push(
-    `| ${c.task} | ${c.label} | ${c.p1.length} | ${f2(m)} | ${f2(sd(c.p1))} | ${f2(b)} | ${f2(m - b)} | ${ok1 ? 'yes' : 'NO'} | ${ok2 ? 'yes' : 'NO'} |`,
+    `| ${c.task} | ${c.label} | ${st.n} | ${f2(m)} | ${f2(st.sd)} | ${st.ci95Low === null ? '-' : `${f2(st.ci95Low)} to ${f2(st.ci95High)}`} | ${f2(b)} | ${f2(m - b)} | ${ok1 ? 'yes' : 'NO'} | ${ok2 ? 'yes' : 'NO'} |`,
   );
 }
 lines.push('');
