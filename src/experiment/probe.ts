@@ -122,7 +122,7 @@ export async function runProbe(config: Config, options: ProbeOptions): Promise<P
       for (let from = 0; from < Q; from += perStep) {
         const items = questions.slice(from, from + perStep);
         const timer = new PhaseTimer();
-        const sampled = await sampleRollouts(ctx, items, timer);
+        const sampled = await sampleRollouts(ctx, items, timer, ctx.cachedScoring === true && policy.sharesPrefixes);
         sampled.rewards.forEach((rs, g) => {
           const s = rs.reduce((a, b) => a + b, 0);
           successes += s;

@@ -30,9 +30,42 @@ export async function generate(
   padId = 0,
   chunk?: number,
 ): Promise<Rollout[]> {
-  if (prompts.length === 0) return [];
+  return (await run(policy, prompts, o, padId, chunk, false)).rollouts;
+}
+
+/**
+ * The KV cache a generate call left: the inputs of the cached score graph (cached-score-graph.ts) that
+ * generation fixes, and each prompt's real (unpadded) length, where its rows' positions start.
+ */
+export interface GenerationCache {
+  feeds: Record<string, ort.Tensor>;
+  promptLengths: number[];
+  /** Decode steps run: the cache's positions per row. */
+  steps: number;
+}
+
+/** generate, also returning the KV cache after the last step (for scoring continuations of the rollouts). */
+export async function generateWithCache(
+  policy: Policy,
+  prompts: readonly (readonly number[])[],
+  o: GenerateOptions,
+  padId = 0,
+  chunk?: number,
+): Promise<{ rollouts: Rollout[]; cache?: GenerationCache }> {
+  return run(policy, prompts, o, padId, chunk, true);
+}
+
+async function run(
+  policy: Policy,
+  prompts: readonly (readonly number[])[],
+  o: GenerateOptions,
+  padId: number,
+  chunk: number | undefined,
+  keepCache: boolean,
+): Promise<{ rollouts: Rollout[]; cache?: GenerationCache }> {
+  if (prompts.length === 0) return { rollouts: [] };
   const mode = samplingMode(o);
-  const session = await policy.generateSession(mode);
+  const session = await policy.generateSession(mode, keepCache);
   const M = o.samplesPerPrompt;
   const BM = prompts.length * M;
   const rng = new Rng(o.seed);
@@ -100,7 +133,13 @@ export async function generate(
       thinkingForced: state.thinkingForced,
     });
   }
-  return rollouts;
+  if (!keepCache) return { rollouts };
+  const cache: Record<string, ort.Tensor> = { prompt_mask: feeds.prompt_mask!, row_prompt: feeds.row_prompt! };
+  for (let i = 0; i < policy.config.numLayers; i++)
+    for (const name of [`prompt_keys_t_${i}`, `prompt_values_${i}`, `keys_t_${i}`, `values_${i}`])
+      cache[name] = out[name]!;
+  const promptLengths = prompts.map((p) => p.length);
+  return { rollouts, cache: { feeds: cache, promptLengths, steps } };
 }
 
 /**
