@@ -24,7 +24,7 @@ import {
   type GroupSignal,
 } from '../objectives/algorithm.js';
 import { aggregate, type Aggregation } from '../objectives/coefficients.js';
-import { generate, generateWithCache, type GenerationCache } from '../runtime/generate.js';
+import { generate, generateWithCache, generationCacheBytes, type GenerationCache } from '../runtime/generate.js';
 import { clipGradients, type Optimizer } from '../runtime/optimizer.js';
 import type { Policy } from '../runtime/policy.js';
 import type { GenerateOptions, Rollout, StopTokens } from '../runtime/rollout.js';
@@ -167,12 +167,19 @@ export async function sampleRollouts(
   return { rollouts, completions, answers, rewards, cache };
 }
 
-/** Whether a step keeps the generation's KV cache to score answers against it. */
-export function keepsCache(ctx: Pick<StepContext, 'algorithm' | 'cachedScoring' | 'policy'>): boolean {
+/** The most bytes of generated keys and values a step keeps past generation; beyond it answers are scored teacher-forced. */
+export const CACHE_KEEP_MAX_BYTES = 2 ** 30;
+
+/**
+ * Whether sampling `questions` questions keeps the generation's KV cache to score answers against it
+ * (train.cached_scoring): where the model allows, and where the cache stays within CACHE_KEEP_MAX_BYTES,
+ * since returning it from the runtime holds a second copy for a moment.
+ */
+export function keepsCache(ctx: Pick<StepContext, 'cachedScoring' | 'policy' | 'rollout'>, questions: number): boolean {
+  if (ctx.cachedScoring !== true || !ctx.policy.sharesPrefixes) return false;
+  const rows = questions * ctx.rollout.samplesPerPrompt;
   return (
-    ALGORITHMS[ctx.algorithm.name].signal === 'answer-log-likelihood' &&
-    ctx.cachedScoring === true &&
-    ctx.policy.sharesPrefixes
+    generationCacheBytes(ctx.policy.config, rows, ctx.rollout.maxNewTokens, ctx.policy.dtype) <= CACHE_KEEP_MAX_BYTES
   );
 }
 
@@ -268,7 +275,8 @@ export async function trainingStep(ctx: StepContext, step: number, items: readon
   const done = step - 1;
   const timer = new PhaseTimer();
   const row = ALGORITHMS[ctx.algorithm.name];
-  const sampled = row.signal === 'none' ? undefined : await sampleRollouts(ctx, items, timer, keepsCache(ctx));
+  const keepCache = row.signal === 'answer-log-likelihood' && keepsCache(ctx, items.length);
+  const sampled = row.signal === 'none' ? undefined : await sampleRollouts(ctx, items, timer, keepCache);
   const { groups, diagnostics, logW: rolloutLogW } = await stepCoefficients(ctx, done, items, sampled, timer);
 
   const sequences: TrainingSequence[] = groups.flatMap((g) => [...g.sequences]);

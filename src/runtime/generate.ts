@@ -4,6 +4,8 @@
  * replaying the rollout rules on the tokens.
  */
 import type ort from 'onnxruntime-node';
+import type { ModelConfig } from '../model/config.js';
+import type { DType } from '../onnx/graph.js';
 import { Rng } from '../util/rng.js';
 import { padBatch } from './batch.js';
 import type { SamplingMode } from './generate-graph.js';
@@ -42,6 +44,17 @@ export interface GenerationCache {
   promptLengths: number[];
   /** Decode steps run: the cache's positions per row. */
   steps: number;
+}
+
+/** The bytes of the keys and values generateWithCache returns for `rows` rows of up to `maxNewTokens` generated tokens (the prompt level aside). */
+export function generationCacheBytes(
+  c: ModelConfig,
+  rows: number,
+  maxNewTokens: number,
+  dtype: DType,
+): number {
+  const bytes = { float64: 8, float32: 4 } as Record<DType, number>;
+  return 2 * c.numLayers * rows * c.numKvHeads * c.headDim * maxNewTokens * (bytes[dtype] ?? 2);
 }
 
 /** generate, also returning the KV cache after the last step (for scoring continuations of the rollouts). */

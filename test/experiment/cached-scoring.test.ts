@@ -5,7 +5,8 @@
 import { join } from 'node:path';
 import type { Config } from '../../src/config/schema.js';
 import { createStepContext, loadRunInputs, trainItems } from '../../src/experiment/run-inputs.js';
-import { keepsCache, trainingStep, type StepResult } from '../../src/experiment/step.js';
+import { CACHE_KEEP_MAX_BYTES, keepsCache, trainingStep, type StepResult } from '../../src/experiment/step.js';
+import { generationCacheBytes } from '../../src/runtime/generate.js';
 import { RandomStreams } from '../../src/experiment/streams.js';
 import { scratchWithModel, testConfig, type Scratch } from './helpers.js';
 
@@ -30,7 +31,7 @@ async function step(algorithm: string, cached: boolean) {
   const inputs = await loadRunInputs(c);
   const weights = new Map([...inputs.start.weights].map(([k, v]) => [k, Float32Array.from(v)]));
   const ctx = createStepContext(c, inputs, weights, RandomStreams.fromSeed(c.seed));
-  expect(keepsCache(ctx)).toBe(cached);
+  expect(keepsCache(ctx, 2)).toBe(cached);
   const before = new Map([...weights].map(([k, v]) => [k, Float32Array.from(v)]));
   const { item } = trainItems(c, inputs);
   const r = await trainingStep(ctx, 1, [0, 1].map(item));
@@ -72,10 +73,21 @@ describe.each(['garl', 'paft'])('%s: one step with train.cached_scoring on and o
   });
 });
 
-it('GRPO keeps no cache (it scores nothing)', async () => {
+it('GRPO keeps no cache (nothing would drop it); a cache over CACHE_KEEP_MAX_BYTES is not kept', async () => {
   const c = config('grpo', true);
   const inputs = await loadRunInputs(c);
   const ctx = createStepContext(c, inputs, inputs.start.weights, RandomStreams.fromSeed(c.seed));
-  expect(keepsCache(ctx)).toBe(false);
+  const { item } = trainItems(c, inputs);
+  const r = await trainingStep(ctx, 1, [0, 1].map(item));
+  expect(r.rollouts!.cache).toBeUndefined();
+  expect(keepsCache(ctx, 2)).toBe(true); // what GARL would keep with the same settings
+  const p = ctx.policy.config;
+  const perQuestion = generationCacheBytes(p, ctx.rollout.samplesPerPrompt, ctx.rollout.maxNewTokens, 'float32');
+  expect(perQuestion).toBe(
+    2 * p.numLayers * ctx.rollout.samplesPerPrompt * p.numKvHeads * p.headDim * ctx.rollout.maxNewTokens * 4,
+  );
+  const most = Math.floor(CACHE_KEEP_MAX_BYTES / perQuestion);
+  expect(keepsCache(ctx, most)).toBe(true);
+  expect(keepsCache(ctx, most + 1)).toBe(false);
   await ctx.policy.release();
 });
