@@ -6,8 +6,9 @@
 // switch on each architecture option (q/k/v bias, untied lm_head, no q/k norm, one KV head per query
 // head, every RoPE scaling type). Then the shared-prefix score and train graphs (each train option) for
 // the same configs and dtypes but dynamic NTK RoPE, which they refuse; they come after the others so
-// that adding them left the earlier lines as they were. A refactor that must not change the graphs
-// keeps every line.
+// that adding them left the earlier lines as they were; after them, for the same configs, the generate
+// graphs that also return their KV cache and the cached score graph that reads it. A refactor that must
+// not change the graphs keeps every line.
 //
 // Usage: npm run build && node data-scripts/graph-hashes.mjs [--dist DIR] [--check FILE] [--only SUBSTRING]
 //   --check FILE  compare against a recorded output (test/fixtures/graph-hashes.txt), print only the verdict and
@@ -36,6 +37,7 @@ const {
   buildSharedPrefixTrainGraph,
 } = await load('runtime/graphs.js');
 const { buildGenerateGraph } = await load('runtime/generate-graph.js');
+const { buildCachedScoreGraph } = await load('runtime/cached-score-graph.js');
 const { PRESET_CONFIGS } = await load('model/presets.js');
 const { randomWeights } = await load('model/init.js');
 const { parameterSpecs } = await load('model/config.js');
@@ -136,6 +138,17 @@ function* variants() {
       yield [`${name}/${dtype}/score-shared-prefix`, () => buildSharedPrefixScoreGraph(c, dtype)];
       for (const [opt, o] of Object.entries(TRAIN_OPTIONS))
         yield [`${name}/${dtype}/train-shared-prefix-${opt}`, () => buildSharedPrefixTrainGraph(c, o, dtype)];
+    }
+  }
+  for (const [name, c] of Object.entries(CONFIGS)) {
+    if (c.ropeScaling?.type === 'dynamic') continue;
+    for (const dtype of DTYPES) {
+      for (const mode of MODES)
+        yield [
+          `${name}/${dtype}/generate-${mode}-keep-cache`,
+          () => buildGenerateGraph(c, mode, dtype, undefined, undefined, true),
+        ];
+      yield [`${name}/${dtype}/cached-score`, () => buildCachedScoreGraph(c, dtype)];
     }
   }
 }

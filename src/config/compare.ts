@@ -16,6 +16,7 @@ export const RESUME_FREE_FIELDS = [
   'train.log_every',
   'train.log_rollouts',
   'train.shared_prompt',
+  'train.cached_scoring',
 ] as const;
 
 /**
@@ -23,7 +24,10 @@ export const RESUME_FREE_FIELDS = [
  * config says now), so that a resumed run stays bit-identical to an uninterrupted one. A run whose
  * config.yaml predates a field ran without it: `absent` is the value that reproduces it.
  */
-export const RUN_KEPT_FIELDS = [{ field: 'train.shared_prompt', absent: false }] as const;
+export const RUN_KEPT_FIELDS = [
+  { field: 'train.shared_prompt', absent: false },
+  { field: 'train.cached_scoring', absent: false },
+] as const;
 
 /** `now` with each RUN_KEPT_FIELDS value taken from `runYaml` (the run's config.yaml, parsed as plain YAML). */
 export function keepRunFields(now: Config, runYaml: unknown): { config: Config; kept: ConfigDifference[] } {

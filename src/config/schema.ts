@@ -368,6 +368,11 @@ const train = z
       .describe(
         "Run each question's prompt once per micro-batch in the train and score graphs, shared by its rollouts' continuations, instead of once per rollout (the same numbers up to float rounding; false: every sequence whole). Not for dynamic NTK RoPE, which always runs whole sequences.",
       ),
+    cached_scoring: flag()
+      .default(true)
+      .describe(
+        "Score GARL's and PAFT's gold answers against the KV cache generation left: only each rollout's close and gold answer run through the model, not its prompt and rationale again (the same log-likelihoods up to float rounding; false: a teacher-forced pass over every whole sequence). Not for dynamic NTK RoPE, which always scores whole sequences.",
+      ),
     eval_every: int(0)
       .default(20)
       .describe(

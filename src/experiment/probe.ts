@@ -33,7 +33,7 @@ import {
   rolloutEntropy,
   type Quantiles,
 } from './stats.js';
-import { answerWeights, sampleRollouts } from './step.js';
+import { answerWeights, keepsCache, sampleRollouts } from './step.js';
 import { RandomStreams } from './streams.js';
 import { PhaseTimer } from './timer.js';
 import { loadRunInputs, rolloutContext } from './run-inputs.js';
@@ -122,7 +122,7 @@ export async function runProbe(config: Config, options: ProbeOptions): Promise<P
       for (let from = 0; from < Q; from += perStep) {
         const items = questions.slice(from, from + perStep);
         const timer = new PhaseTimer();
-        const sampled = await sampleRollouts(ctx, items, timer);
+        const sampled = await sampleRollouts(ctx, items, timer, keepsCache(ctx, items.length));
         sampled.rewards.forEach((rs, g) => {
           const s = rs.reduce((a, b) => a + b, 0);
           successes += s;

@@ -108,7 +108,15 @@ export function rolloutContext(
   streams: RandomStreams,
 ): Pick<
   StepContext,
-  'tokenizer' | 'task' | 'scoring' | 'stop' | 'rollout' | 'microBatchTokens' | 'sharedPrompt' | 'streams'
+  | 'tokenizer'
+  | 'task'
+  | 'scoring'
+  | 'stop'
+  | 'rollout'
+  | 'microBatchTokens'
+  | 'sharedPrompt'
+  | 'cachedScoring'
+  | 'streams'
 > {
   return {
     tokenizer,
@@ -118,6 +126,7 @@ export function rolloutContext(
     rollout: rolloutSettingsOf(config),
     microBatchTokens: config.train.micro_batch_tokens,
     sharedPrompt: config.train.shared_prompt,
+    cachedScoring: config.train.cached_scoring,
     streams,
   };
 }

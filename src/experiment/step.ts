@@ -24,7 +24,7 @@ import {
   type GroupSignal,
 } from '../objectives/algorithm.js';
 import { aggregate, type Aggregation } from '../objectives/coefficients.js';
-import { generate } from '../runtime/generate.js';
+import { generate, generateWithCache, generationCacheBytes, type GenerationCache } from '../runtime/generate.js';
 import { clipGradients, type Optimizer } from '../runtime/optimizer.js';
 import type { Policy } from '../runtime/policy.js';
 import type { GenerateOptions, Rollout, StopTokens } from '../runtime/rollout.js';
@@ -32,7 +32,7 @@ import type { AnswerTask, TaskRecord } from '../tasks/record.js';
 import { defaultScoring, scoreCompletions, type TaskScoring } from '../tasks/reward-choice.js';
 import { accumulateGradients, type GradientResult } from './gradients.js';
 import type { MetricsRow } from '../run-dir/csv.js';
-import { answerLogLikelihoods } from './likelihood.js';
+import { answerLogLikelihoods, cachedAnswerLogLikelihoods } from './likelihood.js';
 import {
   completionSequence,
   sequenceCoefficients,
@@ -93,6 +93,11 @@ export interface StepContext {
    * shared-prefix graphs), where the model allows; absent or false: every sequence whole.
    */
   sharedPrompt?: boolean;
+  /**
+   * Score GARL's and PAFT's gold answers against the generation's KV cache (train.cached_scoring), where
+   * the model allows; absent or false: a teacher-forced pass over every whole sequence.
+   */
+  cachedScoring?: boolean;
 }
 
 /** A step's rollouts, per question (prompt-major), with their extracted answers and rewards. */
@@ -102,6 +107,8 @@ export interface StepRollouts {
   completions: string[][];
   answers: string[][];
   rewards: number[][];
+  /** The generation's KV cache, kept for scoring answers against it (then dropped). */
+  cache?: GenerationCache;
 }
 
 export interface StepResult {
@@ -139,21 +146,41 @@ export async function sampleRollouts(
   ctx: Pick<StepContext, 'policy' | 'rollout' | 'stop' | 'tokenizer' | 'task' | 'scoring' | 'streams'>,
   items: readonly StepItem[],
   timer: PhaseTimer,
+  /** Keep the generation's KV cache in the result (answerWeights scores against it). */
+  keepCache = false,
 ): Promise<StepRollouts> {
   const M = ctx.rollout.samplesPerPrompt;
   const seed = ctx.streams.sampling.nextUint32();
-  const flat = await timer.time('generate', () =>
-    generate(
-      ctx.policy,
-      items.map((it) => it.prompt),
-      { ...ctx.rollout, stop: ctx.stop, seed },
-      ctx.tokenizer.padTokenId,
-    ),
+  const prompts = items.map((it) => it.prompt);
+  const options = { ...ctx.rollout, stop: ctx.stop, seed };
+  const { rollouts: flat, cache } = await timer.time('generate', () =>
+    keepCache
+      ? generateWithCache(ctx.policy, prompts, options, ctx.tokenizer.padTokenId)
+      : generate(ctx.policy, prompts, options, ctx.tokenizer.padTokenId).then((rollouts) => ({
+          rollouts,
+          cache: undefined,
+        })),
   );
   const rollouts = items.map((_, g) => flat.slice(g * M, (g + 1) * M));
   const completions = rollouts.map((group) => group.map((r) => ctx.tokenizer.decode(r.tokens)));
   const { answers, rewards } = await scoreCompletions(ctx.scoring ?? defaultScoring(ctx.task), items, completions);
-  return { rollouts, completions, answers, rewards };
+  return { rollouts, completions, answers, rewards, cache };
+}
+
+/** The most bytes of generated keys and values a step keeps past generation; beyond it answers are scored teacher-forced. */
+export const CACHE_KEEP_MAX_BYTES = 2 ** 30;
+
+/**
+ * Whether sampling `questions` questions keeps the generation's KV cache to score answers against it
+ * (train.cached_scoring): where the model allows, and where the cache stays within CACHE_KEEP_MAX_BYTES,
+ * since returning it from the runtime holds a second copy for a moment.
+ */
+export function keepsCache(ctx: Pick<StepContext, 'cachedScoring' | 'policy' | 'rollout'>, questions: number): boolean {
+  if (ctx.cachedScoring !== true || !ctx.policy.sharesPrefixes) return false;
+  const rows = questions * ctx.rollout.samplesPerPrompt;
+  return (
+    generationCacheBytes(ctx.policy.config, rows, ctx.rollout.maxNewTokens, ctx.policy.dtype) <= CACHE_KEEP_MAX_BYTES
+  );
 }
 
 /**
@@ -215,11 +242,20 @@ export async function answerWeights(
   timer: PhaseTimer,
 ): Promise<{ sequences: TrainingSequence[][]; logW: number[][] }> {
   const sequences = items.map((it, g) => teacherForcedSequences(ctx, it, sampled.rollouts[g]!));
-  const flat = await timer.time('score', () =>
-    answerLogLikelihoods(ctx.policy, sequences.flat(), ctx.tokenizer.padTokenId, ctx.microBatchTokens, {
-      sharedPrompt: ctx.sharedPrompt,
-      tokens: (n) => timer.count('score', n),
-    }),
+  const { cache } = sampled;
+  sampled.cache = undefined; // one use; its memory goes with it
+  const tokens = (n: number) => timer.count('score', n);
+  const flat = await timer.time(
+    'score',
+    async () =>
+      (cache &&
+        (await cachedAnswerLogLikelihoods(ctx.policy, cache, sequences.flat(), ctx.tokenizer.padTokenId, {
+          tokens,
+        }))) ??
+      answerLogLikelihoods(ctx.policy, sequences.flat(), ctx.tokenizer.padTokenId, ctx.microBatchTokens, {
+        sharedPrompt: ctx.sharedPrompt,
+        tokens,
+      }),
   );
   let at = 0;
   const logW = sequences.map((seqs) => {
@@ -239,7 +275,8 @@ export async function trainingStep(ctx: StepContext, step: number, items: readon
   const done = step - 1;
   const timer = new PhaseTimer();
   const row = ALGORITHMS[ctx.algorithm.name];
-  const sampled = row.signal === 'none' ? undefined : await sampleRollouts(ctx, items, timer);
+  const keepCache = row.signal === 'answer-log-likelihood' && keepsCache(ctx, items.length);
+  const sampled = row.signal === 'none' ? undefined : await sampleRollouts(ctx, items, timer, keepCache);
   const { groups, diagnostics, logW: rolloutLogW } = await stepCoefficients(ctx, done, items, sampled, timer);
 
   const sequences: TrainingSequence[] = groups.flatMap((g) => [...g.sequences]);

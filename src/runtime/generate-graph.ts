@@ -15,7 +15,10 @@
  * rollout row; the cache's layout takes the rows as prompt-major, M = BM / P per prompt: row r of
  * prompt floor(r / M)); uniforms [N, BM]; max_new, think_budget, answer_budget, think_end, pad_id, chunk
  * (int64 scalars); temperature, top_p (float scalars); sort_k [1] (int64, filtered mode); eos_ids [E];
- * force_ids [F]. Outputs: tokens, logprobs, sampling_logprobs, each [steps, BM].
+ * force_ids [F]. Outputs: tokens, logprobs, sampling_logprobs, each [steps, BM]; with `keepCache`, also
+ * the cache after the last step (what cached-score-graph.ts reads): per layer i, prompt_keys_t_i
+ * [P, Hkv, hd, Tp] and prompt_values_i [P, Hkv, Tp, hd] (the prefill), and keys_t_i [P, Hkv, M, hd, steps]
+ * and values_i [P, Hkv, M, steps, hd] (row r's emitted tokens at positions 0.. of its row).
  */
 import { Graph, type DType, type Value } from '../onnx/graph.js';
 import * as op from '../onnx/ops.js';
@@ -48,6 +51,7 @@ export function buildGenerateGraph(
   dtype: DType = 'float32',
   stepWeights?: ReadonlyMap<string, Float32Array | Float64Array>,
   kernelsName?: KernelsName,
+  keepCache = false,
 ): BuiltGraph {
   const g = new Graph('generate');
   g.inferenceOnly = true;
@@ -293,6 +297,15 @@ export function buildGenerateGraph(
   g.output(firstSteps(outs[n]!), 'tokens');
   g.output(firstSteps(outs[n + 1]!), 'logprobs');
   g.output(firstSteps(outs[n + 2]!), 'sampling_logprobs');
+  if (keepCache) {
+    const cacheAt = carried.length - cache0.length;
+    prefill.forEach((l, i) => {
+      g.output(l.keysT, `prompt_keys_t_${i}`);
+      g.output(l.values, `prompt_values_${i}`);
+      g.output(outs[cacheAt + 2 * i]!, `keys_t_${i}`);
+      g.output(outs[cacheAt + 2 * i + 1]!, `values_${i}`);
+    });
+  }
   return finish(g);
 }
 

@@ -4,6 +4,8 @@
  * replaying the rollout rules on the tokens.
  */
 import type ort from 'onnxruntime-node';
+import type { ModelConfig } from '../model/config.js';
+import type { DType } from '../onnx/graph.js';
 import { Rng } from '../util/rng.js';
 import { padBatch } from './batch.js';
 import type { SamplingMode } from './generate-graph.js';
@@ -30,9 +32,53 @@ export async function generate(
   padId = 0,
   chunk?: number,
 ): Promise<Rollout[]> {
-  if (prompts.length === 0) return [];
+  return (await run(policy, prompts, o, padId, chunk, false)).rollouts;
+}
+
+/**
+ * The KV cache a generate call left: the inputs of the cached score graph (cached-score-graph.ts) that
+ * generation fixes, and each prompt's real (unpadded) length, where its rows' positions start.
+ */
+export interface GenerationCache {
+  feeds: Record<string, ort.Tensor>;
+  promptLengths: number[];
+  /** Decode steps run: the cache's positions per row. */
+  steps: number;
+}
+
+/** The bytes of the keys and values generateWithCache returns for `rows` rows of up to `maxNewTokens` generated tokens (the prompt level aside). */
+export function generationCacheBytes(
+  c: ModelConfig,
+  rows: number,
+  maxNewTokens: number,
+  dtype: DType,
+): number {
+  const bytes = { float64: 8, float32: 4 } as Record<DType, number>;
+  return 2 * c.numLayers * rows * c.numKvHeads * c.headDim * maxNewTokens * (bytes[dtype] ?? 2);
+}
+
+/** generate, also returning the KV cache after the last step (for scoring continuations of the rollouts). */
+export async function generateWithCache(
+  policy: Policy,
+  prompts: readonly (readonly number[])[],
+  o: GenerateOptions,
+  padId = 0,
+  chunk?: number,
+): Promise<{ rollouts: Rollout[]; cache?: GenerationCache }> {
+  return run(policy, prompts, o, padId, chunk, true);
+}
+
+async function run(
+  policy: Policy,
+  prompts: readonly (readonly number[])[],
+  o: GenerateOptions,
+  padId: number,
+  chunk: number | undefined,
+  keepCache: boolean,
+): Promise<{ rollouts: Rollout[]; cache?: GenerationCache }> {
+  if (prompts.length === 0) return { rollouts: [] };
   const mode = samplingMode(o);
-  const session = await policy.generateSession(mode);
+  const session = await policy.generateSession(mode, keepCache);
   const M = o.samplesPerPrompt;
   const BM = prompts.length * M;
   const rng = new Rng(o.seed);
@@ -100,7 +146,13 @@ export async function generate(
       thinkingForced: state.thinkingForced,
     });
   }
-  return rollouts;
+  if (!keepCache) return { rollouts };
+  const cache: Record<string, ort.Tensor> = { prompt_mask: feeds.prompt_mask!, row_prompt: feeds.row_prompt! };
+  for (let i = 0; i < policy.config.numLayers; i++)
+    for (const name of [`prompt_keys_t_${i}`, `prompt_values_${i}`, `keys_t_${i}`, `values_${i}`])
+      cache[name] = out[name]!;
+  const promptLengths = prompts.map((p) => p.length);
+  return { rollouts, cache: { feeds: cache, promptLengths, steps } };
 }
 
 /**

@@ -18,6 +18,7 @@ import {
   type TrainGraphOptions,
 } from './graphs.js';
 import { createSession, tensor, type Device } from './session.js';
+import { buildCachedScoreGraph } from './cached-score-graph.js';
 import { buildGenerateGraph, type SamplingMode } from './generate-graph.js';
 
 export type WeightArray = Float32Array | Float64Array;
@@ -101,10 +102,11 @@ export class Policy {
    * and a fingerprint of them (a safety net for in-place changes nobody announced), and every generate
    * session holding older weights, of any mode, is released first.
    */
-  async generateSession(mode: SamplingMode): Promise<ort.InferenceSession> {
+  async generateSession(mode: SamplingMode, keepCache = false): Promise<ort.InferenceSession> {
+    const kind = keepCache ? `${mode}+cache` : mode;
     if (!this.embedGenerateWeights)
-      return this.session(`generate:${mode}`, () =>
-        buildGenerateGraph(this.config, mode, this.dtype, undefined, this.kernels),
+      return this.session(`generate:${kind}`, () =>
+        buildGenerateGraph(this.config, mode, this.dtype, undefined, this.kernels, keepCache),
       );
     const version = `${this.weightsVersion}:${weightsFingerprint(this.weights.values())}`;
     for (const [k, s] of [...this.sessions]) {
@@ -112,9 +114,34 @@ export class Policy {
       this.sessions.delete(k);
       await (await s).release();
     }
-    return this.session(`generate:${mode}:${version}`, () =>
-      buildGenerateGraph(this.config, mode, this.dtype, this.weights, this.kernels),
+    return this.session(`generate:${kind}:${version}`, () =>
+      buildGenerateGraph(this.config, mode, this.dtype, this.weights, this.kernels, keepCache),
     );
+  }
+
+  /**
+   * log p(ids[a + 1] | prompt, kept generated tokens, ids[..a]) per row, [A - 1, BM]: continuations of the
+   * rows of a generate call scored against its KV cache (cached-score-graph.ts). `longMask` [BM, steps]
+   * marks the generated positions each row keeps; `positions` [BM] is the position of ids[0].
+   */
+  async scoreCached(
+    cache: Record<string, ort.Tensor>,
+    longMask: BigInt64Array,
+    ids: BigInt64Array,
+    positions: BigInt64Array,
+  ): Promise<WeightArray> {
+    const BM = positions.length;
+    const session = await this.session('cached-score', () =>
+      buildCachedScoreGraph(this.config, this.dtype, this.kernels),
+    );
+    const out = await session.run({
+      ...this.weightTensors,
+      ...cache,
+      long_mask: tensor('int64', longMask, [BM, longMask.length / BM]),
+      ids: tensor('int64', ids, [ids.length / BM, BM]),
+      positions: tensor('int64', positions, [BM]),
+    });
+    return out.logprobs!.data as WeightArray;
   }
 
   /** The weights as feeds for a graph run (wrapping the arrays, no copy). */

@@ -96,28 +96,30 @@ describe('resume', () => {
     ).rejects.toThrow(/--resume needs the config the run started with/);
   });
 
-  it('a run from before train.shared_prompt resumes with whole sequences, bit for bit', async () => {
+  it('a run from before train.shared_prompt and train.cached_scoring resumes as it ran, bit for bit', async () => {
     const steps = ['train.steps=3', 'train.eval_every=0', 'train.checkpoint_every=1'];
     const whole = join(s.dir, 'garl-whole-sequences');
     const split = join(s.dir, 'garl-old-version');
-    await runTraining(testConfig(s, 'garl', whole, [...steps, 'train.shared_prompt=false']), quiet);
-    const b1 = await runTraining(testConfig(s, 'garl', split, [...steps, 'train.shared_prompt=false']), {
+    const old = [...steps, 'train.shared_prompt=false', 'train.cached_scoring=false'];
+    await runTraining(testConfig(s, 'garl', whole, old), quiet);
+    const b1 = await runTraining(testConfig(s, 'garl', split, old), {
       ...quiet,
       stopAfterSteps: 1,
     });
     expect(b1.completedSteps).toBe(1);
-    // As an earlier version wrote it: no shared_prompt line. The resume asks for the default (true).
+    // As an earlier version wrote it: no shared_prompt or cached_scoring line. The resume asks for the defaults (true).
     const config = runPaths(split).config;
     const text = await readFile(config, 'utf8');
     expect(text).toMatch(/\n {2}shared_prompt: false\n/);
-    await writeFile(config, text.replace(/\n {2}shared_prompt: false\n/, '\n'));
+    expect(text).toMatch(/\n {2}cached_scoring: false\n/);
+    await writeFile(config, text.replace(/\n {2}(shared_prompt|cached_scoring): false(?=\n)/g, ''));
     const b2 = await runTraining(testConfig(s, 'garl', split, steps), { ...quiet, resume: true });
     expect(b2.completedSteps).toBe(3);
     const [wa, wb] = await Promise.all(
       [whole, split].map((d) => readFile(join(runPaths(d).checkpoint(3), 'model.safetensors'))),
     );
     expect(wb!.equals(wa!)).toBe(true);
-    // Run with the shared prompt from step 2 on, it would not be: the rounding differs.
+    // Run with the shared prompt and cached scoring from step 2 on, it would not be: the rounding differs.
     const shared = join(s.dir, 'garl-shared');
     await runTraining(testConfig(s, 'garl', shared, steps), quiet);
     const ws = await readFile(join(runPaths(shared).checkpoint(3), 'model.safetensors'));

@@ -163,7 +163,7 @@ describe('resume by meaning', () => {
     await expect(
       runTraining(testConfig(s, 'garl', dir, ['train.steps=2', 'algorithm.q=0.25']), { ...quiet, resume: true }),
     ).rejects.toThrow(
-      /config\.yaml: --resume needs the config the run started with; 2 fields differ: .*algorithm\.q: 0\.75 in the run, 0\.25 now \(free to differ: output\.dir, threads, train\.log_every, train\.log_rollouts, train\.shared_prompt\)/,
+      /config\.yaml: --resume needs the config the run started with; 2 fields differ: .*algorithm\.q: 0\.75 in the run, 0\.25 now \(free to differ: output\.dir, threads, train\.log_every, train\.log_rollouts, train\.shared_prompt, train\.cached_scoring\)/,
     );
   });
 });

@@ -25,6 +25,7 @@ function config(algorithm: string, shared: boolean): Config {
   // SGD: the update is -lr x the clipped gradient, so comparing updates compares gradients.
   return testConfig(s, algorithm, join(s.dir, 'never-written'), [
     `train.shared_prompt=${shared}`,
+    'train.cached_scoring=false', // both sides score with the teacher-forced graphs this file compares
     `train.micro_batch_tokens=${BUDGET}`,
     'optimizer.name=sgd',
     'optimizer.lr=0.01',
