@@ -47,12 +47,7 @@ export interface GenerationCache {
 }
 
 /** The bytes of the keys and values generateWithCache returns for `rows` rows of up to `maxNewTokens` generated tokens (the prompt level aside). */
-export function generationCacheBytes(
-  c: ModelConfig,
-  rows: number,
-  maxNewTokens: number,
-  dtype: DType,
-): number {
+export function generationCacheBytes(c: ModelConfig, rows: number, maxNewTokens: number, dtype: DType): number {
   const bytes = { float64: 8, float32: 4 } as Record<DType, number>;
   return 2 * c.numLayers * rows * c.numKvHeads * c.headDim * maxNewTokens * (bytes[dtype] ?? 2);
 }
