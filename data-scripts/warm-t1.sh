@@ -1,6 +1,6 @@
 #!/bin/bash
 # Test p@1 at the training sampling settings (T = 1, top-p 1, top-k 0): warm HotPotQA/MuSiQue GRPO and GARL q=1 (checkpoint-120) and the base.
-cd /work/main
+cd "$(dirname "$0")/.."
 OUT=results/runs/warm-t1
 mkdir -p $OUT
 T1=(--set eval.temperature=1 --set eval.top_p=1 --set eval.top_k=0 --split test --threads 1)
