@@ -1,5 +1,5 @@
 /**
- * `tsallis-run eval --config FILE --checkpoint DIR [--split validation|test] [--samples 16] [--out DIR] [--force]`:
+ * `tsallis-run eval --config FILE --checkpoint DIR [--split train|validation|test] [--samples 16] [--out DIR] [--force]`:
  * p@1, p@k and m@k (relaxed match, majority vote of normalised answers) and the task's official
  * metrics of one checkpoint, with per-question predictions (src/experiment/eval/run.ts). By default
  * into <output.dir>/eval-<checkpoint folder name>/, never over the training run's own files.
@@ -17,7 +17,7 @@ import {
   type ConfigRuntimeArgs,
 } from './options.js';
 
-const SPLITS = ['validation', 'test'] as const;
+const SPLITS = ['train', 'validation', 'test'] as const;
 
 export interface EvalArgs extends ConfigRuntimeArgs {
   config: string;
@@ -78,7 +78,8 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
       .option('split', {
         type: 'string',
         choices: SPLITS,
-        describe: 'Split to evaluate (default: eval.split of the config)',
+        describe:
+          'Split to evaluate (default: eval.split of the config); train: how the checkpoint does on the questions it trained on, to set against validation and test',
         coerce: choiceFlag('split', SPLITS),
       })
       .option('samples', {

@@ -21,7 +21,7 @@ const count = z.number().int().min(0);
 export const evalSummarySchema = z.object({
   /** 1: steps count from 1 (step-numbering.ts). Written at the top of every file; absent in files of earlier versions, which counted from 0. */
   step_base: z.literal(STEP_BASE).optional(),
-  split: z.enum(['validation', 'test']),
+  split: z.enum(['train', 'validation', 'test']),
   /** The evaluated checkpoint's step (optimizer steps done); null for the untrained model (a "base model" row). */
   checkpoint_step: count.nullable(),
   /** Questions evaluated. */

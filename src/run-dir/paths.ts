@@ -50,7 +50,8 @@ export const RUN_FILES = {
   checkpoints: 'checkpoints',
 } as const;
 
-export type Split = 'validation' | 'test';
+/** A split an evaluation reads ('train' only for `tsallis-run eval`: how a checkpoint does on the questions it trained on). */
+export type Split = 'train' | 'validation' | 'test';
 
 /** Every path of a run directory. */
 export interface RunPaths {

@@ -11,6 +11,9 @@ import { pathExists } from '../../src/util/atomic-write.js';
 import { FIXTURES, scratchWithModel, testConfig } from '../experiment/helpers.js';
 import { cli, ensureBuilt } from './built-cli.js';
 
+/** Questions in the fixture task's train.jsonl. */
+const TRAIN_QUESTIONS = 6;
+
 let dir: string;
 let run: string;
 let base: string;
@@ -75,6 +78,12 @@ it('eval --config RUN/config.yaml --checkpoint models/tiny-base leaves every fil
     'validation.json',
     'validation.predictions.jsonl',
   ]);
+  // The training split too (how a checkpoint does on the questions it trained on).
+  expect((await cli('eval', '--config', config, '--checkpoint', base, '--split', 'train')).code).toBe(0);
+  expect(await readEvalSummary(runPaths(folder).evalSummary('train'))).toMatchObject({
+    split: 'train',
+    n: TRAIN_QUESTIONS,
+  });
   const out = join(dir, 'elsewhere');
   const o = await cli('eval', '--config', config, '--checkpoint', join(run, 'checkpoints', 'best'), '--out', out);
   expect(o.code).toBe(0);
