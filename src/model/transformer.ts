@@ -453,6 +453,17 @@ export function paddingBias(mask: Value, dtype: DType): Value {
   return op.where(op.equal(mask, g.scalar(1, 'int64')), g.scalar(0, dtype), g.scalar(-1e9, dtype));
 }
 
+/** The additive bias of the prompt level's keys from the prompts' mask [P, Tp], for each of a prompt's M rows: [P, 1, M, 1, Tp]. */
+export function promptKeyBias(promptMask: Value, layout: StepLayout, dtype: DType): Value {
+  return op.expand(op.reshape(paddingBias(promptMask, dtype), [0, 1, 1, 1, -1], ['P', 1, 1, 1, 'Tp']), layout.perRow, [
+    'P',
+    1,
+    'M',
+    1,
+    'Tp',
+  ]);
+}
+
 /** The additive bias of a decode step's per-row keys from their mask [BM, S] of 1 / 0: [P, 1, M, 1, S] of 0 or -1e9. */
 export function keyBias(mask: Value, layout: StepLayout, dtype: DType): Value {
   return op.reshape(paddingBias(mask, dtype), layout.rowBias, ['P', 1, 'M', 1, mask.shape[1]!]);

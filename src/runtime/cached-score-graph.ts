@@ -16,7 +16,14 @@ import { Graph, type DType, type Value } from '../onnx/graph.js';
 import * as op from '../onnx/ops.js';
 import type { ModelConfig } from '../model/config.js';
 import { kernelsFor, type KernelsName } from '../model/kernels.js';
-import { decoderStep, keyBias, lmHeadWeight, paddingBias, stepLayout, type LayerCache } from '../model/transformer.js';
+import {
+  decoderStep,
+  keyBias,
+  lmHeadWeight,
+  promptKeyBias,
+  stepLayout,
+  type LayerCache,
+} from '../model/transformer.js';
 import { finish, weightInputs, type BuiltGraph } from './graphs.js';
 
 export function buildCachedScoreGraph(c: ModelConfig, dtype: DType = 'float32', kernelsName?: KernelsName): BuiltGraph {
@@ -44,11 +51,7 @@ export function buildCachedScoreGraph(c: ModelConfig, dtype: DType = 'float32', 
   const positions = g.input('positions', 'int64', ['BM']);
 
   const layout = stepLayout(c, promptMask, rowPrompt);
-  const promptBias = op.expand(
-    op.reshape(paddingBias(promptMask, dtype), [0, 1, 1, 1, -1], ['P', 1, 1, 1, 'Tp']),
-    layout.perRow,
-    ['P', 1, 'M', 1, 'Tp'],
-  );
+  const promptBias = promptKeyBias(promptMask, layout, dtype);
   const longBias = keyBias(longMask, layout, dtype);
 
   const body = new Graph('cached_score_step', 'step/');

@@ -29,7 +29,7 @@ import {
   decoderStep,
   keyBias,
   lmHeadWeight,
-  paddingBias,
+  promptKeyBias,
   stepLayout,
   type LayerCache,
 } from '../model/transformer.js';
@@ -103,12 +103,7 @@ export function buildGenerateGraph(
   const emptyKeys = empty([hd, 0], ['P', kvHeads, 'M', hd, 'S']);
   const emptyValues = empty([0, hd], ['P', kvHeads, 'M', 'S', hd]);
   const cache0 = prefill.flatMap(() => [emptyKeys, emptyValues]);
-  // The prompt's padding bias [P, Tp] as each row's [P, 1, M, 1, Tp].
-  const promptBias = op.expand(
-    op.reshape(paddingBias(promptMask, dtype), [0, 1, 1, 1, -1], ['P', 1, 1, 1, 'Tp']),
-    layout.perRow,
-    ['P', 1, 'M', 1, 'Tp'],
-  );
+  const promptBias = promptKeyBias(promptMask, layout, dtype);
   const forceCount = op.apply('Size', [forceIds], {}, [{ dtype: 'int64', shape: [] }])[0]!;
   const trueCond = g.constant([1], 'bool', [], 'true');
   // Each row's decoding state, carried by both loops in this order.

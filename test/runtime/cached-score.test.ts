@@ -3,7 +3,6 @@
  * the teacher-forced pass over the whole sequences (experiment/likelihood.ts), for rollouts that closed
  * their thinking themselves, were cut at the thinking budget, or ended otherwise.
  */
-import type { ModelConfig } from '../../src/model/config.js';
 import { randomWeights } from '../../src/model/init.js';
 import { Policy } from '../../src/runtime/policy.js';
 import { generate, generateWithCache } from '../../src/runtime/generate.js';
@@ -11,23 +10,9 @@ import type { GenerateOptions } from '../../src/runtime/rollout.js';
 import { answerLogLikelihoods, cachedAnswerLogLikelihoods } from '../../src/experiment/likelihood.js';
 import { selfClosed, teacherForcedSequence } from '../../src/experiment/sequences.js';
 import { Rng } from '../../src/util/rng.js';
+import { SMALL_QWEN3 } from '../fixtures/small-models.js';
 
-const toy: ModelConfig = {
-  architecture: 'qwen3',
-  vocabSize: 97,
-  hiddenSize: 32,
-  numLayers: 2,
-  numHeads: 4,
-  numKvHeads: 2,
-  headDim: 16,
-  intermediateSize: 48,
-  rmsNormEps: 1e-6,
-  ropeTheta: 10000,
-  maxPositionEmbeddings: 512,
-  tieWordEmbeddings: true,
-  attentionBias: false,
-  qkNorm: true,
-};
+const toy = SMALL_QWEN3;
 const PAD = 0;
 // <think> 3, </think> 7, eos 5; the forced close is "\n</think>\n\n" as 8 7 9, so a self-closed rationale is followed by 9.
 const stop = { eosIds: [5], thinkStartId: 3, thinkEndId: 7, forceCloseIds: [8, 7, 9] };
