@@ -153,13 +153,10 @@ export async function sampleRollouts(
   const seed = ctx.streams.sampling.nextUint32();
   const prompts = items.map((it) => it.prompt);
   const options = { ...ctx.rollout, stop: ctx.stop, seed };
-  const { rollouts: flat, cache } = await timer.time('generate', () =>
+  const { rollouts: flat, cache } = await timer.time('generate', async () =>
     keepCache
       ? generateWithCache(ctx.policy, prompts, options, ctx.tokenizer.padTokenId)
-      : generate(ctx.policy, prompts, options, ctx.tokenizer.padTokenId).then((rollouts) => ({
-          rollouts,
-          cache: undefined,
-        })),
+      : { rollouts: await generate(ctx.policy, prompts, options, ctx.tokenizer.padTokenId), cache: undefined },
   );
   const rollouts = items.map((_, g) => flat.slice(g * M, (g + 1) * M));
   const completions = rollouts.map((group) => group.map((r) => ctx.tokenizer.decode(r.tokens)));
@@ -245,18 +242,17 @@ export async function answerWeights(
   const { cache } = sampled;
   sampled.cache = undefined; // one use; its memory goes with it
   const tokens = (n: number) => timer.count('score', n);
-  const flat = await timer.time(
-    'score',
-    async () =>
-      (cache &&
-        (await cachedAnswerLogLikelihoods(ctx.policy, cache, sequences.flat(), ctx.tokenizer.padTokenId, {
-          tokens,
-        }))) ??
-      answerLogLikelihoods(ctx.policy, sequences.flat(), ctx.tokenizer.padTokenId, ctx.microBatchTokens, {
+  const flat = await timer.time('score', async () => {
+    const padId = ctx.tokenizer.padTokenId;
+    const cached = cache && (await cachedAnswerLogLikelihoods(ctx.policy, cache, sequences.flat(), padId, { tokens }));
+    return (
+      cached ??
+      answerLogLikelihoods(ctx.policy, sequences.flat(), padId, ctx.microBatchTokens, {
         sharedPrompt: ctx.sharedPrompt,
         tokens,
-      }),
-  );
+      })
+    );
+  });
   let at = 0;
   const logW = sequences.map((seqs) => {
     const slice = flat.slice(at, at + seqs.length);
