@@ -120,6 +120,7 @@ try {
     });
   }
 } finally {
-  await Promise.all(Object.values(policies).map((p) => p.release()));
   if (out) writeFileSync(out, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+  // A device session that never started rejects on release too.
+  await Promise.allSettled(Object.values(policies).map((p) => p.release()));
 }
