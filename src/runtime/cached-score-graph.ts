@@ -54,6 +54,9 @@ export function buildCachedScoreGraph(c: ModelConfig, dtype: DType = 'float32', 
   const promptBias = promptKeyBias(promptMask, layout, dtype);
   const longBias = keyBias(longMask, layout, dtype);
 
+  // The recent level's mask grows by a column of ones each step, built once here.
+  const keptColumn = op.expand(g.scalar(1, 'int64'), op.concat([op.shapeOf(rowPrompt), g.ints([1])], 0), ['BM', 1]);
+
   const body = new Graph('cached_score_step', 'step/');
   body.parent = g;
   const iter = body.input('iter', 'int64', []);
@@ -67,8 +70,7 @@ export function buildCachedScoreGraph(c: ModelConfig, dtype: DType = 'float32', 
   const token = row(iter);
   const next = row(op.add(iter, body.scalar(1, 'int64')));
   // Every continuation token is kept: padding comes after a row's tokens, so no kept token attends to it.
-  const one = op.unsqueeze(op.add(op.mul(token, body.scalar(0, 'int64')), body.scalar(1, 'int64')), [1]);
-  const ones = op.concat([recentMask, one], 1);
+  const ones = op.concat([recentMask, keptColumn], 1);
   const pos = op.unsqueeze(op.add(positions, iter), [1]);
   const step = decoderStep(c, params, kernels, op.unsqueeze(token, [1]), pos, ones, {
     prompt,
