@@ -8,7 +8,15 @@ import { createStepContext, loadRunInputs, trainItems } from '../../src/experime
 import { CACHE_KEEP_MAX_BYTES, keepsCache, trainingStep, type StepResult } from '../../src/experiment/step.js';
 import { generationCacheBytes } from '../../src/runtime/generate.js';
 import { RandomStreams } from '../../src/experiment/streams.js';
-import { scratchWithModel, testConfig, type Scratch } from './helpers.js';
+import {
+  close,
+  maxDifference,
+  scratchWithModel,
+  stepSetup,
+  testConfig,
+  weightUpdate,
+  type Scratch,
+} from './helpers.js';
 
 let s: Scratch;
 beforeAll(async () => {
@@ -27,23 +35,15 @@ function config(algorithm: string, cached: boolean): Config {
 }
 
 async function step(algorithm: string, cached: boolean) {
-  const c = config(algorithm, cached);
-  const inputs = await loadRunInputs(c);
-  const weights = new Map([...inputs.start.weights].map(([k, v]) => [k, Float32Array.from(v)]));
-  const ctx = createStepContext(c, inputs, weights, RandomStreams.fromSeed(c.seed));
+  const { ctx, weights, before, items } = await stepSetup(config(algorithm, cached));
   expect(keepsCache(ctx, 2)).toBe(cached);
-  const before = new Map([...weights].map(([k, v]) => [k, Float32Array.from(v)]));
-  const { item } = trainItems(c, inputs);
-  const r = await trainingStep(ctx, 1, [0, 1].map(item));
+  const r = await trainingStep(ctx, 1, items);
   expect(r.updated).toBe(true);
   expect(r.rollouts!.cache).toBeUndefined(); // dropped once scored
-  const update = new Map([...weights].map(([k, w]) => [k, w.map((x, i) => x - before.get(k)![i]!)]));
+  const update = weightUpdate(weights, before);
   await ctx.policy.release();
   return { r, update };
 }
-
-/** |a - b| <= tol x max(1, |b|). */
-const close = (a: number, b: number, tol: number) => Math.abs(a - b) <= tol * Math.max(1, Math.abs(b));
 
 describe.each(['garl', 'paft'])('%s: one step with train.cached_scoring on and off', (algorithm) => {
   it('gives the same log W, loss, gradient norm and update, scoring far fewer tokens', async () => {
@@ -57,15 +57,7 @@ describe.each(['garl', 'paft'])('%s: one step with train.cached_scoring on and o
     la.forEach((w, i) => expect([i, close(w, lb[i]!, 1e-5)]).toEqual([i, true]));
     expect(close(on.r.metrics.loss!, off.r.metrics.loss!, 1e-4)).toBe(true);
     expect(close(on.r.metrics.grad_norm!, off.r.metrics.grad_norm!, 1e-4)).toBe(true);
-    let diff = 0,
-      scale = 0;
-    for (const [name, u] of off.update) {
-      const v = on.update.get(name)!;
-      for (let i = 0; i < u.length; i++) {
-        diff = Math.max(diff, Math.abs(v[i]! - u[i]!));
-        scale = Math.max(scale, Math.abs(u[i]!));
-      }
-    }
+    const { diff, scale } = maxDifference(on.update, off.update);
     expect(scale).toBeGreaterThan(0);
     expect(diff / scale).toBeLessThan(1e-4);
     expect(on.r.graphTokens.score).toBeGreaterThan(0);

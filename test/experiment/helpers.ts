@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
+import { createStepContext, loadRunInputs, trainItems } from '../../src/experiment/run-inputs.js';
+import { RandomStreams } from '../../src/experiment/streams.js';
 import { initModel } from '../../src/model/checkpoint.js';
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures/experiment/', import.meta.url));
@@ -47,3 +49,49 @@ export function testConfig(s: Scratch, algorithm: string, out: string, extra: st
   ].join('\n');
   return parseConfig(text, 'test-config', extra);
 }
+
+/**
+ * A step context over a copy of the config's starting weights (what an update changes), a copy of them
+ * as they were, and the first two training items: one step of a config, ready to run and compare.
+ */
+export async function stepSetup(c: Config) {
+  const inputs = await loadRunInputs(c);
+  const weights = new Map([...inputs.start.weights].map(([k, v]) => [k, Float32Array.from(v)]));
+  const ctx = createStepContext(c, inputs, weights, RandomStreams.fromSeed(c.seed));
+  const { item } = trainItems(c, inputs);
+  return {
+    ctx,
+    inputs,
+    weights,
+    before: new Map([...weights].map(([k, v]) => [k, Float32Array.from(v)])),
+    items: [0, 1].map(item),
+  };
+}
+
+/** How far each weight moved from `before`. */
+export function weightUpdate(
+  weights: ReadonlyMap<string, Float32Array>,
+  before: ReadonlyMap<string, Float32Array>,
+): Map<string, Float32Array> {
+  return new Map([...weights].map(([k, w]) => [k, w.map((x, i) => x - before.get(k)![i]!)]));
+}
+
+/** The largest |a - b| over every tensor, and the largest |b| (the scale to read it against). */
+export function maxDifference(
+  a: ReadonlyMap<string, Float32Array>,
+  b: ReadonlyMap<string, Float32Array>,
+): { diff: number; scale: number } {
+  let diff = 0,
+    scale = 0;
+  for (const [name, u] of b) {
+    const v = a.get(name)!;
+    for (let i = 0; i < u.length; i++) {
+      diff = Math.max(diff, Math.abs(v[i]! - u[i]!));
+      scale = Math.max(scale, Math.abs(u[i]!));
+    }
+  }
+  return { diff, scale };
+}
+
+/** |a - b| <= tol x max(1, |b|). */
+export const close = (a: number, b: number, tol: number) => Math.abs(a - b) <= tol * Math.max(1, Math.abs(b));

@@ -4,13 +4,19 @@
  */
 import { join } from 'node:path';
 import type { Config } from '../../src/config/schema.js';
-import { createStepContext, loadRunInputs, trainItems } from '../../src/experiment/run-inputs.js';
 import { sharedPrefixLength } from '../../src/experiment/sequences.js';
 import { sampleRollouts, stepCoefficients, trainingStep, type StepResult } from '../../src/experiment/step.js';
-import { RandomStreams } from '../../src/experiment/streams.js';
 import { PhaseTimer } from '../../src/experiment/timer.js';
 import { packSharedPrefix } from '../../src/runtime/batch.js';
-import { scratchWithModel, testConfig, type Scratch } from './helpers.js';
+import {
+  close,
+  maxDifference,
+  scratchWithModel,
+  stepSetup,
+  testConfig,
+  weightUpdate,
+  type Scratch,
+} from './helpers.js';
 
 let s: Scratch;
 beforeAll(async () => {
@@ -33,23 +39,14 @@ function config(algorithm: string, shared: boolean): Config {
 }
 
 async function context(algorithm: string, shared: boolean) {
-  const c = config(algorithm, shared);
-  const inputs = await loadRunInputs(c);
-  const weights = new Map([...inputs.start.weights].map(([k, v]) => [k, Float32Array.from(v)]));
-  const ctx = createStepContext(c, inputs, weights, RandomStreams.fromSeed(c.seed));
+  const setup = await stepSetup(config(algorithm, shared));
   // A reward that splits every group (the random model never answers right): the completion's length parity.
-  ctx.scoring = { ...inputs.task.scoring!, reward: (_item, _prediction, completion) => completion.length % 2 };
-  const { item } = trainItems(c, inputs);
-  return {
-    ctx,
-    weights,
-    before: new Map([...weights].map(([k, v]) => [k, Float32Array.from(v)])),
-    items: [0, 1].map(item),
+  setup.ctx.scoring = {
+    ...setup.inputs.task.scoring!,
+    reward: (_item, _prediction, completion) => completion.length % 2,
   };
+  return setup;
 }
-
-/** |a - b| <= tol x max(1, |b|). */
-const close = (a: number, b: number, tol: number) => Math.abs(a - b) <= tol * Math.max(1, Math.abs(b));
 
 describe.each(['garl', 'grpo'])('%s: one step with train.shared_prompt on and off', (algorithm) => {
   it('gives the same coefficients from the same rollouts, and splits a question across micro-batches', async () => {
@@ -95,7 +92,7 @@ describe.each(['garl', 'grpo'])('%s: one step with train.shared_prompt on and of
       const { ctx, weights, before, items } = await context(algorithm, shared);
       const r = await trainingStep(ctx, 1, items);
       expect(r.updated).toBe(true);
-      const update = new Map([...weights].map(([k, w]) => [k, w.map((x, i) => x - before.get(k)![i]!)]));
+      const update = weightUpdate(weights, before);
       runs.push({ r, update });
       await ctx.policy.release();
       await ctx.kl?.reference.release();
@@ -113,15 +110,7 @@ describe.each(['garl', 'grpo'])('%s: one step with train.shared_prompt on and of
       const [la, lb] = [on.r.logW!.flat(), off.r.logW!.flat()];
       la.forEach((w, i) => expect([i, close(w, lb[i]!, 1e-5)]).toEqual([i, true]));
     }
-    let diff = 0,
-      scale = 0;
-    for (const [name, u] of off.update) {
-      const v = on.update.get(name)!;
-      for (let i = 0; i < u.length; i++) {
-        diff = Math.max(diff, Math.abs(v[i]! - u[i]!));
-        scale = Math.max(scale, Math.abs(u[i]!));
-      }
-    }
+    const { diff, scale } = maxDifference(on.update, off.update);
     expect(scale).toBeGreaterThan(0);
     expect(diff / scale).toBeLessThan(1e-4);
     expect(on.r.trainedTokens).toBe(off.r.trainedTokens);
