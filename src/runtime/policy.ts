@@ -182,8 +182,9 @@ export class Policy {
   }
 
   /**
-   * Whether the shared-prefix graphs (graphs.ts) can run this model: all but dynamic NTK RoPE, which
-   * scales a prompt's positions by the length of the whole sequence.
+   * Whether a prefix's keys and values stand for every sequence that continues it, so that the
+   * shared-prefix graphs (graphs.ts) and scoring against generation's KV cache (scoreCached) can run this
+   * model: all but dynamic NTK RoPE, which scales a prompt's positions by the length of the whole sequence.
    */
   get sharesPrefixes(): boolean {
     return this.config.ropeScaling?.type !== 'dynamic';
