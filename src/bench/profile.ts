@@ -88,8 +88,12 @@ export async function profileTrainStep(
   }, runs);
   const kernelMs = [...byOp.values()].reduce((a, b) => a + b, 0);
   const gemmMs = byOp.get('Gemm') ?? 0;
+  // Attention's products run as MatMul, or FusedMatMul where onnxruntime folds a Transpose into one.
+  const productsMs = gemmMs + (byOp.get('MatMul') ?? 0) + (byOp.get('FusedMatMul') ?? 0);
   const peak = await gemmPeak(threads);
-  const gemmGflops = linearFlops(c, batch.batch, batch.length) / gemmMs / 1e6;
+  const flops = linearFlops(c, batch.batch, batch.length);
+  const gemmGflops = flops / gemmMs / 1e6;
+  const tokens = batch.batch * batch.length;
   const ops = Object.fromEntries([...byOp].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, Number(v.toFixed(2))]));
   return {
     kernel_ms: Number(kernelMs.toFixed(1)),
@@ -97,6 +101,10 @@ export async function profileTrainStep(
     gemm_gflops: Number(gemmGflops.toFixed(1)),
     gemm_peak_gflops: Number(peak.toFixed(1)),
     gemm_of_peak: Number((gemmGflops / peak).toFixed(3)),
+    products_ms: Number(productsMs.toFixed(1)),
+    kernel_tokens_per_s: Math.round(tokens / (kernelMs / 1000)),
+    // The linear layers alone at the measured peak: no step of this model can train faster.
+    linear_limit_tokens_per_s: Math.round(tokens / (flops / (peak * 1e9))),
     kernel_ms_by_op: ops,
   };
 }

@@ -32,5 +32,13 @@ describe('bench profile', () => {
     const [a, b] = [p.gemm_gflops, p.gemm_peak_gflops];
     const rounding = 0.0005 + 0.05 / b + (0.05 * a) / (b * b);
     expect(Math.abs(p.gemm_of_peak - a / b)).toBeLessThanOrEqual(rounding);
+    const products = byOp.Gemm! + (byOp.MatMul ?? 0) + (byOp.FusedMatMul ?? 0);
+    expect(Math.abs(p.products_ms - products)).toBeLessThanOrEqual(0.1);
+    expect(p.products_ms).toBeLessThan(p.kernel_ms);
+    const kernelRate = (B * T) / (p.kernel_ms / 1000);
+    expect(Math.abs(p.kernel_tokens_per_s - kernelRate) / kernelRate).toBeLessThan(0.001 + 0.05 / p.kernel_ms);
+    // The limit is the linear FLOPs at the peak: B T / (linearFlops / peak), within the peak's rounding.
+    const limit = (B * T * p.gemm_peak_gflops * 1e9) / linearFlops(c, B, T);
+    expect(Math.abs(p.linear_limit_tokens_per_s - limit) / limit).toBeLessThan(0.001 + 0.05 / p.gemm_peak_gflops);
   });
 });
