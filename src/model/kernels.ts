@@ -5,8 +5,9 @@
  *   reference  the maths of transformer.ts as written, differentiated by the generic op rules: the
  *              readable definition the other rows are tested against (test/model/kernels.test.ts).
  *   fast       composites with hand-written backward passes (RMSNorm, SwiGLU, a two-block causal
- *              attention) and a three-level cache attention for decoding. The default of graphs that
- *              are differentiated or float64.
+ *              attention, and in float32 RoPE as RotaryEmbedding both ways and RMSNorm's forward as one
+ *              SimplifiedLayerNormalization) and a three-level cache attention for decoding. The
+ *              default of graphs that are differentiated or float64.
  *   fused      fast, with onnxruntime's fused RMSNormalization and RotaryEmbedding: fewer nodes where
  *              per-node overhead dominates (generation). Only for float32 graphs that are never
  *              differentiated (those ops have no gradient rule); their default.
@@ -53,6 +54,11 @@ export interface Kernels {
    * of a KV head stacked head-major), kT [B, Hkv, hd, T], v [B, Hkv, T, hd] -> [B, Hkv, G*T, hd].
    */
   causalAttention(mask: Value, shape: Value, groups: number, dtype: DType): CausalAttention;
+  /**
+   * RoPE of whole sequences: positions [B, T] (int64), x [B, T, heads, hd]; the query's rotation
+   * carries the attention scale 1/sqrt(hd) (transformer.ts rotary).
+   */
+  rotary(c: ModelConfig, positions: Value, dtype: DType): Rotary;
   /** RoPE of a decode step, one token per row: positions [B, 1], x [B, heads, 1, hd]. */
   stepRotary(c: ModelConfig, positions: Value, dtype: DType): Rotary;
   /**
@@ -86,6 +92,7 @@ const reference: Kernels = {
     const bias = causalBias([mask.graph.constant([0n], 'int64', [], 'zero'), length], length, keyPadding, groups);
     return (q, kT, v) => attention(q, kT, v, bias);
   },
+  rotary,
   stepRotary: rotary,
   cachedAttention(cache, recentMask) {
     const L = cache.layout;
@@ -116,6 +123,7 @@ const fast: Kernels = {
   rmsNorm: rmsNormComposite,
   swiGlu: swiGluComposite,
   causalAttention: twoBlockCausalAttention,
+  rotary: embeddingRotary,
   stepRotary: halfTableRotary,
   cachedAttention: threeLevelCacheAttention,
   continuationAttention: twoSourceAttention,
@@ -155,9 +163,11 @@ function rmsNormComposite(x: Value, weight: Value, eps: number): Value {
     'RMSNorm',
     [x, weight],
     () => {
-      const inv = inverseRms(x, eps);
-      const xhat = op.mul(x, inv);
-      return { outputs: [op.mul(xhat, weight)], saved: { inv, xhat } };
+      const inv = x.dtype === 'float32' ? normalizedWithInverse(x, weight, eps) : undefined;
+      if (inv) return { outputs: [inv.y], saved: { inv: inv.inv, xhat: op.mul(x, inv.inv) } };
+      const inverse = inverseRms(x, eps);
+      const xhat = op.mul(x, inverse);
+      return { outputs: [op.mul(xhat, weight)], saved: { inv: inverse, xhat } };
     },
     // dx = inv (dy w - xhat mean(dy w xhat)); dw = sum over rows of dy xhat. The row means are one
     // matrix-vector product of p = dy xhat with w / D, so p serves both.
@@ -168,6 +178,21 @@ function rmsNormComposite(x: Value, weight: Value, eps: number): Value {
       return [dx, op.reduceSum(p, leading, false)];
     },
   )[0]!;
+}
+
+/**
+ * x / sqrt(mean(x^2) + eps) * weight and the inverse RMS [.., 1] from one SimplifiedLayerNormalization
+ * node (onnxruntime's, in the default domain), where the composite's own forward takes seven. Its
+ * inverse comes out in float32 whatever x is, so only float32 graphs use it.
+ */
+function normalizedWithInverse(x: Value, weight: Value, eps: number): { y: Value; inv: Value } {
+  const rows = x.shape.map((d, i) => (i === x.shape.length - 1 ? 1 : d));
+  const outs = [
+    { dtype: x.dtype, shape: x.shape },
+    { dtype: x.dtype, shape: rows },
+  ];
+  const [y, inv] = op.apply('SimplifiedLayerNormalization', [x, weight], { axis: -1, epsilon: { float: eps } }, outs);
+  return { y: y!, inv: inv! };
 }
 
 /** silu(gate) * up with d gate = dy up (s + a - a s), d up = dy a, for s = sigmoid(gate), a = gate s. */
@@ -422,6 +447,37 @@ function halfTableRotary(c: ModelConfig, positions: Value, dtype: DType): Rotary
   const rotation = ({ cos, sin }: HalfTables) => {
     const full = { cos: widen(cos), sin: widen(sin), rotateHalf };
     return (x: Value) => applyRotary(x, full);
+  };
+  return { query: rotation(tables.query), key: rotation(tables.key) };
+}
+
+/**
+ * RoPE of whole sequences as one RotaryEmbedding(23) node over [B, T, heads * hd], whose backward is
+ * the inverse rotation, the same node with sin negated. float32 only (the op has no float64 kernel):
+ * other graphs take transformer.ts rotary.
+ */
+function embeddingRotary(c: ModelConfig, positions: Value, dtype: DType): Rotary {
+  if (dtype !== 'float32') return rotary(c, positions, dtype);
+  const tables = halfAngleTables(c, positions, dtype); // [B, T, hd/2]
+  const rotation = ({ cos, sin }: HalfTables) => {
+    let negSin: Value | undefined; // made once, by the first backward that needs it
+    const inverse = () => {
+      negSin ??= op.neg(sin);
+      return negSin;
+    };
+    const rotate = (x: Value, s: Value) => {
+      const [B, T, H, hd] = x.shape as [Dim, Dim, number, number];
+      const flat = op.reshape(x, [0, 0, H * hd], [B, T, H * hd]);
+      const out = op.apply('RotaryEmbedding', [flat, cos, s], { num_heads: H }, [{ dtype, shape: flat.shape }])[0]!;
+      return op.reshape(out, [0, 0, H, hd], x.shape);
+    };
+    return (x: Value) =>
+      op.composite(
+        'Rotary',
+        [x],
+        () => ({ outputs: [rotate(x, sin)], saved: undefined }),
+        ([dy]) => [rotate(dy!, inverse())],
+      )[0]!;
   };
   return { query: rotation(tables.query), key: rotation(tables.key) };
 }

@@ -56,7 +56,7 @@ export function decoder(
   const shape = op.shapeOf(ids); // [B, T]
   const positions = op.max(op.sub(op.cumSum(mask, 1), g.scalar(1, 'int64')), g.scalar(0, 'int64'));
   const attend = kernels.causalAttention(mask, shape, c.numHeads / c.numKvHeads, embed.dtype);
-  const rope = rotary(c, positions, embed.dtype);
+  const rope = kernels.rotary(c, positions, embed.dtype);
   const toHeads = (x: Value, heads: number) =>
     op.reshape(x, op.concat([shape, g.ints([heads, c.headDim])], 0), ['B', 'T', heads, c.headDim]);
   let h = op.reshape(op.gather(embed, ids, 'embed'), [-1, c.hiddenSize], ['N', c.hiddenSize]);
@@ -117,7 +117,7 @@ export function sharedPrefixDecoder(c: ModelConfig, p: ParamValues, kernels: Ker
   const tokens = op.concat([prefixPositions, positions], 0); // [N]
   // The token axis splits into the prefix's Q*P rows and the continuation's B*T.
   const sizes = op.concat([op.shapeOf(prefixPositions), op.shapeOf(positions)], 0);
-  const rope = rotary(c, op.unsqueeze(tokens, [0]), dtype); // tables [1, N, 1, hd]
+  const rope = kernels.rotary(c, op.unsqueeze(tokens, [0]), dtype); // positions [1, N]
   const attendPrefix = kernels.causalAttention(x.prefixMask, prefixShape, groups, dtype);
   const prefixMaskOfRow = op.gather(x.prefixMask, x.prefixIndex); // [B, P]
   const attendContinuation = kernels.continuationAttention(prefixMaskOfRow, x.mask, shape, groups, dtype);

@@ -110,6 +110,19 @@ describe.each(configs)('each row of the kernels table computes what the referenc
     expect(errors).toHaveLength(parameterSpecs(c).length);
   });
 
+  it("train: the fast row's float32 nodes (RotaryEmbedding both ways, the norms' fused forward) against float64", async () => {
+    const b = batch(c);
+    const rng = new Rng(12);
+    const coef = Float64Array.from({ length: b.batch * (b.length - 1) }, () => rng.normal());
+    const want = await policy(c, 'float64', 'reference').trainStep(b, { coef });
+    const got = await policy(c, 'float32', 'fast').trainStep(b, { coef: Float32Array.from(coef) });
+    expect(Math.abs(got.loss - want.loss)).toBeLessThan(1e-5 * Math.max(1, Math.abs(want.loss)));
+    expect(relativeError(got.logprobs, want.logprobs)).toBeLessThan(1e-5);
+    const errors = [...want.grads].map(([name, g]) => [name, relativeError(got.grads.get(name)!, g)] as const);
+    for (const [name, err] of errors) if (!(err < 1e-4)) throw new Error(`grad.${name}: relative error ${err}`);
+    expect(errors).toHaveLength(parameterSpecs(c).length);
+  });
+
   it("greedy generation: fast in float64 and fused in float32 pick the reference's tokens", async () => {
     const rng = new Rng(4);
     const prompts = [7, 2, 5].map((n) => Array.from({ length: n }, () => 1 + rng.int(c.vocabSize - 1)));
