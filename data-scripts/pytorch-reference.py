@@ -6,7 +6,8 @@ Usage: OMP_NUM_THREADS=2 /usr/bin/python3 data-scripts/pytorch-reference.py --th
 
 The fastest setting found on 2 cores: Debian's libopenblas0-openmp (OpenBLAS and PyTorch share one
 OpenMP pool) with PyTorch on 2 threads; measured 2026-12-06, tiny / small training 9,215-9,345 /
-638-679 tokens/s, against 5,071 / 377 with --threads 1 (README.md, "Measured speed").
+638-679 tokens/s, against 5,071 / 377 with --threads 1, and 8,635-9,839 / 594-660 in four runs on
+2026-12-07 (README.md, "Measured speed").
 
 With libopenblas0-pthread instead (the earlier baseline), give the threads to OpenBLAS
 (OPENBLAS_NUM_THREADS=2) and run PyTorch's own ops on one (--threads 1): with both at 2 they
