@@ -21,20 +21,20 @@ const key = (line) => {
   const r = JSON.parse(line);
   return JSON.stringify([r.question, r.answer]);
 };
-const seen = new Set(read('test').map(key));
-const testPairs = seen.size;
+const testKeys = new Set(read('test').map(key));
+const keptKeys = new Set();
 const kept = [];
 let overlapsTest = 0,
   repeats = 0;
 for (const line of read('train')) {
   if (kept.length === n) break;
   const k = key(line);
-  if (seen.has(k)) {
-    if (kept.length < n) kept.some((l) => key(l) === k) ? repeats++ : overlapsTest++;
-    continue;
+  if (testKeys.has(k)) overlapsTest++;
+  else if (keptKeys.has(k)) repeats++;
+  else {
+    keptKeys.add(k);
+    kept.push(line);
   }
-  seen.add(k);
-  kept.push(line);
 }
 if (kept.length < n) {
   console.error(`only ${kept.length} disjoint training records in ${values.from}, ${n} asked for`);
@@ -48,7 +48,7 @@ const manifest = JSON.parse(readFileSync(join(values.from, 'manifest.json'), 'ut
 const note = {
   from: values.from,
   n,
-  test_pairs: testPairs,
+  test_pairs: testKeys.size,
   skipped_test_overlap: overlapsTest,
   skipped_repeats: repeats,
 };
