@@ -163,11 +163,13 @@ function rmsNormComposite(x: Value, weight: Value, eps: number): Value {
     'RMSNorm',
     [x, weight],
     () => {
-      const inv = x.dtype === 'float32' ? normalizedWithInverse(x, weight, eps) : undefined;
-      if (inv) return { outputs: [inv.y], saved: { inv: inv.inv, xhat: op.mul(x, inv.inv) } };
-      const inverse = inverseRms(x, eps);
-      const xhat = op.mul(x, inverse);
-      return { outputs: [op.mul(xhat, weight)], saved: { inv: inverse, xhat } };
+      if (x.dtype === 'float32') {
+        const { y, inv } = normalizedWithInverse(x, weight, eps);
+        return { outputs: [y], saved: { inv, xhat: op.mul(x, inv) } };
+      }
+      const inv = inverseRms(x, eps);
+      const xhat = op.mul(x, inv);
+      return { outputs: [op.mul(xhat, weight)], saved: { inv, xhat } };
     },
     // dx = inv (dy w - xhat mean(dy w xhat)); dw = sum over rows of dy xhat. The row means are one
     // matrix-vector product of p = dy xhat with w / D, so p serves both.
