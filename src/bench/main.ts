@@ -2,7 +2,7 @@
  * `npm run bench -- [--preset tiny|small] [--only train|generate|profile|memory|step] [--threads N]`: speed
  * figures, one JSON object per line. Timings are medians over repeated runs after a warm-up. `profile`
  * (not part of the default run) breaks the train step's kernel time down by op type and gives its Gemm
- * kernels' share of the machine's Gemm peak.
+ * kernels' share of the machine's Gemm peak, the products' kernel time and the linear-layer limit.
  *
  * `--only step [--config FILE] [--set KEY=VALUE]... [--steps N] [--warmup K]` runs the trainer's steps on a
  * config (default configs/default.yaml, its own threads and device; --set overrides fields as train's
@@ -54,7 +54,8 @@ Speed figures, one JSON object per line (tables on stderr). Timings are medians 
 after a warm-up; never run it beside other heavy work. --only step runs the trainer's steps on --config (default
 configs/default.yaml): --warmup steps (default 1), then the means over --steps (default 3) of the generate / score /
 train / optimizer / other split and the tokens the train and score graphs ran per step; --set overrides a config
-field as train's --set does (e.g. --set train.shared_prompt=false). --only profile breaks the train step's kernel time down by op type.
+field as train's --set does (e.g. --set train.shared_prompt=false). --only profile breaks the train step's kernel time
+down by op type, with its products' time and the linear layers' tokens/s at the Gemm peak measured in the same run.
 `);
   process.exit(0);
 }
