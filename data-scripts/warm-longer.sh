@@ -14,16 +14,12 @@ data-scripts/sweep.sh -j 2 --threads 1 --seeds 0,1,2 --set task.data_dir=$OUT/da
   --set train.steps=480 --set train.checkpoint_every=120 --set train.eval_every=60 --out $OUT/runs \
   configs/mini/mini-hotpotqa-warm-grpo.yaml
 set +e
-T1=(--set eval.temperature=1 --set eval.top_p=1 --set eval.top_k=0 --threads 1 --split test)
-mkdir -p $OUT/eval
+source data-scripts/t1-eval.sh
 for s in 0 1 2; do
   r=$OUT/runs/mini-hotpotqa-warm-grpo-seed$s
   for pair in "120 240" "360 480"; do
     for k in $pair; do
-      name=mini-hotpotqa-warm-grpo-seed$s-step$k
-      [[ -f $OUT/eval/$name/eval/test.json ]] && continue
-      ./bin/tsallis-run eval --config $r/config.yaml --checkpoint $r/checkpoints/checkpoint-$k "${T1[@]}" \
-        --out $OUT/eval/$name > $OUT/eval/$name.log 2>&1 && echo "$(date +%T) done $name" &
+      t1_eval $OUT/eval mini-hotpotqa-warm-grpo-seed$s-step$k test $r/config.yaml $r/checkpoints/checkpoint-$k &
     done
     wait
   done

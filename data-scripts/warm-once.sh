@@ -18,14 +18,8 @@ for t in hotpotqa musique; do
     configs/mini/mini-$t-warm-grpo.yaml
 done
 set +e
-T1=(--set eval.temperature=1 --set eval.top_p=1 --set eval.top_k=0 --threads 1)
-job() { # name split config checkpoint [sets...]
-  local name=$1 split=$2 config=$3 ckpt=$4; shift 4
-  [[ -f $OUT/eval/$name/eval/$split.json ]] && return
-  ./bin/tsallis-run eval --config "$config" --checkpoint "$ckpt" --split "$split" "${T1[@]}" "$@" \
-    --out $OUT/eval/$name > $OUT/eval/$name-$split.log 2>&1 && echo "$(date +%T) done $name $split"
-}
-mkdir -p $OUT/eval
+source data-scripts/t1-eval.sh
+job() { t1_eval $OUT/eval "$@"; } # name split config checkpoint [sets...]
 for t in hotpotqa musique; do
   for s in 0 1 2; do
     r=$OUT/runs/mini-$t-warm-grpo-seed$s

@@ -11,14 +11,8 @@ for pool in once longer; do
     --out $OUT/$pool configs/mini/mini-hotpotqa-warm-grpo.yaml
 done
 set +e
-T1=(--set eval.temperature=1 --set eval.top_p=1 --set eval.top_k=0 --threads 1 --split test)
-mkdir -p $OUT/eval
-job() { # name config checkpoint [sets...]
-  local name=$1 config=$2 ckpt=$3; shift 3
-  [[ -f $OUT/eval/$name/eval/test.json ]] && return
-  ./bin/tsallis-run eval --config "$config" --checkpoint "$ckpt" "${T1[@]}" "$@" --out $OUT/eval/$name \
-    > $OUT/eval/$name.log 2>&1 && echo "$(date +%T) done $name"
-}
+source data-scripts/t1-eval.sh
+job() { t1_eval $OUT/eval "$1" test "${@:2}"; } # name config checkpoint [sets...]
 for s in 3 4 5; do
   job mini-hotpotqa-base-seed$s configs/mini/mini-hotpotqa-warm-grpo.yaml models/tiny-base --set seed=$s &
   for pool in once longer; do

@@ -5,13 +5,8 @@
 cd "$(dirname "$0")/.."
 SPLIT=${1:-test}
 OUT=results/runs/warm-t1
-mkdir -p $OUT
-T1=(--set eval.temperature=1 --set eval.top_p=1 --set eval.top_k=0 --split "$SPLIT" --threads 1)
-job() { # name config checkpoint [sets...]
-  local name=$1 config=$2 ckpt=$3; shift 3
-  [[ -f $OUT/$name/eval/$SPLIT.json ]] && return
-  ./bin/tsallis-run eval --config "$config" --checkpoint "$ckpt" "${T1[@]}" "$@" --out $OUT/$name > $OUT/$name-$SPLIT.log 2>&1 && echo "$(date +%T) done $name $SPLIT"
-}
+source data-scripts/t1-eval.sh
+job() { t1_eval $OUT "$1" "$SPLIT" "${@:2}"; } # name config checkpoint [sets...]
 for t in hotpotqa musique; do
   for s in 0 1 2; do
     job mini-$t-base-seed$s configs/mini/mini-$t-warm-grpo.yaml models/tiny-base --set seed=$s &
