@@ -147,9 +147,18 @@ export function kernelsFor(g: Graph, dtype: DType, name: KernelsName = defaultKe
   return KERNELS[name];
 }
 
-/** onnxruntime's CPU kernels of RMSNormalization and RotaryEmbedding cover float32; neither op has a gradient rule. */
+/**
+ * Whether onnxruntime's fused ops (RMSNormalization, SimplifiedLayerNormalization, RotaryEmbedding) serve
+ * graphs of `dtype`: their CPU kernels cover float32 (RotaryEmbedding has no float64 kernel, and
+ * SimplifiedLayerNormalization returns its inverse RMS in float32 whatever its input).
+ */
+function fusedOpsCover(dtype: DType): boolean {
+  return dtype === 'float32';
+}
+
+/** The fused row also needs a graph that is never differentiated: RMSNormalization has no gradient rule. */
 function fusedAllowed(g: Graph, dtype: DType): boolean {
-  return dtype === 'float32' && g.isInferenceOnly();
+  return fusedOpsCover(dtype) && g.isInferenceOnly();
 }
 
 // ---------------------------------------------------------------- fast: hand-written backward passes
@@ -163,7 +172,7 @@ function rmsNormComposite(x: Value, weight: Value, eps: number): Value {
     'RMSNorm',
     [x, weight],
     () => {
-      if (x.dtype === 'float32') {
+      if (fusedOpsCover(x.dtype)) {
         const { y, inv } = normalizedWithInverse(x, weight, eps);
         return { outputs: [y], saved: { inv, xhat: op.mul(x, inv) } };
       }
@@ -184,8 +193,7 @@ function rmsNormComposite(x: Value, weight: Value, eps: number): Value {
 
 /**
  * x / sqrt(mean(x^2) + eps) * weight and the inverse RMS [.., 1] from one SimplifiedLayerNormalization
- * node (onnxruntime's, in the default domain), where the composite's own forward takes seven. Its
- * inverse comes out in float32 whatever x is, so only float32 graphs use it.
+ * node (onnxruntime's, in the default domain), where the composite's own forward takes seven.
  */
 function normalizedWithInverse(x: Value, weight: Value, eps: number): { y: Value; inv: Value } {
   const rows = x.shape.map((d, i) => (i === x.shape.length - 1 ? 1 : d));
@@ -455,11 +463,11 @@ function halfTableRotary(c: ModelConfig, positions: Value, dtype: DType): Rotary
 
 /**
  * RoPE of whole sequences as one RotaryEmbedding(23) node over [B, T, heads * hd], whose backward is
- * the inverse rotation, the same node with sin negated. float32 only (the op has no float64 kernel):
- * other graphs take transformer.ts rotary.
+ * the inverse rotation, the same node with sin negated. Graphs the op does not cover take transformer.ts
+ * rotary.
  */
 function embeddingRotary(c: ModelConfig, positions: Value, dtype: DType): Rotary {
-  if (dtype !== 'float32') return rotary(c, positions, dtype);
+  if (!fusedOpsCover(dtype)) return rotary(c, positions, dtype);
   const tables = halfAngleTables(c, positions, dtype); // [B, T, hd/2]
   const rotation = ({ cos, sin }: HalfTables) => {
     let negSin: Value | undefined; // made once, by the first backward that needs it
